@@ -1,0 +1,73 @@
+// The embedded store: SQLite in WAL mode with a small RAII layer. Roles keep
+// their own tables; every multi-row change goes through a Transaction so a
+// crash leaves nothing half-written.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rsp/bytes.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace rsp::store {
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Bytes>;
+
+class Row {
+ public:
+  explicit Row(sqlite3_stmt* s) : s_(s) {}
+  std::int64_t i64(int col) const;
+  std::string text(int col) const;
+  Bytes blob(int col) const;
+  bool is_null(int col) const;
+ private:
+  sqlite3_stmt* s_;
+};
+
+class Db {
+ public:
+  // Opens (creating) the database; ":memory:" works for tests. WAL journal,
+  // synchronous=FULL by default (durability over speed; see docs/).
+  explicit Db(const std::string& path, bool synchronous_full = true);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  void exec(const std::string& sql);  // DDL / statements without parameters
+  // Runs a statement with bound parameters; returns rows changed.
+  int run(const std::string& sql, const std::vector<Value>& params = {});
+  // Runs a query, calling `on_row` for each row.
+  void query(const std::string& sql, const std::vector<Value>& params, const std::function<void(const Row&)>& on_row);
+  std::int64_t last_insert_rowid() const;
+
+  // Serializes access from several threads (one connection, one writer).
+  std::recursive_mutex& mutex() { return mu_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::recursive_mutex mu_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called.
+class Transaction {
+ public:
+  explicit Transaction(Db& db);
+  ~Transaction();
+  void commit();
+ private:
+  Db& db_;
+  std::unique_lock<std::recursive_mutex> lock_;
+  bool done_ = false;
+};
+
+}  // namespace rsp::store

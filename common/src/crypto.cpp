@@ -1,0 +1,373 @@
+#include "rsp/crypto.hpp"
+
+#include <mbedtls/aes.h>
+#include <mbedtls/bignum.h>
+#include <mbedtls/cipher.h>
+#include <mbedtls/cmac.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdh.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/gcm.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha1.h>
+#include <mbedtls/sha256.h>
+
+#include <cstring>
+#include <mutex>
+#include <string>
+
+namespace rsp::crypto {
+
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != 0) throw CryptoError(std::string(what) + " failed (mbedTLS -0x" + to_hex(Bytes{static_cast<std::uint8_t>((-rc) >> 8), static_cast<std::uint8_t>(-rc)}) + ")");
+}
+
+// One DRBG per thread: mbedTLS contexts are not thread-safe, and a per-thread
+// instance avoids a lock on the hot path (every session draws randomness).
+struct Drbg {
+  mbedtls_entropy_context entropy;
+  mbedtls_ctr_drbg_context ctr;
+  Drbg() {
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&ctr);
+    static const char pers[] = "rsp-drbg";
+    check(mbedtls_ctr_drbg_seed(&ctr, mbedtls_entropy_func, &entropy, reinterpret_cast<const unsigned char*>(pers),
+                                sizeof pers - 1),
+          "ctr_drbg_seed");
+  }
+  ~Drbg() {
+    mbedtls_ctr_drbg_free(&ctr);
+    mbedtls_entropy_free(&entropy);
+  }
+};
+
+Drbg& drbg() {
+  thread_local Drbg d;
+  return d;
+}
+
+int rng(void*, unsigned char* out, size_t len) { return mbedtls_ctr_drbg_random(&drbg().ctr, out, len); }
+
+mbedtls_ecp_group_id group_of(Curve c) {
+  return c == Curve::P256 ? MBEDTLS_ECP_DP_SECP256R1 : MBEDTLS_ECP_DP_BP256R1;
+}
+
+const mbedtls_cipher_info_t* aes_ecb_info(std::size_t keylen) {
+  auto info = mbedtls_cipher_info_from_values(MBEDTLS_CIPHER_ID_AES, static_cast<int>(keylen * 8), MBEDTLS_MODE_ECB);
+  if (!info) throw CryptoError("unsupported AES key length");
+  return info;
+}
+
+void require_aes_key(ByteView key) {
+  if (key.size() != 16 && key.size() != 24 && key.size() != 32) throw CryptoError("AES key must be 16, 24 or 32 bytes");
+}
+
+}  // namespace
+
+Bytes random_bytes(std::size_t n) {
+  Bytes out(n);
+  // ctr_drbg limits one request to 1024 bytes.
+  for (std::size_t off = 0; off < n; off += 1024)
+    check(rng(nullptr, out.data() + off, std::min<std::size_t>(1024, n - off)), "ctr_drbg_random");
+  return out;
+}
+
+Bytes sha256(ByteView data) {
+  Bytes out(32);
+  check(mbedtls_sha256_ret(data.data(), data.size(), out.data(), 0), "sha256");
+  return out;
+}
+
+Bytes sha1(ByteView data) {
+  Bytes out(20);
+  check(mbedtls_sha1_ret(data.data(), data.size(), out.data()), "sha1");
+  return out;
+}
+
+Bytes hmac_sha256(ByteView key, ByteView data) {
+  Bytes out(32);
+  check(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key.data(), key.size(), data.data(), data.size(),
+                        out.data()),
+        "hmac");
+  return out;
+}
+
+static Bytes aes_cbc(int mode, ByteView key, ByteView iv, ByteView data) {
+  require_aes_key(key);
+  if (iv.size() != 16) throw CryptoError("AES-CBC IV must be 16 bytes");
+  if (data.size() % 16 != 0) throw CryptoError("AES-CBC data is not a multiple of the block size");
+  mbedtls_aes_context ctx;
+  mbedtls_aes_init(&ctx);
+  int rc = mode == MBEDTLS_AES_ENCRYPT ? mbedtls_aes_setkey_enc(&ctx, key.data(), static_cast<unsigned>(key.size() * 8))
+                                       : mbedtls_aes_setkey_dec(&ctx, key.data(), static_cast<unsigned>(key.size() * 8));
+  Bytes out(data.size());
+  unsigned char ivbuf[16];
+  std::memcpy(ivbuf, iv.data(), 16);
+  if (rc == 0) rc = mbedtls_aes_crypt_cbc(&ctx, mode, data.size(), ivbuf, data.data(), out.data());
+  mbedtls_aes_free(&ctx);
+  check(rc, "aes_cbc");
+  return out;
+}
+
+Bytes aes_cbc_encrypt(ByteView key, ByteView iv, ByteView data) { return aes_cbc(MBEDTLS_AES_ENCRYPT, key, iv, data); }
+Bytes aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data) { return aes_cbc(MBEDTLS_AES_DECRYPT, key, iv, data); }
+
+Bytes aes_ecb_encrypt_block(ByteView key, ByteView block16) {
+  require_aes_key(key);
+  if (block16.size() != 16) throw CryptoError("AES-ECB block must be 16 bytes");
+  mbedtls_aes_context ctx;
+  mbedtls_aes_init(&ctx);
+  Bytes out(16);
+  int rc = mbedtls_aes_setkey_enc(&ctx, key.data(), static_cast<unsigned>(key.size() * 8));
+  if (rc == 0) rc = mbedtls_aes_crypt_ecb(&ctx, MBEDTLS_AES_ENCRYPT, block16.data(), out.data());
+  mbedtls_aes_free(&ctx);
+  check(rc, "aes_ecb");
+  return out;
+}
+
+Bytes aes_cmac(ByteView key, ByteView data) {
+  require_aes_key(key);
+  Bytes out(16);
+  static const unsigned char empty = 0;  // mbedTLS rejects a NULL input even when its length is 0
+  check(mbedtls_cipher_cmac(aes_ecb_info(key.size()), key.data(), key.size() * 8, data.empty() ? &empty : data.data(),
+                            data.size(), out.data()),
+        "aes_cmac");
+  return out;
+}
+
+Bytes aes_gcm_encrypt(ByteView key, ByteView iv, ByteView aad, ByteView plain) {
+  require_aes_key(key);
+  mbedtls_gcm_context ctx;
+  mbedtls_gcm_init(&ctx);
+  Bytes out(plain.size() + 16);
+  int rc = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), static_cast<unsigned>(key.size() * 8));
+  if (rc == 0)
+    rc = mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, plain.size(), iv.data(), iv.size(), aad.data(),
+                                   aad.size(), plain.data(), out.data(), 16, out.data() + plain.size());
+  mbedtls_gcm_free(&ctx);
+  check(rc, "aes_gcm_encrypt");
+  return out;
+}
+
+Bytes aes_gcm_decrypt(ByteView key, ByteView iv, ByteView aad, ByteView cipher_and_tag) {
+  require_aes_key(key);
+  if (cipher_and_tag.size() < 16) throw CryptoError("AES-GCM input shorter than its tag");
+  std::size_t n = cipher_and_tag.size() - 16;
+  mbedtls_gcm_context ctx;
+  mbedtls_gcm_init(&ctx);
+  Bytes out(n);
+  int rc = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), static_cast<unsigned>(key.size() * 8));
+  if (rc == 0)
+    rc = mbedtls_gcm_auth_decrypt(&ctx, n, iv.data(), iv.size(), aad.data(), aad.size(), cipher_and_tag.data() + n, 16,
+                                  cipher_and_tag.data(), out.data());
+  mbedtls_gcm_free(&ctx);
+  if (rc == MBEDTLS_ERR_GCM_AUTH_FAILED) throw CryptoError("AES-GCM authentication failed");
+  check(rc, "aes_gcm_decrypt");
+  return out;
+}
+
+Bytes x963_kdf_sha256(ByteView z, ByteView shared_info, std::size_t out_len) {
+  // ANSI X9.63 2.6.1 (also BSI TR-03111 4.3.3): K = H(Z || counter32 || SharedInfo) ...
+  Bytes out;
+  for (std::uint32_t counter = 1; out.size() < out_len; ++counter) {
+    Bytes block(z.begin(), z.end());
+    for (int s = 24; s >= 0; s -= 8) block.push_back(static_cast<std::uint8_t>(counter >> s));
+    append(block, shared_info);
+    append(out, sha256(block));
+    wipe(block.data(), block.size());
+  }
+  out.resize(out_len);
+  return out;
+}
+
+std::string_view curve_name(Curve c) { return c == Curve::P256 ? "P-256" : "brainpoolP256r1"; }
+
+Curve curve_from_name(std::string_view n) {
+  std::string s(n);
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (s == "p-256" || s == "p256" || s == "nist" || s == "prime256v1" || s == "secp256r1") return Curve::P256;
+  if (s == "brainpoolp256r1" || s == "brp" || s == "bp256" || s == "brainpool") return Curve::BrainpoolP256r1;
+  throw CryptoError("unknown curve '" + std::string(n) + "'");
+}
+
+// ---------------------------------------------------------------- EcKey
+
+struct EcKey::Impl {
+  mbedtls_pk_context pk;
+  std::once_flag comb_table;
+  Impl() { mbedtls_pk_init(&pk); }
+  ~Impl() { mbedtls_pk_free(&pk); }
+  mbedtls_ecp_keypair* ec() const { return mbedtls_pk_ec(pk); }
+  // mbedTLS caches the generator's comb table in the group on first use, a
+  // write that races when threads share a key (the SM-DP+ signs with one
+  // DPauth key from every worker). Filling it once up front makes every later
+  // use read-only, so the key can be shared without a lock.
+  mbedtls_ecp_keypair* ready() {
+    auto* e = ec();
+    std::call_once(comb_table, [e] {
+      mbedtls_ecp_point p;
+      mbedtls_mpi one;
+      mbedtls_ecp_point_init(&p);
+      mbedtls_mpi_init(&one);
+      mbedtls_mpi_lset(&one, 1);
+      mbedtls_ecp_mul(&e->grp, &p, &one, &e->grp.G, rng, nullptr);
+      mbedtls_mpi_free(&one);
+      mbedtls_ecp_point_free(&p);
+    });
+    return e;
+  }
+};
+
+EcKey::EcKey() : impl_(std::make_unique<Impl>()) {}
+EcKey::~EcKey() = default;
+EcKey::EcKey(EcKey&&) noexcept = default;
+EcKey& EcKey::operator=(EcKey&&) noexcept = default;
+
+static void setup_ec(mbedtls_pk_context* pk) {
+  check(mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), "pk_setup");
+}
+
+EcKey EcKey::generate(Curve c) {
+  EcKey k;
+  setup_ec(&k.impl_->pk);
+  check(mbedtls_ecp_gen_key(group_of(c), k.impl_->ec(), rng, nullptr), "ecp_gen_key");
+  return k;
+}
+
+EcKey EcKey::from_pem_or_der(ByteView data) {
+  EcKey k;
+  Bytes buf(data.begin(), data.end());
+  bool pem = std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()).find("-----BEGIN") != std::string_view::npos;
+  if (pem) buf.push_back(0);  // mbedTLS wants PEM NUL-terminated, length included
+  int rc = mbedtls_pk_parse_key(&k.impl_->pk, buf.data(), buf.size(), nullptr, 0);
+  if (rc != 0) {
+    mbedtls_pk_free(&k.impl_->pk);
+    mbedtls_pk_init(&k.impl_->pk);
+    rc = mbedtls_pk_parse_public_key(&k.impl_->pk, buf.data(), buf.size());
+  }
+  wipe(buf.data(), buf.size());
+  check(rc, "parse EC key");
+  if (mbedtls_pk_get_type(&k.impl_->pk) != MBEDTLS_PK_ECKEY) throw CryptoError("not an EC key");
+  auto id = k.impl_->ec()->grp.id;
+  if (id != MBEDTLS_ECP_DP_SECP256R1 && id != MBEDTLS_ECP_DP_BP256R1)
+    throw CryptoError("EC key is not on P-256 or brainpoolP256r1");
+  return k;
+}
+
+EcKey EcKey::from_public_point(Curve c, ByteView point) {
+  EcKey k;
+  setup_ec(&k.impl_->pk);
+  auto* ec = k.impl_->ec();
+  check(mbedtls_ecp_group_load(&ec->grp, group_of(c)), "ecp_group_load");
+  check(mbedtls_ecp_point_read_binary(&ec->grp, &ec->Q, point.data(), point.size()), "ecp_point_read");
+  check(mbedtls_ecp_check_pubkey(&ec->grp, &ec->Q), "ecp_check_pubkey");
+  return k;
+}
+
+EcKey EcKey::from_private_scalar(Curve c, ByteView d) {
+  EcKey k;
+  setup_ec(&k.impl_->pk);
+  auto* ec = k.impl_->ec();
+  check(mbedtls_ecp_read_key(group_of(c), ec, d.data(), d.size()), "ecp_read_key");
+  check(mbedtls_ecp_mul(&ec->grp, &ec->Q, &ec->d, &ec->grp.G, rng, nullptr), "ecp_mul");
+  return k;
+}
+
+Curve EcKey::curve() const {
+  return impl_->ec()->grp.id == MBEDTLS_ECP_DP_SECP256R1 ? Curve::P256 : Curve::BrainpoolP256r1;
+}
+
+bool EcKey::has_private() const { return mbedtls_mpi_cmp_int(&impl_->ec()->d, 0) != 0; }
+
+Bytes EcKey::public_point() const {
+  auto* ec = impl_->ec();
+  Bytes out(1 + 2 * 66);
+  std::size_t olen = 0;
+  check(mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out.data(), out.size()),
+        "ecp_point_write");
+  out.resize(olen);
+  return out;
+}
+
+SecretBytes EcKey::private_scalar() const {
+  if (!has_private()) throw CryptoError("no private key");
+  auto* ec = impl_->ec();
+  SecretBytes out((ec->grp.nbits + 7) / 8);
+  check(mbedtls_mpi_write_binary(&ec->d, out.data(), out.size()), "mpi_write");
+  return out;
+}
+
+std::string EcKey::private_pem() const {
+  std::string out(1024, '\0');
+  check(mbedtls_pk_write_key_pem(&impl_->pk, reinterpret_cast<unsigned char*>(out.data()), out.size()), "write_key_pem");
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+Bytes EcKey::public_der() const {
+  unsigned char buf[256];
+  int n = mbedtls_pk_write_pubkey_der(&impl_->pk, buf, sizeof buf);
+  if (n < 0) check(n, "write_pubkey_der");
+  return Bytes(buf + sizeof buf - n, buf + sizeof buf);
+}
+
+Bytes EcKey::sign(ByteView message) const {
+  if (!has_private()) throw CryptoError("no private key to sign with");
+  auto* ec = impl_->ready();
+  Bytes hash = sha256(message);
+  mbedtls_mpi r, s;
+  mbedtls_mpi_init(&r);
+  mbedtls_mpi_init(&s);
+  std::size_t n = (ec->grp.nbits + 7) / 8;
+  Bytes out(2 * n);
+  int rc = mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, hash.data(), hash.size(), rng, nullptr);
+  if (rc == 0) rc = mbedtls_mpi_write_binary(&r, out.data(), n);
+  if (rc == 0) rc = mbedtls_mpi_write_binary(&s, out.data() + n, n);
+  mbedtls_mpi_free(&r);
+  mbedtls_mpi_free(&s);
+  check(rc, "ecdsa_sign");
+  return out;
+}
+
+bool EcKey::verify(ByteView message, ByteView raw_rs) const {
+  auto* ec = impl_->ready();
+  std::size_t n = (ec->grp.nbits + 7) / 8;
+  if (raw_rs.size() != 2 * n) return false;
+  Bytes hash = sha256(message);
+  mbedtls_mpi r, s;
+  mbedtls_mpi_init(&r);
+  mbedtls_mpi_init(&s);
+  int rc = mbedtls_mpi_read_binary(&r, raw_rs.data(), n);
+  if (rc == 0) rc = mbedtls_mpi_read_binary(&s, raw_rs.data() + n, n);
+  if (rc == 0) rc = mbedtls_ecdsa_verify(&ec->grp, hash.data(), hash.size(), &ec->Q, &r, &s);
+  mbedtls_mpi_free(&r);
+  mbedtls_mpi_free(&s);
+  return rc == 0;
+}
+
+SecretBytes EcKey::ecdh(ByteView peer_point) const {
+  if (!has_private()) throw CryptoError("no private key for ECDH");
+  auto* ec = impl_->ready();
+  mbedtls_ecp_point q;
+  mbedtls_ecp_point_init(&q);
+  mbedtls_mpi z;
+  mbedtls_mpi_init(&z);
+  SecretBytes out((ec->grp.nbits + 7) / 8);
+  int rc = mbedtls_ecp_point_read_binary(&ec->grp, &q, peer_point.data(), peer_point.size());
+  if (rc == 0) rc = mbedtls_ecp_check_pubkey(&ec->grp, &q);
+  if (rc == 0) rc = mbedtls_ecdh_compute_shared(&ec->grp, &z, &q, &ec->d, rng, nullptr);
+  if (rc == 0) rc = mbedtls_mpi_write_binary(&z, out.data(), out.size());
+  mbedtls_mpi_free(&z);
+  mbedtls_ecp_point_free(&q);
+  check(rc, "ecdh");
+  return out;
+}
+
+void* EcKey::native_pk() const { return &impl_->pk; }
+
+}  // namespace rsp::crypto

@@ -1,0 +1,391 @@
+// rsp::http::Server: Beast HTTP/1.1 over beast::tcp_stream, optionally wrapped
+// in rsp::tls::Stream (mbedTLS). See rsp/http_server.hpp and docs/http.md.
+#include "rsp/http_server.hpp"
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "rsp/tls.hpp"
+
+namespace rsp::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// ---------------------------------------------------------------------------
+// small types
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+std::optional<std::string> Headers::get(std::string_view name) const {
+  for (const auto& [k, v] : fields_)
+    if (iequals(k, name)) return v;
+  return std::nullopt;
+}
+
+std::string Headers::get_or(std::string_view name, std::string_view fallback) const {
+  auto v = get(name);
+  return v ? *v : std::string(fallback);
+}
+
+void Headers::set(std::string_view name, std::string_view value) {
+  remove(name);
+  add(name, value);
+}
+
+void Headers::add(std::string_view name, std::string_view value) { fields_.emplace_back(name, value); }
+
+void Headers::remove(std::string_view name) {
+  std::erase_if(fields_, [&](const Field& f) { return iequals(f.first, name); });
+}
+
+std::string_view Request::path() const {
+  std::string_view t = target;
+  auto q = t.find('?');
+  return q == std::string_view::npos ? t : t.substr(0, q);
+}
+
+Response Response::json(std::string body, int status) {
+  Response r;
+  r.status = status;
+  r.headers.set("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.set("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::empty(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
+void log_to_stderr(std::string_view line) {
+  static std::mutex m;
+  std::lock_guard lock(m);
+  std::cerr << "[http] " << line << '\n';
+}
+
+// ---------------------------------------------------------------------------
+// sessions
+
+namespace {
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  std::ostringstream s;
+  if (ep.address().is_v6())
+    s << '[' << ep.address().to_string() << "]:" << ep.port();
+  else
+    s << ep.address().to_string() << ':' << ep.port();
+  return s.str();
+}
+
+struct Shared {
+  ServerConfig config;
+  Handler handler;
+  LogSink log;
+  std::shared_ptr<const tls::ServerContext> tls;
+};
+
+beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& lowest(tls::Stream<beast::tcp_stream>& s) { return s.next_layer(); }
+
+template <class S>
+class Session : public std::enable_shared_from_this<Session<S>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<S, beast::tcp_stream>;
+
+  template <class... Args>
+  Session(std::shared_ptr<const Shared> shared, std::string remote, Args&&... args)
+      : shared_(std::move(shared)), remote_(std::move(remote)), stream_(std::forward<Args>(args)...) {}
+
+  void run() {
+    // Start on the connection's strand.
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
+  }
+
+ private:
+  void begin() {
+    if constexpr (kTls) {
+      lowest(stream_).expires_after(shared_->config.handshake_timeout);
+      stream_.async_handshake([self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
+    } else {
+      do_read();
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) {
+      const char* what = ec == beast::error::timeout ? "timed out" : nullptr;
+      log("TLS handshake with " + remote_ + " failed: " + (what ? std::string(what) : ec.message()));
+      lowest(stream_).close();
+      return;
+    }
+    if constexpr (kTls) {
+      peer_cert_ = stream_.engine().peer_certificate();
+      psk_identity_ = stream_.engine().psk_identity();
+    }
+    do_read();
+  }
+
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(shared_->config.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->config.max_header_bytes));
+    lowest(stream_).expires_after(shared_->config.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(error_code ec) {
+    if (ec == bhttp::error::body_limit) return send_error(413, "Payload Too Large");
+    if (ec == bhttp::error::header_limit) return send_error(431, "Request Header Fields Too Large");
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      return close_now();
+    }
+    if (ec) {
+      if (ec.category() == error_code(bhttp::error::bad_method).category() && ec != bhttp::error::partial_message)
+        return send_error(400, "Bad Request");
+      return close_now();
+    }
+    handle(parser_->release());
+  }
+
+  void handle(bhttp::request<bhttp::string_body> breq) {
+    Request req;
+    req.method = std::string(breq.method_string().data(), breq.method_string().size());
+    req.target = std::string(breq.target().data(), breq.target().size());
+    req.version = breq.version();
+    for (const auto& f : breq)
+      req.headers.add(std::string_view(f.name_string().data(), f.name_string().size()),
+                      std::string_view(f.value().data(), f.value().size()));
+    req.body = std::move(breq.body());
+    req.peer_certificate = peer_cert_;
+    req.psk_identity = psk_identity_;
+    req.remote_address = remote_;
+    req.tls = kTls;
+
+    Response res;
+    try {
+      res = shared_->handler(req);
+    } catch (const std::exception& e) {
+      log("handler threw for " + req.method + " " + std::string(req.path()) + ": " + e.what());
+      res = Response::text(500, "Internal Server Error");
+    } catch (...) {
+      log("handler threw for " + req.method + " " + std::string(req.path()) + ": unknown exception");
+      res = Response::text(500, "Internal Server Error");
+    }
+    if (shared_->config.log_requests)
+      log(req.method + " " + std::string(req.path()) + " from " + remote_ + " -> " + std::to_string(res.status));
+    send(std::move(res), breq.version(), breq.keep_alive());
+  }
+
+  void send_error(int status, std::string text) {
+    send(Response::text(status, std::move(text) + "\n"), 11, false);
+  }
+
+  void send(Response res, unsigned version, bool keep_alive) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(version);
+    out->result(static_cast<unsigned>(res.status));
+    for (const auto& [k, v] : res.headers.fields()) out->insert(k, v);
+    if (!shared_->config.server_header.empty() && !res.headers.contains("Server"))
+      out->set(bhttp::field::server, shared_->config.server_header);
+    out->body() = std::move(res.body);
+    out->keep_alive(keep_alive);
+    out->prepare_payload();
+    bool close = !keep_alive;
+    lowest(stream_).expires_after(shared_->config.write_timeout);
+    bhttp::async_write(stream_, *out, [self = this->shared_from_this(), out, close](error_code ec, std::size_t) {
+      self->on_write(ec, close);
+    });
+  }
+
+  void on_write(error_code ec, bool close) {
+    if (ec) return close_now();
+    if (close) return close_gracefully();
+    do_read();
+  }
+
+  // Sends close_notify (TLS), half-closes, then discards what the client is
+  // still sending for a short while, so that the close does not turn into a
+  // RST that destroys the response we just sent (e.g. after 413).
+  void close_gracefully() {
+    lowest(stream_).expires_after(std::chrono::seconds(2));
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->half_close_and_drain(); });
+    } else {
+      half_close_and_drain();
+    }
+  }
+
+  void half_close_and_drain() {
+    error_code ignored;
+    lowest(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain_buf_.resize(16 * 1024);
+    drain();
+  }
+
+  void drain() {
+    lowest(stream_).async_read_some(asio::buffer(drain_buf_),
+                                    [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                                      self->drained_ += n;
+                                      if (ec || self->drained_ > kMaxDrain) return self->close_now();
+                                      self->drain();
+                                    });
+  }
+
+  void close_now() {
+    error_code ignored;
+    lowest(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest(stream_).close();
+  }
+
+  void log(const std::string& line) { shared_->log(line); }
+
+  static constexpr std::size_t kMaxDrain = 16 * 1024 * 1024;
+
+  std::shared_ptr<const Shared> shared_;
+  std::string remote_;
+  S stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<Bytes> peer_cert_;
+  std::optional<std::string> psk_identity_;
+  std::vector<char> drain_buf_;
+  std::size_t drained_ = 0;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Server
+
+struct Server::Impl {
+  std::shared_ptr<Shared> shared;
+  std::unique_ptr<asio::io_context> ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> running{false};
+  bool started = false;
+  std::uint16_t port = 0;
+  std::mutex stop_mutex;
+
+  void accept() {
+    acceptor->async_accept(asio::make_strand(*ioc), [this](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (ec) {
+        shared->log("accept failed: " + ec.message());
+      } else {
+        error_code epec;
+        auto ep = socket.remote_endpoint(epec);
+        std::string remote = epec ? std::string("?") : endpoint_string(ep);
+        socket.set_option(tcp::no_delay(true), epec);
+        try {
+          if (shared->tls) {
+            std::make_shared<Session<tls::Stream<beast::tcp_stream>>>(shared, std::move(remote), shared->tls,
+                                                                      std::move(socket))
+                ->run();
+          } else {
+            std::make_shared<Session<beast::tcp_stream>>(shared, std::move(remote), std::move(socket))->run();
+          }
+        } catch (const std::exception& e) {
+          shared->log(std::string("connection setup failed: ") + e.what());
+        }
+      }
+      accept();
+    });
+  }
+};
+
+Server::Server(ServerConfig config, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->shared = std::make_shared<Shared>();
+  impl_->shared->config = std::move(config);
+  impl_->shared->handler = std::move(handler);
+  impl_->shared->log = impl_->shared->config.log ? impl_->shared->config.log : LogSink(&log_to_stderr);
+  if (!impl_->shared->handler) throw std::invalid_argument("http::Server needs a handler");
+}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  auto& I = *impl_;
+  if (I.started) throw std::logic_error("http::Server already started");
+  I.started = true;
+  auto& cfg = I.shared->config;
+  if (cfg.tls) I.shared->tls = std::make_shared<tls::ServerContext>(*cfg.tls);
+
+  std::size_t n = cfg.threads == 0 ? 1 : cfg.threads;
+  I.ioc = std::make_unique<asio::io_context>(static_cast<int>(n));
+  I.acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(*I.ioc));
+  tcp::endpoint ep(asio::ip::make_address(cfg.bind_address), cfg.port);
+  I.acceptor->open(ep.protocol());
+  I.acceptor->set_option(asio::socket_base::reuse_address(true));
+  I.acceptor->bind(ep);
+  I.acceptor->listen(asio::socket_base::max_listen_connections);
+  I.port = I.acceptor->local_endpoint().port();
+  I.work.emplace(I.ioc->get_executor());
+  I.accept();
+  I.running = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    I.threads.emplace_back([&I] {
+      for (;;) {
+        try {
+          I.ioc->run();
+          return;
+        } catch (const std::exception& e) {  // a bug somewhere: log, keep serving
+          I.shared->log(std::string("worker caught: ") + e.what());
+        }
+      }
+    });
+  }
+}
+
+void Server::stop() {
+  auto& I = *impl_;
+  std::lock_guard lock(I.stop_mutex);
+  if (!I.running.exchange(false)) return;
+  I.work.reset();
+  I.ioc->stop();
+  for (auto& t : I.threads)
+    if (t.joinable()) t.join();
+  I.threads.clear();
+  error_code ignored;
+  I.acceptor->close(ignored);
+  I.acceptor.reset();
+  I.ioc.reset();  // destroys pending handlers, and with them open connections
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+bool Server::running() const { return impl_->running; }
+
+}  // namespace rsp::http

@@ -1,0 +1,155 @@
+// Crypto wrapper against published vectors (RFC 4493, NIST SP 800-38A, NIST
+// CAVS X9.63) and against OpenSSL as an independent implementation.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "rsp/crypto.hpp"
+#include "rsp/tlv.hpp"
+
+using namespace rsp;
+using namespace rsp::crypto;
+
+namespace {
+const Bytes kKey = from_hex("2b7e151628aed2a6abf7158809cf4f3c");
+const std::string kMsg64 =
+    "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+    "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710";
+
+std::string sgp26(const std::string& rel) { return std::string(RSP_SHARED_TESTDATA) + "/sgp26/" + rel; }
+Bytes read_file(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(f), {});
+}
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+}  // namespace
+
+TEST(Cmac, Rfc4493Examples) {
+  EXPECT_EQ(to_hex(aes_cmac(kKey, {})), "bb1d6929e95937287fa37d129b756746");
+  EXPECT_EQ(to_hex(aes_cmac(kKey, from_hex(kMsg64.substr(0, 32)))), "070a16b46b4d4144f79bdd9dd04a287c");
+  EXPECT_EQ(to_hex(aes_cmac(kKey, from_hex(kMsg64.substr(0, 80)))), "dfa66747de9ae63030ca32611497c827");
+  EXPECT_EQ(to_hex(aes_cmac(kKey, from_hex(kMsg64))), "51f0bebf7e3b9d92fc49741779363cfe");
+}
+
+TEST(AesCbc, Sp800_38A_F21) {
+  Bytes iv = from_hex("000102030405060708090a0b0c0d0e0f");
+  Bytes ct = aes_cbc_encrypt(kKey, iv, from_hex(kMsg64));
+  EXPECT_EQ(to_hex(ct),
+            "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
+            "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7");
+  EXPECT_EQ(to_hex(aes_cbc_decrypt(kKey, iv, ct)), kMsg64);
+  EXPECT_THROW(aes_cbc_encrypt(kKey, iv, from_hex("00")), CryptoError);
+}
+
+TEST(Kdf, X963Sha256CavsVector) {
+  // NIST CAVS ansx963_2001.rsp, [SHA-256] shared secret 192 bits, no SharedInfo, COUNT=0.
+  EXPECT_EQ(to_hex(x963_kdf_sha256(from_hex("96c05619d56c328ab95fe84b18264b08725b85e33fd34f08"), {}, 16)),
+            "443024c3dae66b95e6f5670601558f71");
+}
+
+TEST(Gcm, RoundTripAndTamper) {
+  Bytes key = random_bytes(16), iv = random_bytes(12);
+  Bytes ct = aes_gcm_encrypt(key, iv, to_bytes("aad"), to_bytes("secret Ki"));
+  EXPECT_EQ(to_string(aes_gcm_decrypt(key, iv, to_bytes("aad"), ct)), "secret Ki");
+  ct[0] ^= 1;
+  EXPECT_THROW(aes_gcm_decrypt(key, iv, to_bytes("aad"), ct), CryptoError);
+}
+
+TEST(Bytes, HexBase64) {
+  EXPECT_EQ(to_base64(to_bytes("foobar")), "Zm9vYmFy");
+  EXPECT_EQ(to_string(from_base64("Zm9vYg==")), "foob");
+  EXPECT_THROW(from_base64("Zm9vYg="), DecodeError);
+  EXPECT_THROW(from_base64("Zm9v!!=="), DecodeError);
+  EXPECT_THROW(from_hex("abc"), DecodeError);
+  EXPECT_EQ(to_hex(iccid_to_bcd("894412345678901234")), "984421436587092143");
+  EXPECT_EQ(to_hex(iccid_to_bcd("8944123456789012345")), "984421436587092143f5");
+  EXPECT_EQ(iccid_from_bcd(from_hex("984421436587092143f5")), "8944123456789012345");
+}
+
+TEST(Tlv, TagsAndLengths) {
+  Bytes v(300, 0xAB);
+  Bytes enc = tlv::make(0xBF36, v);
+  EXPECT_EQ(to_hex(Bytes(enc.begin(), enc.begin() + 5)), "bf3682012c");
+  auto t = tlv::parse_one(enc);
+  EXPECT_EQ(t.tag, 0xBF36u);
+  EXPECT_TRUE(t.constructed());
+  EXPECT_EQ(t.value.size(), 300u);
+  EXPECT_EQ(tlv::make(0x5F37, Bytes(64, 0))[2], 0x40);
+  EXPECT_THROW(tlv::parse_one(from_hex("bf3682012c00")), DecodeError);  // truncated
+  EXPECT_THROW(tlv::parse_one(from_hex("3080")), DecodeError);          // indefinite
+  EXPECT_THROW(tlv::parse_all(from_hex("800100 81")), DecodeError);
+}
+
+class EcdsaOpenSsl : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EcdsaOpenSsl, VerifiesOpenSslSignatureAndOpenSslVerifiesOurs) {
+  std::string suffix = GetParam();
+  std::string sk = sgp26("eUICC/SK_EUICC_ECDSA_" + suffix + ".pem");
+  std::string pk = sgp26("eUICC/PK_EUICC_ECDSA_" + suffix + ".pem");
+  if (!std::filesystem::exists(sk)) GTEST_SKIP() << "SGP.26 test material absent";
+  if (run("command -v openssl").empty()) GTEST_SKIP() << "openssl CLI absent";
+  auto dir = std::filesystem::temp_directory_path() / ("rsp-ecdsa-" + suffix);
+  std::filesystem::create_directories(dir);
+  std::string msg = (dir / "msg").string(), sig = (dir / "sig").string();
+  std::ofstream(msg, std::ios::binary) << "euiccSigned1 bytes";
+  run("openssl dgst -sha256 -sign " + sk + " -out " + sig + " " + msg);
+  // DER ECDSA-Sig-Value -> raw r||s
+  Bytes der = read_file(sig);
+  auto seq = tlv::parse_one(der);
+  Bytes raw;
+  for (auto& i : tlv::parse_all(seq.value)) {
+    ByteView v = i.value;
+    while (v.size() > 32 && v[0] == 0) v = v.subspan(1);
+    append(raw, Bytes(32 - v.size(), 0));
+    append(raw, v);
+  }
+  EcKey pub = EcKey::from_pem_or_der(read_file(pk));
+  EXPECT_TRUE(pub.verify(to_bytes("euiccSigned1 bytes"), raw));
+  EXPECT_FALSE(pub.verify(to_bytes("euiccSigned1 bytez"), raw));
+
+  // Ours -> DER -> openssl verify
+  EcKey priv = EcKey::from_pem_or_der(read_file(sk));
+  Bytes ours = priv.sign(to_bytes("euiccSigned1 bytes"));
+  auto int_der = [](ByteView v) {
+    while (v.size() > 1 && v[0] == 0 && !(v[1] & 0x80)) v = v.subspan(1);
+    Bytes b(v.begin(), v.end());
+    if (b[0] & 0x80) b.insert(b.begin(), 0);
+    return tlv::make(0x02, b);
+  };
+  Bytes sigder = tlv::make(0x30, concat(int_der(ByteView(ours).first(32)), int_der(ByteView(ours).last(32))));
+  std::ofstream(sig, std::ios::binary).write(reinterpret_cast<const char*>(sigder.data()), static_cast<std::streamsize>(sigder.size()));
+  EXPECT_NE(run("openssl dgst -sha256 -verify " + pk + " -signature " + sig + " " + msg).find("Verified OK"), std::string::npos);
+
+  // ECDH against openssl pkeyutl -derive (peer: DPpb key on the same curve)
+  std::string peer_pk = sgp26("DPpb/PK_S_SM_DPpb_ECDSA_" + suffix + ".pem");
+  std::string z = run("openssl pkeyutl -derive -inkey " + sk + " -peerkey " + peer_pk + " | od -An -tx1 -v | tr -d ' \\n'");
+  EcKey peer = EcKey::from_pem_or_der(read_file(peer_pk));
+  EXPECT_EQ(to_hex(priv.ecdh(peer.public_point())), z);
+  std::filesystem::remove_all(dir);
+}
+INSTANTIATE_TEST_SUITE_P(Sgp26, EcdsaOpenSsl, ::testing::Values("NIST", "BRP"));
+
+TEST(EcKey, GenerateSignVerifyEcdh) {
+  for (auto c : {Curve::P256, Curve::BrainpoolP256r1}) {
+    auto a = EcKey::generate(c), b = EcKey::generate(c);
+    EXPECT_EQ(a.public_point().size(), 65u);
+    auto sig = a.sign(to_bytes("x"));
+    EXPECT_EQ(sig.size(), 64u);
+    auto pub = EcKey::from_public_point(c, a.public_point());
+    EXPECT_TRUE(pub.verify(to_bytes("x"), sig));
+    EXPECT_EQ(a.ecdh(b.public_point()), b.ecdh(a.public_point()));
+    auto again = EcKey::from_pem_or_der(to_bytes(a.private_pem()));
+    EXPECT_EQ(again.public_point(), a.public_point());
+  }
+}
