@@ -1,0 +1,133 @@
+# Runs asn1c on the ASN.1 modules and prepares its output for this project.
+# Script mode:  cmake -DASN1C=<asn1c> -DOUT_DIR=<dir> -DMODULES=<a.asn;b.asn>
+#                     [-DSTAMP=<file>] -P asn1_generate.cmake
+#
+# 1. empties OUT_DIR (no stale files from types that no longer exist),
+# 2. runs asn1c with the project's flags,
+# 3. patches the copied skeleton asn_SET_OF.h so that the generated headers
+#    compile as C++ (see asn1/README.md),
+# 4. drops asn1c's sample program and makefile,
+# 5. turns the no-op ASN_DEBUG into a macro (its arguments had side effects),
+# 6. works around an asn1c 0.9.28 bug that disables constraint checks,
+# 7. touches STAMP.
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var ASN1C OUT_DIR MODULES)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "asn1_generate.cmake: ${var} is not set")
+  endif()
+endforeach()
+
+set(ASN1C_FLAGS -fcompound-names -fno-include-deps -fwide-types -pdu=auto)
+
+file(REMOVE_RECURSE "${OUT_DIR}")
+file(MAKE_DIRECTORY "${OUT_DIR}")
+execute_process(
+  COMMAND "${ASN1C}" ${ASN1C_FLAGS} ${MODULES}
+  WORKING_DIRECTORY "${OUT_DIR}"
+  RESULT_VARIABLE rc
+  OUTPUT_VARIABLE out
+  ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "asn1c failed (${rc}):\n${err}\n${out}")
+endif()
+
+# The skeleton declares the element destructor of every SET OF / SEQUENCE OF
+# as `void (*free)(type *)`. When `type` is an inline struct definition
+# (A_SEQUENCE_OF(struct X { ... })), C++ sees that struct defined twice and
+# rejects the header. C does not care. Under C++ the member is declared with a
+# void pointer instead; the runtime only ever calls it through a void pointer.
+set(hdr "${OUT_DIR}/asn_SET_OF.h")
+file(READ "${hdr}" text)
+set(orig "\t\tvoid (*free)(type *);\t\t\t\\\n")
+string(FIND "${text}" "${orig}" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "asn_SET_OF.h: the expected `void (*free)(type *)` line was not found; asn1c skeleton changed?")
+endif()
+set(patched "RSP_ASN_SET_OF_FREE_MEMBER(type)\t\\\n")
+string(REPLACE "${orig}" "\t\t${patched}" text "${text}")
+set(guard [=[
+/* Patched by rsp asn1_generate.cmake: C++ cannot redeclare an inline struct
+ * in the element-destructor member, so C++ sees a void pointer there. */
+#ifdef __cplusplus
+#define RSP_ASN_SET_OF_FREE_MEMBER(type) void (*free)(void *);
+#else
+#define RSP_ASN_SET_OF_FREE_MEMBER(type) void (*free)(type *);
+#endif
+
+#define	A_SET_OF(type)]=])
+string(REPLACE "#define\tA_SET_OF(type)" "${guard}" text "${text}")
+file(WRITE "${hdr}" "${text}")
+
+file(REMOVE "${OUT_DIR}/converter-sample.c" "${OUT_DIR}/Makefile.am.sample")
+
+# With debugging off, the skeleton's ASN_DEBUG is an empty *function*, so its
+# arguments are still evaluated on every decoded tag: ber_tlv_tag_string()
+# formats into one static buffer (a data race between threads, and a read of
+# an uninitialised tag on truncated input) and costs an snprintf per element.
+# Make it a macro that discards its arguments.
+set(hdr "${OUT_DIR}/asn_internal.h")
+file(READ "${hdr}" text)
+set(orig "static void ASN_DEBUG(const char *fmt, ...) { (void)fmt; }")
+string(FIND "${text}" "${orig}" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "asn_internal.h: the expected ASN_DEBUG stub was not found; asn1c skeleton changed?")
+endif()
+string(REPLACE "${orig}" "#define ASN_DEBUG(...) do { } while(0) /* patched: arguments not evaluated */" text "${text}")
+file(WRITE "${hdr}" "${text}")
+
+# asn1c 0.9.28 bug: for a type derived from another (Octet16 ::= OCTET STRING
+# (SIZE(16)), named INTEGERs, ...) the generated *_inherit_TYPE_descriptor()
+# copies the base type's check_constraints into the global descriptor the
+# first time a value of that type is decoded, encoded, printed or freed. From
+# then on the type's own constraint (SIZE(16), ...) is silently never checked.
+# Remove that store; where a constraint function delegates to its base type,
+# call the base checker directly instead of rewriting the descriptor.
+file(GLOB gen_c "${OUT_DIR}/*.c")
+set(n_patched 0)
+foreach(f IN LISTS gen_c)
+  file(READ "${f}" text)
+  string(FIND "${text}" "td->check_constraints = asn_DEF_" pos)
+  if(pos EQUAL -1)
+    continue()
+  endif()
+  string(REGEX REPLACE
+    "\ttd->check_constraints = (asn_DEF_[A-Za-z0-9_]+)[.]check_constraints;\n\treturn td->check_constraints[(]"
+    "\treturn \\1.check_constraints(" text "${text}")
+  string(REGEX REPLACE
+    "\ttd->check_constraints = asn_DEF_[A-Za-z0-9_]+[.]check_constraints;\n"
+    "" text "${text}")
+  # A constraint function that first checks its own constraint then "validates
+  # the inner elements" calls td->check_constraints, which used to be the base
+  # checker only because of that store (and recursed forever before it). Call
+  # the base type's checker named in the inherit function instead.
+  string(REGEX MATCH "td->free_struct    = (asn_DEF_[A-Za-z0-9_]+)[.]free_struct" m "${text}")
+  if(m)
+    set(base "${CMAKE_MATCH_1}")
+    get_filename_component(stem "${f}" NAME_WE)
+    string(REPLACE "-" "_" stem "${stem}")
+    string(FIND "${text}" "\n${stem}_constraint(asn_TYPE_descriptor_t *td" start)
+    if(NOT start EQUAL -1)
+      string(SUBSTRING "${text}" 0 ${start} head)
+      string(SUBSTRING "${text}" ${start} -1 rest)
+      string(FIND "${rest}" "\n}\n" end)
+      string(SUBSTRING "${rest}" 0 ${end} func)
+      string(SUBSTRING "${rest}" ${end} -1 tail)
+      string(REPLACE "return td->check_constraints(td," "return ${base}.check_constraints(td," func "${func}")
+      set(text "${head}${func}${tail}")
+    endif()
+  endif()
+  string(FIND "${text}" "td->check_constraints =" left)
+  if(NOT left EQUAL -1)
+    message(FATAL_ERROR "asn1_generate.cmake: unexpected check_constraints store left in ${f}")
+  endif()
+  file(WRITE "${f}" "${text}")
+  math(EXPR n_patched "${n_patched} + 1")
+endforeach()
+if(n_patched EQUAL 0)
+  message(FATAL_ERROR "asn1_generate.cmake: no check_constraints store found; asn1c output changed?")
+endif()
+
+if(DEFINED STAMP AND NOT "${STAMP}" STREQUAL "")
+  file(TOUCH "${STAMP}")
+endif()
