@@ -1,0 +1,319 @@
+// rsp::sim::Euicc: configuration, the public API, and the APDU layer
+// (ISO 7816-4 logical channels, SELECT of the ISD-R, GlobalPlatform STORE
+// DATA block reassembly, 61xx / GET RESPONSE).
+#include <fstream>
+#include <iterator>
+
+#include "euicc_impl.hpp"
+#include "rsp/log.hpp"
+#include "rsp/tlv.hpp"
+
+namespace rsp::sim {
+namespace {
+
+constexpr const char* kLog = "euicc";
+constexpr std::size_t kMaxStoreData = 256 * 1024;
+
+Bytes read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+apdu::Response sw_only(std::uint16_t sw) { return apdu::Response{{}, sw}; }
+
+}  // namespace
+
+Bytes default_atr() {
+  // TS=3B T0=9F (TA1, TD1, 15 historical bytes) TA1=96 TD1=80 (T=0, TD2)
+  // TD2=1F (T=15, TA3) TA3=C7 (clock stop, classes A/B/C), historical bytes
+  // (category 80, card capabilities, life cycle), TCK.
+  Bytes atr = from_hex("3B9F96801FC78031E073FE211B633A204E8300900031");
+  atr.pop_back();
+  std::uint8_t tck = 0;
+  for (std::size_t i = 1; i < atr.size(); ++i) tck ^= atr[i];
+  atr.push_back(tck);
+  return atr;
+}
+
+std::string iccid_digits(ByteView bcd) {
+  // Swapped nibbles, low nibble first; lossless (a non-decimal nibble shows
+  // as a hex letter), trailing F padding dropped.
+  static const char* hex = "0123456789ABCDEF";
+  std::string s;
+  for (auto b : bcd) {
+    s.push_back(hex[b & 0x0F]);
+    s.push_back(hex[b >> 4]);
+  }
+  while (!s.empty() && s.back() == 'F') s.pop_back();
+  return s;
+}
+
+Bytes iccid_bcd(std::string_view digits) {
+  Bytes out((digits.size() + 1) / 2, 0xFF);
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    char c = digits[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) throw DecodeError("ICCID must be hex digits");
+    auto& byte = out[i / 2];
+    byte = (i % 2 == 0) ? static_cast<std::uint8_t>((byte & 0xF0) | d) : static_cast<std::uint8_t>((byte & 0x0F) | (d << 4));
+  }
+  if (out.size() < 10) out.resize(10, 0xFF);
+  return out;
+}
+
+EuiccConfig EuiccConfig::from_files(const std::string& euicc_cert, const std::string& euicc_key, const std::string& eum_cert,
+                                    const std::vector<std::string>& ci_certs, const std::string& state_path) {
+  EuiccConfig c;
+  c.euicc_cert_der = read_whole(euicc_cert);
+  c.euicc_key = read_whole(euicc_key);
+  c.eum_cert_der = read_whole(eum_cert);
+  for (const auto& f : ci_certs) c.ci_certs_der.push_back(read_whole(f));
+  c.state_path = state_path;
+  return c;
+}
+
+Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
+  sk_euicc = crypto::EcKey::from_pem_or_der(cfg.euicc_key);
+  if (!sk_euicc.has_private()) throw std::runtime_error("eUICC key has no private part");
+  euicc_cert = certs::parse(cfg.euicc_cert_der);
+  certs::parse(cfg.eum_cert_der);  // must at least parse
+  for (const auto& der : cfg.ci_certs_der) cis.push_back(certs::parse(der));
+  if (cis.empty()) throw std::runtime_error("eUICC needs at least one trusted CI certificate");
+  eid = from_hex(euicc_cert.subject_serial_number);
+  if (eid.size() != 16) throw std::runtime_error("eUICC certificate subject serialNumber is not a 32-digit EID");
+  if (cfg.extra_channels < 1 || cfg.extra_channels > 19) cfg.extra_channels = 3;
+  atr = default_atr();
+  state = State::load(cfg.state_path);
+  if (!state.default_dp_address && !cfg.initial_default_dp_address.empty())
+    state.default_dp_address = cfg.initial_default_dp_address;
+  reset_volatile();
+}
+
+void Euicc::Impl::reset_volatile() {
+  for (auto& ch : channels) ch = ChannelState{};
+  channels[0].open = true;
+  session = RspSession{};
+}
+
+// ---- dispatcher --------------------------------------------------------------
+
+apdu::Response Euicc::Impl::dispatch(const apdu::Command& c) {
+  if (c.cla == 0xFF) return sw_only(apdu::sw::kClaNotSupported);
+  if (!(c.cla & 0x40) && (c.cla & 0x20)) return sw_only(apdu::sw::kClaNotSupported);  // RFU class bits
+  if (c.cla & 0x10) return sw_only(0x6884);  // command chaining not supported
+  std::uint8_t n = c.channel();
+  if (n >= channels.size() || !channels[n].open) return sw_only(apdu::sw::kLogicalChannelNotSupported);
+  ChannelState& ch = channels[n];
+  if (c.ins != 0xC0) ch.pending_response.clear();
+  bool proprietary = (c.cla & 0x80) != 0;
+  switch (c.ins) {
+    case 0x70:
+      if (proprietary) return sw_only(apdu::sw::kClaNotSupported);
+      return manage_channel(c);
+    case 0xA4:
+      return select(c, ch);
+    case 0xC0:
+      return get_response(c, ch);
+    case 0xE2:
+      if (!proprietary) return sw_only(apdu::sw::kClaNotSupported);
+      if (!ch.isdr_selected) return sw_only(apdu::sw::kConditionsNotSatisfied);
+      return store_data(c, ch);
+    default:
+      break;
+  }
+  if (ch.isdr_selected) return sw_only(apdu::sw::kInsNotSupported);
+  return uicc_command(c, n, ch);
+}
+
+apdu::Response Euicc::Impl::manage_channel(const apdu::Command& c) {
+  std::uint8_t origin = c.channel();
+  if (c.p1 == 0x00) {  // open
+    int target = c.p2;
+    if (target == 0) {
+      for (int i = 1; i <= cfg.extra_channels; ++i)
+        if (!channels[static_cast<std::size_t>(i)].open) {
+          target = i;
+          break;
+        }
+      if (target == 0) return sw_only(0x6A81);  // no channel available
+    } else if (target > cfg.extra_channels || channels[static_cast<std::size_t>(target)].open) {
+      return sw_only(apdu::sw::kIncorrectP1P2);
+    }
+    ChannelState& ch = channels[static_cast<std::size_t>(target)];
+    ch = ChannelState{};
+    ch.open = true;
+    // Opened from a channel other than the basic one: inherit its selection.
+    if (origin != 0) {
+      ch.isdr_selected = channels[origin].isdr_selected;
+      ch.fs = channels[origin].fs;
+    }
+    log::debug(kLog, "opened logical channel " + std::to_string(target));
+    if (c.p2 == 0) return apdu::Response{{static_cast<std::uint8_t>(target)}, apdu::sw::kOk};
+    return sw_only(apdu::sw::kOk);
+  }
+  if (c.p1 == 0x80) {  // close
+    int target = c.p2 ? c.p2 : origin;
+    if (target == 0 || target >= static_cast<int>(channels.size()) || !channels[static_cast<std::size_t>(target)].open)
+      return sw_only(apdu::sw::kIncorrectP1P2);
+    channels[static_cast<std::size_t>(target)] = ChannelState{};
+    log::debug(kLog, "closed logical channel " + std::to_string(target));
+    return sw_only(apdu::sw::kOk);
+  }
+  return sw_only(apdu::sw::kIncorrectP1P2);
+}
+
+apdu::Response Euicc::Impl::select(const apdu::Command& c, ChannelState& ch) {
+  if (c.p1 == 0x04 && !c.data.empty() && c.data.size() <= kIsdrAid.size() &&
+      std::equal(c.data.begin(), c.data.end(), kIsdrAid.begin()) && c.data.size() >= 9) {
+    // ISD-R, by full AID or a right-truncated one (ISO 7816-4 partial DF name).
+    if ((c.p2 & 0x02) != 0) return sw_only(apdu::sw::kFileNotFound);  // next occurrence: only one ISD-R
+    ch.isdr_selected = true;
+    ch.store_data.clear();
+    ch.next_block = 0;
+    if ((c.p2 & 0x0C) == 0x0C) return sw_only(apdu::sw::kOk);
+    // FCI: 6F { 84 AID, A5 { 9F65 maximum length of data field in command message } }
+    Bytes prop = tlv::make(0x9F65, Bytes{0xFF});
+    Bytes fci = tlv::make(0x6F, concat(tlv::make(0x84, kIsdrAid), tlv::make(0xA5, prop)));
+    return deliver(ch, fci, c.le);
+  }
+  if (c.cla & 0x80) return sw_only(apdu::sw::kClaNotSupported);
+  ch.isdr_selected = false;
+  return uicc_select(c, ch);
+}
+
+apdu::Response Euicc::Impl::deliver(ChannelState& ch, Bytes data, std::optional<std::size_t> le) {
+  std::size_t max = le.value_or(256);
+  if (data.size() <= max) return apdu::Response{std::move(data), apdu::sw::kOk};
+  apdu::Response r;
+  r.data.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(max));
+  ch.pending_response.assign(data.begin() + static_cast<std::ptrdiff_t>(max), data.end());
+  std::size_t left = ch.pending_response.size();
+  r.sw = static_cast<std::uint16_t>(0x6100 | (left >= 256 ? 0 : left));
+  return r;
+}
+
+apdu::Response Euicc::Impl::get_response(const apdu::Command& c, ChannelState& ch) {
+  if (c.p1 != 0 || c.p2 != 0) return sw_only(apdu::sw::kIncorrectP1P2);
+  if (ch.pending_response.empty()) return sw_only(apdu::sw::kConditionsNotSatisfied);
+  Bytes rest = std::move(ch.pending_response);
+  ch.pending_response.clear();
+  return deliver(ch, std::move(rest), c.le);
+}
+
+apdu::Response Euicc::Impl::store_data(const apdu::Command& c, ChannelState& ch) {
+  if (c.p1 != 0x11 && c.p1 != 0x91) {
+    ch.store_data.clear();
+    ch.next_block = 0;
+    return sw_only(apdu::sw::kIncorrectP1P2);
+  }
+  if (c.p2 == 0) {
+    ch.store_data.clear();  // a new sequence; drop any unfinished one
+  } else if (c.p2 != ch.next_block) {
+    ch.store_data.clear();
+    ch.next_block = 0;
+    return sw_only(apdu::sw::kIncorrectP1P2);
+  }
+  if (ch.store_data.size() + c.data.size() > kMaxStoreData) {
+    ch.store_data.clear();
+    ch.next_block = 0;
+    return sw_only(apdu::sw::kWrongData);
+  }
+  append(ch.store_data, c.data);
+  if (c.p1 == 0x11) {
+    ch.next_block = c.p2 + 1;
+    if (ch.next_block > 0xFF) {
+      ch.store_data.clear();
+      ch.next_block = 0;
+      return sw_only(apdu::sw::kIncorrectP1P2);
+    }
+    return sw_only(apdu::sw::kOk);
+  }
+  Bytes request = std::move(ch.store_data);
+  ch.store_data.clear();
+  ch.next_block = 0;
+  if (request.empty()) return sw_only(apdu::sw::kWrongData);
+  Bytes response;
+  try {
+    response = es10(request);
+  } catch (const DecodeError& e) {
+    log::warn(kLog, std::string("ES10 command does not decode: ") + e.what());
+    return sw_only(apdu::sw::kWrongData);
+  } catch (const std::exception& e) {
+    log::error(kLog, std::string("ES10 command failed: ") + e.what());
+    return sw_only(apdu::sw::kNoInfo);
+  }
+  if (response.empty()) return sw_only(apdu::sw::kOk);
+  return deliver(ch, std::move(response), c.le);
+}
+
+// ---- public API ----------------------------------------------------------------
+
+Euicc::Euicc(EuiccConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+Euicc::~Euicc() = default;
+
+Bytes Euicc::transmit(ByteView command_apdu) {
+  std::lock_guard lock(impl_->mu);
+  apdu::Response r;
+  try {
+    auto c = apdu::Command::parse(command_apdu);
+    r = impl_->dispatch(c);
+  } catch (const DecodeError&) {
+    r = sw_only(command_apdu.size() < 4 ? apdu::sw::kWrongLength : apdu::sw::kWrongLength);
+  } catch (const std::exception& e) {
+    log::error(kLog, std::string("internal error: ") + e.what());
+    r = sw_only(apdu::sw::kNoInfo);
+  }
+  return r.encode();
+}
+
+Bytes Euicc::reset() {
+  std::lock_guard lock(impl_->mu);
+  impl_->reset_volatile();
+  return impl_->atr;
+}
+
+Bytes Euicc::eid() const { return impl_->eid; }
+std::string Euicc::eid_hex() const { return to_hex(impl_->eid, true); }
+
+std::vector<ProfileSummary> Euicc::profiles() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<ProfileSummary> out;
+  for (const auto& p : impl_->state.profiles)
+    out.push_back({p.iccid, p.isdp_aid, p.enabled, p.nickname, p.service_provider_name, p.profile_name, p.profile_class,
+                   p.usim_aid});
+  return out;
+}
+
+std::vector<NotificationSummary> Euicc::notifications() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<NotificationSummary> out;
+  for (const auto& n : impl_->state.notifications) out.push_back({n.seq, n.op, n.address, n.iccid});
+  return out;
+}
+
+std::optional<std::string> Euicc::default_dp_address() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->state.default_dp_address;
+}
+
+std::optional<Bytes> Euicc::read_file(const std::vector<std::uint16_t>& path) const {
+  std::lock_guard lock(impl_->mu);
+  const Profile* p = impl_->enabled_profile();
+  if (!p || path.empty()) return std::nullopt;
+  std::vector<std::uint16_t> full = path;
+  bool in_adf = path.front() == 0x7FFF;
+  if (!in_adf && path.front() != 0x3F00) full.insert(full.begin(), 0x3F00);
+  for (const auto& f : p->files) {
+    bool adf_match = in_adf ? (!f.adf.empty() && f.adf == p->usim_aid) : f.adf.empty();
+    if (adf_match && f.path == full && !f.is_df()) return f.content;
+  }
+  return std::nullopt;
+}
+
+void Euicc::set_uicc_command_hook(UiccCommandHook hook) {
+  std::lock_guard lock(impl_->mu);
+  impl_->hook = std::move(hook);
+}
+
+}  // namespace rsp::sim

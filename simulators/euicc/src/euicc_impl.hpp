@@ -1,0 +1,203 @@
+// Internal state of rsp::sim::Euicc, shared by its source files:
+//   euicc.cpp          APDU layer (channels, SELECT, STORE DATA, GET RESPONSE)
+//   state.cpp          persistent state (JSON)
+//   es10.cpp           ES10a/b/c functions
+//   bpp.cpp            LoadBoundProfilePackage (SCP03t) and installation
+//   profile_package.cpp  profile package (PEDefinitions) -> file system
+//   uicc_fs.cpp        UICC side: SELECT by FID/path/AID, READ BINARY/RECORD
+#pragma once
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rsp/apdu.hpp"
+#include "rsp/bytes.hpp"
+#include "rsp/certs.hpp"
+#include "rsp/crypto.hpp"
+#include "rsp/scp03t.hpp"
+#include "rsp/sim/euicc.hpp"
+
+namespace rsp::sim {
+
+// ---- persistent state ------------------------------------------------------
+
+// One file of a profile's file system. Files under the MF have paths starting
+// with 3F00; files of an ADF have `adf` set and paths starting with 7FFF.
+struct FileEntry {
+  enum class Type { Df, Transparent, LinearFixed, Cyclic, BerTlv };
+  Bytes adf;                         // empty: under the MF
+  std::vector<std::uint16_t> path;   // FIDs from 3F00 (or 7FFF for an ADF)
+  Type type = Type::Transparent;
+  std::size_t record_len = 0;        // linear fixed / cyclic
+  std::uint8_t sfi = 0;              // 0: none
+  Bytes content;                     // transparent: the body; records: concatenated
+  std::uint16_t fid() const { return path.empty() ? 0 : path.back(); }
+  bool is_df() const { return type == Type::Df; }
+};
+
+struct Profile {
+  std::string iccid;                 // digits
+  Bytes isdp_aid;
+  bool enabled = false;
+  std::string nickname, service_provider_name, profile_name;
+  int profile_class = 2;
+  Bytes store_metadata_der;          // BF25 as received (icon, owner, notification config, PPRs)
+  Bytes dp_proprietary_der;          // B8 from ConfigureISDP, if any
+  std::string smdp_address;          // where the install notification went
+  Bytes usim_aid;
+  std::vector<FileEntry> files;
+  std::vector<Bytes> aka_parameters;  // PE-AKAParameter DER (secret)
+};
+
+struct Notification {
+  long seq = 0;
+  NotificationSummary::Op op = NotificationSummary::Op::Install;
+  std::string address;
+  std::string iccid;
+  Bytes pending_der;                 // the PendingNotification as RetrieveNotificationsList returns it
+};
+
+struct State {
+  std::vector<Profile> profiles;
+  std::vector<Notification> notifications;
+  long next_seq = 1;
+  unsigned next_isdp = 0x10;      // ISD-P AIDs A0000005591010FFFFFFFF890000<nn>00
+  std::optional<std::string> default_dp_address;
+  Bytes rat_der;                     // RulesAuthorisationTable (SEQUENCE OF ...), may be empty
+
+  static State load(const std::string& path);  // missing file: empty state
+  void save(const std::string& path) const;    // atomic (tmp + rename); no-op for ""
+};
+
+// ---- volatile state --------------------------------------------------------
+
+// UICC-side selection on one channel.
+struct FsSelection {
+  Bytes adf;                          // non-empty when inside an ADF
+  std::vector<std::uint16_t> df_path{0x3F00};  // current DF (3F00.. or 7FFF..)
+  std::optional<std::vector<std::uint16_t>> ef_path;  // current EF, if any
+  std::size_t record_ptr = 0;         // current record (1-based; 0 none)
+};
+
+struct ChannelState {
+  bool open = false;
+  bool isdr_selected = false;
+  FsSelection fs;
+  Bytes store_data;                   // STORE DATA blocks received so far
+  int next_block = 0;                 // expected P2 of the next block
+  Bytes pending_response;             // left for GET RESPONSE
+};
+
+// The RSP session (SGP.22 3.1.3), one per eUICC.
+struct RspSession {
+  Bytes euicc_challenge;              // issued by GetEuiccChallenge
+  // After AuthenticateServer:
+  bool authenticated = false;
+  Bytes transaction_id;
+  std::string server_address;
+  Bytes server_challenge;
+  crypto::Curve curve = crypto::Curve::P256;
+  Bytes ci_pkid;
+  std::string smdp_oid_auth;          // subjectAltName registeredID of CERT.DPauth (dotted), if any
+  Bytes euicc_signature1;
+  // After PrepareDownload:
+  bool prepared = false;
+  std::unique_ptr<crypto::EcKey> otsk;
+  Bytes euicc_otpk;
+  Bytes smdp_signature2;
+  std::string smdp_oid_pb;            // ... of CERT.DPpb
+  std::unique_ptr<crypto::EcKey> dppb_key;
+  // LoadBoundProfilePackage progress (SGP.22 2.5.5 segments):
+  enum class Bpp { Idle, SecureChannel, Configure, Metadata, Replace, ReplaceDone, Profile, Done } bpp = Bpp::Idle;
+  std::unique_ptr<scp03t::Channel> channel;
+  std::size_t remaining_in_sequence = 0;  // bytes still expected in the current A0..A3 sequence
+  Bytes configure_isdp, store_metadata, replace_keys;
+  Bytes profile_plain;                // decrypted profile elements so far
+  std::size_t bpp_outer_remaining = 0;  // bytes of BF36 not yet seen
+};
+
+struct Euicc::Impl {
+  explicit Impl(EuiccConfig c);
+
+  EuiccConfig cfg;
+  crypto::EcKey sk_euicc;
+  certs::Certificate euicc_cert;
+  std::vector<certs::Certificate> cis;
+  Bytes eid;
+  Bytes atr;
+  State state;
+  std::array<ChannelState, 20> channels;
+  RspSession session;
+  UiccCommandHook hook;
+  mutable std::mutex mu;
+
+  std::time_t now() const { return cfg.now ? cfg.now() : std::time(nullptr); }
+  void save() { state.save(cfg.state_path); }
+  void reset_volatile();
+
+  // euicc.cpp
+  apdu::Response dispatch(const apdu::Command& c);
+  apdu::Response manage_channel(const apdu::Command& c);
+  apdu::Response select(const apdu::Command& c, ChannelState& ch);
+  apdu::Response store_data(const apdu::Command& c, ChannelState& ch);
+  apdu::Response get_response(const apdu::Command& c, ChannelState& ch);
+  apdu::Response deliver(ChannelState& ch, Bytes data, std::optional<std::size_t> le);
+
+  // es10.cpp: one reassembled ES10 command in, its response out. An empty
+  // return means "no data, 9000" (intermediate BPP segments).
+  Bytes es10(ByteView request);
+  Bytes get_euicc_info1();
+  Bytes euicc_info2_der();  // EUICCInfo2 (BF22)
+  Bytes authenticate_server(ByteView req);
+  Bytes prepare_download(ByteView req);
+  Bytes get_profiles_info(ByteView req);
+  Bytes enable_profile(ByteView req);
+  Bytes disable_profile(ByteView req);
+  Bytes delete_profile(ByteView req);
+  Bytes set_nickname(ByteView req);
+  Bytes list_notification(ByteView req);
+  Bytes retrieve_notifications(ByteView req);
+  Bytes notification_sent(ByteView req);
+  Bytes get_eid(ByteView req);
+  Bytes memory_reset(ByteView req);
+  Bytes configured_addresses(ByteView req);
+  Bytes set_default_dp(ByteView req);
+  Bytes get_rat(ByteView req);
+  Bytes cancel_session(ByteView req);
+  Bytes get_challenge(ByteView req);
+  Bytes load_crl(ByteView req);
+  Profile* find_profile(ByteView iccid_coded, ByteView aid);
+  void add_other_notification(NotificationSummary::Op op, const Profile& p);
+  Bytes sign(ByteView data) const { return sk_euicc.sign(data); }
+
+  // bpp.cpp: one BPP segment (SGP.22 2.5.5); returns the response (empty: 9000)
+  Bytes bpp_segment(ByteView seg);
+  Bytes bpp_fail(int bpp_command_id, int reason);
+  Bytes bpp_finish();
+  Bytes make_pir(const Bytes& aid, bool ok, int cmd_id, int reason, long seq, const std::string& iccid);
+
+  // profile_package.cpp: decode PEs into a profile's files; throws on error
+  // Returns the ProfileHeader's iccid octets as coded.
+  Bytes install_profile_package(ByteView pes, Profile& p);
+
+  // uicc_fs.cpp
+  const Profile* enabled_profile() const;
+  apdu::Response uicc_command(const apdu::Command& c, std::uint8_t channel, ChannelState& ch);
+  apdu::Response uicc_select(const apdu::Command& c, ChannelState& ch);
+  apdu::Response uicc_read_binary(const apdu::Command& c, ChannelState& ch);
+  apdu::Response uicc_read_record(const apdu::Command& c, ChannelState& ch);
+  apdu::Response uicc_status(const apdu::Command& c, ChannelState& ch);
+};
+
+// Helpers shared by the source files.
+Bytes default_atr();
+// ICCID as coded in EF.ICCID / the ES10 Iccid type (10 bytes, swapped
+// nibbles) <-> its digits (lossless: odd nibbles show as hex letters).
+std::string iccid_digits(ByteView bcd);
+Bytes iccid_bcd(std::string_view digits);
+
+}  // namespace rsp::sim

@@ -1,0 +1,190 @@
+// Persistent eUICC state as JSON, rewritten atomically (tmp + fsync + rename).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "euicc_impl.hpp"
+
+namespace rsp::sim {
+namespace {
+
+using nlohmann::json;
+
+const char* type_name(FileEntry::Type t) {
+  switch (t) {
+    case FileEntry::Type::Df: return "df";
+    case FileEntry::Type::Transparent: return "transparent";
+    case FileEntry::Type::LinearFixed: return "linear";
+    case FileEntry::Type::Cyclic: return "cyclic";
+    case FileEntry::Type::BerTlv: return "bertlv";
+  }
+  return "transparent";
+}
+
+FileEntry::Type type_from(const std::string& s) {
+  if (s == "df") return FileEntry::Type::Df;
+  if (s == "linear") return FileEntry::Type::LinearFixed;
+  if (s == "cyclic") return FileEntry::Type::Cyclic;
+  if (s == "bertlv") return FileEntry::Type::BerTlv;
+  return FileEntry::Type::Transparent;
+}
+
+const char* op_name(NotificationSummary::Op op) {
+  switch (op) {
+    case NotificationSummary::Op::Install: return "install";
+    case NotificationSummary::Op::Enable: return "enable";
+    case NotificationSummary::Op::Disable: return "disable";
+    case NotificationSummary::Op::Delete: return "delete";
+  }
+  return "install";
+}
+
+NotificationSummary::Op op_from(const std::string& s) {
+  if (s == "enable") return NotificationSummary::Op::Enable;
+  if (s == "disable") return NotificationSummary::Op::Disable;
+  if (s == "delete") return NotificationSummary::Op::Delete;
+  return NotificationSummary::Op::Install;
+}
+
+std::string path_text(const std::vector<std::uint16_t>& path) {
+  std::string s;
+  for (auto f : path) {
+    if (!s.empty()) s += '/';
+    s += to_hex(Bytes{static_cast<std::uint8_t>(f >> 8), static_cast<std::uint8_t>(f)}, true);
+  }
+  return s;
+}
+
+std::vector<std::uint16_t> path_from(const std::string& s) {
+  std::vector<std::uint16_t> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, '/')) {
+    Bytes b = from_hex(part);
+    if (b.size() != 2) throw DecodeError("bad file path in state: " + s);
+    out.push_back(static_cast<std::uint16_t>(b[0] << 8 | b[1]));
+  }
+  return out;
+}
+
+}  // namespace
+
+State State::load(const std::string& path) {
+  State st;
+  if (path.empty()) return st;
+  std::ifstream in(path);
+  if (!in) return st;
+  json j;
+  try {
+    in >> j;
+  } catch (const json::exception& e) {
+    throw std::runtime_error("eUICC state file " + path + " is not valid JSON: " + e.what());
+  }
+  st.next_seq = j.value("next_seq", 1L);
+  st.next_isdp = j.value("next_isdp", 0x10u);
+  if (j.contains("default_dp_address") && j["default_dp_address"].is_string())
+    st.default_dp_address = j["default_dp_address"].get<std::string>();
+  st.rat_der = from_hex(j.value("rat", std::string()));
+  for (const auto& jp : j.value("profiles", json::array())) {
+    Profile p;
+    p.iccid = jp.at("iccid").get<std::string>();
+    p.isdp_aid = from_hex(jp.at("isdp_aid").get<std::string>());
+    p.enabled = jp.value("state", std::string("disabled")) == "enabled";
+    p.nickname = jp.value("nickname", std::string());
+    p.service_provider_name = jp.value("service_provider_name", std::string());
+    p.profile_name = jp.value("profile_name", std::string());
+    p.profile_class = jp.value("profile_class", 2);
+    p.store_metadata_der = from_hex(jp.value("store_metadata", std::string()));
+    p.dp_proprietary_der = from_hex(jp.value("dp_proprietary_data", std::string()));
+    p.smdp_address = jp.value("smdp_address", std::string());
+    p.usim_aid = from_hex(jp.value("usim_aid", std::string()));
+    for (const auto& jf : jp.value("files", json::array())) {
+      FileEntry f;
+      f.adf = from_hex(jf.value("adf", std::string()));
+      f.path = path_from(jf.at("path").get<std::string>());
+      f.type = type_from(jf.value("type", std::string("transparent")));
+      f.record_len = jf.value("record_len", 0u);
+      f.sfi = static_cast<std::uint8_t>(jf.value("sfi", 0u));
+      f.content = from_hex(jf.value("content", std::string()));
+      p.files.push_back(std::move(f));
+    }
+    for (const auto& ja : jp.value("aka_parameters", json::array())) p.aka_parameters.push_back(from_hex(ja.get<std::string>()));
+    st.profiles.push_back(std::move(p));
+  }
+  for (const auto& jn : j.value("notifications", json::array())) {
+    Notification n;
+    n.seq = jn.at("seq").get<long>();
+    n.op = op_from(jn.at("op").get<std::string>());
+    n.address = jn.value("address", std::string());
+    n.iccid = jn.value("iccid", std::string());
+    n.pending_der = from_hex(jn.value("pending", std::string()));
+    st.notifications.push_back(std::move(n));
+  }
+  return st;
+}
+
+void State::save(const std::string& path) const {
+  if (path.empty()) return;
+  json j;
+  j["version"] = 1;
+  j["next_seq"] = next_seq;
+  j["next_isdp"] = next_isdp;
+  j["default_dp_address"] = default_dp_address ? json(*default_dp_address) : json(nullptr);
+  j["rat"] = to_hex(rat_der);
+  j["profiles"] = json::array();
+  for (const auto& p : profiles) {
+    json jp;
+    jp["iccid"] = p.iccid;
+    jp["isdp_aid"] = to_hex(p.isdp_aid, true);
+    jp["state"] = p.enabled ? "enabled" : "disabled";
+    jp["nickname"] = p.nickname;
+    jp["service_provider_name"] = p.service_provider_name;
+    jp["profile_name"] = p.profile_name;
+    jp["profile_class"] = p.profile_class;
+    jp["store_metadata"] = to_hex(p.store_metadata_der);
+    jp["dp_proprietary_data"] = to_hex(p.dp_proprietary_der);
+    jp["smdp_address"] = p.smdp_address;
+    jp["usim_aid"] = to_hex(p.usim_aid, true);
+    jp["files"] = json::array();
+    for (const auto& f : p.files) {
+      json jf;
+      if (!f.adf.empty()) jf["adf"] = to_hex(f.adf, true);
+      jf["path"] = path_text(f.path);
+      jf["type"] = type_name(f.type);
+      if (f.record_len) jf["record_len"] = f.record_len;
+      if (f.sfi) jf["sfi"] = f.sfi;
+      if (!f.is_df()) jf["content"] = to_hex(f.content, true);
+      jp["files"].push_back(std::move(jf));
+    }
+    jp["aka_parameters"] = json::array();
+    for (const auto& a : p.aka_parameters) jp["aka_parameters"].push_back(to_hex(a));
+    j["profiles"].push_back(std::move(jp));
+  }
+  j["notifications"] = json::array();
+  for (const auto& n : notifications) {
+    j["notifications"].push_back(
+        {{"seq", n.seq}, {"op", op_name(n.op)}, {"address", n.address}, {"iccid", n.iccid}, {"pending", to_hex(n.pending_der)}});
+  }
+  std::string text = j.dump(1);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write eUICC state " + tmp);
+  std::size_t off = 0;
+  while (off < text.size()) {
+    ssize_t w = ::write(fd, text.data() + off, text.size() - off);
+    if (w <= 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot write eUICC state " + tmp);
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot replace eUICC state " + path);
+}
+
+}  // namespace rsp::sim

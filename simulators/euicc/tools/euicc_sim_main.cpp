@@ -1,0 +1,114 @@
+// euicc-sim: the simulated SGP.22 eUICC behind a virtual card reader
+// (vsmartcard vpcd), a TCP server with the same framing, or stdio (one hex
+// C-APDU per line in, one hex R-APDU per line out).
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include "rsp/log.hpp"
+#include "rsp/sim/euicc.hpp"
+#include "rsp/sim/vpcd.hpp"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    unsigned long p = std::stoul(s.substr(colon + 1));
+    if (p > 65535) return false;
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Simulated SGP.22 eUICC (ISD-R with ES10a/b/c, profile file system)"};
+  std::string cert, key, eum, state, vpcd, tcp, log_level = "info", default_dp;
+  std::vector<std::string> cis;
+  bool stdio = false;
+  int max_attempts = 30;
+  app.add_option("--cert", cert, "CERT.EUICC.ECDSA (DER)")->required()->check(CLI::ExistingFile);
+  app.add_option("--key", key, "SK.EUICC.ECDSA (PEM or DER)")->required()->check(CLI::ExistingFile);
+  app.add_option("--eum", eum, "CERT.EUM.ECDSA (DER)")->required()->check(CLI::ExistingFile);
+  app.add_option("--ci", cis, "trusted CI certificate (DER); repeat for several")->required()->check(CLI::ExistingFile);
+  app.add_option("--state", state, "state file (JSON; created if missing)")->required();
+  app.add_option("--default-dp", default_dp, "default SM-DP+ address when the state has none");
+  auto* o_vpcd = app.add_option("--vpcd", vpcd, "connect to vsmartcard vpcd, HOST:PORT (e.g. 127.0.0.1:35963)");
+  auto* o_tcp = app.add_option("--tcp", tcp, "serve the vpcd framing on HOST:PORT (port 0 picks one)");
+  auto* o_stdio = app.add_flag("--stdio", stdio, "hex C-APDU lines on stdin, hex R-APDU lines on stdout");
+  app.add_option("--vpcd-attempts", max_attempts, "vpcd: failed connection attempts in a row before giving up (0: forever)");
+  app.add_option("--log-level", log_level, "debug|info|warn|error|off");
+  o_vpcd->excludes(o_tcp)->excludes(o_stdio);
+  o_tcp->excludes(o_stdio);
+  CLI11_PARSE(app, argc, argv);
+
+  rsp::log::set_level(rsp::log::level_from_name(log_level));
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    auto cfg = rsp::sim::EuiccConfig::from_files(cert, key, eum, cis, state);
+    cfg.initial_default_dp_address = default_dp;
+    rsp::sim::Euicc card(std::move(cfg));
+    rsp::log::info("euicc-sim", "EID " + card.eid_hex());
+
+    if (!vpcd.empty()) {
+      rsp::sim::vpcd::VpcdClientOptions opt;
+      if (!split_host_port(vpcd, opt.host, opt.port)) {
+        std::cerr << "--vpcd wants HOST:PORT\n";
+        return 2;
+      }
+      opt.max_attempts = max_attempts;
+      rsp::sim::vpcd::Slot slot(card);
+      return rsp::sim::vpcd::run_vpcd_client(slot, opt, g_stop);
+    }
+    if (!tcp.empty()) {
+      std::string host;
+      std::uint16_t port = 0;
+      if (!split_host_port(tcp, host, port)) {
+        std::cerr << "--tcp wants HOST:PORT\n";
+        return 2;
+      }
+      rsp::sim::vpcd::TcpServer server;
+      std::uint16_t bound = server.listen(host, port);
+      std::cout << "listening " << host << ":" << bound << std::endl;  // for scripts that asked for port 0
+      rsp::sim::vpcd::Slot slot(card);
+      server.serve(slot, g_stop);
+      return 0;
+    }
+    // stdio (default): one hex C-APDU per line; "reset" (or an empty line) answers the ATR.
+    std::string line;
+    while (!g_stop.load() && std::getline(std::cin, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (line.empty() || line == "reset" || line == "RESET") {
+        std::cout << rsp::to_hex(card.reset(), true) << std::endl;
+        continue;
+      }
+      rsp::Bytes capdu;
+      try {
+        capdu = rsp::from_hex(line);
+      } catch (const rsp::DecodeError&) {
+        std::cout << "6700" << std::endl;  // not hex: answered like a malformed APDU
+        continue;
+      }
+      std::cout << rsp::to_hex(card.transmit(capdu), true) << std::endl;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "euicc-sim: " << e.what() << "\n";
+    return 1;
+  }
+}
