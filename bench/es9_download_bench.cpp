@@ -1,0 +1,136 @@
+// ES9+ download benchmark: N complete SGP.22 downloads against the SM-DP+
+// over real HTTPS (TLS 1.2, a new connection per download, as a phone would)
+// with C concurrent simulated eUICCs, and, measured in the same run, the
+// mbedTLS time of the cryptography the server needs for one download (the
+// "crypto floor"). Prints downloads/s, p50/p99 latency and the ratio of
+// measured throughput to what the floor allows on this machine's cores.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "rsp/log.hpp"
+#include "rsp/lpa/download.hpp"
+#include "rsp/scp03t.hpp"
+#include "../tests/e2e/world.hpp"
+
+using namespace rsp;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// The server-side cryptography of one download, op for op (see docs/benchmarks.md):
+// TLS handshake (ECDHE keygen + ECDH + ECDSA sign), initiateAuthentication
+// (sign serverSigned1), authenticateClient (verify CERT.EUM, CERT.EUICC,
+// euiccSignature1; sign smdpSigned2), getBoundProfilePackage (verify
+// euiccSignature2, one-time keygen, ECDH, sign InitialiseSecureChannel, KDF,
+// SCP03t over the profile), handleNotification (verify euiccSignPIR).
+double crypto_floor_ms(crypto::Curve curve, std::size_t profile_bytes, int rounds) {
+  auto server = crypto::EcKey::generate(curve);
+  auto tls_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto peer = crypto::EcKey::generate(curve);
+  Bytes msg(300, 0x42), sig = peer.sign(msg);
+  auto peer_pub = crypto::EcKey::from_public_point(curve, peer.public_point());
+  Bytes profile(profile_bytes, 0x5A);
+  auto t0 = Clock::now();
+  for (int r = 0; r < rounds; ++r) {
+    auto eph = crypto::EcKey::generate(crypto::Curve::P256);  // TLS ECDHE
+    (void)eph.ecdh(tls_key.public_point());
+    (void)tls_key.sign(msg);
+    for (int i = 0; i < 3; ++i) (void)server.sign(msg);  // serverSigned1, smdpSigned2, ISC
+    for (int i = 0; i < 5; ++i) (void)peer_pub.verify(msg, sig);  // EUM, eUICC, sig1, sig2, PIR
+    auto ot = crypto::EcKey::generate(curve);
+    auto shs = ot.ecdh(peer.public_point());
+    auto keys = scp03t::derive_session_keys(shs, Bytes(16, 1), Bytes(16, 2));
+    scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
+    for (std::size_t off = 0; off < profile.size(); off += scp03t::kMaxSegmentPlaintext)
+      (void)ch.wrap(0x86, ByteView(profile).subspan(off, std::min(scp03t::kMaxSegmentPlaintext, profile.size() - off)));
+  }
+  return ms_since(t0) / rounds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ES9+ download benchmark (SM-DP+ over HTTPS, simulated eUICCs)"};
+  int n = 200, c = 4;
+  std::string curve_name = "nist";
+  std::string profile = (fs::path(RSP_SHARED_TESTDATA) / "ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").string();
+  app.add_option("-n,--downloads", n, "number of downloads");
+  app.add_option("-c,--concurrency", c, "concurrent simulated eUICCs");
+  app.add_option("--curve", curve_name, "nist or brp");
+  app.add_option("--profile", profile, "unprotected profile package (DER)");
+  CLI11_PARSE(app, argc, argv);
+  rsp::log::set_level(rsp::log::Level::Warn);
+
+  std::ifstream f(profile, std::ios::binary);
+  if (!f) {
+    std::fprintf(stderr, "cannot read profile %s\n", profile.c_str());
+    return 2;
+  }
+  Bytes upp(std::istreambuf_iterator<char>(f), {});
+  auto curve = crypto::curve_from_name(curve_name);
+  e2e::World w(curve, "bench");
+  std::string base = smdp::inspect_upp(upp).iccid.substr(0, 12);
+  for (int i = 0; i < n; ++i) {
+    char tail[16];
+    std::snprintf(tail, sizeof tail, "%06d", i);
+    w.stage(smdp::with_header_iccid(upp, base + tail), "BENCH-" + std::to_string(i));
+  }
+
+  std::atomic<int> next{0}, failures{0};
+  std::vector<double> latencies;
+  std::mutex mu;
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < c; ++t)
+    threads.emplace_back([&] {
+      for (int i; (i = next++) < n;) {
+        sim::EuiccConfig ec;
+        ec.euicc_cert_der = w.pki.euicc.der;
+        ec.euicc_key = to_bytes(w.pki.euicc.key.private_pem());
+        ec.eum_cert_der = w.pki.eum.der;
+        ec.ci_certs_der = {w.pki.ci.der};
+        sim::Euicc euicc(ec);
+        lpa::DownloadOptions opt;
+        opt.es9.http.ca_file = w.tls_ca_pem;
+        auto d0 = Clock::now();
+        try {
+          auto r = lpa::download(euicc, lpa::ActivationCode::parse(w.activation_code("BENCH-" + std::to_string(i))), opt);
+          if (!r.installation.success || !r.notification_sent) ++failures;
+        } catch (const std::exception& e) {
+          ++failures;
+          std::fprintf(stderr, "download %d: %s\n", i, e.what());
+        }
+        double ms = ms_since(d0);
+        std::lock_guard l(mu);
+        latencies.push_back(ms);
+      }
+    });
+  for (auto& th : threads) th.join();
+  double wall_s = ms_since(t0) / 1000.0;
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))]; };
+
+  double floor_ms = crypto_floor_ms(curve, upp.size(), 50);
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  double measured = n / wall_s;
+  double ceiling = cores * 1000.0 / floor_ms;
+  std::printf("ES9+ download benchmark: curve %s, profile %zu bytes, %d downloads, %d concurrent eUICCs, %u cores\n",
+              std::string(crypto::curve_name(curve)).c_str(), upp.size(), n, c, cores);
+  std::printf("  %-44s %10.1f /s\n", "downloads (end to end, HTTPS + ES10)", measured);
+  std::printf("  %-44s %10.1f ms\n", "latency p50", pct(0.50));
+  std::printf("  %-44s %10.1f ms\n", "latency p99", pct(0.99));
+  std::printf("  %-44s %10d\n", "failures", failures.load());
+  std::printf("  %-44s %10.2f ms\n", "crypto floor per download (1 core, mbedTLS)", floor_ms);
+  std::printf("  %-44s %10.1f /s\n", "crypto ceiling on all cores", ceiling);
+  std::printf("  %-44s %10.2f\n", "ratio measured / ceiling", measured / ceiling);
+  std::printf("  (the eUICC simulators and LPAs run on the same cores and do their own ECDSA/ECDH)\n");
+  return failures.load() == 0 ? 0 : 1;
+}

@@ -1,0 +1,48 @@
+// SM-DP+ configuration: addresses, credentials per curve, store, timings.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rsp/bytes.hpp"
+
+namespace rsp::smdp {
+
+// One GSMA CI and the SM-DP+ certificates issued under it (SGP.22 4.5.2):
+// the server picks the set whose CI the eUICC lists (euiccCiPKIdList...).
+struct CredentialSet {
+  Bytes ci_certificate;        // CERT.CI.ECDSA (DER)
+  Bytes dpauth_certificate;    // CERT.DPauth.ECDSA (DER)
+  std::string dpauth_key_pem;  // SK.DPauth.ECDSA
+  Bytes dppb_certificate;      // CERT.DPpb.ECDSA (DER)
+  std::string dppb_key_pem;    // SK.DPpb.ECDSA
+};
+
+struct Config {
+  // FQDN[:port] the LPA uses (activation codes, serverAddress); compared
+  // case-insensitively (SGP.22 4.1).
+  std::string address = "localhost";
+  std::vector<CredentialSet> credentials;
+  std::string db_path = "smdp.db";
+  // HTTPS listener: CERT.DP.TLS chain and key (SGP.22 2.6.6).
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = 8443;
+  std::size_t threads = 2;
+  Bytes tls_certificate;  // PEM or DER
+  SecretBytes tls_key;    // PEM
+  // AES-256 key for profile packages at rest (they carry Ki/OPc).
+  SecretBytes storage_key;
+  int session_timeout_seconds = 300;   // an RSP session older than this is gone
+  int max_cc_attempts = 3;             // SGP.22 3.1.3: confirmation code retries
+  int max_download_attempts = 5;
+  // Profiles are protected once with profile protection keys and bound per
+  // session with ReplaceSessionKeys (SGP.22 2.5.3, 5.5.4), instead of being
+  // encrypted with the session keys.
+  bool use_ppk = false;
+};
+
+// Loads the JSON configuration file documented in docs/smdp.md; relative
+// paths in it are relative to the file's folder.
+Config load_config(const std::string& path);
+
+}  // namespace rsp::smdp

@@ -1,0 +1,50 @@
+// ES9+ (SGP.22 5.6, JSON binding 6.5/6.6): the SM-DP+ side of the download,
+// between the LPA and us. Each function takes the request JSON and returns the
+// response JSON; FunctionError becomes a "Failed" functionExecutionStatus.
+#pragma once
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "rsp/certs.hpp"
+#include "rsp/crypto.hpp"
+#include "rsp/smdp/config.hpp"
+#include "rsp/smdp/profile_store.hpp"
+
+namespace rsp::smdp {
+
+class Es9Plus {
+ public:
+  Es9Plus(const Config& config, ProfileStore& store);
+  ~Es9Plus();
+
+  nlohmann::json initiate_authentication(const nlohmann::json& req);
+  nlohmann::json authenticate_client(const nlohmann::json& req);
+  nlohmann::json get_bound_profile_package(const nlohmann::json& req);
+  void handle_notification(const nlohmann::json& req);  // 204, no body
+  nlohmann::json cancel_session(const nlohmann::json& req);
+
+  // Test hook: the clock used for session expiry and certificate validity.
+  void set_clock(std::function<std::time_t()> now) { now_ = std::move(now); }
+
+ private:
+  struct Credentials {
+    certs::Certificate ci, dpauth, dppb;
+    Bytes dpauth_der, dppb_der;
+    crypto::EcKey dpauth_key, dppb_key;
+    std::string dpauth_oid;
+  };
+  const Credentials& credentials(int index) const { return *creds_.at(static_cast<std::size_t>(index)); }
+  std::vector<certs::Certificate> trusted_cis() const;
+  Session live_session(const std::string& transaction_id, const char* expected_state);
+  Bytes build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk, ByteView euicc_signature2);
+
+  Config config_;
+  ProfileStore& store_;
+  std::vector<std::unique_ptr<Credentials>> creds_;
+  std::function<std::time_t()> now_;
+};
+
+}  // namespace rsp::smdp

@@ -1,0 +1,71 @@
+// Profiles and RSP sessions of the SM-DP+, in the SQLite store. Profile
+// packages are encrypted at rest (AES-256-GCM, AAD = ICCID) since they carry
+// Ki, OPc and PINs.
+#pragma once
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include "rsp/bytes.hpp"
+#include "rsp/store.hpp"
+
+namespace rsp::smdp {
+
+// SGP.22 3.1 / 5.3 profile states (the subset the download path moves through
+// until the ES2+ operator side adds ordering).
+enum class ProfileState { Available, Allocated, Linked, Confirmed, Released, Downloaded, Installed, Error, Unavailable };
+std::string_view to_string(ProfileState s);
+ProfileState profile_state_from(std::string_view s);
+
+struct Profile {
+  std::string iccid;        // decimal digits
+  std::string matching_id;
+  std::string eid;          // empty: any eUICC may download it
+  ProfileState state = ProfileState::Available;
+  std::optional<Bytes> cc_hash;  // SHA-256(confirmation code)
+  int cc_attempts = 0;
+  int download_attempts = 0;
+  std::string service_provider_name, profile_name;
+  int profile_class = 2;    // operational
+  std::string transaction_id;  // hex, of the session that holds it
+};
+
+struct Session {
+  std::string transaction_id;  // 32 hex chars
+  std::string state;           // initiated | authenticated | bpp-sent | done | cancelled
+  std::time_t created_at = 0;
+  Bytes euicc_challenge, server_challenge;
+  std::string server_address;
+  int credential_index = 0;
+  std::string eid;
+  Bytes euicc_certificate;
+  std::string iccid;           // profile bound to the session
+  Bytes smdp_signature2;       // raw r||s, for checking euiccSignature2
+  Bytes euicc_otpk;            // once the BPP is built
+};
+
+class ProfileStore {
+ public:
+  ProfileStore(store::Db& db, ByteView storage_key);
+
+  // Stages an unprotected profile package for download (the CLI path until
+  // ES2+ orders land): state Released, bound to `eid` if given.
+  void stage(const Profile& p, ByteView upp);
+  std::optional<Profile> by_matching_id(const std::string& matching_id);
+  std::optional<Profile> by_iccid(const std::string& iccid);
+  Bytes upp(const std::string& iccid);  // decrypted package
+  void update(const Profile& p);
+
+  void put_session(const Session& s);
+  std::optional<Session> session(const std::string& transaction_id);
+  void end_session(const std::string& transaction_id, const std::string& state);
+
+  store::Db& db() { return db_; }
+
+ private:
+  store::Db& db_;
+  SecretBytes key_;
+};
+
+}  // namespace rsp::smdp

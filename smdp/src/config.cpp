@@ -1,0 +1,53 @@
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "rsp/smdp/config.hpp"
+
+namespace rsp::smdp {
+
+namespace {
+Bytes read_all(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + p.string());
+  return Bytes(std::istreambuf_iterator<char>(f), {});
+}
+}  // namespace
+
+Config load_config(const std::string& path) {
+  std::filesystem::path base = std::filesystem::path(path).parent_path();
+  auto rel = [&](const std::string& p) { return std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p; };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(to_string(read_all(path)));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  Config c;
+  c.address = j.value("address", c.address);
+  c.db_path = rel(j.value("db", c.db_path)).string();
+  c.session_timeout_seconds = j.value("session_timeout_seconds", c.session_timeout_seconds);
+  c.max_cc_attempts = j.value("max_cc_attempts", c.max_cc_attempts);
+  c.max_download_attempts = j.value("max_download_attempts", c.max_download_attempts);
+  c.use_ppk = j.value("use_ppk", c.use_ppk);
+  c.listen = j.value("listen", c.listen);
+  c.port = j.value("port", c.port);
+  c.threads = j.value("threads", c.threads);
+  c.tls_certificate = read_all(rel(j.at("tls").at("certificate")));
+  c.tls_key = read_all(rel(j.at("tls").at("key")));
+  std::string key_hex = to_string(read_all(rel(j.at("storage_key_file").get<std::string>())));
+  while (!key_hex.empty() && std::isspace(static_cast<unsigned char>(key_hex.back()))) key_hex.pop_back();
+  c.storage_key = from_hex(key_hex);
+  for (const auto& cj : j.at("credentials")) {
+    CredentialSet s;
+    s.ci_certificate = read_all(rel(cj.at("ci_certificate")));
+    s.dpauth_certificate = read_all(rel(cj.at("dpauth_certificate")));
+    s.dpauth_key_pem = to_string(read_all(rel(cj.at("dpauth_key"))));
+    s.dppb_certificate = read_all(rel(cj.at("dppb_certificate")));
+    s.dppb_key_pem = to_string(read_all(rel(cj.at("dppb_key"))));
+    c.credentials.push_back(std::move(s));
+  }
+  return c;
+}
+
+}  // namespace rsp::smdp

@@ -1,0 +1,151 @@
+#include "rsp/smdp/profile_store.hpp"
+
+#include <array>
+
+#include "rsp/crypto.hpp"
+
+namespace rsp::smdp {
+
+namespace {
+constexpr std::array<std::string_view, 9> kStateNames = {"available", "allocated", "linked",    "confirmed",  "released",
+                                                         "downloaded", "installed", "error", "unavailable"};
+
+Profile profile_from(const store::Row& r) {
+  Profile p;
+  p.iccid = r.text(0);
+  p.matching_id = r.text(1);
+  p.eid = r.text(2);
+  p.state = profile_state_from(r.text(3));
+  if (!r.is_null(4)) p.cc_hash = r.blob(4);
+  p.cc_attempts = static_cast<int>(r.i64(5));
+  p.download_attempts = static_cast<int>(r.i64(6));
+  p.service_provider_name = r.text(7);
+  p.profile_name = r.text(8);
+  p.profile_class = static_cast<int>(r.i64(9));
+  p.transaction_id = r.text(10);
+  return p;
+}
+constexpr const char* kProfileColumns =
+    "iccid, matching_id, eid, state, cc_hash, cc_attempts, download_attempts, spn, profile_name, profile_class, "
+    "transaction_id";
+}  // namespace
+
+std::string_view to_string(ProfileState s) { return kStateNames[static_cast<std::size_t>(s)]; }
+
+ProfileState profile_state_from(std::string_view s) {
+  for (std::size_t i = 0; i < kStateNames.size(); ++i)
+    if (kStateNames[i] == s) return static_cast<ProfileState>(i);
+  throw store::StoreError("unknown profile state '" + std::string(s) + "'");
+}
+
+ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(Bytes(storage_key.begin(), storage_key.end())) {
+  if (key_.size() != 32) throw std::invalid_argument("storage key must be 32 bytes (AES-256)");
+  db_.exec(R"(
+    CREATE TABLE IF NOT EXISTS profiles (
+      iccid TEXT PRIMARY KEY,
+      matching_id TEXT UNIQUE NOT NULL,
+      eid TEXT NOT NULL DEFAULT '',
+      state TEXT NOT NULL,
+      cc_hash BLOB,
+      cc_attempts INTEGER NOT NULL DEFAULT 0,
+      download_attempts INTEGER NOT NULL DEFAULT 0,
+      spn TEXT NOT NULL DEFAULT '',
+      profile_name TEXT NOT NULL DEFAULT '',
+      profile_class INTEGER NOT NULL DEFAULT 2,
+      transaction_id TEXT NOT NULL DEFAULT '',
+      upp_iv BLOB NOT NULL,
+      upp_enc BLOB NOT NULL,
+      updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));
+    CREATE TABLE IF NOT EXISTS sessions (
+      transaction_id TEXT PRIMARY KEY,
+      state TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      euicc_challenge BLOB, server_challenge BLOB, server_address TEXT,
+      credential_index INTEGER NOT NULL DEFAULT 0,
+      eid TEXT NOT NULL DEFAULT '', euicc_certificate BLOB, iccid TEXT NOT NULL DEFAULT '',
+      smdp_signature2 BLOB, euicc_otpk BLOB);
+  )");
+}
+
+void ProfileStore::stage(const Profile& p, ByteView upp) {
+  Bytes iv = crypto::random_bytes(12);
+  Bytes enc = crypto::aes_gcm_encrypt(key_, iv, to_bytes(p.iccid), upp);
+  db_.run(std::string("INSERT INTO profiles (") + kProfileColumns +
+              ", upp_iv, upp_enc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+          {p.iccid, p.matching_id, p.eid, std::string(to_string(p.state)),
+           p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr), std::int64_t{p.cc_attempts},
+           std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name, std::int64_t{p.profile_class},
+           p.transaction_id, iv, enc});
+}
+
+std::optional<Profile> ProfileStore::by_matching_id(const std::string& matching_id) {
+  std::optional<Profile> out;
+  db_.query(std::string("SELECT ") + kProfileColumns + " FROM profiles WHERE matching_id = ?", {matching_id},
+            [&](const store::Row& r) { out = profile_from(r); });
+  return out;
+}
+
+std::optional<Profile> ProfileStore::by_iccid(const std::string& iccid) {
+  std::optional<Profile> out;
+  db_.query(std::string("SELECT ") + kProfileColumns + " FROM profiles WHERE iccid = ?", {iccid},
+            [&](const store::Row& r) { out = profile_from(r); });
+  return out;
+}
+
+Bytes ProfileStore::upp(const std::string& iccid) {
+  Bytes iv, enc;
+  db_.query("SELECT upp_iv, upp_enc FROM profiles WHERE iccid = ?", {iccid}, [&](const store::Row& r) {
+    iv = r.blob(0);
+    enc = r.blob(1);
+  });
+  if (enc.empty()) throw store::StoreError("no profile package for ICCID " + iccid);
+  return crypto::aes_gcm_decrypt(key_, iv, to_bytes(iccid), enc);
+}
+
+void ProfileStore::update(const Profile& p) {
+  db_.run(
+      "UPDATE profiles SET matching_id=?, eid=?, state=?, cc_hash=?, cc_attempts=?, download_attempts=?, spn=?, "
+      "profile_name=?, profile_class=?, transaction_id=?, updated_at=strftime('%s','now') WHERE iccid=?",
+      {p.matching_id, p.eid, std::string(to_string(p.state)), p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr),
+       std::int64_t{p.cc_attempts}, std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name,
+       std::int64_t{p.profile_class}, p.transaction_id, p.iccid});
+}
+
+void ProfileStore::put_session(const Session& s) {
+  db_.run(
+      "INSERT OR REPLACE INTO sessions (transaction_id, state, created_at, euicc_challenge, server_challenge, "
+      "server_address, credential_index, eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+      {s.transaction_id, s.state, std::int64_t{s.created_at}, s.euicc_challenge, s.server_challenge, s.server_address,
+       std::int64_t{s.credential_index}, s.eid, s.euicc_certificate, s.iccid, s.smdp_signature2, s.euicc_otpk});
+}
+
+std::optional<Session> ProfileStore::session(const std::string& transaction_id) {
+  std::optional<Session> out;
+  db_.query(
+      "SELECT transaction_id, state, created_at, euicc_challenge, server_challenge, server_address, credential_index, "
+      "eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk FROM sessions WHERE transaction_id = ?",
+      {transaction_id}, [&](const store::Row& r) {
+        Session s;
+        s.transaction_id = r.text(0);
+        s.state = r.text(1);
+        s.created_at = static_cast<std::time_t>(r.i64(2));
+        s.euicc_challenge = r.blob(3);
+        s.server_challenge = r.blob(4);
+        s.server_address = r.text(5);
+        s.credential_index = static_cast<int>(r.i64(6));
+        s.eid = r.text(7);
+        s.euicc_certificate = r.blob(8);
+        s.iccid = r.text(9);
+        s.smdp_signature2 = r.blob(10);
+        s.euicc_otpk = r.blob(11);
+        out = std::move(s);
+      });
+  return out;
+}
+
+void ProfileStore::end_session(const std::string& transaction_id, const std::string& state) {
+  db_.run("UPDATE sessions SET state = ? WHERE transaction_id = ?", {state, transaction_id});
+}
+
+}  // namespace rsp::smdp

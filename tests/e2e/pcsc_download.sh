@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# End to end through a real PC/SC stack: pcscd with the vpcd driver (in a
+# private mount namespace, so it never touches the machine's /run/pcscd),
+# euicc-sim as the card behind "Virtual PCD 00 00", smdpd on loopback, the
+# lpa CLI talking to the card through PC/SC, and scriptor (pcsc-tools, an
+# independent PC/SC client) reading EF IMSI after the profile is enabled.
+#
+#   pcsc_download.sh BUILD_DIR TESTDATA_DIR nist|brp
+# Exit 0 pass, 1 fail, 77 skip.
+set -euo pipefail
+
+if [[ "${1:-}" != --inner ]]; then
+  if [[ $EUID -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v pcscd >/dev/null ||
+     [[ ! -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]] || ! command -v scriptor >/dev/null; then
+    echo "SKIP: needs root, unshare, pcscd, vsmartcard-vpcd and pcsc-tools"
+    exit 77
+  fi
+  exec unshare --mount --propagation private bash "$0" --inner "$@"
+fi
+shift
+BUILD=$(realpath "$1"); TESTDATA=$2; CURVE=${3:-nist}
+PROFILE=$TESTDATA/ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der
+[[ -f $PROFILE ]] || { echo "SKIP: TS.48 test profiles absent"; exit 77; }
+SUFFIX=NIST; [[ $CURVE == brp ]] && SUFFIX=BRP
+READER="Virtual PCD 00 00"
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
+free_port() {
+  local p
+  for p in $(shuf -i 20000-60000 -n 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  fail "no free port"
+}
+wait_for() {  # wait_for SECONDS COMMAND...: bounded polling
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+step "test PKI ($CURVE)"
+"$BUILD/certs/rsp-certs" generate --out "$WORK/pki" --curve "$CURVE" --dp-host localhost >/dev/null
+TLS_CA=$WORK/pki/CERT_CI_ECDSA_NIST.pem  # the TLS certificate is always P-256 under the NIST CI
+
+step "pcscd with the vpcd driver"
+VPCD_PORT=$(free_port)
+mkdir -p /run/pcscd "$WORK/reader.conf.d"
+mount -t tmpfs tmpfs /run/pcscd
+printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x%X\nLIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x%X\n' \
+  "$VPCD_PORT" "$VPCD_PORT" > "$WORK/reader.conf.d/vpcd"
+pcscd -f -c "$WORK/reader.conf.d" > "$WORK/pcscd.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 test -S /run/pcscd/pcscd.comm || fail "pcscd did not start"
+wait_for 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$VPCD_PORT)" || fail "vpcd is not listening on $VPCD_PORT"
+
+step "eUICC simulator as the card in '$READER'"
+"$BUILD/simulators/euicc-sim" --cert "$WORK/pki/CERT_EUICC_ECDSA_$SUFFIX.der" --key "$WORK/pki/SK_EUICC_ECDSA_$SUFFIX.pem" \
+  --eum "$WORK/pki/CERT_EUM_ECDSA_$SUFFIX.der" --ci "$WORK/pki/CERT_CI_ECDSA_$SUFFIX.der" \
+  --state "$WORK/euicc-state.json" --vpcd "127.0.0.1:$VPCD_PORT" > "$WORK/euicc-sim.log" 2>&1 &
+PIDS+=($!)
+LPA=("$BUILD/lpa/lpa" --reader "$READER" --ca "$TLS_CA")
+wait_for 15 "${LPA[@]}" chip info || fail "the card did not appear in $READER"
+"${LPA[@]}" chip info
+
+step "SM-DP+ on loopback"
+SMDP_PORT=$(free_port)
+head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$WORK/storage.key"
+cat > "$WORK/smdp.json" <<JSON
+{
+  "address": "localhost:$SMDP_PORT", "listen": "127.0.0.1", "port": $SMDP_PORT,
+  "db": "smdp.db", "storage_key_file": "storage.key",
+  "tls": {"certificate": "pki/CERT_S_SM_DP_TLS_NIST.der", "key": "pki/SK_S_SM_DP_TLS_NIST.pem"},
+  "credentials": [{"ci_certificate": "pki/CERT_CI_ECDSA_$SUFFIX.der",
+    "dpauth_certificate": "pki/CERT_S_SM_DPauth_ECDSA_$SUFFIX.der", "dpauth_key": "pki/SK_S_SM_DPauth_ECDSA_$SUFFIX.pem",
+    "dppb_certificate": "pki/CERT_S_SM_DPpb_ECDSA_$SUFFIX.der", "dppb_key": "pki/SK_S_SM_DPpb_ECDSA_$SUFFIX.pem"}]
+}
+JSON
+SMDPD=("$BUILD/smdp/smdpd" --config "$WORK/smdp.json")
+"${SMDPD[@]}" stage --upp "$PROFILE" --matching-id "PCSC-$CURVE" | tee "$WORK/stage.out"
+ICCID=$(sed -n 's/^staged ICCID \([0-9]*\).*/\1/p' "$WORK/stage.out")
+"${SMDPD[@]}" serve --port-file "$WORK/smdp.port" > "$WORK/smdpd.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 test -s "$WORK/smdp.port" || fail "smdpd did not start"
+
+step "download through PC/SC"
+"${LPA[@]}" profile download -y --ac "LPA:1\$localhost:$SMDP_PORT\$PCSC-$CURVE" || fail "download failed"
+"${LPA[@]}" --json profile list | tee "$WORK/profiles.json"
+grep -q "$ICCID" "$WORK/profiles.json" || fail "ICCID $ICCID not installed"
+
+step "enable, then read EF IMSI with scriptor, as a handset would"
+"${LPA[@]}" profile enable "$ICCID" || fail "enable failed"
+# EF DIR (2F00) names the USIM application: READ RECORD 1 gives 61 L 4F L <AID> ...
+printf '00 A4 00 04 02 2F 00\n00 B2 01 04 00\n' > "$WORK/dir.apdu"
+scriptor -r "$READER" "$WORK/dir.apdu" | tee "$WORK/dir.out"
+RECORD=$(grep -A1 "^> 00 B2 01 04 00" "$WORK/dir.out" | tail -1 | sed 's/^< //; s/ : .*//')
+read -r -a REC <<< "$RECORD"
+[[ ${REC[0]:-} == 61 && ${REC[2]:-} == 4F ]] || fail "EF DIR record 1 is not an application template: $RECORD"
+AID_LEN=$((16#${REC[3]}))
+AID="${REC[*]:4:$AID_LEN}"
+echo "USIM AID $AID"
+# SELECT the USIM by AID, EF IMSI (6F07) under it, READ BINARY 9 bytes.
+printf '00 A4 04 0C %02X %s\n00 A4 00 0C 02 6F 07\n00 B0 00 00 09\n' "$AID_LEN" "$AID" > "$WORK/imsi.apdu"
+scriptor -r "$READER" "$WORK/imsi.apdu" | tee "$WORK/scriptor.out"
+EF=$(grep -A1 "^> 00 B0 00 00 09" "$WORK/scriptor.out" | tail -1 | sed 's/^< //; s/ : .*//')
+# EF IMSI: length, then swapped nibbles with the parity nibble first (TS 31.102 4.2.2).
+IMSI=$(echo "$EF" | awk '{ s=""; for (i=2; i<=NF-2; i++) { b=$i; s = s substr(b,2,1) substr(b,1,1) } print substr(s,2) }' | tr -d 'F')
+echo "IMSI $IMSI"
+[[ $IMSI =~ ^00101[0-9]{10}$ ]] || fail "unexpected IMSI '$IMSI' (EF $EF)"
+
+step "the SM-DP+ recorded the installation"
+"${SMDPD[@]}" show --iccid "$ICCID" | tee "$WORK/show.out"
+grep -q "state installed" "$WORK/show.out" || fail "SM-DP+ does not show ICCID $ICCID installed"
+echo "PASS: PC/SC download on $CURVE, ICCID $ICCID, IMSI $IMSI"

@@ -1,0 +1,117 @@
+// A whole SGP.22 download world on loopback for end-to-end tests: a freshly
+// generated test PKI, the SM-DP+ (real HTTPS) and an in-process eUICC.
+#pragma once
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "rsp/crypto.hpp"
+#include "rsp/pki.hpp"
+#include "rsp/sim/euicc.hpp"
+#include "rsp/smdp/profile_package.hpp"
+#include "rsp/smdp/server.hpp"
+
+namespace rsp::e2e {
+
+namespace fs = std::filesystem;
+
+inline std::uint16_t free_loopback_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+inline fs::path testdata(const std::string& rel) { return fs::path(RSP_SHARED_TESTDATA) / rel; }
+
+struct World {
+  fs::path dir;
+  certs::Pki pki;
+  std::string address;  // "localhost:<port>"
+  std::unique_ptr<smdp::Server> smdp;
+  std::unique_ptr<sim::Euicc> euicc;
+  std::string tls_ca_pem;  // trust anchor for the SM-DP+ TLS certificate
+
+  explicit World(crypto::Curve curve, const std::string& name) {
+    dir = fs::temp_directory_path() / ("rsp-e2e-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    certs::PkiOptions po;
+    po.curve = curve;
+    po.dp_host = "localhost";
+    pki = certs::generate_pki(po);
+    certs::write_pki(pki, dir);
+
+    std::uint16_t port = free_loopback_port();
+    address = "localhost:" + std::to_string(port);
+    smdp::Config c;
+    c.address = address;
+    c.port = port;
+    c.db_path = (dir / "smdp.db").string();
+    c.storage_key = crypto::random_bytes(32);
+    c.tls_certificate = pki.dp_tls.der;
+    c.tls_key = to_bytes(pki.dp_tls.key.private_pem());
+    smdp::CredentialSet cs;
+    cs.ci_certificate = pki.ci.der;
+    cs.dpauth_certificate = pki.dp_auth.der;
+    cs.dpauth_key_pem = pki.dp_auth.key.private_pem();
+    cs.dppb_certificate = pki.dp_pb.der;
+    cs.dppb_key_pem = pki.dp_pb.key.private_pem();
+    c.credentials.push_back(cs);
+    smdp = std::make_unique<smdp::Server>(c);
+    smdp->start();
+    tls_ca_pem = (dir / "tls-ca.pem").string();
+    std::ofstream(tls_ca_pem) << certs::to_pem(pki.tls_ci ? pki.tls_ci->der : pki.ci.der);
+
+    replace_euicc(pki.euicc.der, pki.euicc.key, pki.eum.der);
+  }
+
+  // A new eUICC (empty state) with the given identity; it trusts this
+  // world's CI for verifying the SM-DP+.
+  void replace_euicc(const Bytes& cert_der, const crypto::EcKey& key, const Bytes& eum_der) {
+    sim::EuiccConfig ec;
+    ec.euicc_cert_der = cert_der;
+    ec.euicc_key = to_bytes(key.private_pem());
+    ec.eum_cert_der = eum_der;
+    ec.ci_certs_der = {pki.ci.der};
+    euicc.reset();
+    euicc = std::make_unique<sim::Euicc>(ec);
+  }
+  ~World() {
+    euicc.reset();
+    if (smdp) smdp->stop();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  // Stages a profile package; returns its ICCID.
+  std::string stage(ByteView upp, const std::string& matching_id, const std::string& cc = {},
+                    const std::string& eid = {}) {
+    auto summary = smdp::inspect_upp(upp);
+    smdp::Profile p;
+    p.iccid = summary.iccid;
+    p.matching_id = matching_id;
+    p.eid = eid;
+    p.state = smdp::ProfileState::Released;
+    if (!cc.empty()) p.cc_hash = crypto::sha256(to_bytes(cc));
+    p.service_provider_name = "Visited Operator";
+    p.profile_name = "Roaming profile";
+    smdp->profiles().stage(p, upp);
+    return p.iccid;
+  }
+
+  std::string activation_code(const std::string& matching_id) const { return "LPA:1$" + address + "$" + matching_id; }
+};
+
+}  // namespace rsp::e2e
