@@ -9,6 +9,7 @@
 #include <InitialiseSecureChannelRequest.h>
 #include <PendingNotification.h>
 #include <PrepareDownloadResponse.h>
+#include <ReplaceSessionKeysRequest.h>
 #include <ServerSigned1.h>
 #include <SmdpSigned2.h>
 #include <StoreMetadataRequest.h>
@@ -397,6 +398,17 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
   scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
   Bytes seq87 = tlv::make(0xA0, ch.wrap(scp03t::kTagConfigureOrReplace, cfg_der));
   Bytes seq88 = tlv::make(0xA1, ch.wrap(scp03t::kTagMacOnly, md_der, false));
+  if (auto ppp = store_.protected_package(p.iccid)) {
+    // Protected once at staging: hand the eUICC the profile protection keys
+    // in ReplaceSessionKeys (SGP.22 5.5.4) and send the stored segments as is.
+    auto rsk = RSP_ASN1_MAKE(ReplaceSessionKeysRequest);
+    a1::set(rsk->initialMacChainingValue, ppp->initial_mcv);
+    a1::set(rsk->ppkEnc, ppp->ppk_enc);
+    a1::set(rsk->ppkCmac, ppp->ppk_mac);
+    SecretBytes rsk_der = rsk.encode_der();
+    Bytes second87 = tlv::make(0xA2, ch.wrap(scp03t::kTagConfigureOrReplace, rsk_der));
+    return tlv::make(0xBF36, concat(isc_der, seq87, seq88, second87, tlv::make(0xA3, ppp->segments)));
+  }
   Bytes upp = store_.upp(p.iccid);
   Bytes segments;
   for (std::size_t off = 0; off < upp.size(); off += scp03t::kMaxSegmentPlaintext) {

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "rsp/crypto.hpp"
+#include "rsp/scp03t.hpp"
 
 namespace rsp::smdp {
 
@@ -55,6 +56,7 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
       transaction_id TEXT NOT NULL DEFAULT '',
       upp_iv BLOB NOT NULL,
       upp_enc BLOB NOT NULL,
+      ppk_iv BLOB, ppk_enc BLOB, ppp BLOB,
       updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));
     CREATE TABLE IF NOT EXISTS sessions (
       transaction_id TEXT PRIMARY KEY,
@@ -67,15 +69,44 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
   )");
 }
 
-void ProfileStore::stage(const Profile& p, ByteView upp) {
+void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
   Bytes iv = crypto::random_bytes(12);
   Bytes enc = crypto::aes_gcm_encrypt(key_, iv, to_bytes(p.iccid), upp);
+  store::Value ppk_iv = nullptr, ppk_enc = nullptr, ppp = nullptr;
+  if (protect) {
+    // PPK-ENC, PPK-MAC and the initial MAC chaining value, random per profile.
+    SecretBytes keys = crypto::random_bytes(48);
+    scp03t::Channel ch(ByteView(keys).first(16), ByteView(keys).subspan(16, 16), ByteView(keys).last(16));
+    Bytes segments;
+    for (std::size_t off = 0; off < upp.size(); off += scp03t::kMaxSegmentPlaintext)
+      append(segments, ch.wrap(scp03t::kTagEncryptedMac,
+                               upp.subspan(off, std::min(scp03t::kMaxSegmentPlaintext, upp.size() - off))));
+    Bytes kiv = crypto::random_bytes(12);
+    ppk_enc = crypto::aes_gcm_encrypt(key_, kiv, to_bytes("ppk:" + p.iccid), keys);
+    ppk_iv = kiv;
+    ppp = segments;
+  }
   db_.run(std::string("INSERT INTO profiles (") + kProfileColumns +
-              ", upp_iv, upp_enc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              ", upp_iv, upp_enc, ppk_iv, ppk_enc, ppp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
           {p.iccid, p.matching_id, p.eid, std::string(to_string(p.state)),
            p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr), std::int64_t{p.cc_attempts},
            std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name, std::int64_t{p.profile_class},
-           p.transaction_id, iv, enc});
+           p.transaction_id, iv, enc, ppk_iv, ppk_enc, ppp});
+}
+
+std::optional<ProtectedPackage> ProfileStore::protected_package(const std::string& iccid) {
+  std::optional<ProtectedPackage> out;
+  db_.query("SELECT ppk_iv, ppk_enc, ppp FROM profiles WHERE iccid = ? AND ppp IS NOT NULL", {iccid},
+            [&](const store::Row& r) {
+              SecretBytes keys = crypto::aes_gcm_decrypt(key_, r.blob(0), to_bytes("ppk:" + iccid), r.blob(1));
+              ProtectedPackage pp;
+              pp.ppk_enc.assign(keys.begin(), keys.begin() + 16);
+              pp.ppk_mac.assign(keys.begin() + 16, keys.begin() + 32);
+              pp.initial_mcv.assign(keys.begin() + 32, keys.end());
+              pp.segments = r.blob(2);
+              out = std::move(pp);
+            });
+  return out;
 }
 
 std::optional<Profile> ProfileStore::by_matching_id(const std::string& matching_id) {

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   stage->add_option("--cc", cc, "confirmation code the end user must give");
   stage->add_option("--spn", spn, "service provider name");
   stage->add_option("--name", name, "profile name");
+  bool ppk = false;
+  stage->add_flag("--ppk", ppk, "protect now with profile protection keys (bound later with ReplaceSessionKeys)");
 
   auto* show = app.add_subcommand("show", "show a profile's state");
   std::string show_iccid;
@@ -72,7 +74,7 @@ int main(int argc, char** argv) {
       if (!cc.empty()) p.cc_hash = rsp::crypto::sha256(rsp::to_bytes(cc));
       p.service_provider_name = spn;
       p.profile_name = name;
-      profiles.stage(p, upp);
+      profiles.stage(p, upp, ppk || config.use_ppk);
       std::cout << "staged ICCID " << p.iccid << " (" << summary.elements << " profile elements) for matching id "
                 << matching_id << "\n";
       return 0;

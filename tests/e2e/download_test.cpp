@@ -2,7 +2,11 @@
 // APDUs: LPA -> SM-DP+ (ES9+) -> eUICC simulator (ES10) -> enable -> IMSI.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "rsp/http_client.hpp"
 #include "rsp/lpa/download.hpp"
+#include "rsp/tlv.hpp"
 #include "world.hpp"
 
 using namespace rsp;
@@ -112,6 +116,32 @@ TEST_P(Download, ConfirmationCodeWrongThenRight) {
   auto result = lpa::download(*w.euicc, ac, opt);
   ASSERT_TRUE(result.installation.success);
   EXPECT_EQ(w.smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+}
+
+// SGP.22 2.5.3: protected once with PPKs at staging, bound to this eUICC at
+// download with ReplaceSessionKeys.
+TEST_P(Download, ProtectedOnceBoundLaterWithReplaceSessionKeys) {
+  auto profile = ts48("TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der");
+  if (!fs::exists(profile)) GTEST_SKIP() << "TS.48 test profiles absent";
+  World w(GetParam().curve, std::string(GetParam().name) + "-ppk");
+  std::string iccid = w.stage(read_file(profile), "MATCHING-PPK", {}, {}, true);
+  bool had_a2 = false;
+  lpa::DownloadOptions opt;
+  opt.es9.http.ca_file = w.tls_ca_pem;
+  auto client = std::make_shared<http::Client>(opt.es9.http);
+  opt.es9.post = [&](const std::string& url, const http::Headers& h, const std::string& body) {
+    auto r = client->post(url, body, h);
+    if (url.ends_with("getBoundProfilePackage")) {
+      auto bpp = from_base64(nlohmann::json::parse(r.body)["boundProfilePackage"].get<std::string>());
+      for (auto& t : tlv::parse_all(tlv::parse_one(bpp).value)) had_a2 |= t.tag == 0xA2;
+    }
+    return r;
+  };
+  auto result = lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("MATCHING-PPK")), opt);
+  EXPECT_TRUE(had_a2) << "no secondSequenceOf87 (ReplaceSessionKeys) in the BPP";
+  ASSERT_TRUE(result.installation.success) << result.installation.describe();
+  EXPECT_EQ(w.smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+  EXPECT_EQ(w.euicc->profiles().at(0).iccid, iccid);
 }
 
 INSTANTIATE_TEST_SUITE_P(Curves, Download,

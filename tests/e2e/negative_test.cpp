@@ -229,6 +229,22 @@ TEST_F(Negative, ReplayedBppSegmentIsRefusedByTheEuicc) {
   EXPECT_TRUE(w->euicc->profiles().empty());
 }
 
+// Sessions live in the store: an SM-DP+ restarted between authenticateClient
+// and getBoundProfilePackage finishes the download it had started.
+TEST_F(Negative, SmdpRestartMidSessionLosesNothing) {
+  bool restarted = false;
+  auto a = attempt(*w, "MID", [&](const std::string& fn, json&) {
+    if (fn == "getBoundProfilePackage" && !restarted) {
+      w->restart_smdp();
+      restarted = true;
+    }
+  });
+  ASSERT_TRUE(restarted);
+  ASSERT_TRUE(a.result) << a.what;
+  EXPECT_TRUE(a.result->installation.success);
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+}
+
 TEST_F(Negative, MalformedInputGetsClearErrors) {
   http::ClientConfig c;
   c.ca_file = w->tls_ca_pem;

@@ -39,6 +39,7 @@ struct World {
   fs::path dir;
   certs::Pki pki;
   std::string address;  // "localhost:<port>"
+  smdp::Config config;
   std::unique_ptr<smdp::Server> smdp;
   std::unique_ptr<sim::Euicc> euicc;
   std::string tls_ca_pem;  // trust anchor for the SM-DP+ TLS certificate
@@ -55,7 +56,7 @@ struct World {
 
     std::uint16_t port = free_loopback_port();
     address = "localhost:" + std::to_string(port);
-    smdp::Config c;
+    smdp::Config& c = config;
     c.address = address;
     c.port = port;
     c.db_path = (dir / "smdp.db").string();
@@ -75,6 +76,15 @@ struct World {
     std::ofstream(tls_ca_pem) << certs::to_pem(pki.tls_ci ? pki.tls_ci->der : pki.ci.der);
 
     replace_euicc(pki.euicc.der, pki.euicc.key, pki.eum.der);
+  }
+
+  // Stops the SM-DP+ and starts a new one on the same store and port, as
+  // after a crash or a deployment.
+  void restart_smdp() {
+    smdp->stop();
+    smdp.reset();
+    smdp = std::make_unique<smdp::Server>(config);
+    smdp->start();
   }
 
   // A new eUICC (empty state) with the given identity; it trusts this
@@ -97,7 +107,7 @@ struct World {
 
   // Stages a profile package; returns its ICCID.
   std::string stage(ByteView upp, const std::string& matching_id, const std::string& cc = {},
-                    const std::string& eid = {}) {
+                    const std::string& eid = {}, bool protect = false) {
     auto summary = smdp::inspect_upp(upp);
     smdp::Profile p;
     p.iccid = summary.iccid;
@@ -107,7 +117,7 @@ struct World {
     if (!cc.empty()) p.cc_hash = crypto::sha256(to_bytes(cc));
     p.service_provider_name = "Visited Operator";
     p.profile_name = "Roaming profile";
-    smdp->profiles().stage(p, upp);
+    smdp->profiles().stage(p, upp, protect);
     return p.iccid;
   }
 

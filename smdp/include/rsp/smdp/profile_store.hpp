@@ -45,13 +45,23 @@ struct Session {
   Bytes euicc_otpk;            // once the BPP is built
 };
 
+// A profile protected once with profile protection keys (SGP.22 2.5.3): the
+// 86 segments, and the keys the BPP hands over in ReplaceSessionKeys.
+struct ProtectedPackage {
+  SecretBytes ppk_enc, ppk_mac, initial_mcv;
+  Bytes segments;  // concatenated 86 TLVs
+};
+
 class ProfileStore {
  public:
   ProfileStore(store::Db& db, ByteView storage_key);
 
   // Stages an unprotected profile package for download (the CLI path until
-  // ES2+ orders land): state Released, bound to `eid` if given.
-  void stage(const Profile& p, ByteView upp);
+  // ES2+ orders land): state Released, bound to `eid` if given. With
+  // `protect`, the package is also protected now with fresh PPKs, so that
+  // binding later only wraps ReplaceSessionKeys for the session.
+  void stage(const Profile& p, ByteView upp, bool protect = false);
+  std::optional<ProtectedPackage> protected_package(const std::string& iccid);
   std::optional<Profile> by_matching_id(const std::string& matching_id);
   std::optional<Profile> by_iccid(const std::string& iccid);
   Bytes upp(const std::string& iccid);  // decrypted package
