@@ -18,8 +18,9 @@ std::string header_iccid_digits(ByteView v) {
   return hex;
 }
 Bytes header_iccid_bytes(const std::string& digits) {
+  if (digits.size() > 20) throw DecodeError("an ICCID has at most 20 digits");
   std::string hex = digits;
-  if (hex.size() % 2) hex.push_back('F');
+  hex.resize(20, 'F');  // SIZE(10), F-filled
   return from_hex(hex);
 }
 }  // namespace

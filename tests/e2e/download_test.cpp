@@ -54,6 +54,8 @@ struct Case {
   crypto::Curve curve;
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class Download : public ::testing::TestWithParam<Case> {};
 
 }  // namespace

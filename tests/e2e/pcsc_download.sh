@@ -118,6 +118,19 @@ IMSI=$(echo "$EF" | awk '{ s=""; for (i=2; i<=NF-2; i++) { b=$i; s = s substr(b,
 echo "IMSI $IMSI"
 [[ $IMSI =~ ^00101[0-9]{10}$ ]] || fail "unexpected IMSI '$IMSI' (EF $EF)"
 
+step "a profile that needs a confirmation code: wrong code refused, right code accepted"
+PROFILE_CC=$TESTDATA/ts48/TS48V2-SAIP2-3-NOBERTLV-UNIQUE.der
+"${SMDPD[@]}" stage --upp "$PROFILE_CC" --matching-id "PCSC-CC-$CURVE" --cc 4711 | tee "$WORK/stage-cc.out"
+ICCID_CC=$(sed -n 's/^staged ICCID \([0-9]*\).*/\1/p' "$WORK/stage-cc.out")
+AC_CC="LPA:1\$localhost:$SMDP_PORT\$PCSC-CC-$CURVE\$\$1"
+if "${LPA[@]}" profile download -y --ac "$AC_CC" --cc 0000 > "$WORK/cc-wrong.out" 2>&1; then
+  fail "a wrong confirmation code was accepted"
+fi
+cat "$WORK/cc-wrong.out"
+grep -q "8\.2\.7" "$WORK/cc-wrong.out" && grep -q "3\.8" "$WORK/cc-wrong.out" || fail "wrong code not refused with 8.2.7/3.8"
+"${LPA[@]}" profile download -y --ac "$AC_CC" --cc 4711 || fail "the right confirmation code was refused"
+"${SMDPD[@]}" show --iccid "$ICCID_CC" | grep -q "state installed" || fail "ICCID $ICCID_CC not installed"
+
 step "the SM-DP+ recorded the installation"
 "${SMDPD[@]}" show --iccid "$ICCID" | tee "$WORK/show.out"
 grep -q "state installed" "$WORK/show.out" || fail "SM-DP+ does not show ICCID $ICCID installed"

@@ -460,7 +460,8 @@ Bytes Euicc::Impl::get_profiles_info(ByteView request) {
     if (want(0x5A)) pi.iccid = asn1::new_octet_string(iccid_bcd(p.iccid));
     if (want(0x4F)) pi.isdpAid = asn1::new_octet_string(p.isdp_aid);
     if (want(0x9F70)) pi.profileState = asn1::new_integer(p.enabled ? 1 : 0);
-    if (want(0x90)) pi.profileNickname = asn1::new_octet_string(std::string_view(p.nickname));
+    // An unset nickname is absent, not empty (LPAs show "" and absent differently).
+    if (want(0x90) && !p.nickname.empty()) pi.profileNickname = asn1::new_octet_string(std::string_view(p.nickname));
     if (want(0x91)) pi.serviceProviderName = asn1::new_octet_string(std::string_view(p.service_provider_name));
     if (want(0x92)) pi.profileName = asn1::new_octet_string(std::string_view(p.profile_name));
     if (want(0x95)) pi.profileClass = asn1::new_integer(p.profile_class);
