@@ -38,6 +38,20 @@ Config load_config(const std::string& path) {
   std::string key_hex = to_string(read_all(rel(j.at("storage_key_file").get<std::string>())));
   while (!key_hex.empty() && std::isspace(static_cast<unsigned char>(key_hex.back()))) key_hex.pop_back();
   c.storage_key = from_hex(key_hex);
+  if (j.contains("es2plus")) {
+    const auto& e = j.at("es2plus");
+    c.es2plus_port = e.value("port", std::uint16_t{8444});
+    c.operator_ca = read_all(rel(e.at("client_ca")));
+    if (e.contains("endpoint_ca")) c.operator_endpoint_ca_file = rel(e.at("endpoint_ca")).string();
+    c.functional_id = e.value("functional_id", c.functional_id);
+  }
+  for (const auto& oj : j.value("operators", nlohmann::json::array())) {
+    OperatorConfig o;
+    o.id = oj.at("id");
+    o.certificate = read_all(rel(oj.at("certificate")));
+    o.notification_url = oj.value("notification_url", "");
+    c.operators.push_back(std::move(o));
+  }
   for (const auto& cj : j.at("credentials")) {
     CredentialSet s;
     s.ci_certificate = read_all(rel(cj.at("ci_certificate")));

@@ -120,6 +120,25 @@ std::vector<certs::Certificate> Es9Plus::trusted_cis() const {
   return out;
 }
 
+void Es9Plus::progress(const Profile& p, const std::string& eid, int point, bool ok, const FunctionError* error,
+                       Bytes result) {
+  if (!on_progress || p.owner.empty()) return;
+  ProgressEvent e;
+  e.owner = p.owner;
+  e.iccid = p.iccid;
+  e.eid = eid;
+  e.profile_type = p.profile_type;
+  e.notification_point_id = point;
+  e.success = ok;
+  if (error) {
+    e.subject_code = error->subject_code;
+    e.reason_code = error->reason_code;
+    e.message = error->what();
+  }
+  e.result_data = std::move(result);
+  on_progress(e);
+}
+
 Session Es9Plus::live_session(const std::string& transaction_id, const char* expected_state) {
   auto s = store_.session(transaction_id);
   if (!s || s->state != expected_state)
@@ -279,6 +298,7 @@ json Es9Plus::authenticate_client(const json& req) {
   s.smdp_signature2 = smdp_signature2;
   store_.put_session(s);
   tx.commit();
+  progress(*p, eid, 1, true);  // eligibility and retry limit check passed
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -329,9 +349,12 @@ json Es9Plus::get_bound_profile_package(const json& req) {
       store_.update(*p);
       store_.end_session(s.transaction_id, "failed");
       tx.commit();
-      if (p->cc_attempts >= config_.max_cc_attempts)
-        throw FunctionError(code::kConfirmationCode, code::kMaxRetriesExceeded, "confirmation code attempts exhausted");
-      throw FunctionError(code::kConfirmationCode, code::kRefused, "confirmation code refused");
+      FunctionError e = p->cc_attempts >= config_.max_cc_attempts
+                            ? FunctionError(code::kConfirmationCode, code::kMaxRetriesExceeded,
+                                            "confirmation code attempts exhausted")
+                            : FunctionError(code::kConfirmationCode, code::kRefused, "confirmation code refused");
+      progress(*p, s.eid, 2, false, &e);  // confirmation failure
+      throw e;
     }
   }
   Bytes euicc_otpk = a1::to_bytes(signed2.euiccOtpk);
@@ -342,6 +365,7 @@ json Es9Plus::get_bound_profile_package(const json& req) {
   s.euicc_otpk = euicc_otpk;
   store_.put_session(s);
   tx.commit();
+  progress(*p, s.eid, 3, true);  // BPP download
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -438,12 +462,19 @@ void Es9Plus::handle_notification(const json& req) {
     bool installed = pir.profileInstallationResultData.finalResult.present ==
                      ProfileInstallationResultData__finalResult_PR_successResult;
     store::Transaction tx(store_.db());
-    if (auto p = store_.by_iccid(s->iccid); p && p->transaction_id == s->transaction_id) {
+    std::optional<Profile> p = store_.by_iccid(s->iccid);
+    if (p && p->transaction_id == s->transaction_id) {
       p->state = installed ? ProfileState::Installed : ProfileState::Error;
       store_.update(*p);
+    } else {
+      p.reset();
     }
     store_.end_session(s->transaction_id, installed ? "done" : "install-failed");
     tx.commit();
+    if (p) {
+      FunctionError failure("8.2", "4.2", "the eUICC could not install the profile");
+      progress(*p, s->eid, 4, installed, installed ? nullptr : &failure, der);  // BPP installation
+    }
     log::info("es9+", "handleNotification install " + s->transaction_id + (installed ? " success" : " failure") +
                           " ICCID " + s->iccid);
     return;

@@ -24,11 +24,15 @@ Profile profile_from(const store::Row& r) {
   p.profile_name = r.text(8);
   p.profile_class = static_cast<int>(r.i64(9));
   p.transaction_id = r.text(10);
+  p.owner = r.text(11);
+  p.profile_type = r.text(12);
   return p;
 }
 constexpr const char* kProfileColumns =
     "iccid, matching_id, eid, state, cc_hash, cc_attempts, download_attempts, spn, profile_name, profile_class, "
-    "transaction_id";
+    "transaction_id, owner, profile_type";
+// A matching id is unique once set; profiles not yet ordered have none (NULL).
+store::Value matching_id_value(const std::string& m) { return m.empty() ? store::Value(nullptr) : store::Value(m); }
 }  // namespace
 
 std::string_view to_string(ProfileState s) { return kStateNames[static_cast<std::size_t>(s)]; }
@@ -44,7 +48,9 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS profiles (
       iccid TEXT PRIMARY KEY,
-      matching_id TEXT UNIQUE NOT NULL,
+      matching_id TEXT UNIQUE,
+      owner TEXT NOT NULL DEFAULT '',
+      profile_type TEXT NOT NULL DEFAULT '',
       eid TEXT NOT NULL DEFAULT '',
       state TEXT NOT NULL,
       cc_hash BLOB,
@@ -87,11 +93,11 @@ void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
     ppp = segments;
   }
   db_.run(std::string("INSERT INTO profiles (") + kProfileColumns +
-              ", upp_iv, upp_enc, ppk_iv, ppk_enc, ppp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-          {p.iccid, p.matching_id, p.eid, std::string(to_string(p.state)),
+              ", upp_iv, upp_enc, ppk_iv, ppk_enc, ppp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+          {p.iccid, matching_id_value(p.matching_id), p.eid, std::string(to_string(p.state)),
            p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr), std::int64_t{p.cc_attempts},
            std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name, std::int64_t{p.profile_class},
-           p.transaction_id, iv, enc, ppk_iv, ppk_enc, ppp});
+           p.transaction_id, p.owner, p.profile_type, iv, enc, ppk_iv, ppk_enc, ppp});
 }
 
 std::optional<ProtectedPackage> ProfileStore::protected_package(const std::string& iccid) {
@@ -116,6 +122,21 @@ std::optional<Profile> ProfileStore::by_matching_id(const std::string& matching_
   return out;
 }
 
+std::optional<Profile> ProfileStore::allocate(const std::string& owner, const std::string& profile_type,
+                                              const std::string& eid) {
+  store::Transaction tx(db_);
+  std::optional<Profile> p;
+  db_.query(std::string("SELECT ") + kProfileColumns +
+                " FROM profiles WHERE owner = ? AND profile_type = ? AND state = 'available' ORDER BY iccid LIMIT 1",
+            {owner, profile_type}, [&](const store::Row& r) { p = profile_from(r); });
+  if (!p) return std::nullopt;
+  p->eid = eid;
+  p->state = eid.empty() ? ProfileState::Allocated : ProfileState::Linked;
+  update(*p);
+  tx.commit();
+  return p;
+}
+
 std::optional<Profile> ProfileStore::by_iccid(const std::string& iccid) {
   std::optional<Profile> out;
   db_.query(std::string("SELECT ") + kProfileColumns + " FROM profiles WHERE iccid = ?", {iccid},
@@ -136,10 +157,11 @@ Bytes ProfileStore::upp(const std::string& iccid) {
 void ProfileStore::update(const Profile& p) {
   db_.run(
       "UPDATE profiles SET matching_id=?, eid=?, state=?, cc_hash=?, cc_attempts=?, download_attempts=?, spn=?, "
-      "profile_name=?, profile_class=?, transaction_id=?, updated_at=strftime('%s','now') WHERE iccid=?",
-      {p.matching_id, p.eid, std::string(to_string(p.state)), p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr),
+      "profile_name=?, profile_class=?, transaction_id=?, owner=?, profile_type=?, updated_at=strftime('%s','now') "
+      "WHERE iccid=?",
+      {matching_id_value(p.matching_id), p.eid, std::string(to_string(p.state)), p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr),
        std::int64_t{p.cc_attempts}, std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name,
-       std::int64_t{p.profile_class}, p.transaction_id, p.iccid});
+       std::int64_t{p.profile_class}, p.transaction_id, p.owner, p.profile_type, p.iccid});
 }
 
 void ProfileStore::put_session(const Session& s) {

@@ -1,5 +1,7 @@
 #include "rsp/smdp/server.hpp"
 
+#include <map>
+
 #include "rsp/log.hpp"
 #include "rsp/smdp/status.hpp"
 
@@ -23,6 +25,41 @@ nlohmann::json failed(const FunctionError& e) {
                {{"subjectCode", e.subject_code}, {"reasonCode", e.reason_code}, {"message", e.what()}}}}}}}};
 }
 }  // namespace
+
+http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req) {
+  constexpr std::string_view prefix = "/gsma/rsp2/es2plus/";
+  std::string_view path = req.path();
+  if (path.substr(0, prefix.size()) != prefix) return http::Response::text(404, "not found\n");
+  if (req.method != "POST") return http::Response::text(405, "ES2+ functions are called with POST\n");
+  const OperatorConfig* op = nullptr;
+  for (const auto& o : operators)
+    if (req.peer_certificate && *req.peer_certificate == o.certificate) op = &o;
+  if (!op) return http::Response::text(403, "client certificate is not an ES2+ operator's\n");
+  std::string function(path.substr(prefix.size()));
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(req.body);
+  } catch (const nlohmann::json::exception&) {
+    return http::Response::text(400, "request body is not JSON\n");
+  }
+  if (!body.is_object()) return http::Response::text(400, "request body is not a JSON object\n");
+  try {
+    // SGP.22 6.5.1.3: the requester named in the header must be the caller.
+    if (auto h = body.find("header"); h != body.end() && h->is_object()) {
+      auto fri = h->find("functionRequesterIdentifier");
+      if (fri != h->end() && (!fri->is_string() || fri->get<std::string>() != op->id))
+        throw FunctionError("1.1", "1.2", "functionRequesterIdentifier is not the authenticated operator");
+    }
+    if (function == "downloadOrder") return json_response(es2.download_order(op->id, body));
+    if (function == "confirmOrder") return json_response(es2.confirm_order(op->id, body));
+    if (function == "cancelOrder") return json_response(es2.cancel_order(op->id, body));
+    if (function == "releaseProfile") return json_response(es2.release_profile(op->id, body));
+    return http::Response::text(404, "unknown ES2+ function\n");
+  } catch (const FunctionError& e) {
+    log::warn("es2+", op->id + " " + function + " failed " + e.subject_code + "/" + e.reason_code + ": " + e.what());
+    return json_response(failed(e));
+  }
+}
 
 http::Response handle_es9plus(Es9Plus& es9, const http::Request& req) {
   std::string_view path = req.path();
@@ -66,6 +103,17 @@ Server::Server(const Config& config) {
   db_ = std::make_unique<store::Db>(config.db_path);
   profiles_ = std::make_unique<ProfileStore>(*db_, config.storage_key);
   es9_ = std::make_unique<Es9Plus>(config, *profiles_);
+  es2_ = std::make_unique<Es2Plus>(config, *profiles_);
+  operators_ = config.operators;
+  std::map<std::string, std::string> endpoints;
+  for (const auto& o : config.operators)
+    if (!o.notification_url.empty()) endpoints[o.id] = o.notification_url;
+  http::ClientConfig nc;
+  if (!config.operator_endpoint_ca_file.empty()) nc.ca_file = config.operator_endpoint_ca_file;
+  nc.timeout = std::chrono::milliseconds(10'000);
+  notifier_ = std::make_unique<ProgressNotifier>(*db_, endpoints, nc, config.functional_id);
+  es9_->on_progress = [this](const ProgressEvent& e) { notifier_->enqueue(e); };
+  es2_->on_progress = es9_->on_progress;
   http::ServerConfig hc;
   hc.bind_address = config.listen;
   hc.port = config.port;
@@ -75,13 +123,28 @@ Server::Server(const Config& config) {
   t.private_key = config.tls_key;
   hc.tls = t;
   http_ = std::make_unique<http::Server>(hc, [this](const http::Request& r) { return handle_es9plus(*es9_, r); });
+  if (config.es2plus_port) {
+    http::ServerConfig ec = hc;
+    ec.port = config.es2plus_port;
+    ec.tls->client_auth = http::ClientAuth::Required;
+    ec.tls->client_ca_chain = config.operator_ca;
+    es2_http_ = std::make_unique<http::Server>(
+        ec, [this](const http::Request& r) { return handle_es2plus(*es2_, operators_, r); });
+  }
 }
 
 Server::~Server() { stop(); }
-void Server::start() { http_->start(); }
+void Server::start() {
+  http_->start();
+  if (es2_http_) es2_http_->start();
+  notifier_->start();
+}
 void Server::stop() {
   if (http_) http_->stop();
+  if (es2_http_) es2_http_->stop();
+  if (notifier_) notifier_->stop();
 }
 std::uint16_t Server::port() const { return http_->port(); }
+std::uint16_t Server::es2plus_port() const { return es2_http_ ? es2_http_->port() : 0; }
 
 }  // namespace rsp::smdp

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,7 +45,8 @@ struct World {
   std::unique_ptr<sim::Euicc> euicc;
   std::string tls_ca_pem;  // trust anchor for the SM-DP+ TLS certificate
 
-  explicit World(crypto::Curve curve, const std::string& name) {
+  explicit World(crypto::Curve curve, const std::string& name,
+                 const std::function<void(World&, smdp::Config&)>& configure = {}) {
     dir = fs::temp_directory_path() / ("rsp-e2e-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
@@ -70,6 +72,8 @@ struct World {
     cs.dppb_certificate = pki.dp_pb.der;
     cs.dppb_key_pem = pki.dp_pb.key.private_pem();
     c.credentials.push_back(cs);
+    tls_ca_pem = (dir / "tls-ca.pem").string();
+    if (configure) configure(*this, c);
     smdp = std::make_unique<smdp::Server>(c);
     smdp->start();
     tls_ca_pem = (dir / "tls-ca.pem").string();

@@ -9,6 +9,7 @@
 
 #include "rsp/log.hpp"
 #include "rsp/sim/euicc.hpp"
+#include "rsp/sim/usim_authenticate.hpp"
 #include "rsp/sim/vpcd.hpp"
 
 namespace {
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Simulated SGP.22 eUICC (ISD-R with ES10a/b/c, profile file system)"};
   std::string cert, key, eum, state, vpcd, tcp, log_level = "info", default_dp;
   std::vector<std::string> cis;
-  bool stdio = false;
+  bool stdio = false, no_usim_auth = false;
   int max_attempts = 30;
   app.add_option("--cert", cert, "CERT.EUICC.ECDSA (DER)")->required()->check(CLI::ExistingFile);
   app.add_option("--key", key, "SK.EUICC.ECDSA (PEM or DER)")->required()->check(CLI::ExistingFile);
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   auto* o_stdio = app.add_flag("--stdio", stdio, "hex C-APDU lines on stdin, hex R-APDU lines on stdout");
   app.add_option("--vpcd-attempts", max_attempts, "vpcd: failed connection attempts in a row before giving up (0: forever)");
   app.add_option("--log-level", log_level, "debug|info|warn|error|off");
+  app.add_flag("--no-usim-auth", no_usim_auth, "do not answer USIM AUTHENTICATE (Milenage, SQN state in memory only)");
   o_vpcd->excludes(o_tcp)->excludes(o_stdio);
   o_tcp->excludes(o_stdio);
   CLI11_PARSE(app, argc, argv);
@@ -63,6 +65,9 @@ int main(int argc, char** argv) {
     auto cfg = rsp::sim::EuiccConfig::from_files(cert, key, eum, cis, state);
     cfg.initial_default_dp_address = default_dp;
     rsp::sim::Euicc card(std::move(cfg));
+    // USIM AUTHENTICATE (TS 31.102 7.1.2) with the enabled profile's Milenage
+    // parameters; SQNms per profile is kept in memory only.
+    if (!no_usim_auth) card.set_uicc_command_hook(rsp::sim::make_usim_authenticate_hook());
     rsp::log::info("euicc-sim", "EID " + card.eid_hex());
 
     if (!vpcd.empty()) {

@@ -18,6 +18,14 @@ struct CredentialSet {
   std::string dppb_key_pem;    // SK.DPpb.ECDSA
 };
 
+// An operator allowed on ES2+ (SGP.22 5.3): identified by its TLS client
+// certificate, told about download progress at its notification URL.
+struct OperatorConfig {
+  std::string id;              // function requester identifier
+  Bytes certificate;           // its client certificate (DER), pinned
+  std::string notification_url;  // HandleDownloadProgressInfo endpoint ("" = none)
+};
+
 struct Config {
   // FQDN[:port] the LPA uses (activation codes, serverAddress); compared
   // case-insensitively (SGP.22 4.1).
@@ -32,6 +40,12 @@ struct Config {
   SecretBytes tls_key;    // PEM
   // AES-256 key for profile packages at rest (they carry Ki/OPc).
   SecretBytes storage_key;
+  // ES2+ listener (mutual TLS). Disabled when es2plus_port is 0.
+  std::uint16_t es2plus_port = 0;
+  Bytes operator_ca;                 // CA chain client certificates must verify against
+  std::vector<OperatorConfig> operators;
+  std::string operator_endpoint_ca_file;  // trust for operators' notification endpoints
+  std::string functional_id = "smdp";    // our functionRequesterIdentifier towards operators
   int session_timeout_seconds = 300;   // an RSP session older than this is gone
   int max_cc_attempts = 3;             // SGP.22 3.1.3: confirmation code retries
   int max_download_attempts = 5;

@@ -11,6 +11,8 @@
 #include "rsp/certs.hpp"
 #include "rsp/crypto.hpp"
 #include "rsp/smdp/config.hpp"
+#include "rsp/smdp/es2plus.hpp"
+#include "rsp/smdp/status.hpp"
 #include "rsp/smdp/profile_store.hpp"
 
 namespace rsp::smdp {
@@ -26,6 +28,9 @@ class Es9Plus {
   void handle_notification(const nlohmann::json& req);  // 204, no body
   nlohmann::json cancel_session(const nlohmann::json& req);
 
+  // Download progress for the owning operator (ES2+.HandleDownloadProgressInfo).
+  std::function<void(const ProgressEvent&)> on_progress;
+
   // Test hook: the clock used for session expiry and certificate validity.
   void set_clock(std::function<std::time_t()> now) { now_ = std::move(now); }
 
@@ -39,6 +44,8 @@ class Es9Plus {
   const Credentials& credentials(int index) const { return *creds_.at(static_cast<std::size_t>(index)); }
   std::vector<certs::Certificate> trusted_cis() const;
   Session live_session(const std::string& transaction_id, const char* expected_state);
+  void progress(const Profile& p, const std::string& eid, int point, bool ok, const FunctionError* error = nullptr,
+                Bytes result = {});
   Bytes build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk, ByteView euicc_signature2);
 
   Config config_;

@@ -29,6 +29,8 @@ struct Profile {
   std::string service_provider_name, profile_name;
   int profile_class = 2;    // operational
   std::string transaction_id;  // hex, of the session that holds it
+  std::string owner;           // operator (ES2+ function requester) that owns it
+  std::string profile_type;    // what DownloadOrder asks for
 };
 
 struct Session {
@@ -63,6 +65,11 @@ class ProfileStore {
   void stage(const Profile& p, ByteView upp, bool protect = false);
   std::optional<ProtectedPackage> protected_package(const std::string& iccid);
   std::optional<Profile> by_matching_id(const std::string& matching_id);
+  // SGP.22 5.3.1 DownloadOrder: takes one Available profile of `profile_type`
+  // owned by `owner` (or the given ICCID) and moves it to Allocated, or to
+  // Linked when an EID is given, in one IMMEDIATE transaction, so concurrent
+  // orders never get the same profile. Empty: none left.
+  std::optional<Profile> allocate(const std::string& owner, const std::string& profile_type, const std::string& eid);
   std::optional<Profile> by_iccid(const std::string& iccid);
   Bytes upp(const std::string& iccid);  // decrypted package
   void update(const Profile& p);

@@ -1,0 +1,42 @@
+// ES2+ (SGP.22 5.3, JSON binding 6.5.2): the operator side of the SM-DP+.
+// Operators are identified by their TLS client certificate (mutual TLS) and
+// may only see and act on the profiles they own.
+#pragma once
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rsp/smdp/config.hpp"
+#include "rsp/smdp/profile_store.hpp"
+
+namespace rsp::smdp {
+
+// One ES2+.HandleDownloadProgressInfo to send to an operator (SGP.22 5.3.5).
+struct ProgressEvent {
+  std::string owner, iccid, eid, profile_type;
+  int notification_point_id = 0;  // 1 eligibility, 2 confirmation failure, 3 BPP download, 4 BPP installation, 5 cancelled
+  bool success = true;
+  std::string subject_code, reason_code, message;
+  Bytes result_data;  // ProfileInstallationResult (point 4)
+};
+
+class Es2Plus {
+ public:
+  Es2Plus(const Config& config, ProfileStore& store);
+
+  // `operator_id` is who the TLS client certificate says the caller is.
+  nlohmann::json download_order(const std::string& operator_id, const nlohmann::json& req);
+  nlohmann::json confirm_order(const std::string& operator_id, const nlohmann::json& req);
+  nlohmann::json cancel_order(const std::string& operator_id, const nlohmann::json& req);
+  nlohmann::json release_profile(const std::string& operator_id, const nlohmann::json& req);
+
+  // Called when an order is cancelled (state change to report).
+  std::function<void(const ProgressEvent&)> on_progress;
+
+ private:
+  Profile owned_profile(const std::string& operator_id, const nlohmann::json& req);
+  Config config_;
+  ProfileStore& store_;
+};
+
+}  // namespace rsp::smdp

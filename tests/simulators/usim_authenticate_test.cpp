@@ -1,0 +1,284 @@
+// USIM AUTHENTICATE (TS 31.102 7.1.2) through the eUICC's UICC command hook:
+// a TS.48 test profile is downloaded, enabled, its ADF USIM selected, and
+// AUTHENTICATE answered with the K / OPc of the profile's PE-AKAParameter
+// (read here from the package with rsp_asn1, computed with rsp::milenage).
+#include <EnableProfileResponse.h>
+#include <PE-AKAParameter.h>
+#include <ProfileElement.h>
+#include <ProfileHeader.h>
+#include <ProfileInstallationResult.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "fake_smdp.hpp"
+#include "rsp/log.hpp"
+#include "rsp/milenage.hpp"
+#include "rsp/sim/usim_authenticate.hpp"
+#include "sim_test_util.hpp"
+
+using namespace rsp;
+using namespace rsp::sim;
+using namespace rsp::sim::test;
+
+namespace {
+
+std::optional<Bytes> read_testdata(const std::string& rel) {
+  std::ifstream in(std::string(RSP_SHARED_TESTDATA) + "/" + rel, std::ios::binary);
+  if (!in) return std::nullopt;
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The profile package's own view of its AKA parameters, independent of the
+// simulator: first PE-AKAParameter with a Milenage algoParameter.
+struct PackageAka {
+  Bytes iccid;  // ProfileHeader iccid octets
+  Bytes k, opc;
+  milenage::Constants constants;
+};
+
+std::optional<PackageAka> package_aka(ByteView package) {
+  PackageAka out;
+  bool found = false;
+  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, package, [&](asn1::Value<ProfileElement_t>&& pe, ByteView) {
+    if (pe->present == ProfileElement_PR_header) out.iccid = asn1::to_bytes(pe->choice.header.iccid);
+    if (found || pe->present != ProfileElement_PR_akaParameter) return;
+    const PE_AKAParameter_t& aka = pe->choice.akaParameter;
+    if (aka.algoConfiguration.present != PE_AKAParameter__algoConfiguration_PR_algoParameter) return;
+    const AlgoParameter_t& ap = aka.algoConfiguration.choice.algoParameter;
+    if (asn1::to_int64(ap.algorithmID) != AlgoParameter__algorithmID_milenage) return;
+    out.k = asn1::to_bytes(ap.key);
+    out.opc = asn1::to_bytes(ap.opc);
+    out.constants = milenage::Constants::from_profile(asn1::to_bytes(ap.rotationConstants),
+                                                      asn1::to_bytes(ap.xoringConstants));
+    found = true;
+  });
+  if (!found) return std::nullopt;
+  return out;
+}
+
+struct UsimAuth : ::testing::Test {
+  void SetUp() override { log::set_level(log::Level::Error); }
+  std::unique_ptr<Euicc> card = std::make_unique<Euicc>(config_for(pki()));
+
+  Bytes call(const Bytes& req) {
+    std::uint16_t sw = 0;
+    Bytes r = es10(*card, req, &sw);
+    EXPECT_EQ(sw, 0x9000);
+    return r;
+  }
+
+  // Downloads and enables `package`; returns false (with a test failure) if not.
+  bool install_and_enable(ByteView package, const Bytes& iccid) {
+    select_isdr(*card);
+    FakeSmdp dp(pki());
+    Bytes ch_resp = call(from_hex("BF2E00"));
+    auto challenge = tlv::require(tlv::parse_one(ch_resp).value, 0x80);
+    dp.take_auth_response(call(dp.authenticate_server(challenge.value)));
+    EXPECT_TRUE(dp.take_prepare_response(call(dp.prepare_download())));
+    auto segs = dp.bound_profile_package(card->eid(), FakeSmdp::store_metadata(iccid, "RSP Test Operator", "TS.48 test",
+                                                                               "notify.example.com"),
+                                         package, FakeSmdp::BppOptions{});
+    Bytes pir;
+    for (const auto& seg : segs) {
+      std::uint16_t sw = 0;
+      Bytes r = es10(*card, seg, &sw);
+      if (sw != 0x9000) {
+        ADD_FAILURE() << "segment answered " << std::hex << sw;
+        return false;
+      }
+      if (!r.empty()) pir = r;
+    }
+    auto res = RSP_ASN1_DECODE(ProfileInstallationResult, pir);
+    if (res->profileInstallationResultData.finalResult.present !=
+        ProfileInstallationResultData__finalResult_PR_successResult) {
+      ADD_FAILURE() << "install failed";
+      return false;
+    }
+    Bytes enable = tlv::make(0xBF31, concat(tlv::make(0xA0, tlv::make(0x5A, iccid)), from_hex("8101FF")));
+    auto er = RSP_ASN1_DECODE(EnableProfileResponse, call(enable));
+    if (asn1::to_int64(er->enableResult) != 0) {
+      ADD_FAILURE() << "enable failed";
+      return false;
+    }
+    return true;
+  }
+
+  apdu::Response select_usim(std::uint8_t cla = 0x00) {
+    auto profiles = card->profiles();
+    EXPECT_EQ(profiles.size(), 1u);
+    if (profiles.empty()) return {};
+    apdu::Command sel{cla, 0xA4, 0x04, 0x04, profiles[0].usim_aid, 256};
+    return apdu::Response::parse(card->transmit(sel.encode()));
+  }
+
+  apdu::Response authenticate(ByteView rand, ByteView autn, std::uint8_t cla = 0x00, std::uint8_t p2 = 0x81) {
+    Bytes data;
+    data.push_back(static_cast<std::uint8_t>(rand.size()));
+    append(data, rand);
+    if (!autn.empty()) {
+      data.push_back(static_cast<std::uint8_t>(autn.size()));
+      append(data, autn);
+    }
+    apdu::Command c{cla, 0x88, 0x00, p2, data, 256};
+    return apdu::Response::parse(card->transmit(c.encode()));
+  }
+};
+
+// 'DB' L RES L CK L IK [L Kc], TS 31.102 7.1.2.1.
+struct Success {
+  Bytes res, ck, ik, kc;
+};
+std::optional<Success> parse_success(ByteView d) {
+  if (d.empty() || d[0] != 0xDB) return std::nullopt;
+  d = d.subspan(1);
+  std::vector<Bytes> parts;
+  while (!d.empty()) {
+    std::size_t n = d[0];
+    if (n + 1 > d.size()) return std::nullopt;
+    parts.emplace_back(d.begin() + 1, d.begin() + 1 + static_cast<std::ptrdiff_t>(n));
+    d = d.subspan(n + 1);
+  }
+  if (parts.size() < 3 || parts.size() > 4) return std::nullopt;
+  Success s{parts[0], parts[1], parts[2], parts.size() == 4 ? parts[3] : Bytes{}};
+  return s;
+}
+
+TEST_F(UsimAuth, Ts48ProfileMilenage) {
+  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  auto aka = package_aka(*package);
+  ASSERT_TRUE(aka) << "no Milenage PE-AKAParameter in the package";
+  ASSERT_EQ(aka->k.size(), 16u);
+  ASSERT_EQ(aka->opc.size(), 16u);
+
+  card->set_uicc_command_hook(make_usim_authenticate_hook());
+  ASSERT_TRUE(install_and_enable(*package, aka->iccid));
+
+  milenage::Milenage m(aka->k, aka->opc, aka->constants);
+  const Bytes rand = from_hex("23553cbe9637a89d218ae64dae47bf35");
+  const Bytes amf = from_hex("8000");
+
+  // No USIM selected (the ISD-R is): the hook leaves it to the card.
+  EXPECT_EQ(authenticate(rand, milenage::make_autn(m, rand, milenage::sqn_from_u64(0x40), amf)).sw, 0x6D00);
+
+  ASSERT_EQ(select_usim().sw, 0x9000);
+
+  // Fresh SQN: 'DB' RES CK IK Kc, equal to Milenage's.
+  Bytes sqn1 = milenage::sqn_from_u64(0x40);
+  auto r = authenticate(rand, milenage::make_autn(m, rand, sqn1, amf));
+  ASSERT_EQ(r.sw, 0x9000);
+  auto ok = parse_success(r.data);
+  ASSERT_TRUE(ok) << to_hex(r.data);
+  milenage::F2345 f = m.f2345(rand);
+  EXPECT_EQ(ok->res, Bytes(f.res));
+  EXPECT_EQ(ok->ck, Bytes(f.ck));
+  EXPECT_EQ(ok->ik, Bytes(f.ik));
+  EXPECT_EQ(ok->kc, Bytes(milenage::c3_kc(f.ck, f.ik)));
+  EXPECT_EQ(ok->res.size(), 8u);
+
+  // Wrong MAC-A: 9862, no data, and SQNms untouched.
+  Bytes bad = milenage::make_autn(m, rand, milenage::sqn_from_u64(0x41), amf);
+  bad[15] ^= 0x01;
+  r = authenticate(rand, bad);
+  EXPECT_EQ(r.sw, 0x9862);
+  EXPECT_TRUE(r.data.empty());
+  // AUTN made with another key: MAC failure too.
+  milenage::Milenage other(Bytes(16, 0x5A), aka->opc);
+  EXPECT_EQ(authenticate(rand, milenage::make_autn(other, rand, milenage::sqn_from_u64(0x41), amf)).sw, 0x9862);
+
+  // Replayed SQN (equal) and an older one: 'DC' L AUTS, and the AUTS carries
+  // SQNms = the last accepted SQN.
+  for (std::uint64_t stale : {0x40ull, 0x20ull}) {
+    r = authenticate(rand, milenage::make_autn(m, rand, milenage::sqn_from_u64(stale), amf));
+    ASSERT_EQ(r.sw, 0x9000);
+    ASSERT_EQ(r.data.size(), 2u + milenage::kAutsLen) << to_hex(r.data);
+    EXPECT_EQ(r.data[0], 0xDC);
+    EXPECT_EQ(r.data[1], milenage::kAutsLen);
+    auto sqn_ms = milenage::verify_auts(m, rand, ByteView(r.data).subspan(2));
+    ASSERT_TRUE(sqn_ms) << "AUTS does not verify";
+    EXPECT_EQ(*sqn_ms, sqn1);
+  }
+
+  // The network resynchronises from SQNms: the next SQN is accepted.
+  Bytes sqn2 = milenage::sqn_from_u64(0x41);
+  const Bytes rand2 = from_hex("9f7c8d021accf4db213ccff0c7f71a6a");
+  r = authenticate(rand2, milenage::make_autn(m, rand2, sqn2, amf));
+  ASSERT_EQ(r.sw, 0x9000);
+  ok = parse_success(r.data);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->res, Bytes(m.f2(rand2)));
+
+  // The SQN state is per profile, not per channel: a logical channel with the
+  // USIM selected sees SQNms = 0x41.
+  auto open = tx(*card, "0070000001");
+  ASSERT_EQ(open.sw, 0x9000);
+  ASSERT_EQ(open.data.size(), 1u);
+  std::uint8_t ch = open.data[0];
+  ASSERT_EQ(select_usim(cla_for(0x00, ch)).sw, 0x9000);
+  r = authenticate(rand2, milenage::make_autn(m, rand2, sqn2, amf), cla_for(0x00, ch));
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data[0], 0xDC);
+  r = authenticate(rand2, milenage::make_autn(m, rand2, milenage::sqn_from_u64(0x1000), amf), cla_for(0x00, ch));
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data[0], 0xDB);
+
+  // GSM security context (P2 80): L SRES L Kc by c2 / c3.
+  r = authenticate(rand, {}, 0x00, 0x80);
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data, concat(Bytes{0x04}, milenage::c2_sres(f.res), Bytes{0x08}, milenage::c3_kc(f.ck, f.ik)));
+
+  // Parameter / data errors.
+  EXPECT_EQ(authenticate(rand, milenage::make_autn(m, rand, sqn2, amf), 0x00, 0x82).sw, 0x6A86);
+  EXPECT_EQ(tx(*card, "0088018122" "10" + std::string(32, '0') + "10" + std::string(32, '0')).sw, 0x6A86);  // P1 01
+  EXPECT_EQ(authenticate(Bytes(15, 1), milenage::make_autn(m, rand, sqn2, amf)).sw, 0x6A80);  // RAND of 15
+  EXPECT_EQ(authenticate(rand, Bytes(10, 1)).sw, 0x6A80);                                     // short AUTN
+
+  // Back on the MF (no ADF selected): not ours any more.
+  ASSERT_EQ(tx(*card, "00A40004023F00").sw, 0x9000);
+  EXPECT_EQ(authenticate(rand, milenage::make_autn(m, rand, milenage::sqn_from_u64(0x2000), amf)).sw, 0x6D00);
+}
+
+// The parameters the hook reads from the stored PE agree with the package.
+TEST(UsimMilenageParams, FromProfileElementAndBareSequence) {
+  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  auto aka = package_aka(*package);
+  ASSERT_TRUE(aka);
+  std::optional<UsimMilenageParams> from_pe, from_seq;
+  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, *package, [&](asn1::Value<ProfileElement_t>&& pe, ByteView raw) {
+    if (from_pe || pe->present != ProfileElement_PR_akaParameter) return;
+    from_pe = usim_milenage_params(raw);
+    from_seq = usim_milenage_params(RSP_ASN1_ENCODE(PE_AKAParameter, &pe->choice.akaParameter));
+  });
+  ASSERT_TRUE(from_pe && from_seq);
+  EXPECT_EQ(Bytes(from_pe->k), aka->k);
+  EXPECT_EQ(Bytes(from_pe->opc), aka->opc);
+  EXPECT_EQ(from_pe->constants, aka->constants);
+  EXPECT_EQ(Bytes(from_seq->k), aka->k);
+  EXPECT_EQ(Bytes(from_seq->opc), aka->opc);
+  EXPECT_FALSE(usim_milenage_params(from_hex("3000")));
+  EXPECT_FALSE(usim_milenage_params(from_hex("A400")));
+  EXPECT_FALSE(usim_milenage_params({}));
+}
+
+// Without a profile: AUTHENTICATE after selecting a USIM AID is impossible
+// (nothing to select), and the hook is inert for other commands.
+TEST(UsimAuthHook, InertWithoutUsim) {
+  auto hook = make_usim_authenticate_hook();
+  UiccContext ctx;
+  apdu::Command read{0x00, 0xB0, 0x00, 0x00, {}, 9};
+  EXPECT_FALSE(hook(read, ctx));
+  apdu::Command auth{0x00, 0x88, 0x00, 0x81, Bytes(34, 0x10), 256};
+  EXPECT_FALSE(hook(auth, ctx));  // no ADF selected
+  ctx.selected_adf_aid = from_hex("A0000000871002FF33FF01890000000100");
+  EXPECT_EQ(hook(auth, ctx)->sw, 0x6985);  // USIM but no enabled profile / AKA parameters
+  std::vector<Bytes> none;
+  ctx.iccid = "8949000000000000001";
+  ctx.aka_parameters = &none;
+  EXPECT_EQ(hook(auth, ctx)->sw, 0x6985);
+  ctx.selected_adf_aid = from_hex("A0000000871004FF");  // ISIM: not handled here
+  EXPECT_FALSE(hook(auth, ctx));
+}
+
+}  // namespace
