@@ -19,7 +19,7 @@
 #include <string>
 
 #include "rsp/log.hpp"
-#include "rsp/lpa/activation_code.hpp"
+#include "rsp/activation_code.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/lpa/es10.hpp"
 #include "rsp/lpa/es9p.hpp"

@@ -30,9 +30,10 @@ std::optional<Bytes> read_testdata(const std::string& rel) {
 }
 
 // The profile package's own view of its AKA parameters, independent of the
-// simulator: first PE-AKAParameter with a Milenage algoParameter.
+// simulator: the first PE-AKAParameter with an algoParameter.
 struct PackageAka {
   Bytes iccid;  // ProfileHeader iccid octets
+  long algorithm = 0;  // AlgoParameter algorithmID
   Bytes k, opc;
   milenage::Constants constants;
 };
@@ -46,7 +47,7 @@ std::optional<PackageAka> package_aka(ByteView package) {
     const PE_AKAParameter_t& aka = pe->choice.akaParameter;
     if (aka.algoConfiguration.present != PE_AKAParameter__algoConfiguration_PR_algoParameter) return;
     const AlgoParameter_t& ap = aka.algoConfiguration.choice.algoParameter;
-    if (asn1::to_int64(ap.algorithmID) != AlgoParameter__algorithmID_milenage) return;
+    out.algorithm = static_cast<long>(asn1::to_int64(ap.algorithmID));
     out.k = asn1::to_bytes(ap.key);
     out.opc = asn1::to_bytes(ap.opc);
     out.constants = milenage::Constants::from_profile(asn1::to_bytes(ap.rotationConstants),
@@ -56,6 +57,27 @@ std::optional<PackageAka> package_aka(ByteView package) {
   if (!found) return std::nullopt;
   return out;
 }
+
+// The TS.48 test profiles carry algorithmID usim-test-algorithm (3) with
+// K = 000102..0F and an all-zero OPc. This re-encodes their PE-AKAParameter
+// elements as Milenage (algorithmID 1) with `opc`, everything else as is.
+Bytes as_milenage(ByteView package, ByteView opc) {
+  Bytes out;
+  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, package, [&](asn1::Value<ProfileElement_t>&& pe, ByteView raw) {
+    if (pe->present == ProfileElement_PR_akaParameter &&
+        pe->choice.akaParameter.algoConfiguration.present == PE_AKAParameter__algoConfiguration_PR_algoParameter) {
+      AlgoParameter_t& ap = pe->choice.akaParameter.algoConfiguration.choice.algoParameter;
+      asn1::set_int64(ap.algorithmID, AlgoParameter__algorithmID_milenage);
+      asn1::set(ap.opc, opc);
+      append(out, pe.encode_der());
+    } else {
+      append(out, raw);
+    }
+  });
+  return out;
+}
+
+const Bytes kOpc = from_hex("cd63cb71954a9f4e48a5994e37a02baf");  // any 16 bytes (TS 35.208 Test Set 1's OPc)
 
 struct UsimAuth : ::testing::Test {
   void SetUp() override { log::set_level(log::Level::Error); }
@@ -145,15 +167,17 @@ std::optional<Success> parse_success(ByteView d) {
 }
 
 TEST_F(UsimAuth, Ts48ProfileMilenage) {
-  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
-  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
-  auto aka = package_aka(*package);
-  ASSERT_TRUE(aka) << "no Milenage PE-AKAParameter in the package";
+  auto ts48 = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!ts48) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  Bytes package = as_milenage(*ts48, kOpc);
+  auto aka = package_aka(package);
+  ASSERT_TRUE(aka) << "no PE-AKAParameter with algoParameter in the package";
+  ASSERT_EQ(aka->algorithm, AlgoParameter__algorithmID_milenage);
   ASSERT_EQ(aka->k.size(), 16u);
-  ASSERT_EQ(aka->opc.size(), 16u);
+  ASSERT_EQ(aka->opc, kOpc);
 
   card->set_uicc_command_hook(make_usim_authenticate_hook());
-  ASSERT_TRUE(install_and_enable(*package, aka->iccid));
+  ASSERT_TRUE(install_and_enable(package, aka->iccid));
 
   milenage::Milenage m(aka->k, aka->opc, aka->constants);
   const Bytes rand = from_hex("23553cbe9637a89d218ae64dae47bf35");
@@ -239,14 +263,35 @@ TEST_F(UsimAuth, Ts48ProfileMilenage) {
   EXPECT_EQ(authenticate(rand, milenage::make_autn(m, rand, milenage::sqn_from_u64(0x2000), amf)).sw, 0x6D00);
 }
 
-// The parameters the hook reads from the stored PE agree with the package.
-TEST(UsimMilenageParams, FromProfileElementAndBareSequence) {
+// The TS.48 profile as published uses the USIM test algorithm (TS 34.108
+// 8.1.2), which the hook does not implement: 6985.
+TEST_F(UsimAuth, Ts48TestAlgorithmNotSupported) {
   auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
   if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
   auto aka = package_aka(*package);
   ASSERT_TRUE(aka);
+  EXPECT_EQ(aka->algorithm, AlgoParameter__algorithmID_usim_test_algorithm);
+  card->set_uicc_command_hook(make_usim_authenticate_hook());
+  ASSERT_TRUE(install_and_enable(*package, aka->iccid));
+  ASSERT_EQ(select_usim().sw, 0x9000);
+  EXPECT_EQ(authenticate(Bytes(16, 1), Bytes(16, 2)).sw, 0x6985);
+}
+
+// The parameters the hook reads from the stored PE agree with the package.
+TEST(UsimMilenageParams, FromProfileElementAndBareSequence) {
+  auto ts48 = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!ts48) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  // As published (usim-test-algorithm): not Milenage.
+  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, *ts48, [&](asn1::Value<ProfileElement_t>&& pe, ByteView raw) {
+    if (pe->present == ProfileElement_PR_akaParameter) {
+      EXPECT_FALSE(usim_milenage_params(raw));
+    }
+  });
+  Bytes package = as_milenage(*ts48, kOpc);
+  auto aka = package_aka(package);
+  ASSERT_TRUE(aka);
   std::optional<UsimMilenageParams> from_pe, from_seq;
-  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, *package, [&](asn1::Value<ProfileElement_t>&& pe, ByteView raw) {
+  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, package, [&](asn1::Value<ProfileElement_t>&& pe, ByteView raw) {
     if (from_pe || pe->present != ProfileElement_PR_akaParameter) return;
     from_pe = usim_milenage_params(raw);
     from_seq = usim_milenage_params(RSP_ASN1_ENCODE(PE_AKAParameter, &pe->choice.akaParameter));

@@ -37,11 +37,15 @@
 #include <vector>
 
 #include "rsp/apdu.hpp"
-#include "rsp/lpa/activation_code.hpp"
+#include "rsp/activation_code.hpp"
 #include "rsp/lpa/es10.hpp"
 #include "rsp/lpa/es9p.hpp"
 
 namespace rsp::lpa {
+
+// SGP.22 4.1 activation codes are shared with the SM-DP+ (common/).
+using rsp::ActivationCode;
+using rsp::ActivationCodeError;
 
 // What the user is asked to confirm (from ES9+ authenticateClient).
 struct ProfileOffer {

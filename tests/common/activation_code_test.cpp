@@ -1,10 +1,10 @@
 // SGP.22 v2.2.2 section 4.1 activation codes.
 #include <gtest/gtest.h>
 
-#include "rsp/lpa/activation_code.hpp"
+#include "rsp/activation_code.hpp"
 
-using rsp::lpa::ActivationCode;
-using rsp::lpa::ActivationCodeError;
+using rsp::ActivationCode;
+using rsp::ActivationCodeError;
 
 TEST(ActivationCode, Sgp22ExampleMinimal) {
   // SGP.22 4.1 example without optional fields.

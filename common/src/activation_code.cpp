@@ -1,10 +1,10 @@
-#include "rsp/lpa/activation_code.hpp"
+#include "rsp/activation_code.hpp"
 
 #include <cctype>
 #include <charconv>
 #include <vector>
 
-namespace rsp::lpa {
+namespace rsp {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -116,4 +116,4 @@ std::string ActivationCode::to_string(bool with_prefix) const {
   return out;
 }
 
-}  // namespace rsp::lpa
+}  // namespace rsp

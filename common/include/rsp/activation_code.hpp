@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace rsp::lpa {
+namespace rsp {
 
 struct ActivationCodeError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
@@ -45,4 +45,4 @@ struct ActivationCode {
   bool operator==(const ActivationCode&) const = default;
 };
 
-}  // namespace rsp::lpa
+}  // namespace rsp
