@@ -5,7 +5,15 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
+#include <map>
+
+#include "rsp/activation_code.hpp"
 #include "rsp/crypto.hpp"
+#include "rsp/smdp/batch_import.hpp"
+#include "rsp/smdp/es2plus.hpp"
+#include "rsp/smdp/qr_code.hpp"
 #include "rsp/log.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/smdp/server.hpp"
@@ -46,8 +54,64 @@ int main(int argc, char** argv) {
   std::string show_iccid;
   show->add_option("--iccid", show_iccid)->required();
 
+  auto* import = app.add_subcommand("import", "import a subscription batch (CSV) as profiles from a template");
+  std::string owner, type = "default", template_path, batch_path;
+  bool progress = false;
+  import->add_option("--owner", owner, "operator id that will own the profiles")->required();
+  import->add_option("--type", type, "profile type DownloadOrder asks for");
+  import->add_option("--template", template_path, "template profile package (DER)")->required();
+  import->add_option("--batch", batch_path, "CSV: iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn]")->required();
+  import->add_option("--spn", spn, "service provider name shown to the user");
+  import->add_option("--name", name, "profile name shown to the user");
+  import->add_flag("--ppk", ppk, "protect with profile protection keys now");
+  import->add_flag("--progress", progress, "progress bar on stderr");
+
+  auto* list = app.add_subcommand("list", "list profiles");
+  std::string list_state, list_owner, list_iccid, list_eid;
+  list->add_option("--state", list_state, "available|allocated|linked|confirmed|released|downloaded|installed|error|unavailable");
+  list->add_option("--owner", list_owner);
+  list->add_option("--iccid", list_iccid, "ICCID or its prefix");
+  list->add_option("--eid", list_eid);
+
+  auto* stats = app.add_subcommand("stats", "profiles per operator, type and state");
+
+  auto* order = app.add_subcommand("order", "DownloadOrder + ConfirmOrder for an operator; prints the activation code");
+  std::string order_eid, order_cc, qr_png_path, qr_svg_path;
+  bool release = true;
+  order->add_option("--owner", owner, "operator id")->required();
+  order->add_option("--type", type, "profile type");
+  order->add_option("--eid", order_eid, "bind to this EID");
+  order->add_option("--cc", order_cc, "confirmation code");
+  order->add_flag("--release,!--no-release", release, "release now (default) or later with ReleaseProfile");
+  order->add_option("--png", qr_png_path, "write the activation code's QR code as PNG");
+  order->add_option("--svg", qr_svg_path, "write the activation code's QR code as SVG");
+
+  auto* cancel = app.add_subcommand("cancel", "CancelOrder for an operator's profile");
+  std::string cancel_iccid, final_status = "Available";
+  cancel->add_option("--owner", owner, "operator id")->required();
+  cancel->add_option("--iccid", cancel_iccid)->required();
+  cancel->add_option("--final", final_status, "Available|Unavailable");
+
+  auto* qr = app.add_subcommand("qr", "render an activation code as a QR code");
+  std::string ac_text;
+  qr->add_option("--ac", ac_text, "activation code, e.g. 'LPA:1$smdp.example.com$TOKEN'")->required();
+  qr->add_option("--png", qr_png_path, "PNG file");
+  qr->add_option("--svg", qr_svg_path, "SVG file");
+
   CLI11_PARSE(app, argc, argv);
+  auto write_qr = [&](const std::string& text) {
+    if (!qr_png_path.empty()) {
+      rsp::Bytes png = rsp::smdp::qr_png(text);
+      std::ofstream(qr_png_path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()),
+                                                          static_cast<std::streamsize>(png.size()));
+    }
+    if (!qr_svg_path.empty()) std::ofstream(qr_svg_path) << rsp::smdp::qr_svg(text);
+  };
   try {
+    if (*qr) {
+      write_qr(rsp::ActivationCode::parse(ac_text).to_string());
+      return 0;
+    }
     auto config = rsp::smdp::load_config(config_path);
     if (*serve) {
       rsp::smdp::Server server(config);
@@ -79,6 +143,72 @@ int main(int argc, char** argv) {
                 << matching_id << "\n";
       return 0;
     }
+    if (*import) {
+      rsp::Bytes tmpl = read_all(template_path);
+      rsp::Bytes csv = read_all(batch_path);
+      auto rows = rsp::smdp::parse_batch_csv(rsp::to_string(csv));
+      rsp::smdp::ImportOptions io;
+      io.owner = owner;
+      io.profile_type = type;
+      io.service_provider_name = spn;
+      io.profile_name = name;
+      io.protect_with_ppk = ppk || config.use_ppk;
+      if (progress || isatty(STDERR_FILENO))
+        io.progress = [](std::size_t done, std::size_t total) {
+          if (done % 64 && done != total) return;
+          int bar = static_cast<int>(40 * done / total);
+          // Two passes per row (generate, then store): the bar covers both.
+          std::fprintf(stderr, "\r[%-40s] %3zu%%", std::string(static_cast<std::size_t>(bar), '#').c_str(),
+                       100 * done / total);
+          if (done == total) std::fprintf(stderr, "\n");
+        };
+      std::size_t n = rsp::smdp::import_batch(profiles, tmpl, rows, io);
+      std::cout << "imported " << n << " profiles of type " << type << " for " << owner << "\n";
+      return 0;
+    }
+    if (*list) {
+      std::string sql = "SELECT iccid, state, owner, profile_type, eid, COALESCE(matching_id, '') FROM profiles WHERE 1=1";
+      std::vector<rsp::store::Value> params;
+      if (!list_state.empty()) sql += " AND state = ?", params.emplace_back(list_state);
+      if (!list_owner.empty()) sql += " AND owner = ?", params.emplace_back(list_owner);
+      if (!list_iccid.empty()) sql += " AND iccid LIKE ?", params.emplace_back(list_iccid + "%");
+      if (!list_eid.empty()) sql += " AND eid = ?", params.emplace_back(list_eid);
+      db.query(sql + " ORDER BY iccid", params, [](const rsp::store::Row& r) {
+        std::cout << r.text(0) << "  " << r.text(1) << "  " << r.text(2) << "  " << r.text(3) << "  "
+                  << (r.text(4).empty() ? "-" : r.text(4)) << "  " << (r.text(5).empty() ? "-" : r.text(5)) << "\n";
+      });
+      return 0;
+    }
+    if (*stats) {
+      db.query("SELECT owner, profile_type, state, COUNT(*) FROM profiles GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", {},
+               [](const rsp::store::Row& r) {
+                 std::cout << (r.text(0).empty() ? "-" : r.text(0)) << "  " << (r.text(1).empty() ? "-" : r.text(1))
+                           << "  " << r.text(2) << "  " << r.i64(3) << "\n";
+               });
+      return 0;
+    }
+    if (*order || *cancel) {
+      rsp::smdp::Es2Plus es2(config, profiles);
+      if (*cancel) {
+        es2.cancel_order(owner, {{"iccid", cancel_iccid}, {"finalProfileStatusIndicator", final_status}});
+        std::cout << "cancelled the order of " << cancel_iccid << "\n";
+        return 0;
+      }
+      nlohmann::json req = {{"profileType", type}};
+      if (!order_eid.empty()) req["eid"] = order_eid;
+      std::string iccid = es2.download_order(owner, req)["iccid"];
+      nlohmann::json confirm = {{"iccid", iccid}, {"releaseFlag", release}};
+      if (!order_eid.empty()) confirm["eid"] = order_eid;
+      if (!order_cc.empty()) confirm["confirmationCode"] = order_cc;
+      auto r = es2.confirm_order(owner, confirm);
+      rsp::ActivationCode ac;
+      ac.smdp_address = config.address;
+      ac.matching_id = r["matchingId"];
+      ac.confirmation_code_required = !order_cc.empty();
+      std::cout << "ICCID " << iccid << "\nactivation code " << ac.to_string() << "\n";
+      write_qr(ac.to_string());
+      return 0;
+    }
     if (*show) {
       auto p = profiles.by_iccid(show_iccid);
       if (!p) {
@@ -89,6 +219,9 @@ int main(int argc, char** argv) {
                 << p->matching_id << " downloads " << p->download_attempts << "\n";
       return 0;
     }
+  } catch (const rsp::smdp::FunctionError& e) {
+    std::cerr << "smdpd: " << e.subject_code << "/" << e.reason_code << ": " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "smdpd: " << e.what() << "\n";
     return 1;

@@ -1,0 +1,44 @@
+// Subscription batches as SIM vendors deliver them (docs/smdp.md, "Batch
+// import"): one CSV row per subscriber, turned into profile packages from an
+// operator's template and stored Available for that operator. All or
+// nothing: a bad row is reported with its line number and nothing of the
+// batch is stored.
+#pragma once
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rsp/smdp/profile_generator.hpp"
+#include "rsp/smdp/profile_store.hpp"
+
+namespace rsp::smdp {
+
+struct BatchError : std::runtime_error {
+  BatchError(std::size_t line_number, const std::string& message)
+      : std::runtime_error("line " + std::to_string(line_number) + ": " + message), line(line_number) {}
+  std::size_t line;
+};
+
+struct BatchRow {
+  std::size_t line = 0;
+  SubscriberValues values;
+};
+
+// Header line first (iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn] in any
+// order); '#' comments and blank lines are skipped. Throws BatchError.
+std::vector<BatchRow> parse_batch_csv(std::string_view text);
+
+struct ImportOptions {
+  std::string owner, profile_type;
+  std::string service_provider_name, profile_name;
+  bool protect_with_ppk = false;
+  std::function<void(std::size_t done, std::size_t total)> progress;
+};
+
+// Generates every package first (any bad value: BatchError naming its line),
+// then stores them all in one transaction. Returns the number imported.
+std::size_t import_batch(ProfileStore& store, ByteView template_upp, const std::vector<BatchRow>& rows,
+                         const ImportOptions& options);
+
+}  // namespace rsp::smdp

@@ -1,0 +1,137 @@
+#include "rsp/smdp/batch_import.hpp"
+
+#include <map>
+#include <set>
+
+namespace rsp::smdp {
+
+namespace {
+
+std::vector<std::string> split_csv_line(std::string_view line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back().push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        out.back().push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else {
+      out.back().push_back(c);
+    }
+  }
+  for (auto& f : out) {
+    while (!f.empty() && std::isspace(static_cast<unsigned char>(f.back()))) f.pop_back();
+    std::size_t start = 0;
+    while (start < f.size() && std::isspace(static_cast<unsigned char>(f[start]))) ++start;
+    f.erase(0, start);
+  }
+  return out;
+}
+
+Bytes key_field(const std::string& hex, const char* name, std::size_t line) {
+  Bytes b;
+  try {
+    b = from_hex(hex);
+  } catch (const DecodeError&) {
+    throw BatchError(line, std::string(name) + " is not hex");
+  }
+  if (b.size() != 16) throw BatchError(line, std::string(name) + " must be 16 bytes (32 hex digits)");
+  return b;
+}
+
+}  // namespace
+
+std::vector<BatchRow> parse_batch_csv(std::string_view text) {
+  std::vector<BatchRow> rows;
+  std::map<std::string, std::size_t> col;
+  std::set<std::string> iccids;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#') continue;
+    auto fields = split_csv_line(line);
+    if (col.empty()) {
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        std::string name = fields[i];
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        static const std::set<std::string> known = {"iccid", "imsi", "ki", "opc", "pin1", "puk1",
+                                                    "pin2",  "puk2", "adm1", "spn"};
+        if (!known.count(name)) throw BatchError(line_no, "unknown column '" + fields[i] + "'");
+        if (!col.emplace(name, i).second) throw BatchError(line_no, "column '" + name + "' twice");
+      }
+      for (const char* required : {"iccid", "imsi", "ki", "opc"})
+        if (!col.count(required)) throw BatchError(line_no, std::string("header lacks the '") + required + "' column");
+      continue;
+    }
+    if (fields.size() != col.size())
+      throw BatchError(line_no, std::to_string(fields.size()) + " fields, the header has " + std::to_string(col.size()));
+    auto get = [&](const char* name) { return col.count(name) ? fields[col.at(name)] : std::string(); };
+    BatchRow r;
+    r.line = line_no;
+    r.values.iccid = get("iccid");
+    r.values.imsi = get("imsi");
+    r.values.ki = key_field(get("ki"), "Ki", line_no);
+    r.values.opc = key_field(get("opc"), "OPc", line_no);
+    if (!get("pin1").empty()) r.values.pin1 = get("pin1");
+    if (!get("puk1").empty()) r.values.puk1 = get("puk1");
+    if (!get("pin2").empty()) r.values.pin2 = get("pin2");
+    if (!get("puk2").empty()) r.values.puk2 = get("puk2");
+    r.values.adm1 = get("adm1");
+    if (!get("spn").empty()) r.values.spn = get("spn");
+    if (!luhn_valid(r.values.iccid)) throw BatchError(line_no, "ICCID " + r.values.iccid + " fails the Luhn check");
+    if (!iccids.insert(r.values.iccid).second) throw BatchError(line_no, "ICCID " + r.values.iccid + " appears twice");
+    rows.push_back(std::move(r));
+  }
+  if (col.empty()) throw BatchError(line_no, "no header line");
+  return rows;
+}
+
+std::size_t import_batch(ProfileStore& store, ByteView template_upp, const std::vector<BatchRow>& rows,
+                         const ImportOptions& options) {
+  std::vector<Bytes> packages;
+  packages.reserve(rows.size());
+  std::size_t done = 0, total = rows.size() * 2;
+  for (const auto& r : rows) {
+    try {
+      packages.push_back(generate_profile(template_upp, r.values));
+    } catch (const std::exception& e) {
+      throw BatchError(r.line, e.what());
+    }
+    if (options.progress) options.progress(++done, total);
+  }
+  store::Transaction tx(store.db());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    Profile p;
+    p.iccid = rows[i].values.iccid;
+    p.owner = options.owner;
+    p.profile_type = options.profile_type;
+    p.state = ProfileState::Available;
+    p.service_provider_name = options.service_provider_name;
+    p.profile_name = options.profile_name;
+    try {
+      store.stage(p, packages[i], options.protect_with_ppk);
+    } catch (const store::StoreError& e) {
+      throw BatchError(rows[i].line, "ICCID " + p.iccid + " cannot be stored (already known?)");
+    }
+    wipe(packages[i].data(), packages[i].size());
+    if (options.progress) options.progress(++done, total);
+  }
+  tx.commit();
+  return rows.size();
+}
+
+}  // namespace rsp::smdp
