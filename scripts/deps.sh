@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   asn1c libmbedtls-dev libboost-dev libboost-system-dev libcurl4-openssl-dev
   libsqlite3-dev libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
-  libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev
+  libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev zbar-tools
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
