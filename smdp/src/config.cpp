@@ -2,6 +2,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "rsp/pki.hpp"
 #include "rsp/smdp/config.hpp"
 
 namespace rsp::smdp {
@@ -48,7 +49,7 @@ Config load_config(const std::string& path) {
   for (const auto& oj : j.value("operators", nlohmann::json::array())) {
     OperatorConfig o;
     o.id = oj.at("id");
-    o.certificate = read_all(rel(oj.at("certificate")));
+    o.certificate = certs::der_from_pem_or_der(read_all(rel(oj.at("certificate"))));  // compared as DER
     o.notification_url = oj.value("notification_url", "");
     c.operators.push_back(std::move(o));
   }
