@@ -39,10 +39,14 @@ int main(int argc, char** argv) {
   std::string port_file;
   serve->add_option("--port-file", port_file, "write the bound port here once listening");
 
-  auto* stage = app.add_subcommand("stage", "stage an unprotected profile package for download");
+  auto* stage = app.add_subcommand("stage", "stage one unprotected profile package: released for --matching-id, "
+                                              "or available for ES2+ orders with --owner");
   std::string upp_path, matching_id, eid, cc, spn = "rsp-marketplace", name = "Profile";
   stage->add_option("--upp", upp_path, "profile package (DER, PEDefinitions)")->required();
-  stage->add_option("--matching-id", matching_id, "activation code token")->required();
+  std::string stage_owner, stage_type = "default";
+  stage->add_option("--matching-id", matching_id, "activation code token (released for download now)");
+  stage->add_option("--owner", stage_owner, "operator id: store as available for its ES2+ orders instead");
+  stage->add_option("--type", stage_type, "profile type (with --owner)");
   stage->add_option("--eid", eid, "bind the profile to this EID");
   stage->add_option("--cc", cc, "confirmation code the end user must give");
   stage->add_option("--spn", spn, "service provider name");
@@ -132,15 +136,19 @@ int main(int argc, char** argv) {
       auto summary = rsp::smdp::inspect_upp(upp);
       rsp::smdp::Profile p;
       p.iccid = summary.iccid;
+      if (matching_id.empty() == stage_owner.empty())
+        throw std::invalid_argument("give either --matching-id (released now) or --owner (available for ES2+)");
       p.matching_id = matching_id;
       p.eid = eid;
-      p.state = rsp::smdp::ProfileState::Released;
+      p.owner = stage_owner;
+      p.profile_type = stage_owner.empty() ? "" : stage_type;
+      p.state = stage_owner.empty() ? rsp::smdp::ProfileState::Released : rsp::smdp::ProfileState::Available;
       if (!cc.empty()) p.cc_hash = rsp::crypto::sha256(rsp::to_bytes(cc));
       p.service_provider_name = spn;
       p.profile_name = name;
       profiles.stage(p, upp, ppk || config.use_ppk);
-      std::cout << "staged ICCID " << p.iccid << " (" << summary.elements << " profile elements) for matching id "
-                << matching_id << "\n";
+      std::cout << "staged ICCID " << p.iccid << " (" << summary.elements << " profile elements) "
+                << (stage_owner.empty() ? "for matching id " + matching_id : "available to " + stage_owner) << "\n";
       return 0;
     }
     if (*import) {

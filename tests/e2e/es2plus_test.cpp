@@ -12,6 +12,7 @@
 #include "rsp/http_client.hpp"
 #include "rsp/http_server.hpp"
 #include "rsp/lpa/download.hpp"
+#include "rsp/smdp/batch_import.hpp"
 #include "world.hpp"
 
 using namespace rsp;
@@ -123,20 +124,23 @@ class Es2Plus : public ::testing::Test {
       c.operators = {{"OP-A", ops.a.cert.der, endpoint.url}, {"OP-B", ops.b.cert.der, ""}};
     });
     w->smdp->notifier().set_backoff(std::chrono::milliseconds(50), 5);
-    // A pool of 40 profiles of type "roaming" owned by OP-A, and 2 of OP-B.
-    Bytes upp = read_file(kTemplate);
-    for (int i = 0; i < 42; ++i) {
-      smdp::Profile p;
-      char tail[8];
-      std::snprintf(tail, sizeof tail, "%06d", i);
-      p.iccid = std::string("8949449999999") + tail;
-      p.owner = i < 40 ? "OP-A" : "OP-B";
-      p.profile_type = "roaming";
-      p.state = smdp::ProfileState::Available;
-      p.service_provider_name = "Visited Operator";
-      p.profile_name = "Roaming";
-      w->smdp->profiles().stage(p, smdp::with_header_iccid(upp, p.iccid));
-    }
+    // The operators import their SIM vendor's batches: 40 profiles of type
+    // "roaming" for OP-A, 2 for OP-B, generated from the TS.48 template.
+    Bytes tmpl = read_file(kTemplate);
+    auto batch = [](int from, int to) {
+      std::string csv = "iccid,imsi,ki,opc\n";
+      for (int i = from; i < to; ++i) {
+        char num[32];
+        std::snprintf(num, sizeof num, "894410%012d", i);
+        csv += smdp::luhn_complete(num) + ",00101" + std::to_string(1000000000 + i) + "," +
+               to_hex(crypto::random_bytes(16)) + "," + to_hex(crypto::random_bytes(16)) + "\n";
+      }
+      return csv;
+    };
+    smdp::ImportOptions a{"OP-A", "roaming", "Visited Operator", "Roaming", false, {}};
+    ASSERT_EQ(smdp::import_batch(w->smdp->profiles(), tmpl, smdp::parse_batch_csv(batch(0, 40)), a), 40u);
+    smdp::ImportOptions b{"OP-B", "roaming", "Other Operator", "Roaming", false, {}};
+    ASSERT_EQ(smdp::import_batch(w->smdp->profiles(), tmpl, smdp::parse_batch_csv(batch(40, 42)), b), 2u);
   }
 
   http::Client client_for(const Operator& op) {
