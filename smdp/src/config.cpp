@@ -30,6 +30,7 @@ Config load_config(const std::string& path) {
   c.session_timeout_seconds = j.value("session_timeout_seconds", c.session_timeout_seconds);
   c.max_cc_attempts = j.value("max_cc_attempts", c.max_cc_attempts);
   c.max_download_attempts = j.value("max_download_attempts", c.max_download_attempts);
+  c.order_expiry_seconds = j.value("order_expiry_seconds", c.order_expiry_seconds);
   c.use_ppk = j.value("use_ppk", c.use_ppk);
   c.listen = j.value("listen", c.listen);
   c.port = j.value("port", c.port);

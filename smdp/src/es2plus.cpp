@@ -1,5 +1,7 @@
 #include "rsp/smdp/es2plus.hpp"
 
+#include <ctime>
+
 #include "rsp/crypto.hpp"
 #include "rsp/log.hpp"
 #include "rsp/smdp/status.hpp"
@@ -70,6 +72,9 @@ json Es2Plus::download_order(const std::string& operator_id, const json& req) {
   std::string type = optional_string(req, "profileType");
   if (iccid.empty() && type.empty())
     throw FunctionError(code::kFunctionProvider, code::kMandatoryElementMissing, "iccid or profileType is required");
+  std::int64_t now = std::time(nullptr);
+  store_.expire_orders(now);
+  std::int64_t expires = config_.order_expiry_seconds > 0 ? now + config_.order_expiry_seconds : 0;
   std::optional<Profile> p;
   if (!iccid.empty()) {
     store::Transaction tx(store_.db());
@@ -80,10 +85,11 @@ json Es2Plus::download_order(const std::string& operator_id, const json& req) {
       throw FunctionError(code::kProfileIccid, "3.3", "ICCID " + iccid + " is already in use");
     p->eid = eid;
     p->state = eid.empty() ? ProfileState::Allocated : ProfileState::Linked;
+    p->order_expires_at = expires;
     store_.update(*p);
     tx.commit();
   } else {
-    p = store_.allocate(operator_id, type, eid);
+    p = store_.allocate(operator_id, type, eid, expires);
     if (!p) throw FunctionError("8.2.5", "3.7", "no profile of type " + type + " is available");
   }
   log::info("es2+", operator_id + " DownloadOrder ICCID " + p->iccid + " -> " + std::string(to_string(p->state)));
@@ -138,6 +144,7 @@ json Es2Plus::cancel_order(const std::string& operator_id, const json& req) {
   if (p.state == ProfileState::Downloaded && !p.transaction_id.empty())
     throw FunctionError(code::kProfileIccid, code::kRefused, "the profile is being downloaded");
   p.state = final_status == "Available" ? ProfileState::Available : ProfileState::Unavailable;
+  p.order_expires_at = 0;
   p.eid.clear();
   p.matching_id.clear();
   p.cc_hash.reset();

@@ -255,6 +255,7 @@ json Es9Plus::authenticate_client(const json& req) {
 
   // Allocate the profile in one store transaction so that two sessions with
   // the same matching id never both get it.
+  store_.expire_orders(now_());  // committed on its own: the checks below may roll back
   store::Transaction tx(store_.db());
   std::optional<Profile> p;
   if (!matching_id.empty()) {

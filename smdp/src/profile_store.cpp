@@ -26,11 +26,12 @@ Profile profile_from(const store::Row& r) {
   p.transaction_id = r.text(10);
   p.owner = r.text(11);
   p.profile_type = r.text(12);
+  p.order_expires_at = r.i64(13);
   return p;
 }
 constexpr const char* kProfileColumns =
     "iccid, matching_id, eid, state, cc_hash, cc_attempts, download_attempts, spn, profile_name, profile_class, "
-    "transaction_id, owner, profile_type";
+    "transaction_id, owner, profile_type, order_expires_at";
 // A matching id is unique once set; profiles not yet ordered have none (NULL).
 store::Value matching_id_value(const std::string& m) { return m.empty() ? store::Value(nullptr) : store::Value(m); }
 }  // namespace
@@ -51,6 +52,7 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
       matching_id TEXT UNIQUE,
       owner TEXT NOT NULL DEFAULT '',
       profile_type TEXT NOT NULL DEFAULT '',
+      order_expires_at INTEGER NOT NULL DEFAULT 0,
       eid TEXT NOT NULL DEFAULT '',
       state TEXT NOT NULL,
       cc_hash BLOB,
@@ -93,11 +95,11 @@ void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
     ppp = segments;
   }
   db_.run(std::string("INSERT INTO profiles (") + kProfileColumns +
-              ", upp_iv, upp_enc, ppk_iv, ppk_enc, ppp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              ", upp_iv, upp_enc, ppk_iv, ppk_enc, ppp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
           {p.iccid, matching_id_value(p.matching_id), p.eid, std::string(to_string(p.state)),
            p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr), std::int64_t{p.cc_attempts},
            std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name, std::int64_t{p.profile_class},
-           p.transaction_id, p.owner, p.profile_type, iv, enc, ppk_iv, ppk_enc, ppp});
+           p.transaction_id, p.owner, p.profile_type, p.order_expires_at, iv, enc, ppk_iv, ppk_enc, ppp});
 }
 
 std::optional<ProtectedPackage> ProfileStore::protected_package(const std::string& iccid) {
@@ -123,7 +125,7 @@ std::optional<Profile> ProfileStore::by_matching_id(const std::string& matching_
 }
 
 std::optional<Profile> ProfileStore::allocate(const std::string& owner, const std::string& profile_type,
-                                              const std::string& eid) {
+                                              const std::string& eid, std::int64_t order_expires_at) {
   store::Transaction tx(db_);
   std::optional<Profile> p;
   db_.query(std::string("SELECT ") + kProfileColumns +
@@ -132,9 +134,18 @@ std::optional<Profile> ProfileStore::allocate(const std::string& owner, const st
   if (!p) return std::nullopt;
   p->eid = eid;
   p->state = eid.empty() ? ProfileState::Allocated : ProfileState::Linked;
+  p->order_expires_at = order_expires_at;
   update(*p);
   tx.commit();
   return p;
+}
+
+int ProfileStore::expire_orders(std::int64_t now) {
+  return db_.run(
+      "UPDATE profiles SET state='available', eid='', matching_id=NULL, cc_hash=NULL, cc_attempts=0, "
+      "download_attempts=0, transaction_id='', order_expires_at=0, updated_at=strftime('%s','now') "
+      "WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ?",
+      {now});
 }
 
 std::optional<Profile> ProfileStore::by_iccid(const std::string& iccid) {
@@ -157,11 +168,11 @@ Bytes ProfileStore::upp(const std::string& iccid) {
 void ProfileStore::update(const Profile& p) {
   db_.run(
       "UPDATE profiles SET matching_id=?, eid=?, state=?, cc_hash=?, cc_attempts=?, download_attempts=?, spn=?, "
-      "profile_name=?, profile_class=?, transaction_id=?, owner=?, profile_type=?, updated_at=strftime('%s','now') "
+      "profile_name=?, profile_class=?, transaction_id=?, owner=?, profile_type=?, order_expires_at=?, updated_at=strftime('%s','now') "
       "WHERE iccid=?",
       {matching_id_value(p.matching_id), p.eid, std::string(to_string(p.state)), p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr),
        std::int64_t{p.cc_attempts}, std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name,
-       std::int64_t{p.profile_class}, p.transaction_id, p.owner, p.profile_type, p.iccid});
+       std::int64_t{p.profile_class}, p.transaction_id, p.owner, p.profile_type, p.order_expires_at, p.iccid});
 }
 
 void ProfileStore::put_session(const Session& s) {

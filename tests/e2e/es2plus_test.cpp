@@ -304,3 +304,20 @@ TEST_F(Es2Plus, BadInputGetsClearErrors) {
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})), "8.2.1/3.8");
   EXPECT_EQ(status(call(c, "downloadOrder", {{"iccid", iccid}})), "8.2.1/3.3");  // in use
 }
+
+TEST_F(Es2Plus, LapsedOrderGoesBackToAvailable) {
+  // A second SM-DP+ on the same store with one-second orders.
+  w->config.order_expiry_seconds = 1;
+  w->restart_smdp();
+  auto c = client_for(ops.a);
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  try {
+    download(mid);
+    FAIL() << "a lapsed order was downloadable";
+  } catch (const lpa::DownloadError& e) {
+    EXPECT_NE(std::string(e.what()).find("8.2.6"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Available);
+}

@@ -49,6 +49,9 @@ struct Config {
   int session_timeout_seconds = 300;   // an RSP session older than this is gone
   int max_cc_attempts = 3;             // SGP.22 3.1.3: confirmation code retries
   int max_download_attempts = 5;
+  // An ES2+ order (DownloadOrder) not downloaded within this many seconds
+  // lapses and its profile becomes available again; 0 = never.
+  std::int64_t order_expiry_seconds = 30LL * 24 * 3600;
   // `smdpd stage` protects profiles once with profile protection keys, to be
   // bound per session with ReplaceSessionKeys (SGP.22 2.5.3, 5.5.4), instead
   // of encrypting them with each session's keys (the default).

@@ -31,6 +31,7 @@ struct Profile {
   std::string transaction_id;  // hex, of the session that holds it
   std::string owner;           // operator (ES2+ function requester) that owns it
   std::string profile_type;    // what DownloadOrder asks for
+  std::int64_t order_expires_at = 0;  // unix time an unfinished ES2+ order lapses (0: never)
 };
 
 struct Session {
@@ -69,7 +70,11 @@ class ProfileStore {
   // owned by `owner` (or the given ICCID) and moves it to Allocated, or to
   // Linked when an EID is given, in one IMMEDIATE transaction, so concurrent
   // orders never get the same profile. Empty: none left.
-  std::optional<Profile> allocate(const std::string& owner, const std::string& profile_type, const std::string& eid);
+  std::optional<Profile> allocate(const std::string& owner, const std::string& profile_type, const std::string& eid,
+                                  std::int64_t order_expires_at = 0);
+  // Orders not downloaded by their expiry go back to Available (SGP.22 leaves
+  // the validity period to the operator's agreement). Returns how many.
+  int expire_orders(std::int64_t now);
   std::optional<Profile> by_iccid(const std::string& iccid);
   Bytes upp(const std::string& iccid);  // decrypted package
   void update(const Profile& p);
