@@ -66,6 +66,9 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
       upp_enc BLOB NOT NULL,
       ppk_iv BLOB, ppk_enc BLOB, ppp BLOB,
       updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));
+    CREATE TABLE IF NOT EXISTS templates (
+      name TEXT PRIMARY KEY, owner TEXT NOT NULL DEFAULT '', upp_iv BLOB NOT NULL, upp_enc BLOB NOT NULL,
+      updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));
     CREATE TABLE IF NOT EXISTS sessions (
       transaction_id TEXT PRIMARY KEY,
       state TEXT NOT NULL,
@@ -138,6 +141,27 @@ std::optional<Profile> ProfileStore::allocate(const std::string& owner, const st
   update(*p);
   tx.commit();
   return p;
+}
+
+void ProfileStore::put_template(const std::string& name, const std::string& owner, ByteView upp) {
+  Bytes iv = crypto::random_bytes(12);
+  Bytes enc = crypto::aes_gcm_encrypt(key_, iv, to_bytes("template:" + name), upp);
+  db_.run("INSERT OR REPLACE INTO templates (name, owner, upp_iv, upp_enc) VALUES (?,?,?,?)", {name, owner, iv, enc});
+}
+
+std::optional<Bytes> ProfileStore::template_package(const std::string& name) {
+  std::optional<Bytes> out;
+  db_.query("SELECT upp_iv, upp_enc FROM templates WHERE name = ?", {name}, [&](const store::Row& r) {
+    out = crypto::aes_gcm_decrypt(key_, r.blob(0), to_bytes("template:" + name), r.blob(1));
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ProfileStore::templates() {
+  std::vector<std::pair<std::string, std::string>> out;
+  db_.query("SELECT name, owner FROM templates ORDER BY name", {},
+            [&](const store::Row& r) { out.emplace_back(r.text(0), r.text(1)); });
+  return out;
 }
 
 int ProfileStore::expire_orders(std::int64_t now) {

@@ -58,12 +58,20 @@ int main(int argc, char** argv) {
   std::string show_iccid;
   show->add_option("--iccid", show_iccid)->required();
 
+  auto* tmpl_cmd = app.add_subcommand("template", "operators' profile templates")->require_subcommand(1);
+  auto* tmpl_add = tmpl_cmd->add_subcommand("add", "store a profile package as a named template (checked by decoding it)");
+  std::string tmpl_name, tmpl_file, tmpl_owner;
+  tmpl_add->add_option("--name", tmpl_name)->required();
+  tmpl_add->add_option("--upp", tmpl_file, "profile package (DER)")->required();
+  tmpl_add->add_option("--owner", tmpl_owner, "operator id");
+  auto* tmpl_list = tmpl_cmd->add_subcommand("list", "list templates");
+
   auto* import = app.add_subcommand("import", "import a subscription batch (CSV) as profiles from a template");
   std::string owner, type = "default", template_path, batch_path;
   bool progress = false;
   import->add_option("--owner", owner, "operator id that will own the profiles")->required();
   import->add_option("--type", type, "profile type DownloadOrder asks for");
-  import->add_option("--template", template_path, "template profile package (DER)")->required();
+  import->add_option("--template", template_path, "template name (see `template add`) or package file (DER)")->required();
   import->add_option("--batch", batch_path, "CSV: iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn]")->required();
   import->add_option("--spn", spn, "service provider name shown to the user");
   import->add_option("--name", name, "profile name shown to the user");
@@ -151,8 +159,20 @@ int main(int argc, char** argv) {
                 << (stage_owner.empty() ? "for matching id " + matching_id : "available to " + stage_owner) << "\n";
       return 0;
     }
+    if (*tmpl_add) {
+      rsp::Bytes upp = read_all(tmpl_file);
+      auto summary = rsp::smdp::inspect_upp(upp);
+      profiles.put_template(tmpl_name, tmpl_owner, upp);
+      std::cout << "template " << tmpl_name << ": " << summary.elements << " profile elements\n";
+      return 0;
+    }
+    if (*tmpl_list) {
+      for (auto& [n, o] : profiles.templates()) std::cout << n << "  " << (o.empty() ? "-" : o) << "\n";
+      return 0;
+    }
     if (*import) {
-      rsp::Bytes tmpl = read_all(template_path);
+      auto stored = profiles.template_package(template_path);
+      rsp::Bytes tmpl = stored ? *stored : read_all(template_path);
       rsp::Bytes csv = read_all(batch_path);
       auto rows = rsp::smdp::parse_batch_csv(rsp::to_string(csv));
       rsp::smdp::ImportOptions io;

@@ -128,3 +128,17 @@ TEST(QrCode, PngAndSvgCarryTheCode) {
     EXPECT_EQ(decoded, ac);
   }
 }
+
+TEST_F(Batch, TemplatesAreStoredEncryptedAndImportFromThem) {
+  profiles.put_template("roaming-v1", "OP-A", tmpl);
+  auto back = profiles.template_package("roaming-v1");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, tmpl);
+  EXPECT_FALSE(profiles.template_package("nope"));
+  ASSERT_EQ(profiles.templates().size(), 1u);
+  EXPECT_EQ(profiles.templates()[0].second, "OP-A");
+  Bytes stored;
+  db.query("SELECT upp_enc FROM templates", {}, [&](const store::Row& r) { stored = r.blob(0); });
+  EXPECT_EQ(std::search(stored.begin(), stored.end(), tmpl.begin(), tmpl.begin() + 32), stored.end());
+  EXPECT_EQ(import_batch(profiles, *back, parse_batch_csv(csv(3)), opt), 3u);
+}

@@ -65,6 +65,12 @@ class ProfileStore {
   // binding later only wraps ReplaceSessionKeys for the session.
   void stage(const Profile& p, ByteView upp, bool protect = false);
   std::optional<ProtectedPackage> protected_package(const std::string& iccid);
+
+  // Operators' profile templates (a profile package the generator
+  // personalizes per subscriber), by name, encrypted like profiles.
+  void put_template(const std::string& name, const std::string& owner, ByteView upp);
+  std::optional<Bytes> template_package(const std::string& name);
+  std::vector<std::pair<std::string, std::string>> templates();  // name, owner
   std::optional<Profile> by_matching_id(const std::string& matching_id);
   // SGP.22 5.3.1 DownloadOrder: takes one Available profile of `profile_type`
   // owned by `owner` (or the given ICCID) and moves it to Allocated, or to
