@@ -40,17 +40,6 @@ smdp::SubscriberValues subscriber(int i) {
   return v;
 }
 
-certs::Issued operator_cert(const certs::Issued& ca, const std::string& cn) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::DpTls;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  auto ca_cert = ca.cert();
-  return {certs::issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,15 +76,8 @@ int main(int argc, char** argv) {
   certs::Issued ops_ca, op;
   fs::path op_cert, op_key;
   e2e::World w(crypto::Curve::P256, "es2bench", [&](e2e::World& world, smdp::Config& cfg) {
-    certs::CertSpec spec;
-    spec.role = certs::Role::Ci;
-    spec.subject = "O=Operators CA,CN=Operators CA";
-    spec.not_before = std::time(nullptr) - 3600;
-    spec.not_after = std::time(nullptr) + 86400;
-    spec.registered_id.clear();
-    auto key = crypto::EcKey::generate(crypto::Curve::P256);
-    ops_ca = {certs::issue_certificate(spec, key, key, nullptr), std::move(key)};
-    op = operator_cert(ops_ca, "OP-A");
+    ops_ca = e2e::make_operator_ca("Operators CA");
+    op = e2e::issue_operator_cert(ops_ca, "OP-A");
     op_cert = world.dir / "op.pem";
     op_key = world.dir / "op.key";
     std::ofstream(op_cert) << certs::to_pem(op.der);

@@ -24,6 +24,11 @@ nlohmann::json failed(const FunctionError& e) {
               {"statusCodeData",
                {{"subjectCode", e.subject_code}, {"reasonCode", e.reason_code}, {"message", e.what()}}}}}}}};
 }
+// The request body as a JSON object; a discarded value if it is not one.
+nlohmann::json parse_object(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_object() ? j : nlohmann::json(nlohmann::json::value_t::discarded);
+}
 }  // namespace
 
 http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req) {
@@ -36,13 +41,8 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
     if (req.peer_certificate && *req.peer_certificate == o.certificate) op = &o;
   if (!op) return http::Response::text(403, "client certificate is not an ES2+ operator's\n");
   std::string function(path.substr(prefix.size()));
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::exception&) {
-    return http::Response::text(400, "request body is not JSON\n");
-  }
-  if (!body.is_object()) return http::Response::text(400, "request body is not a JSON object\n");
+  nlohmann::json body = parse_object(req.body);
+  if (body.is_discarded()) return http::Response::text(400, "request body is not a JSON object\n");
   try {
     // SGP.22 6.5.1.3: the requester named in the header must be the caller.
     if (auto h = body.find("header"); h != body.end() && h->is_object()) {
@@ -70,13 +70,8 @@ http::Response handle_es9plus(Es9Plus& es9, const http::Request& req) {
   if (proto.rfind("gsma/rsp/v2.", 0) != 0) return http::Response::text(400, "unsupported X-Admin-Protocol\n");
   std::string function(path.substr(kPrefix.size()));
 
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::exception&) {
-    return http::Response::text(400, "request body is not JSON\n");
-  }
-  if (!body.is_object()) return http::Response::text(400, "request body is not a JSON object\n");
+  nlohmann::json body = parse_object(req.body);
+  if (body.is_discarded()) return http::Response::text(400, "request body is not a JSON object\n");
   try {
     if (function == "initiateAuthentication") return json_response(es9.initiate_authentication(body));
     if (function == "authenticateClient") return json_response(es9.authenticate_client(body));

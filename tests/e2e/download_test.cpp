@@ -15,10 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
+using rsp::e2e::read_file;
 
 // EF IMSI (TS 31.102 4.2.2): length, then digits in swapped nibbles with the
 // parity nibble first.

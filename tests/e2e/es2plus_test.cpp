@@ -24,10 +24,7 @@ namespace {
 
 const fs::path kTemplate = rsp::e2e::testdata("ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der");
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
+using rsp::e2e::read_file;
 
 struct Operator {
   std::string id;
@@ -43,33 +40,13 @@ struct Operators {
 };
 
 certs::Issued issue(const std::string& cn, const certs::Issued& ca, const fs::path& dir, Operator& op) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::DpTls;  // serverAuth+clientAuth EKU, non-critical policy: a TLS client certificate
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  auto ca_cert = ca.cert();
-  certs::Issued out{certs::issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
+  certs::Issued out = e2e::issue_operator_cert(ca, cn);
   op.id = cn;
   op.cert_pem = (dir / (cn + ".pem")).string();
   op.key_pem = (dir / (cn + ".key")).string();
   std::ofstream(op.cert_pem) << certs::to_pem(out.der);
   std::ofstream(op.key_pem) << out.key.private_pem();
   return out;
-}
-
-certs::Issued make_ca(const std::string& cn) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::Ci;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  Bytes der = certs::issue_certificate(spec, key, key, nullptr);
-  return {der, std::move(key)};
 }
 
 // Collects HandleDownloadProgressInfo calls; can refuse the first N.
@@ -112,8 +89,8 @@ class Es2Plus : public ::testing::Test {
   void SetUp() override {
     if (!fs::exists(kTemplate)) GTEST_SKIP() << "TS.48 test profiles absent";
     w = std::make_unique<World>(crypto::Curve::P256, "es2", [this](World& world, smdp::Config& c) {
-      ops.ca = make_ca("Operators CA");
-      ops.stranger_ca = make_ca("Stranger CA");
+      ops.ca = e2e::make_operator_ca("Operators CA");
+      ops.stranger_ca = e2e::make_operator_ca("Stranger CA");
       ops.a.cert = issue("OP-A", ops.ca, world.dir, ops.a);
       ops.b.cert = issue("OP-B", ops.ca, world.dir, ops.b);
       ops.stranger.cert = issue("OP-X", ops.stranger_ca, world.dir, ops.stranger);

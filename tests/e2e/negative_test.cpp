@@ -18,10 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
+using rsp::e2e::read_file;
 
 const fs::path kProfile = rsp::e2e::testdata("ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der");
 

@@ -36,6 +36,38 @@ inline std::uint16_t free_loopback_port() {
 
 inline fs::path testdata(const std::string& rel) { return fs::path(RSP_SHARED_TESTDATA) / rel; }
 
+inline Bytes read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(f), {});
+}
+
+// A CA for operators' ES2+ client certificates, valid for a day.
+inline certs::Issued make_operator_ca(const std::string& cn) {
+  certs::CertSpec spec;
+  spec.role = certs::Role::Ci;
+  spec.subject = "O=" + cn + ",CN=" + cn;
+  spec.not_before = std::time(nullptr) - 3600;
+  spec.not_after = std::time(nullptr) + 86400;
+  spec.registered_id.clear();
+  auto key = crypto::EcKey::generate(crypto::Curve::P256);
+  Bytes der = certs::issue_certificate(spec, key, key, nullptr);
+  return {der, std::move(key)};
+}
+
+// An operator's TLS client certificate under `ca` (TLS role: clientAuth EKU,
+// certificatePolicies not critical, as mbedTLS needs for client certificates).
+inline certs::Issued issue_operator_cert(const certs::Issued& ca, const std::string& cn) {
+  certs::CertSpec spec;
+  spec.role = certs::Role::DpTls;
+  spec.subject = "O=" + cn + ",CN=" + cn;
+  spec.not_before = std::time(nullptr) - 3600;
+  spec.not_after = std::time(nullptr) + 86400;
+  spec.registered_id.clear();
+  auto key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto ca_cert = ca.cert();
+  return {certs::issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
+}
+
 struct World {
   fs::path dir;
   certs::Pki pki;
