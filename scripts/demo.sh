@@ -23,17 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
-free_port() {
-  local p
-  for p in $(shuf -i 20000-60000 -n 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "no free port" >&2; exit 1
-}
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do ((SECONDS < deadline)) || return 1; sleep 0.2; done
-}
+source scripts/lib.sh
 
 say "1. The GSMA-style PKI (SGP.22 4.5): a Certificate Issuer, an eUICC manufacturer, the subscriber's eUICC, and the SM-DP+'s authentication, binding and TLS certificates"
 "$BUILD/certs/rsp-certs" generate --out "$WORK/pki" --curve nist --dp-host localhost > "$WORK/pki.out"
@@ -41,17 +31,7 @@ echo "   $(grep -c '\.der$' "$WORK/pki.out") certificates and their keys in $WOR
 
 say "2. The visited operator's SM-DP+ loads a subscription (a TS.48 test profile) for activation code token DEMO-1"
 SMDP_PORT=$(free_port)
-head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$WORK/storage.key"
-cat > "$WORK/smdp.json" <<JSON
-{
-  "address": "localhost:$SMDP_PORT", "listen": "127.0.0.1", "port": $SMDP_PORT,
-  "db": "smdp.db", "storage_key_file": "storage.key",
-  "tls": {"certificate": "pki/CERT_S_SM_DP_TLS_NIST.der", "key": "pki/SK_S_SM_DP_TLS_NIST.pem"},
-  "credentials": [{"ci_certificate": "pki/CERT_CI_ECDSA_NIST.der",
-    "dpauth_certificate": "pki/CERT_S_SM_DPauth_ECDSA_NIST.der", "dpauth_key": "pki/SK_S_SM_DPauth_ECDSA_NIST.pem",
-    "dppb_certificate": "pki/CERT_S_SM_DPpb_ECDSA_NIST.der", "dppb_key": "pki/SK_S_SM_DPpb_ECDSA_NIST.pem"}]
-}
-JSON
+write_smdp_config "$WORK" "$SMDP_PORT" NIST
 SMDPD=("$BUILD/smdp/smdpd" --config "$WORK/smdp.json")
 "${SMDPD[@]}" stage --upp "$PROFILE" --matching-id DEMO-1 --spn "Visited Operator" --name "Roaming data" | tee "$WORK/stage.out" | sed 's/^/   /'
 ICCID=$(sed -n 's/^staged ICCID \([0-9]*\).*/\1/p' "$WORK/stage.out")

@@ -34,20 +34,7 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
-free_port() {
-  local p
-  for p in $(shuf -i 20000-60000 -n 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  fail "no free port"
-}
-wait_for() {  # wait_for SECONDS COMMAND...: bounded polling
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
+source "$(dirname "$0")/../../scripts/lib.sh"
 
 step "test PKI ($CURVE)"
 "$BUILD/certs/rsp-certs" generate --out "$WORK/pki" --curve "$CURVE" --dp-host localhost >/dev/null
@@ -75,17 +62,7 @@ wait_for 15 "${LPA[@]}" chip info || fail "the card did not appear in $READER"
 
 step "SM-DP+ on loopback"
 SMDP_PORT=$(free_port)
-head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$WORK/storage.key"
-cat > "$WORK/smdp.json" <<JSON
-{
-  "address": "localhost:$SMDP_PORT", "listen": "127.0.0.1", "port": $SMDP_PORT,
-  "db": "smdp.db", "storage_key_file": "storage.key",
-  "tls": {"certificate": "pki/CERT_S_SM_DP_TLS_NIST.der", "key": "pki/SK_S_SM_DP_TLS_NIST.pem"},
-  "credentials": [{"ci_certificate": "pki/CERT_CI_ECDSA_$SUFFIX.der",
-    "dpauth_certificate": "pki/CERT_S_SM_DPauth_ECDSA_$SUFFIX.der", "dpauth_key": "pki/SK_S_SM_DPauth_ECDSA_$SUFFIX.pem",
-    "dppb_certificate": "pki/CERT_S_SM_DPpb_ECDSA_$SUFFIX.der", "dppb_key": "pki/SK_S_SM_DPpb_ECDSA_$SUFFIX.pem"}]
-}
-JSON
+write_smdp_config "$WORK" "$SMDP_PORT" "$SUFFIX"
 SMDPD=("$BUILD/smdp/smdpd" --config "$WORK/smdp.json")
 "${SMDPD[@]}" stage --upp "$PROFILE" --matching-id "PCSC-$CURVE" | tee "$WORK/stage.out"
 ICCID=$(sed -n 's/^staged ICCID \([0-9]*\).*/\1/p' "$WORK/stage.out")

@@ -1,0 +1,39 @@
+# Shell helpers shared by scripts/demo.sh and the end-to-end test scripts.
+# Source it; it defines functions only.
+
+# A TCP port nothing listens on at 127.0.0.1 (bounded: 50 tries).
+free_port() {
+  local p
+  for p in $(shuf -i 20000-60000 -n 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  done
+  echo "no free port" >&2
+  return 1
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.2 s until it succeeds or time runs out.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# write_smdp_config DIR PORT SUFFIX: smdp.json in DIR for an SM-DP+ on
+# localhost:PORT with the test PKI in DIR/pki (SUFFIX NIST or BRP; the TLS
+# certificate is always the P-256 one) and a fresh storage key.
+write_smdp_config() {
+  local dir=$1 port=$2 sfx=$3
+  head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$dir/storage.key"
+  cat > "$dir/smdp.json" <<JSON
+{
+  "address": "localhost:$port", "listen": "127.0.0.1", "port": $port,
+  "db": "smdp.db", "storage_key_file": "storage.key",
+  "tls": {"certificate": "pki/CERT_S_SM_DP_TLS_NIST.der", "key": "pki/SK_S_SM_DP_TLS_NIST.pem"},
+  "credentials": [{"ci_certificate": "pki/CERT_CI_ECDSA_$sfx.der",
+    "dpauth_certificate": "pki/CERT_S_SM_DPauth_ECDSA_$sfx.der", "dpauth_key": "pki/SK_S_SM_DPauth_ECDSA_$sfx.pem",
+    "dppb_certificate": "pki/CERT_S_SM_DPpb_ECDSA_$sfx.der", "dppb_key": "pki/SK_S_SM_DPpb_ECDSA_$sfx.pem"}]
+}
+JSON
+}
