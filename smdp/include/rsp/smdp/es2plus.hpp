@@ -14,7 +14,8 @@ namespace rsp::smdp {
 // One ES2+.HandleDownloadProgressInfo to send to an operator (SGP.22 5.3.5).
 struct ProgressEvent {
   std::string owner, iccid, eid, profile_type;
-  int notification_point_id = 0;  // 1 eligibility, 2 confirmation failure, 3 BPP download, 4 BPP installation, 5 cancelled
+  // 1 eligibility and retry limit check, 2 confirmation failure, 3 BPP download, 4 BPP installation
+  int notification_point_id = 0;
   bool success = true;
   std::string subject_code, reason_code, message;
   Bytes result_data;  // ProfileInstallationResult (point 4)
