@@ -188,13 +188,16 @@ Bytes issue_certificate(const CertSpec& spec, const crypto::EcKey& subject_key, 
     mbedtls_x509write_cert& w;
     mbedtls_mpi& s;
     mbedtls_x509_crt& c;
+    std::vector<mbedtls_asn1_named_data>& borrowed;
     ~Cleanup() {
-      w.issuer = nullptr;
+      // Detach only our copied issuer name; mbedTLS owns (and frees) the list
+      // set_issuer_name made for a self-signed certificate.
+      if (!borrowed.empty() && w.issuer == borrowed.data()) w.issuer = nullptr;
       mbedtls_x509write_crt_free(&w);
       mbedtls_mpi_free(&s);
       mbedtls_x509_crt_free(&c);
     }
-  } cleanup{w, serial, issuer_crt};
+  } cleanup{w, serial, issuer_crt, issuer_name};
 
   mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
   mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
