@@ -298,3 +298,24 @@ TEST_F(Es2Plus, LapsedOrderGoesBackToAvailable) {
   }
   EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Available);
 }
+
+// Progress notifications survive an SM-DP+ restart: written to the outbox
+// first, delivered by whichever SM-DP+ process runs once the operator is up.
+TEST_F(Es2Plus, ProgressNotificationsSurviveRestart) {
+  auto c = client_for(ops.a);
+  endpoint.refuse_first = 1000;  // the operator is down
+  w->smdp->notifier().set_backoff(std::chrono::seconds(30), 12);  // first failures, then a long wait
+  std::string eid = w->euicc->eid_hex();
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}, {"eid", eid}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  ASSERT_TRUE(download(mid).installation.success);
+  w->restart_smdp();
+  EXPECT_EQ(w->smdp->notifier().pending(), 3u);  // points 1, 3 and 4 kept across the restart
+  w->smdp->notifier().set_backoff(std::chrono::milliseconds(50), 5);
+  endpoint.refuse_first = 0;  // the operator is back
+  // Entries already scheduled far ahead are retried when due: make them due now.
+  w->smdp->profiles().db().run("UPDATE es2_outbox SET next_at = 0");
+  wait_for_points(iccid, 3);
+  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
+  EXPECT_EQ(w->smdp->notifier().pending(), 0u);
+}

@@ -1,0 +1,84 @@
+// The embedded ledger backend: the chain in one SQLite file (rsp::store).
+#pragma once
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "rsp/ledger/ledger.hpp"
+#include "rsp/store.hpp"
+
+namespace rsp::ledger {
+
+namespace detail {
+struct KnownParticipant {
+  Participant p;
+  std::shared_ptr<crypto::EcKey> key;
+};
+using ParticipantMap = std::map<std::string, KnownParticipant>;
+}  // namespace detail
+
+enum class VerifyMode {
+  Full,            // walk the whole chain from genesis (default)
+  FromCheckpoint,  // check the checkpointed entry still hashes the same, then walk only the tail after it
+  None,            // trust the file (tools that only read)
+};
+
+struct VerifyReport {
+  std::int64_t entries_checked = 0;
+  std::int64_t head_seq = 0;
+  Bytes head_hash;
+};
+
+class EmbeddedLedger final : public Ledger {
+ public:
+  struct Options {
+    bool synchronous_full = true;  // PRAGMA synchronous=FULL (NORMAL when false)
+    VerifyMode verify_on_open = VerifyMode::Full;
+  };
+  // Opens (creating the schema if needed) and verifies per `opt.verify_on_open`;
+  // throws ChainError naming the first bad entry.
+  explicit EmbeddedLedger(const std::string& path);
+  EmbeddedLedger(const std::string& path, Options opt);
+  ~EmbeddedLedger() override;
+
+  // Writes the genesis entry (seq 1), self-signed by the admin key; the ledger must be empty.
+  AppendResult init(const std::string& admin_id, const crypto::EcKey& admin_key);
+  // An admin "register" entry for a participant; signed by the admin key.
+  AppendResult register_participant(const std::string& admin_id, const crypto::EcKey& admin_key, const std::string& id,
+                                    const std::string& role, const crypto::EcKey& participant_public_key);
+
+  // Full walk (or tail walk since the checkpoint); throws ChainError. A
+  // successful full walk records a checkpoint at the head.
+  VerifyReport verify(VerifyMode mode = VerifyMode::Full);
+
+  Head head() override;
+  AppendResult append(const Entry& e) override;
+  std::vector<AppendResult> append_batch(const std::vector<Entry>& entries) override;
+  std::optional<Entry> get(std::int64_t seq) override;
+  std::vector<Entry> entries_after(std::int64_t after, std::size_t limit = 1000) override;
+  std::vector<Participant> participants() override;
+  std::optional<Participant> participant(const std::string& id) override;
+  AppendResult append_signed(const std::string& author, const crypto::EcKey& key, const std::string& type,
+                             ByteView payload, const std::string& nonce = {}) override;
+  std::vector<AppendResult> append_signed_batch(const std::string& author, const crypto::EcKey& key,
+                                                const std::vector<Draft>& drafts) override;
+
+ private:
+  Head head_locked();
+  // Validates `e` against `h` and inserts it (caller holds a Transaction).
+  // Returns the participant a register/genesis entry adds (to cache after commit).
+  void validate_and_insert(const Entry& e, const Head& h, detail::ParticipantMap& pending);
+  const detail::KnownParticipant* find_author(const std::string& id, const detail::ParticipantMap& pending);
+  VerifyReport walk(std::int64_t after_seq, Bytes prev_hash, detail::ParticipantMap known,
+                    std::optional<std::pair<std::int64_t, Bytes>> checkpoint);
+  std::optional<std::pair<std::int64_t, Bytes>> read_checkpoint();
+  void write_checkpoint(std::int64_t seq, const Bytes& hash);
+  detail::ParticipantMap load_participants(std::optional<std::int64_t> up_to_seq);
+
+  std::string path_;
+  store::Db db_;
+  std::mutex write_mu_;  // one writer in this process (BEGIN IMMEDIATE across processes)
+  detail::ParticipantMap keys_;  // cache of the participants table
+};
+
+}  // namespace rsp::ledger
