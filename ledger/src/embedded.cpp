@@ -90,20 +90,21 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Lookup& lookup
   if (!e.hash.empty() && e.hash != h) throw AppendError(Reason::Malformed, e.seq, "hash does not match the entry content");
 
   std::optional<KnownParticipant> added;
-  const crypto::EcKey* key = nullptr;
+  std::shared_ptr<crypto::EcKey> key;  // owned copy: lookup() may reload the cache
   if (e.type == "genesis") {
     if (e.seq != 1) throw AppendError(Reason::Malformed, e.seq, "genesis entry after seq 1");
     added = parse_participant(e);
     if (added->p.role != kRoleAdmin) throw AppendError(Reason::BadParticipant, e.seq, "genesis must register the admin");
     if (added->p.id != e.author) throw AppendError(Reason::BadParticipant, e.seq, "genesis must be self-signed by the admin it registers");
-    key = added->key.get();
+    key = added->key;
   } else {
     if (e.seq == 1) throw AppendError(Reason::Malformed, e.seq, "seq 1 must be the genesis entry");
     const KnownParticipant* a = lookup(e.author);
     if (!a) throw AppendError(Reason::UnknownAuthor, e.seq, "author '" + e.author + "' is not a registered participant");
-    key = a->key.get();
+    key = a->key;
+    const std::string author_role = a->p.role;
     if (e.type == "register") {
-      if (a->p.role != kRoleAdmin) throw AppendError(Reason::NotAdmin, e.seq, "only the admin may register participants");
+      if (author_role != kRoleAdmin) throw AppendError(Reason::NotAdmin, e.seq, "only the admin may register participants");
       added = parse_participant(e);
       if (added->p.role == kRoleAdmin) throw AppendError(Reason::BadParticipant, e.seq, "a second admin cannot be registered");
       if (lookup(added->p.id)) throw AppendError(Reason::BadParticipant, e.seq, "participant '" + added->p.id + "' already registered");
