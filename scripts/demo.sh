@@ -14,16 +14,9 @@ if [[ ! -f $PROFILE ]]; then
   exit 2
 fi
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 source scripts/lib.sh
+start_work
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 say "1. The GSMA-style PKI (SGP.22 4.5): a Certificate Issuer, an eUICC manufacturer, the subscriber's eUICC, and the SM-DP+'s authentication, binding and TLS certificates"
 "$BUILD/certs/rsp-certs" generate --out "$WORK/pki" --curve nist --dp-host localhost > "$WORK/pki.out"

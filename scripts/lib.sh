@@ -1,6 +1,20 @@
 # Shell helpers shared by scripts/demo.sh and the end-to-end test scripts.
 # Source it; it defines functions only.
 
+# start_work: a scratch folder $WORK and a list $PIDS of background
+# processes; on exit every one of them is stopped by pid and $WORK removed.
+start_work() {
+  WORK=$(mktemp -d)
+  PIDS=()
+  trap stop_work EXIT
+}
+stop_work() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
 # A TCP port nothing listens on at 127.0.0.1 (bounded: 50 tries).
 free_port() {
   local p

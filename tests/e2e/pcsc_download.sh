@@ -24,17 +24,10 @@ PROFILE=$TESTDATA/ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der
 SUFFIX=NIST; [[ $CURVE == brp ]] && SUFFIX=BRP
 READER="Virtual PCD 00 00"
 
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/../../scripts/lib.sh"
+start_work
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
-source "$(dirname "$0")/../../scripts/lib.sh"
 
 step "test PKI ($CURVE)"
 "$BUILD/certs/rsp-certs" generate --out "$WORK/pki" --curve "$CURVE" --dp-host localhost >/dev/null
