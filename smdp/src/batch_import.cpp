@@ -1,6 +1,8 @@
 #include "rsp/smdp/batch_import.hpp"
 
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace rsp::smdp {
@@ -38,18 +40,60 @@ std::vector<std::string> split_csv_line(std::string_view line) {
   return out;
 }
 
-Bytes key_field(const std::string& hex, const char* name, std::size_t line) {
+Bytes key_field(const std::string& hex, const char* name, std::size_t line, const char* unit) {
   Bytes b;
   try {
     b = from_hex(hex);
   } catch (const DecodeError&) {
-    throw BatchError(line, std::string(name) + " is not hex");
+    throw BatchError(line, std::string(name) + " is not hex", unit);
   }
-  if (b.size() != 16) throw BatchError(line, std::string(name) + " must be 16 bytes (32 hex digits)");
+  if (b.size() != 16) throw BatchError(line, std::string(name) + " must be 16 bytes (32 hex digits)", unit);
   return b;
 }
 
+// One row's values, by column name, checked the same way for CSV and JSON.
+BatchRow make_row(std::size_t line, const std::function<std::string(const char*)>& get, std::set<std::string>& iccids,
+                  const char* unit) {
+  BatchRow r;
+  r.line = line;
+  r.values.iccid = get("iccid");
+  r.values.imsi = get("imsi");
+  r.values.ki = key_field(get("ki"), "Ki", line, unit);
+  r.values.opc = key_field(get("opc"), "OPc", line, unit);
+  if (!get("pin1").empty()) r.values.pin1 = get("pin1");
+  if (!get("puk1").empty()) r.values.puk1 = get("puk1");
+  if (!get("pin2").empty()) r.values.pin2 = get("pin2");
+  if (!get("puk2").empty()) r.values.puk2 = get("puk2");
+  r.values.adm1 = get("adm1");
+  if (!get("spn").empty()) r.values.spn = get("spn");
+  if (!luhn_valid(r.values.iccid)) throw BatchError(line, "ICCID " + r.values.iccid + " fails the Luhn check", unit);
+  if (!iccids.insert(r.values.iccid).second) throw BatchError(line, "ICCID " + r.values.iccid + " appears twice", unit);
+  return r;
+}
+
+const std::set<std::string> kColumns = {"iccid", "imsi", "ki", "opc", "pin1", "puk1", "pin2", "puk2", "adm1", "spn"};
+
 }  // namespace
+
+std::vector<BatchRow> parse_batch_json(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) throw BatchError(0, "a JSON batch is an array of subscriber objects", "entry");
+  std::vector<BatchRow> rows;
+  std::set<std::string> iccids;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& o = j[i];
+    std::size_t n = i + 1;
+    if (!o.is_object()) throw BatchError(n, "not an object", "entry");
+    for (auto it = o.begin(); it != o.end(); ++it) {
+      if (!kColumns.count(it.key())) throw BatchError(n, "unknown field '" + it.key() + "'", "entry");
+      if (!it->is_string()) throw BatchError(n, "field '" + it.key() + "' is not a string", "entry");
+    }
+    for (const char* required : {"iccid", "imsi", "ki", "opc"})
+      if (!o.contains(required)) throw BatchError(n, std::string("missing '") + required + "'", "entry");
+    rows.push_back(make_row(n, [&](const char* k) { return o.value(k, std::string()); }, iccids, "entry"));
+  }
+  return rows;
+}
 
 std::vector<BatchRow> parse_batch_csv(std::string_view text) {
   std::vector<BatchRow> rows;
@@ -68,9 +112,7 @@ std::vector<BatchRow> parse_batch_csv(std::string_view text) {
       for (std::size_t i = 0; i < fields.size(); ++i) {
         std::string name = fields[i];
         for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        static const std::set<std::string> known = {"iccid", "imsi", "ki", "opc", "pin1", "puk1",
-                                                    "pin2",  "puk2", "adm1", "spn"};
-        if (!known.count(name)) throw BatchError(line_no, "unknown column '" + fields[i] + "'");
+        if (!kColumns.count(name)) throw BatchError(line_no, "unknown column '" + fields[i] + "'");
         if (!col.emplace(name, i).second) throw BatchError(line_no, "column '" + name + "' twice");
       }
       for (const char* required : {"iccid", "imsi", "ki", "opc"})
@@ -80,21 +122,7 @@ std::vector<BatchRow> parse_batch_csv(std::string_view text) {
     if (fields.size() != col.size())
       throw BatchError(line_no, std::to_string(fields.size()) + " fields, the header has " + std::to_string(col.size()));
     auto get = [&](const char* name) { return col.count(name) ? fields[col.at(name)] : std::string(); };
-    BatchRow r;
-    r.line = line_no;
-    r.values.iccid = get("iccid");
-    r.values.imsi = get("imsi");
-    r.values.ki = key_field(get("ki"), "Ki", line_no);
-    r.values.opc = key_field(get("opc"), "OPc", line_no);
-    if (!get("pin1").empty()) r.values.pin1 = get("pin1");
-    if (!get("puk1").empty()) r.values.puk1 = get("puk1");
-    if (!get("pin2").empty()) r.values.pin2 = get("pin2");
-    if (!get("puk2").empty()) r.values.puk2 = get("puk2");
-    r.values.adm1 = get("adm1");
-    if (!get("spn").empty()) r.values.spn = get("spn");
-    if (!luhn_valid(r.values.iccid)) throw BatchError(line_no, "ICCID " + r.values.iccid + " fails the Luhn check");
-    if (!iccids.insert(r.values.iccid).second) throw BatchError(line_no, "ICCID " + r.values.iccid + " appears twice");
-    rows.push_back(std::move(r));
+    rows.push_back(make_row(line_no, get, iccids, "line"));
   }
   if (col.empty()) throw BatchError(line_no, "no header line");
   return rows;

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   import->add_option("--owner", owner, "operator id that will own the profiles")->required();
   import->add_option("--type", type, "profile type DownloadOrder asks for");
   import->add_option("--template", template_path, "template name (see `template add`) or package file (DER)")->required();
-  import->add_option("--batch", batch_path, "CSV: iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn]")->required();
+  import->add_option("--batch", batch_path, "CSV (iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn]) or a .json array of such objects")->required();
   import->add_option("--spn", spn, "service provider name shown to the user");
   import->add_option("--name", name, "profile name shown to the user");
   import->add_flag("--ppk", ppk, "protect with profile protection keys now");
@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
       auto stored = profiles.template_package(template_path);
       rsp::Bytes tmpl = stored ? *stored : read_all(template_path);
       rsp::Bytes csv = read_all(batch_path);
-      auto rows = rsp::smdp::parse_batch_csv(rsp::to_string(csv));
+      bool json = batch_path.size() > 5 && batch_path.substr(batch_path.size() - 5) == ".json";
+      auto rows = json ? rsp::smdp::parse_batch_json(rsp::to_string(csv)) : rsp::smdp::parse_batch_csv(rsp::to_string(csv));
       rsp::smdp::ImportOptions io;
       io.owner = owner;
       io.profile_type = type;

@@ -142,3 +142,22 @@ TEST_F(Batch, TemplatesAreStoredEncryptedAndImportFromThem) {
   EXPECT_EQ(std::search(stored.begin(), stored.end(), tmpl.begin(), tmpl.begin() + 32), stored.end());
   EXPECT_EQ(import_batch(profiles, *back, parse_batch_csv(csv(3)), opt), 3u);
 }
+
+TEST_F(Batch, JsonBatchesNameTheirBadEntry) {
+  std::string good = "[{\"iccid\":\"" + luhn_complete("894410000000000001") + "\",\"imsi\":\"001011000000001\",\"ki\":\"" +
+                     kKi + "\",\"opc\":\"" + kOpc + "\",\"spn\":\"Visited\"}]";
+  EXPECT_EQ(import_batch(profiles, tmpl, parse_batch_json(good), opt), 1u);
+  std::string bad = "[{\"iccid\":\"" + luhn_complete("894410000000000002") + "\",\"imsi\":\"001011000000002\",\"ki\":\"" +
+                    kKi + "\",\"opc\":\"" + kOpc + "\"},{\"iccid\":\"" + luhn_complete("894410000000000003") +
+                    "\",\"imsi\":\"001011000000003\",\"ki\":\"0011\",\"opc\":\"" + kOpc + "\"}]";
+  try {
+    parse_batch_json(bad);
+    FAIL();
+  } catch (const BatchError& e) {
+    EXPECT_EQ(e.line, 2u);
+    EXPECT_EQ(std::string(e.what()).rfind("entry 2: Ki", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(parse_batch_json("{\"not\":\"an array\"}"), BatchError);
+  EXPECT_THROW(parse_batch_json("[{\"iccid\":\"1\",\"imsi\":2}]"), BatchError);
+  EXPECT_EQ(count(), 1u);
+}

@@ -15,8 +15,9 @@
 namespace rsp::smdp {
 
 struct BatchError : std::runtime_error {
-  BatchError(std::size_t line_number, const std::string& message)
-      : std::runtime_error("line " + std::to_string(line_number) + ": " + message), line(line_number) {}
+  // `line`: the CSV line, or the 1-based entry of a JSON batch (`unit` "entry").
+  BatchError(std::size_t line_number, const std::string& message, const char* unit = "line")
+      : std::runtime_error(std::string(unit) + " " + std::to_string(line_number) + ": " + message), line(line_number) {}
   std::size_t line;
 };
 
@@ -28,6 +29,9 @@ struct BatchRow {
 // Header line first (iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn] in any
 // order); '#' comments and blank lines are skipped. Throws BatchError.
 std::vector<BatchRow> parse_batch_csv(std::string_view text);
+// The same as a JSON array of objects with those keys (values as strings);
+// BatchRow::line is the 1-based position in the array.
+std::vector<BatchRow> parse_batch_json(std::string_view text);
 
 struct ImportOptions {
   std::string owner, profile_type;
