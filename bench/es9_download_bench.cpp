@@ -74,8 +74,7 @@ double crypto_floor_ms(crypto::Curve curve, std::size_t profile_bytes, int round
     auto shs = ot.ecdh(peer.public_point());
     auto keys = scp03t::derive_session_keys(shs, Bytes(16, 1), Bytes(16, 2));
     scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
-    for (std::size_t off = 0; off < profile.size(); off += scp03t::kMaxSegmentPlaintext)
-      (void)ch.wrap(0x86, ByteView(profile).subspan(off, std::min(scp03t::kMaxSegmentPlaintext, profile.size() - off)));
+    (void)ch.wrap_segments(scp03t::kTagEncryptedMac, profile);
   }
   return ms_since(t0) / rounds;
 }

@@ -1,5 +1,7 @@
 #include "rsp/scp03t.hpp"
 
+#include <algorithm>
+
 #include "rsp/crypto.hpp"
 #include "rsp/tlv.hpp"
 
@@ -51,6 +53,13 @@ Bytes Channel::wrap(std::uint8_t tag, ByteView plain, bool encrypt) {
   mcv_ = SecretBytes(cmac);
   Bytes out = concat(header, body);
   out.insert(out.end(), cmac.begin(), cmac.begin() + 8);
+  return out;
+}
+
+Bytes Channel::wrap_segments(std::uint8_t tag, ByteView plain) {
+  Bytes out;
+  for (std::size_t off = 0; off < plain.size(); off += kMaxSegmentPlaintext)
+    append(out, wrap(tag, plain.subspan(off, std::min(kMaxSegmentPlaintext, plain.size() - off))));
   return out;
 }
 

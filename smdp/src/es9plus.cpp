@@ -94,6 +94,17 @@ void map_certificate_error(const certs::ValidationError& e) {
   throw FunctionError(subject, code::kVerificationFailed, e.what());
 }
 
+// StoreMetadataRequest (SGP.22 5.5.3): sent as profileMetadata in
+// authenticateClient and, MACed, as the 88 segment of the BPP.
+Bytes store_metadata(const Profile& p) {
+  auto md = RSP_ASN1_MAKE(StoreMetadataRequest);
+  a1::set(md->iccid, iccid_to_bcd(p.iccid));
+  a1::set(md->serviceProviderName, std::string_view(p.service_provider_name));
+  a1::set(md->profileName, std::string_view(p.profile_name));
+  md->profileClass = a1::new_integer(p.profile_class);
+  return md.encode_der();
+}
+
 }  // namespace
 
 Es9Plus::Es9Plus(const Config& config, ProfileStore& store)
@@ -285,12 +296,7 @@ json Es9Plus::authenticate_client(const json& req) {
   // SGP.22 5.6.3: smdpSignature2 covers smdpSigned2 || euiccSignature1 (with its 5F37 tag).
   Bytes smdp_signature2 = cr.dppb_key.sign(concat(sm2_der, signature_tlv(euicc_signature1)));
 
-  auto md = RSP_ASN1_MAKE(StoreMetadataRequest);
-  a1::set(md->iccid, iccid_to_bcd(p->iccid));
-  a1::set(md->serviceProviderName, std::string_view(p->service_provider_name));
-  a1::set(md->profileName, std::string_view(p->profile_name));
-  md->profileClass = a1::new_integer(p->profile_class);
-  Bytes metadata_der = md.encode_der();
+  Bytes metadata_der = store_metadata(*p);
 
   s.state = "authenticated";
   s.eid = eid;
@@ -413,12 +419,7 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
 
   auto cfg = RSP_ASN1_MAKE(ConfigureISDPRequest);
   Bytes cfg_der = cfg.encode_der();
-  auto md = RSP_ASN1_MAKE(StoreMetadataRequest);
-  a1::set(md->iccid, iccid_to_bcd(p.iccid));
-  a1::set(md->serviceProviderName, std::string_view(p.service_provider_name));
-  a1::set(md->profileName, std::string_view(p.profile_name));
-  md->profileClass = a1::new_integer(p.profile_class);
-  Bytes md_der = md.encode_der();
+  Bytes md_der = store_metadata(p);
 
   scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
   Bytes seq87 = tlv::make(0xA0, ch.wrap(scp03t::kTagConfigureOrReplace, cfg_der));
@@ -435,13 +436,8 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
     return tlv::make(0xBF36, concat(isc_der, seq87, seq88, second87, tlv::make(0xA3, ppp->segments)));
   }
   Bytes upp = store_.upp(p.iccid);
-  Bytes segments;
-  for (std::size_t off = 0; off < upp.size(); off += scp03t::kMaxSegmentPlaintext) {
-    std::size_t n = std::min(scp03t::kMaxSegmentPlaintext, upp.size() - off);
-    append(segments, ch.wrap(scp03t::kTagEncryptedMac, ByteView(upp).subspan(off, n)));
-  }
+  Bytes seq86 = tlv::make(0xA3, ch.wrap_segments(scp03t::kTagEncryptedMac, upp));
   wipe(upp.data(), upp.size());
-  Bytes seq86 = tlv::make(0xA3, segments);
   return tlv::make(0xBF36, concat(isc_der, seq87, seq88, seq86));
 }
 

@@ -88,10 +88,7 @@ void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
     // PPK-ENC, PPK-MAC and the initial MAC chaining value, random per profile.
     SecretBytes keys = crypto::random_bytes(48);
     scp03t::Channel ch(ByteView(keys).first(16), ByteView(keys).subspan(16, 16), ByteView(keys).last(16));
-    Bytes segments;
-    for (std::size_t off = 0; off < upp.size(); off += scp03t::kMaxSegmentPlaintext)
-      append(segments, ch.wrap(scp03t::kTagEncryptedMac,
-                               upp.subspan(off, std::min(scp03t::kMaxSegmentPlaintext, upp.size() - off))));
+    Bytes segments = ch.wrap_segments(scp03t::kTagEncryptedMac, upp);
     Bytes kiv = crypto::random_bytes(12);
     ppk_enc = crypto::aes_gcm_encrypt(key_, kiv, to_bytes("ppk:" + p.iccid), keys);
     ppk_iv = kiv;

@@ -37,6 +37,9 @@ class Channel {
   // tag || L || [AES-CBC(S-ENC, ICV=AES(S-ENC, counter), data||80 00..)] || MAC8.
   // The block counter advances for every segment, MAC-only ones included.
   Bytes wrap(std::uint8_t tag, ByteView plain, bool encrypt = true);
+  // A profile package as its sequence of encrypted segments (SGP.22 2.5.4:
+  // 86 TLVs of at most kMaxSegmentPlaintext plaintext bytes each), concatenated.
+  Bytes wrap_segments(std::uint8_t tag, ByteView plain);
   // Verifies the MAC against the running chaining value, then decrypts and
   // strips the padding. Throws MacError on a MAC or padding mismatch; the
   // chaining value and counter only advance on success, so a tampered,
