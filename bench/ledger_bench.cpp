@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       l.init("admin", f.admin);
       l.register_participant("admin", f.admin, "OP-A", "visited-operator", f.op);
       auto a = Clock::now();
-      for (int i = 0; i < n; ++i) l.append_signed("OP-A", f.op, "offer", payload(i));
+      for (int i = 0; i < n; ++i) l.append_signed("OP-A", f.op, "note", payload(i));
       double s = secs(a, Clock::now());
       char label[64];
       std::snprintf(label, sizeof label, "one by one, synchronous=%s", sync);
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
       int done = 0;
       while (done < n) {
         drafts.clear();
-        for (int j = 0; j < 100 && done + j < n; ++j) drafts.push_back({"offer", payload(done + j), {}});
+        for (int j = 0; j < 100 && done + j < n; ++j) drafts.push_back({"note", payload(done + j), {}});
         done += static_cast<int>(l.append_signed_batch("OP-A", f.op, drafts).size());
       }
       double s = secs(a, Clock::now());

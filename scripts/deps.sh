@@ -7,6 +7,7 @@ PACKAGES=(
   asn1c libmbedtls-dev libboost-dev libboost-system-dev libcurl4-openssl-dev
   libsqlite3-dev libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev zbar-tools
+  libsecp256k1-dev libcrypto++-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -17,4 +18,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Node.js and npm (solc and anvil come from the npm registry): Debian's own
+# packages unless a Node.js with npm is already there (a nodesource build
+# bundles npm and conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm
 fi

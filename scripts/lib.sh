@@ -1,4 +1,4 @@
-# Shell helpers shared by scripts/demo.sh and the end-to-end test scripts.
+# Shell helpers shared by scripts/demo-sgp22.sh and the end-to-end test scripts.
 # Source it; it defines functions only.
 
 # start_work: a scratch folder $WORK and a list $PIDS of background

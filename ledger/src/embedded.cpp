@@ -119,7 +119,8 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Lookup& lookup
 
 EmbeddedLedger::EmbeddedLedger(const std::string& path) : EmbeddedLedger(path, Options{}) {}
 
-EmbeddedLedger::EmbeddedLedger(const std::string& path, Options opt) : path_(path), db_(path, opt.synchronous_full) {
+EmbeddedLedger::EmbeddedLedger(const std::string& path, Options opt)
+    : path_(path), clock_ms_(opt.clock_ms ? opt.clock_ms : now_ms), db_(path, opt.synchronous_full) {
   db_.exec(kSchema);
   if (opt.verify_on_open != VerifyMode::None) verify(opt.verify_on_open);
 }
@@ -181,6 +182,18 @@ void EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, Particip
             [&](const store::Row&) { replay = true; });
   if (replay)
     throw AppendError(Reason::Replay, e.seq, "nonce '" + e.nonce + "' already used by '" + e.author + "'");
+  try {
+    market_.apply(e, [&](const std::string& id) -> std::optional<std::string> {
+      const KnownParticipant* k = find_author(id, pending);
+      if (!k) return std::nullopt;
+      return k->p.role;
+    });
+  } catch (const MarketError& m) {
+    throw AppendError(Reason::MarketRule, e.seq, m.what(), m.code);
+  }
+  // From here the state holds this entry: if anything later in this
+  // transaction fails, the state must be rebuilt from the file.
+  market_stale_ = true;
   Bytes hash = compute_hash(e);
   db_.run(std::string("INSERT INTO entries (") + kEntryCols + ") VALUES (?,?,?,?,?,?,?,?,?)",
           {e.seq, e.prev_hash, e.type, e.author, e.nonce, e.timestamp_ms, e.payload, e.signature, hash});
@@ -198,6 +211,7 @@ std::vector<AppendResult> EmbeddedLedger::append_batch(const std::vector<Entry>&
   ParticipantMap pending;
   {
     store::Transaction tx(db_);
+    sync_market_locked();
     Head h = head_locked();
     for (const auto& e : entries) {
       validate_and_insert(e, h, pending);
@@ -205,6 +219,7 @@ std::vector<AppendResult> EmbeddedLedger::append_batch(const std::vector<Entry>&
       out.push_back({h.seq, h.hash});
     }
     tx.commit();
+    market_stale_ = false;
   }
   for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
   return out;
@@ -220,6 +235,7 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
   ParticipantMap pending;
   {
     store::Transaction tx(db_);
+    sync_market_locked();
     Head h = head_locked();
     for (const auto& d : drafts) {
       Entry e;
@@ -228,7 +244,7 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
       e.type = d.type;
       e.author = author;
       e.nonce = d.nonce.empty() ? random_nonce() : d.nonce;
-      e.timestamp_ms = now_ms();
+      e.timestamp_ms = clock_ms_();
       e.payload = d.payload;
       seal(e, key);
       validate_and_insert(e, h, pending);
@@ -236,6 +252,7 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
       out.push_back({h.seq, h.hash});
     }
     tx.commit();
+    market_stale_ = false;
   }
   for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
   return out;
@@ -259,11 +276,12 @@ AppendResult EmbeddedLedger::init(const std::string& admin_id, const crypto::EcK
     e.type = "genesis";
     e.author = admin_id;
     e.nonce = "genesis";
-    e.timestamp_ms = now_ms();
+    e.timestamp_ms = clock_ms_();
     e.payload = participant_payload(admin_id, std::string(kRoleAdmin), admin_key);
     seal(e, admin_key);
     validate_and_insert(e, h, pending);
     tx.commit();
+    market_stale_ = false;
   }
   for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
   return {e.seq, e.hash};
@@ -300,6 +318,42 @@ std::optional<Participant> EmbeddedLedger::participant(const std::string& id) {
   auto all = load_participants(std::nullopt);
   if (auto it = all.find(id); it != all.end()) return it->second.p;
   return std::nullopt;
+}
+
+// ---- marketplace state ----
+
+void EmbeddedLedger::sync_market_locked() {
+  if (market_stale_) {
+    market_ = MarketState{};
+    market_stale_ = false;
+  }
+  ParticipantMap none;
+  auto role_of = [&](const std::string& id) -> std::optional<std::string> {
+    const KnownParticipant* k = find_author(id, none);
+    if (!k) return std::nullopt;
+    return k->p.role;
+  };
+  for (;;) {
+    auto batch = entries_after(market_.last_seq(), 1000);
+    if (batch.empty()) return;
+    for (const auto& e : batch) {
+      try {
+        market_.apply(e, role_of);
+      } catch (const MarketError& m) {
+        throw ChainError(e.seq, std::string("market rule broken: ") + m.what());
+      }
+    }
+  }
+}
+
+void EmbeddedLedger::read_market(const std::function<void(const MarketState&)>& f) {
+  std::lock_guard wl(write_mu_);
+  {
+    store::Transaction tx(db_);  // a consistent snapshot of the file while catching up
+    sync_market_locked();
+    tx.commit();
+  }
+  f(market_);
 }
 
 // ---- verification ----
@@ -389,6 +443,14 @@ VerifyReport EmbeddedLedger::verify(VerifyMode mode) {
   }
   if (rep.head_seq > 0 && (!ckpt || ckpt->first != rep.head_seq)) write_checkpoint(rep.head_seq, rep.head_hash);
   keys_.clear();
+  // The market rules over the whole chain (no signatures: cheap), so a
+  // record that breaks them is named like any other broken entry.
+  market_stale_ = true;
+  {
+    store::Transaction tx(db_);
+    sync_market_locked();
+    tx.commit();
+  }
   return rep;
 }
 

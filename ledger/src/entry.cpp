@@ -8,7 +8,8 @@
 namespace rsp::ledger {
 
 const std::vector<std::string>& known_types() {
-  static const std::vector<std::string> t{"genesis", "register", "offer", "request", "accept", "activation", "usage", "settlement"};
+  static const std::vector<std::string> t{"genesis", "register", "note",       "mint",  "offer",
+                                              "request", "accept",   "activation", "usage", "refund"};
   return t;
 }
 bool is_known_type(std::string_view type) {
@@ -78,6 +79,7 @@ std::string_view reason_name(AppendError::Reason r) {
     case AppendError::Reason::StaleHead: return "stale-head";
     case AppendError::Reason::Replay: return "replay";
     case AppendError::Reason::BadParticipant: return "bad-participant";
+    case AppendError::Reason::MarketRule: return "market-rule";
   }
   return "?";
 }

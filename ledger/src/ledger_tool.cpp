@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   app_->add_option("--db", db, "ledger file")->required();
   app_->add_option("--author", author, "participant id")->required();
   app_->add_option("--key", key, "author's private key file")->required();
-  app_->add_option("--type", type, "offer | request | accept | activation | usage | settlement")->required();
+  app_->add_option("--type", type, "note | mint | offer | request | accept | activation | usage | refund (market payloads: docs/ledger.md)")->required();
   app_->add_option("--payload", payload, "JSON payload")->required();
   app_->add_option("--nonce", nonce, "client id for replay protection (random if absent)");
 

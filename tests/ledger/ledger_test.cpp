@@ -39,7 +39,7 @@ struct LedgerTest : ::testing::Test {
     l.register_participant("admin", admin, "OP-A", "visited-operator", opa);
     l.register_participant("admin", admin, "OP-B", "home-operator", opb);
     for (int i = 0; i < n; ++i)
-      l.append_signed("OP-A", opa, "offer", to_bytes(R"({"offer":)" + std::to_string(i) + R"(,"price_sdrt":"1.25"})"));
+      l.append_signed("OP-A", opa, "note", to_bytes(R"({"note":)" + std::to_string(i) + R"(,"price_sdrt":"1.25"})"));
   }
 
   // Raw SQL on the file, as an attacker with write access would do.
@@ -91,18 +91,18 @@ TEST(LedgerEncoding, LengthPrefixedAndUnambiguous) {
   Entry a;
   a.seq = 7;
   a.prev_hash = Bytes(32, 0xAB);
-  a.type = "offer";
+  a.type = "note";
   a.author = "OP-A";
   a.nonce = "n1";
   a.timestamp_ms = 1700000000000;
   a.payload = to_bytes("{}");
   Bytes enc = encode_for_hash(a);
   // "RSP-LEDGER-ENTRY-v1" | u64 seq | u32 len|prev | u32 len|type | u32 len|author | u32 len|nonce | u64 ts | u32 len|payload
-  EXPECT_EQ(enc.size(), 19u + 8 + (4 + 32) + (4 + 5) + (4 + 4) + (4 + 2) + 8 + (4 + 2));
+  EXPECT_EQ(enc.size(), 19u + 8 + (4 + 32) + (4 + 4) + (4 + 4) + (4 + 2) + 8 + (4 + 2));
   EXPECT_EQ(to_hex(ByteView(enc).subspan(19, 8)), "0000000000000007");
   // Moving a byte between adjacent fields changes the hash.
   Entry b = a;
-  b.type = "offerO";
+  b.type = "noteO";
   b.author = "P-A";
   EXPECT_NE(compute_hash(a), compute_hash(b));
   EXPECT_EQ(compute_hash(a), crypto::sha256(enc));
@@ -116,9 +116,9 @@ TEST_F(LedgerTest, AppendVerifyRoundTrip) {
   EXPECT_EQ(rep.entries_checked, 8);
   auto e = l.get(4);
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->type, "offer");
+  EXPECT_EQ(e->type, "note");
   EXPECT_EQ(e->author, "OP-A");
-  EXPECT_EQ(to_string(e->payload), R"({"offer":0,"price_sdrt":"1.25"})");
+  EXPECT_EQ(to_string(e->payload), R"({"note":0,"price_sdrt":"1.25"})");
   EXPECT_EQ(e->prev_hash, l.get(3)->hash);
   EXPECT_TRUE(opa.verify(e->hash, e->signature));
   // cursor reads
@@ -136,7 +136,7 @@ TEST_F(LedgerTest, AppendVerifyRoundTrip) {
   EXPECT_EQ(b->curve, Curve::BrainpoolP256r1);
   EXPECT_EQ(b->public_point, opb.public_point());
   // brainpool author appends and verifies
-  l.append_signed("OP-B", opb, "request", to_bytes(R"({"escrow_sdrt":"10"})"));
+  l.append_signed("OP-B", opb, "note", to_bytes(R"({"escrow_sdrt":"10"})"));
   EmbeddedLedger again(db, {true, VerifyMode::FromCheckpoint});
   EXPECT_EQ(again.head().seq, 9);
 }
@@ -144,7 +144,7 @@ TEST_F(LedgerTest, AppendVerifyRoundTrip) {
 TEST_F(LedgerTest, ExternallySealedEntryAndBatch) {
   build(0);
   EmbeddedLedger l(db);
-  Entry e = draft(l, "OP-A", "offer", "client-1");
+  Entry e = draft(l, "OP-A", "note", "client-1");
   seal(e, opa);
   auto r = l.append(e);
   EXPECT_EQ(r.seq, 4);
@@ -156,7 +156,7 @@ TEST_F(LedgerTest, ExternallySealedEntryAndBatch) {
     Entry x;
     x.seq = h.seq + 1;
     x.prev_hash = h.hash;
-    x.type = "usage";
+    x.type = "note";
     x.author = "OP-A";
     x.nonce = "u" + std::to_string(i);
     x.timestamp_ms = now_ms();
@@ -169,7 +169,7 @@ TEST_F(LedgerTest, ExternallySealedEntryAndBatch) {
   ASSERT_EQ(rs.size(), 10u);
   EXPECT_EQ(l.head().seq, 14);
   // a batch with one bad entry writes nothing
-  std::vector<EmbeddedLedger::Draft> drafts(3, {"offer", to_bytes("{}"), ""});
+  std::vector<EmbeddedLedger::Draft> drafts(3, {"note", to_bytes("{}"), ""});
   drafts[2].type = "bogus";
   EXPECT_THROW(l.append_signed_batch("OP-A", opa, drafts), AppendError);
   EXPECT_EQ(l.head().seq, 14);
@@ -227,7 +227,7 @@ TEST_F(LedgerTest, RecomputedHashStillCaughtBySignature) {
   {
     EmbeddedLedger l(db);
     Entry e = *l.get(8);
-    e.payload = to_bytes(R"({"offer":99})");
+    e.payload = to_bytes(R"({"note":99})");
     sql("UPDATE entries SET payload = X'" + to_hex(e.payload) + "', hash = X'" + to_hex(compute_hash(e)) + "' WHERE seq = 8");
   }
   sql("DELETE FROM ledger_meta");  // and removes the checkpoint
@@ -248,8 +248,8 @@ TEST_F(LedgerTest, FastModeChecksTailAndCheckpoint) {
   { EmbeddedLedger l(db); }  // checkpoint at 8
   {
     EmbeddedLedger l(db, {true, VerifyMode::FromCheckpoint});
-    l.append_signed("OP-A", opa, "offer", to_bytes("{}"));
-    l.append_signed("OP-A", opa, "offer", to_bytes("{}"));
+    l.append_signed("OP-A", opa, "note", to_bytes("{}"));
+    l.append_signed("OP-A", opa, "note", to_bytes("{}"));
   }
   sql("UPDATE entries SET signature = (SELECT signature FROM entries WHERE seq = 9) WHERE seq = 10");
   try {
@@ -272,7 +272,7 @@ TEST_F(LedgerTest, UnregisteredAuthorRejectedNothingWritten) {
   EmbeddedLedger l(db);
   EcKey stranger = EcKey::generate(Curve::P256);
   try {
-    l.append_signed("OP-Z", stranger, "offer", to_bytes("{}"));
+    l.append_signed("OP-Z", stranger, "note", to_bytes("{}"));
     FAIL();
   } catch (const AppendError& e) {
     EXPECT_EQ(e.reason, AppendError::Reason::UnknownAuthor);
@@ -284,7 +284,7 @@ TEST_F(LedgerTest, UnregisteredAuthorRejectedNothingWritten) {
 TEST_F(LedgerTest, WrongSignatureRejectedNothingWritten) {
   build(1);
   EmbeddedLedger l(db);
-  Entry e = draft(l, "OP-A", "offer", "n-1");
+  Entry e = draft(l, "OP-A", "note", "n-1");
   EcKey other = EcKey::generate(Curve::P256);
   seal(e, other);  // signed by another key
   try {
@@ -295,7 +295,7 @@ TEST_F(LedgerTest, WrongSignatureRejectedNothingWritten) {
   }
   // Claiming OP-A while signing with OP-B's (registered) key is refused too.
   try {
-    l.append_signed("OP-A", opb, "offer", to_bytes("{}"));
+    l.append_signed("OP-A", opb, "note", to_bytes("{}"));
     FAIL();
   } catch (const AppendError& ex) {
     EXPECT_EQ(ex.reason, AppendError::Reason::BadSignature);
@@ -307,9 +307,9 @@ TEST_F(LedgerTest, WrongSignatureRejectedNothingWritten) {
 TEST_F(LedgerTest, ReplayedNonceRejectedNothingWritten) {
   build(0);
   EmbeddedLedger l(db);
-  l.append_signed("OP-A", opa, "offer", to_bytes("{}"), "order-42");
+  l.append_signed("OP-A", opa, "note", to_bytes("{}"), "order-42");
   try {
-    l.append_signed("OP-A", opa, "offer", to_bytes("{}"), "order-42");
+    l.append_signed("OP-A", opa, "note", to_bytes("{}"), "order-42");
     FAIL();
   } catch (const AppendError& e) {
     EXPECT_EQ(e.reason, AppendError::Reason::Replay);
@@ -317,7 +317,7 @@ TEST_F(LedgerTest, ReplayedNonceRejectedNothingWritten) {
   }
   EXPECT_EQ(l.head().seq, 4);
   // another author may use the same nonce
-  EXPECT_NO_THROW(l.append_signed("OP-B", opb, "request", to_bytes("{}"), "order-42"));
+  EXPECT_NO_THROW(l.append_signed("OP-B", opb, "note", to_bytes("{}"), "order-42"));
   // re-submitting the exact sealed entry fails (stale head) and writes nothing
   Entry again = *l.get(4);
   EXPECT_THROW(l.append(again), AppendError);
@@ -342,15 +342,15 @@ TEST_F(LedgerTest, OtherRejections) {
   EXPECT_EQ(reason_of([&] { l.register_participant("admin", admin, "OP-A", "home-operator", opa); }), R::BadParticipant);
   EXPECT_EQ(reason_of([&] { l.register_participant("admin", admin, "OP-C", "pirate", opa); }), R::BadParticipant);
   EXPECT_EQ(reason_of([&] { l.init("admin", admin); }), R::StaleHead);
-  Entry e = draft(l, "OP-A", "offer", "n");
+  Entry e = draft(l, "OP-A", "note", "n");
   e.seq += 1;  // skips a seq
   seal(e, opa);
   EXPECT_EQ(reason_of([&] { l.append(e); }), R::StaleHead);
-  Entry f = draft(l, "OP-A", "offer", "n");
+  Entry f = draft(l, "OP-A", "note", "n");
   f.prev_hash[0] ^= 1;
   seal(f, opa);
   EXPECT_EQ(reason_of([&] { l.append(f); }), R::StaleHead);
-  Entry g = draft(l, "OP-A", "offer", "n");
+  Entry g = draft(l, "OP-A", "note", "n");
   seal(g, opa);
   g.payload = to_bytes(R"({"x":2})");  // content changed after sealing
   EXPECT_EQ(reason_of([&] { l.append(g); }), R::Malformed);
@@ -373,12 +373,12 @@ TEST_F(LedgerTest, ConcurrentAppendersKeepChainConsistent) {
     th.emplace_back([&, t] {
       for (int i = 0; i < kPer; ++i) {
         if (i % 2 == 0) {
-          l.append_signed("T" + std::to_string(t), keys[t], "usage", to_bytes(R"({"i":)" + std::to_string(i) + "}"));
+          l.append_signed("T" + std::to_string(t), keys[t], "note", to_bytes(R"({"i":)" + std::to_string(i) + "}"));
         } else {
           // optimistic writer: seal against the head seen, retry when it moved
           for (;;) {
             Head h = l.head();
-            Entry e{h.seq + 1, h.hash, "usage", "T" + std::to_string(t), "t" + std::to_string(t) + "-" + std::to_string(i),
+            Entry e{h.seq + 1, h.hash, "note", "T" + std::to_string(t), "t" + std::to_string(t) + "-" + std::to_string(i),
                     now_ms(), to_bytes("{}"), {}, {}};
             seal(e, keys[t]);
             try {

@@ -1,10 +1,12 @@
 // The embedded ledger backend: the chain in one SQLite file (rsp::store).
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 
 #include "rsp/ledger/ledger.hpp"
+#include "rsp/ledger/market_state.hpp"
 #include "rsp/store.hpp"
 
 namespace rsp::ledger {
@@ -34,6 +36,9 @@ class EmbeddedLedger final : public Ledger {
   struct Options {
     bool synchronous_full = true;  // PRAGMA synchronous=FULL (NORMAL when false)
     VerifyMode verify_on_open = VerifyMode::Full;
+    // Timestamps of entries this process seals (tests move it forward to
+    // reach expiry rules); empty: the system clock.
+    std::function<std::int64_t()> clock_ms;
   };
   // Opens (creating the schema if needed) and verifies per `opt.verify_on_open`;
   // throws ChainError naming the first bad entry.
@@ -60,6 +65,10 @@ class EmbeddedLedger final : public Ledger {
   std::optional<Participant> participant(const std::string& id) override;
   AppendResult append_signed(const std::string& author, const crypto::EcKey& key, const std::string& type,
                              ByteView payload, const std::string& nonce = {}) override;
+
+  // Runs `f` on the marketplace state, brought up to date with every entry
+  // on file (other processes may have appended), under the writer lock.
+  void read_market(const std::function<void(const MarketState&)>& f);
   std::vector<AppendResult> append_signed_batch(const std::string& author, const crypto::EcKey& key,
                                                 const std::vector<Draft>& drafts) override;
 
@@ -74,11 +83,17 @@ class EmbeddedLedger final : public Ledger {
   std::optional<std::pair<std::int64_t, Bytes>> read_checkpoint();
   void write_checkpoint(std::int64_t seq, const Bytes& hash);
   detail::ParticipantMap load_participants(std::optional<std::int64_t> up_to_seq);
+  // Applies entries on file after market_.last_seq() (or replays all when the
+  // state may hold a refused batch's entries); throws ChainError on a broken rule.
+  void sync_market_locked();
 
   std::string path_;
+  std::function<std::int64_t()> clock_ms_;
   store::Db db_;
   std::mutex write_mu_;  // one writer in this process (BEGIN IMMEDIATE across processes)
   detail::ParticipantMap keys_;  // cache of the participants table
+  MarketState market_;
+  bool market_stale_ = false;  // a refused batch may have left its first entries applied
 };
 
 }  // namespace rsp::ledger

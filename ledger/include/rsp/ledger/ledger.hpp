@@ -19,7 +19,9 @@ namespace rsp::ledger {
 inline constexpr std::size_t kHashSize = 32;
 
 // Entry types the ledger accepts. "genesis" and "register" are admin entries;
-// the rest carry marketplace payloads (a generic JSON payload for now).
+// "mint", "offer", "request", "accept", "activation", "usage" and "refund" are
+// the marketplace records (market_state.hpp checks them); "note" is a signed
+// free-form statement with no market meaning.
 const std::vector<std::string>& known_types();
 bool is_known_type(std::string_view type);
 
@@ -35,7 +37,7 @@ struct Entry {
   std::string author;         // participant id
   std::string nonce;          // client id, unique per author (replay guard)
   std::int64_t timestamp_ms = 0;  // author's clock, Unix milliseconds
-  Bytes payload;              // JSON text for now
+  Bytes payload;              // JSON text (market records: docs/ledger.md)
   Bytes signature;            // author's ECDSA over `hash`, raw r||s
   Bytes hash;                 // SHA-256 of encode_for_hash(*this)
 };
@@ -69,10 +71,12 @@ struct AppendResult {
 
 // An entry refused by append(): nothing of it (or of its batch) was written.
 struct AppendError : std::runtime_error {
-  enum class Reason { Malformed, UnknownType, UnknownAuthor, NotAdmin, BadSignature, StaleHead, Replay, BadParticipant };
-  AppendError(Reason r, std::int64_t s, const std::string& what) : std::runtime_error(what), reason(r), seq(s) {}
+  enum class Reason { Malformed, UnknownType, UnknownAuthor, NotAdmin, BadSignature, StaleHead, Replay, BadParticipant, MarketRule };
+  AppendError(Reason r, std::int64_t s, const std::string& what, std::string market_code = {})
+      : std::runtime_error(what), reason(r), seq(s), code(std::move(market_code)) {}
   Reason reason;
   std::int64_t seq;  // the seq the entry claimed
+  std::string code;  // MarketRule: the market rule's code (docs/ledger.md "Marketplace rules")
 };
 std::string_view reason_name(AppendError::Reason r);
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The main job, as it stands: a visited operator's SM-DP+ issues a profile and
+# The SGP.22 part of the story with every party a separate process: a visited operator's SM-DP+ issues a profile and
 # a subscriber's eSIM downloads it (GSMA SGP.22), every party a real process
-# on loopback. The marketplace around it (ledger, Offer/Request/Accept, SDRt)
-# is tracked in the open issues and will extend this story.
+# on loopback (smdpd, euicc-sim --tcp, lpa). The whole marketplace story is
+# the main job, scripts/run.sh (marketplace-demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(pwd)/build

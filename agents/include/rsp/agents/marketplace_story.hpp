@@ -1,0 +1,52 @@
+// The marketplace story, end to end, on any ledger backend: the SDRt issuer
+// credits the home operator; the visited operator publishes an Offer; the home
+// operator's agent buys it for a subscriber (Request + escrow); the visited
+// operator's agent orders a profile in its SM-DP+ and publishes the Accept with
+// the profile sealed to the home operator; the home operator's agent opens it
+// and hands the activation code to the subscriber's LPA, which downloads and
+// installs the profile on the eUICC; the device attaches to the visited network
+// (Milenage); usage reports settle SDRt; the visited operator closes the
+// subscription and the unused escrow returns. Every step is narrated and
+// checked to the smallest SDRt unit; a wrong figure throws.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "rsp/agents/es2plus_client.hpp"
+#include "rsp/agents/visited_operator_agent.hpp"
+#include "rsp/apdu.hpp"
+#include "rsp/ledger/market.hpp"
+#include "rsp/lpa/download.hpp"
+#include "rsp/sim/visited_network.hpp"
+#include "rsp/store.hpp"
+
+namespace rsp::agents {
+
+struct StoryParties {
+  ledger::Market& issuer;   // the admin: issues SDRt
+  ledger::Market& visited;  // visited operator
+  ledger::Market& home;     // home operator
+  Es2PlusClient& es2;       // the visited operator's ES2+ link to its SM-DP+
+  ProtectedPackageSource packages;
+  std::string profile_type;  // what the visited operator orders per Request
+  sim::Hss& hss;             // the visited operator's HSS (has the issued Ki/OPc)
+  std::string plmn;          // the visited network, MCC+MNC
+  apdu::Transport& device;   // the subscriber's eUICC (as its LPA sees it)
+  std::string eid;
+  std::string subscriber_imsi;  // the subscriber's home IMSI (only its pseudonym reaches the ledger)
+  lpa::DownloadOptions lpa;
+  store::Db& visited_agent_db;
+  store::Db& home_agent_db;
+};
+
+struct StoryResult {
+  std::string request_id, iccid;
+  ledger::Amount home_available = 0, visited_available = 0, charged = 0, refunded = 0;
+};
+
+// `narrate(party, text)`: party is "issuer", "visited", "home", "device",
+// "network" or "ledger".
+StoryResult run_marketplace_story(StoryParties& p,
+                                  const std::function<void(const std::string&, const std::string&)>& narrate);
+
+}  // namespace rsp::agents

@@ -1,0 +1,62 @@
+// The visited operator's agent: watches the ledger for Requests on its
+// Offers, orders and protects a profile for the target eUICC in its SM-DP+
+// (ES2+ DownloadOrder + ConfirmOrder), publishes the Accept with the profile
+// sealed to the home operator's key, turns the subscriber's first
+// authenticated attach into the Activation and the network's usage records
+// into signed usage reports (each one settles SDRt on the ledger).
+#pragma once
+#include <functional>
+#include <string>
+
+#include "rsp/agents/agent_state.hpp"
+#include "rsp/agents/es2plus_client.hpp"
+#include "rsp/crypto.hpp"
+#include "rsp/ledger/market.hpp"
+#include "rsp/sim/visited_network.hpp"
+
+namespace rsp::agents {
+
+// The protected profile package (SGP.22 2.5.3: the 86 segments protected with
+// the PPKs) the SM-DP+ holds for an ICCID: what the Accept carries, and
+// what the eUICC will receive inside the BoundProfilePackage.
+using ProtectedPackageSource = std::function<Bytes(const std::string& iccid)>;
+
+// The plaintext the Accept seals (JSON): activation code, ICCID and the
+// protected package, base64. The Accept's package_hash is SHA-256 of the
+// protected package bytes.
+struct ProfileDelivery {
+  std::string activation_code;  // SGP.22 4.1, "1$<SM-DP+ address>$<matching id>"
+  std::string iccid;
+  Bytes protected_package;
+  Bytes to_json() const;
+  static ProfileDelivery from_json(ByteView j);  // throws std::runtime_error
+};
+
+class VisitedOperatorAgent {
+ public:
+  VisitedOperatorAgent(ledger::Market& market, const crypto::EcKey& seal_key, Es2PlusClient& es2,
+                       ProtectedPackageSource packages, sim::Hss& hss, AgentState& state, std::string profile_type);
+
+  // Handles every new ledger event (Requests on its Offers). Returns how many
+  // Requests it accepted.
+  int poll();
+  // The network's first authenticated attach of a subscriber it issued.
+  void on_first_attach(const sim::AttachResult& a, const std::string& plmn);
+  // One usage record from the network: a signed usage report (settles SDRt).
+  // Returns false when the ledger refuses it (e.g. beyond the escrow).
+  bool on_usage(const sim::UsageRecord& u);
+
+  std::function<void(const std::string&)> say = [](const std::string&) {};
+
+ private:
+  void handle_request(const std::string& request_id);
+  ledger::Market& market_;
+  const crypto::EcKey& seal_key_;
+  Es2PlusClient& es2_;
+  ProtectedPackageSource packages_;
+  sim::Hss& hss_;
+  AgentState& state_;
+  std::string profile_type_;
+};
+
+}  // namespace rsp::agents

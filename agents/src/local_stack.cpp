@@ -1,0 +1,150 @@
+#include "rsp/agents/local_stack.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "rsp/sim/usim_authenticate.hpp"
+#include "rsp/smdp/batch_import.hpp"
+#include "rsp/smdp/profile_generator.hpp"
+
+namespace rsp::agents {
+
+namespace fs = std::filesystem;
+
+std::uint16_t free_loopback_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+namespace {
+// A CA for operators' ES2+ client certificates and one operator under it
+// (clientAuth; certificatePolicies not critical, which mbedTLS needs).
+certs::Issued operator_ca(const std::string& cn) {
+  certs::CertSpec spec;
+  spec.role = certs::Role::Ci;
+  spec.subject = "O=" + cn + ",CN=" + cn;
+  spec.not_before = std::time(nullptr) - 3600;
+  spec.not_after = std::time(nullptr) + 86400;
+  spec.registered_id.clear();
+  auto key = crypto::EcKey::generate(crypto::Curve::P256);
+  Bytes der = certs::issue_certificate(spec, key, key, nullptr);
+  return {der, std::move(key)};
+}
+certs::Issued operator_cert(const certs::Issued& ca, const std::string& cn) {
+  certs::CertSpec spec;
+  spec.role = certs::Role::DpTls;
+  spec.subject = "O=" + cn + ",CN=" + cn;
+  spec.not_before = std::time(nullptr) - 3600;
+  spec.not_after = std::time(nullptr) + 86400;
+  spec.registered_id.clear();
+  auto key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto ca_cert = ca.cert();
+  return {certs::issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
+}
+}  // namespace
+
+LocalStack::LocalStack(LocalStackOptions o) : o_(std::move(o)) {
+  fs::create_directories(o_.dir);
+  certs::PkiOptions po;
+  po.dp_host = "localhost";
+  pki_ = certs::generate_pki(po);
+  tls_ca_pem_ = (o_.dir / "tls-ca.pem").string();
+  std::ofstream(tls_ca_pem_) << certs::to_pem(pki_.ci.der);
+
+  auto ca = operator_ca("Operators CA");
+  auto op = operator_cert(ca, o_.visited_operator);
+  smdp::Config c;
+  c.port = free_loopback_port();
+  c.address = "localhost:" + std::to_string(c.port);
+  c.db_path = (o_.dir / "smdp.db").string();
+  c.storage_key = crypto::random_bytes(32);
+  c.tls_certificate = pki_.dp_tls.der;
+  c.tls_key = to_bytes(pki_.dp_tls.key.private_pem());
+  smdp::CredentialSet cs;
+  cs.ci_certificate = pki_.ci.der;
+  cs.dpauth_certificate = pki_.dp_auth.der;
+  cs.dpauth_key_pem = pki_.dp_auth.key.private_pem();
+  cs.dppb_certificate = pki_.dp_pb.der;
+  cs.dppb_key_pem = pki_.dp_pb.key.private_pem();
+  c.credentials.push_back(cs);
+  c.es2plus_port = free_loopback_port();
+  c.operator_ca = ca.der;
+  c.operators = {{o_.visited_operator, op.der, ""}};
+  smdp_ = std::make_unique<smdp::Server>(c);
+  smdp_->start();
+
+  sim::EuiccConfig ec;
+  ec.euicc_cert_der = pki_.euicc.der;
+  ec.euicc_key = to_bytes(pki_.euicc.key.private_pem());
+  ec.eum_cert_der = pki_.eum.der;
+  ec.ci_certs_der = {pki_.ci.der};
+  euicc_ = std::make_unique<sim::Euicc>(ec);
+  euicc_->set_uicc_command_hook(sim::make_usim_authenticate_hook());
+
+  http::ClientConfig tls;
+  tls.ca_file = tls_ca_pem_;
+  tls.client_cert_pem = to_bytes(certs::to_pem(op.der));
+  tls.client_key_pem = SecretBytes(to_bytes(op.key.private_pem()));
+  es2_ = std::make_unique<Es2PlusClient>("https://localhost:" + std::to_string(smdp_->es2plus_port()), tls,
+                                         o_.visited_operator);
+
+  hss_db_ = std::make_unique<store::Db>((o_.dir / "hss.db").string());
+  visited_agent_db_ = std::make_unique<store::Db>((o_.dir / "visited-agent.db").string());
+  home_agent_db_ = std::make_unique<store::Db>((o_.dir / "home-agent.db").string());
+  hss_ = std::make_unique<sim::Hss>(*hss_db_, crypto::random_bytes(32));
+
+  // The visited operator's SIM vendor batch: fresh Ki/OPc per subscriber,
+  // local IMSIs; the same values go into its HSS.
+  std::vector<smdp::BatchRow> rows;
+  for (int i = 0; i < o_.profiles; ++i) {
+    smdp::BatchRow r;
+    r.line = static_cast<std::size_t>(i) + 2;
+    char iccid[24], imsi[24];
+    std::snprintf(iccid, sizeof iccid, "893301%012d", i);
+    std::snprintf(imsi, sizeof imsi, "%s%010d", o_.plmn.c_str(), 1000 + i);
+    r.values.iccid = smdp::luhn_complete(iccid);
+    r.values.imsi = imsi;
+    r.values.ki = crypto::random_bytes(16);
+    r.values.opc = crypto::random_bytes(16);
+    hss_->provision(r.values.imsi, r.values.iccid, r.values.ki, r.values.opc);
+    rows.push_back(r);
+  }
+  smdp::ImportOptions io{o_.visited_operator, o_.profile_type, "Visited Operator", "Roaming", true, {}};
+  smdp::import_batch(smdp_->profiles(), o_.profile_template, rows, io);
+}
+
+LocalStack::~LocalStack() {
+  if (smdp_) smdp_->stop();
+}
+
+ProtectedPackageSource LocalStack::packages() {
+  return [this](const std::string& iccid) {
+    auto p = smdp_->profiles().protected_package(iccid);
+    if (!p) throw std::runtime_error("no protected package for ICCID " + iccid);
+    return p->segments;
+  };
+}
+
+lpa::DownloadOptions LocalStack::lpa_options() const {
+  lpa::DownloadOptions opt;
+  opt.es9.http.ca_file = tls_ca_pem_;
+  return opt;
+}
+
+StoryParties LocalStack::parties(ledger::Market& issuer, ledger::Market& visited, ledger::Market& home) {
+  return StoryParties{issuer, visited, home, *es2_, packages(), o_.profile_type, *hss_, o_.plmn, *euicc_, eid(),
+                      "310150123456789", lpa_options(), *visited_agent_db_, *home_agent_db_};
+}
+
+}  // namespace rsp::agents

@@ -1,0 +1,112 @@
+#include "rsp/agents/visited_operator_agent.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "rsp/ledger/seal.hpp"
+#include "rsp/log.hpp"
+
+namespace rsp::agents {
+
+using json = nlohmann::json;
+
+Bytes ProfileDelivery::to_json() const {
+  return to_bytes(json{{"activation_code", activation_code}, {"iccid", iccid},
+                       {"protected_package", to_base64(protected_package)}}
+                      .dump());
+}
+
+ProfileDelivery ProfileDelivery::from_json(ByteView b) {
+  json j = json::parse(b.begin(), b.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw std::runtime_error("profile delivery is not a JSON object");
+  try {
+    return ProfileDelivery{j.at("activation_code").get<std::string>(), j.at("iccid").get<std::string>(),
+                           from_base64(j.at("protected_package").get<std::string>())};
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("profile delivery malformed: ") + e.what());
+  }
+}
+
+VisitedOperatorAgent::VisitedOperatorAgent(ledger::Market& market, const crypto::EcKey& seal_key, Es2PlusClient& es2,
+                                           ProtectedPackageSource packages, sim::Hss& hss, AgentState& state,
+                                           std::string profile_type)
+    : market_(market), seal_key_(seal_key), es2_(es2), packages_(std::move(packages)), hss_(hss), state_(state),
+      profile_type_(std::move(profile_type)) {}
+
+int VisitedOperatorAgent::poll() {
+  int accepted = 0;
+  for (;;) {
+    auto events = market_.events_after(state_.cursor(), 100);
+    if (events.empty()) return accepted;
+    for (const auto& e : events) {
+      if (e.type == "request" && e.counterparty == market_.me() && !state_.order(e.id)) {
+        handle_request(e.id);
+        if (state_.order(e.id)) ++accepted;
+      }
+      state_.set_cursor(e.position);
+    }
+  }
+}
+
+void VisitedOperatorAgent::handle_request(const std::string& rid) {
+  auto r = market_.find_request(rid);
+  if (!r || r->state != ledger::RequestState::Open) return;
+  // Anything that stops us serving the Request closes it, so the home
+  // operator's escrow comes back at once instead of at expiry.
+  auto give_back = [&](const std::string& why) {
+    say("cannot serve " + rid + " (" + why + "): closing it, the escrow returns to " + r->home);
+    market_.refund(rid);
+  };
+  std::string eid;
+  try {
+    json target = json::parse(to_string(ledger::open_sealed(seal_key_, "target:" + rid, r->sealed_target)));
+    eid = target.at("eid").get<std::string>();
+  } catch (const std::exception& ex) {
+    return give_back(std::string("target does not open: ") + ex.what());
+  }
+  say("Request " + rid + " from " + r->home + " for Offer " + r->offer_id + ": target eUICC " + eid);
+  std::string iccid;
+  Es2PlusClient::Confirmed c;
+  try {
+    iccid = es2_.download_order(eid, profile_type_);
+    c = es2_.confirm_order(iccid, eid);
+  } catch (const Es2PlusError& ex) {
+    return give_back(ex.what());
+  }
+  say("SM-DP+ (ES2+): DownloadOrder -> ICCID " + iccid + ", ConfirmOrder -> matching id " + c.matching_id);
+  ProfileDelivery d{"1$" + c.smdp_address + "$" + c.matching_id, iccid, packages_(iccid)};
+  Bytes hash = crypto::sha256(d.protected_package);
+  Bytes sealed = ledger::seal(r->reply_key, "accept:" + rid, d.to_json());
+  auto rec = market_.accept(ledger::AcceptTerms{rid, sealed, hash});
+  state_.put(Order{rid, r->subscriber, iccid, "accepted", 0});
+  say("Accept " + rid + " on the ledger (" + std::to_string(sealed.size()) + "-byte ciphertext, package SHA-256 " +
+      to_hex(hash).substr(0, 16) + "..., ref " + rec.reference.substr(0, 16) + "...)");
+}
+
+void VisitedOperatorAgent::on_first_attach(const sim::AttachResult& a, const std::string& plmn) {
+  auto o = state_.order_by_iccid(a.iccid);
+  if (!o || o->status != "accepted") return;
+  market_.activate(o->request_id, plmn);
+  o->status = "active";
+  state_.put(*o);
+  say("first attach of IMSI " + a.imsi.substr(0, 5) + "... on " + plmn + " authenticated: Activation of " + o->request_id +
+      " on the ledger, metering starts");
+}
+
+bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {
+  auto iccid = hss_.iccid_of(u.imsi);
+  auto o = iccid ? state_.order_by_iccid(*iccid) : std::nullopt;
+  if (!o || o->status != "active") return false;
+  ledger::UsageReport rep{o->request_id, o->usage_reports + 1, {u.data_mb, u.voice_minutes, u.sms}, u.period_start,
+                          u.period_end};
+  try {
+    market_.report_usage(rep);
+  } catch (const ledger::MarketError& e) {
+    say("usage report " + std::to_string(rep.report_no) + " on " + o->request_id + " refused: " + e.what());
+    return false;
+  }
+  o->usage_reports = rep.report_no;
+  state_.put(*o);
+  return true;
+}
+
+}  // namespace rsp::agents

@@ -1,0 +1,174 @@
+// The marketplace records (Offer, Request, Accept, Activation, Usage,
+// Refund) and SDRt accounting, the same on every ledger backend. `Market` is
+// one participant's handle on the shared ledger: it writes as that
+// participant and reads everyone's records. The rules each write must pass
+// are listed in docs/ledger.md ("Marketplace rules"); every backend enforces
+// them itself (the embedded ledger on append, the chain in its contract), so
+// a participant cannot bypass them by writing to the ledger directly.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rsp/bytes.hpp"
+#include "rsp/crypto.hpp"
+
+namespace rsp::ledger {
+
+// SDRt amounts in the smallest unit: 1 SDRt (= 1 IMF SDR) = 1,000,000 units
+// (6 decimals, like the ERC-20 contract's `decimals()`).
+using Amount = std::int64_t;
+inline constexpr Amount kUnitsPerSdrt = 1'000'000;
+std::string format_sdrt(Amount units);      // "12.500000"
+Amount parse_sdrt(std::string_view text);   // "12.5" -> 12'500'000; throws std::invalid_argument
+
+struct Allowance {
+  std::int64_t data_mb = 0, voice_minutes = 0, sms = 0;
+};
+struct Tariff {  // price per unit of Allowance, in SDRt units
+  Amount per_mb = 0, per_minute = 0, per_sms = 0;
+};
+Amount charge_for(const Allowance& used, const Tariff& t);  // throws MarketError "overflow"
+
+// Record identifiers (offer_id, request_id) are chosen by their author:
+// 1..32 printable ASCII bytes (a bytes32 on the chain backend).
+bool valid_record_id(std::string_view id);
+
+// ---- records ----
+struct OfferTerms {
+  std::string offer_id;
+  std::string service;                // what is sold: "data", "data+voice", "activation-code", ... (1..32)
+  std::vector<std::string> coverage;  // PLMN ids "MCCMNC" (5 or 6 digits) where the service works
+  Allowance allowance;
+  Tariff tariff;
+  Amount price = 0;                   // the escrow a Request locks: the most its usage can draw
+  std::int64_t term_seconds = 0;      // how long a bought subscription runs (from the Request)
+  std::int64_t valid_until = 0;       // Unix seconds: the Offer can be bought until then
+  std::int64_t stock = 0;             // how many Requests it takes
+  Bytes seal_key;                     // P-256 point (04||X||Y): Requests seal their target to it
+};
+struct Offer : OfferTerms {
+  std::string provider;               // visited operator or service provider that published it
+  std::int64_t sold = 0;
+  std::int64_t position = 0;
+};
+
+struct RequestTerms {
+  std::string request_id;
+  std::string offer_id;
+  std::string subscriber;             // pseudonym (no personal data), 1..64 bytes
+  Bytes sealed_target;                // seal() to the Offer's seal_key of {"eid":..} or {"iccid":..}
+  Amount escrow = 0;                  // must equal the Offer's price
+  Bytes reply_key;                    // P-256 point: the Accept's profile is sealed to it
+};
+enum class RequestState { Open, Accepted, Active, Closed };
+std::string_view to_string(RequestState s);
+struct Request : RequestTerms {
+  std::string home;                   // home operator that wrote it
+  std::string provider;               // the Offer's provider
+  RequestState state = RequestState::Open;
+  std::int64_t requested_at = 0;      // Unix seconds
+  std::int64_t expires_at = 0;        // requested_at + term_seconds
+  std::int64_t activated_at = 0;
+  std::string activation_plmn;
+  Amount charged = 0;                 // settled to the provider so far
+  Amount refunded = 0;                // returned to the home operator on close
+  std::int64_t usage_reports = 0;
+  std::int64_t position = 0;
+};
+
+struct AcceptTerms {
+  std::string request_id;
+  Bytes sealed_profile;               // seal() to the Request's reply_key of the profile JSON (see seal.hpp)
+  Bytes package_hash;                 // SHA-256 of the protected profile package, 32 bytes
+};
+struct Accept : AcceptTerms {
+  std::string provider;
+  std::int64_t position = 0;
+};
+
+struct UsageReport {
+  std::string request_id;
+  std::int64_t report_no = 0;         // 1, 2, 3 ... per Request, in order
+  Allowance used;
+  std::int64_t period_start = 0, period_end = 0;  // Unix seconds the report covers
+};
+
+// What happened, in ledger order. `amount` moves SDRt:
+//   mint      issuer -> counterparty (new money)
+//   request   home's balance -> escrow (author = home, counterparty = provider)
+//   usage     escrow -> provider's balance (author = provider, counterparty = home)
+//   refund    escrow -> home's balance (counterparty = home)
+// offer / accept / activation move nothing (amount 0).
+struct Event {
+  std::int64_t position = 0;          // increasing; a cursor for events_after()
+  std::int64_t time = 0;              // Unix seconds (entry timestamp or block time)
+  std::string type;                   // mint, offer, request, accept, activation, usage, refund
+  std::string author;
+  std::string id;                     // offer_id (offer) or request_id
+  std::string counterparty;
+  Amount amount = 0;
+  std::string reference;              // entry hash or transaction hash, hex
+};
+
+struct Balance {
+  Amount available = 0;               // spendable
+  Amount escrowed = 0;                // locked in this participant's open Requests
+};
+
+struct Receipt {
+  std::int64_t position = 0;          // of the record written
+  std::string reference;              // entry hash / transaction hash, hex
+};
+
+// A write the marketplace rules refuse; nothing was written. `code` is one of
+// the codes in docs/ledger.md (the chain contract reverts with "RSP:<code>").
+struct MarketError : std::runtime_error {
+  MarketError(std::string c, const std::string& what) : std::runtime_error(c + ": " + what), code(std::move(c)) {}
+  std::string code;
+};
+
+class Market {
+ public:
+  virtual ~Market() = default;
+  virtual std::string backend() const = 0;  // "embedded" or "chain"
+  virtual const std::string& me() const = 0;  // the participant this handle writes as
+
+  // ---- writes (each checked by the ledger's rules; MarketError when refused) ----
+  virtual Receipt mint(const std::string& to, Amount amount) = 0;  // SDRt issuer (the admin) only
+  virtual Receipt publish_offer(const OfferTerms& t) = 0;
+  virtual Receipt request(const RequestTerms& t) = 0;
+  virtual Receipt accept(const AcceptTerms& t) = 0;
+  virtual Receipt activate(const std::string& request_id, const std::string& plmn) = 0;
+  virtual Receipt report_usage(const UsageReport& u) = 0;
+  // Closes a Request and returns its unused escrow to the home operator:
+  // the home operator after expires_at, the provider at any time.
+  virtual Receipt refund(const std::string& request_id) = 0;
+
+  // ---- reads ----
+  virtual std::vector<Offer> offers() = 0;
+  virtual std::optional<Offer> offer(const std::string& offer_id) = 0;
+  virtual std::optional<Request> find_request(const std::string& request_id) = 0;
+  virtual std::optional<Accept> find_accept(const std::string& request_id) = 0;
+  virtual Balance balance(const std::string& participant) = 0;
+  virtual std::vector<Event> events_after(std::int64_t position, std::size_t limit = 1000) = 0;
+};
+
+// A participant's statement for [from, to) (Unix seconds), from the events.
+struct StatementLine {
+  Event event;
+  Amount delta_available = 0;  // change to the participant's available balance
+  Amount delta_escrowed = 0;   // change to its escrow
+};
+struct Statement {
+  std::string participant;
+  std::int64_t from = 0, to = 0;
+  Balance opening, closing;
+  std::vector<StatementLine> lines;
+};
+Statement make_statement(Market& m, const std::string& participant, std::int64_t from, std::int64_t to);
+
+}  // namespace rsp::ledger

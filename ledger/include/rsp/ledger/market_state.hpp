@@ -1,0 +1,57 @@
+// The marketplace rules of the embedded ledger (docs/ledger.md, "Marketplace
+// rules"): the state every market entry is checked against and applied to.
+// EmbeddedLedger runs apply() inside its append transaction and while walking
+// the chain on open, so the rules hold for every writer, including
+// `ledger-tool append`.
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "rsp/ledger/ledger.hpp"
+#include "rsp/ledger/market.hpp"
+
+namespace rsp::ledger {
+
+// JSON payloads of the market entry types (docs/ledger.md, "Market payloads").
+Bytes offer_payload(const OfferTerms& t);
+Bytes request_payload(const RequestTerms& t);
+Bytes accept_payload(const AcceptTerms& t);
+Bytes activation_payload(const std::string& request_id, const std::string& plmn);
+Bytes usage_payload(const UsageReport& u);
+Bytes refund_payload(const std::string& request_id);
+Bytes mint_payload(const std::string& to, Amount amount);
+
+bool is_market_type(std::string_view type);  // mint, offer, request, accept, activation, usage, refund
+
+class MarketState {
+ public:
+  // The role of a registered participant (nullopt: not registered).
+  using RoleOf = std::function<std::optional<std::string>(const std::string& id)>;
+
+  // Checks a market entry against the rules and applies it. Throws
+  // MarketError and leaves the state unchanged when a rule is broken.
+  // Entries of other types only advance last_seq().
+  void apply(const Entry& e, const RoleOf& role_of);
+
+  std::int64_t last_seq() const { return last_seq_; }
+  const std::map<std::string, Offer>& offers() const { return offers_; }
+  const Offer* offer(const std::string& id) const;
+  const Request* request(const std::string& id) const;
+  const Accept* accept(const std::string& request_id) const;
+  Balance balance(const std::string& participant) const;
+  const std::vector<Event>& events() const { return events_; }
+
+ private:
+  std::int64_t last_seq_ = 0;
+  std::map<std::string, Offer> offers_;
+  std::map<std::string, Request> requests_;
+  std::map<std::string, Accept> accepts_;
+  std::map<std::string, Balance> balances_;
+  std::vector<Event> events_;
+};
+
+}  // namespace rsp::ledger

@@ -1,0 +1,95 @@
+#include "rsp/ledger/embedded_market.hpp"
+
+#include <algorithm>
+
+namespace rsp::ledger {
+
+EmbeddedMarket::EmbeddedMarket(std::shared_ptr<EmbeddedLedger> ledger, std::string participant,
+                               std::shared_ptr<crypto::EcKey> key)
+    : ledger_(std::move(ledger)), me_(std::move(participant)), key_(std::move(key)) {}
+
+Receipt EmbeddedMarket::write(const std::string& type, const Bytes& payload) {
+  try {
+    auto r = ledger_->append_signed(me_, *key_, type, payload);
+    return Receipt{r.seq, to_hex(r.hash)};
+  } catch (const AppendError& e) {
+    // Market terms for what the market code is asked about; the ledger's own
+    // refusals (bad signature, replay...) stay AppendErrors.
+    if (e.reason == AppendError::Reason::MarketRule) {
+      std::string why = e.what();  // "<code>: <why>" from the rule
+      if (why.rfind(e.code + ": ", 0) == 0) why.erase(0, e.code.size() + 2);
+      throw MarketError(e.code, why);
+    }
+    if (e.reason == AppendError::Reason::UnknownAuthor) throw MarketError("not-registered", e.what());
+    throw;
+  }
+}
+
+Receipt EmbeddedMarket::mint(const std::string& to, Amount amount) {
+  return write("mint", mint_payload(to, amount));
+}
+Receipt EmbeddedMarket::publish_offer(const OfferTerms& t) {
+  return write("offer", offer_payload(t));
+}
+Receipt EmbeddedMarket::request(const RequestTerms& t) {
+  return write("request", request_payload(t));
+}
+Receipt EmbeddedMarket::accept(const AcceptTerms& t) {
+  return write("accept", accept_payload(t));
+}
+Receipt EmbeddedMarket::activate(const std::string& request_id, const std::string& plmn) {
+  return write("activation", activation_payload(request_id, plmn));
+}
+Receipt EmbeddedMarket::report_usage(const UsageReport& u) {
+  return write("usage", usage_payload(u));
+}
+Receipt EmbeddedMarket::refund(const std::string& request_id) {
+  return write("refund", refund_payload(request_id));
+}
+
+std::vector<Offer> EmbeddedMarket::offers() {
+  std::vector<Offer> out;
+  ledger_->read_market([&](const MarketState& s) {
+    for (const auto& [id, o] : s.offers()) out.push_back(o);
+  });
+  std::sort(out.begin(), out.end(), [](const Offer& a, const Offer& b) { return a.position < b.position; });
+  return out;
+}
+std::optional<Offer> EmbeddedMarket::offer(const std::string& id) {
+  std::optional<Offer> out;
+  ledger_->read_market([&](const MarketState& s) {
+    if (auto* o = s.offer(id)) out = *o;
+  });
+  return out;
+}
+std::optional<Request> EmbeddedMarket::find_request(const std::string& id) {
+  std::optional<Request> out;
+  ledger_->read_market([&](const MarketState& s) {
+    if (auto* r = s.request(id)) out = *r;
+  });
+  return out;
+}
+std::optional<Accept> EmbeddedMarket::find_accept(const std::string& id) {
+  std::optional<Accept> out;
+  ledger_->read_market([&](const MarketState& s) {
+    if (auto* a = s.accept(id)) out = *a;
+  });
+  return out;
+}
+Balance EmbeddedMarket::balance(const std::string& p) {
+  Balance out;
+  ledger_->read_market([&](const MarketState& s) { out = s.balance(p); });
+  return out;
+}
+std::vector<Event> EmbeddedMarket::events_after(std::int64_t position, std::size_t limit) {
+  std::vector<Event> out;
+  ledger_->read_market([&](const MarketState& s) {
+    const auto& ev = s.events();
+    auto it = std::upper_bound(ev.begin(), ev.end(), position,
+                               [](std::int64_t p, const Event& e) { return p < e.position; });
+    for (; it != ev.end() && out.size() < limit; ++it) out.push_back(*it);
+  });
+  return out;
+}
+
+}  // namespace rsp::ledger

@@ -1,0 +1,290 @@
+#include "rsp/ledger/market_state.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace rsp::ledger {
+
+using json = nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& code, const std::string& why) { throw MarketError(code, why); }
+
+bool valid_plmn(const std::string& s) {
+  return (s.size() == 5 || s.size() == 6) && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+json allowance_json(const Allowance& a) { return {{"data_mb", a.data_mb}, {"voice_minutes", a.voice_minutes}, {"sms", a.sms}}; }
+
+// Field readers: any missing or mistyped field is `bad-terms`.
+std::int64_t int_field(const json& j, const char* k) {
+  auto it = j.find(k);
+  if (it == j.end() || !it->is_number_integer()) fail("bad-terms", std::string("'") + k + "' missing or not an integer");
+  return it->get<std::int64_t>();
+}
+std::string str_field(const json& j, const char* k) {
+  auto it = j.find(k);
+  if (it == j.end() || !it->is_string()) fail("bad-terms", std::string("'") + k + "' missing or not a string");
+  return it->get<std::string>();
+}
+Bytes hex_field(const json& j, const char* k) {
+  try {
+    return from_hex(str_field(j, k));
+  } catch (const DecodeError&) {
+    fail("bad-terms", std::string("'") + k + "' is not hex");
+  }
+}
+Bytes b64_field(const json& j, const char* k) {
+  try {
+    return from_base64(str_field(j, k));
+  } catch (const DecodeError&) {
+    fail("bad-terms", std::string("'") + k + "' is not base64");
+  }
+}
+Allowance allowance_field(const json& j, const char* k) {
+  auto it = j.find(k);
+  if (it == j.end() || !it->is_object()) fail("bad-terms", std::string("'") + k + "' missing");
+  return Allowance{int_field(*it, "data_mb"), int_field(*it, "voice_minutes"), int_field(*it, "sms")};
+}
+
+json parse(const Entry& e) {
+  json j = json::parse(e.payload.begin(), e.payload.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail("bad-terms", "payload is not a JSON object");
+  return j;
+}
+
+void require_id(const std::string& id, const char* what) {
+  if (!valid_record_id(id)) fail("bad-id", std::string(what) + " must be 1..32 printable ASCII bytes");
+}
+
+bool sells(const std::string& role) { return role == "visited-operator" || role == "service-provider"; }
+
+}  // namespace
+
+// ---- payloads ----
+
+Bytes offer_payload(const OfferTerms& t) {
+  json j{{"offer_id", t.offer_id},
+         {"service", t.service},
+         {"coverage", t.coverage},
+         {"allowance", allowance_json(t.allowance)},
+         {"tariff", {{"per_mb", t.tariff.per_mb}, {"per_minute", t.tariff.per_minute}, {"per_sms", t.tariff.per_sms}}},
+         {"price", t.price},
+         {"term_seconds", t.term_seconds},
+         {"valid_until", t.valid_until},
+         {"stock", t.stock},
+         {"seal_key", to_hex(t.seal_key)}};
+  return to_bytes(j.dump());
+}
+Bytes request_payload(const RequestTerms& t) {
+  json j{{"request_id", t.request_id}, {"offer_id", t.offer_id},           {"subscriber", t.subscriber},
+         {"sealed_target", to_base64(t.sealed_target)}, {"escrow", t.escrow}, {"reply_key", to_hex(t.reply_key)}};
+  return to_bytes(j.dump());
+}
+Bytes accept_payload(const AcceptTerms& t) {
+  json j{{"request_id", t.request_id}, {"sealed_profile", to_base64(t.sealed_profile)}, {"package_hash", to_hex(t.package_hash)}};
+  return to_bytes(j.dump());
+}
+Bytes activation_payload(const std::string& request_id, const std::string& plmn) {
+  return to_bytes(json{{"request_id", request_id}, {"plmn", plmn}}.dump());
+}
+Bytes usage_payload(const UsageReport& u) {
+  json j{{"request_id", u.request_id}, {"report_no", u.report_no},       {"used", allowance_json(u.used)},
+         {"period_start", u.period_start}, {"period_end", u.period_end}};
+  return to_bytes(j.dump());
+}
+Bytes refund_payload(const std::string& request_id) { return to_bytes(json{{"request_id", request_id}}.dump()); }
+Bytes mint_payload(const std::string& to, Amount amount) { return to_bytes(json{{"to", to}, {"amount", amount}}.dump()); }
+
+bool is_market_type(std::string_view t) {
+  return t == "mint" || t == "offer" || t == "request" || t == "accept" || t == "activation" || t == "usage" ||
+         t == "refund";
+}
+
+// ---- state ----
+
+const Offer* MarketState::offer(const std::string& id) const {
+  auto it = offers_.find(id);
+  return it == offers_.end() ? nullptr : &it->second;
+}
+const Request* MarketState::request(const std::string& id) const {
+  auto it = requests_.find(id);
+  return it == requests_.end() ? nullptr : &it->second;
+}
+const Accept* MarketState::accept(const std::string& id) const {
+  auto it = accepts_.find(id);
+  return it == accepts_.end() ? nullptr : &it->second;
+}
+Balance MarketState::balance(const std::string& p) const {
+  auto it = balances_.find(p);
+  return it == balances_.end() ? Balance{} : it->second;
+}
+
+void MarketState::apply(const Entry& e, const RoleOf& role_of) {
+  if (!is_market_type(e.type)) {
+    last_seq_ = e.seq;
+    return;
+  }
+  const std::int64_t now = e.timestamp_ms / 1000;
+  const auto role = role_of(e.author);
+  if (!role) fail("not-registered", "'" + e.author + "' is not a registered participant");
+  const json j = parse(e);
+  Event ev;
+  ev.position = e.seq;
+  ev.time = now;
+  ev.type = e.type;
+  ev.author = e.author;
+  ev.reference = to_hex(e.hash.empty() ? compute_hash(e) : e.hash);
+
+  // Every branch checks everything first and mutates only at its end, so a
+  // refused entry leaves the state as it was.
+  if (e.type == "mint") {
+    if (*role != kRoleAdmin) fail("not-issuer", "only the SDRt issuer (the admin) mints");
+    std::string to = str_field(j, "to");
+    Amount amount = int_field(j, "amount");
+    if (!role_of(to)) fail("not-registered", "'" + to + "' is not a registered participant");
+    if (amount <= 0) fail("bad-terms", "amount must be positive");
+    if (balances_[to].available > INT64_MAX - amount) fail("overflow", "balance would overflow");
+    balances_[to].available += amount;
+    ev.counterparty = to;
+    ev.amount = amount;
+  } else if (e.type == "offer") {
+    if (!sells(*role)) fail("wrong-role", "only visited operators and service providers publish offers");
+    Offer o;
+    o.offer_id = str_field(j, "offer_id");
+    require_id(o.offer_id, "offer_id");
+    if (offers_.count(o.offer_id)) fail("duplicate-offer", "offer '" + o.offer_id + "' already published");
+    o.service = str_field(j, "service");
+    auto cov = j.find("coverage");
+    if (cov == j.end() || !cov->is_array()) fail("bad-terms", "'coverage' missing");
+    for (const auto& c : *cov) {
+      if (!c.is_string() || !valid_plmn(c.get<std::string>())) fail("bad-terms", "coverage entries are 5-6 digit PLMN ids");
+      o.coverage.push_back(c.get<std::string>());
+    }
+    o.allowance = allowance_field(j, "allowance");
+    auto tj = j.find("tariff");
+    if (tj == j.end() || !tj->is_object()) fail("bad-terms", "'tariff' missing");
+    o.tariff = Tariff{int_field(*tj, "per_mb"), int_field(*tj, "per_minute"), int_field(*tj, "per_sms")};
+    o.price = int_field(j, "price");
+    o.term_seconds = int_field(j, "term_seconds");
+    o.valid_until = int_field(j, "valid_until");
+    o.stock = int_field(j, "stock");
+    o.seal_key = hex_field(j, "seal_key");
+    if (o.service.empty() || o.service.size() > 32) fail("bad-terms", "service must be 1..32 bytes");
+    if (o.stock <= 0 || o.price <= 0 || o.term_seconds <= 0) fail("bad-terms", "stock, price and term must be positive");
+    if (o.valid_until <= now) fail("bad-terms", "valid_until is not in the future");
+    if (o.tariff.per_mb < 0 || o.tariff.per_minute < 0 || o.tariff.per_sms < 0 || o.allowance.data_mb < 0 ||
+        o.allowance.voice_minutes < 0 || o.allowance.sms < 0)
+      fail("bad-terms", "tariff and allowance cannot be negative");
+    if (o.seal_key.size() != 65 || o.seal_key[0] != 0x04) fail("bad-terms", "seal_key must be an uncompressed P-256 point");
+    o.provider = e.author;
+    o.position = e.seq;
+    ev.id = o.offer_id;
+    offers_.emplace(o.offer_id, std::move(o));
+  } else if (e.type == "request") {
+    if (*role != "home-operator") fail("wrong-role", "only home operators send requests");
+    Request r;
+    r.request_id = str_field(j, "request_id");
+    require_id(r.request_id, "request_id");
+    if (requests_.count(r.request_id)) fail("duplicate-request", "request '" + r.request_id + "' already on the ledger");
+    r.offer_id = str_field(j, "offer_id");
+    auto oit = offers_.find(r.offer_id);
+    if (oit == offers_.end()) fail("unknown-offer", "no offer '" + r.offer_id + "'");
+    Offer& o = oit->second;
+    if (now >= o.valid_until) fail("offer-expired", "offer '" + o.offer_id + "' is no longer valid");
+    if (o.sold >= o.stock) fail("out-of-stock", "offer '" + o.offer_id + "' is sold out");
+    r.escrow = int_field(j, "escrow");
+    if (r.escrow != o.price) fail("escrow-mismatch", "escrow must equal the offer's price " + std::to_string(o.price));
+    Balance& hb = balances_[e.author];
+    if (hb.available < r.escrow)
+      fail("insufficient-funds", "balance " + std::to_string(hb.available) + " < escrow " + std::to_string(r.escrow));
+    r.subscriber = str_field(j, "subscriber");
+    r.sealed_target = b64_field(j, "sealed_target");
+    r.reply_key = hex_field(j, "reply_key");
+    if (r.subscriber.empty() || r.subscriber.size() > 64) fail("bad-terms", "subscriber must be 1..64 bytes");
+    if (r.reply_key.size() != 65 || r.reply_key[0] != 0x04) fail("bad-terms", "reply_key must be an uncompressed P-256 point");
+    if (r.sealed_target.empty()) fail("bad-terms", "sealed_target missing");
+    r.home = e.author;
+    r.provider = o.provider;
+    r.requested_at = now;
+    r.expires_at = now + o.term_seconds;
+    r.position = e.seq;
+    hb.available -= r.escrow;
+    hb.escrowed += r.escrow;
+    ++o.sold;
+    ev.id = r.request_id;
+    ev.counterparty = r.provider;
+    ev.amount = r.escrow;
+    requests_.emplace(r.request_id, std::move(r));
+  } else {
+    // accept, activation, usage, refund: all name an existing request.
+    std::string rid = str_field(j, "request_id");
+    auto rit = requests_.find(rid);
+    if (rit == requests_.end()) fail("unknown-request", "no request '" + rid + "'");
+    Request& r = rit->second;
+    ev.id = rid;
+    ev.counterparty = e.author == r.home ? r.provider : r.home;
+    if (e.type == "accept") {
+      if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may accept '" + rid + "'");
+      if (r.state != RequestState::Open) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
+      if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
+      Accept a;
+      a.request_id = rid;
+      a.sealed_profile = b64_field(j, "sealed_profile");
+      a.package_hash = hex_field(j, "package_hash");
+      if (a.package_hash.size() != 32) fail("bad-hash", "package_hash must be 32 bytes (SHA-256)");
+      if (a.sealed_profile.empty()) fail("bad-terms", "sealed_profile missing");
+      a.provider = e.author;
+      a.position = e.seq;
+      r.state = RequestState::Accepted;
+      accepts_.insert_or_assign(rid, std::move(a));
+    } else if (e.type == "activation") {
+      if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may activate '" + rid + "'");
+      if (r.state != RequestState::Accepted) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
+      std::string plmn = str_field(j, "plmn");
+      if (!valid_plmn(plmn)) fail("bad-terms", "plmn must be 5-6 digits");
+      r.state = RequestState::Active;
+      r.activated_at = now;
+      r.activation_plmn = plmn;
+    } else if (e.type == "usage") {
+      if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may report usage on '" + rid + "'");
+      if (r.state != RequestState::Active) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
+      std::int64_t no = int_field(j, "report_no");
+      if (no != r.usage_reports + 1)
+        fail("report-out-of-order", "expected report " + std::to_string(r.usage_reports + 1) + ", got " + std::to_string(no));
+      Allowance used = allowance_field(j, "used");
+      int_field(j, "period_start");
+      int_field(j, "period_end");
+      if (used.data_mb < 0 || used.voice_minutes < 0 || used.sms < 0) fail("bad-terms", "usage cannot be negative");
+      const Offer& o = offers_.at(r.offer_id);
+      Amount charge = charge_for(used, o.tariff);
+      if (charge > r.escrow - r.charged)
+        fail("beyond-escrow", "charge " + std::to_string(charge) + " exceeds the remaining escrow " +
+                                  std::to_string(r.escrow - r.charged));
+      r.usage_reports = no;
+      r.charged += charge;
+      balances_[r.home].escrowed -= charge;
+      balances_[r.provider].available += charge;
+      ev.amount = charge;
+    } else {  // refund
+      if (e.author == r.home) {
+        if (now < r.expires_at) fail("not-expired", "request '" + rid + "' runs until " + std::to_string(r.expires_at));
+      } else if (e.author != r.provider) {
+        fail("forbidden", "only the home operator or the provider may close '" + rid + "'");
+      }
+      if (r.state == RequestState::Closed) fail("wrong-state", "request '" + rid + "' is already closed");
+      Amount back = r.escrow - r.charged;
+      r.state = RequestState::Closed;
+      r.refunded = back;
+      balances_[r.home].escrowed -= back;
+      balances_[r.home].available += back;
+      ev.counterparty = r.home;
+      ev.amount = back;
+    }
+  }
+  events_.push_back(std::move(ev));
+  last_seq_ = e.seq;
+}
+
+}  // namespace rsp::ledger

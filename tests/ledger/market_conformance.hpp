@@ -1,0 +1,239 @@
+// The marketplace rules (docs/ledger.md "Marketplace rules"), checked the same
+// way on every backend: a backend's test supplies a MarketWorld with four
+// registered participants and one unregistered key, then calls these.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "rsp/ledger/market.hpp"
+#include "rsp/ledger/seal.hpp"
+
+namespace rsp::ledger::conformance {
+
+inline const std::string kIssuer = "issuer";      // admin: registers, mints SDRt
+inline const std::string kVisited = "visited-a";  // visited-operator
+inline const std::string kHome = "home-b";        // home-operator
+inline const std::string kVisited2 = "visited-c"; // another visited-operator
+
+struct MarketWorld {
+  virtual ~MarketWorld() = default;
+  virtual Market& as(const std::string& participant) = 0;  // kIssuer, kVisited, kHome, kVisited2
+  virtual Market& unregistered() = 0;                       // a key no admin registered
+  virtual std::int64_t now() = 0;                           // the ledger's clock, Unix seconds
+  virtual void advance(std::int64_t seconds) = 0;           // moves that clock forward
+};
+
+// The MarketError code `f` raises ("" when it raises none).
+inline std::string code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const MarketError& e) {
+    return e.code;
+  }
+  return "";
+}
+
+inline OfferTerms sample_offer(MarketWorld& w, const std::string& id, const crypto::EcKey& seal_key) {
+  OfferTerms o;
+  o.offer_id = id;
+  o.service = "data+voice";
+  o.coverage = {"20801", "20810"};
+  o.allowance = {5000, 100, 50};
+  o.tariff = {1'000, 20'000, 5'000};  // 0.001 SDRt/MB, 0.02 SDRt/min, 0.005 SDRt/SMS
+  o.price = 6'000'000;                // 6 SDRt escrow
+  o.term_seconds = 30 * 24 * 3600;
+  o.valid_until = w.now() + 365 * 24 * 3600;
+  o.stock = 2;
+  o.seal_key = seal_key.public_point();
+  return o;
+}
+
+inline RequestTerms sample_request(const std::string& id, const Offer& o, const crypto::EcKey& reply_key) {
+  RequestTerms r;
+  r.request_id = id;
+  r.offer_id = o.offer_id;
+  r.subscriber = "sub-" + id;
+  r.sealed_target = seal(o.seal_key, "target:" + id, to_bytes(R"({"eid":"89049032123451234512345678901235"})"));
+  r.escrow = o.price;
+  r.reply_key = reply_key.public_point();
+  return r;
+}
+
+// Offer -> Request (escrow) -> Accept (ciphertext) -> Activation -> Usage -> Refund,
+// with balances exact to the unit after each step.
+inline void story(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& home = w.as(kHome);
+
+  issuer.mint(kHome, 10'000'000);
+  EXPECT_EQ(home.balance(kHome).available, 10'000'000);
+
+  visited.publish_offer(sample_offer(w, "OFFER-1", seal_key));
+  auto offers = home.offers();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].provider, kVisited);
+  EXPECT_EQ(offers[0].coverage, (std::vector<std::string>{"20801", "20810"}));
+  EXPECT_EQ(offers[0].tariff.per_minute, 20'000);
+
+  auto rq = sample_request("REQ-1", offers[0], reply_key);
+  home.request(rq);
+  EXPECT_EQ(home.balance(kHome).available, 4'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
+  auto r = visited.find_request("REQ-1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->home, kHome);
+  EXPECT_EQ(r->provider, kVisited);
+  EXPECT_EQ(r->state, RequestState::Open);
+  EXPECT_EQ(r->sealed_target, rq.sealed_target);
+  EXPECT_EQ(r->expires_at - r->requested_at, 30 * 24 * 3600);
+  EXPECT_EQ(rsp::to_string(open_sealed(seal_key, "target:REQ-1", r->sealed_target)), R"({"eid":"89049032123451234512345678901235"})");
+
+  Bytes profile = to_bytes(R"({"activation_code":"LPA:1$smdp.example$ABC"})");
+  Bytes sealed = seal(r->reply_key, "accept:REQ-1", profile);
+  visited.accept(AcceptTerms{"REQ-1", sealed, crypto::sha256(profile)});
+  auto a = home.find_accept("REQ-1");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->sealed_profile, sealed);
+  EXPECT_EQ(a->package_hash, crypto::sha256(profile));
+  EXPECT_EQ(open_sealed(reply_key, "accept:REQ-1", a->sealed_profile), profile);
+  EXPECT_EQ(home.find_request("REQ-1")->state, RequestState::Accepted);
+
+  visited.activate("REQ-1", "20801");
+  EXPECT_EQ(home.find_request("REQ-1")->state, RequestState::Active);
+  EXPECT_EQ(home.find_request("REQ-1")->activation_plmn, "20801");
+
+  // 1,234 MB, 17 min, 3 SMS = 1,234,000 + 340,000 + 15,000 = 1,589,000 units
+  visited.report_usage(UsageReport{"REQ-1", 1, {1234, 17, 3}, w.now() - 60, w.now()});
+  EXPECT_EQ(visited.balance(kVisited).available, 1'589'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000 - 1'589'000);
+  visited.report_usage(UsageReport{"REQ-1", 2, {1, 0, 0}, w.now() - 60, w.now()});
+  EXPECT_EQ(visited.balance(kVisited).available, 1'590'000);
+  EXPECT_EQ(home.find_request("REQ-1")->charged, 1'590'000);
+  EXPECT_EQ(home.find_request("REQ-1")->usage_reports, 2);
+
+  visited.refund("REQ-1");  // the provider may close at any time
+  EXPECT_EQ(home.balance(kHome).available, 4'000'000 + 4'410'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(home.find_request("REQ-1")->state, RequestState::Closed);
+  EXPECT_EQ(home.find_request("REQ-1")->refunded, 4'410'000);
+  // Money is conserved: minted = home + visited.
+  EXPECT_EQ(home.balance(kHome).available + visited.balance(kVisited).available, 10'000'000);
+
+  // The events, in order, with their amounts.
+  std::vector<std::string> types;
+  std::vector<Amount> amounts;
+  std::int64_t last = 0;
+  for (const auto& e : home.events_after(0)) {
+    EXPECT_GT(e.position, last);
+    last = e.position;
+    types.push_back(e.type);
+    amounts.push_back(e.amount);
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"mint", "offer", "request", "accept", "activation", "usage", "usage", "refund"}));
+  EXPECT_EQ(amounts, (std::vector<Amount>{10'000'000, 0, 6'000'000, 0, 0, 1'589'000, 1'000, 4'410'000}));
+  // A cursor in the middle gives only what follows.
+  auto all = home.events_after(0);
+  auto tail = home.events_after(all[3].position);
+  ASSERT_EQ(tail.size(), 4u);
+  EXPECT_EQ(tail[0].type, "activation");
+
+  // Statements: the home operator's view of the period.
+  auto st = make_statement(home, kHome, 0, w.now() + 10);
+  EXPECT_EQ(st.closing.available, 8'410'000);
+  EXPECT_EQ(st.closing.escrowed, 0);
+  auto sv = make_statement(visited, kVisited, 0, w.now() + 10);
+  EXPECT_EQ(sv.closing.available, 1'590'000);
+  EXPECT_EQ(sv.lines.size(), 7u);  // offer, request, accept, activation, 2 usage, refund (not the mint)
+}
+
+// Each rule refused with its code; a refused write changes nothing.
+inline void refusals(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& visited2 = w.as(kVisited2);
+  Market& home = w.as(kHome);
+
+  EXPECT_EQ(code_of([&] { home.mint(kHome, 1); }), "not-issuer");
+  issuer.mint(kHome, 7'000'000);
+
+  auto terms = sample_offer(w, "OFFER-R", seal_key);
+  EXPECT_EQ(code_of([&] { home.publish_offer(terms); }), "wrong-role");
+  EXPECT_EQ(code_of([&] { w.unregistered().publish_offer(terms); }), "not-registered");
+  auto bad = terms;
+  bad.stock = 0;
+  EXPECT_EQ(code_of([&] { visited.publish_offer(bad); }), "bad-terms");
+  bad = terms;
+  bad.offer_id = std::string(33, 'x');
+  EXPECT_EQ(code_of([&] { visited.publish_offer(bad); }), "bad-id");
+  visited.publish_offer(terms);
+  EXPECT_EQ(code_of([&] { visited2.publish_offer(terms); }), "duplicate-offer");
+  Offer o = *home.offer("OFFER-R");
+
+  auto rq = sample_request("REQ-R", o, reply_key);
+  EXPECT_EQ(code_of([&] { visited.request(rq); }), "wrong-role");
+  auto r2 = rq;
+  r2.escrow = o.price - 1;
+  EXPECT_EQ(code_of([&] { home.request(r2); }), "escrow-mismatch");
+  r2 = rq;
+  r2.offer_id = "NO-SUCH-OFFER";
+  EXPECT_EQ(code_of([&] { home.request(r2); }), "unknown-offer");
+  home.request(rq);
+  // The same Request again (a replay): refused, and no second escrow is taken.
+  EXPECT_EQ(code_of([&] { home.request(rq); }), "duplicate-request");
+  EXPECT_EQ(home.balance(kHome).available, 1'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
+  r2 = sample_request("REQ-R2", o, reply_key);
+  EXPECT_EQ(code_of([&] { home.request(r2); }), "insufficient-funds");
+
+  Bytes sealed = seal(reply_key.public_point(), "accept:REQ-R", to_bytes("{}"));
+  EXPECT_EQ(code_of([&] { visited2.accept({"REQ-R", sealed, Bytes(32, 1)}); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-R", sealed, Bytes(31, 1)}); }), "bad-hash");
+  EXPECT_EQ(code_of([&] { visited.accept({"NO-SUCH", sealed, Bytes(32, 1)}); }), "unknown-request");
+  EXPECT_EQ(code_of([&] { visited.activate("REQ-R", "20801"); }), "wrong-state");
+  visited.accept({"REQ-R", sealed, Bytes(32, 1)});
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-R", sealed, Bytes(32, 1)}); }), "wrong-state");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "wrong-state");
+  visited.activate("REQ-R", "20801");
+
+  // Usage only from the provider, in order, within the escrow.
+  EXPECT_EQ(code_of([&] { home.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited2.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 2, {1, 0, 0}, 0, 0}); }), "report-out-of-order");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {6001, 0, 0}, 0, 0}); }), "beyond-escrow");
+  EXPECT_EQ(visited.balance(kVisited).available, 0);
+  visited.report_usage({"REQ-R", 1, {6000, 0, 0}, 0, 0});  // exactly the escrow
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 2, {0, 0, 1}, 0, 0}); }), "beyond-escrow");
+  EXPECT_EQ(visited.balance(kVisited).available, 6'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+
+  // Closing: not the home operator before expiry, not a stranger, then after expiry.
+  EXPECT_EQ(code_of([&] { home.refund("REQ-R"); }), "not-expired");
+  EXPECT_EQ(code_of([&] { visited2.refund("REQ-R"); }), "forbidden");
+  w.advance(30 * 24 * 3600 + 5);
+  home.refund("REQ-R");
+  EXPECT_EQ(code_of([&] { home.refund("REQ-R"); }), "wrong-state");
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-R", sealed, Bytes(32, 1)}); }), "wrong-state");
+  EXPECT_EQ(home.balance(kHome).available, 1'000'000);
+  EXPECT_EQ(home.find_request("REQ-R")->refunded, 0);
+
+  // A Request that was never accepted can be refunded by the home at expiry.
+  issuer.mint(kHome, 5'000'000);
+  Offer o2 = *home.offer("OFFER-R");
+  EXPECT_EQ(o2.sold, 1);
+  home.request(sample_request("REQ-S", o2, reply_key));
+  EXPECT_EQ(code_of([&] { w.as(kHome).refund("REQ-S"); }), "not-expired");
+  w.advance(30 * 24 * 3600 + 5);
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-S", sealed, Bytes(32, 1)}); }), "request-expired");
+  home.refund("REQ-S");
+  EXPECT_EQ(home.balance(kHome).available, 6'000'000);
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-T", o2, reply_key)); }), "out-of-stock");
+}
+
+}  // namespace rsp::ledger::conformance

@@ -1,0 +1,273 @@
+// The marketplace on the embedded ledger: the backend-neutral conformance
+// story and refusals, plus what only the embedded backend can show (a forged
+// or replayed signed entry, tampering with a stored record found on open,
+// the rules holding for raw appends and after a reopen).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "market_conformance.hpp"
+#include "rsp/ledger/embedded_market.hpp"
+
+using namespace rsp;
+using namespace rsp::ledger;
+using namespace rsp::ledger::conformance;
+using crypto::Curve;
+using crypto::EcKey;
+
+namespace {
+
+struct EmbeddedWorld : MarketWorld {
+  std::filesystem::path dir;
+  std::string db;
+  std::atomic<std::int64_t> offset_ms{0};
+  std::shared_ptr<EmbeddedLedger> ledger;
+  std::map<std::string, std::shared_ptr<EcKey>> keys;
+  std::map<std::string, std::unique_ptr<EmbeddedMarket>> markets;
+  std::unique_ptr<EmbeddedMarket> stranger;
+
+  explicit EmbeddedWorld(const std::string& name) {
+    dir = std::filesystem::temp_directory_path() / ("market_test_" + std::to_string(::getpid()) + "_" + name);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    db = (dir / "ledger.db").string();
+    for (const auto& id : {kIssuer, kVisited, kHome, kVisited2})
+      keys[id] = std::make_shared<EcKey>(EcKey::generate(Curve::P256));
+    open();
+    ledger->init(kIssuer, *keys[kIssuer]);
+    ledger->register_participant(kIssuer, *keys[kIssuer], kVisited, "visited-operator", *keys[kVisited]);
+    ledger->register_participant(kIssuer, *keys[kIssuer], kHome, "home-operator", *keys[kHome]);
+    ledger->register_participant(kIssuer, *keys[kIssuer], kVisited2, "visited-operator", *keys[kVisited2]);
+  }
+  ~EmbeddedWorld() override {
+    markets.clear();
+    stranger.reset();
+    ledger.reset();
+    std::filesystem::remove_all(dir);
+  }
+  void open() {
+    markets.clear();
+    stranger.reset();
+    ledger.reset();
+    EmbeddedLedger::Options opt;
+    opt.clock_ms = [this] { return now_ms() + offset_ms.load(); };
+    ledger = std::make_shared<EmbeddedLedger>(db, opt);
+  }
+  Market& as(const std::string& p) override {
+    auto& m = markets[p];
+    if (!m) m = std::make_unique<EmbeddedMarket>(ledger, p, keys.at(p));
+    return *m;
+  }
+  Market& unregistered() override {
+    if (!stranger)
+      stranger = std::make_unique<EmbeddedMarket>(ledger, "outsider", std::make_shared<EcKey>(EcKey::generate(Curve::P256)));
+    return *stranger;
+  }
+  std::int64_t now() override { return (now_ms() + offset_ms.load()) / 1000; }
+  void advance(std::int64_t s) override { offset_ms += s * 1000; }
+
+  void sql(const std::string& s) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(h, s.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(h);
+    ASSERT_EQ(rc, SQLITE_OK) << msg;
+  }
+  std::int64_t count() {
+    std::int64_t n = 0;
+    ledger->read_market([&](const MarketState& s) { n = s.last_seq(); });
+    return n;
+  }
+};
+
+TEST(EmbeddedMarket, Story) {
+  EmbeddedWorld w("story");
+  story(w);
+  // The state rebuilt from the file on open (full verification) is the same.
+  w.open();
+  EXPECT_EQ(w.as(kHome).balance(kHome).available, 8'410'000);
+  EXPECT_EQ(w.as(kHome).find_request("REQ-1")->charged, 1'590'000);
+  EXPECT_EQ(w.as(kHome).events_after(0).size(), 8u);
+}
+
+TEST(EmbeddedMarket, Refusals) {
+  EmbeddedWorld w("refusals");
+  refusals(w);
+}
+
+// An entry claiming to be the visited operator's, signed with another key,
+// is refused before any rule runs, and nothing is written.
+TEST(EmbeddedMarket, ForgedSignerRefused) {
+  EmbeddedWorld w("forged");
+  auto seal_key = EcKey::generate(Curve::P256);
+  auto before = w.ledger->head();
+  auto forged = std::make_shared<EcKey>(EcKey::generate(Curve::P256));
+  EmbeddedMarket impostor(w.ledger, kVisited, forged);
+  try {
+    impostor.publish_offer(sample_offer(w, "OFFER-F", seal_key));
+    FAIL() << "forged entry accepted";
+  } catch (const AppendError& e) {
+    EXPECT_EQ(e.reason, AppendError::Reason::BadSignature);
+  }
+  // The home operator's key signing as the visited operator: same.
+  EmbeddedMarket other(w.ledger, kVisited, w.keys[kHome]);
+  EXPECT_THROW(other.publish_offer(sample_offer(w, "OFFER-F", seal_key)), AppendError);
+  EXPECT_EQ(w.ledger->head().seq, before.seq);
+  EXPECT_FALSE(w.as(kHome).offer("OFFER-F"));
+}
+
+// The exact signed Request entry appended a second time: the ledger refuses
+// the replay (same author and nonce) and no second escrow is taken.
+TEST(EmbeddedMarket, ReplayedSignedRequestRefused) {
+  EmbeddedWorld w("replay");
+  auto seal_key = EcKey::generate(Curve::P256);
+  auto reply_key = EcKey::generate(Curve::P256);
+  w.as(kIssuer).mint(kHome, 20'000'000);
+  w.as(kVisited).publish_offer(sample_offer(w, "OFFER-1", seal_key));
+  auto rq = sample_request("REQ-1", *w.as(kHome).offer("OFFER-1"), reply_key);
+  auto rec = w.as(kHome).request(rq);
+  Entry sent = *w.ledger->get(rec.position);
+  // Re-chained onto the new head (a replay that would pass linkage): the
+  // signature no longer covers it.
+  Entry replay = sent;
+  auto h = w.ledger->head();
+  replay.seq = h.seq + 1;
+  replay.prev_hash = h.hash;
+  replay.hash.clear();
+  try {
+    w.ledger->append(replay);
+    FAIL() << "replayed request accepted";
+  } catch (const AppendError& e) {
+    EXPECT_EQ(e.reason, AppendError::Reason::BadSignature);
+  }
+  // Re-signed by the home operator itself with the same nonce: a replay.
+  try {
+    seal(replay, *w.keys[kHome]);
+    w.ledger->append(replay);
+    FAIL() << "replayed request accepted";
+  } catch (const AppendError& e) {
+    EXPECT_EQ(e.reason, AppendError::Reason::Replay);
+  }
+  // With a fresh nonce: the market rule refuses the duplicate request id.
+  replay.nonce = "fresh";
+  seal(replay, *w.keys[kHome]);
+  try {
+    w.ledger->append(replay);
+    FAIL() << "duplicate request accepted";
+  } catch (const AppendError& e) {
+    EXPECT_EQ(e.reason, AppendError::Reason::MarketRule);
+    EXPECT_EQ(e.code, "duplicate-request");
+  }
+  EXPECT_EQ(w.as(kHome).balance(kHome).available, 14'000'000);
+  EXPECT_EQ(w.as(kHome).balance(kHome).escrowed, 6'000'000);
+}
+
+// A refused entry inside a batch leaves neither the batch nor its effects:
+// the in-memory state is rebuilt, the balances are unchanged.
+TEST(EmbeddedMarket, RefusedBatchLeavesNoEffect) {
+  EmbeddedWorld w("batch");
+  w.as(kIssuer).mint(kHome, 1'000'000);
+  std::vector<Ledger::Draft> drafts{{"mint", mint_payload(kHome, 5), ""}, {"mint", mint_payload("nobody", 5), ""}};
+  try {
+    w.ledger->append_signed_batch(kIssuer, *w.keys[kIssuer], drafts);
+    FAIL();
+  } catch (const AppendError& e) {
+    EXPECT_EQ(e.code, "not-registered");
+  }
+  EXPECT_EQ(w.as(kHome).balance(kHome).available, 1'000'000);
+  EXPECT_EQ(w.as(kHome).events_after(0).size(), 1u);
+}
+
+// Tampering with a stored market record (the usage charge, the Accept's
+// ciphertext) is found and named on open.
+TEST(EmbeddedMarket, TamperedRecordFoundOnOpen) {
+  EmbeddedWorld w("tamper");
+  story(w);
+  std::int64_t usage_seq = 0, accept_seq = 0;
+  for (const auto& e : w.as(kHome).events_after(0)) {
+    if (e.type == "usage" && !usage_seq) usage_seq = e.position;
+    if (e.type == "accept") accept_seq = e.position;
+  }
+  w.markets.clear();
+  w.ledger.reset();
+  // 1234 MB -> 9234 MB in the first usage report.
+  w.sql("UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), '\"data_mb\":1234', '\"data_mb\":9234') AS BLOB) "
+        "WHERE seq = " + std::to_string(usage_seq));
+  try {
+    w.open();
+    FAIL() << "tampered usage not detected";
+  } catch (const ChainError& e) {
+    EXPECT_EQ(e.seq, usage_seq);
+  }
+  w.sql("UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), '\"data_mb\":9234', '\"data_mb\":1234') AS BLOB) "
+        "WHERE seq = " + std::to_string(usage_seq));
+  EXPECT_NO_THROW(w.open());
+  w.markets.clear();
+  w.ledger.reset();
+  // One flipped byte inside the Accept's ciphertext.
+  w.sql("UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), '\"sealed_profile\":\"A', '\"sealed_profile\":\"B') AS BLOB) "
+        "WHERE seq = " + std::to_string(accept_seq));
+  try {
+    w.open();
+    FAIL() << "tampered accept not detected";
+  } catch (const ChainError& e) {
+    EXPECT_EQ(e.seq, accept_seq);
+  }
+}
+
+// Two handles on the same file (two processes in production): each sees the
+// other's records and the rules hold across them.
+TEST(EmbeddedMarket, SecondHandleSeesAndObeysTheSameState) {
+  EmbeddedWorld w("two");
+  w.as(kIssuer).mint(kHome, 6'000'000);
+  auto other = std::make_shared<EmbeddedLedger>(w.db);
+  EmbeddedMarket home2(other, kHome, w.keys[kHome]);
+  EXPECT_EQ(home2.balance(kHome).available, 6'000'000);
+  auto seal_key = EcKey::generate(Curve::P256);
+  w.as(kVisited).publish_offer(sample_offer(w, "OFFER-1", seal_key));
+  auto o = *home2.offer("OFFER-1");
+  home2.request(sample_request("REQ-1", o, seal_key));
+  EXPECT_EQ(w.as(kHome).balance(kHome).available, 0);
+  EXPECT_EQ(code_of([&] { w.as(kHome).request(sample_request("REQ-2", o, seal_key)); }), "insufficient-funds");
+}
+
+TEST(Seal, OpensOnlyWithTheRecipientKeyAndContext) {
+  auto home = EcKey::generate(Curve::P256);
+  auto other = EcKey::generate(Curve::P256);
+  Bytes msg = to_bytes("LPA:1$smdp.example$MATCHING-ID");
+  Bytes s = seal(home.public_point(), "accept:R-1", msg);
+  EXPECT_EQ(s.size(), 1 + 65 + msg.size() + 16);
+  EXPECT_EQ(open_sealed(home, "accept:R-1", s), msg);
+  EXPECT_THROW(open_sealed(other, "accept:R-1", s), SealError);   // another operator's key
+  EXPECT_THROW(open_sealed(home, "accept:R-2", s), SealError);    // moved to another record
+  for (std::size_t i : {std::size_t{0}, std::size_t{10}, s.size() - 1}) {
+    Bytes t = s;
+    t[i] ^= 0x01;
+    EXPECT_THROW(open_sealed(home, "accept:R-1", t), SealError) << "byte " << i;
+  }
+  EXPECT_THROW(open_sealed(home, "accept:R-1", ByteView(s).first(40)), SealError);
+  EXPECT_NE(seal(home.public_point(), "accept:R-1", msg), s);  // fresh ephemeral key each time
+  EXPECT_THROW(seal(Bytes(65, 0x04), "x", msg), SealError);     // not a point on the curve
+}
+
+TEST(Sdrt, FormatAndParseToTheUnit) {
+  EXPECT_EQ(format_sdrt(12'500'000), "12.500000");
+  EXPECT_EQ(format_sdrt(1), "0.000001");
+  EXPECT_EQ(format_sdrt(-1'000'001), "-1.000001");
+  EXPECT_EQ(parse_sdrt("12.5"), 12'500'000);
+  EXPECT_EQ(parse_sdrt("0.000001"), 1);
+  EXPECT_EQ(parse_sdrt("7"), 7'000'000);
+  EXPECT_THROW(parse_sdrt("0.0000001"), std::invalid_argument);
+  EXPECT_THROW(parse_sdrt("-1"), std::invalid_argument);
+  EXPECT_THROW(parse_sdrt("1e3"), std::invalid_argument);
+  EXPECT_THROW(parse_sdrt("99999999999999"), std::invalid_argument);
+  EXPECT_EQ(charge_for({1234, 17, 3}, {1'000, 20'000, 5'000}), 1'589'000);
+  EXPECT_THROW(charge_for({INT64_MAX, 0, 0}, {2, 0, 0}), MarketError);
+}
+
+}  // namespace
