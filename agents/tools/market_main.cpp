@@ -1,0 +1,256 @@
+// market: one participant's command line on the marketplace ledger.
+//
+//   market --ledger FILE --as ID --key KEY.pem <command> ...
+//
+// Commands: offers, publish, request, accept, open, activate, usage, refund,
+// mint, balance, statement, events, verify. Keys are read from files and
+// never printed; amounts are SDRt with up to 6 decimals.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "rsp/agents/visited_operator_agent.hpp"
+#include "rsp/ledger/embedded_market.hpp"
+#include "rsp/ledger/seal.hpp"
+
+using namespace rsp;
+using namespace rsp::ledger;
+using json = nlohmann::json;
+
+namespace {
+
+Bytes read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return to_bytes(ss.str());
+}
+
+crypto::EcKey load_key(const std::string& path) { return crypto::EcKey::from_pem_or_der(read_file(path)); }
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+json offer_json(const Offer& o) {
+  return {{"offer_id", o.offer_id},
+          {"provider", o.provider},
+          {"service", o.service},
+          {"coverage", o.coverage},
+          {"allowance", {{"data_mb", o.allowance.data_mb}, {"voice_minutes", o.allowance.voice_minutes}, {"sms", o.allowance.sms}}},
+          {"tariff_sdrt", {{"per_mb", format_sdrt(o.tariff.per_mb)}, {"per_minute", format_sdrt(o.tariff.per_minute)},
+                           {"per_sms", format_sdrt(o.tariff.per_sms)}}},
+          {"price_sdrt", format_sdrt(o.price)},
+          {"term_days", o.term_seconds / 86400.0},
+          {"valid_until", o.valid_until},
+          {"stock", o.stock},
+          {"sold", o.sold}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"market: a participant's view of the roaming marketplace ledger (docs/marketplace.md)"};
+  app.require_subcommand(1);
+  std::string ledger_path, me, key_path;
+  app.add_option("--ledger", ledger_path, "embedded ledger file")->required();
+  app.add_option("--as", me, "participant id you act as (as registered)");
+  app.add_option("--key", key_path, "your ledger signing key (PEM)");
+
+  auto* offers = app.add_subcommand("offers", "list the Offers");
+
+  auto* publish = app.add_subcommand("publish", "publish an Offer (visited operator / service provider)");
+  OfferTerms ot;
+  std::string coverage, per_mb = "0", per_min = "0", per_sms = "0", price, seal_key_path;
+  double term_days = 30, valid_days = 90;
+  publish->add_option("--id", ot.offer_id, "offer id (1..32 characters)")->required();
+  publish->add_option("--service", ot.service, "what is sold, e.g. data+voice+sms")->required();
+  publish->add_option("--coverage", coverage, "PLMN ids, comma separated (e.g. 20801,20810)")->required();
+  publish->add_option("--data-mb", ot.allowance.data_mb);
+  publish->add_option("--voice-min", ot.allowance.voice_minutes);
+  publish->add_option("--sms", ot.allowance.sms);
+  publish->add_option("--per-mb", per_mb, "SDRt per MB");
+  publish->add_option("--per-min", per_min, "SDRt per minute");
+  publish->add_option("--per-sms", per_sms, "SDRt per SMS");
+  publish->add_option("--price", price, "escrow per Request, SDRt")->required();
+  publish->add_option("--term-days", term_days, "how long a bought subscription runs");
+  publish->add_option("--valid-days", valid_days, "how long the Offer can be bought");
+  publish->add_option("--stock", ot.stock, "how many Requests it takes")->required();
+  publish->add_option("--seal-key", seal_key_path, "P-256 key Requests seal their target to (PEM; public part published)")->required();
+
+  auto* request = app.add_subcommand("request", "buy an Offer for a subscriber (home operator): escrows its price");
+  std::string offer_id, request_id, subscriber, eid, iccid, reply_key_path;
+  request->add_option("--offer", offer_id)->required();
+  request->add_option("--id", request_id, "request id (default: random)");
+  request->add_option("--subscriber", subscriber, "subscriber pseudonym (no personal data)")->required();
+  auto* eid_opt = request->add_option("--eid", eid, "target eUICC");
+  request->add_option("--iccid", iccid, "target multi-account SIM")->excludes(eid_opt);
+  request->add_option("--reply-key", reply_key_path, "P-256 key the Accept is sealed to (PEM)")->required();
+
+  auto* accept = app.add_subcommand("accept", "answer a Request with a profile sealed to the home operator");
+  std::string ac, package_path;
+  accept->add_option("--request", request_id)->required();
+  accept->add_option("--activation-code", ac, "SGP.22 activation code")->required();
+  accept->add_option("--iccid", iccid, "ICCID of the profile")->required();
+  accept->add_option("--package", package_path, "protected profile package file")->required();
+
+  auto* open = app.add_subcommand("open", "open an Accept with the reply key (home operator)");
+  std::string package_out;
+  open->add_option("--request", request_id)->required();
+  open->add_option("--reply-key", reply_key_path)->required();
+  open->add_option("--package-out", package_out, "write the protected package here");
+
+  auto* target = app.add_subcommand("target", "open a Request's sealed target with the seal key (provider)");
+  target->add_option("--request", request_id)->required();
+  target->add_option("--seal-key", seal_key_path)->required();
+
+  auto* activate = app.add_subcommand("activate", "record the first attach (provider)");
+  std::string plmn;
+  activate->add_option("--request", request_id)->required();
+  activate->add_option("--plmn", plmn)->required();
+
+  auto* usage = app.add_subcommand("usage", "report usage (provider): settles SDRt from the escrow");
+  UsageReport ur;
+  usage->add_option("--request", ur.request_id)->required();
+  usage->add_option("--report-no", ur.report_no, "1, 2, 3 ... in order")->required();
+  usage->add_option("--data-mb", ur.used.data_mb);
+  usage->add_option("--voice-min", ur.used.voice_minutes);
+  usage->add_option("--sms", ur.used.sms);
+
+  auto* refund = app.add_subcommand("refund", "close a Request: unused escrow returns to the home operator");
+  refund->add_option("--request", request_id)->required();
+
+  auto* mint = app.add_subcommand("mint", "issue SDRt (the admin)");
+  std::string to, amount;
+  mint->add_option("--to", to)->required();
+  mint->add_option("--amount", amount, "SDRt")->required();
+
+  auto* balance = app.add_subcommand("balance", "SDRt balance");
+  std::string of;
+  balance->add_option("--of", of, "participant (default: --as)");
+
+  auto* statement = app.add_subcommand("statement", "statement for a period");
+  std::int64_t from = 0, until = 0;
+  statement->add_option("--of", of, "participant (default: --as)");
+  statement->add_option("--from", from, "Unix seconds (default 0)");
+  statement->add_option("--to", until, "Unix seconds (default now)");
+
+  auto* events = app.add_subcommand("events", "market events after a position (JSON lines)");
+  std::int64_t after = 0;
+  events->add_option("--after", after);
+
+  auto* verify = app.add_subcommand("verify", "walk the whole ledger: signatures, hash chain, market rules");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    auto ledger = std::make_shared<EmbeddedLedger>(ledger_path);
+    if (verify->parsed()) {
+      auto rep = ledger->verify();
+      std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " " << to_hex(rep.head_hash) << "\n";
+      return 0;
+    }
+    bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
+                  refund->parsed() || mint->parsed();
+    if (writes && (me.empty() || key_path.empty())) throw std::runtime_error("--as and --key are required to write");
+    auto key = std::make_shared<crypto::EcKey>(key_path.empty() ? crypto::EcKey::generate(crypto::Curve::P256) : load_key(key_path));
+    EmbeddedMarket m(ledger, me, key);
+    auto done = [](const Receipt& r) { std::cout << "OK: position " << r.position << ", ref " << r.reference << "\n"; };
+
+    if (offers->parsed()) {
+      for (const auto& o : m.offers()) std::cout << offer_json(o).dump() << "\n";
+    } else if (publish->parsed()) {
+      ot.coverage = split(coverage);
+      ot.tariff = {parse_sdrt(per_mb), parse_sdrt(per_min), parse_sdrt(per_sms)};
+      ot.price = parse_sdrt(price);
+      ot.term_seconds = static_cast<std::int64_t>(term_days * 86400);
+      ot.valid_until = std::time(nullptr) + static_cast<std::int64_t>(valid_days * 86400);
+      ot.seal_key = load_key(seal_key_path).public_point();
+      done(m.publish_offer(ot));
+    } else if (request->parsed()) {
+      auto o = m.offer(offer_id);
+      if (!o) throw MarketError("unknown-offer", "no offer '" + offer_id + "'");
+      RequestTerms t;
+      t.request_id = request_id.empty() ? "REQ-" + to_hex(crypto::random_bytes(6)) : request_id;
+      t.offer_id = offer_id;
+      t.subscriber = subscriber;
+      json tj = eid.empty() ? json{{"iccid", iccid}} : json{{"eid", eid}};
+      if (eid.empty() && iccid.empty()) throw std::runtime_error("--eid or --iccid is required");
+      t.sealed_target = seal(o->seal_key, "target:" + t.request_id, to_bytes(tj.dump()));
+      t.escrow = o->price;
+      t.reply_key = load_key(reply_key_path).public_point();
+      done(m.request(t));
+      std::cout << "request id " << t.request_id << ", escrow " << format_sdrt(t.escrow) << " SDRt\n";
+    } else if (accept->parsed()) {
+      auto r = m.find_request(request_id);
+      if (!r) throw MarketError("unknown-request", "no request '" + request_id + "'");
+      agents::ProfileDelivery d{ac, iccid, read_file(package_path)};
+      done(m.accept({request_id, seal(r->reply_key, "accept:" + request_id, d.to_json()), crypto::sha256(d.protected_package)}));
+    } else if (open->parsed()) {
+      auto a = m.find_accept(request_id);
+      if (!a) throw MarketError("unknown-request", "no Accept for '" + request_id + "'");
+      auto d = agents::ProfileDelivery::from_json(open_sealed(load_key(reply_key_path), "accept:" + request_id, a->sealed_profile));
+      bool ok = crypto::sha256(d.protected_package) == a->package_hash;
+      std::cout << "activation code: LPA:" << d.activation_code << "\niccid: " << d.iccid << "\npackage: "
+                << d.protected_package.size() << " bytes, hash " << (ok ? "matches the Accept" : "DOES NOT MATCH") << "\n";
+      if (!package_out.empty()) std::ofstream(package_out, std::ios::binary).write(reinterpret_cast<const char*>(d.protected_package.data()),
+                                                                                  static_cast<std::streamsize>(d.protected_package.size()));
+      return ok ? 0 : 3;
+    } else if (target->parsed()) {
+      auto r = m.find_request(request_id);
+      if (!r) throw MarketError("unknown-request", "no request '" + request_id + "'");
+      std::cout << to_string(open_sealed(load_key(seal_key_path), "target:" + request_id, r->sealed_target)) << "\n";
+    } else if (activate->parsed()) {
+      done(m.activate(request_id, plmn));
+    } else if (usage->parsed()) {
+      ur.period_end = std::time(nullptr);
+      done(m.report_usage(ur));
+    } else if (refund->parsed()) {
+      done(m.refund(request_id));
+    } else if (mint->parsed()) {
+      done(m.mint(to, parse_sdrt(amount)));
+    } else if (balance->parsed()) {
+      auto b = m.balance(of.empty() ? me : of);
+      std::cout << (of.empty() ? me : of) << ": " << format_sdrt(b.available) << " SDRt available, " << format_sdrt(b.escrowed)
+                << " SDRt in escrow\n";
+    } else if (statement->parsed()) {
+      std::string who = of.empty() ? me : of;
+      auto st = make_statement(m, who, from, until ? until : std::time(nullptr) + 1);
+      std::cout << "statement of " << who << " [" << st.from << ", " << st.to << ")\n  opening " << format_sdrt(st.opening.available)
+                << " available, " << format_sdrt(st.opening.escrowed) << " escrow\n";
+      for (const auto& l : st.lines)
+        std::cout << "  #" << l.event.position << " " << l.event.type << " " << l.event.id << " available "
+                  << format_sdrt(l.delta_available) << " escrow " << format_sdrt(l.delta_escrowed) << "\n";
+      std::cout << "  closing " << format_sdrt(st.closing.available) << " available, " << format_sdrt(st.closing.escrowed)
+                << " escrow\n";
+    } else if (events->parsed()) {
+      for (const auto& e : m.events_after(after, 100000))
+        std::cout << json{{"position", e.position}, {"time", e.time},     {"type", e.type},
+                          {"author", e.author},     {"id", e.id},         {"counterparty", e.counterparty},
+                          {"amount_sdrt", format_sdrt(e.amount)}, {"reference", e.reference}}
+                         .dump()
+                  << "\n";
+    }
+  } catch (const MarketError& e) {
+    std::cerr << "REFUSED (" << e.code << "): " << e.what() << "\n";
+    return 3;
+  } catch (const AppendError& e) {
+    std::cerr << "REFUSED (" << reason_name(e.reason) << "): " << e.what() << "\n";
+    return 3;
+  } catch (const ChainError& e) {
+    std::cerr << "CHAIN BROKEN at seq " << e.seq << ": " << e.reason << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
