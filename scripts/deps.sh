@@ -27,3 +27,20 @@ if ! command -v npm >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends nodejs npm
 fi
+# npm packages of ledger/contracts (owner: the chain backend): solc compiles
+# the contracts at build time, anvil is the test node. `npm ci` installs
+# exactly package-lock.json, only when node_modules is missing or older than
+# the lock file. --prefer-offline takes packages from the npm cache when it
+# has them (so this also works offline once they were fetched once).
+# --ignore-scripts: anvil's binary comes in its platform package (an optional
+# dependency in the lock file); the wrapper's postinstall would only fetch it
+# again when that package is missing.
+CONTRACTS_DIR="$(cd "$(dirname "$0")/.." && pwd)/ledger/contracts"
+if [[ ! -d "$CONTRACTS_DIR/node_modules" || "$CONTRACTS_DIR/package-lock.json" -nt "$CONTRACTS_DIR/node_modules" ]]; then
+  echo "npm ci in ledger/contracts"
+  if ! (cd "$CONTRACTS_DIR" && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts); then
+    echo "deps.sh: 'npm ci' failed in ledger/contracts: solc and anvil are needed to build and test the chain backend" >&2
+    exit 1
+  fi
+  touch "$CONTRACTS_DIR/node_modules"  # newer than the lock file: the next run skips npm
+fi

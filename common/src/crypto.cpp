@@ -1,5 +1,6 @@
 #include "rsp/crypto.hpp"
 
+#include <secp256k1.h>
 #include <mbedtls/aes.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/cipher.h>
@@ -54,7 +55,12 @@ Drbg& drbg() {
 int rng(void*, unsigned char* out, size_t len) { return mbedtls_ctr_drbg_random(&drbg().ctr, out, len); }
 
 mbedtls_ecp_group_id group_of(Curve c) {
-  return c == Curve::P256 ? MBEDTLS_ECP_DP_SECP256R1 : MBEDTLS_ECP_DP_BP256R1;
+  switch (c) {
+    case Curve::P256: return MBEDTLS_ECP_DP_SECP256R1;
+    case Curve::BrainpoolP256r1: return MBEDTLS_ECP_DP_BP256R1;
+    case Curve::Secp256k1: return MBEDTLS_ECP_DP_SECP256K1;
+  }
+  throw CryptoError("unknown curve");
 }
 
 const mbedtls_cipher_info_t* aes_ecb_info(std::size_t keylen) {
@@ -185,21 +191,47 @@ Bytes x963_kdf_sha256(ByteView z, ByteView shared_info, std::size_t out_len) {
   return out;
 }
 
-std::string_view curve_name(Curve c) { return c == Curve::P256 ? "P-256" : "brainpoolP256r1"; }
+std::string_view curve_name(Curve c) {
+  switch (c) {
+    case Curve::P256: return "P-256";
+    case Curve::BrainpoolP256r1: return "brainpoolP256r1";
+    case Curve::Secp256k1: return "secp256k1";
+  }
+  return "?";
+}
 
 Curve curve_from_name(std::string_view n) {
   std::string s(n);
   for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (s == "p-256" || s == "p256" || s == "nist" || s == "prime256v1" || s == "secp256r1") return Curve::P256;
   if (s == "brainpoolp256r1" || s == "brp" || s == "bp256" || s == "brainpool") return Curve::BrainpoolP256r1;
+  if (s == "secp256k1" || s == "k256") return Curve::Secp256k1;
   throw CryptoError("unknown curve '" + std::string(n) + "'");
 }
 
 // ---------------------------------------------------------------- EcKey
 
+// libsecp256k1's context: created and randomised once, then only read (safe
+// to share between threads).
+const secp256k1_context* k1_context() {
+  static secp256k1_context* ctx = [] {
+    auto* c = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+    Bytes seed = random_bytes(32);
+    if (!secp256k1_context_randomize(c, seed.data())) throw CryptoError("secp256k1_context_randomize");
+    return c;
+  }();
+  return ctx;
+}
+
 struct EcKey::Impl {
   mbedtls_pk_context pk;
   std::once_flag comb_table;
+  // secp256k1 keys: the public key parsed once for libsecp256k1.
+  std::once_flag k1_once;
+  secp256k1_pubkey k1_pub{};
+  bool k1_ok = false;
+  std::once_flag k1_sk_once;
+  SecretBytes k1_sk;  // the private scalar, exported from mbedTLS once
   Impl() { mbedtls_pk_init(&pk); }
   ~Impl() { mbedtls_pk_free(&pk); }
   mbedtls_ecp_keypair* ec() const { return mbedtls_pk_ec(pk); }
@@ -279,7 +311,12 @@ EcKey EcKey::from_private_scalar(Curve c, ByteView d) {
 }
 
 Curve EcKey::curve() const {
-  return impl_->ec()->grp.id == MBEDTLS_ECP_DP_SECP256R1 ? Curve::P256 : Curve::BrainpoolP256r1;
+  switch (impl_->ec()->grp.id) {
+    case MBEDTLS_ECP_DP_SECP256R1: return Curve::P256;
+    case MBEDTLS_ECP_DP_BP256R1: return Curve::BrainpoolP256r1;
+    case MBEDTLS_ECP_DP_SECP256K1: return Curve::Secp256k1;
+    default: throw CryptoError("key on an unsupported curve");
+  }
 }
 
 bool EcKey::has_private() const { return mbedtls_mpi_cmp_int(&impl_->ec()->d, 0) != 0; }
@@ -318,6 +355,17 @@ Bytes EcKey::public_der() const {
 
 Bytes EcKey::sign(ByteView message) const {
   if (!has_private()) throw CryptoError("no private key to sign with");
+  if (curve() == Curve::Secp256k1) {
+    Bytes hash = sha256(message);
+    std::call_once(impl_->k1_sk_once, [this] { impl_->k1_sk = private_scalar(); });
+    secp256k1_ecdsa_signature sig;
+    // RFC 6979 nonces; the result is low-s (BIP 62) by construction.
+    if (!secp256k1_ecdsa_sign(k1_context(), &sig, hash.data(), impl_->k1_sk.data(), nullptr, nullptr))
+      throw CryptoError("secp256k1_ecdsa_sign");
+    Bytes out(64);
+    secp256k1_ecdsa_signature_serialize_compact(k1_context(), out.data(), &sig);
+    return out;
+  }
   auto* ec = impl_->ready();
   Bytes hash = sha256(message);
   mbedtls_mpi r, s;
@@ -335,6 +383,19 @@ Bytes EcKey::sign(ByteView message) const {
 }
 
 bool EcKey::verify(ByteView message, ByteView raw_rs) const {
+  if (curve() == Curve::Secp256k1) {
+    std::call_once(impl_->k1_once, [this] {
+      Bytes q = public_point();
+      impl_->k1_ok = secp256k1_ec_pubkey_parse(k1_context(), &impl_->k1_pub, q.data(), q.size()) == 1;
+    });
+    secp256k1_ecdsa_signature sig;
+    if (!impl_->k1_ok || raw_rs.size() != 64 || !secp256k1_ecdsa_signature_parse_compact(k1_context(), &sig, raw_rs.data()))
+      return false;
+    // Accept high-s too, as plain ECDSA (and mbedTLS for the other curves) does.
+    secp256k1_ecdsa_signature_normalize(k1_context(), &sig, &sig);
+    Bytes hash = sha256(message);
+    return secp256k1_ecdsa_verify(k1_context(), &sig, hash.data(), &impl_->k1_pub) == 1;
+  }
   auto* ec = impl_->ready();
   std::size_t n = (ec->grp.nbits + 7) / 8;
   if (raw_rs.size() != 2 * n) return false;

@@ -5,33 +5,55 @@
 namespace rsp::store {
 
 namespace {
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  Stmt(sqlite3* db, const std::string& sql) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK)
-      throw StoreError(std::string("SQL prepare: ") + sqlite3_errmsg(db));
+void bind_all(sqlite3_stmt* s, const std::vector<Value>& params) {
+  int i = 1;
+  for (const auto& v : params) {
+    int rc = std::visit(
+        [&](const auto& x) -> int {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(s, i);
+          else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(s, i, x);
+          else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(s, i, x);
+          else if constexpr (std::is_same_v<T, std::string>)
+            return sqlite3_bind_text(s, i, x.data(), static_cast<int>(x.size()), SQLITE_TRANSIENT);
+          else return sqlite3_bind_blob(s, i, x.data(), static_cast<int>(x.size()), SQLITE_TRANSIENT);
+        },
+        v);
+    if (rc != SQLITE_OK) throw StoreError("SQL bind failed");
+    ++i;
   }
-  ~Stmt() { sqlite3_finalize(s); }
-  void bind(const std::vector<Value>& params) {
-    int i = 1;
-    for (const auto& v : params) {
-      int rc = std::visit(
-          [&](const auto& x) -> int {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(s, i);
-            else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(s, i, x);
-            else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(s, i, x);
-            else if constexpr (std::is_same_v<T, std::string>)
-              return sqlite3_bind_text(s, i, x.data(), static_cast<int>(x.size()), SQLITE_TRANSIENT);
-            else return sqlite3_bind_blob(s, i, x.data(), static_cast<int>(x.size()), SQLITE_TRANSIENT);
-          },
-          v);
-      if (rc != SQLITE_OK) throw StoreError("SQL bind failed");
-      ++i;
+}
+}  // namespace
+
+// A prepared statement from the cache (prepared once per SQL text: preparing
+// costs more than running the small statements the roles use), or a fresh one
+// when the cached one is in use by an enclosing query on this connection.
+struct Db::Lease {
+  Db& db;
+  sqlite3_stmt* s = nullptr;
+  Db::Cached* cached = nullptr;  // element pointers of an unordered_map stay valid
+  Lease(Db& d, const std::string& sql) : db(d) {
+    auto it = db.cache_.find(sql);
+    if (it != db.cache_.end() && !it->second.busy) {
+      cached = &it->second;
+      cached->busy = true;
+      s = cached->stmt;
+      return;
     }
+    if (sqlite3_prepare_v2(db.db_, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK)
+      throw StoreError(std::string("SQL prepare: ") + sqlite3_errmsg(db.db_));
+    if (it == db.cache_.end() && db.cache_.size() < 256) cached = &db.cache_.emplace(sql, Db::Cached{s, true}).first->second;
+  }
+  ~Lease() {
+    if (!cached) {
+      sqlite3_finalize(s);
+      return;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    cached->busy = false;
   }
 };
-}  // namespace
 
 std::int64_t Row::i64(int c) const { return sqlite3_column_int64(s_, c); }
 std::string Row::text(int c) const {
@@ -56,7 +78,10 @@ Db::Db(const std::string& path, bool synchronous_full) {
   exec("PRAGMA foreign_keys=ON");
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c.stmt);
+  sqlite3_close(db_);
+}
 
 void Db::exec(const std::string& sql) {
   std::lock_guard l(mu_);
@@ -70,8 +95,8 @@ void Db::exec(const std::string& sql) {
 
 int Db::run(const std::string& sql, const std::vector<Value>& params) {
   std::lock_guard l(mu_);
-  Stmt st(db_, sql);
-  st.bind(params);
+  Lease st(*this, sql);
+  bind_all(st.s, params);
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
   }
@@ -81,8 +106,8 @@ int Db::run(const std::string& sql, const std::vector<Value>& params) {
 
 void Db::query(const std::string& sql, const std::vector<Value>& params, const std::function<void(const Row&)>& on_row) {
   std::lock_guard l(mu_);
-  Stmt st(db_, sql);
-  st.bind(params);
+  Lease st(*this, sql);
+  bind_all(st.s, params);
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) on_row(Row(st.s));
   if (rc != SQLITE_DONE) throw StoreError(std::string("SQL step: ") + sqlite3_errmsg(db_));

@@ -153,3 +153,36 @@ TEST(EcKey, GenerateSignVerifyEcdh) {
     EXPECT_EQ(again.public_point(), a.public_point());
   }
 }
+
+// secp256k1 through libsecp256k1: the public key of d = 1 is the generator
+// (SEC 2 2.4.1), and the RFC 6979 signature of "Satoshi Nakamoto" with d = 1
+// is the widely published deterministic vector (low-s form).
+TEST(Secp256k1, Sec2GeneratorAndRfc6979Vector) {
+  Bytes one(32, 0);
+  one[31] = 1;
+  auto k = EcKey::from_private_scalar(Curve::Secp256k1, one);
+  EXPECT_EQ(k.curve(), Curve::Secp256k1);
+  EXPECT_EQ(to_hex(k.public_point()),
+            "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+            "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8");
+  Bytes sig = k.sign(to_bytes("Satoshi Nakamoto"));
+  EXPECT_EQ(to_hex(sig), "934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8"
+                         "2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5");
+  auto pub = EcKey::from_public_point(Curve::Secp256k1, k.public_point());
+  EXPECT_TRUE(pub.verify(to_bytes("Satoshi Nakamoto"), sig));
+  EXPECT_FALSE(pub.verify(to_bytes("Satoshi Nakamoto."), sig));
+  // The high-s twin (n - s) is the same ECDSA signature: accepted.
+  Bytes n = from_hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+  Bytes hi = sig;
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    int v = n[static_cast<std::size_t>(i)] - sig[32 + static_cast<std::size_t>(i)] - borrow;
+    borrow = v < 0;
+    hi[32 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v + (borrow ? 256 : 0));
+  }
+  EXPECT_TRUE(pub.verify(to_bytes("Satoshi Nakamoto"), hi));
+  Bytes bad = sig;
+  bad[10] ^= 1;
+  EXPECT_FALSE(pub.verify(to_bytes("Satoshi Nakamoto"), bad));
+  EXPECT_EQ(crypto::curve_from_name("secp256k1"), Curve::Secp256k1);
+}

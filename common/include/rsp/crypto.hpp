@@ -33,9 +33,12 @@ Bytes aes_gcm_decrypt(ByteView key, ByteView iv, ByteView aad, ByteView cipher_a
 // ANSI X9.63 KDF with SHA-256 (as SGP.22 2.6.5 / BSI TR-03111 use it).
 Bytes x963_kdf_sha256(ByteView shared_secret, ByteView shared_info, std::size_t out_len);
 
-// ---- elliptic curves (SGP.22 2.6.5: NIST P-256 and brainpoolP256r1) ----
-enum class Curve { P256, BrainpoolP256r1 };
-std::string_view curve_name(Curve c);          // "P-256" / "brainpoolP256r1"
+// ---- elliptic curves (SGP.22 2.6.5: NIST P-256 and brainpoolP256r1; and
+// secp256k1 (SEC 2) for ledger participants, whose keys are also their chain
+// accounts). secp256k1 signatures go through libsecp256k1: mbedTLS's generic
+// ECDSA is ~30x slower on it and would cap the ledger's appends per second.
+enum class Curve { P256, BrainpoolP256r1, Secp256k1 };
+std::string_view curve_name(Curve c);          // "P-256" / "brainpoolP256r1" / "secp256k1"
 Curve curve_from_name(std::string_view name);  // accepts "nist"/"P-256"/"prime256v1"/"brp"/"brainpoolP256r1"
 
 // An EC key pair (or public key only). Signatures are raw r||s, each

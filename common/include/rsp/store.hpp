@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -54,8 +55,14 @@ class Db {
   std::recursive_mutex& mutex() { return mu_; }
 
  private:
+  struct Cached {
+    sqlite3_stmt* stmt;
+    bool busy;
+  };
+  struct Lease;
   sqlite3* db_ = nullptr;
   std::recursive_mutex mu_;
+  std::unordered_map<std::string, Cached> cache_;  // prepared statements by SQL text
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called.

@@ -1,0 +1,73 @@
+// The contracts' ABI as the C++ side uses it: function signatures, event
+// topics and the tuple types their data decodes with. Must match
+// ledger/contracts/*.sol (the chain tests exercise every one of them).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "rsp/bytes.hpp"
+#include "rsp/eth/abi.hpp"
+#include "rsp/eth/u256.hpp"
+
+namespace rsp::ledger::chain_abi {
+
+// ---- SDRt ----
+inline constexpr const char* kMint = "mint(address,uint256)";
+inline constexpr const char* kApprove = "approve(address,uint256)";
+inline constexpr const char* kIssuer = "issuer()";
+inline constexpr const char* kTransferEvent = "Transfer(address,address,uint256)";
+
+// ---- Marketplace ----
+inline constexpr const char* kRegister = "register(address,string,uint8)";
+inline constexpr const char* kParticipantOf = "participantOf(address)";  // (string id, uint8 role, bool registered)
+inline constexpr const char* kAddressOf = "addressOf(string)";
+inline constexpr const char* kPublishOffer = "publishOffer(bytes32,string,string,uint256[10],bytes)";
+inline constexpr const char* kRequest = "request(bytes32,bytes32,string,bytes,uint256,bytes)";
+inline constexpr const char* kAccept = "accept(bytes32,bytes,bytes)";
+inline constexpr const char* kActivate = "activate(bytes32,string)";
+inline constexpr const char* kReportUsage = "reportUsage(bytes32,uint256,uint256[3],uint256,uint256)";
+inline constexpr const char* kRefund = "refund(bytes32)";
+inline constexpr const char* kOfferCount = "offerCount()";
+inline constexpr const char* kOfferIdAt = "offerIdAt(uint256)";
+inline constexpr const char* kGetOffer = "getOffer(bytes32)";
+inline constexpr const char* kGetRequest = "getRequest(bytes32)";
+inline constexpr const char* kBalances = "balances(address)";
+inline constexpr const char* kDeployedAt = "deployedAt()";
+
+// Marketplace.Offer and Marketplace.Request as the views return them.
+inline constexpr const char* kOfferTuple =
+    "(address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64)";
+enum OfferField { O_PROVIDER, O_VALID_UNTIL, O_PRICE, O_TERM, O_STOCK, O_SOLD, O_PER_MB, O_PER_MINUTE, O_PER_SMS, O_BLOCK };
+inline constexpr const char* kRequestTuple =
+    "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6)";
+enum RequestField {
+  R_HOME, R_STATE, R_USAGE_REPORTS, R_PROVIDER, R_EXPIRES_AT, R_OFFER_ID, R_ESCROW, R_CHARGED,
+  R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN
+};
+enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED };
+
+// Events: the signature (topic 0) and the tuple of their non-indexed fields.
+inline constexpr const char* kRegisteredEvent = "Registered(address,string,uint8)";
+inline constexpr const char* kOfferEvent = "OfferPublished(bytes32,address,string,string,uint256[10],bytes,uint256)";
+inline constexpr const char* kOfferData = "(string,string,uint256[10],bytes,uint256)";
+inline constexpr const char* kRequestEvent =
+    "RequestMade(bytes32,bytes32,address,address,string,bytes,uint256,bytes,uint256,uint256)";
+inline constexpr const char* kRequestData = "(address,string,bytes,uint256,bytes,uint256,uint256)";
+inline constexpr const char* kAcceptEvent = "Accepted(bytes32,address,address,bytes32,bytes,uint256)";
+inline constexpr const char* kAcceptData = "(address,bytes32,bytes,uint256)";
+inline constexpr const char* kActivateEvent = "Activated(bytes32,address,address,string,uint256)";
+inline constexpr const char* kActivateData = "(address,string,uint256)";
+inline constexpr const char* kUsageEvent =
+    "UsageReported(bytes32,address,address,uint256,uint256[3],uint256,uint256,uint256,uint256)";
+inline constexpr const char* kUsageData = "(address,uint256,uint256[3],uint256,uint256,uint256,uint256)";
+inline constexpr const char* kRefundEvent = "Refunded(bytes32,address,address,uint256,uint256)";
+inline constexpr const char* kRefundData = "(address,uint256,uint256)";
+
+// C++ int64 fields travel as uint256: a negative value sign-extended (what
+// Solidity's int64 -> uint256 would give), so the contract sees it as
+// >= 2^63 and refuses it where the rules need a non-negative number.
+eth::U256 int_word(std::int64_t v);
+// The low 64 bits as int64: exact for everything the contract accepted.
+std::int64_t word_int(const eth::U256& v);
+
+}  // namespace rsp::ledger::chain_abi

@@ -1,0 +1,498 @@
+#include "rsp/ledger/chain_market.hpp"
+
+#include <algorithm>
+
+#include "chain_abi.hpp"
+#include "rsp/eth/abi.hpp"
+#include "rsp/ledger/chain_deploy.hpp"
+
+namespace rsp::ledger {
+
+namespace chain_abi {
+
+eth::U256 int_word(std::int64_t v) {
+  if (v >= 0) return eth::U256(v);
+  std::array<std::uint8_t, 32> be;
+  be.fill(0xff);
+  auto u = static_cast<std::uint64_t>(v);
+  for (int i = 0; i < 8; ++i) be[31 - i] = static_cast<std::uint8_t>(u >> (8 * i));
+  return eth::U256::from_be(be);
+}
+
+std::int64_t word_int(const eth::U256& v) {
+  auto be = v.to_be32();
+  std::uint64_t u = 0;
+  for (int i = 24; i < 32; ++i) u = (u << 8) | be[i];
+  return static_cast<std::int64_t>(u);
+}
+
+}  // namespace chain_abi
+
+using namespace chain_abi;
+using eth::AbiValue;
+
+Bytes record_id_word(const std::string& id) {
+  Bytes w(32, 0);
+  if (id.size() > 32 || id.find('\0') != std::string::npos) {
+    w[0] = 0x01;  // not printable: the contract's id check refuses it where its rules say
+    return w;
+  }
+  std::copy(id.begin(), id.end(), w.begin());
+  return w;
+}
+
+std::string record_id_from_word(ByteView word) {
+  std::string s(word.begin(), word.end());
+  auto end = s.find('\0');
+  if (end != std::string::npos) s.resize(end);
+  return s;
+}
+
+namespace {
+
+const Bytes& topic(const char* signature) {
+  // Topics are keccak256 of constant strings: computed once each.
+  static std::mutex mu;
+  static std::map<std::string, Bytes> cache;
+  std::lock_guard lock(mu);
+  auto [it, fresh] = cache.try_emplace(signature);
+  if (fresh) it->second = eth::event_topic(signature);
+  return it->second;
+}
+
+std::int64_t position_of(const eth::Log& log) {
+  return static_cast<std::int64_t>(log.block_number) * kChainPositionsPerBlock + static_cast<std::int64_t>(log.log_index);
+}
+
+std::int64_t u64(const AbiValue& v) { return word_int(v.as_uint()); }
+
+bool is_zero(const eth::Address& a) {
+  return std::all_of(a.begin(), a.end(), [](std::uint8_t b) { return b == 0; });
+}
+
+// The coverage list as the contract takes it: PLMNs joined by ','. An entry
+// that would change meaning when joined (empty, or holding a comma) turns the
+// whole string into one the contract refuses, as the embedded ledger would.
+std::string join_coverage(const std::vector<std::string>& coverage) {
+  std::string out;
+  for (const auto& c : coverage) {
+    if (c.empty() || c.find(',') != std::string::npos) return ",";
+    if (!out.empty()) out += ',';
+    out += c;
+  }
+  return out;
+}
+
+std::vector<std::string> split_coverage(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (!s.empty()) {
+    auto comma = s.find(',', start);
+    out.push_back(s.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string plmn_from_bytes6(const Bytes& b) {
+  std::string s(b.begin(), b.end());
+  auto end = s.find('\0');
+  if (end != std::string::npos) s.resize(end);
+  return s;
+}
+
+RequestState state_of(std::uint64_t s) {
+  switch (s) {
+    case S_OPEN: return RequestState::Open;
+    case S_ACCEPTED: return RequestState::Accepted;
+    case S_ACTIVE: return RequestState::Active;
+    case S_CLOSED: return RequestState::Closed;
+    default: throw std::runtime_error("Marketplace returned an unknown request state " + std::to_string(s));
+  }
+}
+
+}  // namespace
+
+// ---- construction ----
+
+ChainMarket::ChainMarket(ChainConfig config, eth::Secp256k1Key key) : config_(std::move(config)) {
+  rpc_ = std::make_unique<eth::JsonRpc>(config_.rpc_url);
+  eth::SenderConfig sc;
+  sc.chain_id = config_.chain_id;
+  sc.max_fee_per_gas = config_.max_fee_per_gas;
+  sc.max_priority_fee_per_gas = config_.max_priority_fee_per_gas;
+  sc.receipt_timeout = config_.receipt_timeout;
+  sender_ = std::make_unique<eth::Sender>(*rpc_, std::move(key), sc);
+  if (rpc_->get_code(config_.marketplace).empty())
+    throw std::runtime_error("no contract at the Marketplace address " + eth::checksum_address(config_.marketplace));
+  if (rpc_->get_code(config_.sdrt).empty())
+    throw std::runtime_error("no contract at the SDRt address " + eth::checksum_address(config_.sdrt));
+  deployed_at_ = eth::decode("(uint256)", view(config_.marketplace, eth::encode_call(kDeployedAt, {})))[0].as_uint().as_u64();
+  issuer_ = eth::decode("(address)", view(config_.sdrt, eth::encode_call(kIssuer, {})))[0].as_address();
+  me_ = name_of(sender_->address());
+}
+
+ChainMarket::~ChainMarket() = default;
+
+const eth::Address& ChainMarket::address() const { return sender_->address(); }
+
+std::unique_ptr<ChainMarket> make_chain_market(const std::string& rpc_url, const std::string& marketplace,
+                                               const std::string& sdrt, const eth::Secp256k1Key& key,
+                                               std::optional<std::uint64_t> chain_id, bool free_gas) {
+  ChainConfig c;
+  c.rpc_url = rpc_url;
+  c.chain_id = chain_id;
+  c.marketplace = eth::parse_address(marketplace);
+  c.sdrt = eth::parse_address(sdrt);
+  if (free_gas) c.max_fee_per_gas = c.max_priority_fee_per_gas = eth::U256(0);
+  return std::make_unique<ChainMarket>(std::move(c), key);
+}
+
+// ---- plumbing ----
+
+Bytes ChainMarket::view(const eth::Address& to, const Bytes& data) {
+  eth::CallRequest call;
+  call.from = sender_->address();
+  call.to = to;
+  call.data = data;
+  return rpc_->eth_call(call);
+}
+
+eth::Receipt ChainMarket::send(const eth::Address& to, const Bytes& data) {
+  try {
+    return sender_->send_and_wait(to, data);
+  } catch (const std::exception&) {
+    rethrow_chain_failure("chain write");
+  }
+}
+
+Receipt ChainMarket::receipt_for(const eth::Receipt& r, const eth::Address& contract, const Bytes& t) const {
+  for (const auto& log : r.logs)
+    if (log.address == contract && !log.topics.empty() && log.topics[0] == t)
+      return {position_of(log), eth::hex0x(r.tx_hash)};
+  throw std::runtime_error("transaction " + eth::hex0x(r.tx_hash) + " succeeded but emitted no record event");
+}
+
+std::vector<eth::Log> ChainMarket::logs_at(std::uint64_t block, const Bytes& t, const Bytes& id_topic) {
+  eth::LogFilter f;
+  f.from_block = f.to_block = block;
+  f.addresses = {config_.marketplace};
+  f.topics = {{t}, {id_topic}};
+  auto logs = rpc_->get_logs(f);
+  std::erase_if(logs, [](const eth::Log& l) { return l.removed; });
+  return logs;
+}
+
+std::optional<std::string> ChainMarket::participant_id(const eth::Address& a) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = id_of_.find(a); it != id_of_.end()) return it->second;
+  }
+  auto out = eth::decode("(string,uint8,bool)", view(config_.marketplace, eth::encode_call(kParticipantOf, {a})));
+  if (!out[2].as_bool()) return std::nullopt;
+  std::string id = out[0].as_string();
+  std::lock_guard lock(cache_mu_);
+  id_of_[a] = id;
+  address_of_[id] = a;
+  return id;
+}
+
+std::optional<eth::Address> ChainMarket::participant_address(const std::string& id) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = address_of_.find(id); it != address_of_.end()) return it->second;
+  }
+  auto out = eth::decode("(address)", view(config_.marketplace, eth::encode_call(kAddressOf, {id})));
+  eth::Address a = out[0].as_address();
+  if (is_zero(a)) return std::nullopt;
+  std::lock_guard lock(cache_mu_);
+  id_of_[a] = id;
+  address_of_[id] = a;
+  return a;
+}
+
+std::string ChainMarket::name_of(const eth::Address& a) {
+  if (auto id = participant_id(a)) return *id;
+  return eth::checksum_address(a);
+}
+
+// ---- writes ----
+
+Receipt ChainMarket::mint(const std::string& to, Amount amount) {
+  // Checked here first only to give the rules' order (not-issuer before
+  // not-registered); SDRt.mint refuses other senders itself.
+  if (issuer_ != address()) throw MarketError("not-issuer", "only the SDRt issuer mints");
+  auto to_address = participant_address(to);
+  if (!to_address) throw MarketError("not-registered", "'" + to + "' is not a registered participant");
+  auto r = send(config_.sdrt, eth::encode_call(kMint, {*to_address, int_word(amount)}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.sdrt, topic(kTransferEvent));
+}
+
+Receipt ChainMarket::publish_offer(const OfferTerms& t) {
+  AbiValue::List terms{int_word(t.allowance.data_mb), int_word(t.allowance.voice_minutes), int_word(t.allowance.sms),
+                       int_word(t.tariff.per_mb),     int_word(t.tariff.per_minute),        int_word(t.tariff.per_sms),
+                       int_word(t.price),             int_word(t.term_seconds),             int_word(t.valid_until),
+                       int_word(t.stock)};
+  Bytes data = eth::encode_call(kPublishOffer, {record_id_word(t.offer_id), t.service, join_coverage(t.coverage),
+                                                AbiValue::list(std::move(terms)), t.seal_key});
+  auto r = send(config_.marketplace, data);
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kOfferEvent));
+}
+
+Receipt ChainMarket::request(const RequestTerms& t) {
+  Bytes data = eth::encode_call(kRequest, {record_id_word(t.request_id), record_id_word(t.offer_id), t.subscriber,
+                                           t.sealed_target, int_word(t.escrow), t.reply_key});
+  std::lock_guard lock(request_mu_);
+  // A refused request must leave nothing behind, approval included: try it
+  // first. Without the allowance it can only fail as insufficient-funds
+  // (the last rule but bad-terms), so every earlier rule is settled here.
+  try {
+    view(config_.marketplace, data);
+  } catch (const eth::RpcError&) {
+    try {
+      rethrow_chain_failure("request");
+    } catch (const MarketError& m) {
+      if (m.code != "insufficient-funds") throw;
+    }
+    auto bal = eth::decode("(uint256,uint256)", view(config_.marketplace, eth::encode_call(kBalances, {address()})));
+    if (bal[0].as_uint() < int_word(t.escrow)) throw MarketError("insufficient-funds", "request refused by the contract");
+  }
+  auto approved = send(config_.sdrt, eth::encode_call(kApprove, {config_.marketplace, int_word(t.escrow)}));
+  eth::Receipt r;
+  try {
+    r = send(config_.marketplace, data);
+  } catch (const MarketError&) {
+    // Refused after all (bad-terms, or a race): withdraw the approval.
+    try {
+      send(config_.sdrt, eth::encode_call(kApprove, {config_.marketplace, 0}));
+    } catch (const std::exception&) {
+      // The refusal is what the caller needs to hear; a leftover allowance
+      // is overwritten by the next request's approve.
+    }
+    throw;
+  }
+  last_gas_used_ = approved.gas_used + r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kRequestEvent));
+}
+
+Receipt ChainMarket::accept(const AcceptTerms& t) {
+  auto r = send(config_.marketplace,
+                eth::encode_call(kAccept, {record_id_word(t.request_id), t.sealed_profile, t.package_hash}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kAcceptEvent));
+}
+
+Receipt ChainMarket::activate(const std::string& request_id, const std::string& plmn) {
+  auto r = send(config_.marketplace, eth::encode_call(kActivate, {record_id_word(request_id), plmn}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kActivateEvent));
+}
+
+Receipt ChainMarket::report_usage(const UsageReport& u) {
+  AbiValue::List used{int_word(u.used.data_mb), int_word(u.used.voice_minutes), int_word(u.used.sms)};
+  auto r = send(config_.marketplace,
+                eth::encode_call(kReportUsage, {record_id_word(u.request_id), int_word(u.report_no),
+                                                AbiValue::list(std::move(used)), int_word(u.period_start),
+                                                int_word(u.period_end)}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kUsageEvent));
+}
+
+Receipt ChainMarket::refund(const std::string& request_id) {
+  auto r = send(config_.marketplace, eth::encode_call(kRefund, {record_id_word(request_id)}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kRefundEvent));
+}
+
+// ---- reads ----
+
+std::optional<Offer> ChainMarket::offer(const std::string& offer_id) {
+  Bytes id = record_id_word(offer_id);
+  auto st = eth::decode(kOfferTuple, view(config_.marketplace, eth::encode_call(kGetOffer, {id})));
+  if (is_zero(st[O_PROVIDER].as_address())) return std::nullopt;
+  auto logs = logs_at(st[O_BLOCK].as_uint().as_u64(), topic(kOfferEvent), id);
+  if (logs.empty()) throw std::runtime_error("offer '" + offer_id + "': its OfferPublished event is missing");
+  const auto& log = logs.front();
+  auto ev = eth::decode(kOfferData, log.data);
+  const auto& terms = ev[2].as_list();
+  Offer o;
+  o.offer_id = record_id_from_word(log.topics.at(1));
+  o.service = ev[0].as_string();
+  o.coverage = split_coverage(ev[1].as_string());
+  o.allowance = {u64(terms[0]), u64(terms[1]), u64(terms[2])};
+  o.tariff = {u64(terms[3]), u64(terms[4]), u64(terms[5])};
+  o.price = u64(terms[6]);
+  o.term_seconds = u64(terms[7]);
+  o.valid_until = u64(terms[8]);
+  o.stock = u64(terms[9]);
+  o.seal_key = ev[3].as_bytes();
+  o.provider = name_of(st[O_PROVIDER].as_address());
+  o.sold = u64(st[O_SOLD]);
+  o.position = position_of(log);
+  return o;
+}
+
+std::vector<Offer> ChainMarket::offers() {
+  // By index: one view per offer plus one single-block log query, however
+  // long the chain is.
+  auto n = eth::decode("(uint256)", view(config_.marketplace, eth::encode_call(kOfferCount, {})))[0].as_uint().as_u64();
+  std::vector<Offer> out;
+  out.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto w = eth::decode("(bytes32)", view(config_.marketplace, eth::encode_call(kOfferIdAt, {i})))[0].as_bytes();
+    if (auto o = offer(record_id_from_word(w))) out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+std::optional<Request> ChainMarket::find_request(const std::string& request_id) {
+  Bytes id = record_id_word(request_id);
+  auto st = eth::decode(kRequestTuple, view(config_.marketplace, eth::encode_call(kGetRequest, {id})));
+  auto state = st[R_STATE].as_uint().as_u64();
+  if (state == S_NONE) return std::nullopt;
+  auto logs = logs_at(st[R_BLOCK].as_uint().as_u64(), topic(kRequestEvent), id);
+  if (logs.empty()) throw std::runtime_error("request '" + request_id + "': its RequestMade event is missing");
+  const auto& log = logs.front();
+  auto ev = eth::decode(kRequestData, log.data);
+  Request r;
+  r.request_id = record_id_from_word(log.topics.at(1));
+  r.offer_id = record_id_from_word(st[R_OFFER_ID].as_bytes());
+  r.subscriber = ev[1].as_string();
+  r.sealed_target = ev[2].as_bytes();
+  r.escrow = u64(st[R_ESCROW]);
+  r.reply_key = ev[4].as_bytes();
+  r.home = name_of(st[R_HOME].as_address());
+  r.provider = name_of(st[R_PROVIDER].as_address());
+  r.state = state_of(state);
+  r.requested_at = u64(st[R_REQUESTED_AT]);
+  r.expires_at = u64(st[R_EXPIRES_AT]);
+  r.activated_at = u64(st[R_ACTIVATED_AT]);
+  r.activation_plmn = plmn_from_bytes6(st[R_ACTIVATION_PLMN].as_bytes());
+  r.charged = u64(st[R_CHARGED]);
+  // What was returned on close is exactly the escrow not charged.
+  r.refunded = r.state == RequestState::Closed ? r.escrow - r.charged : 0;
+  r.usage_reports = u64(st[R_USAGE_REPORTS]);
+  r.position = position_of(log);
+  return r;
+}
+
+std::optional<Accept> ChainMarket::find_accept(const std::string& request_id) {
+  Bytes id = record_id_word(request_id);
+  auto st = eth::decode(kRequestTuple, view(config_.marketplace, eth::encode_call(kGetRequest, {id})));
+  auto block = st[R_ACCEPT_BLOCK].as_uint().as_u64();
+  if (st[R_STATE].as_uint().as_u64() == S_NONE || block == 0) return std::nullopt;
+  auto logs = logs_at(block, topic(kAcceptEvent), id);
+  if (logs.empty()) throw std::runtime_error("request '" + request_id + "': its Accepted event is missing");
+  const auto& log = logs.front();
+  auto ev = eth::decode(kAcceptData, log.data);
+  Accept a;
+  a.request_id = record_id_from_word(log.topics.at(1));
+  a.sealed_profile = ev[2].as_bytes();
+  a.package_hash = ev[1].as_bytes();
+  a.provider = name_of(eth::topic_address(log.topics.at(2)));
+  a.position = position_of(log);
+  return a;
+}
+
+Balance ChainMarket::balance(const std::string& participant) {
+  auto a = participant_address(participant);
+  if (!a) return {};
+  auto out = eth::decode("(uint256,uint256)", view(config_.marketplace, eth::encode_call(kBalances, {*a})));
+  return {word_int(out[0].as_uint()), word_int(out[1].as_uint())};
+}
+
+std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
+  if (log.topics.empty()) return std::nullopt;
+  const Bytes& t0 = log.topics[0];
+  Event e;
+  e.position = position_of(log);
+  e.reference = eth::hex0x(log.tx_hash);
+  if (log.address == config_.sdrt) {
+    // Only new money is a ledger event; SDRt transfers made by the
+    // Marketplace (escrow, settlement, refund) have their own events.
+    if (t0 != topic(kTransferEvent) || log.topics.size() < 3 || !is_zero(eth::topic_address(log.topics[1])))
+      return std::nullopt;
+    e.type = "mint";
+    e.author = name_of(issuer_);
+    e.counterparty = name_of(eth::topic_address(log.topics[2]));
+    e.amount = word_int(eth::decode("(uint256)", log.data)[0].as_uint());
+    // Transfer carries no time: the block's.
+    e.time = static_cast<std::int64_t>(rpc_->get_block_timestamp(log.block_number));
+    return e;
+  }
+  if (log.address != config_.marketplace || log.topics.size() < 2) return std::nullopt;
+  e.id = record_id_from_word(log.topics[1]);
+  if (t0 == topic(kOfferEvent)) {
+    auto d = eth::decode(kOfferData, log.data);
+    e.type = "offer";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.time = u64(d[4]);
+  } else if (t0 == topic(kRequestEvent)) {
+    auto d = eth::decode(kRequestData, log.data);
+    e.type = "request";
+    e.author = name_of(eth::topic_address(log.topics.at(3)));
+    e.counterparty = name_of(d[0].as_address());
+    e.amount = u64(d[3]);
+    e.time = u64(d[6]);
+  } else if (t0 == topic(kAcceptEvent)) {
+    auto d = eth::decode(kAcceptData, log.data);
+    e.type = "accept";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.counterparty = name_of(d[0].as_address());
+    e.time = u64(d[3]);
+  } else if (t0 == topic(kActivateEvent)) {
+    auto d = eth::decode(kActivateData, log.data);
+    e.type = "activation";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.counterparty = name_of(d[0].as_address());
+    e.time = u64(d[2]);
+  } else if (t0 == topic(kUsageEvent)) {
+    auto d = eth::decode(kUsageData, log.data);
+    e.type = "usage";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.counterparty = name_of(d[0].as_address());
+    e.amount = u64(d[5]);
+    e.time = u64(d[6]);
+  } else if (t0 == topic(kRefundEvent)) {
+    auto d = eth::decode(kRefundData, log.data);
+    e.type = "refund";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.counterparty = name_of(d[0].as_address());
+    e.amount = u64(d[1]);
+    e.time = u64(d[2]);
+  } else {
+    return std::nullopt;
+  }
+  return e;
+}
+
+std::vector<Event> ChainMarket::events_after(std::int64_t position, std::size_t limit) {
+  std::vector<Event> out;
+  if (limit == 0) return out;
+  std::uint64_t from = std::max<std::uint64_t>(deployed_at_, position < 0 ? 0 : static_cast<std::uint64_t>(position / kChainPositionsPerBlock));
+  const std::uint64_t head = rpc_->block_number();
+  eth::LogFilter f;
+  f.addresses = {config_.sdrt, config_.marketplace};
+  f.topics = {{topic(kTransferEvent), topic(kOfferEvent), topic(kRequestEvent), topic(kAcceptEvent),
+               topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent)}};
+  const std::uint64_t range = std::max<std::uint64_t>(1, config_.max_log_range);
+  while (from <= head && out.size() < limit) {
+    f.from_block = from;
+    f.to_block = std::min(head, from + range - 1);
+    for (const auto& log : rpc_->get_logs(f)) {
+      if (log.removed || position_of(log) <= position) continue;
+      if (auto e = to_event(log)) out.push_back(std::move(*e));
+    }
+    from = f.to_block + 1;
+  }
+  // Nodes return logs in chain order; sorting keeps the cursor promise even
+  // if one does not.
+  std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) { return a.position < b.position; });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace rsp::ledger

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+// The marketplace rules of docs/ledger.md ("Marketplace rules"), enforced by
+// the chain itself: every write checks its rules here and reverts with
+// "RSP:<code>" (the codes of that table), so no participant can skip a rule
+// by sending transactions directly.
+//
+// Storage holds only what the rules and the cheap views need; the large or
+// descriptive fields (seal keys, sealed targets and profiles, coverage,
+// subscriber) travel in the events, which readers fetch with eth_getLogs at
+// the block number kept in storage. Every event carries `time`
+// (block.timestamp) so readers need no block lookups.
+//
+// Numbers arrive as uint256 but mirror C++ int64 fields: values >= 2^63 are
+// what a negative int64 looks like once sign-extended, so they are refused
+// as bad terms wherever a rule needs a non-negative number.
+
+interface ISDRt {
+    function balanceOf(address who) external view returns (uint256);
+    function allowance(address owner, address spender) external view returns (uint256);
+    function transfer(address to, uint256 value) external returns (bool);
+    function transferFrom(address from, address to, uint256 value) external returns (bool);
+}
+
+contract Marketplace {
+    uint8 public constant ROLE_ADMIN = 0;
+    uint8 public constant ROLE_VISITED_OPERATOR = 1;
+    uint8 public constant ROLE_HOME_OPERATOR = 2;
+    uint8 public constant ROLE_SERVICE_PROVIDER = 3;
+
+    // None marks a request id never used (mapping default).
+    enum State { None, Open, Accepted, Active, Closed }
+
+    uint256 private constant MAX_INT64 = 2 ** 63 - 1;
+
+    struct Participant {
+        string id;
+        uint8 role;
+        bool registered;
+    }
+
+    // Indices into publishOffer's `terms` (and the OfferPublished event).
+    uint256 private constant T_DATA_MB = 0;
+    uint256 private constant T_VOICE_MINUTES = 1;
+    uint256 private constant T_SMS = 2;
+    uint256 private constant T_PER_MB = 3;
+    uint256 private constant T_PER_MINUTE = 4;
+    uint256 private constant T_PER_SMS = 5;
+    uint256 private constant T_PRICE = 6;
+    uint256 private constant T_TERM_SECONDS = 7;
+    uint256 private constant T_VALID_UNTIL = 8;
+    uint256 private constant T_STOCK = 9;
+
+    struct Offer {
+        address provider;     // zero: no such offer
+        uint64 validUntil;
+        uint64 price;
+        uint64 termSeconds;
+        uint64 stock;
+        uint64 sold;
+        uint64 perMb;         // tariff: usage charges need it
+        uint64 perMinute;
+        uint64 perSms;
+        uint64 blockNumber;   // where OfferPublished is
+    }
+
+    struct Request {
+        address home;
+        State state;
+        uint64 usageReports;
+        address provider;
+        uint64 expiresAt;
+        bytes32 offerId;
+        uint64 escrow;
+        uint64 charged;
+        uint64 requestedAt;
+        uint64 activatedAt;
+        uint64 blockNumber;   // where RequestMade is
+        uint64 acceptBlock;   // where Accepted is (0 before accept)
+        bytes6 activationPlmn;
+    }
+
+    ISDRt public immutable token;
+    address public immutable admin;
+    uint256 public immutable deployedAt;  // first block worth scanning for logs
+
+    mapping(address => Participant) private participants;
+    mapping(string => address) public addressOf;
+    mapping(bytes32 => Offer) private offers;
+    bytes32[] private offerIds;
+    mapping(bytes32 => Request) private requests;
+    // Sum of escrow - charged over the home operator's requests not Closed.
+    mapping(address => uint256) public escrowedOf;
+
+    event Registered(address indexed who, string id, uint8 role);
+    event OfferPublished(bytes32 indexed offerId, address indexed provider, string service, string coverage,
+                         uint256[10] terms, bytes sealKey, uint256 time);
+    event RequestMade(bytes32 indexed requestId, bytes32 indexed offerId, address indexed home, address provider,
+                      string subscriber, bytes sealedTarget, uint256 escrow, bytes replyKey, uint256 expiresAt,
+                      uint256 time);
+    event Accepted(bytes32 indexed requestId, address indexed provider, address home, bytes32 packageHash,
+                   bytes sealedProfile, uint256 time);
+    event Activated(bytes32 indexed requestId, address indexed provider, address home, string plmn, uint256 time);
+    event UsageReported(bytes32 indexed requestId, address indexed provider, address home, uint256 reportNo,
+                        uint256[3] used, uint256 periodStart, uint256 periodEnd, uint256 charge, uint256 time);
+    event Refunded(bytes32 indexed requestId, address indexed by, address home, uint256 amount, uint256 time);
+
+    constructor(address sdrt) {
+        token = ISDRt(sdrt);
+        admin = msg.sender;
+        deployedAt = block.number;
+    }
+
+    // ---- registry ----
+
+    // Role 0 (admin) is only for the admin's own address, so the issuer has a
+    // participant id like everyone else.
+    function register(address who, string calldata id, uint8 role) external {
+        require(msg.sender == admin, "RSP:forbidden");
+        bytes calldata raw = bytes(id);
+        require(raw.length >= 1 && raw.length <= 128, "RSP:bad-id");
+        require(role <= ROLE_SERVICE_PROVIDER && (role != ROLE_ADMIN || who == admin) && who != address(0),
+                "RSP:bad-terms");
+        require(!participants[who].registered && addressOf[id] == address(0), "RSP:bad-participant");
+        participants[who] = Participant(id, role, true);
+        addressOf[id] = who;
+        emit Registered(who, id, role);
+    }
+
+    function participantOf(address who) external view returns (string memory id, uint8 role, bool registered) {
+        Participant storage p = participants[who];
+        return (p.id, p.role, p.registered);
+    }
+
+    // ---- writes ----
+
+    function publishOffer(bytes32 offerId, string calldata service, string calldata coverage,
+                          uint256[10] calldata terms, bytes calldata sealKey) external {
+        uint8 role = _role();
+        require(role == ROLE_VISITED_OPERATOR || role == ROLE_SERVICE_PROVIDER, "RSP:wrong-role");
+        require(_validId(offerId), "RSP:bad-id");
+        require(offers[offerId].provider == address(0), "RSP:duplicate-offer");
+        for (uint256 i = 0; i < 10; ++i) require(terms[i] <= MAX_INT64, "RSP:bad-terms");
+        require(terms[T_STOCK] > 0 && terms[T_PRICE] > 0 && terms[T_TERM_SECONDS] > 0 &&
+                terms[T_VALID_UNTIL] > block.timestamp, "RSP:bad-terms");
+        uint256 serviceLength = bytes(service).length;
+        require(serviceLength >= 1 && serviceLength <= 32, "RSP:bad-terms");
+        require(_validCoverage(bytes(coverage)), "RSP:bad-terms");
+        require(_isPoint(sealKey), "RSP:bad-terms");
+
+        offers[offerId] = Offer({
+            provider: msg.sender,
+            validUntil: uint64(terms[T_VALID_UNTIL]),
+            price: uint64(terms[T_PRICE]),
+            termSeconds: uint64(terms[T_TERM_SECONDS]),
+            stock: uint64(terms[T_STOCK]),
+            sold: 0,
+            perMb: uint64(terms[T_PER_MB]),
+            perMinute: uint64(terms[T_PER_MINUTE]),
+            perSms: uint64(terms[T_PER_SMS]),
+            blockNumber: uint64(block.number)
+        });
+        offerIds.push(offerId);
+        emit OfferPublished(offerId, msg.sender, service, coverage, terms, sealKey, block.timestamp);
+    }
+
+    // The home operator approves exactly `escrow` to this contract first;
+    // the escrow is pulled here and held by the contract until usage/refund.
+    function request(bytes32 requestId, bytes32 offerId, string calldata subscriber, bytes calldata sealedTarget,
+                     uint256 escrow, bytes calldata replyKey) external {
+        require(_role() == ROLE_HOME_OPERATOR, "RSP:wrong-role");
+        require(_validId(requestId), "RSP:bad-id");
+        require(requests[requestId].state == State.None, "RSP:duplicate-request");
+        Offer storage o = offers[offerId];
+        require(o.provider != address(0), "RSP:unknown-offer");
+        require(block.timestamp < o.validUntil, "RSP:offer-expired");
+        require(o.sold < o.stock, "RSP:out-of-stock");
+        require(escrow == o.price, "RSP:escrow-mismatch");
+        require(token.balanceOf(msg.sender) >= escrow && token.allowance(msg.sender, address(this)) >= escrow,
+                "RSP:insufficient-funds");
+        uint256 subscriberLength = bytes(subscriber).length;
+        require(subscriberLength >= 1 && subscriberLength <= 64 && _isPoint(replyKey) && sealedTarget.length > 0,
+                "RSP:bad-terms");
+
+        o.sold += 1;
+        uint64 expiresAt = uint64(block.timestamp) + o.termSeconds;
+        Request storage r = requests[requestId];
+        r.home = msg.sender;
+        r.state = State.Open;
+        r.provider = o.provider;
+        r.expiresAt = expiresAt;
+        r.offerId = offerId;
+        r.escrow = o.price;
+        r.requestedAt = uint64(block.timestamp);
+        r.blockNumber = uint64(block.number);
+        escrowedOf[msg.sender] += escrow;
+        require(token.transferFrom(msg.sender, address(this), escrow), "RSP:insufficient-funds");
+        emit RequestMade(requestId, offerId, msg.sender, o.provider, subscriber, sealedTarget, escrow, replyKey,
+                         expiresAt, block.timestamp);
+    }
+
+    function accept(bytes32 requestId, bytes calldata sealedProfile, bytes calldata packageHash) external {
+        Request storage r = _providersRequest(requestId);
+        require(r.state == State.Open, "RSP:wrong-state");
+        require(block.timestamp < r.expiresAt, "RSP:request-expired");
+        require(packageHash.length == 32, "RSP:bad-hash");
+        require(sealedProfile.length > 0, "RSP:bad-terms");
+        r.state = State.Accepted;
+        r.acceptBlock = uint64(block.number);
+        emit Accepted(requestId, msg.sender, r.home, bytes32(packageHash), sealedProfile, block.timestamp);
+    }
+
+    function activate(bytes32 requestId, string calldata plmn) external {
+        Request storage r = _providersRequest(requestId);
+        require(r.state == State.Accepted, "RSP:wrong-state");
+        require(_isPlmn(bytes(plmn), 0, bytes(plmn).length), "RSP:bad-terms");
+        r.state = State.Active;
+        r.activatedAt = uint64(block.timestamp);
+        r.activationPlmn = bytes6(bytes(plmn));
+        emit Activated(requestId, msg.sender, r.home, plmn, block.timestamp);
+    }
+
+    // used = [data_mb, voice_minutes, sms]; the charge (used . tariff) moves
+    // from escrow to the provider at once (settlement per report).
+    function reportUsage(bytes32 requestId, uint256 reportNo, uint256[3] calldata used, uint256 periodStart,
+                         uint256 periodEnd) external {
+        Request storage r = _providersRequest(requestId);
+        require(r.state == State.Active, "RSP:wrong-state");
+        require(reportNo == uint256(r.usageReports) + 1, "RSP:report-out-of-order");
+        require(used[0] <= MAX_INT64 && used[1] <= MAX_INT64 && used[2] <= MAX_INT64, "RSP:bad-terms");
+        Offer storage o = offers[r.offerId];
+        // Each product < 2^126: no overflow before the escrow comparison.
+        uint256 charge = used[0] * o.perMb + used[1] * o.perMinute + used[2] * o.perSms;
+        require(uint256(r.charged) + charge <= r.escrow, "RSP:beyond-escrow");
+        r.usageReports += 1;
+        r.charged += uint64(charge);
+        escrowedOf[r.home] -= charge;
+        if (charge > 0) require(token.transfer(msg.sender, charge), "RSP:insufficient-funds");
+        emit UsageReported(requestId, msg.sender, r.home, reportNo, used, periodStart, periodEnd, charge,
+                           block.timestamp);
+    }
+
+    function refund(bytes32 requestId) external {
+        _role();
+        Request storage r = requests[requestId];
+        require(r.state != State.None, "RSP:unknown-request");
+        if (msg.sender != r.provider) {
+            require(msg.sender == r.home, "RSP:forbidden");
+            require(block.timestamp >= r.expiresAt, "RSP:not-expired");
+        }
+        require(r.state != State.Closed, "RSP:wrong-state");
+        uint256 amount = uint256(r.escrow) - r.charged;
+        r.state = State.Closed;
+        escrowedOf[r.home] -= amount;
+        if (amount > 0) require(token.transfer(r.home, amount), "RSP:insufficient-funds");
+        emit Refunded(requestId, msg.sender, r.home, amount, block.timestamp);
+    }
+
+    // ---- views ----
+
+    function offerCount() external view returns (uint256) {
+        return offerIds.length;
+    }
+
+    function offerIdAt(uint256 index) external view returns (bytes32) {
+        return offerIds[index];
+    }
+
+    // provider == 0 when there is no such offer.
+    function getOffer(bytes32 offerId) external view returns (Offer memory) {
+        return offers[offerId];
+    }
+
+    // state == None when there is no such request.
+    function getRequest(bytes32 requestId) external view returns (Request memory) {
+        return requests[requestId];
+    }
+
+    function balances(address who) external view returns (uint256 available, uint256 escrowed) {
+        return (token.balanceOf(who), escrowedOf[who]);
+    }
+
+    // ---- rules shared by several writes ----
+
+    function _role() private view returns (uint8) {
+        Participant storage p = participants[msg.sender];
+        require(p.registered, "RSP:not-registered");
+        return p.role;
+    }
+
+    function _providersRequest(bytes32 requestId) private view returns (Request storage r) {
+        _role();
+        r = requests[requestId];
+        require(r.state != State.None, "RSP:unknown-request");
+        require(r.provider == msg.sender, "RSP:not-provider");
+    }
+
+    // 1..32 printable ASCII bytes (0x21..0x7e, as valid_record_id), left-aligned, zero-padded (no byte after the first zero).
+    function _validId(bytes32 id) private pure returns (bool) {
+        uint256 n = 0;
+        bool ended = false;
+        for (uint256 i = 0; i < 32; ++i) {
+            uint8 b = uint8(id[i]);
+            if (b == 0) {
+                ended = true;
+            } else {
+                if (ended || b < 0x21 || b > 0x7e) return false;
+                ++n;
+            }
+        }
+        return n > 0;
+    }
+
+    function _isPlmn(bytes calldata s, uint256 from, uint256 to) private pure returns (bool) {
+        if (to - from < 5 || to - from > 6) return false;
+        for (uint256 i = from; i < to; ++i)
+            if (s[i] < "0" || s[i] > "9") return false;
+        return true;
+    }
+
+    // Comma-separated PLMNs ("20801,20810"); empty means no coverage listed.
+    function _validCoverage(bytes calldata s) private pure returns (bool) {
+        if (s.length == 0) return true;
+        uint256 start = 0;
+        for (uint256 i = 0; i <= s.length; ++i) {
+            if (i == s.length || s[i] == ",") {
+                if (!_isPlmn(s, start, i)) return false;
+                start = i + 1;
+            }
+        }
+        return true;
+    }
+
+    // An uncompressed point 04||X||Y: the same shape check as the embedded
+    // ledger (whether it lies on P-256 is the sealing code's to find out).
+    function _isPoint(bytes calldata k) private pure returns (bool) {
+        return k.length == 65 && k[0] == 0x04;
+    }
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.30;
+
+// SDRt: the marketplace's settlement token, 1 SDRt = 1 IMF SDR = 1,000,000
+// units (decimals 6). ERC-20 surface; only the issuer (the deployer, the
+// ledger admin) mints. Reverts carry "RSP:<code>" like the Marketplace so the
+// C++ side maps every refusal the same way (docs/ledger.md).
+contract SDRt {
+    string public constant name = "SDR token";
+    string public constant symbol = "SDRt";
+    uint8 public constant decimals = 6;
+
+    address public immutable issuer;
+    uint256 public totalSupply;
+    mapping(address => uint256) public balanceOf;
+    mapping(address => mapping(address => uint256)) public allowance;
+
+    event Transfer(address indexed from, address indexed to, uint256 value);
+    event Approval(address indexed owner, address indexed spender, uint256 value);
+
+    constructor() {
+        issuer = msg.sender;
+    }
+
+    // New money: a Transfer from the zero address, as ERC-20 readers expect.
+    function mint(address to, uint256 amount) external {
+        require(msg.sender == issuer, "RSP:not-issuer");
+        // Amounts are int64 on the C++ side: anything above cannot be read back.
+        require(to != address(0) && amount > 0 && amount < 2 ** 63, "RSP:bad-terms");
+        require(totalSupply + amount < 2 ** 63, "RSP:bad-terms");
+        totalSupply += amount;
+        balanceOf[to] += amount;
+        emit Transfer(address(0), to, amount);
+    }
+
+    function transfer(address to, uint256 value) external returns (bool) {
+        _move(msg.sender, to, value);
+        return true;
+    }
+
+    function approve(address spender, uint256 value) external returns (bool) {
+        allowance[msg.sender][spender] = value;
+        emit Approval(msg.sender, spender, value);
+        return true;
+    }
+
+    function transferFrom(address from, address to, uint256 value) external returns (bool) {
+        uint256 allowed = allowance[from][msg.sender];
+        require(allowed >= value, "RSP:forbidden");
+        if (allowed != type(uint256).max) allowance[from][msg.sender] = allowed - value;
+        _move(from, to, value);
+        return true;
+    }
+
+    function _move(address from, address to, uint256 value) private {
+        require(to != address(0), "RSP:bad-terms");
+        require(balanceOf[from] >= value, "RSP:insufficient-funds");
+        unchecked {
+            balanceOf[from] -= value;
+        }
+        balanceOf[to] += value;
+        emit Transfer(from, to, value);
+    }
+}
