@@ -62,6 +62,14 @@ LocalStack::LocalStack(LocalStackOptions o) : o_(std::move(o)) {
   tls_ca_pem_ = (o_.dir / "tls-ca.pem").string();
   std::ofstream(tls_ca_pem_) << certs::to_pem(pki_.ci.der);
 
+  // The visited operator's HandleDownloadProgressInfo endpoint (HTTPS; on one
+  // machine it can present the host's "localhost" certificate).
+  http::ServerTlsConfig etls;
+  etls.certificate_chain = pki_.dp_tls.der;
+  etls.private_key = SecretBytes(to_bytes(pki_.dp_tls.key.private_pem()));
+  progress_endpoint_ = std::make_unique<ProgressEndpoint>(etls, progress_inbox_);
+  progress_endpoint_->start();
+
   auto ca = operator_ca("Operators CA");
   auto op = operator_cert(ca, o_.visited_operator);
   smdp::Config c;
@@ -80,7 +88,8 @@ LocalStack::LocalStack(LocalStackOptions o) : o_(std::move(o)) {
   c.credentials.push_back(cs);
   c.es2plus_port = free_loopback_port();
   c.operator_ca = ca.der;
-  c.operators = {{o_.visited_operator, op.der, ""}};
+  c.operators = {{o_.visited_operator, op.der, progress_endpoint_->url()}};
+  c.operator_endpoint_ca_file = tls_ca_pem_;
   smdp_ = std::make_unique<smdp::Server>(c);
   smdp_->start();
 
@@ -126,6 +135,7 @@ LocalStack::LocalStack(LocalStackOptions o) : o_(std::move(o)) {
 
 LocalStack::~LocalStack() {
   if (smdp_) smdp_->stop();
+  progress_endpoint_.reset();
 }
 
 ProtectedPackageSource LocalStack::packages() {
@@ -143,8 +153,9 @@ lpa::DownloadOptions LocalStack::lpa_options() const {
 }
 
 StoryParties LocalStack::parties(ledger::Market& issuer, ledger::Market& visited, ledger::Market& home) {
-  return StoryParties{issuer, visited, home, *es2_, packages(), o_.profile_type, *hss_, o_.plmn, *euicc_, eid(),
-                      "310150123456789", lpa_options(), *visited_agent_db_, *home_agent_db_};
+  return StoryParties{issuer,         visited,         home,   *es2_, packages(), o_.profile_type, *hss_, o_.plmn,
+                      *euicc_,        eid(),           "310150123456789", lpa_options(), *visited_agent_db_,
+                      *home_agent_db_, &progress_inbox_};
 }
 
 }  // namespace rsp::agents

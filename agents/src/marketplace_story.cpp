@@ -1,6 +1,8 @@
 #include "rsp/agents/marketplace_story.hpp"
 
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "rsp/agents/home_operator_agent.hpp"
 #include "rsp/lpa/es10.hpp"
@@ -62,7 +64,8 @@ StoryResult run_marketplace_story(StoryParties& p,
                         " in escrow");
 
   // 4. The visited operator's agent sees the Request and answers with an Accept.
-  VisitedOperatorAgent visited_agent(p.visited, seal_key, p.es2, p.packages, p.hss, visited_state, p.profile_type);
+  VisitedOperatorAgent visited_agent(p.visited, seal_key, p.es2, p.packages, p.hss, visited_state, p.profile_type,
+                                     p.progress);
   visited_agent.say = [&](const std::string& s) { narrate("visited", s); };
   if (visited_agent.poll() != 1) throw std::runtime_error("the visited operator's agent did not accept the Request");
 
@@ -82,6 +85,16 @@ StoryResult run_marketplace_story(StoryParties& p,
   lpa::Es10Client es10(p.device);
   es10.enable_profile(lpa::ProfileId::from_iccid(res.iccid));
   narrate("device", "profile enabled");
+  if (p.progress) {
+    // The SM-DP+ reports the installation to the visited operator (ES2+
+    // HandleDownloadProgressInfo from its outbox): wait for it, bounded.
+    for (int i = 0; i < 200 && !visited_agent.installed(res.iccid); ++i) {
+      visited_agent.poll();
+      if (!visited_agent.installed(res.iccid)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!visited_agent.installed(res.iccid))
+      throw std::runtime_error("no installation report from the SM-DP+ within 10 s");
+  }
 
   // 7. The device attaches to the visited network: Milenage authentication.
   sim::VisitedNetwork network(p.hss, p.plmn);

@@ -28,11 +28,13 @@ ProfileDelivery ProfileDelivery::from_json(ByteView b) {
 
 VisitedOperatorAgent::VisitedOperatorAgent(ledger::Market& market, const crypto::EcKey& seal_key, Es2PlusClient& es2,
                                            ProtectedPackageSource packages, sim::Hss& hss, AgentState& state,
-                                           std::string profile_type)
+                                           std::string profile_type, ProgressInbox* progress)
     : market_(market), seal_key_(seal_key), es2_(es2), packages_(std::move(packages)), hss_(hss), state_(state),
-      profile_type_(std::move(profile_type)) {}
+      profile_type_(std::move(profile_type)), progress_(progress) {}
 
 int VisitedOperatorAgent::poll() {
+  if (progress_)
+    for (const auto& r : progress_->take()) handle_progress(r);
   int accepted = 0;
   for (;;) {
     auto events = market_.events_after(state_.cursor(), 100);
@@ -82,14 +84,53 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
       to_hex(hash).substr(0, 16) + "..., ref " + rec.reference.substr(0, 16) + "...)");
 }
 
+void VisitedOperatorAgent::handle_progress(const ProgressReport& r) {
+  if (r.notification_point_id != 4) return;  // only the installation result matters here
+  auto o = state_.order_by_iccid(r.iccid);
+  if (!o) return;
+  if (!r.success) {
+    say("SM-DP+ reports the installation of ICCID " + r.iccid + " failed (ES2+ HandleDownloadProgressInfo)");
+    return;
+  }
+  say("SM-DP+ reports ICCID " + r.iccid + " installed on the eUICC (ES2+ HandleDownloadProgressInfo, point 4)");
+  if (o->status == "accepted") {
+    o->status = "installed";
+    state_.put(*o);
+  } else if (o->status == "attached") {
+    auto it = attached_on_.find(r.iccid);
+    if (it != attached_on_.end()) {
+      activate(*o, it->second);
+    } else {  // attached before a restart: the next attach activates
+      o->status = "installed";
+      state_.put(*o);
+    }
+  }
+}
+
+bool VisitedOperatorAgent::installed(const std::string& iccid) {
+  auto o = state_.order_by_iccid(iccid);
+  return o && (o->status == "installed" || o->status == "active");
+}
+
+void VisitedOperatorAgent::activate(Order& o, const std::string& plmn) {
+  market_.activate(o.request_id, plmn);
+  o.status = "active";
+  state_.put(o);
+  say("Activation of " + o.request_id + " on the ledger (installed, attached on " + plmn + "): metering starts");
+}
+
 void VisitedOperatorAgent::on_first_attach(const sim::AttachResult& a, const std::string& plmn) {
   auto o = state_.order_by_iccid(a.iccid);
-  if (!o || o->status != "accepted") return;
-  market_.activate(o->request_id, plmn);
-  o->status = "active";
-  state_.put(*o);
-  say("first attach of IMSI " + a.imsi.substr(0, 5) + "... on " + plmn + " authenticated: Activation of " + o->request_id +
-      " on the ledger, metering starts");
+  if (!o) return;
+  say("first attach of IMSI " + a.imsi.substr(0, 5) + "... on " + plmn + " authenticated (Milenage)");
+  if (o->status == "installed" || (o->status == "accepted" && !progress_)) {
+    activate(*o, plmn);
+  } else if (o->status == "accepted") {
+    attached_on_[a.iccid] = plmn;
+    o->status = "attached";  // the installation report is still to come
+    state_.put(*o);
+    say("Activation of " + o->request_id + " waits for the SM-DP+'s installation report");
+  }
 }
 
 bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {

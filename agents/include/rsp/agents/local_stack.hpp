@@ -10,6 +10,7 @@
 #include <string>
 
 #include "rsp/agents/marketplace_story.hpp"
+#include "rsp/agents/progress_endpoint.hpp"
 #include "rsp/pki.hpp"
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/server.hpp"
@@ -43,6 +44,7 @@ class LocalStack {
   lpa::DownloadOptions lpa_options() const;
   store::Db& visited_agent_db() { return *visited_agent_db_; }
   store::Db& home_agent_db() { return *home_agent_db_; }
+  ProgressInbox& progress() { return progress_inbox_; }
 
  private:
   LocalStackOptions o_;
@@ -53,6 +55,8 @@ class LocalStack {
   std::unique_ptr<Es2PlusClient> es2_;
   std::unique_ptr<store::Db> hss_db_, visited_agent_db_, home_agent_db_;
   std::unique_ptr<sim::Hss> hss_;
+  ProgressInbox progress_inbox_;
+  std::unique_ptr<ProgressEndpoint> progress_endpoint_;
 };
 
 // A free TCP port on 127.0.0.1 (bound and released).

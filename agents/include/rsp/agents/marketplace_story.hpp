@@ -37,6 +37,9 @@ struct StoryParties {
   lpa::DownloadOptions lpa;
   store::Db& visited_agent_db;
   store::Db& home_agent_db;
+  // The visited operator's HandleDownloadProgressInfo inbox (nullptr: the
+  // SM-DP+ reports nothing and the first attach alone activates).
+  ProgressInbox* progress = nullptr;
 };
 
 struct StoryResult {

@@ -6,10 +6,12 @@
 // into signed usage reports (each one settles SDRt on the ledger).
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 
 #include "rsp/agents/agent_state.hpp"
 #include "rsp/agents/es2plus_client.hpp"
+#include "rsp/agents/progress_endpoint.hpp"
 #include "rsp/crypto.hpp"
 #include "rsp/ledger/market.hpp"
 #include "rsp/sim/visited_network.hpp"
@@ -34,14 +36,21 @@ struct ProfileDelivery {
 
 class VisitedOperatorAgent {
  public:
+  // `progress`: where the SM-DP+'s HandleDownloadProgressInfo reports arrive
+  // (ProgressEndpoint). With it, the Activation needs both the installation
+  // report (point 4, success) and the first authenticated attach, in either
+  // order; without it, the attach alone.
   VisitedOperatorAgent(ledger::Market& market, const crypto::EcKey& seal_key, Es2PlusClient& es2,
-                       ProtectedPackageSource packages, sim::Hss& hss, AgentState& state, std::string profile_type);
+                       ProtectedPackageSource packages, sim::Hss& hss, AgentState& state, std::string profile_type,
+                       ProgressInbox* progress = nullptr);
 
-  // Handles every new ledger event (Requests on its Offers). Returns how many
-  // Requests it accepted.
+  // Handles the SM-DP+'s progress reports, then every new ledger event
+  // (Requests on its Offers). Returns how many Requests it accepted.
   int poll();
   // The network's first authenticated attach of a subscriber it issued.
   void on_first_attach(const sim::AttachResult& a, const std::string& plmn);
+  // Whether the SM-DP+ reported the profile of `iccid` installed.
+  bool installed(const std::string& iccid);
   // One usage record from the network: a signed usage report (settles SDRt).
   // Returns false when the ledger refuses it (e.g. beyond the escrow).
   bool on_usage(const sim::UsageRecord& u);
@@ -50,6 +59,8 @@ class VisitedOperatorAgent {
 
  private:
   void handle_request(const std::string& request_id);
+  void handle_progress(const ProgressReport& r);
+  void activate(Order& o, const std::string& plmn);
   ledger::Market& market_;
   const crypto::EcKey& seal_key_;
   Es2PlusClient& es2_;
@@ -57,6 +68,9 @@ class VisitedOperatorAgent {
   sim::Hss& hss_;
   AgentState& state_;
   std::string profile_type_;
+  ProgressInbox* progress_;
+  // ICCID -> the PLMN of an attach that waits for the installation report.
+  std::map<std::string, std::string> attached_on_;
 };
 
 }  // namespace rsp::agents
