@@ -20,7 +20,8 @@
 #include "rsp/log.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/scp03t.hpp"
-#include "../tests/e2e/world.hpp"  // free_loopback_port
+#include "rsp/http_server.hpp"
+#include "rsp/smdp/config.hpp"
 #include "rsp/pki.hpp"
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/profile_package.hpp"
@@ -104,7 +105,7 @@ int main(int argc, char** argv) {
   }
   Bytes upp(std::istreambuf_iterator<char>(f), {});
   auto curve = crypto::curve_from_name(curve_name);
-  std::uint16_t port = e2e::free_loopback_port();
+  std::uint16_t port = http::free_loopback_port();
   fs::path dir = fs::temp_directory_path() / ("rsp-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   certs::PkiOptions po;

@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-TESTDATA=${RSP_TESTDATA:-$(pwd)/../shared/testdata}
-exec build/agents/marketplace-demo --template "$TESTDATA/ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der" "$@"
+# Profiles are generated from the SM-DP+'s built-in USIM template (pass
+# --template FILE to personalise another package, e.g. a TS.48 profile).
+exec build/agents/marketplace-demo "$@"

@@ -1,10 +1,5 @@
 #include "rsp/agents/local_stack.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <fstream>
 
 #include "rsp/sim/usim_authenticate.hpp"
@@ -15,44 +10,6 @@ namespace rsp::agents {
 
 namespace fs = std::filesystem;
 
-std::uint16_t free_loopback_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-namespace {
-// A CA for operators' ES2+ client certificates and one operator under it
-// (clientAuth; certificatePolicies not critical, which mbedTLS needs).
-certs::Issued operator_ca(const std::string& cn) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::Ci;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  Bytes der = certs::issue_certificate(spec, key, key, nullptr);
-  return {der, std::move(key)};
-}
-certs::Issued operator_cert(const certs::Issued& ca, const std::string& cn) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::DpTls;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  auto ca_cert = ca.cert();
-  return {certs::issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
-}
-}  // namespace
 
 LocalStack::LocalStack(LocalStackOptions o) : o_(std::move(o)) {
   fs::create_directories(o_.dir);
@@ -70,23 +27,11 @@ LocalStack::LocalStack(LocalStackOptions o) : o_(std::move(o)) {
   progress_endpoint_ = std::make_unique<ProgressEndpoint>(etls, progress_inbox_);
   progress_endpoint_->start();
 
-  auto ca = operator_ca("Operators CA");
-  auto op = operator_cert(ca, o_.visited_operator);
-  smdp::Config c;
-  c.port = free_loopback_port();
-  c.address = "localhost:" + std::to_string(c.port);
-  c.db_path = (o_.dir / "smdp.db").string();
-  c.storage_key = crypto::random_bytes(32);
-  c.tls_certificate = pki_.dp_tls.der;
-  c.tls_key = to_bytes(pki_.dp_tls.key.private_pem());
-  smdp::CredentialSet cs;
-  cs.ci_certificate = pki_.ci.der;
-  cs.dpauth_certificate = pki_.dp_auth.der;
-  cs.dpauth_key_pem = pki_.dp_auth.key.private_pem();
-  cs.dppb_certificate = pki_.dp_pb.der;
-  cs.dppb_key_pem = pki_.dp_pb.key.private_pem();
-  c.credentials.push_back(cs);
-  c.es2plus_port = free_loopback_port();
+  auto ca = certs::issue_operator_ca("Operators CA");
+  auto op = certs::issue_operator_certificate(ca, o_.visited_operator);
+  smdp::Config c = smdp::config_from_pki(pki_, "localhost:" + std::to_string(http::free_loopback_port()),
+                                         (o_.dir / "smdp.db").string());
+  c.es2plus_port = http::free_loopback_port();
   c.operator_ca = ca.der;
   c.operators = {{o_.visited_operator, op.der, progress_endpoint_->url()}};
   c.operator_endpoint_ca_file = tls_ca_pem_;

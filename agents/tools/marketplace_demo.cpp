@@ -11,6 +11,7 @@
 #include "rsp/agents/local_stack.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/log.hpp"
+#include "rsp/smdp/profile_template.hpp"
 
 using namespace rsp;
 namespace fs = std::filesystem;
@@ -44,31 +45,37 @@ void print_statement(ledger::Market& m, const std::string& who) {
 int main(int argc, char** argv) {
   CLI::App app{"The marketplace story end to end: Offer, Request with SDRt escrow, Accept carrying the profile "
                "ciphertext, download to the eSIM, authenticated attach, usage, settlement."};
-  std::string workdir, tmpl = std::string(RSP_SHARED_TESTDATA) + "/ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der";
+  std::string workdir, tmpl;
   bool keep = false;
   app.add_option("--workdir", workdir, "scratch folder (default: a new one under /tmp)");
-  app.add_option("--template", tmpl, "profile package the visited operator personalises per subscriber");
+  app.add_option("--template", tmpl,
+                 "profile package the visited operator personalises per subscriber (default: the SM-DP+'s "
+                 "built-in minimal USIM profile)");
   app.add_flag("--keep", keep, "keep the work folder (ledger, SM-DP+ store, HSS) afterwards");
   CLI11_PARSE(app, argc, argv);
   if (!std::getenv("RSP_LOG")) log::set_level(log::Level::Warn);
 
-  if (!fs::exists(tmpl)) {
-    std::fprintf(stderr, "marketplace-demo: profile template %s not found (the GSMA TS.48 test profiles belong in "
-                         "../shared/testdata); pass --template\n", tmpl.c_str());
+  if (!tmpl.empty() && !fs::exists(tmpl)) {
+    std::fprintf(stderr, "marketplace-demo: profile template %s not found\n", tmpl.c_str());
     return 2;
   }
   fs::path dir = workdir.empty() ? fs::temp_directory_path() / ("rsp-marketplace-" + std::to_string(::getpid())) : fs::path(workdir);
   fs::remove_all(dir);
   int rc = 0;
   try {
-    std::ifstream f(tmpl, std::ios::binary);
     agents::LocalStackOptions o;
     o.dir = dir;
-    o.profile_template = Bytes(std::istreambuf_iterator<char>(f), {});
+    if (tmpl.empty()) {
+      o.profile_template = smdp::minimal_profile_template();
+    } else {
+      std::ifstream f(tmpl, std::ios::binary);
+      o.profile_template = Bytes(std::istreambuf_iterator<char>(f), {});
+    }
     std::printf("Setting up: the visited operator's SM-DP+ (HTTPS on loopback; ES2+ with mutual TLS), a batch of 3\n"
-                "generated profiles (fresh Ki/OPc, protected with profile protection keys), its HSS, the shared\n"
-                "ledger (embedded: %s), and a subscriber's phone with an eUICC.\n\n",
-                (dir / "ledger.db").c_str());
+                "profiles generated from %s (fresh ICCID/IMSI/Ki/OPc each, protected with profile\n"
+                "protection keys), its HSS, the shared ledger (embedded: %s), and a subscriber's phone\n"
+                "with an eUICC.\n\n",
+                tmpl.empty() ? "the built-in USIM template" : tmpl.c_str(), (dir / "ledger.db").c_str());
     agents::LocalStack stack(o);
 
     auto ledger = std::make_shared<ledger::EmbeddedLedger>((dir / "ledger.db").string());

@@ -23,6 +23,12 @@ namespace rsp::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+
+std::uint16_t free_loopback_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  return a.local_endpoint().port();
+}
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 

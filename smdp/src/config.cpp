@@ -66,4 +66,23 @@ Config load_config(const std::string& path) {
   return c;
 }
 
+Config config_from_pki(const certs::Pki& pki, const std::string& address, const std::string& db_path) {
+  Config c;
+  c.address = address;
+  if (auto colon = address.rfind(':'); colon != std::string::npos)
+    c.port = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+  c.db_path = db_path;
+  c.storage_key = crypto::random_bytes(32);
+  c.tls_certificate = pki.dp_tls.der;
+  c.tls_key = to_bytes(pki.dp_tls.key.private_pem());
+  CredentialSet cs;
+  cs.ci_certificate = pki.ci.der;
+  cs.dpauth_certificate = pki.dp_auth.der;
+  cs.dpauth_key_pem = pki.dp_auth.key.private_pem();
+  cs.dppb_certificate = pki.dp_pb.der;
+  cs.dppb_key_pem = pki.dp_pb.key.private_pem();
+  c.credentials.push_back(cs);
+  return c;
+}
+
 }  // namespace rsp::smdp

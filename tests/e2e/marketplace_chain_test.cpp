@@ -17,7 +17,6 @@ namespace {
 void print(const std::string& who, const std::string& what) { std::printf("  [%-7s] %s\n", who.c_str(), what.c_str()); }
 
 TEST(Marketplace, StoryOnTheChain) {
-  if (!e2e::MarketplaceWorld::available()) GTEST_SKIP() << "TS.48 template absent (../shared/testdata)";
   if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "the chain backend needs anvil: " << *why;
   AnvilNode::Options no;
   no.block_time_seconds = 1;  // like a QBFT network with 1 s blocks

@@ -35,7 +35,6 @@ struct EmbeddedMarkets {
 void print(const std::string& who, const std::string& what) { std::printf("  [%-7s] %s\n", who.c_str(), what.c_str()); }
 
 TEST(Marketplace, StoryOnTheEmbeddedLedger) {
-  if (!e2e::MarketplaceWorld::available()) GTEST_SKIP() << "TS.48 template absent (../shared/testdata)";
   e2e::MarketplaceWorld mw("market-embedded");
   EmbeddedMarkets m(mw.dir);
   auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
@@ -67,7 +66,6 @@ TEST(Marketplace, StoryOnTheEmbeddedLedger) {
 // IMSI: a cloned or wrong card) is refused and activates nothing; the
 // genuine attach afterwards activates.
 TEST(Marketplace, FailedAuthenticationActivatesNothing) {
-  if (!e2e::MarketplaceWorld::available()) GTEST_SKIP() << "TS.48 template absent (../shared/testdata)";
   e2e::MarketplaceWorld mw("market-attach");
   EmbeddedMarkets m(mw.dir);
   m.issuer->mint("HOME-B", 50'000'000);

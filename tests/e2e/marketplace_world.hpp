@@ -1,31 +1,28 @@
 // The marketplace tests' world: agents::LocalStack (SM-DP+ with generated
-// PPK-protected profiles over real HTTPS, HSS, eUICC with a Milenage USIM)
-// on a TS.48 template from ../shared/testdata.
+// PPK-protected profiles over real HTTPS, HSS, eUICC with a Milenage USIM),
+// the profiles generated from the SM-DP+'s built-in template (no GSMA
+// material needed).
 #pragma once
 #include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "rsp/agents/local_stack.hpp"
+#include "rsp/smdp/profile_template.hpp"
 
 namespace rsp::e2e {
-
-inline const char* kMarketTemplate = "ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der";
 
 struct MarketplaceWorld {
   std::filesystem::path dir;
   std::unique_ptr<agents::LocalStack> stack;
 
-  static std::filesystem::path template_path() { return std::filesystem::path(RSP_SHARED_TESTDATA) / kMarketTemplate; }
-  static bool available() { return std::filesystem::exists(template_path()); }
 
   explicit MarketplaceWorld(const std::string& name) {
     dir = std::filesystem::temp_directory_path() / ("rsp-market-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
-    std::ifstream f(template_path(), std::ios::binary);
     agents::LocalStackOptions o;
     o.dir = dir;
-    o.profile_template = Bytes(std::istreambuf_iterator<char>(f), {});
+    o.profile_template = smdp::minimal_profile_template();
     stack = std::make_unique<agents::LocalStack>(o);
   }
   ~MarketplaceWorld() {

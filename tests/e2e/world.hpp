@@ -13,6 +13,7 @@
 #include <string>
 
 #include "rsp/crypto.hpp"
+#include "rsp/http_server.hpp"
 #include "rsp/pki.hpp"
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/profile_package.hpp"
@@ -22,17 +23,7 @@ namespace rsp::e2e {
 
 namespace fs = std::filesystem;
 
-inline std::uint16_t free_loopback_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
+using http::free_loopback_port;
 
 inline fs::path testdata(const std::string& rel) { return fs::path(RSP_SHARED_TESTDATA) / rel; }
 
@@ -41,31 +32,10 @@ inline Bytes read_file(const fs::path& p) {
   return Bytes(std::istreambuf_iterator<char>(f), {});
 }
 
-// A CA for operators' ES2+ client certificates, valid for a day.
-inline certs::Issued make_operator_ca(const std::string& cn) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::Ci;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  Bytes der = certs::issue_certificate(spec, key, key, nullptr);
-  return {der, std::move(key)};
-}
-
-// An operator's TLS client certificate under `ca` (TLS role: clientAuth EKU,
-// certificatePolicies not critical, as mbedTLS needs for client certificates).
+// Operators' ES2+ client certificates (certs::issue_operator_*), valid for a day.
+inline certs::Issued make_operator_ca(const std::string& cn) { return certs::issue_operator_ca(cn); }
 inline certs::Issued issue_operator_cert(const certs::Issued& ca, const std::string& cn) {
-  certs::CertSpec spec;
-  spec.role = certs::Role::DpTls;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400;
-  spec.registered_id.clear();
-  auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  auto ca_cert = ca.cert();
-  return {certs::issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
+  return certs::issue_operator_certificate(ca, cn);
 }
 
 struct World {
@@ -88,22 +58,9 @@ struct World {
     pki = certs::generate_pki(po);
     certs::write_pki(pki, dir);
 
-    std::uint16_t port = free_loopback_port();
-    address = "localhost:" + std::to_string(port);
+    address = "localhost:" + std::to_string(free_loopback_port());
+    config = smdp::config_from_pki(pki, address, (dir / "smdp.db").string());
     smdp::Config& c = config;
-    c.address = address;
-    c.port = port;
-    c.db_path = (dir / "smdp.db").string();
-    c.storage_key = crypto::random_bytes(32);
-    c.tls_certificate = pki.dp_tls.der;
-    c.tls_key = to_bytes(pki.dp_tls.key.private_pem());
-    smdp::CredentialSet cs;
-    cs.ci_certificate = pki.ci.der;
-    cs.dpauth_certificate = pki.dp_auth.der;
-    cs.dpauth_key_pem = pki.dp_auth.key.private_pem();
-    cs.dppb_certificate = pki.dp_pb.der;
-    cs.dppb_key_pem = pki.dp_pb.key.private_pem();
-    c.credentials.push_back(cs);
     tls_ca_pem = (dir / "tls-ca.pem").string();
     if (configure) configure(*this, c);
     smdp = std::make_unique<smdp::Server>(c);

@@ -44,19 +44,7 @@ struct Harness {
     certs::PkiOptions po;
     po.dp_host = "smdp.example.com";
     pki = certs::generate_pki(po);
-    smdp::Config c;
-    c.address = "smdp.example.com:8443";
-    c.db_path = (dir / "smdp.db").string();
-    c.storage_key = crypto::random_bytes(32);
-    c.tls_certificate = pki.dp_tls.der;
-    c.tls_key = to_bytes(pki.dp_tls.key.private_pem());
-    smdp::CredentialSet cs;
-    cs.ci_certificate = pki.ci.der;
-    cs.dpauth_certificate = pki.dp_auth.der;
-    cs.dpauth_key_pem = pki.dp_auth.key.private_pem();
-    cs.dppb_certificate = pki.dp_pb.der;
-    cs.dppb_key_pem = pki.dp_pb.key.private_pem();
-    c.credentials.push_back(cs);
+    smdp::Config c = smdp::config_from_pki(pki, "smdp.example.com:8443", (dir / "smdp.db").string());
     smdp = std::make_unique<smdp::Server>(c);
 
     sim::EuiccConfig ec;

@@ -68,6 +68,13 @@ struct Pki {
 };
 Pki generate_pki(const PkiOptions& opt, std::optional<Issued> tls_ci = std::nullopt);
 
+// A CA for operators' ES2+ TLS client certificates (P-256, self-signed), and
+// an operator's certificate under it (clientAuth; certificatePolicies not
+// critical, which mbedTLS needs in a client certificate). Valid from an hour
+// ago for `days`.
+Issued issue_operator_ca(const std::string& cn, int days = 1);
+Issued issue_operator_certificate(const Issued& ca, const std::string& cn, int days = 1);
+
 // Writes the set in SGP.26 file names: CERT_CI_ECDSA_NIST.der/.pem,
 // SK_CI_ECDSA_NIST.pem, CERT_EUM_ECDSA_NIST..., CERT_EUICC_ECDSA_NIST...,
 // CERT_S_SM_DPauth_ECDSA_NIST..., CERT_S_SM_DPpb_ECDSA_NIST...,

@@ -134,6 +134,11 @@ struct ServerConfig {
   bool log_requests = false;  // one line per request: method, path, status
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound, read, closed),
+// for servers whose port must be known before they start (configurations
+// that carry their own address).
+std::uint16_t free_loopback_port();
+
 class Server {
  public:
   Server(ServerConfig config, Handler handler);

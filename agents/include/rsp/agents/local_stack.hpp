@@ -59,7 +59,4 @@ class LocalStack {
   std::unique_ptr<ProgressEndpoint> progress_endpoint_;
 };
 
-// A free TCP port on 127.0.0.1 (bound and released).
-std::uint16_t free_loopback_port();
-
 }  // namespace rsp::agents

@@ -1,5 +1,6 @@
 // SM-DP+ configuration: addresses, credentials per curve, store, timings.
 #pragma once
+#include "rsp/pki.hpp"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -61,5 +62,8 @@ struct Config {
 // Loads the JSON configuration file documented in docs/smdp.md; relative
 // paths in it are relative to the file's folder.
 Config load_config(const std::string& path);
+// A configuration serving with `pki` (TLS certificate, one credential set),
+// a fresh storage key and the given address ("host:port") and database.
+Config config_from_pki(const certs::Pki& pki, const std::string& address, const std::string& db_path);
 
 }  // namespace rsp::smdp
