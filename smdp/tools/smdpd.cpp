@@ -12,6 +12,7 @@
 #include "rsp/activation_code.hpp"
 #include "rsp/crypto.hpp"
 #include "rsp/smdp/batch_import.hpp"
+#include "rsp/smdp/profile_template.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/qr_code.hpp"
 #include "rsp/log.hpp"
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
   bool progress = false;
   import->add_option("--owner", owner, "operator id that will own the profiles")->required();
   import->add_option("--type", type, "profile type DownloadOrder asks for");
-  import->add_option("--template", template_path, "template name (see `template add`) or package file (DER)")->required();
+  import->add_option("--template", template_path, "template name (see `template add`), package file (DER), or `builtin` (the minimal USIM profile)")->required();
   import->add_option("--batch", batch_path, "CSV (iccid,imsi,ki,opc[,pin1,puk1,pin2,puk2,adm1,spn]) or a .json array of such objects")->required();
   import->add_option("--spn", spn, "service provider name shown to the user");
   import->add_option("--name", name, "profile name shown to the user");
@@ -172,7 +173,9 @@ int main(int argc, char** argv) {
     }
     if (*import) {
       auto stored = profiles.template_package(template_path);
-      rsp::Bytes tmpl = stored ? *stored : read_all(template_path);
+      rsp::Bytes tmpl = stored                        ? *stored
+                        : template_path == "builtin" ? rsp::smdp::minimal_profile_template()
+                                                      : read_all(template_path);
       rsp::Bytes csv = read_all(batch_path);
       bool json = batch_path.size() > 5 && batch_path.substr(batch_path.size() - 5) == ".json";
       auto rows = json ? rsp::smdp::parse_batch_json(rsp::to_string(csv)) : rsp::smdp::parse_batch_csv(rsp::to_string(csv));
