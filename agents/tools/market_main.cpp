@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/agents/visited_operator_agent.hpp"
+#include "rsp/file.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/ledger/seal.hpp"
 
@@ -21,14 +22,6 @@ using namespace rsp::ledger;
 using json = nlohmann::json;
 
 namespace {
-
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return to_bytes(ss.str());
-}
 
 crypto::EcKey load_key(const std::string& path) { return crypto::EcKey::from_pem_or_der(read_file(path)); }
 

@@ -154,12 +154,6 @@ std::string to_pem(ByteView der, const char* label) {
   return out;
 }
 
-Bytes read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 Bytes der_from_pem_or_der(ByteView data) {
   if (!data.empty() && data[0] == 0x30) return Bytes(data.begin(), data.end());
   std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rsp/file.hpp"
 #include "rsp/ledger/embedded.hpp"
 
 using namespace rsp;
@@ -16,25 +17,10 @@ using namespace rsp::ledger;
 
 namespace {
 
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return to_bytes(ss.str());
-}
-
 // A PEM/DER file, or PEM text given inline.
 crypto::EcKey load_key(const std::string& arg) {
   if (arg.rfind("-----BEGIN", 0) == 0) return crypto::EcKey::from_pem_or_der(to_bytes(arg));
   return crypto::EcKey::from_pem_or_der(read_file(arg));
-}
-
-void write_secret_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw std::runtime_error("cannot write " + path);
-  ::chmod(path.c_str(), 0600);
-  out << text;
 }
 
 EmbeddedLedger open(const std::string& db) {
@@ -105,7 +91,7 @@ int main(int argc, char** argv) {
   try {
     if (*keygen) {
       auto k = crypto::EcKey::generate(crypto::curve_from_name(curve));
-      write_secret_file(out_path, k.private_pem());
+      write_private_file(out_path, to_bytes(k.private_pem()));
       std::cout << "wrote " << out_path << " (" << crypto::curve_name(k.curve()) << ")\n";
     } else if (*init) {
       crypto::EcKey k;
@@ -114,7 +100,7 @@ int main(int argc, char** argv) {
         k = load_key(admin_key);
       } else {
         k = crypto::EcKey::generate(crypto::curve_from_name(curve));
-        write_secret_file(admin_key, k.private_pem());
+        write_private_file(admin_key, to_bytes(k.private_pem()));
         std::cout << "generated admin key " << admin_key << "\n";
       }
       EmbeddedLedger l(db);

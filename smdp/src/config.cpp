@@ -5,22 +5,16 @@
 #include "rsp/pki.hpp"
 #include "rsp/smdp/config.hpp"
 
-namespace rsp::smdp {
+#include "rsp/file.hpp"
 
-namespace {
-Bytes read_all(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + p.string());
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
-}  // namespace
+namespace rsp::smdp {
 
 Config load_config(const std::string& path) {
   std::filesystem::path base = std::filesystem::path(path).parent_path();
   auto rel = [&](const std::string& p) { return std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p; };
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(to_string(read_all(path)));
+    j = nlohmann::json::parse(to_string(read_file(path)));
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
@@ -35,32 +29,32 @@ Config load_config(const std::string& path) {
   c.listen = j.value("listen", c.listen);
   c.port = j.value("port", c.port);
   c.threads = j.value("threads", c.threads);
-  c.tls_certificate = read_all(rel(j.at("tls").at("certificate")));
-  c.tls_key = read_all(rel(j.at("tls").at("key")));
-  std::string key_hex = to_string(read_all(rel(j.at("storage_key_file").get<std::string>())));
+  c.tls_certificate = read_file(rel(j.at("tls").at("certificate")));
+  c.tls_key = read_file(rel(j.at("tls").at("key")));
+  std::string key_hex = to_string(read_file(rel(j.at("storage_key_file").get<std::string>())));
   while (!key_hex.empty() && std::isspace(static_cast<unsigned char>(key_hex.back()))) key_hex.pop_back();
   c.storage_key = from_hex(key_hex);
   if (j.contains("es2plus")) {
     const auto& e = j.at("es2plus");
     c.es2plus_port = e.value("port", std::uint16_t{8444});
-    c.operator_ca = read_all(rel(e.at("client_ca")));
+    c.operator_ca = read_file(rel(e.at("client_ca")));
     if (e.contains("endpoint_ca")) c.operator_endpoint_ca_file = rel(e.at("endpoint_ca")).string();
     c.functional_id = e.value("functional_id", c.functional_id);
   }
   for (const auto& oj : j.value("operators", nlohmann::json::array())) {
     OperatorConfig o;
     o.id = oj.at("id");
-    o.certificate = certs::der_from_pem_or_der(read_all(rel(oj.at("certificate"))));  // compared as DER
+    o.certificate = certs::der_from_pem_or_der(read_file(rel(oj.at("certificate"))));  // compared as DER
     o.notification_url = oj.value("notification_url", "");
     c.operators.push_back(std::move(o));
   }
   for (const auto& cj : j.at("credentials")) {
     CredentialSet s;
-    s.ci_certificate = read_all(rel(cj.at("ci_certificate")));
-    s.dpauth_certificate = read_all(rel(cj.at("dpauth_certificate")));
-    s.dpauth_key_pem = to_string(read_all(rel(cj.at("dpauth_key"))));
-    s.dppb_certificate = read_all(rel(cj.at("dppb_certificate")));
-    s.dppb_key_pem = to_string(read_all(rel(cj.at("dppb_key"))));
+    s.ci_certificate = read_file(rel(cj.at("ci_certificate")));
+    s.dpauth_certificate = read_file(rel(cj.at("dpauth_certificate")));
+    s.dpauth_key_pem = to_string(read_file(rel(cj.at("dpauth_key"))));
+    s.dppb_certificate = read_file(rel(cj.at("dppb_certificate")));
+    s.dppb_key_pem = to_string(read_file(rel(cj.at("dppb_key"))));
     c.credentials.push_back(std::move(s));
   }
   return c;

@@ -11,6 +11,7 @@
 
 #include "rsp/activation_code.hpp"
 #include "rsp/crypto.hpp"
+#include "rsp/file.hpp"
 #include "rsp/smdp/batch_import.hpp"
 #include "rsp/smdp/profile_template.hpp"
 #include "rsp/smdp/es2plus.hpp"
@@ -23,11 +24,6 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
-rsp::Bytes read_all(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + p);
-  return rsp::Bytes(std::istreambuf_iterator<char>(f), {});
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,7 +137,7 @@ int main(int argc, char** argv) {
     rsp::store::Db db(config.db_path);
     rsp::smdp::ProfileStore profiles(db, config.storage_key);
     if (*stage) {
-      rsp::Bytes upp = read_all(upp_path);
+      rsp::Bytes upp = rsp::read_file(upp_path);
       auto summary = rsp::smdp::inspect_upp(upp);
       rsp::smdp::Profile p;
       p.iccid = summary.iccid;
@@ -161,7 +157,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*tmpl_add) {
-      rsp::Bytes upp = read_all(tmpl_file);
+      rsp::Bytes upp = rsp::read_file(tmpl_file);
       auto summary = rsp::smdp::inspect_upp(upp);
       profiles.put_template(tmpl_name, tmpl_owner, upp);
       std::cout << "template " << tmpl_name << ": " << summary.elements << " profile elements\n";
@@ -175,8 +171,8 @@ int main(int argc, char** argv) {
       auto stored = profiles.template_package(template_path);
       rsp::Bytes tmpl = stored                        ? *stored
                         : template_path == "builtin" ? rsp::smdp::minimal_profile_template()
-                                                      : read_all(template_path);
-      rsp::Bytes csv = read_all(batch_path);
+                                                      : rsp::read_file(template_path);
+      rsp::Bytes csv = rsp::read_file(batch_path);
       bool json = batch_path.size() > 5 && batch_path.substr(batch_path.size() - 5) == ".json";
       auto rows = json ? rsp::smdp::parse_batch_json(rsp::to_string(csv)) : rsp::smdp::parse_batch_csv(rsp::to_string(csv));
       rsp::smdp::ImportOptions io;

@@ -8,6 +8,7 @@
 #include "rsp/milenage.hpp"
 #include "rsp/sim/usim_authenticate.hpp"
 #include "rsp/smdp/profile_generator.hpp"
+#include "usim_check.hpp"
 #include "world.hpp"
 
 using namespace rsp;
@@ -47,14 +48,5 @@ TEST(GeneratedProfile, DownloadsAndAuthenticatesWithItsKiOpc) {
   // AUTHENTICATE (TS 31.102 7.1.2) on the USIM with an AUTN built from the generated Ki/OPc.
   auto usim = w.euicc->profiles().at(0).usim_aid;
   ASSERT_EQ(send(*w.euicc, concat(from_hex("00A4040C"), Bytes{static_cast<std::uint8_t>(usim.size())}, usim)).sw, 0x9000);
-  milenage::Milenage m(v.ki, v.opc);
-  Bytes rand = from_hex("23553cbe9637a89d218ae64dae47bf35");
-  Bytes autn = milenage::make_autn(m, rand, from_hex("000000000021"), from_hex("8000"));
-  Bytes cmd = concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), autn);
-  auto r = send(*w.euicc, cmd);
-  ASSERT_EQ(r.sw, 0x9000);
-  auto expected = m.f2345(rand);
-  Bytes want = concat(Bytes{0xDB, 0x08}, expected.res, Bytes{0x10}, expected.ck, Bytes{0x10}, expected.ik);
-  ASSERT_GE(r.data.size(), want.size());
-  EXPECT_EQ(to_hex(ByteView(r.data).first(want.size())), to_hex(want));
+  e2e::expect_milenage_authenticate(*w.euicc, v.ki, v.opc);
 }

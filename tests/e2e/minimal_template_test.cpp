@@ -13,14 +13,11 @@
 #include "rsp/smdp/profile_template.hpp"
 #include "rsp/store.hpp"
 #include "rsp/tlv.hpp"
+#include "usim_check.hpp"
 #include "world.hpp"
 
 using namespace rsp;
 using rsp::e2e::World;
-
-namespace {
-apdu::Response send(apdu::Transport& t, ByteView capdu) { return apdu::Response::parse(t.transmit(capdu)); }
-}  // namespace
 
 TEST(MinimalTemplate, DownloadsEnablesReadsAndAuthenticates) {
   smdp::SubscriberValues v;
@@ -61,21 +58,11 @@ TEST(MinimalTemplate, DownloadsEnablesReadsAndAuthenticates) {
 
   // AUTHENTICATE (TS 31.102 7.1.2) on the selected USIM with an AUTN built
   // from the generated Ki / OPc and the default Milenage constants.
-  milenage::Milenage m(v.ki, v.opc);
-  Bytes rand = from_hex("23553cbe9637a89d218ae64dae47bf35");
-  Bytes autn = milenage::make_autn(m, rand, from_hex("000000000021"), from_hex("8000"));
-  Bytes cmd = concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), autn);
-  auto r = send(*w.euicc, cmd);
-  ASSERT_EQ(r.sw, 0x9000);
-  auto expected = m.f2345(rand);
-  Bytes want = concat(Bytes{0xDB, 0x08}, expected.res, Bytes{0x10}, expected.ck, Bytes{0x10}, expected.ik);
-  ASSERT_GE(r.data.size(), want.size());
-  EXPECT_EQ(to_hex(ByteView(r.data).first(want.size())), to_hex(want));
+  e2e::expect_milenage_authenticate(*w.euicc, v.ki, v.opc);
 
   // A wrong OPc on the network side gives a MAC failure.
   milenage::Milenage other(v.ki, from_hex("00000000000000000000000000000000"));
-  Bytes bad = milenage::make_autn(other, rand, from_hex("000000000041"), from_hex("8000"));
-  EXPECT_EQ(send(*w.euicc, concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), bad)).sw,
+  EXPECT_EQ(e2e::usim_authenticate(*w.euicc, other, from_hex("23553cbe9637a89d218ae64dae47bf35"), from_hex("000000000041")).sw,
             0x9862);
 
   // And the visited network's attach (HSS with the same Ki / OPc).

@@ -1,12 +1,12 @@
 // The embedded ledger: append/verify round trip, tampering detected on open
 // (named by seq), refused entries leave nothing written, concurrent writers.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
 
+#include "raw_sql.hpp"
 #include "rsp/ledger/embedded.hpp"
 
 using namespace rsp;
@@ -43,16 +43,7 @@ struct LedgerTest : ::testing::Test {
   }
 
   // Raw SQL on the file, as an attacker with write access would do.
-  void sql(const std::string& s) {
-    sqlite3* h = nullptr;
-    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-    char* err = nullptr;
-    int rc = sqlite3_exec(h, s.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(h);
-    ASSERT_EQ(rc, SQLITE_OK) << msg;
-  }
+  void sql(const std::string& s) { test_support::raw_sql(db, s); }
 
   // Opening must throw ChainError naming `seq`; returns the reason.
   std::string expect_broken_at(std::int64_t seq) {

@@ -3,12 +3,12 @@
 // or replayed signed entry, tampering with a stored record found on open,
 // the rules holding for raw appends and after a reopen).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <filesystem>
 
 #include "market_conformance.hpp"
+#include "raw_sql.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 
 using namespace rsp;
@@ -68,16 +68,7 @@ struct EmbeddedWorld : MarketWorld {
   std::int64_t now() override { return (now_ms() + offset_ms.load()) / 1000; }
   void advance(std::int64_t s) override { offset_ms += s * 1000; }
 
-  void sql(const std::string& s) {
-    sqlite3* h = nullptr;
-    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-    char* err = nullptr;
-    int rc = sqlite3_exec(h, s.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    sqlite3_close(h);
-    ASSERT_EQ(rc, SQLITE_OK) << msg;
-  }
+  void sql(const std::string& s) { test_support::raw_sql(db, s); }
   std::int64_t count() {
     std::int64_t n = 0;
     ledger->read_market([&](const MarketState& s) { n = s.last_seq(); });

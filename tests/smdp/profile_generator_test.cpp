@@ -17,6 +17,7 @@
 
 #include "../simulators/fake_smdp.hpp"
 #include "../simulators/sim_test_util.hpp"
+#include "profile_elements.hpp"
 #include "rsp/asn1.hpp"
 #include "rsp/log.hpp"
 #include "rsp/smdp/profile_package.hpp"
@@ -34,20 +35,9 @@ std::optional<Bytes> read_testdata(const std::string& rel) {
   return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-struct Element {
-  Bytes raw;
-  ProfileElement_PR kind;
-};
-
-std::vector<Element> elements(ByteView upp) {
-  std::vector<Element> out;
-  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, upp, [&](asn1::Value<ProfileElement_t> pe, ByteView raw) {
-    out.push_back({Bytes(raw.begin(), raw.end()), pe->present});
-  });
-  return out;
-}
-
-asn1::Value<ProfileElement_t> decode_pe(ByteView raw) { return RSP_ASN1_DECODE(ProfileElement, raw); }
+using test_support::Element;
+using test_support::decode_pe;
+using test_support::elements;
 
 // Concatenated fillFileContent of a File (the files checked here have one).
 Bytes content(const File_t& f) {

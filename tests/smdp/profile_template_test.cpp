@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "profile_elements.hpp"
 #include "rsp/asn1.hpp"
 #include "rsp/smdp/batch_import.hpp"
 #include "rsp/store.hpp"
@@ -29,20 +30,9 @@ using namespace rsp::smdp;
 
 namespace {
 
-struct Element {
-  Bytes raw;
-  ProfileElement_PR kind;
-};
-
-std::vector<Element> elements(ByteView upp) {
-  std::vector<Element> out;
-  asn1::decode_each<ProfileElement_t>(asn_DEF_ProfileElement, upp, [&](asn1::Value<ProfileElement_t> pe, ByteView raw) {
-    out.push_back({Bytes(raw.begin(), raw.end()), pe->present});
-  });
-  return out;
-}
-
-asn1::Value<ProfileElement_t> decode_pe(ByteView raw) { return RSP_ASN1_DECODE(ProfileElement, raw); }
+using test_support::Element;
+using test_support::decode_pe;
+using test_support::elements;
 
 asn1::Value<ProfileElement_t> find_pe(ByteView upp, ProfileElement_PR kind, int nth = 0) {
   for (const auto& e : elements(upp))

@@ -2,6 +2,7 @@
 // issued with mbedTLS's certificate writer. For tests, simulators and local
 // deployments: real CIs are run by GSMA-accredited operators.
 #pragma once
+#include "rsp/file.hpp"
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -89,7 +90,7 @@ std::optional<Issued> load_issued(const std::filesystem::path& cert_der, const s
 
 // Helpers shared with the tool and tests.
 std::string to_pem(ByteView der, const char* label = "CERTIFICATE");
-Bytes read_file(const std::filesystem::path& p);
+using rsp::read_file;  // rsp/file.hpp
 // DER as is, or the first PEM block of the file decoded.
 Bytes der_from_pem_or_der(ByteView data);
 std::string file_suffix(crypto::Curve c);  // "NIST" / "BRP"

@@ -1,0 +1,14 @@
+// Whole-file reads and private writes for the command-line tools.
+#pragma once
+#include <string>
+
+#include "rsp/bytes.hpp"
+
+namespace rsp {
+
+// The file's bytes; throws std::runtime_error naming the path.
+Bytes read_file(const std::string& path);
+// Creates or truncates `path` with mode 0600 before writing (keys, secrets).
+void write_private_file(const std::string& path, ByteView data);
+
+}  // namespace rsp
