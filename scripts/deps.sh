@@ -7,7 +7,7 @@ PACKAGES=(
   asn1c libmbedtls-dev libboost-dev libboost-system-dev libcurl4-openssl-dev
   libsqlite3-dev libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev zbar-tools
-  libsecp256k1-dev libcrypto++-dev sqlite3
+  libsecp256k1-dev libcrypto++-dev sqlite3 curl
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

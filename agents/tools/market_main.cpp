@@ -1,6 +1,7 @@
 // market: one participant's command line on the marketplace ledger.
 //
-//   market --ledger FILE --as ID --key KEY.pem <command> ...
+//   market --ledger FILE --as ID --key KEY.pem <command> ...      (embedded ledger)
+//   market --chain deployment.json --key KEY <command> ...         (chain backend)
 //
 // Commands: offers, publish, request, accept, open, activate, usage, refund,
 // mint, balance, statement, events, verify. Keys are read from files and
@@ -16,6 +17,10 @@
 #include "rsp/file.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/ledger/seal.hpp"
+#ifdef RSP_WITH_CHAIN
+#include "rsp/ledger/chain_deploy.hpp"
+#include "rsp/ledger/chain_market.hpp"
+#endif
 
 using namespace rsp;
 using namespace rsp::ledger;
@@ -53,10 +58,11 @@ json offer_json(const Offer& o) {
 int main(int argc, char** argv) {
   CLI::App app{"market: a participant's view of the roaming marketplace ledger (docs/marketplace.md)"};
   app.require_subcommand(1);
-  std::string ledger_path, me, key_path;
-  app.add_option("--ledger", ledger_path, "embedded ledger file")->required();
-  app.add_option("--as", me, "participant id you act as (as registered)");
-  app.add_option("--key", key_path, "your ledger signing key (PEM)");
+  std::string ledger_path, chain_path, me, key_path;
+  auto* ledger_opt = app.add_option("--ledger", ledger_path, "embedded ledger file");
+  app.add_option("--chain", chain_path, "chain deployment description (`ledger-chain deploy --out`)")->excludes(ledger_opt);
+  app.add_option("--as", me, "participant id you act as (as registered; on the chain: taken from the key)");
+  app.add_option("--key", key_path, "your ledger signing key (embedded: PEM; chain: `ledger-chain keygen` file)");
 
   auto* offers = app.add_subcommand("offers", "list the Offers");
 
@@ -145,17 +151,50 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    auto ledger = std::make_shared<EmbeddedLedger>(ledger_path);
-    if (verify->parsed()) {
-      auto rep = ledger->verify();
-      std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " " << to_hex(rep.head_hash) << "\n";
-      return 0;
-    }
+    if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
     bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
                   refund->parsed() || mint->parsed();
-    if (writes && (me.empty() || key_path.empty())) throw std::runtime_error("--as and --key are required to write");
-    auto key = std::make_shared<crypto::EcKey>(key_path.empty() ? crypto::EcKey::generate(crypto::Curve::P256) : load_key(key_path));
-    EmbeddedMarket m(ledger, me, key);
+    std::unique_ptr<Market> market;
+    if (!chain_path.empty()) {
+#ifdef RSP_WITH_CHAIN
+      auto d = ChainDeployment::load(chain_path);
+      if (writes && key_path.empty()) throw std::runtime_error("--key is required to write");
+      auto cm = std::make_unique<ChainMarket>(d.config(), key_path.empty() ? eth::Secp256k1Key::generate() : read_key_file(key_path));
+      if (verify->parsed()) {
+        // The chain's validators check signatures and order; here: it is the
+        // chain and the contracts this deployment names, and its records read.
+        auto id = cm->rpc().chain_id();
+        if (d.chain_id != 0 && id != d.chain_id) throw std::runtime_error("node is on chain " + std::to_string(id));
+        if (cm->rpc().get_code(d.marketplace).empty() || cm->rpc().get_code(d.sdrt).empty())
+          throw std::runtime_error("no contract code at the deployment's addresses");
+        std::size_t n = 0;
+        for (std::int64_t pos = 0;;) {
+          auto batch = cm->events_after(pos, 1000);
+          if (batch.empty()) break;
+          n += batch.size();
+          pos = batch.back().position;
+        }
+        std::cout << "OK: chain " << id << ", contracts present, " << n << " marketplace events, block "
+                  << cm->rpc().block_number() << "\n";
+        return 0;
+      }
+      market = std::move(cm);
+#else
+      throw std::runtime_error("this build has no chain backend (RSP_CHAIN=OFF)");
+#endif
+    } else {
+      auto ledger = std::make_shared<EmbeddedLedger>(ledger_path);
+      if (verify->parsed()) {
+        auto rep = ledger->verify();
+        std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " " << to_hex(rep.head_hash) << "\n";
+        return 0;
+      }
+      if (writes && (me.empty() || key_path.empty())) throw std::runtime_error("--as and --key are required to write");
+      auto key = std::make_shared<crypto::EcKey>(key_path.empty() ? crypto::EcKey::generate(crypto::Curve::P256) : load_key(key_path));
+      market = std::make_unique<EmbeddedMarket>(ledger, me, key);
+    }
+    Market& m = *market;
+    me = m.me();
     auto done = [](const Receipt& r) { std::cout << "OK: position " << r.position << ", ref " << r.reference << "\n"; };
 
     if (offers->parsed()) {
