@@ -214,7 +214,7 @@ std::string pipelined_note(const Result& r, std::uint64_t gas_limit) {
 
 std::uint64_t with_margin(std::uint64_t est) { return est + est / 10; }
 
-int run(int n, int m) {
+int run(int n, int m, std::uint64_t gas_limit) {
   if (auto why = AnvilNode::unavailable_reason()) {
     std::printf("chain_bench: skipped, anvil is unavailable: %s\n", why->c_str());
     return 0;
@@ -243,6 +243,7 @@ int run(int n, int m) {
   AnvilNode::Options opt;
   opt.block_time_seconds = 1;  // interval mining, one block a second, like QBFT's block period
   opt.free_gas = true;
+  if (gas_limit) opt.gas_limit = gas_limit;
   std::unique_ptr<AnvilNode> node;
   try {
     node = std::make_unique<AnvilNode>(opt);
@@ -402,12 +403,14 @@ int run(int n, int m) {
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::stoi(argv[1]) : 2000;
   int m = argc > 2 ? std::stoi(argv[2]) : 30;
+  std::uint64_t gas_limit = argc > 3 ? std::stoull(argv[3]) : 0;
   if (n < 1 || m < 0) {
-    std::fprintf(stderr, "usage: chain_bench [N per case >= 1 (default 2000)] [M waited reports (default 30)]\n");
+    std::fprintf(stderr, "usage: chain_bench [N per case >= 1 (default 2000)] [M waited reports (default 30)] "
+                         "[block gas limit (default: anvil's 30 M)]\n");
     return 2;
   }
   try {
-    return run(n, m);
+    return run(n, m, gas_limit);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chain_bench: %s\n", e.what());
     return 1;

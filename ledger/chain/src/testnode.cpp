@@ -67,6 +67,7 @@ bool AnvilNode::start_once() {
                                 "--chain-id", std::to_string(options_.chain_id)};
   if (options_.free_gas) args.insert(args.end(), {"--block-base-fee-per-gas", "0", "--gas-price", "0"});
   if (options_.block_time_seconds) args.insert(args.end(), {"--block-time", std::to_string(*options_.block_time_seconds)});
+  if (options_.gas_limit) args.insert(args.end(), {"--gas-limit", std::to_string(*options_.gas_limit)});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

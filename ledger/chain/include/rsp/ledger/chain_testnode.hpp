@@ -21,6 +21,7 @@ class AnvilNode {
     // keys need no ether (send with fees 0).
     bool free_gas = true;
     std::optional<unsigned> block_time_seconds;  // nullopt = automine (a block per transaction)
+    std::optional<std::uint64_t> gas_limit;      // block gas limit (nullopt: anvil's default, 30 M)
     std::string log_file = "/dev/null";          // anvil's stdout and stderr
   };
 
