@@ -17,8 +17,15 @@ std::string HomeOperatorAgent::buy(const ledger::Offer& offer, const std::string
   t.sealed_target = ledger::seal(offer.seal_key, "target:" + t.request_id, to_bytes(nlohmann::json{{"eid", eid}}.dump()));
   t.escrow = offer.price;
   t.reply_key = reply_key_.public_point();
-  market_.request(t);
+  // Recorded first: if the process dies after the Request lands, the Accept
+  // that answers it is still recognised and delivered.
   state_.put(Order{t.request_id, subscriber, "", "requested", 0});
+  try {
+    market_.request(t);
+  } catch (const ledger::MarketError&) {
+    state_.put(Order{t.request_id, subscriber, "", "refused", 0});
+    throw;
+  }
   say("Request " + t.request_id + " for Offer " + offer.offer_id + " (subscriber " + subscriber + "), escrow " +
       ledger::format_sdrt(t.escrow) + " SDRt");
   return t.request_id;

@@ -40,48 +40,70 @@ int VisitedOperatorAgent::poll() {
     auto events = market_.events_after(state_.cursor(), 100);
     if (events.empty()) return accepted;
     for (const auto& e : events) {
-      if (e.type == "request" && e.counterparty == market_.me() && !state_.order(e.id)) {
+      if (e.type == "request" && e.counterparty == market_.me()) {
         handle_request(e.id);
-        if (state_.order(e.id)) ++accepted;
+        auto o = state_.order(e.id);
+        if (o && o->status == "accepted") ++accepted;
       }
       state_.set_cursor(e.position);
     }
   }
 }
 
+// Crash-safe: the order is recorded before each outside step ("ordered"
+// after DownloadOrder, "accepting" before the Accept), so a restart neither
+// leaves a profile ordered for nothing nor loses an Accept it wrote. Any
+// failure closes the Request (the escrow returns) and cancels the order.
 void VisitedOperatorAgent::handle_request(const std::string& rid) {
+  auto known = state_.order(rid);
+  if (known && known->status != "ordered" && known->status != "accepting") return;  // handled before
   auto r = market_.find_request(rid);
-  if (!r || r->state != ledger::RequestState::Open) return;
-  // Anything that stops us serving the Request closes it, so the home
-  // operator's escrow comes back at once instead of at expiry.
-  auto give_back = [&](const std::string& why) {
-    say("cannot serve " + rid + " (" + why + "): closing it, the escrow returns to " + r->home);
-    market_.refund(rid);
+  if (!r) return;
+  if (known && known->status == "accepting" && r->state != ledger::RequestState::Open) {
+    known->status = r->state == ledger::RequestState::Closed ? "closed" : "accepted";  // the Accept landed
+    state_.put(*known);
+    return;
+  }
+  if (r->state != ledger::RequestState::Open) return;
+
+  std::string eid, iccid = known ? known->iccid : "";
+  auto cancel = [&] {
+    if (iccid.empty() || eid.empty()) return;
+    try {
+      es2_.cancel_order(iccid, eid);
+    } catch (const std::exception& ex) {
+      say("CancelOrder " + iccid + ": " + ex.what());
+    }
   };
-  std::string eid;
   try {
     json target = json::parse(to_string(ledger::open_sealed(seal_key_, "target:" + rid, r->sealed_target)));
     eid = target.at("eid").get<std::string>();
-  } catch (const std::exception& ex) {
-    return give_back(std::string("target does not open: ") + ex.what());
-  }
-  say("Request " + rid + " from " + r->home + " for Offer " + r->offer_id + ": target eUICC " + eid);
-  std::string iccid;
-  Es2PlusClient::Confirmed c;
-  try {
+    // The reply key must be a P-256 point before anything is ordered for it.
+    (void)crypto::EcKey::from_public_point(crypto::Curve::P256, r->reply_key);
+    if (known) cancel();  // ordered before a restart: start over cleanly
+    say("Request " + rid + " from " + r->home + " for Offer " + r->offer_id + ": target eUICC " + eid);
     iccid = es2_.download_order(eid, profile_type_);
-    c = es2_.confirm_order(iccid, eid);
-  } catch (const Es2PlusError& ex) {
-    return give_back(ex.what());
+    state_.put(Order{rid, r->subscriber, iccid, "ordered", 0});
+    auto c = es2_.confirm_order(iccid, eid);
+    say("SM-DP+ (ES2+): DownloadOrder -> ICCID " + iccid + ", ConfirmOrder -> matching id " + c.matching_id);
+    ProfileDelivery d{"1$" + c.smdp_address + "$" + c.matching_id, iccid, packages_(iccid)};
+    Bytes hash = crypto::sha256(d.protected_package);
+    Bytes sealed = ledger::seal(r->reply_key, "accept:" + rid, d.to_json());
+    state_.put(Order{rid, r->subscriber, iccid, "accepting", 0});
+    auto rec = market_.accept(ledger::AcceptTerms{rid, sealed, hash});
+    state_.put(Order{rid, r->subscriber, iccid, "accepted", 0});
+    say("Accept " + rid + " on the ledger (" + std::to_string(sealed.size()) + "-byte ciphertext, package SHA-256 " +
+        to_hex(hash).substr(0, 16) + "..., ref " + rec.reference.substr(0, 16) + "...)");
+  } catch (const std::exception& ex) {
+    say("cannot serve " + rid + " (" + ex.what() + "): closing it, the escrow returns to " + r->home);
+    cancel();
+    try {
+      market_.refund(rid);
+    } catch (const std::exception& ex2) {
+      say("closing " + rid + " refused: " + ex2.what());
+    }
+    state_.put(Order{rid, r->subscriber, iccid, "closed", 0});
   }
-  say("SM-DP+ (ES2+): DownloadOrder -> ICCID " + iccid + ", ConfirmOrder -> matching id " + c.matching_id);
-  ProfileDelivery d{"1$" + c.smdp_address + "$" + c.matching_id, iccid, packages_(iccid)};
-  Bytes hash = crypto::sha256(d.protected_package);
-  Bytes sealed = ledger::seal(r->reply_key, "accept:" + rid, d.to_json());
-  auto rec = market_.accept(ledger::AcceptTerms{rid, sealed, hash});
-  state_.put(Order{rid, r->subscriber, iccid, "accepted", 0});
-  say("Accept " + rid + " on the ledger (" + std::to_string(sealed.size()) + "-byte ciphertext, package SHA-256 " +
-      to_hex(hash).substr(0, 16) + "..., ref " + rec.reference.substr(0, 16) + "...)");
 }
 
 void VisitedOperatorAgent::handle_progress(const ProgressReport& r) {
@@ -140,7 +162,17 @@ bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {
   ledger::UsageReport rep{o->request_id, o->usage_reports + 1, {u.data_mb, u.voice_minutes, u.sms}, u.period_start,
                           u.period_end};
   try {
-    market_.report_usage(rep);
+    try {
+      market_.report_usage(rep);
+    } catch (const ledger::MarketError& e) {
+      if (e.code != "report-out-of-order") throw;
+      // Our count fell behind the ledger's (a crash after a report landed):
+      // take the ledger's and send this one as the next.
+      auto r = market_.find_request(o->request_id);
+      if (!r) throw;
+      rep.report_no = r->usage_reports + 1;
+      market_.report_usage(rep);
+    }
   } catch (const ledger::MarketError& e) {
     say("usage report " + std::to_string(rep.report_no) + " on " + o->request_id + " refused: " + e.what());
     return false;

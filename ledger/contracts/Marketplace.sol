@@ -144,6 +144,8 @@ contract Marketplace {
         for (uint256 i = 0; i < 10; ++i) require(terms[i] <= MAX_INT64, "RSP:bad-terms");
         require(terms[T_STOCK] > 0 && terms[T_PRICE] > 0 && terms[T_TERM_SECONDS] > 0 &&
                 terms[T_VALID_UNTIL] > block.timestamp, "RSP:bad-terms");
+        // At most 10 years (C++ kMaxTermSeconds): expiry stays inside int64 on both backends.
+        require(terms[T_TERM_SECONDS] <= 10 * 365 days, "RSP:bad-terms");
         uint256 serviceLength = bytes(service).length;
         require(serviceLength >= 1 && serviceLength <= 32, "RSP:bad-terms");
         require(_validCoverage(bytes(coverage)), "RSP:bad-terms");

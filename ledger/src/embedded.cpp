@@ -40,6 +40,16 @@ CREATE TABLE IF NOT EXISTS ledger_meta (
 
 constexpr const char* kEntryCols = "seq, prev_hash, type, author, nonce, timestamp, payload, signature, hash";
 
+// Clears the participant-key cache unless the write it guards committed.
+struct KeyCacheGuard {
+  ParticipantMap& keys;
+  bool committed = false;
+  explicit KeyCacheGuard(ParticipantMap& k) : keys(k) {}
+  ~KeyCacheGuard() {
+    if (!committed) keys.clear();
+  }
+};
+
 Entry entry_from_row(const store::Row& r) {
   Entry e;
   e.seq = r.i64(0);
@@ -128,10 +138,11 @@ EmbeddedLedger::EmbeddedLedger(const std::string& path, Options opt)
 EmbeddedLedger::~EmbeddedLedger() = default;
 
 Head EmbeddedLedger::head_locked() {
-  Head h{0, zero_hash()};
-  db_.query("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1", {}, [&](const store::Row& r) {
+  Head h{0, zero_hash(), 0};
+  db_.query("SELECT seq, hash, timestamp FROM entries ORDER BY seq DESC LIMIT 1", {}, [&](const store::Row& r) {
     h.seq = r.i64(0);
     h.hash = r.blob(1);
+    h.timestamp_ms = r.i64(2);
   });
   return h;
 }
@@ -177,6 +188,15 @@ void EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, Particip
                       "entry does not extend the head (head is seq " + std::to_string(h.seq) + ", entry claims seq " +
                           std::to_string(e.seq) + (e.prev_hash != h.hash ? " with another prev_hash)" : ")"));
   auto added = check_entry(e, [&](const std::string& id) { return find_author(id, pending); });
+  // Expiry rules use the entry's time: an author may not move it forward
+  // (a refund "after" the term) or back (an Accept "before" expiry) by more
+  // than the allowed clock skew.
+  if (e.seq > 1) {
+    if (e.timestamp_ms > clock_ms_() + kClockSkewMs)
+      throw AppendError(Reason::Malformed, e.seq, "timestamp is ahead of the ledger's clock by more than 5 minutes");
+    if (e.timestamp_ms < h.timestamp_ms - kClockSkewMs)
+      throw AppendError(Reason::Malformed, e.seq, "timestamp is more than 5 minutes before the entry it follows");
+  }
   bool replay = false;
   db_.query("SELECT 1 FROM entries WHERE author = ? AND nonce = ?", {e.author, e.nonce},
             [&](const store::Row&) { replay = true; });
@@ -209,18 +229,22 @@ std::vector<AppendResult> EmbeddedLedger::append_batch(const std::vector<Entry>&
   std::vector<AppendResult> out;
   out.reserve(entries.size());
   ParticipantMap pending;
+  // A refused batch rolls back: the key cache may have read its uncommitted
+  // registrations (find_author reloads inside the transaction).
+  KeyCacheGuard guard(keys_);
   {
     store::Transaction tx(db_);
     sync_market_locked();
     Head h = head_locked();
     for (const auto& e : entries) {
       validate_and_insert(e, h, pending);
-      h = Head{e.seq, compute_hash(e)};
+      h = Head{e.seq, compute_hash(e), e.timestamp_ms};
       out.push_back({h.seq, h.hash});
     }
     tx.commit();
     market_stale_ = false;
   }
+  guard.committed = true;
   for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
   return out;
 }
@@ -233,6 +257,7 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
   std::vector<AppendResult> out;
   out.reserve(drafts.size());
   ParticipantMap pending;
+  KeyCacheGuard guard(keys_);
   {
     store::Transaction tx(db_);
     sync_market_locked();
@@ -248,12 +273,13 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
       e.payload = d.payload;
       seal(e, key);
       validate_and_insert(e, h, pending);
-      h = Head{e.seq, e.hash};
+      h = Head{e.seq, e.hash, e.timestamp_ms};
       out.push_back({h.seq, h.hash});
     }
     tx.commit();
     market_stale_ = false;
   }
+  guard.committed = true;
   for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
   return out;
 }
@@ -266,6 +292,7 @@ AppendResult EmbeddedLedger::append_signed(const std::string& author, const cryp
 AppendResult EmbeddedLedger::init(const std::string& admin_id, const crypto::EcKey& admin_key) {
   std::lock_guard wl(write_mu_);
   ParticipantMap pending;
+  KeyCacheGuard guard(keys_);
   Entry e;
   {
     store::Transaction tx(db_);
@@ -283,6 +310,7 @@ AppendResult EmbeddedLedger::init(const std::string& admin_id, const crypto::EcK
     tx.commit();
     market_stale_ = false;
   }
+  guard.committed = true;
   for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
   return {e.seq, e.hash};
 }

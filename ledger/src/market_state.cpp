@@ -173,6 +173,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     o.seal_key = hex_field(j, "seal_key");
     if (o.service.empty() || o.service.size() > 32) fail("bad-terms", "service must be 1..32 bytes");
     if (o.stock <= 0 || o.price <= 0 || o.term_seconds <= 0) fail("bad-terms", "stock, price and term must be positive");
+    if (o.term_seconds > kMaxTermSeconds) fail("bad-terms", "term longer than 10 years");
     if (o.valid_until <= now) fail("bad-terms", "valid_until is not in the future");
     if (o.tariff.per_mb < 0 || o.tariff.per_minute < 0 || o.tariff.per_sms < 0 || o.allowance.data_mb < 0 ||
         o.allowance.voice_minutes < 0 || o.allowance.sms < 0)
@@ -258,7 +259,12 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       int_field(j, "period_end");
       if (used.data_mb < 0 || used.voice_minutes < 0 || used.sms < 0) fail("bad-terms", "usage cannot be negative");
       const Offer& o = offers_.at(r.offer_id);
-      Amount charge = charge_for(used, o.tariff);
+      Amount charge = 0;
+      try {
+        charge = charge_for(used, o.tariff);
+      } catch (const MarketError&) {  // more than 64 bits is more than any escrow (the chain computes in 256 bits)
+        fail("beyond-escrow", "charge exceeds the remaining escrow");
+      }
       if (charge > r.escrow - r.charged)
         fail("beyond-escrow", "charge " + std::to_string(charge) + " exceeds the remaining escrow " +
                                   std::to_string(r.escrow - r.charged));

@@ -124,4 +124,54 @@ TEST(Marketplace, FailedAuthenticationActivatesNothing) {
   EXPECT_THROW(m.visited->report_usage({rid, 1, {10, 0, 0}, 0, 0}), MarketError);
 }
 
+// A Request the visited operator cannot serve (its reply key is not a
+// P-256 point, so no Accept can be sealed to it) is closed at once: the escrow
+// returns, the profile ordered for it goes back to the SM-DP+'s stock, and the
+// next Request is served as usual.
+TEST(Marketplace, UnservableRequestIsClosedAndTheNextServed) {
+  e2e::MarketplaceWorld mw("market-bad-request");
+  EmbeddedMarkets m(mw.dir);
+  m.issuer->mint("HOME-B", 10'000'000);
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  OfferTerms o;
+  o.offer_id = "OFFER-1";
+  o.service = "data";
+  o.coverage = {"20801"};
+  o.allowance = {1000, 0, 0};
+  o.tariff = {1000, 0, 0};
+  o.price = 1'000'000;
+  o.term_seconds = 3600;
+  o.valid_until = std::time(nullptr) + 3600;
+  o.stock = 5;
+  o.seal_key = seal_key.public_point();
+  m.visited->publish_offer(o);
+  RequestTerms bad;
+  bad.request_id = "REQ-BAD";
+  bad.offer_id = "OFFER-1";
+  bad.subscriber = "sub-1";
+  bad.sealed_target = seal(o.seal_key, "target:REQ-BAD", to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
+  bad.escrow = o.price;
+  bad.reply_key = Bytes(65, 0x01);
+  bad.reply_key[0] = 0x04;  // the right shape, not on the curve
+  m.home->request(bad);
+  agents::AgentState hs(mw.stack->home_agent_db()), vs(mw.stack->visited_agent_db());
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  agents::HomeOperatorAgent home(*m.home, reply_key, hs);
+  std::string good = home.buy(*m.home->offer("OFFER-1"), "sub-2", mw.eid());
+  auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
+  agents::VisitedOperatorAgent visited(*m.visited, seal_key, mw.stack->es2(), parties.packages, mw.stack->hss(), vs,
+                                       "roaming-eu");
+  EXPECT_EQ(visited.poll(), 1);
+  EXPECT_EQ(m.home->find_request("REQ-BAD")->state, RequestState::Closed);
+  EXPECT_EQ(m.home->find_request(good)->state, RequestState::Accepted);
+  EXPECT_EQ(m.home->balance("HOME-B").available, 9'000'000);
+  EXPECT_EQ(m.home->balance("HOME-B").escrowed, 1'000'000);
+  // Of the 3 profiles, one serves the good Request; the bad one's went back.
+  int available = 0;
+  mw.stack->smdp().profiles().db().query("SELECT COUNT(*) FROM profiles WHERE state = 'available'", {},
+                                         [&](const store::Row& r) { available = static_cast<int>(r.i64(0)); });
+  EXPECT_EQ(available, 2);
+  EXPECT_EQ(visited.poll(), 0);  // nothing is handled twice
+}
+
 }  // namespace

@@ -170,6 +170,9 @@ inline void refusals(MarketWorld& w) {
   bad.stock = 0;
   EXPECT_EQ(code_of([&] { visited.publish_offer(bad); }), "bad-terms");
   bad = terms;
+  bad.term_seconds = kMaxTermSeconds + 1;
+  EXPECT_EQ(code_of([&] { visited.publish_offer(bad); }), "bad-terms");
+  bad = terms;
   bad.offer_id = std::string(33, 'x');
   EXPECT_EQ(code_of([&] { visited.publish_offer(bad); }), "bad-id");
   visited.publish_offer(terms);
@@ -207,6 +210,7 @@ inline void refusals(MarketWorld& w) {
   EXPECT_EQ(code_of([&] { visited2.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "not-provider");
   EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 2, {1, 0, 0}, 0, 0}); }), "report-out-of-order");
   EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {6001, 0, 0}, 0, 0}); }), "beyond-escrow");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {INT64_MAX, 0, 0}, 0, 0}); }), "beyond-escrow");
   EXPECT_EQ(visited.balance(kVisited).available, 0);
   visited.report_usage({"REQ-R", 1, {6000, 0, 0}, 0, 0});  // exactly the escrow
   EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 2, {0, 0, 1}, 0, 0}); }), "beyond-escrow");

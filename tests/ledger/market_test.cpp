@@ -158,6 +158,49 @@ TEST(EmbeddedMarket, ReplayedSignedRequestRefused) {
   EXPECT_EQ(w.as(kHome).balance(kHome).escrowed, 6'000'000);
 }
 
+// Expiry rules use entry times, so an author cannot move an entry's time: a
+// pre-signed refund dated after the term, or an Accept dated back, is refused.
+TEST(EmbeddedMarket, EntryTimesCannotBeMovedToDodgeExpiry) {
+  EmbeddedWorld w("time");
+  auto seal_key = EcKey::generate(Curve::P256);
+  w.as(kIssuer).mint(kHome, 6'000'000);
+  w.as(kVisited).publish_offer(sample_offer(w, "OFFER-1", seal_key));
+  w.as(kHome).request(sample_request("REQ-1", *w.as(kHome).offer("OFFER-1"), seal_key));
+  auto sealed_entry = [&](const std::string& author, const std::string& type, Bytes payload, std::int64_t ts) {
+    auto h = w.ledger->head();
+    Entry e{h.seq + 1, h.hash, type, author, random_nonce(), ts, std::move(payload), {}, {}};
+    seal(e, *w.keys[author]);
+    return e;
+  };
+  std::int64_t now = w.now() * 1000;
+  auto reason = [&](const Entry& e) {
+    try {
+      w.ledger->append(e);
+    } catch (const AppendError& x) {
+      return x.reason;
+    }
+    return AppendError::Reason::StaleHead;  // accepted: not what any test expects
+  };
+  EXPECT_EQ(reason(sealed_entry(kHome, "refund", refund_payload("REQ-1"), now + 31LL * 24 * 3600 * 1000)),
+            AppendError::Reason::Malformed);
+  EXPECT_EQ(reason(sealed_entry(kVisited, "accept", accept_payload({"REQ-1", Bytes(10, 1), Bytes(32, 2)}), now - 3600 * 1000)),
+            AppendError::Reason::Malformed);
+  EXPECT_EQ(w.as(kHome).find_request("REQ-1")->state, RequestState::Open);
+  EXPECT_EQ(w.as(kHome).balance(kHome).escrowed, 6'000'000);
+}
+
+// A refused registration batch leaves no key behind in the ledger's cache.
+TEST(EmbeddedMarket, RefusedRegistrationBatchLeavesNoKey) {
+  EmbeddedWorld w("regbatch");
+  auto a = EcKey::generate(Curve::P256);
+  std::vector<Ledger::Draft> drafts{{"register", participant_payload("OP-NEW", "visited-operator", a), ""},
+                                    {"register", participant_payload(kHome, "visited-operator", a), ""}};
+  EXPECT_THROW(w.ledger->append_signed_batch(kIssuer, *w.keys[kIssuer], drafts), AppendError);
+  EXPECT_THROW(w.ledger->append_signed("OP-NEW", a, "note", to_bytes("{}")), AppendError);
+  EXPECT_NO_THROW(w.ledger->register_participant(kIssuer, *w.keys[kIssuer], "OP-NEW", "visited-operator", a));
+  EXPECT_NO_THROW(w.open());
+}
+
 // A refused entry inside a batch leaves neither the batch nor its effects:
 // the in-memory state is rebuilt, the balances are unchanged.
 TEST(EmbeddedMarket, RefusedBatchLeavesNoEffect) {

@@ -62,7 +62,13 @@ Bytes participant_payload(const std::string& id, const std::string& role, const 
 struct Head {
   std::int64_t seq = 0;  // 0: empty ledger
   Bytes hash;            // 32 zero bytes when empty
+  std::int64_t timestamp_ms = 0;  // of the head entry
 };
+
+// The marketplace rules judge time by entry timestamps; an entry may claim a
+// time at most this far ahead of the ledger's clock or behind the entry it
+// follows (docs/ledger.md, "Validation on append").
+inline constexpr std::int64_t kClockSkewMs = 5 * 60 * 1000;
 
 struct AppendResult {
   std::int64_t seq = 0;

@@ -33,6 +33,10 @@ struct Tariff {  // price per unit of Allowance, in SDRt units
 };
 Amount charge_for(const Allowance& used, const Tariff& t);  // throws MarketError "overflow"
 
+// The longest subscription term an Offer may set (10 years): expiry times
+// stay far inside 64 bits on both backends.
+inline constexpr std::int64_t kMaxTermSeconds = 10LL * 365 * 24 * 3600;
+
 // Record identifiers (offer_id, request_id) are chosen by their author:
 // 1..32 printable ASCII bytes (a bytes32 on the chain backend).
 bool valid_record_id(std::string_view id);
