@@ -394,32 +394,30 @@ std::optional<Issued> load_issued(const std::filesystem::path& cert_der, const s
   return make_issued(std::move(der), std::move(key));
 }
 
-}  // namespace rsp::certs
 
-namespace rsp::certs {
-
-Issued issue_operator_ca(const std::string& cn, int days) {
+namespace {
+// Operators' ES2+ TLS certificates: no SGP.22 registeredID, valid from an hour ago.
+CertSpec operator_spec(Role role, const std::string& cn, int days) {
   CertSpec spec;
-  spec.role = Role::Ci;
+  spec.role = role;
   spec.subject = "O=" + cn + ",CN=" + cn;
   spec.not_before = std::time(nullptr) - 3600;
   spec.not_after = std::time(nullptr) + 86400L * days;
   spec.registered_id.clear();
+  return spec;
+}
+}  // namespace
+
+Issued issue_operator_ca(const std::string& cn, int days) {
   auto key = crypto::EcKey::generate(crypto::Curve::P256);
-  Bytes der = issue_certificate(spec, key, key, nullptr);
+  Bytes der = issue_certificate(operator_spec(Role::Ci, cn, days), key, key, nullptr);
   return {der, std::move(key)};
 }
 
 Issued issue_operator_certificate(const Issued& ca, const std::string& cn, int days) {
-  CertSpec spec;
-  spec.role = Role::DpTls;
-  spec.subject = "O=" + cn + ",CN=" + cn;
-  spec.not_before = std::time(nullptr) - 3600;
-  spec.not_after = std::time(nullptr) + 86400L * days;
-  spec.registered_id.clear();
   auto key = crypto::EcKey::generate(crypto::Curve::P256);
   auto ca_cert = ca.cert();
-  return {issue_certificate(spec, key, ca.key, &ca_cert), std::move(key)};
+  return {issue_certificate(operator_spec(Role::DpTls, cn, days), key, ca.key, &ca_cert), std::move(key)};
 }
 
 }  // namespace rsp::certs

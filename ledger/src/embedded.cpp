@@ -88,15 +88,15 @@ KnownParticipant parse_participant(const Entry& e) {
 using Lookup = std::function<const KnownParticipant*(const std::string&)>;
 
 // Rules shared by append and the chain walk (everything but linkage and
-// replay). Returns the participant a genesis/register entry introduces.
-std::optional<KnownParticipant> check_entry(const Entry& e, const Lookup& lookup) {
+// replay). `h` is compute_hash(e), done once by the caller. Returns the
+// participant a genesis/register entry introduces.
+std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, const Lookup& lookup) {
   if (!is_known_type(e.type)) throw AppendError(Reason::UnknownType, e.seq, "unknown entry type '" + e.type + "'");
   if (e.author.empty() || e.author.size() > 128) throw AppendError(Reason::Malformed, e.seq, "author empty or too long");
   if (e.nonce.empty() || e.nonce.size() > 128) throw AppendError(Reason::Malformed, e.seq, "nonce empty or too long");
   if (e.timestamp_ms <= 0) throw AppendError(Reason::Malformed, e.seq, "timestamp missing");
   if (e.prev_hash.size() != kHashSize) throw AppendError(Reason::Malformed, e.seq, "prev_hash is not 32 bytes");
 
-  Bytes h = compute_hash(e);
   if (!e.hash.empty() && e.hash != h) throw AppendError(Reason::Malformed, e.seq, "hash does not match the entry content");
 
   std::optional<KnownParticipant> added;
@@ -182,12 +182,13 @@ const KnownParticipant* EmbeddedLedger::find_author(const std::string& id, const
   return nullptr;
 }
 
-void EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, ParticipantMap& pending) {
+Bytes EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, ParticipantMap& pending) {
   if (e.seq != h.seq + 1 || e.prev_hash != h.hash)
     throw AppendError(Reason::StaleHead, e.seq,
                       "entry does not extend the head (head is seq " + std::to_string(h.seq) + ", entry claims seq " +
                           std::to_string(e.seq) + (e.prev_hash != h.hash ? " with another prev_hash)" : ")"));
-  auto added = check_entry(e, [&](const std::string& id) { return find_author(id, pending); });
+  Bytes hash = compute_hash(e);
+  auto added = check_entry(e, hash, [&](const std::string& id) { return find_author(id, pending); });
   // Expiry rules use the entry's time: an author may not move it forward
   // (a refund "after" the term) or back (an Accept "before" expiry) by more
   // than the allowed clock skew.
@@ -214,7 +215,6 @@ void EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, Particip
   // From here the state holds this entry: if anything later in this
   // transaction fails, the state must be rebuilt from the file.
   market_stale_ = true;
-  Bytes hash = compute_hash(e);
   db_.run(std::string("INSERT INTO entries (") + kEntryCols + ") VALUES (?,?,?,?,?,?,?,?,?)",
           {e.seq, e.prev_hash, e.type, e.author, e.nonce, e.timestamp_ms, e.payload, e.signature, hash});
   if (added) {
@@ -222,6 +222,7 @@ void EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, Particip
             {added->p.id, added->p.role, std::string(crypto::curve_name(added->p.curve)), added->p.public_point, e.seq});
     pending.emplace(added->p.id, std::move(*added));
   }
+  return hash;
 }
 
 std::vector<AppendResult> EmbeddedLedger::append_batch(const std::vector<Entry>& entries) {
@@ -237,8 +238,7 @@ std::vector<AppendResult> EmbeddedLedger::append_batch(const std::vector<Entry>&
     sync_market_locked();
     Head h = head_locked();
     for (const auto& e : entries) {
-      validate_and_insert(e, h, pending);
-      h = Head{e.seq, compute_hash(e), e.timestamp_ms};
+      h = Head{e.seq, validate_and_insert(e, h, pending), e.timestamp_ms};
       out.push_back({h.seq, h.hash});
     }
     tx.commit();
@@ -376,11 +376,9 @@ void EmbeddedLedger::sync_market_locked() {
 
 void EmbeddedLedger::read_market(const std::function<void(const MarketState&)>& f) {
   std::lock_guard wl(write_mu_);
-  {
-    store::Transaction tx(db_);  // a consistent snapshot of the file while catching up
-    sync_market_locked();
-    tx.commit();
-  }
+  // No write transaction for a read: entries are append-only, so pages read
+  // one after another are a prefix of the chain whatever other writers do.
+  sync_market_locked();
   f(market_);
 }
 
@@ -428,7 +426,7 @@ VerifyReport EmbeddedLedger::walk(std::int64_t after_seq, Bytes prev_hash, Parti
                 throw ChainError(e.seq, "content does not match the stored hash (payload or fields altered)");
               std::optional<KnownParticipant> added;
               try {
-                added = check_entry(e, lookup);
+                added = check_entry(e, h, lookup);
               } catch (const AppendError& ex) {
                 throw ChainError(e.seq, std::string(reason_name(ex.reason)) + ": " + ex.what());
               }
@@ -474,11 +472,7 @@ VerifyReport EmbeddedLedger::verify(VerifyMode mode) {
   // The market rules over the whole chain (no signatures: cheap), so a
   // record that breaks them is named like any other broken entry.
   market_stale_ = true;
-  {
-    store::Transaction tx(db_);
-    sync_market_locked();
-    tx.commit();
-  }
+  sync_market_locked();
   return rep;
 }
 

@@ -32,6 +32,22 @@ struct EmbeddedMarkets {
   }
 };
 
+// 1,000 MB at 0.001 SDRt/MB for an hour, escrow 1 SDRt, on PLMN 20801.
+OfferTerms small_offer(const crypto::EcKey& seal_key) {
+  OfferTerms o;
+  o.offer_id = "OFFER-1";
+  o.service = "data";
+  o.coverage = {"20801"};
+  o.allowance = {1000, 0, 0};
+  o.tariff = {1000, 0, 0};
+  o.price = 1'000'000;
+  o.term_seconds = 3600;
+  o.valid_until = std::time(nullptr) + 3600;
+  o.stock = 5;
+  o.seal_key = seal_key.public_point();
+  return o;
+}
+
 void print(const std::string& who, const std::string& what) { std::printf("  [%-7s] %s\n", who.c_str(), what.c_str()); }
 
 TEST(Marketplace, StoryOnTheEmbeddedLedger) {
@@ -71,17 +87,7 @@ TEST(Marketplace, FailedAuthenticationActivatesNothing) {
   m.issuer->mint("HOME-B", 50'000'000);
   auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
   auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
-  OfferTerms o;
-  o.offer_id = "OFFER-1";
-  o.service = "data";
-  o.coverage = {"20801"};
-  o.allowance = {1000, 0, 0};
-  o.tariff = {1000, 0, 0};
-  o.price = 1'000'000;
-  o.term_seconds = 3600;
-  o.valid_until = std::time(nullptr) + 3600;
-  o.stock = 5;
-  o.seal_key = seal_key.public_point();
+  OfferTerms o = small_offer(seal_key);
   m.visited->publish_offer(o);
   agents::AgentState hs(mw.stack->home_agent_db()), vs(mw.stack->visited_agent_db());
   agents::HomeOperatorAgent home(*m.home, reply_key, hs);
@@ -133,17 +139,7 @@ TEST(Marketplace, UnservableRequestIsClosedAndTheNextServed) {
   EmbeddedMarkets m(mw.dir);
   m.issuer->mint("HOME-B", 10'000'000);
   auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
-  OfferTerms o;
-  o.offer_id = "OFFER-1";
-  o.service = "data";
-  o.coverage = {"20801"};
-  o.allowance = {1000, 0, 0};
-  o.tariff = {1000, 0, 0};
-  o.price = 1'000'000;
-  o.term_seconds = 3600;
-  o.valid_until = std::time(nullptr) + 3600;
-  o.stock = 5;
-  o.seal_key = seal_key.public_point();
+  OfferTerms o = small_offer(seal_key);
   m.visited->publish_offer(o);
   RequestTerms bad;
   bad.request_id = "REQ-BAD";

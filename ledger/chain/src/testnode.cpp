@@ -1,11 +1,8 @@
 #include "rsp/ledger/chain_testnode.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,31 +12,10 @@
 #include <vector>
 
 #include "rsp/eth/json_rpc.hpp"
+#include "rsp/http_server.hpp"
 
 namespace rsp::ledger {
 
-namespace {
-
-// A port nothing listens on right now: the kernel's pick for port 0. Another
-// process may take it before anvil binds; start() then retries.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  if (port <= 0) throw std::runtime_error("no free TCP port on 127.0.0.1");
-  return port;
-}
-
-}  // namespace
 
 std::string AnvilNode::default_path() { return RSP_ANVIL_PATH; }
 
@@ -61,7 +37,7 @@ AnvilNode::AnvilNode(Options options) : options_(std::move(options)) {
 AnvilNode::~AnvilNode() { stop(); }
 
 bool AnvilNode::start_once() {
-  port_ = free_port();
+  port_ = http::free_loopback_port();  // another process may take it first: start() then retries
   url_ = "http://127.0.0.1:" + std::to_string(port_);
   std::vector<std::string> args{options_.anvil_path, "--host", "127.0.0.1", "--port", std::to_string(port_),
                                 "--chain-id", std::to_string(options_.chain_id)};

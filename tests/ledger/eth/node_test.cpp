@@ -4,12 +4,6 @@
 // ledger/contracts/node_modules installs).
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +19,7 @@
 #include "rsp/eth/log_cursor.hpp"
 #include "rsp/eth/sender.hpp"
 #include "rsp/eth/transaction.hpp"
+#include "rsp/ledger/chain_testnode.hpp"
 
 using namespace rsp;
 using namespace rsp::eth;
@@ -37,131 +32,21 @@ namespace {
 constexpr const char* kDevKey0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 constexpr const char* kDevKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
-std::string find_anvil() {
-  std::vector<std::string> candidates;
-  if (const char* e = std::getenv("RSP_ANVIL"); e && *e) candidates.push_back(e);
-  if (std::string(RSP_ANVIL_PATH).size()) candidates.push_back(RSP_ANVIL_PATH);
-  // The native binary, not node_modules/.bin/anvil (a node wrapper whose
-  // child would outlive a kill of the wrapper's pid).
-  for (const char* arch : {"linux-amd64", "linux-arm64"})
-    candidates.push_back(std::string(RSP_SOURCE_DIR) + "/ledger/contracts/node_modules/@foundry-rs/anvil-" + arch +
-                         "/bin/anvil");
-  for (const auto& c : candidates)
-    if (::access(c.c_str(), X_OK) == 0) return c;
-  return {};
+// The anvil binary: $RSP_ANVIL, else the one npm installed (found at configure time).
+std::string anvil_path() {
+  if (const char* e = std::getenv("RSP_ANVIL"); e && *e) return e;
+  return ledger::AnvilNode::default_path();
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
+// Free gas and room for large bursts; automine unless `block_time`.
+std::unique_ptr<ledger::AnvilNode> start_anvil(bool block_time) {
+  ledger::AnvilNode::Options o;
+  o.anvil_path = anvil_path();
+  o.free_gas = true;
+  o.gas_limit = 300'000'000;
+  if (block_time) o.block_time_seconds = 1;
+  return std::make_unique<ledger::AnvilNode>(o);
 }
-
-// One anvil process: started in the constructor, stopped (SIGTERM, then
-// SIGKILL after 5 s) in the destructor; every wait is bounded.
-class Anvil {
- public:
-  Anvil(const std::string& bin, bool block_time_mode) {
-    dir_ = fs::temp_directory_path() / ("rsp-eth-anvil-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter_++));
-    fs::create_directories(dir_);
-    for (int attempt = 0; attempt < 3 && pid_ <= 0; ++attempt) start(bin, block_time_mode);
-  }
-  ~Anvil() {
-    stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  bool running() const { return pid_ > 0; }
-  const std::string& url() const { return url_; }
-  std::string log() const {
-    std::FILE* f = std::fopen((dir_ / "anvil.log").c_str(), "r");
-    if (!f) return {};
-    std::string s(8192, '\0');
-    s.resize(std::fread(s.data(), 1, s.size(), f));
-    std::fclose(f);
-    return s;
-  }
-
- private:
-  void start(const std::string& bin, bool block_time_mode) {
-    int port = free_port();
-    if (port == 0) return;
-    std::vector<std::string> args = {bin,       "--host", "127.0.0.1", "--port", std::to_string(port),
-                                     "--gas-limit", "300000000", "--block-base-fee-per-gas", "0", "--gas-price", "0"};
-    if (block_time_mode) {
-      args.push_back("--block-time");
-      args.push_back("1");
-    }
-    std::string logfile = (dir_ / "anvil.log").string();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      int fd = ::open(logfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    if (pid < 0) return;
-    pid_ = pid;
-    url_ = "http://127.0.0.1:" + std::to_string(port);
-    JsonRpcConfig c;
-    c.connect_timeout = 500ms;
-    c.timeout = 2s;
-    JsonRpc probe(url_, c);
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited (port taken?)
-        pid_ = -1;
-        return;
-      }
-      try {
-        probe.chain_id();
-        return;
-      } catch (const std::exception&) {
-        std::this_thread::sleep_for(100ms);
-      }
-    }
-    stop();
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 50; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  static inline int counter_ = 0;
-  fs::path dir_;
-  pid_t pid_ = -1;
-  std::string url_;
-};
 
 // ---- hand-assembled contracts ----
 
@@ -217,13 +102,11 @@ Bytes ping(std::uint64_t n) {
 class NodeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string bin = find_anvil();
-    if (bin.empty()) return;
-    anvil_ = new Anvil(bin, /*block_time_mode=*/false);
-    if (!anvil_->running()) {
-      start_error_ = bin + " did not answer eth_chainId within 20 s; its output:\n" + anvil_->log();
-      delete anvil_;
-      anvil_ = nullptr;
+    if (ledger::AnvilNode::unavailable_reason(anvil_path())) return;
+    try {
+      anvil_ = start_anvil(false).release();
+    } catch (const std::exception& e) {
+      start_error_ = e.what();
     }
   }
   static void TearDownTestSuite() {
@@ -244,7 +127,7 @@ class NodeTest : public ::testing::Test {
     return r.contract_address.value_or(Address{});
   }
 
-  static inline Anvil* anvil_ = nullptr;
+  static inline ledger::AnvilNode* anvil_ = nullptr;
   static inline std::string start_error_;
   std::unique_ptr<JsonRpc> rpc_;
 };
@@ -441,9 +324,8 @@ TEST_F(NodeTest, LogCursorSurvivesReopen) {
 // Block-time mode, as production runs: a burst of signed transactions from
 // one Sender, then every receipt. Prints the rate for the report.
 TEST_F(NodeTest, BurstInBlockTimeMode) {
-  Anvil chain(find_anvil(), /*block_time_mode=*/true);
-  ASSERT_TRUE(chain.running()) << chain.log();
-  JsonRpc rpc(chain.url());
+  auto chain = start_anvil(true);
+  JsonRpc rpc(chain->url());
   Sender s(rpc, Secp256k1Key::from_hex(kDevKey0),
            SenderConfig{.preflight = false, .max_fee_per_gas = U256(0), .max_priority_fee_per_gas = U256(0)});
   auto to = Secp256k1Key::generate().address();

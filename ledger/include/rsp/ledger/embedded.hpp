@@ -74,9 +74,10 @@ class EmbeddedLedger final : public Ledger {
 
  private:
   Head head_locked();
-  // Validates `e` against `h` and inserts it (caller holds a Transaction).
-  // Returns the participant a register/genesis entry adds (to cache after commit).
-  void validate_and_insert(const Entry& e, const Head& h, detail::ParticipantMap& pending);
+  // Validates `e` against `h` and inserts it (caller holds a Transaction); a
+  // participant a register/genesis entry adds goes into `pending` (cached
+  // after commit). Returns the entry's hash.
+  Bytes validate_and_insert(const Entry& e, const Head& h, detail::ParticipantMap& pending);
   const detail::KnownParticipant* find_author(const std::string& id, const detail::ParticipantMap& pending);
   VerifyReport walk(std::int64_t after_seq, Bytes prev_hash, detail::ParticipantMap known,
                     std::optional<std::pair<std::int64_t, Bytes>> checkpoint);
