@@ -1,6 +1,9 @@
 #include "rsp/ledger/embedded.hpp"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "rsp/file.hpp"
 
 #include "rsp/log.hpp"
 
@@ -40,16 +43,6 @@ CREATE TABLE IF NOT EXISTS ledger_meta (
 
 constexpr const char* kEntryCols = "seq, prev_hash, type, author, nonce, timestamp, payload, signature, hash";
 
-// Clears the participant-key cache unless the write it guards committed.
-struct KeyCacheGuard {
-  ParticipantMap& keys;
-  bool committed = false;
-  explicit KeyCacheGuard(ParticipantMap& k) : keys(k) {}
-  ~KeyCacheGuard() {
-    if (!committed) keys.clear();
-  }
-};
-
 Entry entry_from_row(const store::Row& r) {
   Entry e;
   e.seq = r.i64(0);
@@ -85,22 +78,29 @@ KnownParticipant parse_participant(const Entry& e) {
   return k;
 }
 
-using Lookup = std::function<const KnownParticipant*(const std::string&)>;
-
-// Rules shared by append and the chain walk (everything but linkage and
-// replay). `h` is compute_hash(e), done once by the caller. Returns the
-// participant a genesis/register entry introduces.
-std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, const Lookup& lookup) {
+// Rules that need no state but the participants: type, fields, size,
+// author, signature. `h` is compute_hash(e), done once by the caller.
+// Returns the participant a genesis/register entry introduces.
+std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, const ParticipantMap& known,
+                                            bool check_signature) {
   if (!is_known_type(e.type)) throw AppendError(Reason::UnknownType, e.seq, "unknown entry type '" + e.type + "'");
   if (e.author.empty() || e.author.size() > 128) throw AppendError(Reason::Malformed, e.seq, "author empty or too long");
   if (e.nonce.empty() || e.nonce.size() > 128) throw AppendError(Reason::Malformed, e.seq, "nonce empty or too long");
   if (e.timestamp_ms <= 0) throw AppendError(Reason::Malformed, e.seq, "timestamp missing");
   if (e.prev_hash.size() != kHashSize) throw AppendError(Reason::Malformed, e.seq, "prev_hash is not 32 bytes");
+  if (e.payload.size() > max_payload_size(e.type))
+    throw AppendError(Reason::TooLarge, e.seq,
+                      "a '" + e.type + "' payload is limited to " + std::to_string(max_payload_size(e.type)) +
+                          " bytes (got " + std::to_string(e.payload.size()) + ")");
 
   if (!e.hash.empty() && e.hash != h) throw AppendError(Reason::Malformed, e.seq, "hash does not match the entry content");
 
+  auto lookup = [&](const std::string& id) -> const KnownParticipant* {
+    auto it = known.find(id);
+    return it == known.end() ? nullptr : &it->second;
+  };
   std::optional<KnownParticipant> added;
-  std::shared_ptr<crypto::EcKey> key;  // owned copy: lookup() may reload the cache
+  std::shared_ptr<crypto::EcKey> key;
   if (e.type == "genesis") {
     if (e.seq != 1) throw AppendError(Reason::Malformed, e.seq, "genesis entry after seq 1");
     added = parse_participant(e);
@@ -112,27 +112,28 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, cons
     const KnownParticipant* a = lookup(e.author);
     if (!a) throw AppendError(Reason::UnknownAuthor, e.seq, "author '" + e.author + "' is not a registered participant");
     key = a->key;
-    const std::string author_role = a->p.role;
     if (e.type == "register") {
-      if (author_role != kRoleAdmin) throw AppendError(Reason::NotAdmin, e.seq, "only the admin may register participants");
+      if (a->p.role != kRoleAdmin) throw AppendError(Reason::NotAdmin, e.seq, "only the admin may register participants");
       added = parse_participant(e);
       if (added->p.role == kRoleAdmin) throw AppendError(Reason::BadParticipant, e.seq, "a second admin cannot be registered");
       if (lookup(added->p.id)) throw AppendError(Reason::BadParticipant, e.seq, "participant '" + added->p.id + "' already registered");
     }
   }
-  if (e.signature.size() != 64 || !key->verify(h, e.signature))
+  if (check_signature && (e.signature.size() != 64 || !key->verify(h, e.signature)))
     throw AppendError(Reason::BadSignature, e.seq, "signature of '" + e.author + "' does not verify");
   return added;
 }
+
+std::string ms_text(std::int64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
 }  // namespace
 
 EmbeddedLedger::EmbeddedLedger(const std::string& path) : EmbeddedLedger(path, Options{}) {}
 
 EmbeddedLedger::EmbeddedLedger(const std::string& path, Options opt)
-    : path_(path), clock_ms_(opt.clock_ms ? opt.clock_ms : now_ms), db_(path, opt.synchronous_full) {
+    : path_(path), opt_(std::move(opt)), clock_ms_(opt_.clock_ms ? opt_.clock_ms : now_ms), db_(path, opt_.synchronous_full) {
   db_.exec(kSchema);
-  if (opt.verify_on_open != VerifyMode::None) verify(opt.verify_on_open);
+  if (opt_.verify_on_open != VerifyMode::None) verify(opt_.verify_on_open);
 }
 
 EmbeddedLedger::~EmbeddedLedger() = default;
@@ -152,75 +153,76 @@ Head EmbeddedLedger::head() {
   return head_locked();
 }
 
-ParticipantMap EmbeddedLedger::load_participants(std::optional<std::int64_t> up_to_seq) {
-  ParticipantMap out;
-  std::string sql = "SELECT id, role, curve, public_key, registered_seq FROM participants";
-  std::vector<store::Value> params;
-  if (up_to_seq) {
-    sql += " WHERE registered_seq <= ?";
-    params.emplace_back(*up_to_seq);
+Bytes EmbeddedLedger::genesis_hash() {
+  std::lock_guard wl(write_mu_);
+  if (v_.genesis_hash.empty()) {
+    auto e = get(1);
+    if (e) return e->hash;
   }
-  db_.query(sql, params, [&](const store::Row& r) {
-    KnownParticipant k;
-    k.p.id = r.text(0);
-    k.p.role = r.text(1);
-    k.p.curve = crypto::curve_from_name(r.text(2));
-    k.p.public_point = r.blob(3);
-    k.p.registered_seq = r.i64(4);
-    k.key = std::make_shared<crypto::EcKey>(crypto::EcKey::from_public_point(k.p.curve, k.p.public_point));
-    out.emplace(k.p.id, std::move(k));
-  });
-  return out;
+  return v_.genesis_hash;
 }
 
-const KnownParticipant* EmbeddedLedger::find_author(const std::string& id, const ParticipantMap& pending) {
-  if (auto it = pending.find(id); it != pending.end()) return &it->second;
-  if (auto it = keys_.find(id); it != keys_.end()) return &it->second;
-  // Another process may have registered it: reload the cache.
-  keys_ = load_participants(std::nullopt);
-  if (auto it = keys_.find(id); it != keys_.end()) return &it->second;
-  return nullptr;
+void EmbeddedLedger::check_and_apply(const Entry& e, const Bytes& h, Verified& v, bool check_signature,
+                                     std::int64_t seen_at_ms, const std::function<void()>& before_apply) {
+  auto added = check_entry(e, h, v.known, check_signature);
+  if (e.seq == 1) {
+    // The genesis this participant's configuration (or its witness) pins.
+    if (opt_.pin && !opt_.pin->genesis_hash.empty() && opt_.pin->genesis_hash != h)
+      throw AppendError(Reason::WrongGenesis, e.seq, "genesis " + to_hex(h) + " is not the pinned " + to_hex(opt_.pin->genesis_hash));
+    if (opt_.pin && !opt_.pin->admin_public_point.empty() && opt_.pin->admin_public_point != added->p.public_point)
+      throw AppendError(Reason::WrongGenesis, e.seq, "the genesis admin key is not the pinned admin key");
+  } else if (check_signature) {
+    // Time rules (docs/ledger.md, "Time rules"): the expiry rules use entry
+    // times, so no entry may claim a time ahead of this process's clock, or
+    // behind the entry it follows or the moment this process saw that entry
+    // as the head (it did not exist then: it was dated back).
+    if (e.timestamp_ms > clock_ms_() + kClockSkewMs)
+      throw AppendError(Reason::BadTime, e.seq, "timestamp " + ms_text(e.timestamp_ms) + " is ahead of this process's clock (" +
+                                                    ms_text(clock_ms_()) + ") by more than 5 minutes");
+    if (e.timestamp_ms < v.head.timestamp_ms - kClockSkewMs)
+      throw AppendError(Reason::BadTime, e.seq, "timestamp is more than 5 minutes before the entry it follows");
+    if (e.timestamp_ms < seen_at_ms - kClockSkewMs)
+      throw AppendError(Reason::BadTime, e.seq, "dated " + ms_text(e.timestamp_ms) + ", more than 5 minutes before this process saw seq " +
+                                                    std::to_string(v.head.seq) + " as the head (" + ms_text(seen_at_ms) + "): backdated");
+  }
+  if (before_apply) before_apply();
+  try {
+    v.market.apply(e, [&](const std::string& id) -> std::optional<std::string> {
+      if (auto it = v.known.find(id); it != v.known.end()) return it->second.p.role;
+      return std::nullopt;
+    });
+  } catch (const MarketError& m) {
+    throw AppendError(Reason::MarketRule, e.seq, m.what(), m.code);
+  }
+  if (added) v.known.emplace(added->p.id, std::move(*added));
+  if (e.seq == 1) v.genesis_hash = h;
+  v.head = Head{e.seq, h, e.timestamp_ms};
 }
 
-Bytes EmbeddedLedger::validate_and_insert(const Entry& e, const Head& h, ParticipantMap& pending) {
+Bytes EmbeddedLedger::validate_and_insert(const Entry& e) {
+  const Head& h = v_.head;
   if (e.seq != h.seq + 1 || e.prev_hash != h.hash)
     throw AppendError(Reason::StaleHead, e.seq,
                       "entry does not extend the head (head is seq " + std::to_string(h.seq) + ", entry claims seq " +
                           std::to_string(e.seq) + (e.prev_hash != h.hash ? " with another prev_hash)" : ")"));
   Bytes hash = compute_hash(e);
-  auto added = check_entry(e, hash, [&](const std::string& id) { return find_author(id, pending); });
-  // Expiry rules use the entry's time: an author may not move it forward
-  // (a refund "after" the term) or back (an Accept "before" expiry) by more
-  // than the allowed clock skew.
-  if (e.seq > 1) {
-    if (e.timestamp_ms > clock_ms_() + kClockSkewMs)
-      throw AppendError(Reason::Malformed, e.seq, "timestamp is ahead of the ledger's clock by more than 5 minutes");
-    if (e.timestamp_ms < h.timestamp_ms - kClockSkewMs)
-      throw AppendError(Reason::Malformed, e.seq, "timestamp is more than 5 minutes before the entry it follows");
-  }
-  bool replay = false;
-  db_.query("SELECT 1 FROM entries WHERE author = ? AND nonce = ?", {e.author, e.nonce},
-            [&](const store::Row&) { replay = true; });
-  if (replay)
-    throw AppendError(Reason::Replay, e.seq, "nonce '" + e.nonce + "' already used by '" + e.author + "'");
-  try {
-    market_.apply(e, [&](const std::string& id) -> std::optional<std::string> {
-      const KnownParticipant* k = find_author(id, pending);
-      if (!k) return std::nullopt;
-      return k->p.role;
-    });
-  } catch (const MarketError& m) {
-    throw AppendError(Reason::MarketRule, e.seq, m.what(), m.code);
-  }
-  // From here the state holds this entry: if anything later in this
-  // transaction fails, the state must be rebuilt from the file.
-  market_stale_ = true;
+  const std::size_t known_before = v_.known.size();
+  check_and_apply(e, hash, v_, true, seen_at_ms_, [&] {
+    bool replay = false;
+    db_.query("SELECT 1 FROM entries WHERE author = ? AND nonce = ?", {e.author, e.nonce},
+              [&](const store::Row&) { replay = true; });
+    if (replay)
+      throw AppendError(Reason::Replay, e.seq, "nonce '" + e.nonce + "' already used by '" + e.author + "'");
+  });
   db_.run(std::string("INSERT INTO entries (") + kEntryCols + ") VALUES (?,?,?,?,?,?,?,?,?)",
           {e.seq, e.prev_hash, e.type, e.author, e.nonce, e.timestamp_ms, e.payload, e.signature, hash});
-  if (added) {
+  if (v_.known.size() != known_before) {
+    // The participants table is a materialised view for tools; the chain is the authority.
+    const KnownParticipant* k = nullptr;
+    for (const auto& [id, kp] : v_.known)
+      if (kp.p.registered_seq == e.seq) k = &kp;
     db_.run("INSERT INTO participants (id, role, curve, public_key, registered_seq) VALUES (?,?,?,?,?)",
-            {added->p.id, added->p.role, std::string(crypto::curve_name(added->p.curve)), added->p.public_point, e.seq});
-    pending.emplace(added->p.id, std::move(*added));
+            {k->p.id, k->p.role, std::string(crypto::curve_name(k->p.curve)), k->p.public_point, e.seq});
   }
   return hash;
 }
@@ -229,23 +231,19 @@ std::vector<AppendResult> EmbeddedLedger::append_batch(const std::vector<Entry>&
   std::lock_guard wl(write_mu_);
   std::vector<AppendResult> out;
   out.reserve(entries.size());
-  ParticipantMap pending;
-  // A refused batch rolls back: the key cache may have read its uncommitted
-  // registrations (find_author reloads inside the transaction).
-  KeyCacheGuard guard(keys_);
-  {
-    store::Transaction tx(db_);
-    sync_market_locked();
-    Head h = head_locked();
-    for (const auto& e : entries) {
-      h = Head{e.seq, validate_and_insert(e, h, pending), e.timestamp_ms};
-      out.push_back({h.seq, h.hash});
-    }
-    tx.commit();
-    market_stale_ = false;
+  store::Transaction tx(db_);
+  sync_locked();
+  committed_ = Witness{v_.genesis_hash, v_.head.seq, v_.head.hash, seen_at_ms_};
+  // From the first entry on, v_ holds uncommitted entries: if anything fails
+  // before the commit, the state is rebuilt from the file.
+  stale_ = true;
+  for (const auto& e : entries) {
+    Bytes h = validate_and_insert(e);
+    out.push_back({e.seq, h});
   }
-  guard.committed = true;
-  for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
+  tx.commit();
+  stale_ = false;
+  write_witness();
   return out;
 }
 
@@ -256,31 +254,26 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
   std::lock_guard wl(write_mu_);
   std::vector<AppendResult> out;
   out.reserve(drafts.size());
-  ParticipantMap pending;
-  KeyCacheGuard guard(keys_);
-  {
-    store::Transaction tx(db_);
-    sync_market_locked();
-    Head h = head_locked();
-    for (const auto& d : drafts) {
-      Entry e;
-      e.seq = h.seq + 1;
-      e.prev_hash = h.hash;
-      e.type = d.type;
-      e.author = author;
-      e.nonce = d.nonce.empty() ? random_nonce() : d.nonce;
-      e.timestamp_ms = clock_ms_();
-      e.payload = d.payload;
-      seal(e, key);
-      validate_and_insert(e, h, pending);
-      h = Head{e.seq, e.hash, e.timestamp_ms};
-      out.push_back({h.seq, h.hash});
-    }
-    tx.commit();
-    market_stale_ = false;
+  store::Transaction tx(db_);
+  sync_locked();
+  committed_ = Witness{v_.genesis_hash, v_.head.seq, v_.head.hash, seen_at_ms_};
+  stale_ = true;
+  for (const auto& d : drafts) {
+    Entry e;
+    e.seq = v_.head.seq + 1;
+    e.prev_hash = v_.head.hash;
+    e.type = d.type;
+    e.author = author;
+    e.nonce = d.nonce.empty() ? random_nonce() : d.nonce;
+    e.timestamp_ms = clock_ms_();
+    e.payload = d.payload;
+    seal(e, key);
+    validate_and_insert(e);
+    out.push_back({e.seq, e.hash});
   }
-  guard.committed = true;
-  for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
+  tx.commit();
+  stale_ = false;
+  write_witness();
   return out;
 }
 
@@ -291,27 +284,26 @@ AppendResult EmbeddedLedger::append_signed(const std::string& author, const cryp
 
 AppendResult EmbeddedLedger::init(const std::string& admin_id, const crypto::EcKey& admin_key) {
   std::lock_guard wl(write_mu_);
-  ParticipantMap pending;
-  KeyCacheGuard guard(keys_);
   Entry e;
-  {
-    store::Transaction tx(db_);
-    Head h = head_locked();
-    if (h.seq != 0) throw AppendError(Reason::StaleHead, 1, "ledger already initialised (head is seq " + std::to_string(h.seq) + ")");
-    e.seq = 1;
-    e.prev_hash = h.hash;
-    e.type = "genesis";
-    e.author = admin_id;
-    e.nonce = "genesis";
-    e.timestamp_ms = clock_ms_();
-    e.payload = participant_payload(admin_id, std::string(kRoleAdmin), admin_key);
-    seal(e, admin_key);
-    validate_and_insert(e, h, pending);
-    tx.commit();
-    market_stale_ = false;
-  }
-  guard.committed = true;
-  for (auto& [id, k] : pending) keys_.insert_or_assign(id, std::move(k));
+  store::Transaction tx(db_);
+  Head h = head_locked();
+  if (h.seq != 0) throw AppendError(Reason::StaleHead, 1, "ledger already initialised (head is seq " + std::to_string(h.seq) + ")");
+  v_ = Verified{};
+  committed_ = Witness{};
+  stale_ = true;
+  e.seq = 1;
+  e.prev_hash = h.hash;
+  e.type = "genesis";
+  e.author = admin_id;
+  e.nonce = "genesis";
+  e.timestamp_ms = clock_ms_();
+  e.payload = participant_payload(admin_id, std::string(kRoleAdmin), admin_key);
+  seal(e, admin_key);
+  validate_and_insert(e);
+  tx.commit();
+  stale_ = false;
+  seen_at_ms_ = e.timestamp_ms;
+  write_witness();
   return {e.seq, e.hash};
 }
 
@@ -338,141 +330,202 @@ std::vector<Entry> EmbeddedLedger::entries_after(std::int64_t after, std::size_t
 
 std::vector<Participant> EmbeddedLedger::participants() {
   std::vector<Participant> out;
-  for (auto& [id, k] : load_participants(std::nullopt)) out.push_back(k.p);
+  read_known([&](const ParticipantMap& known) {
+    for (const auto& [id, k] : known) out.push_back(k.p);
+  });
   return out;
 }
 
 std::optional<Participant> EmbeddedLedger::participant(const std::string& id) {
-  auto all = load_participants(std::nullopt);
-  if (auto it = all.find(id); it != all.end()) return it->second.p;
-  return std::nullopt;
+  std::optional<Participant> out;
+  read_known([&](const ParticipantMap& known) {
+    if (auto it = known.find(id); it != known.end()) out = it->second.p;
+  });
+  return out;
 }
 
-// ---- marketplace state ----
+void EmbeddedLedger::read_known(const std::function<void(const ParticipantMap&)>& f) {
+  std::lock_guard wl(write_mu_);
+  sync_locked();
+  f(v_.known);
+}
 
-void EmbeddedLedger::sync_market_locked() {
-  if (market_stale_) {
-    market_ = MarketState{};
-    market_stale_ = false;
+// ---- keeping up with other writers ----
+
+void EmbeddedLedger::refuse(const ChainError& e) {
+  if (logged_bad_seq_ != e.seq) {
+    logged_bad_seq_ = e.seq;
+    log::error("ledger", std::string("REFUSED ") + e.what() + " (" + path_ +
+                             "): this process does not apply it and will not write on top of it");
   }
-  ParticipantMap none;
-  auto role_of = [&](const std::string& id) -> std::optional<std::string> {
-    const KnownParticipant* k = find_author(id, none);
-    if (!k) return std::nullopt;
-    return k->p.role;
-  };
+  throw e;
+}
+
+void EmbeddedLedger::sync_locked() {
+  if (stale_) {
+    // A refused batch: rebuild what the file holds up to the last committed head.
+    auto known = committed_;
+    stale_ = false;
+    if (known.seq == 0) {
+      v_ = Verified{};
+    } else {
+      walk(known, true);
+    }
+  }
+  const std::int64_t started = clock_ms_();
+  const std::int64_t from = v_.head.seq;
   for (;;) {
-    auto batch = entries_after(market_.last_seq(), 1000);
-    if (batch.empty()) return;
+    std::vector<Entry> batch = entries_after(v_.head.seq, 1000);
+    if (batch.empty()) break;
     for (const auto& e : batch) {
+      if (e.seq != v_.head.seq + 1)
+        refuse(ChainError(v_.head.seq + 1, "entry missing (deleted?): the next stored entry is seq " + std::to_string(e.seq)));
+      if (e.prev_hash != v_.head.hash)
+        refuse(ChainError(e.seq, "prev_hash does not link to entry " + std::to_string(v_.head.seq) +
+                                     " as this process verified it (history rewritten)"));
+      Bytes h = compute_hash(e);
+      if (h != e.hash) refuse(ChainError(e.seq, "content does not match the stored hash (payload or fields altered)"));
       try {
-        market_.apply(e, role_of);
-      } catch (const MarketError& m) {
-        throw ChainError(e.seq, std::string("market rule broken: ") + m.what());
+        check_and_apply(e, h, v_, true, seen_at_ms_);
+      } catch (const AppendError& x) {
+        refuse(ChainError(e.seq, std::string(reason_name(x.reason)) + ": " + x.what()));
       }
     }
   }
+  // The head this process verified must still be on file, unchanged.
+  Head fh = head_locked();
+  if (fh.seq < v_.head.seq)
+    refuse(ChainError(fh.seq + 1, "chain truncated: this process verified seq " + std::to_string(v_.head.seq) +
+                                      " but the file ends at seq " + std::to_string(fh.seq)));
+  if (fh.seq == v_.head.seq && fh.hash != v_.head.hash)
+    refuse(ChainError(fh.seq, "entry differs from the one this process verified (history rewritten)"));
+  seen_at_ms_ = started;
+  if (v_.head.seq != from) write_witness();
 }
 
 void EmbeddedLedger::read_market(const std::function<void(const MarketState&)>& f) {
   std::lock_guard wl(write_mu_);
   // No write transaction for a read: entries are append-only, so pages read
-  // one after another are a prefix of the chain whatever other writers do.
-  sync_market_locked();
-  f(market_);
+  // one after another are a prefix of the chain whatever other writers do
+  // (and a prefix that is not is refused as rewritten).
+  sync_locked();
+  f(v_.market);
+}
+
+// ---- the participant's witness ----
+
+std::optional<EmbeddedLedger::Witness> EmbeddedLedger::read_witness() {
+  if (opt_.witness_path.empty() || !std::filesystem::exists(opt_.witness_path)) return std::nullopt;
+  try {
+    auto raw = read_file(opt_.witness_path);
+    auto j = nlohmann::json::parse(raw.begin(), raw.end());
+    Witness w;
+    w.genesis_hash = from_hex(j.at("genesis").get<std::string>());
+    w.seq = j.at("seq").get<std::int64_t>();
+    w.hash = from_hex(j.at("hash").get<std::string>());
+    w.seen_at_ms = j.at("seen_at_ms").get<std::int64_t>();
+    return w;
+  } catch (const std::exception& ex) {
+    throw std::runtime_error("ledger witness " + opt_.witness_path + " unreadable: " + ex.what());
+  }
+}
+
+void EmbeddedLedger::write_witness() {
+  if (opt_.witness_path.empty() || v_.head.seq <= witness_seq_) return;
+  nlohmann::json j{{"genesis", to_hex(v_.genesis_hash)},
+                   {"seq", v_.head.seq},
+                   {"hash", to_hex(v_.head.hash)},
+                   {"seen_at_ms", seen_at_ms_}};
+  // Written aside and renamed: a crash leaves the old witness or the new one.
+  const std::string tmp = opt_.witness_path + ".tmp";
+  write_private_file(tmp, to_bytes(j.dump()));
+  std::filesystem::rename(tmp, opt_.witness_path);
+  witness_seq_ = v_.head.seq;
+}
+
+std::optional<EmbeddedLedger::Witness> EmbeddedLedger::best_known() {
+  auto w = read_witness();
+  if (v_.head.seq > 0 && (!w || v_.head.seq > w->seq))
+    return Witness{v_.genesis_hash, v_.head.seq, v_.head.hash, seen_at_ms_};
+  return w;
 }
 
 // ---- verification ----
 
-std::optional<std::pair<std::int64_t, Bytes>> EmbeddedLedger::read_checkpoint() {
-  std::optional<std::int64_t> seq;
-  Bytes hash;
-  db_.query("SELECT k, v FROM ledger_meta WHERE k IN ('checkpoint_seq', 'checkpoint_hash')", {}, [&](const store::Row& r) {
-    if (r.text(0) == "checkpoint_seq") seq = std::stoll(r.text(1));
-    else hash = r.blob(1);
-  });
-  if (!seq || hash.size() != kHashSize) return std::nullopt;
-  return std::make_pair(*seq, hash);
-}
-
-void EmbeddedLedger::write_checkpoint(std::int64_t seq, const Bytes& hash) {
-  store::Transaction tx(db_);
-  db_.run("INSERT OR REPLACE INTO ledger_meta (k, v) VALUES ('checkpoint_seq', ?)", {std::to_string(seq)});
-  db_.run("INSERT OR REPLACE INTO ledger_meta (k, v) VALUES ('checkpoint_hash', ?)", {hash});
-  tx.commit();
-}
-
-VerifyReport EmbeddedLedger::walk(std::int64_t after_seq, Bytes prev_hash, ParticipantMap known,
-                                  std::optional<std::pair<std::int64_t, Bytes>> checkpoint) {
+VerifyReport EmbeddedLedger::walk(const std::optional<Witness>& known, bool trust_known) {
+  Verified v;
   VerifyReport rep;
-  rep.head_seq = after_seq;
-  rep.head_hash = prev_hash;
-  std::int64_t expected = after_seq + 1;
-  auto lookup = [&](const std::string& id) -> const KnownParticipant* {
-    auto it = known.find(id);
-    return it == known.end() ? nullptr : &it->second;
-  };
-  std::lock_guard l(db_.mutex());
-  db_.query(std::string("SELECT ") + kEntryCols + " FROM entries WHERE seq > ? ORDER BY seq", {after_seq},
-            [&](const store::Row& r) {
-              Entry e = entry_from_row(r);
-              if (e.seq != expected)
-                throw ChainError(expected, "entry missing (deleted?): the next stored entry is seq " + std::to_string(e.seq));
-              if (e.prev_hash != rep.head_hash)
-                throw ChainError(e.seq, "prev_hash does not link to entry " + std::to_string(e.seq - 1) +
-                                            " (entry reordered, replaced or inserted)");
-              Bytes h = compute_hash(e);
-              if (h != e.hash)
-                throw ChainError(e.seq, "content does not match the stored hash (payload or fields altered)");
-              std::optional<KnownParticipant> added;
-              try {
-                added = check_entry(e, h, lookup);
-              } catch (const AppendError& ex) {
-                throw ChainError(e.seq, std::string(reason_name(ex.reason)) + ": " + ex.what());
-              }
-              if (added) known.emplace(added->p.id, std::move(*added));
-              if (checkpoint && checkpoint->first == e.seq && checkpoint->second != h)
-                throw ChainError(e.seq, "entry differs from the recorded checkpoint");
-              rep.head_seq = e.seq;
-              rep.head_hash = h;
-              ++rep.entries_checked;
-              ++expected;
-            });
-  if (checkpoint && rep.head_seq < checkpoint->first)
-    throw ChainError(rep.head_seq + 1, "chain truncated: checkpoint records seq " + std::to_string(checkpoint->first) +
-                                           " but the head is seq " + std::to_string(rep.head_seq));
-  // The participants table must be exactly what the chain registers.
-  auto table = load_participants(std::nullopt);
-  for (const auto& [id, k] : known) {
+  rep.head_hash = zero_hash();
+  std::int64_t expected = 1;
+  const std::int64_t known_seq = known ? known->seq : 0;
+  {
+    std::lock_guard l(db_.mutex());
+    db_.query(std::string("SELECT ") + kEntryCols + " FROM entries ORDER BY seq", {}, [&](const store::Row& r) {
+      Entry e = entry_from_row(r);
+      if (e.seq != expected)
+        throw ChainError(expected, "entry missing (deleted?): the next stored entry is seq " + std::to_string(e.seq));
+      if (e.prev_hash != v.head.hash)
+        throw ChainError(e.seq, "prev_hash does not link to entry " + std::to_string(e.seq - 1) +
+                                    " (entry reordered, replaced or inserted)");
+      Bytes h = compute_hash(e);
+      if (h != e.hash) throw ChainError(e.seq, "content does not match the stored hash (payload or fields altered)");
+      if (known && e.seq == 1 && !known->genesis_hash.empty() && known->genesis_hash != h)
+        throw ChainError(1, "wrong-genesis: not the genesis this participant joined (" + to_hex(known->genesis_hash) + ")");
+      // Entries up to the known head were verified by this participant
+      // before: their hashes chain up to it, so their content is the same.
+      const bool trusted = trust_known && e.seq <= known_seq;
+      try {
+        check_and_apply(e, h, v, !trusted, e.seq > known_seq && known ? known->seen_at_ms : 0);
+      } catch (const AppendError& ex) {
+        throw ChainError(e.seq, std::string(reason_name(ex.reason)) + ": " + ex.what());
+      }
+      if (known && e.seq == known_seq && h != known->hash)
+        throw ChainError(e.seq, "entry differs from the one this participant verified before (history rewritten)");
+      if (!trusted) ++rep.entries_checked;
+      ++expected;
+    });
+  }
+  rep.head_seq = v.head.seq;
+  rep.head_hash = v.head.hash;
+  if (known && rep.head_seq < known_seq)
+    throw ChainError(rep.head_seq + 1, "chain truncated: this participant verified seq " + std::to_string(known_seq) +
+                                           " but the file ends at seq " + std::to_string(rep.head_seq));
+  // The participants table (a view for tools) must be exactly what the chain registers.
+  ParticipantMap table;
+  db_.query("SELECT id, role, curve, public_key, registered_seq FROM participants", {}, [&](const store::Row& r) {
+    KnownParticipant k;
+    k.p.id = r.text(0);
+    k.p.role = r.text(1);
+    k.p.curve = crypto::curve_from_name(r.text(2));
+    k.p.public_point = r.blob(3);
+    k.p.registered_seq = r.i64(4);
+    table.emplace(k.p.id, std::move(k));
+  });
+  for (const auto& [id, k] : v.known) {
     auto it = table.find(id);
     if (it == table.end() || it->second.p.role != k.p.role || it->second.p.public_point != k.p.public_point ||
         it->second.p.curve != k.p.curve || it->second.p.registered_seq != k.p.registered_seq)
       throw ChainError(k.p.registered_seq, "participants table differs from the chain for '" + id + "'");
   }
   for (const auto& [id, k] : table)
-    if (!known.count(id)) throw ChainError(k.p.registered_seq, "participant '" + id + "' is not registered by the chain");
+    if (!v.known.count(id)) throw ChainError(k.p.registered_seq, "participant '" + id + "' is not registered by the chain");
+  v_ = std::move(v);
   return rep;
 }
 
 VerifyReport EmbeddedLedger::verify(VerifyMode mode) {
   std::lock_guard wl(write_mu_);
-  auto ckpt = read_checkpoint();
+  const std::int64_t started = clock_ms_();
+  auto known = best_known();
   VerifyReport rep;
-  if (mode == VerifyMode::FromCheckpoint && ckpt) {
-    auto e = get(ckpt->first);
-    if (!e) throw ChainError(ckpt->first, "checkpointed entry missing (chain truncated or row deleted)");
-    if (compute_hash(*e) != ckpt->second || e->hash != ckpt->second)
-      throw ChainError(ckpt->first, "checkpointed entry altered");
-    rep = walk(ckpt->first, ckpt->second, load_participants(ckpt->first), ckpt);
-  } else {
-    rep = walk(0, zero_hash(), {}, ckpt);
+  try {
+    rep = walk(known, mode == VerifyMode::FromCheckpoint);
+  } catch (const ChainError& e) {
+    refuse(e);
   }
-  if (rep.head_seq > 0 && (!ckpt || ckpt->first != rep.head_seq)) write_checkpoint(rep.head_seq, rep.head_hash);
-  keys_.clear();
-  // The market rules over the whole chain (no signatures: cheap), so a
-  // record that breaks them is named like any other broken entry.
-  market_stale_ = true;
-  sync_market_locked();
+  stale_ = false;
+  seen_at_ms_ = started;
+  write_witness();
   return rep;
 }
 

@@ -80,8 +80,20 @@ std::string_view reason_name(AppendError::Reason r) {
     case AppendError::Reason::Replay: return "replay";
     case AppendError::Reason::BadParticipant: return "bad-participant";
     case AppendError::Reason::MarketRule: return "market-rule";
+    case AppendError::Reason::BadTime: return "bad-time";
+    case AppendError::Reason::TooLarge: return "too-large";
+    case AppendError::Reason::WrongGenesis: return "wrong-genesis";
   }
   return "?";
+}
+
+std::size_t max_payload_size(std::string_view type) {
+  // Accept: a sealed profile (an activation code, or a protected profile
+  // package of some tens of KiB) with base64 and JSON around it.
+  if (type == "accept") return 1024 * 1024;
+  // Request: a sealed target (an EID or ICCID); note: a free-form statement.
+  if (type == "request" || type == "note") return 16 * 1024;
+  return 4 * 1024;  // genesis, register, mint, offer, activation, usage, refund
 }
 
 std::int64_t now_ms() {

@@ -196,12 +196,22 @@ TEST_F(LedgerTest, DeletedMiddleRowDetected) {
   EXPECT_NE(why.find("missing"), std::string::npos) << why;
 }
 
-TEST_F(LedgerTest, DeletedLastRowDetectedByCheckpoint) {
+// Deleting the tail leaves a valid shorter chain: only a participant that
+// saw the longer one can tell (its witness file, docs/ledger.md "Trust model").
+TEST_F(LedgerTest, DeletedLastRowDetectedByTheWitness) {
   build(5);
-  { EmbeddedLedger l(db); }  // records the checkpoint at seq 8
+  EmbeddedLedger::Options opt;
+  opt.witness_path = (dir / "witness").string();
+  { EmbeddedLedger l(db, opt); }  // remembers seq 8
   sql("DELETE FROM entries WHERE seq = 8");
-  auto why = expect_broken_at(8);
-  EXPECT_NE(why.find("truncated"), std::string::npos) << why;
+  EXPECT_NO_THROW(EmbeddedLedger l(db));  // without a witness: a valid chain of 7
+  try {
+    EmbeddedLedger l(db, opt);
+    ADD_FAILURE() << "truncation not detected";
+  } catch (const ChainError& e) {
+    EXPECT_EQ(e.seq, 8);
+    EXPECT_NE(e.reason.find("truncated"), std::string::npos) << e.reason;
+  }
 }
 
 TEST_F(LedgerTest, ChangedSignatureDetected) {
@@ -234,24 +244,29 @@ TEST_F(LedgerTest, InjectedParticipantDetected) {
   EXPECT_NE(why.find("EVIL"), std::string::npos) << why;
 }
 
-TEST_F(LedgerTest, FastModeChecksTailAndCheckpoint) {
+TEST_F(LedgerTest, FastModeChecksTailAndWitness) {
   build(5);
-  { EmbeddedLedger l(db); }  // checkpoint at 8
+  EmbeddedLedger::Options opt;
+  opt.witness_path = (dir / "witness").string();
+  { EmbeddedLedger l(db, opt); }  // witness at 8
+  opt.verify_on_open = VerifyMode::FromCheckpoint;
   {
-    EmbeddedLedger l(db, {true, VerifyMode::FromCheckpoint});
+    EmbeddedLedger l(db, opt);
+    EXPECT_EQ(l.verify(VerifyMode::FromCheckpoint).entries_checked, 0);  // nothing after the witness
     l.append_signed("OP-A", opa, "note", to_bytes("{}"));
-    l.append_signed("OP-A", opa, "note", to_bytes("{}"));
+    l.append_signed("OP-A", opa, "note", to_bytes("{}"));  // witness at 10
   }
   sql("UPDATE entries SET signature = (SELECT signature FROM entries WHERE seq = 9) WHERE seq = 10");
+  EXPECT_NO_THROW(EmbeddedLedger l(db, opt));  // seq 10 was verified before: its hash is unchanged
   try {
-    EmbeddedLedger l(db, {true, VerifyMode::FromCheckpoint});
+    EmbeddedLedger l(db);
     ADD_FAILURE() << "not detected";
   } catch (const ChainError& e) {
     EXPECT_EQ(e.seq, 10);
   }
-  sql("UPDATE entries SET payload = X'7B7D' WHERE seq = 8");  // the checkpointed entry itself
+  sql("UPDATE entries SET payload = X'7B7D' WHERE seq = 8");  // an entry before the witness
   try {
-    EmbeddedLedger l(db, {true, VerifyMode::FromCheckpoint});
+    EmbeddedLedger l(db, opt);
     ADD_FAILURE() << "not detected";
   } catch (const ChainError& e) {
     EXPECT_EQ(e.seq, 8);

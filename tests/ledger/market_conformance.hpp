@@ -35,7 +35,7 @@ inline std::string code_of(const std::function<void()>& f) {
   return "";
 }
 
-inline OfferTerms sample_offer(MarketWorld& w, const std::string& id, const crypto::EcKey& seal_key) {
+inline OfferTerms sample_offer_at(std::int64_t now_s, const std::string& id, const crypto::EcKey& seal_key) {
   OfferTerms o;
   o.offer_id = id;
   o.service = "data+voice";
@@ -44,10 +44,14 @@ inline OfferTerms sample_offer(MarketWorld& w, const std::string& id, const cryp
   o.tariff = {1'000, 20'000, 5'000};  // 0.001 SDRt/MB, 0.02 SDRt/min, 0.005 SDRt/SMS
   o.price = 6'000'000;                // 6 SDRt escrow
   o.term_seconds = 30 * 24 * 3600;
-  o.valid_until = w.now() + 365 * 24 * 3600;
+  o.valid_until = now_s + 365 * 24 * 3600;
   o.stock = 2;
   o.seal_key = seal_key.public_point();
   return o;
+}
+
+inline OfferTerms sample_offer(MarketWorld& w, const std::string& id, const crypto::EcKey& seal_key) {
+  return sample_offer_at(w.now(), id, seal_key);
 }
 
 inline RequestTerms sample_request(const std::string& id, const Offer& o, const crypto::EcKey& reply_key) {

@@ -182,9 +182,9 @@ TEST(EmbeddedMarket, EntryTimesCannotBeMovedToDodgeExpiry) {
     return AppendError::Reason::StaleHead;  // accepted: not what any test expects
   };
   EXPECT_EQ(reason(sealed_entry(kHome, "refund", refund_payload("REQ-1"), now + 31LL * 24 * 3600 * 1000)),
-            AppendError::Reason::Malformed);
+            AppendError::Reason::BadTime);
   EXPECT_EQ(reason(sealed_entry(kVisited, "accept", accept_payload({"REQ-1", Bytes(10, 1), Bytes(32, 2)}), now - 3600 * 1000)),
-            AppendError::Reason::Malformed);
+            AppendError::Reason::BadTime);
   EXPECT_EQ(w.as(kHome).find_request("REQ-1")->state, RequestState::Open);
   EXPECT_EQ(w.as(kHome).balance(kHome).escrowed, 6'000'000);
 }

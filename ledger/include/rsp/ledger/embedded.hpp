@@ -20,15 +20,23 @@ using ParticipantMap = std::map<std::string, KnownParticipant>;
 }  // namespace detail
 
 enum class VerifyMode {
-  Full,            // walk the whole chain from genesis (default)
-  FromCheckpoint,  // check the checkpointed entry still hashes the same, then walk only the tail after it
-  None,            // trust the file (tools that only read)
+  Full,            // walk the whole chain from genesis, every signature (default)
+  FromCheckpoint,  // entries up to this participant's witness (Options::witness_path) are re-hashed and
+                   // linked but their signatures not re-checked; Full without a witness
+  None,            // no walk on open (tools that show raw entries); reads and writes still verify what they apply
 };
 
 struct VerifyReport {
   std::int64_t entries_checked = 0;
   std::int64_t head_seq = 0;
   Bytes head_hash;
+};
+
+// What a participant's configuration pins about the ledger it joins: open
+// refuses a file whose genesis differs (docs/ledger.md, "Trust model").
+struct GenesisPin {
+  Bytes genesis_hash;        // hash of entry 1 (empty: not pinned)
+  Bytes admin_public_point;  // 04||X||Y of the admin key the genesis registers (empty: not pinned)
 };
 
 class EmbeddedLedger final : public Ledger {
@@ -39,6 +47,13 @@ class EmbeddedLedger final : public Ledger {
     // Timestamps of entries this process seals (tests move it forward to
     // reach expiry rules); empty: the system clock.
     std::function<std::int64_t()> clock_ms;
+    std::optional<GenesisPin> pin;
+    // A file of this participant's own (not the shared ledger): the genesis
+    // and the highest head this process verified, with the time it saw it.
+    // Open refuses a ledger shorter than it, with another entry at its seq,
+    // or with another genesis; entries after it must not be dated before it
+    // was seen. Empty: only the running process remembers.
+    std::string witness_path;
   };
   // Opens (creating the schema if needed) and verifies per `opt.verify_on_open`;
   // throws ChainError naming the first bad entry.
@@ -52,9 +67,11 @@ class EmbeddedLedger final : public Ledger {
   AppendResult register_participant(const std::string& admin_id, const crypto::EcKey& admin_key, const std::string& id,
                                     const std::string& role, const crypto::EcKey& participant_public_key);
 
-  // Full walk (or tail walk since the checkpoint); throws ChainError. A
-  // successful full walk records a checkpoint at the head.
+  // Walks the chain (VerifyMode) and rebuilds the verified state; throws
+  // ChainError naming the first entry that fails.
   VerifyReport verify(VerifyMode mode = VerifyMode::Full);
+  // The genesis entry's hash (what a participant's configuration pins); empty when not initialised.
+  Bytes genesis_hash();
 
   Head head() override;
   AppendResult append(const Entry& e) override;
@@ -67,34 +84,62 @@ class EmbeddedLedger final : public Ledger {
                              ByteView payload, const std::string& nonce = {}) override;
 
   // Runs `f` on the marketplace state, brought up to date with every entry
-  // on file (other processes may have appended), under the writer lock.
+  // on file (other processes may have appended), each verified before it is
+  // applied, under the writer lock. ChainError when a new entry fails.
   void read_market(const std::function<void(const MarketState&)>& f);
   std::vector<AppendResult> append_signed_batch(const std::string& author, const crypto::EcKey& key,
                                                 const std::vector<Draft>& drafts) override;
 
  private:
+  // What this process has verified: the head, the participants the chain
+  // registers and the marketplace state, all up to `head`.
+  struct Verified {
+    Head head{0, Bytes(kHashSize, 0), 0};
+    Bytes genesis_hash;
+    detail::ParticipantMap known;
+    MarketState market;
+  };
+  struct Witness {
+    Bytes genesis_hash;
+    std::int64_t seq = 0;
+    Bytes hash;
+    std::int64_t seen_at_ms = 0;
+  };
+
   Head head_locked();
-  // Validates `e` against `h` and inserts it (caller holds a Transaction); a
-  // participant a register/genesis entry adds goes into `pending` (cached
-  // after commit). Returns the entry's hash.
-  Bytes validate_and_insert(const Entry& e, const Head& h, detail::ParticipantMap& pending);
-  const detail::KnownParticipant* find_author(const std::string& id, const detail::ParticipantMap& pending);
-  VerifyReport walk(std::int64_t after_seq, Bytes prev_hash, detail::ParticipantMap known,
-                    std::optional<std::pair<std::int64_t, Bytes>> checkpoint);
-  std::optional<std::pair<std::int64_t, Bytes>> read_checkpoint();
-  void write_checkpoint(std::int64_t seq, const Bytes& hash);
-  detail::ParticipantMap load_participants(std::optional<std::int64_t> up_to_seq);
-  // Applies entries on file after market_.last_seq() (or replays all when the
-  // state may hold a refused batch's entries); throws ChainError on a broken rule.
-  void sync_market_locked();
+  // Every rule for `e` as the successor of `v.head` (hash `h` already
+  // computed): type, fields, size, author and signature (unless
+  // `check_signature` is false), time, genesis pin, market rules; then
+  // applies it to `v`. Throws AppendError and leaves `v` unchanged.
+  // `before_apply` runs once the entry's own checks passed (append: the replay check).
+  void check_and_apply(const Entry& e, const Bytes& h, Verified& v, bool check_signature, std::int64_t seen_at_ms,
+                       const std::function<void()>& before_apply = {});
+  Bytes validate_and_insert(const Entry& e);
+  // Walks the file from genesis into a fresh state. Entries up to `known`
+  // (a head this participant verified before) skip the signature check when
+  // `trust_known`; the file must contain `known`.
+  VerifyReport walk(const std::optional<Witness>& known, bool trust_known);
+  // Verifies and applies the entries other processes appended since the
+  // verified head; ChainError (logged) when one fails or the verified head
+  // is no longer on file.
+  void sync_locked();
+  void read_known(const std::function<void(const detail::ParticipantMap&)>& f);
+  [[noreturn]] void refuse(const ChainError& e);
+  std::optional<Witness> read_witness();
+  void write_witness();
+  std::optional<Witness> best_known();  // the witness or the in-memory head, the higher
 
   std::string path_;
+  Options opt_;
   std::function<std::int64_t()> clock_ms_;
   store::Db db_;
   std::mutex write_mu_;  // one writer in this process (BEGIN IMMEDIATE across processes)
-  detail::ParticipantMap keys_;  // cache of the participants table
-  MarketState market_;
-  bool market_stale_ = false;  // a refused batch may have left its first entries applied
+  Verified v_;
+  std::int64_t seen_at_ms_ = 0;  // this process's clock when it last found v_.head to be the file's head
+  bool stale_ = false;           // a refused batch may have left entries in v_: rebuild up to `committed_`
+  Witness committed_;
+  std::int64_t witness_seq_ = 0;  // last seq written to the witness file
+  std::int64_t logged_bad_seq_ = -1;
 };
 
 }  // namespace rsp::ledger

@@ -66,9 +66,14 @@ struct Head {
 };
 
 // The marketplace rules judge time by entry timestamps; an entry may claim a
-// time at most this far ahead of the ledger's clock or behind the entry it
-// follows (docs/ledger.md, "Validation on append").
+// time at most this far ahead of the verifying process's clock, behind the
+// entry it follows, or behind the time this process last saw the head it
+// follows (docs/ledger.md, "Time rules").
 inline constexpr std::int64_t kClockSkewMs = 5 * 60 * 1000;
+
+// The largest payload an entry of `type` may carry (docs/ledger.md, "Entry
+// format"): the sealed profile of an Accept is the only large record.
+std::size_t max_payload_size(std::string_view type);
 
 struct AppendResult {
   std::int64_t seq = 0;
@@ -77,7 +82,8 @@ struct AppendResult {
 
 // An entry refused by append(): nothing of it (or of its batch) was written.
 struct AppendError : std::runtime_error {
-  enum class Reason { Malformed, UnknownType, UnknownAuthor, NotAdmin, BadSignature, StaleHead, Replay, BadParticipant, MarketRule };
+  enum class Reason { Malformed, UnknownType, UnknownAuthor, NotAdmin, BadSignature, StaleHead, Replay, BadParticipant, MarketRule,
+                      BadTime, TooLarge, WrongGenesis };
   AppendError(Reason r, std::int64_t s, const std::string& what, std::string market_code = {})
       : std::runtime_error(what), reason(r), seq(s), code(std::move(market_code)) {}
   Reason reason;
