@@ -33,6 +33,9 @@ contract Marketplace {
     enum State { None, Open, Accepted, Active, Closed }
 
     uint256 private constant MAX_INT64 = 2 ** 63 - 1;
+    // C++ kAnswerSeconds and kPeriodSlackSeconds (ledger/include/rsp/ledger/market.hpp).
+    uint64 private constant ANSWER_SECONDS = 1 days;
+    uint256 private constant PERIOD_SLACK_SECONDS = 300;
 
     struct Participant {
         string id;
@@ -63,6 +66,9 @@ contract Marketplace {
         uint64 perMinute;
         uint64 perSms;
         uint64 blockNumber;   // where OfferPublished is
+        uint64 allowData;     // allowance: usage reports may not exceed it in total
+        uint64 allowMinutes;
+        uint64 allowSms;
     }
 
     struct Request {
@@ -79,6 +85,10 @@ contract Marketplace {
         uint64 blockNumber;   // where RequestMade is
         uint64 acceptBlock;   // where Accepted is (0 before accept)
         bytes6 activationPlmn;
+        uint64 answerBy;      // requestedAt + min(term, ANSWER_SECONDS)
+        uint64 usedData;      // sums of the usage reports
+        uint64 usedMinutes;
+        uint64 usedSms;
     }
 
     ISDRt public immutable token;
@@ -161,7 +171,10 @@ contract Marketplace {
             perMb: uint64(terms[T_PER_MB]),
             perMinute: uint64(terms[T_PER_MINUTE]),
             perSms: uint64(terms[T_PER_SMS]),
-            blockNumber: uint64(block.number)
+            blockNumber: uint64(block.number),
+            allowData: uint64(terms[T_DATA_MB]),
+            allowMinutes: uint64(terms[T_VOICE_MINUTES]),
+            allowSms: uint64(terms[T_SMS])
         });
         offerIds.push(offerId);
         emit OfferPublished(offerId, msg.sender, service, coverage, terms, sealKey, block.timestamp);
@@ -195,6 +208,7 @@ contract Marketplace {
         r.offerId = offerId;
         r.escrow = o.price;
         r.requestedAt = uint64(block.timestamp);
+        r.answerBy = uint64(block.timestamp) + (o.termSeconds < ANSWER_SECONDS ? o.termSeconds : ANSWER_SECONDS);
         r.blockNumber = uint64(block.number);
         escrowedOf[msg.sender] += escrow;
         require(token.transferFrom(msg.sender, address(this), escrow), "RSP:insufficient-funds");
@@ -206,6 +220,7 @@ contract Marketplace {
         Request storage r = _providersRequest(requestId);
         require(r.state == State.Open, "RSP:wrong-state");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
+        require(block.timestamp < r.answerBy, "RSP:answer-late");
         require(packageHash.length == 32, "RSP:bad-hash");
         require(sealedProfile.length > 0, "RSP:bad-terms");
         r.state = State.Accepted;
@@ -216,6 +231,7 @@ contract Marketplace {
     function activate(bytes32 requestId, string calldata plmn) external {
         Request storage r = _providersRequest(requestId);
         require(r.state == State.Accepted, "RSP:wrong-state");
+        require(block.timestamp < r.expiresAt, "RSP:request-expired");
         require(_isPlmn(bytes(plmn), 0, bytes(plmn).length), "RSP:bad-terms");
         r.state = State.Active;
         r.activatedAt = uint64(block.timestamp);
@@ -230,11 +246,19 @@ contract Marketplace {
         Request storage r = _providersRequest(requestId);
         require(r.state == State.Active, "RSP:wrong-state");
         require(reportNo == uint256(r.usageReports) + 1, "RSP:report-out-of-order");
+        require(block.timestamp < r.expiresAt, "RSP:request-expired");
         require(used[0] <= MAX_INT64 && used[1] <= MAX_INT64 && used[2] <= MAX_INT64, "RSP:bad-terms");
+        require(periodStart <= MAX_INT64 && periodStart <= periodEnd && periodEnd >= r.activatedAt &&
+                periodEnd <= block.timestamp + PERIOD_SLACK_SECONDS, "RSP:bad-period");
         Offer storage o = offers[r.offerId];
         // Each product < 2^126: no overflow before the escrow comparison.
         uint256 charge = used[0] * o.perMb + used[1] * o.perMinute + used[2] * o.perSms;
         require(uint256(r.charged) + charge <= r.escrow, "RSP:beyond-escrow");
+        require(r.usedData + used[0] <= o.allowData && r.usedMinutes + used[1] <= o.allowMinutes &&
+                r.usedSms + used[2] <= o.allowSms, "RSP:beyond-allowance");
+        r.usedData += uint64(used[0]);
+        r.usedMinutes += uint64(used[1]);
+        r.usedSms += uint64(used[2]);
         r.usageReports += 1;
         r.charged += uint64(charge);
         escrowedOf[r.home] -= charge;
@@ -249,10 +273,14 @@ contract Marketplace {
         require(r.state != State.None, "RSP:unknown-request");
         if (msg.sender != r.provider) {
             require(msg.sender == r.home, "RSP:forbidden");
-            require(block.timestamp >= r.expiresAt, "RSP:not-expired");
+            // After the term; or an unanswered Request after its answer deadline.
+            require(block.timestamp >= r.expiresAt || (r.state == State.Open && block.timestamp >= r.answerBy),
+                    "RSP:not-expired");
         }
         require(r.state != State.Closed, "RSP:wrong-state");
         uint256 amount = uint256(r.escrow) - r.charged;
+        // Closed before any service: the unit of stock goes back to the Offer.
+        if (r.state == State.Open || r.state == State.Accepted) offers[r.offerId].sold -= 1;
         r.state = State.Closed;
         escrowedOf[r.home] -= amount;
         if (amount > 0) require(token.transfer(r.home, amount), "RSP:insufficient-funds");

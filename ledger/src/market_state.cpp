@@ -145,7 +145,10 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     Amount amount = int_field(j, "amount");
     if (!role_of(to)) fail("not-registered", "'" + to + "' is not a registered participant");
     if (amount <= 0) fail("bad-terms", "amount must be positive");
-    if (balances_[to].available > INT64_MAX - amount) fail("overflow", "balance would overflow");
+    // The supply stays below 2^63 (SDRt.sol's cap): every balance and escrow
+    // is a part of it, so no sum of them can overflow.
+    if (amount > INT64_MAX - total_supply_) fail("bad-terms", "the SDRt supply would reach 2^63 units");
+    total_supply_ += amount;
     balances_[to].available += amount;
     ev.counterparty = to;
     ev.amount = amount;
@@ -210,6 +213,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     r.provider = o.provider;
     r.requested_at = now;
     r.expires_at = now + o.term_seconds;
+    r.answer_by = now + std::min(o.term_seconds, kAnswerSeconds);
     r.position = e.seq;
     hb.available -= r.escrow;
     hb.escrowed += r.escrow;
@@ -230,6 +234,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may accept '" + rid + "'");
       if (r.state != RequestState::Open) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
       if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
+      if (now >= r.answer_by) fail("answer-late", "request '" + rid + "' had to be answered by " + std::to_string(r.answer_by));
       Accept a;
       a.request_id = rid;
       a.sealed_profile = b64_field(j, "sealed_profile");
@@ -243,6 +248,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     } else if (e.type == "activation") {
       if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may activate '" + rid + "'");
       if (r.state != RequestState::Accepted) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
+      if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
       std::string plmn = str_field(j, "plmn");
       if (!valid_plmn(plmn)) fail("bad-terms", "plmn must be 5-6 digits");
       r.state = RequestState::Active;
@@ -254,10 +260,13 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       std::int64_t no = int_field(j, "report_no");
       if (no != r.usage_reports + 1)
         fail("report-out-of-order", "expected report " + std::to_string(r.usage_reports + 1) + ", got " + std::to_string(no));
+      if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
       Allowance used = allowance_field(j, "used");
-      int_field(j, "period_start");
-      int_field(j, "period_end");
+      const std::int64_t period_start = int_field(j, "period_start");
+      const std::int64_t period_end = int_field(j, "period_end");
       if (used.data_mb < 0 || used.voice_minutes < 0 || used.sms < 0) fail("bad-terms", "usage cannot be negative");
+      if (period_start < 0 || period_start > period_end || period_end < r.activated_at || period_end > now + kPeriodSlackSeconds)
+        fail("bad-period", "the period must start before it ends, end after the activation and not in the future");
       const Offer& o = offers_.at(r.offer_id);
       Amount charge = 0;
       try {
@@ -268,19 +277,29 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       if (charge > r.escrow - r.charged)
         fail("beyond-escrow", "charge " + std::to_string(charge) + " exceeds the remaining escrow " +
                                   std::to_string(r.escrow - r.charged));
+      // Within the Offer's allowance (no overflow: every operand is in [0, 2^63)).
+      auto over = [](std::int64_t so_far, std::int64_t more, std::int64_t limit) { return more > limit - so_far; };
+      if (over(r.used.data_mb, used.data_mb, o.allowance.data_mb) ||
+          over(r.used.voice_minutes, used.voice_minutes, o.allowance.voice_minutes) || over(r.used.sms, used.sms, o.allowance.sms))
+        fail("beyond-allowance", "usage beyond the offer's allowance");
       r.usage_reports = no;
+      r.used = Allowance{r.used.data_mb + used.data_mb, r.used.voice_minutes + used.voice_minutes, r.used.sms + used.sms};
       r.charged += charge;
       balances_[r.home].escrowed -= charge;
       balances_[r.provider].available += charge;
       ev.amount = charge;
     } else {  // refund
       if (e.author == r.home) {
-        if (now < r.expires_at) fail("not-expired", "request '" + rid + "' runs until " + std::to_string(r.expires_at));
+        // After the term; or an unanswered Request after its answer deadline.
+        if (now < r.expires_at && !(r.state == RequestState::Open && now >= r.answer_by))
+          fail("not-expired", "request '" + rid + "' runs until " + std::to_string(r.expires_at));
       } else if (e.author != r.provider) {
         fail("forbidden", "only the home operator or the provider may close '" + rid + "'");
       }
       if (r.state == RequestState::Closed) fail("wrong-state", "request '" + rid + "' is already closed");
       Amount back = r.escrow - r.charged;
+      // Closed before any service: the unit of stock goes back to the Offer.
+      if (r.state == RequestState::Open || r.state == RequestState::Accepted) --offers_.at(r.offer_id).sold;
       r.state = RequestState::Closed;
       r.refunded = back;
       balances_[r.home].escrowed -= back;

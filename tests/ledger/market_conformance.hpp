@@ -40,7 +40,7 @@ inline OfferTerms sample_offer_at(std::int64_t now_s, const std::string& id, con
   o.offer_id = id;
   o.service = "data+voice";
   o.coverage = {"20801", "20810"};
-  o.allowance = {5000, 100, 50};
+  o.allowance = {10000, 100, 50};
   o.tariff = {1'000, 20'000, 5'000};  // 0.001 SDRt/MB, 0.02 SDRt/min, 0.005 SDRt/SMS
   o.price = 6'000'000;                // 6 SDRt escrow
   o.term_seconds = 30 * 24 * 3600;
@@ -112,13 +112,16 @@ inline void story(MarketWorld& w) {
   EXPECT_EQ(home.find_request("REQ-1")->activation_plmn, "20801");
 
   // 1,234 MB, 17 min, 3 SMS = 1,234,000 + 340,000 + 15,000 = 1,589,000 units
-  visited.report_usage(UsageReport{"REQ-1", 1, {1234, 17, 3}, w.now() - 60, w.now()});
+  const std::int64_t act = home.find_request("REQ-1")->activated_at;
+  visited.report_usage(UsageReport{"REQ-1", 1, {1234, 17, 3}, act, w.now()});
   EXPECT_EQ(visited.balance(kVisited).available, 1'589'000);
   EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000 - 1'589'000);
-  visited.report_usage(UsageReport{"REQ-1", 2, {1, 0, 0}, w.now() - 60, w.now()});
+  visited.report_usage(UsageReport{"REQ-1", 2, {1, 0, 0}, act, w.now()});
   EXPECT_EQ(visited.balance(kVisited).available, 1'590'000);
   EXPECT_EQ(home.find_request("REQ-1")->charged, 1'590'000);
   EXPECT_EQ(home.find_request("REQ-1")->usage_reports, 2);
+  EXPECT_EQ(home.find_request("REQ-1")->used.data_mb, 1235);
+  EXPECT_EQ(home.find_request("REQ-1")->used.voice_minutes, 17);
 
   visited.refund("REQ-1");  // the provider may close at any time
   EXPECT_EQ(home.balance(kHome).available, 4'000'000 + 4'410'000);
@@ -208,16 +211,18 @@ inline void refusals(MarketWorld& w) {
   EXPECT_EQ(code_of([&] { visited.accept({"REQ-R", sealed, Bytes(32, 1)}); }), "wrong-state");
   EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "wrong-state");
   visited.activate("REQ-R", "20801");
+  const std::int64_t act = home.find_request("REQ-R")->activated_at;
+  auto usage = [&](std::int64_t no, Allowance used) { return UsageReport{"REQ-R", no, used, act, act}; };
 
   // Usage only from the provider, in order, within the escrow.
-  EXPECT_EQ(code_of([&] { home.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "not-provider");
-  EXPECT_EQ(code_of([&] { visited2.report_usage({"REQ-R", 1, {1, 0, 0}, 0, 0}); }), "not-provider");
-  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 2, {1, 0, 0}, 0, 0}); }), "report-out-of-order");
-  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {6001, 0, 0}, 0, 0}); }), "beyond-escrow");
-  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 1, {INT64_MAX, 0, 0}, 0, 0}); }), "beyond-escrow");
+  EXPECT_EQ(code_of([&] { home.report_usage(usage(1, {1, 0, 0})); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited2.report_usage(usage(1, {1, 0, 0})); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited.report_usage(usage(2, {1, 0, 0})); }), "report-out-of-order");
+  EXPECT_EQ(code_of([&] { visited.report_usage(usage(1, {6001, 0, 0})); }), "beyond-escrow");
+  EXPECT_EQ(code_of([&] { visited.report_usage(usage(1, {INT64_MAX, 0, 0})); }), "beyond-escrow");
   EXPECT_EQ(visited.balance(kVisited).available, 0);
-  visited.report_usage({"REQ-R", 1, {6000, 0, 0}, 0, 0});  // exactly the escrow
-  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-R", 2, {0, 0, 1}, 0, 0}); }), "beyond-escrow");
+  visited.report_usage(usage(1, {6000, 0, 0}));  // exactly the escrow
+  EXPECT_EQ(code_of([&] { visited.report_usage(usage(2, {0, 0, 1})); }), "beyond-escrow");
   EXPECT_EQ(visited.balance(kVisited).available, 6'000'000);
   EXPECT_EQ(home.balance(kHome).escrowed, 0);
 
@@ -241,7 +246,85 @@ inline void refusals(MarketWorld& w) {
   EXPECT_EQ(code_of([&] { visited.accept({"REQ-S", sealed, Bytes(32, 1)}); }), "request-expired");
   home.refund("REQ-S");
   EXPECT_EQ(home.balance(kHome).available, 6'000'000);
-  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-T", o2, reply_key)); }), "out-of-stock");
+  // REQ-S ended without service: its unit of stock is back (REQ-R's is not).
+  EXPECT_EQ(home.offer("OFFER-R")->sold, 1);
+  home.request(sample_request("REQ-T", o2, reply_key));
+  issuer.mint(kHome, 6'000'000);
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-U", o2, reply_key)); }), "out-of-stock");
+}
+
+// What one party could do alone to take or lock value (issue 16), refused
+// the same way on both backends.
+inline void abuse(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& home = w.as(kHome);
+  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+
+  // The SDRt supply stays below 2^63 units: no balance can overflow.
+  issuer.mint(kHome, 30'000'000);
+  EXPECT_EQ(code_of([&] { issuer.mint(kVisited, INT64_MAX - 10'000'000); }), "bad-terms");
+  EXPECT_EQ(home.balance(kVisited).available, 0);
+
+  auto terms = sample_offer(w, "OFFER-A", seal_key);
+  terms.stock = 3;
+  visited.publish_offer(terms);
+  Offer o = *home.offer("OFFER-A");
+
+  // A Request the provider never answers: the home operator withdraws it
+  // with its escrow after the answer deadline (not before), and the unit of
+  // stock is back; a late Accept is refused.
+  home.request(sample_request("REQ-A1", o, reply_key));
+  auto r = *home.find_request("REQ-A1");
+  EXPECT_EQ(r.answer_by - r.requested_at, kAnswerSeconds);
+  EXPECT_EQ(code_of([&] { home.refund("REQ-A1"); }), "not-expired");
+  w.advance(kAnswerSeconds + 5);
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-A1", sealed, Bytes(32, 1)}); }), "answer-late");
+  home.refund("REQ-A1");
+  EXPECT_EQ(home.balance(kHome).available, 30'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(home.offer("OFFER-A")->sold, 0);
+
+  // Junk Requests refunded by the provider do not sell the Offer out.
+  for (int i = 0; i < 4; ++i) {
+    std::string id = "REQ-J" + std::to_string(i);
+    home.request(sample_request(id, o, reply_key));
+    visited.refund(id);
+  }
+  EXPECT_EQ(home.offer("OFFER-A")->sold, 0);
+
+  // An accepted Request the home operator cannot withdraw early (it was answered).
+  home.request(sample_request("REQ-A2", o, reply_key));
+  visited.accept({"REQ-A2", sealed, Bytes(32, 1)});
+  w.advance(kAnswerSeconds + 5);
+  EXPECT_EQ(code_of([&] { home.refund("REQ-A2"); }), "not-expired");
+  visited.activate("REQ-A2", "20801");
+  const std::int64_t act = home.find_request("REQ-A2")->activated_at;
+
+  // Usage: sane periods, within the Offer's allowance (10,000 MB, 100 min, 50 SMS).
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-A2", 1, {1, 0, 0}, act + 10, act}); }), "bad-period");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-A2", 1, {1, 0, 0}, act - 7200, act - 3600}); }), "bad-period");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-A2", 1, {1, 0, 0}, act, w.now() + 3600}); }), "bad-period");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-A2", 1, {0, 101, 0}, act, act}); }), "beyond-allowance");
+  visited.report_usage({"REQ-A2", 1, {0, 60, 0}, act, act});
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-A2", 2, {0, 41, 0}, act, act}); }), "beyond-allowance");
+  visited.report_usage({"REQ-A2", 2, {0, 40, 50}, act, act});
+  EXPECT_EQ(home.find_request("REQ-A2")->used.voice_minutes, 100);
+
+  // After the term: no activation, no usage (no front-running the home's
+  // refund); the home operator gets the rest of its escrow.
+  home.request(sample_request("REQ-A3", o, reply_key));
+  visited.accept({"REQ-A3", sealed, Bytes(32, 1)});
+  w.advance(30 * 24 * 3600 + 5);
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-A2", 3, {1, 0, 0}, act, act}); }), "request-expired");
+  EXPECT_EQ(code_of([&] { visited.activate("REQ-A3", "20801"); }), "request-expired");
+  const Amount before = home.balance(kHome).available;
+  home.refund("REQ-A2");
+  EXPECT_EQ(home.balance(kHome).available, before + 6'000'000 - 2'000'000 - 250'000);
+  home.refund("REQ-A3");
+  EXPECT_EQ(home.offer("OFFER-A")->sold, 1);  // REQ-A2 was served; REQ-A3 was not
 }
 
 }  // namespace rsp::ledger::conformance

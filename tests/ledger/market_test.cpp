@@ -91,6 +91,11 @@ TEST(EmbeddedMarket, Refusals) {
   refusals(w);
 }
 
+TEST(EmbeddedMarket, Abuse) {
+  EmbeddedWorld w("abuse");
+  abuse(w);
+}
+
 // An entry claiming to be the visited operator's, signed with another key,
 // is refused before any rule runs, and nothing is written.
 TEST(EmbeddedMarket, ForgedSignerRefused) {

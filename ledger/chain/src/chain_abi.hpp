@@ -36,13 +36,18 @@ inline constexpr const char* kDeployedAt = "deployedAt()";
 
 // Marketplace.Offer and Marketplace.Request as the views return them.
 inline constexpr const char* kOfferTuple =
-    "(address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64)";
-enum OfferField { O_PROVIDER, O_VALID_UNTIL, O_PRICE, O_TERM, O_STOCK, O_SOLD, O_PER_MB, O_PER_MINUTE, O_PER_SMS, O_BLOCK };
+    "(address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64)";
+enum OfferField {
+  O_PROVIDER, O_VALID_UNTIL, O_PRICE, O_TERM, O_STOCK, O_SOLD, O_PER_MB, O_PER_MINUTE, O_PER_SMS, O_BLOCK,
+  O_ALLOW_DATA, O_ALLOW_MINUTES, O_ALLOW_SMS
+};
 inline constexpr const char* kRequestTuple =
-    "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6)";
+    "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
+    "uint64)";
 enum RequestField {
   R_HOME, R_STATE, R_USAGE_REPORTS, R_PROVIDER, R_EXPIRES_AT, R_OFFER_ID, R_ESCROW, R_CHARGED,
-  R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN
+  R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN, R_ANSWER_BY, R_USED_DATA,
+  R_USED_MINUTES, R_USED_SMS
 };
 enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED };
 

@@ -375,6 +375,8 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   // What was returned on close is exactly the escrow not charged.
   r.refunded = r.state == RequestState::Closed ? r.escrow - r.charged : 0;
   r.usage_reports = u64(st[R_USAGE_REPORTS]);
+  r.answer_by = u64(st[R_ANSWER_BY]);
+  r.used = {u64(st[R_USED_DATA]), u64(st[R_USED_MINUTES]), u64(st[R_USED_SMS])};
   r.position = position_of(log);
   return r;
 }

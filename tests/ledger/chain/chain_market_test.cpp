@@ -85,7 +85,7 @@ struct ChainMarketTest : ::testing::Test {
     t.offer_id = id;
     t.service = "data+voice";
     t.coverage = {"20801", "20810", "310260"};
-    t.allowance = {1000, 60, 10};
+    t.allowance = {10000, 60, 400};
     t.tariff = {1'000, 20'000, 5'000};  // 0.001 SDRt/MB, 0.02/min, 0.005/SMS
     t.price = price;
     t.term_seconds = term;
@@ -186,9 +186,9 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   EXPECT_EQ(o->provider, "OP-V");
   EXPECT_EQ(o->service, offer.service);
   EXPECT_EQ(o->coverage, offer.coverage);
-  EXPECT_EQ(o->allowance.data_mb, 1000);
+  EXPECT_EQ(o->allowance.data_mb, 10000);
   EXPECT_EQ(o->allowance.voice_minutes, 60);
-  EXPECT_EQ(o->allowance.sms, 10);
+  EXPECT_EQ(o->allowance.sms, 400);
   EXPECT_EQ(o->tariff.per_mb, 1'000);
   EXPECT_EQ(o->tariff.per_minute, 20'000);
   EXPECT_EQ(o->tariff.per_sms, 5'000);

@@ -65,4 +65,10 @@ TEST(ChainConformance, Refusals) {
   refusals(w);
 }
 
+TEST(ChainConformance, Abuse) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  abuse(w);
+}
+
 }  // namespace

@@ -37,6 +37,14 @@ Amount charge_for(const Allowance& used, const Tariff& t);  // throws MarketErro
 // stay far inside 64 bits on both backends.
 inline constexpr std::int64_t kMaxTermSeconds = 10LL * 365 * 24 * 3600;
 
+// How long the provider has to answer (Accept) a Request, from the Request,
+// at most the term: after it an unanswered Request can be withdrawn by the
+// home operator with its escrow, and an Accept is refused (`answer-late`).
+inline constexpr std::int64_t kAnswerSeconds = 24 * 3600;
+// How far a usage report's period may end after the time of the record that
+// reports it (the embedded ledger's clock tolerance, kept on both backends).
+inline constexpr std::int64_t kPeriodSlackSeconds = 300;
+
 // Record identifiers (offer_id, request_id) are chosen by their author:
 // 1..32 printable ASCII bytes (a bytes32 on the chain backend).
 bool valid_record_id(std::string_view id);
@@ -76,11 +84,13 @@ struct Request : RequestTerms {
   RequestState state = RequestState::Open;
   std::int64_t requested_at = 0;      // Unix seconds
   std::int64_t expires_at = 0;        // requested_at + term_seconds
+  std::int64_t answer_by = 0;         // requested_at + min(term_seconds, kAnswerSeconds)
   std::int64_t activated_at = 0;
   std::string activation_plmn;
   Amount charged = 0;                 // settled to the provider so far
   Amount refunded = 0;                // returned to the home operator on close
   std::int64_t usage_reports = 0;
+  Allowance used;                     // sum of the usage reports (within the Offer's allowance)
   std::int64_t position = 0;
 };
 
@@ -149,7 +159,9 @@ class Market {
   virtual Receipt activate(const std::string& request_id, const std::string& plmn) = 0;
   virtual Receipt report_usage(const UsageReport& u) = 0;
   // Closes a Request and returns its unused escrow to the home operator:
-  // the home operator after expires_at, the provider at any time.
+  // the home operator after expires_at (or after answer_by while it is still
+  // unanswered), the provider at any time. A Request closed before it was
+  // activated gives its unit of stock back to the Offer.
   virtual Receipt refund(const std::string& request_id) = 0;
 
   // ---- reads ----

@@ -47,6 +47,7 @@ class MarketState {
 
  private:
   std::int64_t last_seq_ = 0;
+  Amount total_supply_ = 0;  // every mint; below 2^63 like the chain's SDRt, so no balance can overflow
   std::map<std::string, Offer> offers_;
   std::map<std::string, Request> requests_;
   std::map<std::string, Accept> accepts_;
