@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -401,14 +402,13 @@ int run(int n, int m, std::uint64_t gas_limit) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n = argc > 1 ? std::stoi(argv[1]) : 2000;
-  int m = argc > 2 ? std::stoi(argv[2]) : 30;
-  std::uint64_t gas_limit = argc > 3 ? std::stoull(argv[3]) : 0;
-  if (n < 1 || m < 0) {
-    std::fprintf(stderr, "usage: chain_bench [N per case >= 1 (default 2000)] [M waited reports (default 30)] "
-                         "[block gas limit (default: anvil's 30 M)]\n");
-    return 2;
-  }
+  CLI::App app{"chain backend benchmark against a throwaway anvil"};
+  int n = 2000, m = 30;
+  std::uint64_t gas_limit = 0;
+  app.add_option("n", n, "transactions per case")->check(CLI::Range(1, 10'000'000));
+  app.add_option("m", m, "usage reports waited for one by one")->check(CLI::Range(0, 100'000));
+  app.add_option("gas_limit", gas_limit, "block gas limit (default: anvil's 30 M)");
+  CLI11_PARSE(app, argc, argv);
   try {
     return run(n, m, gas_limit);
   } catch (const std::exception& e) {

@@ -46,9 +46,9 @@ int main(int argc, char** argv) {
   CLI::App app{"ES2+ and profile generation benchmark"};
   int n_gen = 2000, n_orders = 1000, c = 4;
   std::string tmpl_path = (fs::path(RSP_SHARED_TESTDATA) / "ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").string();
-  app.add_option("--profiles", n_gen, "profile packages to generate");
-  app.add_option("--orders", n_orders, "ES2+ orders (DownloadOrder + ConfirmOrder)");
-  app.add_option("-c,--concurrency", c, "concurrent operator connections");
+  app.add_option("--profiles", n_gen, "profile packages to generate")->check(CLI::Range(1, 10'000'000));
+  app.add_option("--orders", n_orders, "ES2+ orders (DownloadOrder + ConfirmOrder)")->check(CLI::Range(1, 10'000'000));
+  app.add_option("-c,--concurrency", c, "concurrent operator connections")->check(CLI::Range(1, 1024));
   app.add_option("--template", tmpl_path, "template profile package");
   CLI11_PARSE(app, argc, argv);
   rsp::log::set_level(rsp::log::Level::Warn);

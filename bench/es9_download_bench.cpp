@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "rsp/file.hpp"
 #include "rsp/log.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/scp03t.hpp"
@@ -87,14 +88,14 @@ int main(int argc, char** argv) {
   int n = 200, c = 4;
   std::string curve_name = "nist";
   std::string profile = (fs::path(RSP_SHARED_TESTDATA) / "ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").string();
-  app.add_option("-n,--downloads", n, "number of downloads");
-  app.add_option("-c,--concurrency", c, "concurrent simulated eUICCs");
-  app.add_option("--curve", curve_name, "nist or brp");
+  app.add_option("-n,--downloads", n, "number of downloads")->check(CLI::Range(1, 1'000'000));
+  app.add_option("-c,--concurrency", c, "concurrent simulated eUICCs")->check(CLI::Range(1, 1024));
+  app.add_option("--curve", curve_name, "nist or brp")->check(CLI::IsMember({"nist", "brp"}));
   app.add_option("--profile", profile, "unprotected profile package (DER)");
   std::string smdpd = (fs::path(argv[0]).parent_path() / "../smdp/smdpd").string();
   app.add_option("--smdpd", smdpd, "path to smdpd");
   std::size_t server_threads = 2;
-  app.add_option("--server-threads", server_threads, "SM-DP+ worker threads");
+  app.add_option("--server-threads", server_threads, "SM-DP+ worker threads")->check(CLI::Range(1, 256));
   CLI11_PARSE(app, argc, argv);
   rsp::log::set_level(rsp::log::Level::Warn);
 
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   auto pki = certs::generate_pki(po);
   certs::write_pki(pki, dir);
   std::string sfx = certs::file_suffix(curve);
-  std::ofstream(dir / "storage.key") << to_hex(crypto::random_bytes(32));
+  write_private_file((dir / "storage.key").string(), to_bytes(to_hex(crypto::random_bytes(32))));
   std::ofstream(dir / "tls-ca.pem") << certs::to_pem(pki.tls_ci ? pki.tls_ci->der : pki.ci.der);
   std::ofstream(dir / "smdp.json") << "{\"address\": \"localhost:" << port << "\", \"listen\": \"127.0.0.1\", \"port\": " << port
       << ", \"threads\": " << server_threads << ", \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","

@@ -8,6 +8,7 @@
 //   ledger_bench [entries-per-case (default 2000)] [dir (default /tmp)]
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -154,8 +155,13 @@ void run_curve(crypto::Curve c, int n, const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int n = argc > 1 ? std::stoi(argv[1]) : 2000;
-  std::string dir = argc > 2 ? argv[2] : std::filesystem::temp_directory_path().string();
+  CLI::App app{"ledger benchmark: signed usage reports appended to the embedded ledger"};
+  int n = 2000;
+  std::string dir = std::filesystem::temp_directory_path().string();
+  app.add_option("n", n, "usage reports per case")->check(CLI::Range(1, 10'000'000));
+  app.add_option("dir", dir, "folder for the ledger files (a subfolder is made and removed)")
+      ->check(CLI::ExistingDirectory);
+  CLI11_PARSE(app, argc, argv);
   dir += "/ledger_bench_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::printf("ledger_bench: %d usage reports per case (signed, verified, rules applied, committed), dir %s\n", n,

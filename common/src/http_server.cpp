@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -112,11 +113,68 @@ std::string endpoint_string(const tcp::endpoint& ep) {
   return s.str();
 }
 
+// Lines about single connections (failed handshakes, refused accepts) come
+// in bursts under attack: at most kBurst of them per second reach the sink,
+// then one line says how many were left out.
+class ThrottledLog {
+ public:
+  static constexpr int kBurst = 20;
+  void operator()(const LogSink& sink, const std::string& line) {
+    auto now = std::chrono::steady_clock::now();
+    std::size_t dropped = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (now - window_ >= std::chrono::seconds(1)) {
+        dropped = dropped_;
+        dropped_ = 0;
+        sent_ = 0;
+        window_ = now;
+      }
+      if (sent_ >= kBurst) {
+        ++dropped_;
+        return;
+      }
+      ++sent_;
+    }
+    if (dropped) sink(std::to_string(dropped) + " similar lines left out");
+    sink(line);
+  }
+
+ private:
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point window_{};
+  int sent_ = 0;
+  std::size_t dropped_ = 0;
+};
+
 struct Shared {
   ServerConfig config;
   Handler handler;
   LogSink log;
+  mutable ThrottledLog throttle;
   std::shared_ptr<const tls::ServerContext> tls;
+  // Open connections; each Session holds one slot for its lifetime.
+  mutable std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::function<void()> on_slot_freed;  // set by Server::Impl
+
+  void connection_log(const std::string& line) const { throttle(log, line); }
+};
+
+// One of ServerConfig::max_connections, taken at accept and given back when
+// the connection's last handler is gone.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::shared_ptr<const Shared> shared) : shared_(std::move(shared)) {}
+  ~ConnectionSlot() {
+    shared_->connections.fetch_sub(1);
+    if (!shared_->stopping && shared_->on_slot_freed) shared_->on_slot_freed();
+  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::shared_ptr<const Shared> shared_;
 };
 
 beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
@@ -129,7 +187,13 @@ class Session : public std::enable_shared_from_this<Session<S>> {
 
   template <class... Args>
   Session(std::shared_ptr<const Shared> shared, std::string remote, Args&&... args)
-      : shared_(std::move(shared)), remote_(std::move(remote)), stream_(std::forward<Args>(args)...) {}
+      : slot_(shared),
+        shared_(std::move(shared)),
+        remote_(std::move(remote)),
+        stream_(std::forward<Args>(args)...),
+        // Bytes buffered per connection: the headers and one read's worth
+        // (Beast reads at most 64 KiB at a time and moves body bytes out).
+        buffer_(shared_->config.max_header_bytes + 64 * 1024) {}
 
   void run() {
     // Start on the connection's strand.
@@ -149,7 +213,7 @@ class Session : public std::enable_shared_from_this<Session<S>> {
   void on_handshake(error_code ec) {
     if (ec) {
       const char* what = ec == beast::error::timeout ? "timed out" : nullptr;
-      log("TLS handshake with " + remote_ + " failed: " + (what ? std::string(what) : ec.message()));
+      shared_->connection_log("TLS handshake with " + remote_ + " failed: " + (what ? std::string(what) : ec.message()));
       lowest(stream_).close();
       return;
     }
@@ -161,16 +225,35 @@ class Session : public std::enable_shared_from_this<Session<S>> {
   }
 
   void do_read() {
+    const auto& cfg = shared_->config;
     parser_.emplace();
-    parser_->body_limit(shared_->config.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(shared_->config.max_header_bytes));
-    lowest(stream_).expires_after(shared_->config.read_timeout);
+    parser_->body_limit(cfg.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(cfg.max_header_bytes));
+    read_deadline_ = std::chrono::steady_clock::now() + cfg.read_timeout;
+    lowest(stream_).expires_after(std::min(cfg.header_timeout, cfg.read_timeout));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  // Headers in: apply the path's body limit, then read the body by the
+  // whole-request deadline.
+  void on_header(error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& cfg = shared_->config;
+    if (cfg.body_limit) {
+      std::string_view target(parser_->get().target().data(), parser_->get().target().size());
+      std::size_t limit = std::min(cfg.body_limit(target.substr(0, target.find('?'))), cfg.max_body_bytes);
+      if (auto n = parser_->content_length(); n && *n > limit) return on_read(bhttp::error::body_limit);
+      parser_->body_limit(limit);  // chunked bodies: checked as they arrive
+    }
+    lowest(stream_).expires_at(read_deadline_);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+                      [self = this->shared_from_this()](error_code ec2, std::size_t) { self->on_read(ec2); });
   }
 
   void on_read(error_code ec) {
     if (ec == bhttp::error::body_limit) return send_error(413, "Payload Too Large");
+    if (ec == bhttp::error::buffer_overflow) return send_error(431, "Request Header Fields Too Large");
     if (ec == bhttp::error::header_limit) return send_error(431, "Request Header Fields Too Large");
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
@@ -278,10 +361,12 @@ class Session : public std::enable_shared_from_this<Session<S>> {
 
   static constexpr std::size_t kMaxDrain = 16 * 1024 * 1024;
 
+  ConnectionSlot slot_;
   std::shared_ptr<const Shared> shared_;
   std::string remote_;
   S stream_;
   beast::flat_buffer buffer_;
+  std::chrono::steady_clock::time_point read_deadline_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<Bytes> peer_cert_;
   std::optional<std::string> psk_identity_;
@@ -299,35 +384,80 @@ struct Server::Impl {
   std::unique_ptr<asio::io_context> ioc;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> backoff_timer;
   std::vector<std::thread> threads;
   std::atomic<bool> running{false};
   bool started = false;
   std::uint16_t port = 0;
   std::mutex stop_mutex;
 
+  // Accepting stops at max_connections; whoever frees the slot that brings
+  // the count under the cap (exchange on `paused`) starts it again.
+  std::atomic<bool> paused{false};
+  // Out of file descriptors (or kernel memory), accept() fails at once for
+  // as long as the condition lasts: wait, doubling up to 1 s, instead of
+  // spinning, and log the episode once when it starts and once when it ends.
+  std::chrono::milliseconds backoff{0};
+  std::size_t failed_accepts = 0;
+
+  static constexpr std::chrono::milliseconds kFirstBackoff{50}, kMaxBackoff{1000};
+
+  static bool out_of_resources(const error_code& ec) {
+    return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+           ec == error_code(ENFILE, boost::system::system_category());
+  }
+
+  void slot_freed() {
+    if (shared->connections.load() < shared->config.max_connections && paused.exchange(false))
+      asio::post(acceptor->get_executor(), [this] { accept(); });
+  }
+
   void accept() {
+    if (!acceptor || !acceptor->is_open()) return;
+    if (shared->connections.load() >= shared->config.max_connections) {
+      paused = true;
+      // A connection may have closed between the check and the flag.
+      if (shared->connections.load() >= shared->config.max_connections || !paused.exchange(false)) return;
+    }
     acceptor->async_accept(asio::make_strand(*ioc), [this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-      if (ec) {
-        shared->log("accept failed: " + ec.message());
-      } else {
-        error_code epec;
-        auto ep = socket.remote_endpoint(epec);
-        std::string remote = epec ? std::string("?") : endpoint_string(ep);
-        socket.set_option(tcp::no_delay(true), epec);
-        try {
-          if (shared->tls) {
-            std::make_shared<Session<tls::Stream<beast::tcp_stream>>>(shared, std::move(remote), shared->tls,
-                                                                      std::move(socket))
-                ->run();
-          } else {
-            std::make_shared<Session<beast::tcp_stream>>(shared, std::move(remote), std::move(socket))->run();
-          }
-        } catch (const std::exception& e) {
-          shared->log(std::string("connection setup failed: ") + e.what());
+      if (ec) return accept_failed(ec);
+      if (failed_accepts) {
+        shared->log("accepting again after " + std::to_string(failed_accepts) + " failed accepts");
+        failed_accepts = 0;
+      }
+      backoff = std::chrono::milliseconds(0);
+      error_code epec;
+      auto ep = socket.remote_endpoint(epec);
+      std::string remote = epec ? std::string("?") : endpoint_string(ep);
+      socket.set_option(tcp::no_delay(true), epec);
+      shared->connections.fetch_add(1);
+      try {
+        if (shared->tls) {
+          std::make_shared<Session<tls::Stream<beast::tcp_stream>>>(shared, std::move(remote), shared->tls,
+                                                                    std::move(socket))
+              ->run();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(shared, std::move(remote), std::move(socket))->run();
         }
+      } catch (const std::exception& e) {
+        shared->connection_log(std::string("connection setup failed: ") + e.what());
       }
       accept();
+    });
+  }
+
+  void accept_failed(const error_code& ec) {
+    if (!out_of_resources(ec)) {  // e.g. the client reset before we accepted: next
+      shared->connection_log("accept failed: " + ec.message());
+      return accept();
+    }
+    if (failed_accepts++ == 0)
+      shared->log("accept failed: " + ec.message() + "; retrying with back-off until it succeeds");
+    backoff = backoff.count() == 0 ? kFirstBackoff : std::min(backoff * 2, kMaxBackoff);
+    backoff_timer->expires_after(backoff);
+    backoff_timer->async_wait([this](error_code tec) {
+      if (!tec) accept();
     });
   }
 };
@@ -351,7 +481,10 @@ void Server::start() {
 
   std::size_t n = cfg.threads == 0 ? 1 : cfg.threads;
   I.ioc = std::make_unique<asio::io_context>(static_cast<int>(n));
-  I.acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(*I.ioc));
+  auto strand = asio::make_strand(*I.ioc);
+  I.acceptor = std::make_unique<tcp::acceptor>(strand);
+  I.backoff_timer = std::make_unique<asio::steady_timer>(strand);
+  I.shared->on_slot_freed = [&I] { I.slot_freed(); };
   tcp::endpoint ep(asio::ip::make_address(cfg.bind_address), cfg.port);
   I.acceptor->open(ep.protocol());
   I.acceptor->set_option(asio::socket_base::reuse_address(true));
@@ -379,6 +512,7 @@ void Server::stop() {
   auto& I = *impl_;
   std::lock_guard lock(I.stop_mutex);
   if (!I.running.exchange(false)) return;
+  I.shared->stopping = true;
   I.work.reset();
   I.ioc->stop();
   for (auto& t : I.threads)
@@ -386,6 +520,7 @@ void Server::stop() {
   I.threads.clear();
   error_code ignored;
   I.acceptor->close(ignored);
+  I.backoff_timer.reset();
   I.acceptor.reset();
   I.ioc.reset();  // destroys pending handlers, and with them open connections
 }

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "rsp/json.hpp"
+
 namespace rsp::smdp {
 
 namespace {
@@ -73,10 +75,31 @@ BatchRow make_row(std::size_t line, const std::function<std::string(const char*)
 
 const std::set<std::string> kColumns = {"iccid", "imsi", "ki", "opc", "pin1", "puk1", "pin2", "puk2", "adm1", "spn"};
 
+// A batch is a vendor's file, read whole: 256 MiB is over a million
+// subscribers. A row is ten short fields.
+constexpr std::size_t kMaxBatchBytes = 256u << 20;
+constexpr std::size_t kMaxLineBytes = 4096;
+
+void check_batch_size(std::string_view text) {
+  if (text.size() > kMaxBatchBytes)
+    throw BatchError(0, "the batch is larger than " + std::to_string(kMaxBatchBytes >> 20) + " MiB; split it");
+}
+
 }  // namespace
 
 std::vector<BatchRow> parse_batch_json(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  check_batch_size(text);
+  JsonLimits limits;
+  limits.max_bytes = kMaxBatchBytes;
+  limits.max_depth = 2;                      // [ {"iccid": "..."} ]
+  limits.max_values = kMaxBatchBytes / 8;    // no value takes fewer than 8 bytes
+  limits.max_string_bytes = kMaxLineBytes;
+  nlohmann::json j;
+  try {
+    j = parse_json(text, limits);
+  } catch (const JsonError& e) {
+    throw BatchError(0, e.what(), "entry");
+  }
   if (!j.is_array()) throw BatchError(0, "a JSON batch is an array of subscriber objects", "entry");
   std::vector<BatchRow> rows;
   std::set<std::string> iccids;
@@ -100,12 +123,15 @@ std::vector<BatchRow> parse_batch_csv(std::string_view text) {
   std::map<std::string, std::size_t> col;
   std::set<std::string> iccids;
   std::size_t line_no = 0;
+  check_batch_size(text);
   while (!text.empty()) {
     std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > kMaxLineBytes)
+      throw BatchError(line_no, "line longer than " + std::to_string(kMaxLineBytes) + " bytes");
     if (line.find_first_not_of(" \t") == std::string_view::npos || line.front() == '#') continue;
     auto fields = split_csv_line(line);
     if (col.empty()) {

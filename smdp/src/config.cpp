@@ -1,61 +1,239 @@
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-
-#include "rsp/pki.hpp"
 #include "rsp/smdp/config.hpp"
 
+#include <sys/stat.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+
 #include "rsp/file.hpp"
+#include "rsp/json.hpp"
+#include "rsp/pki.hpp"
 
 namespace rsp::smdp {
 
+namespace {
+
+using nlohmann::json;
+
+// Reads one JSON object of the configuration: every key must be known, every
+// value of the right type and in range; errors name the field ("limits.port").
+class Section {
+ public:
+  Section(const json& j, std::string path, std::set<std::string> known) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) fail(path_.empty() ? "the configuration" : path_, "must be an object");
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (!known.count(it.key())) fail(name(it.key()), "is not a configuration key");
+  }
+
+  bool has(const char* k) const { return j_.contains(k); }
+  const json& at(const char* k) const {
+    if (!has(k)) fail(name(k), "is required");
+    return j_.at(k);
+  }
+  std::string name(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+
+  std::string text(const char* k, const std::string& fallback, bool required = false) const {
+    if (!has(k)) {
+      if (required) fail(name(k), "is required");
+      return fallback;
+    }
+    const json& v = j_.at(k);
+    if (!v.is_string()) fail(name(k), "must be a string");
+    return v.get<std::string>();
+  }
+  bool flag(const char* k, bool fallback) const {
+    if (!has(k)) return fallback;
+    if (!j_.at(k).is_boolean()) fail(name(k), "must be true or false");
+    return j_.at(k).get<bool>();
+  }
+  std::int64_t integer(const char* k, std::int64_t fallback, std::int64_t min, std::int64_t max) const {
+    if (!has(k)) return fallback;
+    const json& v = j_.at(k);
+    if (!v.is_number_integer()) fail(name(k), "must be an integer");
+    // Unsigned values above INT64_MAX are out of range as well.
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max))
+      fail(name(k), out_of_range(min, max));
+    std::int64_t x = v.get<std::int64_t>();
+    if (x < min || x > max) fail(name(k), std::to_string(x) + " " + out_of_range(min, max));
+    return x;
+  }
+  double number(const char* k, double fallback, double min, double max) const {
+    if (!has(k)) return fallback;
+    const json& v = j_.at(k);
+    if (!v.is_number()) fail(name(k), "must be a number");
+    double x = v.get<double>();
+    if (!std::isfinite(x) || x < min || x > max)
+      fail(name(k), "is out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")");
+    return x;
+  }
+
+  [[noreturn]] static void fail(const std::string& field, const std::string& why) {
+    throw std::runtime_error(field + " " + why);
+  }
+
+ private:
+  static std::string out_of_range(std::int64_t min, std::int64_t max) {
+    return "is out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")";
+  }
+  const json& j_;
+  std::string path_;
+};
+
+constexpr std::int64_t kDay = 86400;
+
+// Key files must be private to their owner: a key others can read is a key
+// others may have (the check is on the mode bits, as root can read anyway).
+Bytes read_key_file(const std::filesystem::path& p, const std::string& field) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) Section::fail(field, "names " + p.string() + ", which cannot be read");
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    Section::fail(field, "names " + p.string() + ", whose mode " + mode +
+                             " lets others read it (chmod 600 it)");
+  }
+  return read_file(p.string());
+}
+
+// A DPauth/DPpb key that is not the one of its certificate would only show
+// when an eUICC refuses the first signature: refuse it at start.
+void check_key_matches(const Bytes& cert_der, const std::string& key_pem, const std::string& field) {
+  Bytes cert_point, key_point;
+  try {
+    cert_point = certs::parse(cert_der).public_point;
+  } catch (const std::exception&) {
+    Section::fail(field, "certificate is not a valid X.509 certificate");
+  }
+  try {
+    key_point = crypto::EcKey::from_pem_or_der(to_bytes(key_pem)).public_point();
+  } catch (const std::exception&) {
+    Section::fail(field, "key is not a valid EC private key");
+  }
+  if (cert_point != key_point) Section::fail(field, "key does not match its certificate");
+}
+
+// Configuration files are small and flat.
+const JsonLimits kConfigLimits = [] {
+  JsonLimits l;
+  l.max_bytes = 1024 * 1024;
+  l.max_depth = 8;
+  l.max_values = 10'000;
+  l.max_string_bytes = 64 * 1024;
+  return l;
+}();
+
+}  // namespace
+
 Config load_config(const std::string& path) {
   std::filesystem::path base = std::filesystem::path(path).parent_path();
-  auto rel = [&](const std::string& p) { return std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p; };
-  nlohmann::json j;
+  auto rel = [&](const std::string& p) {
+    return std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p;
+  };
+  json j;
   try {
-    j = nlohmann::json::parse(to_string(read_file(path)));
-  } catch (const nlohmann::json::exception& e) {
+    j = parse_json(to_string(read_file(path)), kConfigLimits);
+  } catch (const JsonError& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
   Config c;
-  c.address = j.value("address", c.address);
-  c.db_path = rel(j.value("db", c.db_path)).string();
-  c.session_timeout_seconds = j.value("session_timeout_seconds", c.session_timeout_seconds);
-  c.max_cc_attempts = j.value("max_cc_attempts", c.max_cc_attempts);
-  c.max_download_attempts = j.value("max_download_attempts", c.max_download_attempts);
-  c.order_expiry_seconds = j.value("order_expiry_seconds", c.order_expiry_seconds);
-  c.use_ppk = j.value("use_ppk", c.use_ppk);
-  c.listen = j.value("listen", c.listen);
-  c.port = j.value("port", c.port);
-  c.threads = j.value("threads", c.threads);
-  c.tls_certificate = read_file(rel(j.at("tls").at("certificate")));
-  c.tls_key = read_file(rel(j.at("tls").at("key")));
-  std::string key_hex = to_string(read_file(rel(j.at("storage_key_file").get<std::string>())));
-  while (!key_hex.empty() && std::isspace(static_cast<unsigned char>(key_hex.back()))) key_hex.pop_back();
-  c.storage_key = from_hex(key_hex);
-  if (j.contains("es2plus")) {
-    const auto& e = j.at("es2plus");
-    c.es2plus_port = e.value("port", std::uint16_t{8444});
-    c.operator_ca = read_file(rel(e.at("client_ca")));
-    if (e.contains("endpoint_ca")) c.operator_endpoint_ca_file = rel(e.at("endpoint_ca")).string();
-    c.functional_id = e.value("functional_id", c.functional_id);
-  }
-  for (const auto& oj : j.value("operators", nlohmann::json::array())) {
-    OperatorConfig o;
-    o.id = oj.at("id");
-    o.certificate = certs::der_from_pem_or_der(read_file(rel(oj.at("certificate"))));  // compared as DER
-    o.notification_url = oj.value("notification_url", "");
-    c.operators.push_back(std::move(o));
-  }
-  for (const auto& cj : j.at("credentials")) {
-    CredentialSet s;
-    s.ci_certificate = read_file(rel(cj.at("ci_certificate")));
-    s.dpauth_certificate = read_file(rel(cj.at("dpauth_certificate")));
-    s.dpauth_key_pem = to_string(read_file(rel(cj.at("dpauth_key"))));
-    s.dppb_certificate = read_file(rel(cj.at("dppb_certificate")));
-    s.dppb_key_pem = to_string(read_file(rel(cj.at("dppb_key"))));
-    c.credentials.push_back(std::move(s));
+  try {
+    Section top(j, "",
+                {"address", "db", "session_timeout_seconds", "max_cc_attempts", "max_download_attempts",
+                 "order_expiry_seconds", "use_ppk", "listen", "port", "threads", "tls", "storage_key_file", "es2plus",
+                 "operators", "credentials", "limits"});
+    c.address = top.text("address", c.address);
+    c.db_path = rel(top.text("db", c.db_path)).string();
+    c.session_timeout_seconds =
+        static_cast<int>(top.integer("session_timeout_seconds", c.session_timeout_seconds, 1, kDay));
+    c.max_cc_attempts = static_cast<int>(top.integer("max_cc_attempts", c.max_cc_attempts, 1, 1000));
+    c.max_download_attempts = static_cast<int>(top.integer("max_download_attempts", c.max_download_attempts, 1, 1000));
+    c.order_expiry_seconds = top.integer("order_expiry_seconds", c.order_expiry_seconds, 0, 3650 * kDay);
+    c.use_ppk = top.flag("use_ppk", c.use_ppk);
+    c.listen = top.text("listen", c.listen);
+    c.port = static_cast<std::uint16_t>(top.integer("port", c.port, 0, 65535));
+    c.threads = static_cast<std::size_t>(top.integer("threads", static_cast<std::int64_t>(c.threads), 1, 256));
+
+    Section tls(top.at("tls"), "tls", {"certificate", "key"});
+    c.tls_certificate = read_file(rel(tls.text("certificate", "", true)).string());
+    c.tls_key = read_key_file(rel(tls.text("key", "", true)), "tls.key");
+
+    std::string key_hex = to_string(read_key_file(rel(top.text("storage_key_file", "", true)), "storage_key_file"));
+    while (!key_hex.empty() && std::isspace(static_cast<unsigned char>(key_hex.back()))) key_hex.pop_back();
+    try {
+      c.storage_key = from_hex(key_hex);
+    } catch (const DecodeError&) {
+      Section::fail("storage_key_file", "must hold 64 hex digits (an AES-256 key)");
+    }
+    if (c.storage_key.size() != 32) Section::fail("storage_key_file", "must hold 64 hex digits (an AES-256 key)");
+
+    if (top.has("es2plus")) {
+      Section e(top.at("es2plus"), "es2plus", {"port", "client_ca", "endpoint_ca", "functional_id"});
+      c.es2plus_port = static_cast<std::uint16_t>(e.integer("port", 8444, 1, 65535));
+      c.operator_ca = read_file(rel(e.text("client_ca", "", true)).string());
+      if (e.has("endpoint_ca")) c.operator_endpoint_ca_file = rel(e.text("endpoint_ca", "")).string();
+      c.functional_id = e.text("functional_id", c.functional_id);
+    }
+    if (top.has("operators")) {
+      const json& ops = top.at("operators");
+      if (!ops.is_array()) Section::fail("operators", "must be an array");
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        Section o(ops[i], "operators[" + std::to_string(i) + "]", {"id", "certificate", "notification_url"});
+        OperatorConfig oc;
+        oc.id = o.text("id", "", true);
+        oc.certificate = certs::der_from_pem_or_der(read_file(rel(o.text("certificate", "", true)).string()));
+        oc.notification_url = o.text("notification_url", "");
+        c.operators.push_back(std::move(oc));
+      }
+    }
+    const json& creds = top.at("credentials");
+    if (!creds.is_array() || creds.empty()) Section::fail("credentials", "must be a non-empty array");
+    for (std::size_t i = 0; i < creds.size(); ++i) {
+      std::string at = "credentials[" + std::to_string(i) + "]";
+      Section cj(creds[i], at, {"ci_certificate", "dpauth_certificate", "dpauth_key", "dppb_certificate", "dppb_key"});
+      CredentialSet s;
+      s.ci_certificate = read_file(rel(cj.text("ci_certificate", "", true)).string());
+      s.dpauth_certificate = read_file(rel(cj.text("dpauth_certificate", "", true)).string());
+      s.dpauth_key_pem = to_string(read_key_file(rel(cj.text("dpauth_key", "", true)), at + ".dpauth_key"));
+      s.dppb_certificate = read_file(rel(cj.text("dppb_certificate", "", true)).string());
+      s.dppb_key_pem = to_string(read_key_file(rel(cj.text("dppb_key", "", true)), at + ".dppb_key"));
+      check_key_matches(certs::der_from_pem_or_der(s.dpauth_certificate), s.dpauth_key_pem, at + ".dpauth_key");
+      check_key_matches(certs::der_from_pem_or_der(s.dppb_certificate), s.dppb_key_pem, at + ".dppb_key");
+      c.credentials.push_back(std::move(s));
+    }
+    if (top.has("limits")) {
+      Section l(top.at("limits"), "limits",
+                {"es9plus_max_body_bytes", "es2plus_max_body_bytes", "max_connections", "handshake_timeout_seconds",
+                 "header_timeout_seconds", "read_timeout_seconds", "initiate_authentication_per_second",
+                 "initiate_authentication_burst", "session_retention_seconds", "session_purge_interval_seconds"});
+      Limits& L = c.limits;
+      auto size = [&](const char* k, std::size_t v, std::int64_t min, std::int64_t max) {
+        return static_cast<std::size_t>(l.integer(k, static_cast<std::int64_t>(v), min, max));
+      };
+      auto secs = [&](const char* k, int v, std::int64_t min, std::int64_t max) {
+        return static_cast<int>(l.integer(k, v, min, max));
+      };
+      L.es9plus_max_body_bytes = size("es9plus_max_body_bytes", L.es9plus_max_body_bytes, 1024, 4 << 20);
+      L.es2plus_max_body_bytes = size("es2plus_max_body_bytes", L.es2plus_max_body_bytes, 1024, 4 << 20);
+      L.max_connections = size("max_connections", L.max_connections, 1, 1'000'000);
+      L.handshake_timeout_seconds = secs("handshake_timeout_seconds", L.handshake_timeout_seconds, 1, 3600);
+      L.header_timeout_seconds = secs("header_timeout_seconds", L.header_timeout_seconds, 1, 3600);
+      L.read_timeout_seconds = secs("read_timeout_seconds", L.read_timeout_seconds, 1, 3600);
+      L.initiate_authentication_per_second =
+          l.number("initiate_authentication_per_second", L.initiate_authentication_per_second, 0, 1e6);
+      L.initiate_authentication_burst =
+          secs("initiate_authentication_burst", L.initiate_authentication_burst, 0, 1'000'000);
+      L.session_retention_seconds = secs("session_retention_seconds", L.session_retention_seconds, 0, 365 * kDay);
+      L.session_purge_interval_seconds =
+          secs("session_purge_interval_seconds", L.session_purge_interval_seconds, 1, kDay);
+    }
+  } catch (const nlohmann::json::exception& e) {  // not expected: every access above is checked
+    throw std::runtime_error(path + ": invalid configuration");
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
   }
   return c;
 }

@@ -233,4 +233,8 @@ void ProfileStore::end_session(const std::string& transaction_id, const std::str
   db_.run("UPDATE sessions SET state = ? WHERE transaction_id = ?", {state, transaction_id});
 }
 
+int ProfileStore::purge_sessions(std::int64_t created_before) {
+  return db_.run("DELETE FROM sessions WHERE created_at < ? AND state <> 'bpp-sent'", {created_before});
+}
+
 }  // namespace rsp::smdp

@@ -1,7 +1,10 @@
 #include "rsp/smdp/server.hpp"
 
+#include <arpa/inet.h>
+
 #include <map>
 
+#include "rsp/json.hpp"
 #include "rsp/log.hpp"
 #include "rsp/smdp/status.hpp"
 
@@ -17,19 +20,115 @@ http::Response json_response(const nlohmann::json& body) {
   return r;
 }
 
+// The names SGP.22 gives its subject and reason codes (v2.2.2 Annex H).
+std::string_view subject_name(std::string_view c) {
+  static const std::map<std::string_view, std::string_view> names = {
+      {"1.1", "Function Requester"}, {"1.2", "Function Provider"},   {"8.1", "eUICC"},
+      {"8.1.1", "EID"},              {"8.1.2", "EUM Certificate"},   {"8.1.3", "eUICC Certificate"},
+      {"8.2", "Profile"},            {"8.2.1", "Profile ICCID"},     {"8.2.5", "Profile Type"},
+      {"8.2.6", "Matching ID"},      {"8.2.7", "Confirmation Code"}, {"8.8.1", "SM-DP+ Address"},
+      {"8.8.2", "Security Configuration"}, {"8.8.3", "Specification Version Number"},
+      {"8.8.4", "Certificate"},      {"8.10.1", "TransactionId"},    {"8.11.1", "CI Public Key"}};
+  auto it = names.find(c);
+  return it == names.end() ? std::string_view("Subject") : it->second;
+}
+std::string_view reason_name(std::string_view c) {
+  static const std::map<std::string_view, std::string_view> names = {
+      {"1.2", "Not Allowed"},   {"2.1", "Invalid"},  {"2.2", "Mandatory Element Missing"},
+      {"3.1", "Unsupported"},   {"3.3", "In Use"},   {"3.7", "Unavailable"},
+      {"3.8", "Refused"},       {"3.9", "Unknown"},  {"3.10", "Invalid Association"},
+      {"4.3", "No Eligible Profile"}, {"6.1", "Verification Failed"}, {"6.3", "Expired"},
+      {"6.4", "Maximum Number of Retries Exceeded"}};
+  auto it = names.find(c);
+  return it == names.end() ? std::string_view("Failed") : it->second;
+}
+
+// statusCodeData.message sent to the caller: the SGP.22 names of the codes.
+// The detailed reason (which may quote a certificate chain, our trusted CIs'
+// names or a decoder's wording) stays in the server's log. Malformed-request
+// errors (subject 1.x) keep their message: ours, naming the request's field.
+std::string public_message(const FunctionError& e) {
+  if (e.subject_code.rfind("1.", 0) == 0) return e.what();
+  return std::string(subject_name(e.subject_code)) + " - " + std::string(reason_name(e.reason_code));
+}
+
 nlohmann::json failed(const FunctionError& e) {
   return {{"header",
            {{"functionExecutionStatus",
              {{"status", "Failed"},
               {"statusCodeData",
-               {{"subjectCode", e.subject_code}, {"reasonCode", e.reason_code}, {"message", e.what()}}}}}}}};
+               {{"subjectCode", e.subject_code}, {"reasonCode", e.reason_code}, {"message", public_message(e)}}}}}}}};
 }
-// The request body as a JSON object; a discarded value if it is not one.
-nlohmann::json parse_object(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_object() ? j : nlohmann::json(nlohmann::json::value_t::discarded);
+
+// ES9+ and ES2+ bodies are a flat object of strings (a `header` object one
+// level down): 8 levels and 1,000 values leave room for any extension.
+const JsonLimits kBodyLimits = [] {
+  JsonLimits l;
+  l.max_depth = 8;
+  l.max_values = 1000;
+  l.max_string_bytes = 256 * 1024;  // the body limit is lower anyway
+  return l;
+}();
+
+// The request body as a JSON object, parsed within kBodyLimits (no tree a
+// client sends can be deep or large: nlohmann's copy, dump and compare
+// recurse); nullopt with a short reason otherwise.
+std::optional<nlohmann::json> parse_object(const std::string& text, std::string& why) {
+  try {
+    nlohmann::json j = parse_json(text, kBodyLimits);
+    if (j.is_object()) return j;
+    why = "not a JSON object";
+  } catch (const JsonError& e) {
+    why = e.what();
+  }
+  return std::nullopt;
+}
+
+http::Response bad_body(const std::string& why) {
+  return http::Response::text(400, "request body is not a usable JSON object: " + why + "\n");
 }
 }  // namespace
+
+AddressRateLimiter::AddressRateLimiter(double per_second, int burst)
+    : per_second_(per_second), burst_(static_cast<double>(burst)) {}
+
+std::string AddressRateLimiter::address_key(std::string_view remote) {
+  if (!remote.empty() && remote.front() == '[') {
+    std::string host(remote.substr(1, remote.find(']') - 1));
+    unsigned char a[16];
+    if (inet_pton(AF_INET6, host.c_str(), a) == 1) {
+      std::fill(a + 8, a + 16, 0);  // the /64
+      char out[INET6_ADDRSTRLEN];
+      if (inet_ntop(AF_INET6, a, out, sizeof out)) return std::string(out) + "/64";
+    }
+    return host;
+  }
+  return std::string(remote.substr(0, remote.rfind(':')));
+}
+
+bool AddressRateLimiter::allow(std::string_view remote_address) {
+  if (per_second_ <= 0 || burst_ <= 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  std::string key = address_key(remote_address);
+  std::lock_guard lock(mu_);
+  // Bounded table: forget buckets that have refilled (an idle client is a
+  // new client); under a spread-out flood, start afresh.
+  if (buckets_.size() >= 100'000) {
+    std::erase_if(buckets_, [&](const auto& kv) {
+      return kv.second.tokens + std::chrono::duration<double>(now - kv.second.at).count() * per_second_ >= burst_;
+    });
+    if (buckets_.size() >= 100'000) buckets_.clear();
+  }
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    b.tokens = std::min(burst_, b.tokens + std::chrono::duration<double>(now - b.at).count() * per_second_);
+    b.at = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
 
 http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req) {
   constexpr std::string_view prefix = "/gsma/rsp2/es2plus/";
@@ -41,8 +140,10 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
     if (req.peer_certificate && *req.peer_certificate == o.certificate) op = &o;
   if (!op) return http::Response::text(403, "client certificate is not an ES2+ operator's\n");
   std::string function(path.substr(prefix.size()));
-  nlohmann::json body = parse_object(req.body);
-  if (body.is_discarded()) return http::Response::text(400, "request body is not a JSON object\n");
+  std::string why;
+  auto parsed = parse_object(req.body, why);
+  if (!parsed) return bad_body(why);
+  nlohmann::json& body = *parsed;
   try {
     // SGP.22 6.5.1.3: the requester named in the header must be the caller.
     if (auto h = body.find("header"); h != body.end() && h->is_object()) {
@@ -61,7 +162,7 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
   }
 }
 
-http::Response handle_es9plus(Es9Plus& es9, const http::Request& req) {
+http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRateLimiter* limiter) {
   std::string_view path = req.path();
   if (path.substr(0, kPrefix.size()) != kPrefix) return http::Response::text(404, "not found\n");
   if (req.method != "POST") return http::Response::text(405, "ES9+ functions are called with POST\n");
@@ -69,9 +170,19 @@ http::Response handle_es9plus(Es9Plus& es9, const http::Request& req) {
   auto proto = req.headers.get_or("X-Admin-Protocol", "");
   if (proto.rfind("gsma/rsp/v2.", 0) != 0) return http::Response::text(400, "unsupported X-Admin-Protocol\n");
   std::string function(path.substr(kPrefix.size()));
+  // Before any work. 429 (RFC 6585) rather than an SGP.22 status: the
+  // function is not executed at all, and SGP.22 has no code for "too many
+  // requests"; an LPA treats it like any HTTP error and retries later.
+  if (limiter && function == "initiateAuthentication" && !limiter->allow(req.remote_address)) {
+    auto r = http::Response::text(429, "too many initiateAuthentication requests from this address\n");
+    r.headers.set("Retry-After", "1");
+    return r;
+  }
 
-  nlohmann::json body = parse_object(req.body);
-  if (body.is_discarded()) return http::Response::text(400, "request body is not a JSON object\n");
+  std::string why;
+  auto parsed = parse_object(req.body, why);
+  if (!parsed) return bad_body(why);
+  nlohmann::json& body = *parsed;
   try {
     if (function == "initiateAuthentication") return json_response(es9.initiate_authentication(body));
     if (function == "authenticateClient") return json_response(es9.authenticate_client(body));
@@ -88,7 +199,8 @@ http::Response handle_es9plus(Es9Plus& es9, const http::Request& req) {
     log::warn("es9+", function + " failed " + e.subject_code + "/" + e.reason_code + ": " + e.what());
     return json_response(failed(e));
   } catch (const DecodeError& e) {
-    FunctionError fe(code::kFunctionProvider, code::kInvalid, e.what());
+    // The decoder's wording stays in the log; the caller learns the code.
+    FunctionError fe(code::kFunctionProvider, code::kInvalid, "malformed " + function + " request");
     log::warn("es9+", function + " malformed input: " + e.what());
     return json_response(failed(fe));
   }
@@ -109,18 +221,31 @@ Server::Server(const Config& config) {
   notifier_ = std::make_unique<ProgressNotifier>(*db_, endpoints, nc, config.functional_id);
   es9_->on_progress = [this](const ProgressEvent& e) { notifier_->enqueue(e); };
   es2_->on_progress = es9_->on_progress;
+  const Limits& lim = config.limits;
+  if (lim.initiate_authentication_per_second > 0 && lim.initiate_authentication_burst > 0)
+    limiter_ = std::make_unique<AddressRateLimiter>(lim.initiate_authentication_per_second,
+                                                    lim.initiate_authentication_burst);
+  purge_age_ = std::max<std::int64_t>(lim.session_retention_seconds, config.session_timeout_seconds);
+  purge_interval_ = std::max(1, lim.session_purge_interval_seconds);
   http::ServerConfig hc;
   hc.bind_address = config.listen;
   hc.port = config.port;
   hc.threads = config.threads;
+  hc.max_body_bytes = lim.es9plus_max_body_bytes;
+  hc.max_connections = lim.max_connections;
+  hc.handshake_timeout = std::chrono::seconds(lim.handshake_timeout_seconds);
+  hc.header_timeout = std::chrono::seconds(lim.header_timeout_seconds);
+  hc.read_timeout = std::chrono::seconds(lim.read_timeout_seconds);
   http::ServerTlsConfig t;
   t.certificate_chain = config.tls_certificate;
   t.private_key = config.tls_key;
   hc.tls = t;
-  http_ = std::make_unique<http::Server>(hc, [this](const http::Request& r) { return handle_es9plus(*es9_, r); });
+  http_ = std::make_unique<http::Server>(
+      hc, [this](const http::Request& r) { return handle_es9plus(*es9_, r, limiter_.get()); });
   if (config.es2plus_port) {
     http::ServerConfig ec = hc;
     ec.port = config.es2plus_port;
+    ec.max_body_bytes = lim.es2plus_max_body_bytes;
     ec.tls->client_auth = http::ClientAuth::Required;
     ec.tls->client_ca_chain = config.operator_ca;
     es2_http_ = std::make_unique<http::Server>(
@@ -133,11 +258,35 @@ void Server::start() {
   http_->start();
   if (es2_http_) es2_http_->start();
   notifier_->start();
+  purger_ = std::thread([this] { purge_loop(); });
 }
 void Server::stop() {
+  if (purger_.joinable()) {
+    {
+      std::lock_guard lock(purge_mu_);
+      purge_stop_ = true;
+    }
+    purge_cv_.notify_all();
+    purger_.join();
+  }
   if (http_) http_->stop();
   if (es2_http_) es2_http_->stop();
   if (notifier_) notifier_->stop();
+}
+
+void Server::purge_loop() {
+  std::unique_lock lock(purge_mu_);
+  while (!purge_stop_) {
+    lock.unlock();
+    try {
+      int n = profiles_->purge_sessions(static_cast<std::int64_t>(std::time(nullptr)) - purge_age_);
+      if (n > 0) log::info("smdp", "purged " + std::to_string(n) + " ended or abandoned RSP sessions");
+    } catch (const std::exception& e) {
+      log::warn("smdp", std::string("session purge failed: ") + e.what());
+    }
+    lock.lock();
+    purge_cv_.wait_for(lock, std::chrono::seconds(purge_interval_), [this] { return purge_stop_; });
+  }
 }
 std::uint16_t Server::port() const { return http_->port(); }
 std::uint16_t Server::es2plus_port() const { return es2_http_ ? es2_http_->port() : 0; }

@@ -24,6 +24,15 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
+// Writes a whole file or throws naming it (a full disk or a missing folder
+// is an error, not a silent exit 0).
+void write_output(const std::string& path, std::string_view data) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (f) f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (f) f.close();
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,12 +118,8 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   auto write_qr = [&](const std::string& text) {
-    if (!qr_png_path.empty()) {
-      rsp::Bytes png = rsp::smdp::qr_png(text);
-      std::ofstream(qr_png_path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()),
-                                                          static_cast<std::streamsize>(png.size()));
-    }
-    if (!qr_svg_path.empty()) std::ofstream(qr_svg_path) << rsp::smdp::qr_svg(text);
+    if (!qr_png_path.empty()) write_output(qr_png_path, rsp::to_string(rsp::smdp::qr_png(text)));
+    if (!qr_svg_path.empty()) write_output(qr_svg_path, rsp::smdp::qr_svg(text));
   };
   try {
     if (*qr) {
@@ -127,7 +132,7 @@ int main(int argc, char** argv) {
       server.start();
       rsp::log::info("smdpd", "ES9+ listening on https://" + config.listen + ":" + std::to_string(server.port()) +
                                   " as " + config.address);
-      if (!port_file.empty()) std::ofstream(port_file) << server.port() << "\n";
+      if (!port_file.empty()) write_output(port_file, std::to_string(server.port()) + "\n");
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
       while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));

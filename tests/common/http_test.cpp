@@ -12,6 +12,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -721,5 +722,144 @@ TEST(HttpServer, ClientCertWithCriticalPoliciesIsRejectedByMbedtls228) {
   Client client(cc);
   EXPECT_THROW(client.post(https_url(server, "/x"), "{}"), HttpError);
   EXPECT_TRUE(logs.wait_for("Unavailable feature"));
+  server.stop();
+}
+
+// ---------------------------------------------------------------------------
+// Resource limits (issue 9)
+
+namespace {
+std::string plain_post(std::uint16_t port, const std::string& path, std::size_t body_bytes) {
+  return raw_exchange(port, "POST " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: " +
+                                std::to_string(body_bytes) + "\r\n\r\n" + std::string(body_bytes, 'x'));
+}
+}  // namespace
+
+TEST(HttpServer, BodyLimitPerPath) {
+  ServerConfig cfg;
+  cfg.body_limit = [](std::string_view path) -> std::size_t { return path == "/small" ? 1024 : 1 << 20; };
+  Server server(cfg, echo);
+  server.start();
+  EXPECT_EQ(plain_post(server.port(), "/small", 1000).rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(plain_post(server.port(), "/small?x=1", 2000).rfind("HTTP/1.1 413", 0), 0u);
+  EXPECT_EQ(plain_post(server.port(), "/other", 2000).rfind("HTTP/1.1 200", 0), 0u);
+  // Chunked: counted as it arrives.
+  std::string chunked = "POST /small HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) chunked += "200\r\n" + std::string(0x200, 'y') + "\r\n";
+  chunked += "0\r\n\r\n";
+  EXPECT_EQ(raw_exchange(server.port(), chunked).rfind("HTTP/1.1 413", 0), 0u);
+  server.stop();
+}
+
+TEST(HttpServer, HeadersHaveTheirOwnDeadline) {
+  // A client that trickles its headers is cut off at header_timeout, well
+  // before read_timeout.
+  ServerConfig cfg;
+  cfg.header_timeout = 300ms;
+  cfg.read_timeout = 20s;
+  Server server(cfg, echo);
+  server.start();
+  int fd = raw_connect(server.port(), 5s);
+  ASSERT_GE(fd, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  std::string head = "POST /x HTTP/1.1\r\nHost: a\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  char c;
+  EXPECT_LE(::recv(fd, &c, 1, 0), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  ::close(fd);
+  server.stop();
+}
+
+TEST(HttpServer, ConnectionCapPausesAcceptingUntilOneCloses) {
+  ServerConfig cfg;
+  cfg.max_connections = 3;
+  Server server(cfg, echo);
+  server.start();
+  std::vector<int> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(raw_connect(server.port(), 5s));
+    ASSERT_GE(idle.back(), 0);
+  }
+  // The kernel completes the fourth connection (backlog); the server does
+  // not take it while three are open.
+  int fourth = raw_connect(server.port(), 600ms);
+  ASSERT_GE(fourth, 0);
+  std::string req = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fourth, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  char buf[256];
+  EXPECT_LT(::recv(fourth, buf, sizeof buf, 0), 0);  // timed out: not served
+  ::close(idle[0]);  // a slot frees: the fourth is accepted and served
+  timeval tv{5, 0};
+  ::setsockopt(fourth, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n = ::recv(fourth, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 200", 0), 0u);
+  ::close(fourth);
+  for (std::size_t i = 1; i < idle.size(); ++i) ::close(idle[i]);
+  server.stop();
+}
+
+// Out of file descriptors, accept() fails at once for as long as it lasts.
+// The server used to retry in a tight loop, one log line per failure (4
+// million lines in 15 s, a whole core); it must back off, log the episode
+// once, and accept again when descriptors are back.
+TEST(HttpServer, AcceptBacksOffWhenOutOfFileDescriptors) {
+  LogCapture logs;
+  ServerConfig cfg;
+  cfg.log = logs.sink();
+  Server server(cfg, echo);
+  server.start();
+  // Client sockets made first; connecting them needs no new descriptor.
+  std::vector<int> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(::socket(AF_INET, SOCK_STREAM, 0));
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // Use up every descriptor under a lowered soft limit.
+  std::vector<int> hog;
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (int fd; (fd = ::socket(AF_INET, SOCK_DGRAM, 0)) >= 0;) hog.push_back(fd);
+  ASSERT_EQ(errno, EMFILE);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(server.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int fd : clients) ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+
+  rusage r0{}, r1{};
+  ::getrusage(RUSAGE_SELF, &r0);
+  std::this_thread::sleep_for(1500ms);
+  ::getrusage(RUSAGE_SELF, &r1);
+  auto cpu_ms = [](const rusage& r) {
+    return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000.0 + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1000.0;
+  };
+  double spent = cpu_ms(r1) - cpu_ms(r0);
+  std::size_t lines;
+  {
+    std::lock_guard lock(logs.m);
+    lines = logs.lines.size();
+  }
+  for (int fd : hog) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+  EXPECT_LT(spent, 300.0) << "the accept loop spins";
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 3u) << "the accept loop floods the log";
+  EXPECT_TRUE(logs.contains("back-off"));
+  // Descriptors are back: the waiting clients are served.
+  std::string req = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  timeval tv{5, 0};
+  for (int fd : clients) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    char buf[64];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 200", 0), 0u);
+    ::close(fd);
+  }
+  EXPECT_TRUE(logs.wait_for("accepting again"));
   server.stop();
 }

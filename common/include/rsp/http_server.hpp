@@ -122,10 +122,21 @@ struct ServerConfig {
   std::size_t threads = 2;             // worker threads on one io_context
   std::size_t max_body_bytes = 4 * 1024 * 1024;  // larger bodies get 413
   std::size_t max_header_bytes = 16 * 1024;      // larger headers get 431
+  // Per-path body limit (called with Request::path() once the headers are
+  // in; the result is capped by max_body_bytes). Empty = max_body_bytes for
+  // every path. A Content-Length over the limit gets 413 before any of the
+  // body is read.
+  std::function<std::size_t(std::string_view path)> body_limit;
+  // Open connections (TLS handshakes included). At the cap the server stops
+  // accepting (clients wait in the kernel's backlog) until one closes.
+  std::size_t max_connections = 1024;
   // Deadline for the TLS handshake.
   std::chrono::milliseconds handshake_timeout{10'000};
+  // Deadline for the request line and headers, counted from when the server
+  // starts waiting for them (so also the keep-alive idle timeout).
+  std::chrono::milliseconds header_timeout{10'000};
   // Deadline for reading one whole request (headers and body), counted from
-  // when the server starts waiting for it; also the keep-alive idle timeout.
+  // the same moment: a client that trickles its body is cut off here.
   std::chrono::milliseconds read_timeout{30'000};
   // Deadline for writing one response.
   std::chrono::milliseconds write_timeout{30'000};

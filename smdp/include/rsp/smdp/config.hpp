@@ -27,6 +27,29 @@ struct OperatorConfig {
   std::string notification_url;  // HandleDownloadProgressInfo endpoint ("" = none)
 };
 
+// What the HTTPS front accepts and keeps (docs/smdp.md, "Limits").
+struct Limits {
+  // Request bodies, per interface. The largest real ES9+ request, an
+  // authenticateClient carrying CERT.EUICC and CERT.EUM, is about 2.3 KB
+  // (measured by tests/smdp/server_limits_test.cpp); ES2+ orders are smaller.
+  std::size_t es9plus_max_body_bytes = 16 * 1024;
+  std::size_t es2plus_max_body_bytes = 16 * 1024;
+  std::size_t max_connections = 2048;  // per listener
+  int handshake_timeout_seconds = 10;
+  int header_timeout_seconds = 10;     // request line and headers (and keep-alive idle)
+  int read_timeout_seconds = 20;       // the whole request
+  // initiateAuthentication (unauthenticated; costs a signature and a stored
+  // session) per client address: a token bucket of `burst` refilled at
+  // `per_second`; over it, HTTP 429. 0 = no limit.
+  double initiate_authentication_per_second = 10;
+  int initiate_authentication_burst = 50;
+  // Ended or abandoned RSP sessions are deleted this long after they were
+  // created (never before session_timeout_seconds), checked every
+  // session_purge_interval_seconds.
+  int session_retention_seconds = 3600;
+  int session_purge_interval_seconds = 60;
+};
+
 struct Config {
   // FQDN[:port] the LPA uses (activation codes, serverAddress); compared
   // case-insensitively (SGP.22 4.1).
@@ -57,6 +80,7 @@ struct Config {
   // bound per session with ReplaceSessionKeys (SGP.22 2.5.3, 5.5.4), instead
   // of encrypting them with each session's keys (the default).
   bool use_ppk = false;
+  Limits limits;
 };
 
 // Loads the JSON configuration file documented in docs/smdp.md; relative

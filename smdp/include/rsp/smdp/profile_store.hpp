@@ -88,6 +88,11 @@ class ProfileStore {
   void put_session(const Session& s);
   std::optional<Session> session(const std::string& transaction_id);
   void end_session(const std::string& transaction_id, const std::string& state);
+  // Deletes sessions created before `created_before` that can no longer
+  // lead anywhere: ended (done, cancelled, failed, expired, install-failed)
+  // or never past authenticateClient. Sessions in bpp-sent stay: their
+  // install notification may come late (SGP.22 3.5). Returns how many.
+  int purge_sessions(std::int64_t created_before);
 
   store::Db& db() { return db_; }
 
