@@ -9,7 +9,8 @@
 # 4. drops asn1c's sample program and makefile,
 # 5. turns the no-op ASN_DEBUG into a macro (its arguments had side effects),
 # 6. works around an asn1c 0.9.28 bug that disables constraint checks,
-# 7. touches STAMP.
+# 7. removes undefined behaviour from the runtime (shifts UBSan reports),
+# 8. touches STAMP.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var ASN1C OUT_DIR MODULES)
@@ -127,6 +128,45 @@ endforeach()
 if(n_patched EQUAL 0)
   message(FATAL_ERROR "asn1_generate.cmake: no check_constraints store found; asn1c output changed?")
 endif()
+
+# Undefined behaviour in the asn1c 0.9.28 runtime, reachable from any peer's
+# DER (UBSan reports each one; tests/asn1/runtime_ub_test.cpp has the inputs).
+# Each patch replaces one exact piece of skeleton text and fails the build if
+# that text is not there.
+function(rsp_patch_runtime file orig replacement)
+  set(path "${OUT_DIR}/${file}")
+  file(READ "${path}" text)
+  string(FIND "${text}" "${orig}" first)
+  string(FIND "${text}" "${orig}" last REVERSE)
+  if(first EQUAL -1 OR NOT first EQUAL last)
+    message(FATAL_ERROR "asn1_generate.cmake: the expected text was not found exactly once in ${file}; asn1c skeleton changed?\n${orig}")
+  endif()
+  string(REPLACE "${orig}" "${replacement}" text "${text}")
+  file(WRITE "${path}" "${text}")
+endfunction()
+
+# ber_fetch_length (X.690 8.1.3.5 long form): `len << 8` on the signed
+# ber_tlv_len_t overflows when len is already >= 2^55 (e.g. length octets
+# 88 80 00 00 00 00 00 00 00); the `len < 0` check after it comes too late.
+# Refuse the length before shifting.
+rsp_patch_runtime(ber_tlv_length.c
+  "\t\t\tlen = (len << 8) | *buf;\n"
+  "\t\t\tif((size_t)len > ((size_t)-1 >> 9))\n\t\t\t\treturn -1;\t/* patched: len << 8 would overflow */\n\t\t\tlen = (len << 8) | *buf;\n")
+
+# OCTET_STRING_decode_ber for BIT STRING: the unused-bit count is the first
+# content octet as received (0..255), and `0xff << bits_unused` shifts by up
+# to 255. X.690 8.6.2.2/8.6.2.3: it is 0..7, and 0 for an empty string; refuse
+# anything else.
+rsp_patch_runtime(OCTET_STRING.c
+  "\tif(type_variant == ASN_OSUBV_BIT && st->size) {\n\t\t/* Finalize BIT STRING: zero out unused bits. */\n\t\tst->buf[st->size-1] &= 0xff << st->bits_unused;\n\t}\n"
+  "\tif(type_variant == ASN_OSUBV_BIT) {\n\t\t/* patched: X.690 8.6.2.2: 0..7 unused bits, 0 when empty */\n\t\tif(st->bits_unused < 0 || st->bits_unused > 7\n\t\t|| (!st->size && st->bits_unused))\n\t\t\tRETURN(RC_FAIL);\n\t}\n\tif(type_variant == ASN_OSUBV_BIT && st->size) {\n\t\t/* Finalize BIT STRING: zero out unused bits. */\n\t\tst->buf[st->size-1] &= 0xff << st->bits_unused;\n\t}\n")
+
+# asn_INTEGER2long: a negative INTEGER starts from l = -1 and shifts it left,
+# which is undefined for a negative value. Shift as unsigned long; the
+# conversion back is two's complement on every compiler we build with.
+rsp_patch_runtime(INTEGER.c
+  "\tif((*b >> 7)) l = -1; else l = 0;\n\n\t/* Conversion engine */\n\tfor(; b < end; b++)\n\t\tl = (l << 8) | *b;\n"
+  "\tif((*b >> 7)) l = -1; else l = 0;\n\n\t/* Conversion engine */\n\tfor(; b < end; b++)\n\t\tl = (long)(((unsigned long)l << 8) | *b);\t/* patched: no shift of a negative value */\n")
 
 if(DEFINED STAMP AND NOT "${STAMP}" STREQUAL "")
   file(TOUCH "${STAMP}")
