@@ -14,6 +14,7 @@
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/smdp/server.hpp"
+#include "rsp/tlv.hpp"
 
 using namespace rsp;
 using namespace rsp::lpa;
@@ -200,6 +201,51 @@ TEST(LpaDownload, UserDeclines) {
   EXPECT_THROW(download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-NO"), opt), DownloadError);
   EXPECT_EQ(h.calls, (std::vector<std::string>{"initiateAuthentication", "authenticateClient", "cancelSession"}));
   EXPECT_TRUE(h.euicc->profiles().empty());
+}
+
+// A CancelSession response as a standard eUICC encodes it, assembled here byte
+// by byte from SGP.22 v2.2.2's module (not by our asn1c code), reaches the
+// SM-DP+'s cancel path (5.6.5) and is accepted: EuiccCancelSessionSigned is
+// SEQUENCE { 80 transactionId, 81 smdpOid, 82 reason } under AUTOMATIC TAGS.
+TEST(LpaDownload, SmdpAcceptsTheSpecsCancelSessionEncoding) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  h.stage("LPA-CANCEL-WIRE");
+  DownloadOptions opt;
+  opt.es9 = h.es9();
+  auto inner = opt.es9.post;
+  nlohmann::json answer;
+  opt.es9.post = [&](const std::string& url, const http::Headers& headers, const std::string& body) {
+    if (url.find("/cancelSession") == std::string::npos) return inner(url, headers, body);
+    auto j = nlohmann::json::parse(body);
+    Bytes tid = from_hex(j.at("transactionId").get<std::string>());
+    Bytes sig_data = from_hex("30 00 8010");  // length patched below
+    sig_data.insert(sig_data.end(), tid.begin(), tid.end());
+    Bytes rest = from_hex("8103 88370A 820100");  // smdpOid 2.999.10 (CERT.DPauth), endUserRejection(0)
+    sig_data.insert(sig_data.end(), rest.begin(), rest.end());
+    sig_data[1] = static_cast<std::uint8_t>(sig_data.size() - 2);
+    Bytes sig = h.pki.euicc.key.sign(sig_data);
+    Bytes ok = sig_data;
+    Bytes sig_tlv = from_hex("5F3740");
+    ok.insert(ok.end(), sig_tlv.begin(), sig_tlv.end());
+    ok.insert(ok.end(), sig.begin(), sig.end());
+    auto wrap = [](Bytes tag, const Bytes& value) {  // DER definite length
+      Bytes len = tlv::encode_length(value.size());
+      tag.insert(tag.end(), len.begin(), len.end());
+      tag.insert(tag.end(), value.begin(), value.end());
+      return tag;
+    };
+    Bytes csr = wrap({0xBF, 0x41}, wrap({0xA0}, ok));  // [65] CHOICE, alternative [0]
+    j["cancelSessionResponse"] = to_base64(csr);
+    http::Response r = inner(url, headers, j.dump());
+    answer = nlohmann::json::parse(r.body);
+    return r;
+  };
+  opt.confirm = [](const ProfileOffer&) { return false; };
+  EXPECT_THROW(download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CANCEL-WIRE"), opt),
+               DownloadError);
+  ASSERT_EQ(h.calls.back(), "cancelSession");
+  EXPECT_EQ(answer["header"]["functionExecutionStatus"]["status"], "Executed-Success") << answer.dump();
 }
 
 TEST(LpaDownload, UnknownMatchingId) {

@@ -105,8 +105,7 @@ TEST_F(Install, Ts48ProfileInstallEnableReadImsi) {
   ASSERT_NE(d.notificationMetadata.iccid, nullptr);
   EXPECT_EQ(asn1::to_bytes(*d.notificationMetadata.iccid), iccid);
   EXPECT_EQ(asn1::to_string(d.notificationMetadata.notificationAddress), "smdp.example.com");
-  ASSERT_NE(d.smdpOid, nullptr);
-  EXPECT_EQ(asn1::oid_to_string(*d.smdpOid), "2.999.10");
+  EXPECT_EQ(asn1::oid_to_string(d.smdpOid), "2.999.10");
 
   // GetProfilesInfo: one disabled profile.
   auto pl = RSP_ASN1_DECODE(ProfileInfoListResponse, call(from_hex("BF2D00")));
