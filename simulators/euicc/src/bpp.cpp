@@ -222,6 +222,10 @@ Bytes Euicc::Impl::bpp_segment(ByteView seg) {
             throw BppError{stage_cmd, kScp03tStructureError, "TLV overruns its sequence"};
           std::uint32_t want = st == B::Metadata ? 0x88 : st == B::Profile ? 0x86 : 0x87;
           if (t.tag != want) throw BppError{stage_cmd, kScp03tStructureError, "unexpected tag " + to_hex(tlv::encode_tag(t.tag))};
+          // SGP.22 2.5.5: a segment is at most 1,020 bytes with tag, length and MAC.
+          if (t.raw.size() > scp03t::kMaxSegmentSize)
+            throw BppError{stage_cmd, kScp03tStructureError,
+                           "segment of " + std::to_string(t.raw.size()) + " bytes (at most 1,020)"};
           Bytes plain;
           try {
             plain = session.channel->unwrap(t.raw, want != 0x88);
