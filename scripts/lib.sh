@@ -15,11 +15,21 @@ stop_work() {
   rm -rf "$WORK"
 }
 
-# A TCP port nothing listens on at 127.0.0.1 (bounded: 50 tries).
+# A TCP port on 127.0.0.1 that no socket uses, in any state (bounded: 50
+# tries). Drawn from 10000-32000, below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768-60999 by default), so an outgoing
+# connection cannot take it before our server binds it. `ss` lists every
+# state, TIME_WAIT included: a port that a connect() test would call free can
+# still refuse a bind.
 free_port() {
-  local p
-  for p in $(shuf -i 20000-60000 -n 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  ((low > 10001)) || low=32768
+  for p in $(shuf -i "10000-$(( (low - 1) < 32000 ? (low - 1) : 32000 ))" -n 50); do
+    if [[ -z $(ss -Htan "( sport = :$p )" 2>/dev/null) ]] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
   done
   echo "no free port" >&2
   return 1

@@ -6,6 +6,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <algorithm>
@@ -25,6 +26,10 @@ const Bytes kOidAki{0x55, 0x1D, 0x23};
 const Bytes kOidPolicies{0x55, 0x1D, 0x20};
 const Bytes kOidNameConstraints{0x55, 0x1D, 0x1E};
 const Bytes kOidCrlDp{0x55, 0x1D, 0x1F};
+const Bytes kOidCrlNumber{0x55, 0x1D, 0x14};
+// SGP.22 4.6 partial-CRL extensions: id-rsp-totalPartialCrlNumber / id-rsp-partialCrlNumber (2.23.146.1.2.0.2/.3)
+const Bytes kOidTotalPartialCrlNumber{0x67, 0x81, 0x12, 0x01, 0x02, 0x00, 0x02};
+const Bytes kOidPartialCrlNumber{0x67, 0x81, 0x12, 0x01, 0x02, 0x00, 0x03};
 const Bytes kOidAtOrganization{0x55, 0x04, 0x0A};
 const Bytes kOidAtSerialNumber{0x55, 0x04, 0x05};
 
@@ -118,6 +123,7 @@ void parse_name_constraints(ByteView v, Certificate& c) {
   // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0], maximum [1] }; directoryName is [4] EXPLICIT Name.
   auto seq = tlv::parse_one(v);
   if (seq.tag != 0x30) throw DecodeError("nameConstraints is not a SEQUENCE");
+  c.has_name_constraints = true;
   auto permitted = tlv::find(seq.value, 0xA0);
   if (!permitted) return;
   for (auto& subtree : tlv::parse_all(permitted->value)) {
@@ -126,10 +132,14 @@ void parse_name_constraints(ByteView v, Certificate& c) {
     if (base.tag != 0xA4) continue;  // only directoryName matters for SGP.22
     auto name = tlv::parse_one(base.value);
     if (name.tag != 0x30) throw DecodeError("directoryName is not a Name");
-    auto serial = name_attr(name.value, kOidAtSerialNumber);
-    auto org = name_attr(name.value, kOidAtOrganization);
-    if (serial && !c.permitted_eid_prefix) c.permitted_eid_prefix = serial;
-    if (org && !c.permitted_organization) c.permitted_organization = org;
+    Certificate::PermittedName pn;
+    pn.eid_prefix = name_attr(name.value, kOidAtSerialNumber);
+    pn.organization = name_attr(name.value, kOidAtOrganization);
+    if (c.permitted_names.empty()) {
+      c.permitted_eid_prefix = pn.eid_prefix;
+      c.permitted_organization = pn.organization;
+    }
+    c.permitted_names.push_back(std::move(pn));
   }
 }
 
@@ -205,24 +215,34 @@ bool Certificate::has_policy(std::string_view o) const {
 
 crypto::EcKey Certificate::public_key() const { return crypto::EcKey::from_public_point(curve, public_point); }
 
-Certificate parse(ByteView input) {
-  Bytes der_buf;
+namespace {
+// `input` as DER (or its first PEM block decoded into `buf`): one SEQUENCE
+// and nothing after it (mbedTLS ignores trailing bytes; we do not).
+ByteView one_der_sequence(ByteView input, Bytes& buf, const std::string& what) {
   ByteView der = input;
   if (!input.empty() && input[0] != 0x30) {  // PEM?
-    der_buf = der_from_pem_or_der(input);
-    der = der_buf;
+    buf = der_from_pem_or_der(input);
+    der = buf;
   }
-  // mbedTLS ignores bytes after the outer SEQUENCE; we do not.
   auto outer = tlv::parse_one(der);
-  if (outer.tag != 0x30 || outer.raw.size() != der.size()) throw DecodeError("certificate: not one DER SEQUENCE");
+  if (outer.tag != 0x30 || outer.raw.size() != der.size()) throw DecodeError(what + ": not one DER SEQUENCE");
+  return der;
+}
 
+void check_mbedtls(int rc, const std::string& what) {
+  if (rc == 0) return;
+  char msg[160];
+  mbedtls_strerror(rc, msg, sizeof msg);
+  throw DecodeError(what + ": " + msg);
+}
+}  // namespace
+
+Certificate parse(ByteView input) {
+  Bytes der_buf;
+  ByteView der = one_der_sequence(input, der_buf, "certificate");
   Crt h;
-  int rc = mbedtls_x509_crt_parse_der_with_ext_cb(&h.crt, der.data(), der.size(), 1, ext_cb, nullptr);
-  if (rc != 0) {
-    char msg[160];
-    mbedtls_strerror(rc, msg, sizeof msg);
-    throw DecodeError(std::string("certificate: ") + msg);
-  }
+  check_mbedtls(mbedtls_x509_crt_parse_der_with_ext_cb(&h.crt, der.data(), der.size(), 1, ext_cb, nullptr),
+                "certificate");
   const mbedtls_x509_crt& x = h.crt;
   if (x.version != 3) throw DecodeError("certificate: not X.509 v3");
   if (x.sig_pk != MBEDTLS_PK_ECDSA || x.sig_md != MBEDTLS_MD_SHA256)
@@ -273,6 +293,80 @@ Certificate parse(ByteView input) {
   if (auto v = name_attr(tlv::parse_one(view(x.subject_raw)).value, kOidAtSerialNumber)) c.subject_serial_number = *v;
   if (auto v = name_attr(tlv::parse_one(view(x.subject_raw)).value, kOidAtOrganization)) c.subject_organization = *v;
   if (x.v3_ext.p && x.v3_ext.len) parse_extensions(view(x.v3_ext), c);
+  return c;
+}
+
+// ---------------------------------------------------------------- CRL
+
+namespace {
+struct CrlHandle {
+  mbedtls_x509_crl crl;
+  CrlHandle() { mbedtls_x509_crl_init(&crl); }
+  ~CrlHandle() { mbedtls_x509_crl_free(&crl); }
+  CrlHandle(const CrlHandle&) = delete;
+  CrlHandle& operator=(const CrlHandle&) = delete;
+};
+
+// Extensions ::= SEQUENCE OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+void parse_crl_extensions(ByteView exts, Crl& crl) {
+  auto seq = tlv::parse_one(exts);
+  if (seq.tag != 0x30) throw DecodeError("CRL: extensions are not a SEQUENCE");
+  for (auto& ext : tlv::parse_all(seq.value)) {
+    if (ext.tag != 0x30) throw DecodeError("CRL: Extension is not a SEQUENCE");
+    auto parts = tlv::parse_all(ext.value);
+    if (parts.size() < 2 || parts[0].tag != 0x06 || parts.back().tag != 0x04) throw DecodeError("CRL: bad Extension");
+    bool critical = parts.size() == 3 && parts[1].tag == 0x01 && !parts[1].value.empty() && parts[1].value[0] != 0;
+    ByteView oid = parts[0].value, value = parts.back().value;
+    if (same(oid, kOidAki)) {
+      auto aki = tlv::parse_one(value);
+      if (aki.tag != 0x30) throw DecodeError("CRL: authorityKeyIdentifier is not a SEQUENCE");
+      if (auto kid = tlv::find(aki.value, 0x80)) crl.authority_key_id.assign(kid->value.begin(), kid->value.end());
+    } else if (same(oid, kOidCrlNumber)) {
+      auto n = tlv::parse_one(value);
+      if (n.tag != 0x02) throw DecodeError("CRL: cRLNumber is not an INTEGER");
+      crl.crl_number.assign(n.value.begin(), n.value.end());
+    } else if (same(oid, kOidTotalPartialCrlNumber) || same(oid, kOidPartialCrlNumber)) {
+      // Partial CRLs (SGP.22 4.6): each part is a complete, signed list of
+      // its own entries; nothing else to do with the numbers here.
+    } else if (critical) {
+      throw DecodeError("CRL: unsupported critical extension " + dotted(oid));  // e.g. deltaCRLIndicator
+    }
+  }
+}
+}  // namespace
+
+Crl parse_crl(ByteView input) {
+  Bytes der_buf;
+  ByteView der = one_der_sequence(input, der_buf, "CRL");
+  CrlHandle h;
+  check_mbedtls(mbedtls_x509_crl_parse_der(&h.crl, der.data(), der.size()), "CRL");
+  const mbedtls_x509_crl& x = h.crl;
+  if (x.version != 2) throw DecodeError("CRL: not an X.509 v2 CRL");
+  if (x.sig_pk != MBEDTLS_PK_ECDSA || x.sig_md != MBEDTLS_MD_SHA256)
+    throw DecodeError("CRL: signature algorithm is not ecdsa-with-SHA256");
+  Crl c;
+  c.der.assign(der.begin(), der.end());
+  c.tbs.assign(x.tbs.p, x.tbs.p + x.tbs.len);
+  c.signature_raw = der_sig_to_raw(view(x.sig), 32);
+  c.issuer_dn.assign(x.issuer_raw.p, x.issuer_raw.p + x.issuer_raw.len);
+  c.issuer = mbedtls_dn(&x.issuer);
+  c.this_update = to_time(x.this_update);
+  if (x.next_update.year != 0) c.next_update = to_time(x.next_update);
+  for (const mbedtls_x509_crl_entry* e = &x.entry; e && e->raw.p; e = e->next) {
+    // An entry extension marked critical (e.g. certificateIssuer for an
+    // indirect CRL) changes whom the entry is about: not supported.
+    // raw: the entry's content (userCertificate, revocationDate, [crlEntryExtensions]).
+    auto fields = tlv::parse_all(view(e->raw));
+    if (fields.size() == 3 && fields[2].tag == 0x30) {
+      for (auto& ext : tlv::parse_all(fields[2].value)) {
+        auto parts = tlv::parse_all(ext.value);
+        if (parts.size() == 3 && parts[1].tag == 0x01 && !parts[1].value.empty() && parts[1].value[0] != 0)
+          throw DecodeError("CRL: unsupported critical entry extension");
+      }
+    }
+    c.revoked_serials.emplace_back(e->serial.p, e->serial.p + e->serial.len);
+  }
+  if (x.crl_ext.p && x.crl_ext.len) parse_crl_extensions(view(x.crl_ext), c);
   return c;
 }
 

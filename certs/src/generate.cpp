@@ -94,11 +94,15 @@ Bytes basic_constraints_ca(int path_len) {
 
 Bytes policies_der(const char* oid) { return seq(seq(tlv::make(0x06, oid_der(oid)))); }
 
-Bytes name_constraints_der(const std::string& org, const std::string& prefix) {
-  // NameConstraints { permittedSubtrees [0] { GeneralSubtree { directoryName [4] Name } } }
-  Bytes name = seq(concat(tlv::make(0x31, seq(concat(tlv::make(0x06, Bytes{0x55, 0x04, 0x0A}), tlv::make(0x0C, to_bytes(org))))),
-                          tlv::make(0x31, seq(concat(tlv::make(0x06, Bytes{0x55, 0x04, 0x05}), tlv::make(0x13, to_bytes(prefix)))))));
-  return seq(tlv::make(0xA0, seq(tlv::make(0xA4, name))));
+Bytes name_constraints_der(const std::string& org, const std::vector<std::string>& prefixes) {
+  // NameConstraints { permittedSubtrees [0] { GeneralSubtree { directoryName [4] Name } ... } }, one per EID range
+  Bytes subtrees;
+  for (const auto& prefix : prefixes) {
+    Bytes name = seq(concat(tlv::make(0x31, seq(concat(tlv::make(0x06, Bytes{0x55, 0x04, 0x0A}), tlv::make(0x0C, to_bytes(org))))),
+                            tlv::make(0x31, seq(concat(tlv::make(0x06, Bytes{0x55, 0x04, 0x05}), tlv::make(0x13, to_bytes(prefix)))))));
+    append(subtrees, seq(tlv::make(0xA4, name)));
+  }
+  return seq(tlv::make(0xA0, subtrees));
 }
 
 Bytes ski_of(const crypto::EcKey& k) { return crypto::sha1(k.public_point()); }  // RFC 5280 4.2.1.2 method 1
@@ -254,8 +258,11 @@ Bytes issue_certificate(const CertSpec& spec, const crypto::EcKey& subject_key, 
       add_ext(w, oid_ku, true, key_usage_der(ku::kKeyCertSign));
       add_ext(w, oid_pol, true, policies_der(oid::kEum));
       add_ext(w, oid_bc, true, basic_constraints_ca(0));
-      if (!spec.eid_prefix.empty() || !spec.eum_organization.empty())
-        add_ext(w, oid_nc, true, name_constraints_der(spec.eum_organization, spec.eid_prefix));
+      if (!spec.eid_prefix.empty() || !spec.eum_organization.empty()) {
+        std::vector<std::string> prefixes{spec.eid_prefix};
+        prefixes.insert(prefixes.end(), spec.more_eid_prefixes.begin(), spec.more_eid_prefixes.end());
+        add_ext(w, oid_nc, true, name_constraints_der(spec.eum_organization, prefixes));
+      }
       break;
     case Role::Euicc:
       add_ext(w, oid_ku, true, key_usage_der(ku::kDigitalSignature));
@@ -285,6 +292,44 @@ Bytes issue_certificate(const CertSpec& spec, const crypto::EcKey& subject_key, 
   int n = mbedtls_x509write_crt_der(&w, buf.data(), buf.size(), rng, nullptr);
   if (n < 0) check(n, "x509write_crt_der");
   return Bytes(buf.end() - n, buf.end());
+}
+
+namespace {
+// UTCTime through 2049, GeneralizedTime after (RFC 5280 5.1.2.4).
+Bytes time_der(std::time_t t) {
+  std::string g = x509_time(t) + "Z";
+  if (g.compare(0, 4, "2050") < 0) return tlv::make(0x17, to_bytes(g.substr(2)));
+  return tlv::make(0x18, to_bytes(g));
+}
+// A non-negative INTEGER from its big-endian magnitude, minimal DER.
+Bytes unsigned_integer(ByteView magnitude) {
+  while (magnitude.size() > 1 && magnitude[0] == 0) magnitude = magnitude.subspan(1);
+  Bytes v;
+  if (magnitude.empty() || (magnitude[0] & 0x80)) v.push_back(0x00);
+  append(v, magnitude);
+  return tlv::make(0x02, v);
+}
+}  // namespace
+
+Bytes issue_crl(const CrlSpec& spec, const Certificate& issuer, const crypto::EcKey& issuer_key) {
+  const Bytes ecdsa_sha256 = seq(tlv::make(0x06, oid_der("1.2.840.10045.4.3.2")));
+  Bytes revoked;
+  for (const auto& serial : spec.revoked_serials)
+    append(revoked, seq(concat(unsigned_integer(serial), time_der(spec.this_update))));
+  Bytes number(8);
+  for (int i = 0; i < 8; ++i) number[7 - i] = static_cast<std::uint8_t>(spec.crl_number >> (8 * i));
+  Bytes exts = seq(concat(
+      seq(concat(tlv::make(0x06, Bytes{0x55, 0x1D, 0x23}), tlv::make(0x04, seq(tlv::make(0x80, issuer.subject_key_id))))),
+      seq(concat(tlv::make(0x06, Bytes{0x55, 0x1D, 0x14}), tlv::make(0x04, unsigned_integer(number))))));
+  Bytes tbs = seq(concat(tlv::make(0x02, Bytes{0x01}), ecdsa_sha256, issuer.subject_dn, time_der(spec.this_update),
+                         spec.next_update ? time_der(spec.next_update) : Bytes{},
+                         revoked.empty() ? Bytes{} : seq(revoked), tlv::make(0xA0, exts)));
+  Bytes raw = issuer_key.sign(tbs);  // r||s
+  std::size_t half = raw.size() / 2;
+  Bytes sig = seq(concat(unsigned_integer(ByteView(raw).first(half)), unsigned_integer(ByteView(raw).last(half))));
+  Bytes bit_string{0x00};
+  append(bit_string, sig);
+  return seq(concat(tbs, ecdsa_sha256, tlv::make(0x03, bit_string)));
 }
 
 Pki generate_pki(const PkiOptions& opt, std::optional<Issued> tls_ci) {

@@ -83,7 +83,7 @@ const Certificate* find_issuer(const Certificate& c, const std::vector<Certifica
 }
 
 Certificate verify_euicc_chain(ByteView euicc_der, ByteView eum_der, const std::vector<Certificate>& trusted_cis,
-                               std::time_t now) {
+                               std::time_t now, const ChainOptions& opt) {
   Certificate eum = parse_as(eum_der, Role::Eum);
   Certificate euicc = parse_as(euicc_der, Role::Euicc);
 
@@ -99,26 +99,143 @@ Certificate verify_euicc_chain(ByteView euicc_der, ByteView eum_der, const std::
   check_role(euicc, Role::Euicc);
   check_validity(euicc, now, Role::Euicc);
 
-  // The EID (subject serialNumber) inside the EUM's nameConstraints.
+  // The EID (subject serialNumber) inside one of the EUM's permitted ranges
+  // (SGP.22 4.5.2.1.0.2): a directoryName subtree whose serialNumber is a
+  // prefix of the EID and whose O, when given, is the eUICC's O. An EUM with
+  // no range vouches for no EID unless the legacy switch says otherwise.
   const std::string& eid = euicc.subject_serial_number;
   if (eid.size() != 32 || !all_digits(eid))
     fail(Kind::EidOutsideConstraint, Role::Euicc, "subject serialNumber '" + eid + "' is not a 32-digit EID");
-  if (eum.permitted_eid_prefix && eid.rfind(*eum.permitted_eid_prefix, 0) != 0)
+  bool has_range = false, inside = false;
+  for (const auto& pn : eum.permitted_names) {
+    if (!pn.eid_prefix) continue;
+    has_range = true;
+    if (eid.rfind(*pn.eid_prefix, 0) == 0 && (!pn.organization || *pn.organization == euicc.subject_organization))
+      inside = true;
+  }
+  if (!has_range && !opt.allow_eum_without_name_constraints)
+    fail(Kind::EidOutsideConstraint, Role::Eum,
+         "no nameConstraints with an EID range (serialNumber): it vouches for no EID");
+  if (has_range && !inside) {
+    std::string ranges;
+    for (const auto& pn : eum.permitted_names)
+      if (pn.eid_prefix)
+        ranges += (ranges.empty() ? "" : ", ") + *pn.eid_prefix + (pn.organization ? " (O=" + *pn.organization + ")" : "");
     fail(Kind::EidOutsideConstraint, Role::Euicc,
-         "EID " + eid + " is outside the EUM's permitted prefix " + *eum.permitted_eid_prefix);
-  if (eum.permitted_organization && euicc.subject_organization != *eum.permitted_organization)
-    fail(Kind::EidOutsideConstraint, Role::Euicc,
-         "subject O '" + euicc.subject_organization + "' is not the EUM's permitted O '" + *eum.permitted_organization + "'");
+         "EID " + eid + " with O '" + euicc.subject_organization + "' is in none of the EUM's ranges: " + ranges);
+  }
+  if (opt.crls) {
+    if (opt.crls->revoked(eum)) fail(Kind::Revoked, Role::Eum, "serial " + to_hex(eum.serial, true) + " is revoked");
+    if (opt.crls->revoked(euicc))
+      fail(Kind::Revoked, Role::Euicc, "serial " + to_hex(euicc.serial, true) + " is revoked");
+  }
   return euicc;
 }
 
-Certificate verify_dp_cert(ByteView der, Role role, const std::vector<Certificate>& trusted_cis, std::time_t now) {
+Certificate verify_dp_cert(ByteView der, Role role, const std::vector<Certificate>& trusted_cis, std::time_t now,
+                           const ChainOptions& opt) {
   Certificate c = parse_as(der, role);
   const Certificate* ci = find_issuer(c, trusted_cis);
   if (!ci) fail(Kind::UnknownCi, role, "issued by CI key id " + hex_or_none(c.authority_key_id) + ", which is not trusted");
   check_signed_by(c, *ci, role);
   check_role(c, role);
   check_validity(c, now, role);
+  if (opt.crls && opt.crls->revoked(c)) fail(Kind::Revoked, role, "serial " + to_hex(c.serial, true) + " is revoked");
+  return c;
+}
+
+// ---------------------------------------------------------------- CRLs (SGP.22 4.6)
+
+void verify_crl(const Crl& crl, const Certificate& issuer, std::time_t now) {
+  if (crl.issuer_dn != issuer.subject_dn)
+    fail(Kind::BadSignature, Role::Ci, "CRL issuer '" + crl.issuer + "' is not '" + issuer.subject + "'");
+  if (crl.authority_key_id.empty() || crl.authority_key_id != issuer.subject_key_id)
+    fail(Kind::BadSignature, Role::Ci,
+         "CRL authorityKeyIdentifier " + hex_or_none(crl.authority_key_id) + " is not the issuer's " +
+             hex_or_none(issuer.subject_key_id));
+  if (!issuer.is_ca || !(issuer.key_usage & ku::kCrlSign))
+    fail(Kind::WrongRole, Role::Ci, "CRL issuer '" + issuer.subject + "' may not sign CRLs (cA, keyUsage cRLSign)");
+  bool ok = false;
+  try {
+    ok = issuer.public_key().verify(crl.tbs, crl.signature_raw);
+  } catch (const crypto::CryptoError& e) {
+    fail(Kind::Malformed, Role::Ci, std::string("CRL issuer key: ") + e.what());
+  }
+  if (!ok) fail(Kind::BadSignature, Role::Ci, "CRL signature does not verify with the key of '" + issuer.subject + "'");
+  if (now < crl.this_update) fail(Kind::Expired, Role::Ci, "CRL not yet valid (thisUpdate in the future)");
+  if (crl.next_update != 0 && now > crl.next_update) fail(Kind::Expired, Role::Ci, "CRL outdated (nextUpdate passed)");
+}
+
+const Crl& CrlSet::add(ByteView crl_der, const std::vector<Certificate>& issuers, std::time_t now) {
+  Crl crl;
+  try {
+    crl = parse_crl(crl_der);
+  } catch (const DecodeError& e) {
+    fail(Kind::Malformed, Role::Ci, e.what());
+  }
+  const Certificate* issuer = nullptr;
+  for (const auto& c : issuers)
+    if (!crl.authority_key_id.empty() && c.subject_key_id == crl.authority_key_id) issuer = &c;
+  if (!issuer) fail(Kind::UnknownCi, Role::Ci, "CRL issued by key id " + hex_or_none(crl.authority_key_id) + ", which is not trusted");
+  verify_crl(crl, *issuer, now);
+  auto newer = [](const Crl& a, const Crl& b) {  // is a newer than b?
+    if (!a.crl_number.empty() && !b.crl_number.empty()) {
+      Bytes x = a.crl_number, y = b.crl_number;
+      while (x.size() > 1 && x[0] == 0) x.erase(x.begin());
+      while (y.size() > 1 && y[0] == 0) y.erase(y.begin());
+      return x.size() != y.size() ? x.size() > y.size() : x > y;
+    }
+    return a.this_update > b.this_update;
+  };
+  for (auto& have : crls_) {
+    if (have.issuer_dn != crl.issuer_dn || have.authority_key_id != crl.authority_key_id) continue;
+    if (!newer(crl, have)) fail(Kind::Expired, Role::Ci, "a fresher CRL of '" + crl.issuer + "' is already loaded");
+    have = std::move(crl);
+    return have;
+  }
+  crls_.push_back(std::move(crl));
+  return crls_.back();
+}
+
+bool CrlSet::revoked(const Certificate& c) const {
+  auto norm = [](ByteView s) {  // INTEGER content without leading zero bytes
+    while (s.size() > 1 && s[0] == 0) s = s.subspan(1);
+    return Bytes(s.begin(), s.end());
+  };
+  Bytes serial = norm(c.serial);
+  for (const auto& crl : crls_) {
+    if (crl.issuer_dn != c.issuer_dn) continue;
+    if (!c.authority_key_id.empty() && crl.authority_key_id != c.authority_key_id) continue;
+    for (const auto& r : crl.revoked_serials)
+      if (norm(r) == serial) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- start-up checks
+
+void check_ci_certificate(const Certificate& ci, std::time_t now) {
+  check_role(ci, Role::Ci);
+  if (!ci.authority_key_id.empty() && ci.authority_key_id != ci.subject_key_id)
+    fail(Kind::BadSignature, Role::Ci, "'" + ci.subject + "' is not self-signed (AKI differs from SKI)");
+  if (ci.issuer_dn != ci.subject_dn) fail(Kind::BadSignature, Role::Ci, "'" + ci.subject + "' is not self-signed");
+  bool ok = false;
+  try {
+    ok = ci.public_key().verify(ci.tbs, ci.signature_raw);
+  } catch (const crypto::CryptoError& e) {
+    fail(Kind::Malformed, Role::Ci, e.what());
+  }
+  if (!ok) fail(Kind::BadSignature, Role::Ci, "'" + ci.subject + "': self-signature does not verify");
+  check_validity(ci, now, Role::Ci);
+}
+
+Certificate check_own_credential(ByteView cert_der, const crypto::EcKey& private_key, Role role,
+                                 const std::vector<Certificate>& trusted_cis, std::time_t now,
+                                 const ChainOptions& opt) {
+  for (const auto& ci : trusted_cis) check_ci_certificate(ci, now);
+  Certificate c = verify_dp_cert(cert_der, role, trusted_cis, now, opt);
+  if (private_key.curve() != c.curve || private_key.public_point() != c.public_point)
+    fail(Kind::KeyMismatch, role, "the private key is not the key of '" + c.subject + "'");
   return c;
 }
 

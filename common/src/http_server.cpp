@@ -11,7 +11,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <random>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -25,8 +28,25 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
+// Drawn below the kernel's ephemeral range (net.ipv4.ip_local_port_range,
+// 32768-60999 by default): a port that bind(0) picked there is closed again
+// before the server binds it, and meanwhile any outgoing connect() may take
+// it. Below the range only an explicit bind uses a port.
 std::uint16_t free_loopback_port() {
+  unsigned low = 32768;
+  if (std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range"); f) f >> low;
+  const unsigned hi = std::min(32000u, low > 10001 ? low - 1 : 32000u);
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<unsigned> pick(10000, hi);
   asio::io_context io;
+  for (int i = 0; i < 200; ++i) {
+    auto port = static_cast<std::uint16_t>(pick(rng));
+    asio::ip::tcp::acceptor a(io);
+    boost::system::error_code ec;
+    a.open(asio::ip::tcp::v4(), ec);
+    if (!ec) a.bind(asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), port), ec);
+    if (!ec) return port;
+  }
   asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   return a.local_endpoint().port();
 }

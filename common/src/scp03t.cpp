@@ -1,6 +1,7 @@
 #include "rsp/scp03t.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "rsp/crypto.hpp"
 #include "rsp/tlv.hpp"
@@ -56,10 +57,14 @@ Bytes Channel::wrap(std::uint8_t tag, ByteView plain, bool encrypt) {
   return out;
 }
 
-Bytes Channel::wrap_segments(std::uint8_t tag, ByteView plain) {
+Bytes Channel::wrap_segments(std::uint8_t tag, ByteView plain, bool encrypt) {
+  const std::size_t max = encrypt ? kMaxSegmentPlaintext : kMaxMacOnlySegmentPlaintext;
   Bytes out;
-  for (std::size_t off = 0; off < plain.size(); off += kMaxSegmentPlaintext)
-    append(out, wrap(tag, plain.subspan(off, std::min(kMaxSegmentPlaintext, plain.size() - off))));
+  for (std::size_t off = 0; off < plain.size(); off += max) {
+    Bytes segment = wrap(tag, plain.subspan(off, std::min(max, plain.size() - off)), encrypt);
+    if (segment.size() > kMaxSegmentSize) throw std::logic_error("SCP03t segment over 1,020 bytes");
+    append(out, segment);
+  }
   return out;
 }
 

@@ -364,7 +364,7 @@ ProfileInstallationResult decode_profile_installation_result(ByteView bf37) {
   out.transaction_id = asn1::to_bytes(d.transactionId);
   try {
     out.notification = metadata_of(d.notificationMetadata);
-    if (d.smdpOid) out.smdp_oid = asn1::oid_to_string(*d.smdpOid);
+    out.smdp_oid = asn1::oid_to_string(d.smdpOid);
     switch (d.finalResult.present) {
       case ProfileInstallationResultData__finalResult_PR_successResult:
         out.success = true;
@@ -433,7 +433,7 @@ EuiccInfo2 Es10Client::get_euicc_info2() {
   for (int bit : bits_of(&r->uiccCapability))
     out.uicc_capability.push_back(bit < static_cast<int>(std::size(kUiccCapabilityNames)) ? kUiccCapabilityNames[bit]
                                                                                            : "bit" + std::to_string(bit));
-  if (r->javacardVersion) out.javacard_version = to_version(*r->javacardVersion);
+  if (r->ts102241Version) out.javacard_version = to_version(*r->ts102241Version);
   if (r->globalplatformVersion) out.globalplatform_version = to_version(*r->globalplatformVersion);
   for (int bit : bits_of(&r->rspCapability))
     out.rsp_capability.push_back(bit < static_cast<int>(std::size(kRspCapabilityNames)) ? kRspCapabilityNames[bit]

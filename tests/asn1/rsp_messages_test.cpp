@@ -22,6 +22,7 @@
 #include <ProfileState.h>
 #include <ProfileInstallationResult.h>
 #include <RetrieveNotificationsListResponse.h>
+#include <StoreMetadataRequest.h>
 
 #include <filesystem>
 #include <initializer_list>
@@ -146,6 +147,26 @@ TEST(RspMessages, EnableProfileRequestEncodes) {
   EXPECT_NE(back->refreshFlag, 0);
 }
 
+// SGP.22 v2.2.2: StoreMetadataRequest.profileClass is DEFAULT operational
+// (ProfileInfo's is OPTIONAL). asn1c 0.9.28 leaves an absent DEFAULT member
+// NULL (read it as operational).
+TEST(RspMessages, StoreMetadataProfileClassDefault) {
+  // BF25 { 5A iccid, 91 spn, 92 name } without 95
+  Bytes der = hex("BF25 12 5A0A98001032547698103214 9101 41 9201 42");
+  auto md = RSP_ASN1_DECODE(StoreMetadataRequest, der);
+  EXPECT_EQ(md->profileClass, nullptr);  // absent: operational by DEFAULT
+  EXPECT_EQ(rsp::to_hex(md.encode_der()), rsp::to_hex(der));
+  Bytes test_der = hex("BF25 15 5A0A98001032547698103214 9101 41 9201 42 950100");
+  auto test_class = RSP_ASN1_DECODE(StoreMetadataRequest, test_der);
+  ASSERT_NE(test_class->profileClass, nullptr);
+  EXPECT_EQ(to_int64(*test_class->profileClass), 0);
+  EXPECT_EQ(rsp::to_hex(test_class.encode_der()), rsp::to_hex(test_der));
+  // asn1c 0.9.28 does not drop a member set to its DEFAULT value: for DER,
+  // callers leave profileClass unset for operational.
+  md->profileClass = new_integer(2);
+  EXPECT_EQ(rsp::to_hex(md.encode_der()), "bf25155a0a98001032547698103214910141920142950102");
+}
+
 TEST(RspMessages, ProfileInstallationResultError) {
   Bytes metadata = tlv("BF2F", {tlv("80", hex("01")), tlv("81", hex("0780")), tlv("0C", str("smdp.example.com"))});
   Bytes data = tlv("BF27", {tlv("80", kTid), metadata, tlv("06", hex("883703")),
@@ -161,8 +182,7 @@ TEST(RspMessages, ProfileInstallationResultError) {
   EXPECT_EQ(bit_count(d.notificationMetadata.profileManagementOperation), 1u);
   EXPECT_EQ(to_string(d.notificationMetadata.notificationAddress), "smdp.example.com");
   EXPECT_EQ(d.notificationMetadata.iccid, nullptr);
-  ASSERT_NE(d.smdpOid, nullptr);
-  EXPECT_EQ(oid_to_string(*d.smdpOid), "2.999.3");
+  EXPECT_EQ(oid_to_string(d.smdpOid), "2.999.3");
   ASSERT_EQ(d.finalResult.present, ProfileInstallationResultData__finalResult_PR_errorResult);
   EXPECT_EQ(to_int64(d.finalResult.choice.errorResult.bppCommandId), BppCommandId_loadProfileElements);
   EXPECT_EQ(to_int64(d.finalResult.choice.errorResult.errorReason), ErrorReason_scp03tSecurityError);

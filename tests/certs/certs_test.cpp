@@ -14,6 +14,7 @@
 #include "rsp/certs.hpp"
 #include "rsp/pki.hpp"
 #include "rsp/tlv.hpp"
+#include "certs_test_util.hpp"
 
 using namespace rsp;
 using namespace rsp::certs;
@@ -22,16 +23,11 @@ using Kind = ValidationError::Kind;
 
 namespace {
 
-const fs::path kSgp26 = fs::path(RSP_SHARED_TESTDATA) / "sgp26";
+using certs_test::expect_fail;
+using certs_test::kSgp26;
+using certs_test::utc;
 const std::string kEid = "89049032123451234512345678901235";
 
-std::time_t utc(int y, int mo, int d) {
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  return timegm(&tm);
-}
 const std::time_t k2025 = utc(2025, 1, 1);
 
 #define REQUIRE_SGP26()                                                                   \
@@ -53,17 +49,6 @@ struct Sgp26 {
   }
   std::vector<Certificate> trusted() const { return {parse(ci)}; }
 };
-
-template <typename F>
-ValidationError expect_fail(F&& f) {
-  try {
-    f();
-  } catch (const ValidationError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no ValidationError";
-  return ValidationError(Kind::Malformed, Role::Ci, "none");
-}
 
 Bytes flip_last(Bytes der) {
   der.back() ^= 0x01;  // last byte of s in the signature

@@ -863,3 +863,25 @@ TEST(HttpServer, AcceptBacksOffWhenOutOfFileDescriptors) {
   EXPECT_TRUE(logs.wait_for("accepting again"));
   server.stop();
 }
+
+// free_loopback_port draws below the kernel's ephemeral range, where no
+// outgoing connect() can take the port between our check and the server's
+// bind (scripts/lib.sh free_port does the same; tests/common/free_port_test.sh).
+TEST(FreeLoopbackPort, BelowTheEphemeralRangeAndBindable) {
+  unsigned low = 32768;
+  if (std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range"); f) f >> low;
+  if (low <= 10001) GTEST_SKIP() << "ephemeral range starts at " << low;
+  for (int i = 0; i < 20; ++i) {
+    std::uint16_t port = rsp::http::free_loopback_port();
+    EXPECT_GE(port, 10000u);
+    EXPECT_LT(port, low);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << port;
+    ::close(fd);
+  }
+}

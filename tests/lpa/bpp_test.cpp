@@ -34,7 +34,9 @@ Bytes pir(bool success) {
   Bytes final_result =
       success ? tlv::make(0xA0, concat(tlv::make(0x4F, kAid), tlv::make(0x04, Bytes{})))
               : tlv::make(0xA1, concat(tlv::make(0x80, from_hex("01")), tlv::make(0x81, from_hex("08"))));
-  Bytes data = tlv::make(0xBF27, concat(tlv::make(0x80, kTid), md, tlv::make(0xA2, final_result)));
+  // smdpOid (2.999.10) is mandatory in SGP.22 v2.2.2's ProfileInstallationResultData.
+  Bytes data = tlv::make(0xBF27, concat(tlv::make(0x80, kTid), md, tlv::make(0x06, from_hex("88370A")),
+                                        tlv::make(0xA2, final_result)));
   return tlv::make(0xBF37, concat(data, tlv::make(0x5F37, Bytes(64, 0x77))));
 }
 

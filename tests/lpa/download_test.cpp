@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #if defined(RSP_HAVE_EUICC_SIM) && defined(RSP_HAVE_SMDP)
+#include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,7 @@
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/smdp/server.hpp"
+#include "rsp/tlv.hpp"
 
 using namespace rsp;
 using namespace rsp::lpa;
@@ -78,12 +81,13 @@ struct Harness {
     return o;
   }
 
-  std::string stage(const std::string& matching_id, const std::string& cc = {}) {
+  std::string stage(const std::string& matching_id, const std::string& cc = {},
+                    const std::string& file = "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der", bool protect = false) {
     // A fresh 19-digit ICCID per profile (ICCID is 10 bytes in ES8+/ES10).
     iccid_counter_++;
     std::string iccid = "894447650000000" + std::string(4 - std::to_string(iccid_counter_).size(), '0') +
                         std::to_string(iccid_counter_);
-    Bytes upp = smdp::with_header_iccid(read_all(ts48("TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der")), iccid);
+    Bytes upp = smdp::with_header_iccid(read_all(ts48(file)), iccid);
     auto summary = smdp::inspect_upp(upp);
     smdp::Profile p;
     p.iccid = summary.iccid;
@@ -92,7 +96,7 @@ struct Harness {
     if (!cc.empty()) p.cc_hash = crypto::sha256(to_bytes(cc));
     p.service_provider_name = "LPA Test SP";
     p.profile_name = "LPA Test Profile";
-    smdp->profiles().stage(p, upp);
+    smdp->profiles().stage(p, upp, protect);
     return p.iccid;
   }
 };
@@ -200,6 +204,97 @@ TEST(LpaDownload, UserDeclines) {
   EXPECT_THROW(download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-NO"), opt), DownloadError);
   EXPECT_EQ(h.calls, (std::vector<std::string>{"initiateAuthentication", "authenticateClient", "cancelSession"}));
   EXPECT_TRUE(h.euicc->profiles().empty());
+}
+
+// A CancelSession response as a standard eUICC encodes it, assembled here byte
+// by byte from SGP.22 v2.2.2's module (not by our asn1c code), reaches the
+// SM-DP+'s cancel path (5.6.5) and is accepted: EuiccCancelSessionSigned is
+// SEQUENCE { 80 transactionId, 81 smdpOid, 82 reason } under AUTOMATIC TAGS.
+TEST(LpaDownload, SmdpAcceptsTheSpecsCancelSessionEncoding) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  h.stage("LPA-CANCEL-WIRE");
+  DownloadOptions opt;
+  opt.es9 = h.es9();
+  auto inner = opt.es9.post;
+  nlohmann::json answer;
+  opt.es9.post = [&](const std::string& url, const http::Headers& headers, const std::string& body) {
+    if (url.find("/cancelSession") == std::string::npos) return inner(url, headers, body);
+    auto j = nlohmann::json::parse(body);
+    Bytes tid = from_hex(j.at("transactionId").get<std::string>());
+    Bytes sig_data = from_hex("30 00 8010");  // length patched below
+    sig_data.insert(sig_data.end(), tid.begin(), tid.end());
+    Bytes rest = from_hex("8103 88370A 820100");  // smdpOid 2.999.10 (CERT.DPauth), endUserRejection(0)
+    sig_data.insert(sig_data.end(), rest.begin(), rest.end());
+    sig_data[1] = static_cast<std::uint8_t>(sig_data.size() - 2);
+    Bytes sig = h.pki.euicc.key.sign(sig_data);
+    Bytes ok = sig_data;
+    Bytes sig_tlv = from_hex("5F3740");
+    ok.insert(ok.end(), sig_tlv.begin(), sig_tlv.end());
+    ok.insert(ok.end(), sig.begin(), sig.end());
+    auto wrap = [](Bytes tag, const Bytes& value) {  // DER definite length
+      Bytes len = tlv::encode_length(value.size());
+      tag.insert(tag.end(), len.begin(), len.end());
+      tag.insert(tag.end(), value.begin(), value.end());
+      return tag;
+    };
+    Bytes csr = wrap({0xBF, 0x41}, wrap({0xA0}, ok));  // [65] CHOICE, alternative [0]
+    j["cancelSessionResponse"] = to_base64(csr);
+    http::Response r = inner(url, headers, j.dump());
+    answer = nlohmann::json::parse(r.body);
+    return r;
+  };
+  opt.confirm = [](const ProfileOffer&) { return false; };
+  EXPECT_THROW(download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CANCEL-WIRE"), opt),
+               DownloadError);
+  ASSERT_EQ(h.calls.back(), "cancelSession");
+  EXPECT_EQ(answer["header"]["functionExecutionStatus"]["status"], "Executed-Success") << answer.dump();
+}
+
+// SGP.22 2.5.5: every BPP segment the SM-DP+ sends is at most 1,020 bytes
+// (tag, length and MAC included), for every TS.48 test profile, whether the
+// package is bound at download (S-ENC/S-MAC) or was protected at staging
+// (PPK, sent after ReplaceSessionKeys); and the eUICC installs each of them.
+TEST(LpaDownload, EveryTs48SegmentFitsIn1020Bytes) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(ts48("")))
+    if (e.path().extension() == ".der") files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty());
+  std::size_t segments = 0, largest = 0;
+  for (bool protect : {false, true}) {
+    for (const auto& file : files) {
+      SCOPED_TRACE(file + (protect ? " (protected at staging)" : ""));
+      Harness h;
+      std::string mid = "TS48-SEG-" + std::to_string(segments);
+      h.stage(mid, {}, file, protect);
+      DownloadOptions opt;
+      opt.es9 = h.es9();
+      auto inner = opt.es9.post;
+      Bytes bpp;
+      opt.es9.post = [&](const std::string& url, const http::Headers& headers, const std::string& body) {
+        http::Response r = inner(url, headers, body);
+        if (url.find("/getBoundProfilePackage") != std::string::npos)
+          bpp = from_base64(nlohmann::json::parse(r.body).at("boundProfilePackage").get<std::string>());
+        return r;
+      };
+      opt.confirm = [](const ProfileOffer&) { return true; };
+      DownloadResult r = download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$" + mid), opt);
+      EXPECT_TRUE(r.installation.success) << r.installation.describe();
+      ASSERT_FALSE(bpp.empty());
+      auto a3 = tlv::require(tlv::require(bpp, 0xBF36).value, 0xA3);
+      for (const auto& seg : tlv::parse_all(a3.value)) {
+        EXPECT_EQ(seg.tag, 0x86u);
+        EXPECT_LE(seg.raw.size(), 1020u);
+        largest = std::max(largest, seg.raw.size());
+        ++segments;
+      }
+    }
+  }
+  EXPECT_EQ(largest, 1020u);  // the big profiles fill segments to the limit
+  std::cout << "[ segments  ] " << segments << " segments over " << files.size() << " profiles x2, largest "
+            << largest << " bytes\n";
 }
 
 TEST(LpaDownload, UnknownMatchingId) {

@@ -66,7 +66,7 @@ TEST_F(ApduLayer, MalformedApdusAreAnsweredNotThrown) {
   EXPECT_EQ(tx(*card, "80E2910003BF3E05").sw, 0x6A80);          // truncated TLV
   EXPECT_EQ(tx(*card, "80E2910004BF7F0100").sw, 0x6A80);        // unknown ES10 tag
   EXPECT_EQ(tx(*card, "80E2910002BF2E").sw, 0x6A80);            // no length
-  EXPECT_EQ(tx(*card, "80E2910000").sw, 0x6A80);                // no data
+  EXPECT_EQ(tx(*card, "80E2910000").sw, 0x6700);                // no data: wrong length
   EXPECT_EQ(tx(*card, "80E2210006BF3E035C015A").sw, 0x6A86);  // bad P1
   // Still works afterwards.
   EXPECT_EQ(tx(*card, "80E2910006BF3E035C015A00").sw, 0x9000);
@@ -88,6 +88,30 @@ TEST_F(ApduLayer, StoreDataOutOfOrderBlockRejected) {
   EXPECT_EQ(tx(*card, "80E29101035C015A").sw, 0x6A86);
   // A new sequence from block 0 works.
   EXPECT_EQ(tx(*card, "80E2910006BF3E035C015A00").sw, 0x9000);
+}
+
+// A STORE DATA block without data is a wrong length (6700) on a real card,
+// intermediate (P1 11) or last (91), with or without an Le byte; the
+// unfinished sequence is dropped with it.
+TEST_F(ApduLayer, EmptyStoreDataBlockIsWrongLength) {
+  select_isdr(*card);
+  EXPECT_EQ(tx(*card, "80E2110003BF3E03").sw, 0x9000);
+  EXPECT_EQ(tx(*card, "80E21101").sw, 0x6700);    // empty intermediate block, no Lc
+  EXPECT_EQ(tx(*card, "80E2110100").sw, 0x6700);  // ... with Le only
+  EXPECT_EQ(tx(*card, "80E29101035C015A").sw, 0x6A86);  // the sequence is gone
+  EXPECT_EQ(tx(*card, "80E29100").sw, 0x6700);    // empty last block
+  EXPECT_EQ(tx(*card, "80E2910006BF3E035C015A00").sw, 0x9000);
+}
+
+// Lengths that do not add up are 6700 before anything reaches ES10, and an
+// ES10 TLV whose length disagrees with its bytes is 6A80.
+TEST_F(ApduLayer, WrongLengthsAreRefused) {
+  select_isdr(*card);
+  EXPECT_EQ(tx(*card, "80E2910005BF3E035C").sw, 0x6700);          // Lc 5, 3 bytes
+  EXPECT_EQ(tx(*card, "80E2910002BF3E035C015A").sw, 0x6700);      // Lc 2, 6 bytes
+  EXPECT_EQ(tx(*card, "80E291000000").sw, 0x6700);                // extended Le only: no data
+  EXPECT_EQ(tx(*card, "80E2910004BF3E045C").sw, 0x6A80);          // TLV longer than the data
+  EXPECT_EQ(tx(*card, "80E2910007BF3E035C015A00").sw, 0x6A80);    // a byte after the TLV
 }
 
 TEST_F(ApduLayer, LongResponseWithGetResponse) {

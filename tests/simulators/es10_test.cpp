@@ -15,6 +15,7 @@
 #include <PendingNotification.h>
 
 #include "fake_smdp.hpp"
+#include "rsp/tlv.hpp"
 #include "rsp/log.hpp"
 #include "sim_test_util.hpp"
 
@@ -224,6 +225,38 @@ TEST_F(Es10, CancelSession) {
   // The session is gone.
   auto again = RSP_ASN1_DECODE(CancelSessionResponse, call(req.encode_der()));
   EXPECT_EQ(again->present, CancelSessionResponse_PR_cancelSessionResponseError);
+}
+
+// The bytes, not our decoder's view of them: SGP.22 v2.2.2's module gives
+// EuiccCancelSessionSigned no explicit tags, so AUTOMATIC TAGS makes them
+// [0] transactionId '80', [1] smdpOid '81', [2] reason '82' (X.680 25.3), and
+// CancelSessionResponseOk is alternative [0] of the CHOICE ('A0').
+TEST_F(Es10, CancelSessionResponseEncodingIsTheSpecs) {
+  SetUpIsdr();
+  FakeSmdp dp(pki());
+  dp.take_auth_response(call(dp.authenticate_server(challenge())));
+  // CancelSessionRequest: BF41 15 { 80 10 <tid> 81 01 01 } (reason postponed)
+  Bytes req = from_hex("BF4115 8010");
+  req.insert(req.end(), dp.transaction_id.begin(), dp.transaction_id.end());
+  Bytes reason = from_hex("810101");
+  req.insert(req.end(), reason.begin(), reason.end());
+  Bytes resp = call(req);
+  // BF41 L A0 L 30 L { 80 10 <tid> 81 03 88370A 82 01 01 } 5F37 40 <r||s>
+  auto outer = tlv::parse_one(resp);
+  ASSERT_EQ(outer.tag, 0xBF41u);
+  auto ok = tlv::parse_one(outer.value);
+  ASSERT_EQ(ok.tag, 0xA0u);
+  auto parts = tlv::parse_all(ok.value);
+  ASSERT_EQ(parts.size(), 2u);
+  ASSERT_EQ(parts[0].tag, 0x30u);
+  Bytes want = from_hex("8010");
+  want.insert(want.end(), dp.transaction_id.begin(), dp.transaction_id.end());
+  Bytes tail = from_hex("8103 88370A 820101");  // 2.999.10, postponed(1)
+  want.insert(want.end(), tail.begin(), tail.end());
+  EXPECT_EQ(to_hex(parts[0].value), to_hex(want));
+  EXPECT_EQ(parts[1].tag, 0x5F37u);
+  EXPECT_EQ(parts[1].value.size(), 64u);
+  EXPECT_TRUE(pki().euicc.cert().public_key().verify(parts[0].raw, parts[1].value));
 }
 
 TEST_F(Es10, EmptyProfileListAndRat) {

@@ -92,6 +92,7 @@ struct FakeSmdp {
     bool replace_session_keys = false;
     bool tamper_isc_signature = false;
     int tamper_segment = -1;  // index into the 86 segments
+    std::size_t segment_plaintext = scp03t::kMaxSegmentPlaintext;  // more than 1,007: oversize segments
   };
 
   static Bytes store_metadata(const std::string& iccid, const std::string& spn, const std::string& name,
@@ -155,8 +156,8 @@ struct FakeSmdp {
     }
     scp03t::Channel& pch = ppk ? *ppk : ch;
     std::vector<Bytes> seg86;
-    for (std::size_t off = 0; off < profile_package.size(); off += scp03t::kMaxSegmentPlaintext) {
-      std::size_t n = std::min(scp03t::kMaxSegmentPlaintext, profile_package.size() - off);
+    for (std::size_t off = 0; off < profile_package.size(); off += o.segment_plaintext) {
+      std::size_t n = std::min(o.segment_plaintext, profile_package.size() - off);
       seg86.push_back(pch.wrap(0x86, profile_package.subspan(off, n)));
     }
     if (o.tamper_segment >= 0 && o.tamper_segment < static_cast<int>(seg86.size()))

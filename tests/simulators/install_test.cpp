@@ -61,7 +61,8 @@ struct Install : ::testing::Test {
   }
 
   // Runs a download of `package`; returns the PIR.
-  Bytes download(ByteView package, const Bytes& iccid, bool rsk = false, bool expect_complete = true) {
+  Bytes download(ByteView package, const Bytes& iccid, bool rsk = false, bool expect_complete = true,
+                 std::size_t segment_plaintext = scp03t::kMaxSegmentPlaintext) {
     select_isdr(*card);
     FakeSmdp dp(pki());
     Bytes ch_resp = call(from_hex("BF2E00"));
@@ -70,6 +71,7 @@ struct Install : ::testing::Test {
     EXPECT_TRUE(dp.take_prepare_response(call(dp.prepare_download())));
     FakeSmdp::BppOptions o;
     o.replace_session_keys = rsk;
+    o.segment_plaintext = segment_plaintext;
     auto segs = dp.bound_profile_package(card->eid(), FakeSmdp::store_metadata(iccid, "RSP Test Operator", "TS.48 test", "notify.example.com"),
                                          package, o);
     for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -105,8 +107,7 @@ TEST_F(Install, Ts48ProfileInstallEnableReadImsi) {
   ASSERT_NE(d.notificationMetadata.iccid, nullptr);
   EXPECT_EQ(asn1::to_bytes(*d.notificationMetadata.iccid), iccid);
   EXPECT_EQ(asn1::to_string(d.notificationMetadata.notificationAddress), "smdp.example.com");
-  ASSERT_NE(d.smdpOid, nullptr);
-  EXPECT_EQ(asn1::oid_to_string(*d.smdpOid), "2.999.10");
+  EXPECT_EQ(asn1::oid_to_string(d.smdpOid), "2.999.10");
 
   // GetProfilesInfo: one disabled profile.
   auto pl = RSP_ASN1_DECODE(ProfileInfoListResponse, call(from_hex("BF2D00")));
@@ -221,6 +222,26 @@ TEST_F(Install, ReplaceSessionKeysAndDuplicateIccid) {
   EXPECT_EQ(asn1::to_int64(fr.choice.errorResult.bppCommandId), 2);
   EXPECT_EQ(asn1::to_int64(fr.choice.errorResult.errorReason), 9);
   EXPECT_EQ(card->profiles().size(), 1u);
+}
+
+// SGP.22 2.5.5: a profile segment over 1,020 bytes (here 1,008 plaintext
+// bytes: 1,036 on the wire) is refused as a real eUICC refuses it, with
+// loadProfileElements(5) / scp03tStructureError(7), and nothing is installed.
+TEST_F(Install, SegmentOver1020BytesRefused) {
+  auto package = read_testdata("ts48/TS48v4_SAIP2.1A_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles";
+  Bytes pir = download(*package, header_iccid(*package), false, false, 1008);
+  auto r = RSP_ASN1_DECODE(ProfileInstallationResult, pir);
+  auto& fr = r->profileInstallationResultData.finalResult;
+  ASSERT_EQ(fr.present, ProfileInstallationResultData__finalResult_PR_errorResult);
+  EXPECT_EQ(asn1::to_int64(fr.choice.errorResult.bppCommandId), BppCommandId_loadProfileElements);
+  EXPECT_EQ(asn1::to_int64(fr.choice.errorResult.errorReason), ErrorReason_scp03tStructureError);
+  EXPECT_TRUE(card->profiles().empty());
+  // 1,007 (the limit) installs.
+  pir = download(*package, header_iccid(*package));
+  r = RSP_ASN1_DECODE(ProfileInstallationResult, pir);
+  EXPECT_EQ(r->profileInstallationResultData.finalResult.present,
+            ProfileInstallationResultData__finalResult_PR_successResult);
 }
 
 TEST_F(Install, IccidMismatchRejected) {

@@ -55,9 +55,17 @@ struct Certificate {
   Bytes public_point;        // 04||X||Y
   std::string subject_serial_number;  // EID for an eUICC certificate (subject serialNumber)
   std::string subject_organization;   // subject O
-  // EUM nameConstraints permittedSubtrees DirName: the EID prefix the EUM may issue
+  // EUM nameConstraints (SGP.22 4.5.2.1.0.2): every permittedSubtrees
+  // directoryName, each an EID range (serialNumber prefix) with the O its
+  // eUICCs carry. An EUM may hold several ranges.
+  struct PermittedName {
+    std::optional<std::string> organization, eid_prefix;
+  };
+  bool has_name_constraints = false;
+  std::vector<PermittedName> permitted_names;
+  // The first range's values (kept for display and older callers).
   std::optional<std::string> permitted_eid_prefix;
-  std::optional<std::string> permitted_organization;  // ... and the O its eUICCs carry
+  std::optional<std::string> permitted_organization;
   bool has_policy(std::string_view oid) const;
   crypto::EcKey public_key() const;
 };
@@ -75,8 +83,10 @@ struct ValidationError : std::runtime_error {
     BadSignature,       // a certificate's signature does not verify
     Expired,            // outside validity at `now`
     WrongRole,          // policy OID / key usage not what the role needs
-    EidOutsideConstraint,
+    EidOutsideConstraint,  // EID in none of the EUM's ranges, or the EUM has none
     Malformed,
+    Revoked,               // listed in a verified CRL (SGP.22 4.6)
+    KeyMismatch,           // a private key that is not the certificate's
   };
   Kind kind;
   Role which;  // Eum or Euicc (or DpAuth / DpPb)
@@ -96,13 +106,81 @@ void check_validity(const Certificate& c, std::time_t now, Role which);
 // The trusted CI whose subject key id equals c's authority key id, or nullptr.
 const Certificate* find_issuer(const Certificate& c, const std::vector<Certificate>& trusted_cis);
 
+// ---------------------------------------------------------------- CRLs
+// SGP.22 4.6: X.509 v2 CRLs (RFC 5280 5.1) issued by a CI for the EUM and
+// SM-DP+ certificates it signed (or by an EUM for its eUICC certificates),
+// ecdsa-with-SHA256 like the certificates.
+struct Crl {
+  Bytes der;
+  Bytes tbs;            // tbsCertList DER, as signed
+  Bytes signature_raw;  // r||s
+  Bytes issuer_dn;      // raw Name DER
+  std::string issuer;   // for messages
+  Bytes authority_key_id;
+  std::time_t this_update = 0, next_update = 0;  // next_update 0: absent
+  Bytes crl_number;                              // INTEGER content, empty when absent
+  std::vector<Bytes> revoked_serials;            // as Certificate::serial
+};
+// Parses DER (or one PEM "X509 CRL" block). Throws DecodeError on malformed
+// input, trailing bytes, a signature that is not ecdsa-with-SHA256, or a
+// critical extension we do not implement (a delta CRL is refused).
+Crl parse_crl(ByteView der);
+// Checks `crl` was issued and signed by `issuer` (issuer DN, AKI = issuer SKI,
+// signature, issuer a CA whose keyUsage has cRLSign) and is current at `now`
+// (thisUpdate <= now <= nextUpdate). Throws ValidationError(which = Ci).
+void verify_crl(const Crl& crl, const Certificate& issuer, std::time_t now);
+
+// The CRLs a party has loaded and verified; certificates they list are
+// refused by verify_euicc_chain / verify_dp_cert (ChainOptions::crls).
+class CrlSet {
+ public:
+  // Parses `crl_der`, finds its issuer among `issuers` (by AKI), verifies it
+  // (verify_crl) and keeps it, replacing an older CRL of the same issuer
+  // (lower cRLNumber, or an earlier thisUpdate). Throws DecodeError /
+  // ValidationError; the set is unchanged on error. Returns the CRL.
+  const Crl& add(ByteView crl_der, const std::vector<Certificate>& issuers, std::time_t now);
+  // True when a loaded CRL of c's issuer lists c's serial number.
+  bool revoked(const Certificate& c) const;
+  std::size_t size() const { return crls_.size(); }
+
+ private:
+  std::vector<Crl> crls_;
+};
+
+// ---------------------------------------------------------------- chains
+struct ChainOptions {
+  // SGP.22 4.5.2.1.0.2: CERT.EUM carries nameConstraints naming its EID
+  // range(s). An EUM without them vouches for no EID (fail closed); true only
+  // for legacy test PKIs whose EUM has no constraint (configuration switch).
+  bool allow_eum_without_name_constraints = false;
+  // SGP.22 4.6: refuse certificates these CRLs revoke (nullptr: none loaded).
+  const CrlSet* crls = nullptr;
+};
+
 // SGP.22 5.6.1 step (SM-DP+ checks the eUICC): CERT.EUM signed by a trusted
 // CI (matched by authority key id), CERT.EUICC signed by CERT.EUM, validity,
-// roles, and the EID inside the EUM's constraint. Returns the eUICC certificate.
+// roles, the EID inside one of the EUM's permitted ranges, neither revoked.
+// Returns the eUICC certificate.
 Certificate verify_euicc_chain(ByteView euicc_der, ByteView eum_der, const std::vector<Certificate>& trusted_cis,
-                               std::time_t now);
+                               std::time_t now, const ChainOptions& opt = {});
 // SGP.22 5.7.13 / 5.7.3 (eUICC checks the SM-DP+): CERT.DPauth or CERT.DPpb
-// signed by a trusted CI, valid, with the role's policy.
-Certificate verify_dp_cert(ByteView der, Role role, const std::vector<Certificate>& trusted_cis, std::time_t now);
+// signed by a trusted CI, valid, with the role's policy, not revoked.
+Certificate verify_dp_cert(ByteView der, Role role, const std::vector<Certificate>& trusted_cis, std::time_t now,
+                           const ChainOptions& opt = {});
+
+// A CI certificate as a trust anchor (SGP.22 4.5.2.1.0.1): self-signed (its
+// signature verifies with its own key), the CI role profile, valid at `now`.
+// Throws ValidationError(which = Ci).
+void check_ci_certificate(const Certificate& ci, std::time_t now);
+
+// The SM-DP+'s own credential at start-up (CERT.DPauth / CERT.DPpb /
+// CERT.DP.TLS with its private key): the key is the certificate's, the role
+// profile, a chain to one of `trusted_cis` (each checked with
+// check_ci_certificate), valid at `now` and not revoked. Throws
+// ValidationError with a message naming the role and what is wrong; returns
+// the parsed certificate.
+Certificate check_own_credential(ByteView cert_der, const crypto::EcKey& private_key, Role role,
+                                 const std::vector<Certificate>& trusted_cis, std::time_t now,
+                                 const ChainOptions& opt = {});
 
 }  // namespace rsp::certs

@@ -3,6 +3,7 @@
 // deployments: real CIs are run by GSMA-accredited operators.
 #pragma once
 #include "rsp/file.hpp"
+#include <cstdint>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -29,7 +30,8 @@ struct CertSpec {
   std::string subject;  // mbedTLS string form, e.g. "C=ES,O=RSP Test EUM,serialNumber=8904...,CN=Test eUICC"
   std::time_t not_before = 0, not_after = 0;
   std::optional<Bytes> serial;                 // default: 9 random bytes, positive
-  std::string eum_organization, eid_prefix;    // Eum: nameConstraints content
+  std::string eum_organization, eid_prefix;    // Eum: nameConstraints content (both empty: none)
+  std::vector<std::string> more_eid_prefixes;  // Eum: further permitted EID ranges, same O
   std::vector<std::string> dns_names;          // DpTls
   std::vector<Bytes> ip_addresses;             // DpTls, 4 or 16 bytes each
   std::string registered_id = "2.999.10";      // DpAuth/DpPb/DpTls SAN registeredID ("" = none)
@@ -40,6 +42,17 @@ struct CertSpec {
 // certificate); nullptr means self-signed. Returns the DER.
 Bytes issue_certificate(const CertSpec& spec, const crypto::EcKey& subject_key, const crypto::EcKey& issuer_key,
                         const Certificate* issuer);
+
+// An X.509 v2 CRL (SGP.22 4.6, RFC 5280 5.1) issued by `issuer` (its subject
+// as issuer, its SKI as authorityKeyIdentifier) and signed with `issuer_key`
+// (ecdsa-with-SHA256), listing `revoked_serials` (INTEGER contents, as
+// Certificate::serial), with a cRLNumber. For tests and labs.
+struct CrlSpec {
+  std::vector<Bytes> revoked_serials;
+  std::time_t this_update = 0, next_update = 0;  // next_update 0: omitted
+  std::uint64_t crl_number = 1;
+};
+Bytes issue_crl(const CrlSpec& spec, const Certificate& issuer, const crypto::EcKey& issuer_key);
 
 // A certificate with its key pair.
 struct Issued {

@@ -145,9 +145,11 @@ struct ServerConfig {
   bool log_requests = false;  // one line per request: method, path, status
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound, read, closed),
-// for servers whose port must be known before they start (configurations
-// that carry their own address).
+// A TCP port on 127.0.0.1 that was free a moment ago (bound, closed), for
+// servers whose port must be known before they start (configurations that
+// carry their own address). Drawn below the kernel's ephemeral port range, so
+// that no outgoing connection takes it in between (falls back to a port the
+// kernel picks if none there binds).
 std::uint16_t free_loopback_port();
 
 class Server {

@@ -21,9 +21,15 @@ inline constexpr std::uint8_t kTagEncryptedMac = 0x86;  // profile segments
 inline constexpr std::uint8_t kTagConfigureOrReplace = 0x87;  // ConfigureISDP / ReplaceSessionKeys
 inline constexpr std::uint8_t kTagMacOnly = 0x88;        // StoreMetadata (MAC only)
 
-// Profile segments as existing SM-DP+ send them: 1,008 plaintext bytes
-// become 1,024 with padding and 1,032 with the MAC.
-inline constexpr std::size_t kMaxSegmentPlaintext = 1008;
+// SGP.22 2.5.5 (v2.2.2 section 2.5, "Segmentation"): each segment of the
+// Bound Profile Package is at most 1,020 bytes including tag, length and MAC.
+// 1,007 plaintext bytes + 1 padding byte = 1,008 (63 AES blocks), + 8 MAC =
+// 1,016, + '86 82 03 F8' = 1,020. One more plaintext byte adds a whole padding
+// block (1,036 bytes), which a standard eUICC refuses.
+inline constexpr std::size_t kMaxSegmentSize = 1020;
+inline constexpr std::size_t kMaxSegmentPlaintext = 1007;
+// MAC-only segments ('88' StoreMetadata) have no padding: 1,008 + 8 + 4 = 1,020.
+inline constexpr std::size_t kMaxMacOnlySegmentPlaintext = 1008;
 
 struct MacError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -37,9 +43,11 @@ class Channel {
   // tag || L || [AES-CBC(S-ENC, ICV=AES(S-ENC, counter), data||80 00..)] || MAC8.
   // The block counter advances for every segment, MAC-only ones included.
   Bytes wrap(std::uint8_t tag, ByteView plain, bool encrypt = true);
-  // A profile package as its sequence of encrypted segments (SGP.22 2.5.4:
-  // 86 TLVs of at most kMaxSegmentPlaintext plaintext bytes each), concatenated.
-  Bytes wrap_segments(std::uint8_t tag, ByteView plain);
+  // Data as its sequence of protected segments, concatenated (SGP.22 2.5.5:
+  // no segment over kMaxSegmentSize bytes): a profile package as 86 TLVs of
+  // at most kMaxSegmentPlaintext bytes each, or (encrypt false) StoreMetadata
+  // as 88 TLVs of at most kMaxMacOnlySegmentPlaintext bytes each.
+  Bytes wrap_segments(std::uint8_t tag, ByteView plain, bool encrypt = true);
   // Verifies the MAC against the running chaining value, then decrypts and
   // strips the padding. Throws MacError on a MAC or padding mismatch; the
   // chaining value and counter only advance on success, so a tampered,

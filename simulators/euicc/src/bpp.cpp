@@ -83,7 +83,9 @@ Bytes Euicc::Impl::make_pir(const Bytes& aid, bool ok, int cmd_id, int reason, l
   asn1::set(d.transactionId, session.transaction_id);
   fill_metadata(d.notificationMetadata, seq, NotificationSummary::Op::Install, session.server_address, iccid);
   std::string oid = !session.smdp_oid_pb.empty() ? session.smdp_oid_pb : session.smdp_oid_auth;
-  if (!oid.empty()) d.smdpOid = asn1::new_oid(oid);
+  // Mandatory in SGP.22 v2.2.2 (5.5.3). Without a session (no CERT.DPauth or
+  // CERT.DPpb seen) there is no SM-DP+ OID to give: 0.0 names none.
+  asn1::set_oid(d.smdpOid, oid.empty() ? std::string("0.0") : oid);
   if (ok) {
     d.finalResult.present = ProfileInstallationResultData__finalResult_PR_successResult;
     asn1::set(d.finalResult.choice.successResult.aid, aid);
@@ -220,6 +222,10 @@ Bytes Euicc::Impl::bpp_segment(ByteView seg) {
             throw BppError{stage_cmd, kScp03tStructureError, "TLV overruns its sequence"};
           std::uint32_t want = st == B::Metadata ? 0x88 : st == B::Profile ? 0x86 : 0x87;
           if (t.tag != want) throw BppError{stage_cmd, kScp03tStructureError, "unexpected tag " + to_hex(tlv::encode_tag(t.tag))};
+          // SGP.22 2.5.5: a segment is at most 1,020 bytes with tag, length and MAC.
+          if (t.raw.size() > scp03t::kMaxSegmentSize)
+            throw BppError{stage_cmd, kScp03tStructureError,
+                           "segment of " + std::to_string(t.raw.size()) + " bytes (at most 1,020)"};
           Bytes plain;
           try {
             plain = session.channel->unwrap(t.raw, want != 0x88);

@@ -216,7 +216,7 @@ Bytes Euicc::Impl::euicc_info2_der() {
   set(v->extCardResource, ecr);
   // UICCCapability (SAIP): usimSupport(1), isimSupport(2), akaMilenage(4), javacard(14)
   asn1::set_named_bits(v->uiccCapability, {1, 2, 4, 14});
-  v->javacardVersion = asn1::new_octet_string(Bytes{9, 2, 0});        // [6]: TS 102 241 version
+  v->ts102241Version = asn1::new_octet_string(Bytes{9, 2, 0});        // [6]: TS 102 241 version
   v->globalplatformVersion = asn1::new_octet_string(Bytes{2, 3, 1});
   asn1::set_named_bits(v->rspCapability, {0, 3});                      // additionalProfile, testProfileSupport
   for (const auto& ci : cis) {
@@ -629,7 +629,6 @@ Bytes Euicc::Impl::retrieve_notifications(ByteView request) {
   auto req = RSP_ASN1_DECODE(RetrieveNotificationsListRequest, request);
   auto r = RSP_ASN1_MAKE(RetrieveNotificationsListResponse);
   r->present = RetrieveNotificationsListResponse_PR_notificationList;
-  int found = 0;
   for (const auto& n : state.notifications) {
     if (req->searchCriteria) {
       const auto& sc = *req->searchCriteria;
@@ -642,14 +641,9 @@ Bytes Euicc::Impl::retrieve_notifications(ByteView request) {
     }
     auto pn = RSP_ASN1_DECODE(PendingNotification, n.pending_der);
     asn1::add_owned(r->choice.notificationList.list, pn.release(), asn_DEF_PendingNotification);
-    ++found;
   }
-  if (req->searchCriteria && found == 0) {
-    auto e = RSP_ASN1_MAKE(RetrieveNotificationsListResponse);
-    e->present = RetrieveNotificationsListResponse_PR_notificationsListResultError;
-    set_int64(e->choice.notificationsListResultError, 1);  // noResultAvailable
-    return encode(e);
-  }
+  // SGP.22 v2.2.2 has no "noResultAvailable" (a later version's code): a search
+  // that matches nothing answers an empty notificationList.
   return encode(r);
 }
 

@@ -207,6 +207,13 @@ apdu::Response Euicc::Impl::store_data(const apdu::Command& c, ChannelState& ch)
     ch.next_block = 0;
     return sw_only(apdu::sw::kIncorrectP1P2);
   }
+  // STORE DATA always carries data (GP Card Spec 11.11.2: Lc 01..FF): a block
+  // without any, intermediate or last, is a wrong length, as a card answers.
+  if (c.data.empty()) {
+    ch.store_data.clear();
+    ch.next_block = 0;
+    return sw_only(apdu::sw::kWrongLength);
+  }
   if (c.p2 == 0) {
     ch.store_data.clear();  // a new sequence; drop any unfinished one
   } else if (c.p2 != ch.next_block) {
