@@ -39,6 +39,8 @@ Config load_config(const std::string& path) {
     c.es2plus_port = e.value("port", std::uint16_t{8444});
     c.operator_ca = read_file(rel(e.at("client_ca")));
     if (e.contains("endpoint_ca")) c.operator_endpoint_ca_file = rel(e.at("endpoint_ca")).string();
+    if (e.contains("client_certificate")) c.es2_client_certificate = read_file(rel(e.at("client_certificate")));
+    if (e.contains("client_key")) c.es2_client_key = read_file(rel(e.at("client_key")));
     c.functional_id = e.value("functional_id", c.functional_id);
   }
   for (const auto& oj : j.value("operators", nlohmann::json::array())) {
