@@ -20,13 +20,14 @@ namespace {
 const fs::path kProfile = rsp::e2e::testdata("ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der");
 
 // EUICCInfo1 (SGP.22 5.7.8): svn 2.2.2 and the two CI key id lists.
-Bytes euicc_info1(const std::vector<Bytes>& verification, const std::vector<Bytes>& signing) {
+Bytes euicc_info1(const std::vector<Bytes>& verification, const std::vector<Bytes>& signing,
+                  const Bytes& svn = {2, 2, 2}) {
   auto list = [](std::uint32_t tag, const std::vector<Bytes>& ids) {
     Bytes body;
     for (auto& id : ids) append(body, tlv::make(0x04, id));
     return tlv::make(tag, body);
   };
-  return tlv::make(0xBF20, concat(tlv::make(0x82, Bytes{2, 2, 2}), list(0xA9, verification), list(0xAA, signing)));
+  return tlv::make(0xBF20, concat(tlv::make(0x82, svn), list(0xA9, verification), list(0xAA, signing)));
 }
 
 Bytes ski(const certs::Issued& ci) { return ci.cert().subject_key_id; }
@@ -66,6 +67,16 @@ TEST_F(Fidelity, NoDpAuthUnderAVerificationCiIs_8_8_4_3_7) {
     if (fn == "initiateAuthentication") j["euiccInfo1"] = to_base64(euicc_info1({stranger}, {ski(w->pki.ci)}));
   });
   EXPECT_EQ(a.code(), "8.8.4/3.7") << a.what;
+}
+
+// 5.6.1: an eUICC of another major SGP.22 version -> 8.8.3/3.1.
+TEST_F(Fidelity, UnsupportedSpecificationVersionIs_8_8_3_3_1) {
+  make_world();
+  auto a = attempt(*w, "MID", [&](const std::string& fn, json& j) {
+    if (fn == "initiateAuthentication")
+      j["euiccInfo1"] = to_base64(euicc_info1({ski(w->pki.ci)}, {ski(w->pki.ci)}, Bytes{3, 0, 0}));
+  });
+  EXPECT_EQ(a.code(), "8.8.3/3.1") << a.what;
 }
 
 // euiccCiPKIdToBeUsed names the CI the eUICC signs under, and the eUICC's
