@@ -171,10 +171,15 @@ Config load_config(const std::string& path) {
     if (c.storage_key.size() != 32) Section::fail("storage_key_file", "must hold 64 hex digits (an AES-256 key)");
 
     if (top.has("es2plus")) {
-      Section e(top.at("es2plus"), "es2plus", {"port", "client_ca", "endpoint_ca", "functional_id"});
+      Section e(top.at("es2plus"), "es2plus",
+                {"port", "client_ca", "endpoint_ca", "client_certificate", "client_key", "functional_id"});
       c.es2plus_port = static_cast<std::uint16_t>(e.integer("port", 8444, 1, 65535));
       c.operator_ca = read_file(rel(e.text("client_ca", "", true)).string());
       if (e.has("endpoint_ca")) c.operator_endpoint_ca_file = rel(e.text("endpoint_ca", "")).string();
+      // Our client credential for the calls to operators (HandleDownloadProgressInfo, SGP.22 5.3.5): ES2+ is
+      // mutually authenticated both ways.
+      if (e.has("client_certificate")) c.es2_client_certificate = read_file(rel(e.text("client_certificate", "")).string());
+      if (e.has("client_key")) c.es2_client_key = read_key_file(rel(e.text("client_key", "")), "es2plus.client_key");
       c.functional_id = e.text("functional_id", c.functional_id);
     }
     if (top.has("operators")) {

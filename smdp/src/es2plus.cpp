@@ -20,14 +20,14 @@ json success(json body = json::object()) {
 std::string optional_string(const json& req, const char* name) {
   auto it = req.find(name);
   if (it == req.end() || it->is_null()) return {};
-  if (!it->is_string()) throw FunctionError(code::kFunctionProvider, code::kInvalid, std::string(name) + " is not a string");
+  if (!it->is_string()) throw FunctionError(status::kInvalidRequest, std::string(name) + " is not a string");
   return it->get<std::string>();
 }
 
 std::string required_string(const json& req, const char* name) {
   std::string v = optional_string(req, name);
   if (v.empty())
-    throw FunctionError(code::kFunctionProvider, code::kMandatoryElementMissing, std::string("missing ") + name);
+    throw FunctionError(status::kMandatoryElementMissing, std::string("missing ") + name);
   return v;
 }
 
@@ -35,7 +35,7 @@ std::string required_string(const json& req, const char* name) {
 std::string checked_eid(std::string eid) {
   if (eid.empty()) return eid;
   if (eid.size() != 32 || eid.find_first_not_of("0123456789") != std::string::npos)
-    throw FunctionError(code::kEid, code::kInvalid, "EID must be 32 digits");
+    throw FunctionError(status::kEidInvalid, "EID must be 32 digits");
   return eid;
 }
 
@@ -61,7 +61,7 @@ Profile Es2Plus::owned_profile(const std::string& operator_id, const json& req) 
   auto p = store_.by_iccid(iccid);
   // Another operator's profile is answered exactly like an unknown one: an
   // operator learns nothing about profiles it does not own.
-  if (!p || p->owner != operator_id) throw FunctionError(code::kProfileIccid, code::kUnknown, "unknown ICCID " + iccid);
+  if (!p || p->owner != operator_id) throw FunctionError(status::kIccidUnknown, "unknown ICCID " + iccid);
   return *p;
 }
 
@@ -71,7 +71,7 @@ json Es2Plus::download_order(const std::string& operator_id, const json& req) {
   std::string iccid = optional_string(req, "iccid");
   std::string type = optional_string(req, "profileType");
   if (iccid.empty() && type.empty())
-    throw FunctionError(code::kFunctionProvider, code::kMandatoryElementMissing, "iccid or profileType is required");
+    throw FunctionError(status::kMandatoryElementMissing, "iccid or profileType is required");
   std::int64_t now = std::time(nullptr);
   store_.expire_orders(now);
   std::int64_t expires = config_.order_expiry_seconds > 0 ? now + config_.order_expiry_seconds : 0;
@@ -80,9 +80,9 @@ json Es2Plus::download_order(const std::string& operator_id, const json& req) {
     store::Transaction tx(store_.db());
     p = owned_profile(operator_id, req);
     if (!type.empty() && p->profile_type != type)
-      throw FunctionError("8.2.5", "3.10", "the ICCID is not of profileType " + type);
+      throw FunctionError(status::kProfileTypeMismatch, "the ICCID is not of profileType " + type);
     if (p->state != ProfileState::Available)
-      throw FunctionError(code::kProfileIccid, "3.3", "ICCID " + iccid + " is already in use");
+      throw FunctionError(status::kIccidInUse, "ICCID " + iccid + " is already in use");
     p->eid = eid;
     p->state = eid.empty() ? ProfileState::Allocated : ProfileState::Linked;
     p->order_expires_at = expires;
@@ -90,7 +90,9 @@ json Es2Plus::download_order(const std::string& operator_id, const json& req) {
     tx.commit();
   } else {
     p = store_.allocate(operator_id, type, eid, expires);
-    if (!p) throw FunctionError("8.2.5", "3.7", "no profile of type " + type + " is available");
+    if (!p && !store_.has_profile_type(operator_id, type))
+      throw FunctionError(status::kProfileTypeUnknown, "unknown profileType " + type);
+    if (!p) throw FunctionError(status::kProfileTypeUnavailable, "no profile of type " + type + " is available");
   }
   log::info("es2+", operator_id + " DownloadOrder ICCID " + p->iccid + " -> " + std::string(to_string(p->state)));
   return success({{"iccid", p->iccid}});
@@ -100,28 +102,41 @@ json Es2Plus::download_order(const std::string& operator_id, const json& req) {
 json Es2Plus::confirm_order(const std::string& operator_id, const json& req) {
   std::string eid = checked_eid(optional_string(req, "eid"));
   std::string matching_id = optional_string(req, "matchingId");
+  // A zero-length matchingId is the default SM-DP+ use case (SGP.22 3.1.1,
+  // 5.3.2): the eUICC asks without one, so the order needs its EID.
+  bool default_smdp = req.contains("matchingId") && req["matchingId"].is_string() && matching_id.empty();
+  std::string smds_address = optional_string(req, "smdsAddress");
   std::string cc = optional_string(req, "confirmationCode");
   auto rf = req.find("releaseFlag");
   if (rf == req.end() || !rf->is_boolean())
-    throw FunctionError(code::kFunctionProvider, code::kMandatoryElementMissing, "missing releaseFlag");
+    throw FunctionError(status::kMandatoryElementMissing, "missing releaseFlag");
   store::Transaction tx(store_.db());
   Profile p = owned_profile(operator_id, req);
   if (p.state != ProfileState::Allocated && p.state != ProfileState::Linked)
-    throw FunctionError(code::kProfileIccid, code::kRefused,
+    throw FunctionError(status::kIccidWrongState,
                         "ConfirmOrder needs an allocated or linked profile, ICCID is " + std::string(to_string(p.state)));
   if (!p.eid.empty() && !eid.empty() && p.eid != eid)
-    throw FunctionError(code::kEid, "3.10", "EID differs from the one given in DownloadOrder");
+    throw FunctionError(status::kEidDiffers, "EID differs from the one given in DownloadOrder");
   if (p.eid.empty()) p.eid = eid;
-  if (matching_id.empty()) matching_id = new_matching_id();
-  if (auto other = store_.by_matching_id(matching_id); other && other->iccid != p.iccid)
-    throw FunctionError(code::kMatchingId, "3.3", "matchingId already in use");
+  if (p.eid.empty() && (default_smdp || !smds_address.empty()))
+    throw FunctionError(status::kEidMissing, "an EID is required for this order (default SM-DP+ or SM-DS use case)");
+  // Registering the event with an SM-DS (ES12) is not implemented: refuse
+  // rather than confirm an order no device will ever hear of.
+  if (!smds_address.empty())
+    throw FunctionError(status::kSmdsInaccessible, "smdsAddress " + smds_address + " cannot be reached");
+  if (matching_id.empty() && !default_smdp) matching_id = new_matching_id();
+  if (!matching_id.empty()) {
+    if (auto other = store_.by_matching_id(matching_id); other && other->iccid != p.iccid)
+      throw FunctionError(status::kMatchingIdInUse, "matchingId already in use");
+    store_.forget_expired_order(matching_id);
+  }
   p.matching_id = matching_id;
   if (!cc.empty()) p.cc_hash = crypto::sha256(to_bytes(cc));
   p.state = rf->get<bool>() ? ProfileState::Released : ProfileState::Confirmed;
   store_.update(p);
   tx.commit();
   log::info("es2+", operator_id + " ConfirmOrder ICCID " + p.iccid + " -> " + std::string(to_string(p.state)));
-  json body = {{"matchingId", matching_id}, {"smdpAddress", config_.address}};
+  json body = {{"matchingId", matching_id}, {"smdpAddress", config_.address}};  // "" in the default SM-DP+ case
   if (!p.eid.empty()) body["eid"] = p.eid;
   return success(body);
 }
@@ -130,19 +145,20 @@ json Es2Plus::confirm_order(const std::string& operator_id, const json& req) {
 json Es2Plus::cancel_order(const std::string& operator_id, const json& req) {
   std::string final_status = required_string(req, "finalProfileStatusIndicator");
   if (final_status != "Available" && final_status != "Unavailable")
-    throw FunctionError(code::kFunctionProvider, code::kInvalid, "finalProfileStatusIndicator must be Available or Unavailable");
+    throw FunctionError(status::kInvalidRequest, "finalProfileStatusIndicator must be Available or Unavailable");
   store::Transaction tx(store_.db());
   Profile p = owned_profile(operator_id, req);
   std::string eid = checked_eid(optional_string(req, "eid"));
   std::string matching_id = optional_string(req, "matchingId");
-  if (!eid.empty() && eid != p.eid) throw FunctionError(code::kEid, "3.10", "EID does not match the order");
+  // The order's EID is the one of DownloadOrder/ConfirmOrder or, for an
+  // order without one, the eUICC that authenticateClient associated.
+  if (!eid.empty() && eid != p.eid) throw FunctionError(status::kEidDiffers, "EID does not match the order");
   if (!matching_id.empty() && matching_id != p.matching_id)
-    throw FunctionError(code::kMatchingId, "3.10", "matchingId does not match the order");
+    throw FunctionError(status::kMatchingIdDiffers, "matchingId does not match the order");
   if (p.state == ProfileState::Available || p.state == ProfileState::Installed || p.state == ProfileState::Unavailable)
-    throw FunctionError(code::kProfileIccid, code::kRefused,
-                        "no order to cancel: ICCID is " + std::string(to_string(p.state)));
+    throw FunctionError(status::kIccidWrongState, "no order to cancel: ICCID is " + std::string(to_string(p.state)));
   if (p.state == ProfileState::Downloaded && !p.transaction_id.empty())
-    throw FunctionError(code::kProfileIccid, code::kRefused, "the profile is being downloaded");
+    throw FunctionError(status::kIccidWrongState, "the profile is being downloaded");
   p.state = final_status == "Available" ? ProfileState::Available : ProfileState::Unavailable;
   p.order_expires_at = 0;
   p.eid.clear();
@@ -161,7 +177,7 @@ json Es2Plus::release_profile(const std::string& operator_id, const json& req) {
   store::Transaction tx(store_.db());
   Profile p = owned_profile(operator_id, req);
   if (p.state != ProfileState::Confirmed)
-    throw FunctionError(code::kProfileIccid, code::kRefused,
+    throw FunctionError(status::kIccidNotReleasable,
                         "ReleaseProfile needs a confirmed profile, ICCID is " + std::string(to_string(p.state)));
   p.state = ProfileState::Released;
   store_.update(p);

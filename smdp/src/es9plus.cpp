@@ -7,6 +7,7 @@
 #include <EUICCSigned2.h>
 #include <EuiccSigned1.h>
 #include <InitialiseSecureChannelRequest.h>
+#include <NotificationConfigurationInformation.h>
 #include <PendingNotification.h>
 #include <PrepareDownloadResponse.h>
 #include <ReplaceSessionKeysRequest.h>
@@ -40,7 +41,7 @@ json success(json body = json::object()) {
 std::string field(const json& req, const char* name) {
   auto it = req.find(name);
   if (it == req.end() || !it->is_string())
-    throw FunctionError(code::kFunctionProvider, code::kMandatoryElementMissing, std::string("missing ") + name);
+    throw FunctionError(status::kMandatoryElementMissing, std::string("missing ") + name);
   return it->get<std::string>();
 }
 
@@ -48,7 +49,7 @@ Bytes base64_field(const json& req, const char* name) {
   try {
     return from_base64(field(req, name));
   } catch (const DecodeError&) {
-    throw FunctionError(code::kFunctionProvider, code::kInvalid, std::string(name) + " is not valid base64");
+    throw FunctionError(status::kInvalidRequest, std::string(name) + " is not valid base64");
   }
 }
 
@@ -59,9 +60,9 @@ Bytes transaction_id_field(const json& req) {
   try {
     id = from_hex(hex);
   } catch (const DecodeError&) {
-    throw FunctionError(code::kTransactionId, code::kUnknown, "transactionId is not hex");
+    throw FunctionError(status::kUnknownTransaction, "transactionId is not hex");
   }
-  if (id.empty() || id.size() > 16) throw FunctionError(code::kTransactionId, code::kUnknown, "transactionId length");
+  if (id.empty() || id.size() > 16) throw FunctionError(status::kUnknownTransaction, "transactionId length");
   return id;
 }
 
@@ -70,7 +71,7 @@ a1::Value<T> decode_field(const asn_TYPE_descriptor_t& td, ByteView der, const c
   try {
     return a1::decode<T>(td, der);
   } catch (const DecodeError& e) {
-    throw FunctionError(code::kFunctionProvider, code::kInvalid, std::string(name) + " is not a valid " + td.name);
+    throw FunctionError(status::kInvalidRequest, std::string(name) + " is not a valid " + td.name);
   }
 }
 
@@ -88,20 +89,33 @@ std::string upper_hex(ByteView b) { return to_hex(b, true); }
 
 void map_certificate_error(const certs::ValidationError& e) {
   using K = certs::ValidationError::Kind;
-  if (e.kind == K::UnknownCi) throw FunctionError(code::kCiPublicKey, code::kUnknown, e.what());
-  const char* subject = e.which == certs::Role::Eum ? code::kEumCertificate : code::kEuiccCertificate;
-  if (e.kind == K::Expired) throw FunctionError(subject, code::kExpired, e.what());
-  throw FunctionError(subject, code::kVerificationFailed, e.what());
+  if (e.kind == K::UnknownCi) throw FunctionError(status::kUnknownCi, e.what());
+  bool eum = e.which == certs::Role::Eum;
+  if (e.kind == K::Expired) throw FunctionError(eum ? status::kEumExpired : status::kEuiccCertExpired, e.what());
+  throw FunctionError(eum ? status::kEumInvalid : status::kEuiccCertInvalid, e.what());
 }
 
+// NotificationEvent bits (SGP.22 2.4a / 5.7.16-18).
+constexpr unsigned kNotificationInstall = 0, kNotificationEnable = 1, kNotificationDisable = 2,
+                   kNotificationDelete = 3;
+
 // StoreMetadataRequest (SGP.22 5.5.3): sent as profileMetadata in
-// authenticateClient and, MACed, as the 88 segment of the BPP.
-Bytes store_metadata(const Profile& p) {
+// authenticateClient and, MACed, as the 88 segment of the BPP. Its
+// notificationConfigurationInfo asks the eUICC to send enable, disable and
+// delete notifications to this SM-DP+ (SGP.22 2.4a.1, 3.5).
+Bytes store_metadata(const Profile& p, const std::string& notification_address) {
   auto md = RSP_ASN1_MAKE(StoreMetadataRequest);
   a1::set(md->iccid, iccid_to_bcd(p.iccid));
   a1::set(md->serviceProviderName, std::string_view(p.service_provider_name));
   a1::set(md->profileName, std::string_view(p.profile_name));
   md->profileClass = a1::new_integer(p.profile_class);
+  md->notificationConfigurationInfo =
+      a1::alloc<StoreMetadataRequest::StoreMetadataRequest__notificationConfigurationInfo>();
+  for (unsigned bit : {kNotificationEnable, kNotificationDisable, kNotificationDelete}) {
+    auto& nci = a1::add(md->notificationConfigurationInfo->list);
+    a1::set_named_bits(nci.profileManagementOperation, {bit});
+    a1::set(nci.notificationAddress, std::string_view(notification_address));
+  }
   return md.encode_der();
 }
 
@@ -150,15 +164,49 @@ void Es9Plus::progress(const Profile& p, const std::string& eid, int point, bool
   on_progress(e);
 }
 
+// The session as stored, checked to be in `expected_state` and not expired.
+// Callers read it before their signature checks and then move it on with
+// ProfileStore::transition_session inside their store transaction, which
+// fails if a concurrent call on the same transactionId moved it first.
 Session Es9Plus::live_session(const std::string& transaction_id, const char* expected_state) {
   auto s = store_.session(transaction_id);
   if (!s || s->state != expected_state)
-    throw FunctionError(code::kTransactionId, code::kUnknown, "unknown RSP session " + transaction_id);
+    throw FunctionError(status::kUnknownTransaction, "unknown RSP session " + transaction_id);
   if (now_() - s->created_at > config_.session_timeout_seconds) {
     store_.end_session(transaction_id, "expired");
-    throw FunctionError(code::kTransactionId, code::kUnknown, "RSP session " + transaction_id + " expired");
+    throw FunctionError(status::kUnknownTransaction, "RSP session " + transaction_id + " expired");
   }
   return *s;
+}
+
+// SGP.22 5.6.3: CERT.EUM must chain to the CI announced in
+// euiccCiPKIdToBeUsed. An EUM under a CI we do not know at all is
+// 8.11.1/3.9; one that does not chain to the announced CI (issued by another
+// of our CIs, or without authorityKeyIdentifier) is 8.1.2/6.1.
+certs::Certificate Es9Plus::verify_euicc(const Session& s, ByteView euicc_der, ByteView eum_der) {
+  certs::Certificate eum;
+  try {
+    eum = certs::parse(eum_der);
+  } catch (const DecodeError& e) {
+    throw FunctionError(status::kEumInvalid, std::string("CERT.EUM: ") + e.what());
+  }
+  if (eum.authority_key_id.empty())
+    throw FunctionError(status::kEumInvalid, "CERT.EUM has no authorityKeyIdentifier: it cannot be chained to a CI");
+  std::vector<certs::Certificate> anchors;
+  if (s.signing_ci_index >= 0 && static_cast<std::size_t>(s.signing_ci_index) < creds_.size())
+    anchors.push_back(creds_[static_cast<std::size_t>(s.signing_ci_index)]->ci);
+  else
+    anchors = trusted_cis();  // a session from before the signing CI was recorded
+  try {
+    return certs::verify_euicc_chain(euicc_der, eum_der, anchors, now_());
+  } catch (const certs::ValidationError& e) {
+    if (e.kind == certs::ValidationError::Kind::UnknownCi && certs::find_issuer(eum, trusted_cis()))
+      throw FunctionError(status::kEumInvalid, "CERT.EUM is not issued by the CI announced in euiccCiPKIdToBeUsed");
+    map_certificate_error(e);
+  } catch (const DecodeError& e) {
+    throw FunctionError(status::kEuiccCertInvalid, e.what());
+  }
+  throw std::logic_error("unreachable");
 }
 
 // ---------------------------------------------------------------- 5.6.1
@@ -167,28 +215,43 @@ json Es9Plus::initiate_authentication(const json& req) {
   Bytes info1_der = base64_field(req, "euiccInfo1");
   std::string address = field(req, "smdpAddress");
   if (euicc_challenge.size() != 16)
-    throw FunctionError(code::kFunctionProvider, code::kInvalid, "euiccChallenge must be 16 bytes");
+    throw FunctionError(status::kInvalidRequest, "euiccChallenge must be 16 bytes");
   if (!iequal(address, config_.address))
-    throw FunctionError(code::kSmdpAddress, code::kRefused, "smdpAddress " + address + " is not this SM-DP+");
+    throw FunctionError(status::kSmdpAddressRefused, "smdpAddress " + address + " is not this SM-DP+");
 
   auto info1 = decode_field<EUICCInfo1_t>(asn_DEF_EUICCInfo1, info1_der, "euiccInfo1");
   Bytes svn = a1::to_bytes(info1->svn);
   if (svn.size() != 3 || svn[0] != 2)
-    throw FunctionError(code::kSpecificationVersion, code::kUnsupported, "eUICC SGP.22 version not supported");
+    throw FunctionError(status::kSvnUnsupported, "eUICC SGP.22 version not supported");
 
-  // Pick the first credential set whose CI the eUICC can verify with.
-  int chosen = -1;
-  const auto& list = info1->euiccCiPKIdListForVerification.list;
-  for (std::size_t c = 0; c < creds_.size() && chosen < 0; ++c)
+  // SGP.22 5.6.1: the eUICC will sign with a certificate under one of
+  // euiccCiPKIdListForSigning, which we must be able to verify (8.8.2/3.1
+  // otherwise); our CERT.DPauth must chain to a CI in
+  // euiccCiPKIdListForVerification, which the eUICC can verify (8.8.4/3.7).
+  auto in_list = [](const auto& list, ByteView ski) {
     for (int i = 0; i < list.count; ++i)
-      if (a1::to_bytes(*list.array[i]) == creds_[c]->ci.subject_key_id) {
-        chosen = static_cast<int>(c);
-        break;
-      }
+      if (a1::to_bytes(*list.array[i]) == Bytes(ski.begin(), ski.end())) return true;
+    return false;
+  };
+  const auto& signing = info1->euiccCiPKIdListForSigning;
+  const auto& verification = info1->euiccCiPKIdListForVerification;
+  std::vector<std::size_t> trusted_signing;  // our CIs the eUICC signs under
+  for (std::size_t c = 0; c < creds_.size(); ++c)
+    if (in_list(signing.list, creds_[c]->ci.subject_key_id)) trusted_signing.push_back(c);
+  if (trusted_signing.empty())
+    throw FunctionError(status::kNoSupportedCiForSigning, "none of the eUICC's signing CI public keys is supported");
+  int chosen = -1;
+  for (std::size_t c = 0; c < creds_.size() && chosen < 0; ++c)
+    if (in_list(verification.list, creds_[c]->ci.subject_key_id)) chosen = static_cast<int>(c);
   if (chosen < 0)
-    throw FunctionError(code::kSecurityConfiguration, code::kUnsupported,
-                        "none of the eUICC's CI public keys is supported");
+    throw FunctionError(status::kNoDpAuthForVerificationCi,
+                        "no CERT.DPauth under a CI the eUICC can verify with");
   const auto& cr = credentials(chosen);
+  // euiccCiPKIdToBeUsed: the signing CI, the chosen set's own when the eUICC
+  // signs under it too.
+  std::size_t signing_ci = trusted_signing.front();
+  for (std::size_t c : trusted_signing)
+    if (creds_[c]->ci.subject_key_id == cr.ci.subject_key_id) signing_ci = c;
 
   Session s;
   Bytes txn = crypto::random_bytes(16);
@@ -199,6 +262,7 @@ json Es9Plus::initiate_authentication(const json& req) {
   s.server_challenge = crypto::random_bytes(16);
   s.server_address = config_.address;
   s.credential_index = chosen;
+  s.signing_ci_index = static_cast<int>(signing_ci);
 
   auto ss1 = RSP_ASN1_MAKE(ServerSigned1);
   a1::set(ss1->transactionId, txn);
@@ -213,7 +277,7 @@ json Es9Plus::initiate_authentication(const json& req) {
   body["transactionId"] = s.transaction_id;
   body["serverSigned1"] = to_base64(ss1_der);
   body["serverSignature1"] = to_base64(signature_tlv(signature1));
-  body["euiccCiPKIdToBeUsed"] = to_base64(tlv::make(0x04, cr.ci.subject_key_id));
+  body["euiccCiPKIdToBeUsed"] = to_base64(tlv::make(0x04, creds_[signing_ci]->ci.subject_key_id));
   body["serverCertificate"] = to_base64(cr.dpauth_der);
   log::info("es9+", "initiateAuthentication " + s.transaction_id);
   return success(body);
@@ -230,36 +294,29 @@ json Es9Plus::authenticate_client(const json& req) {
                                                         "authenticateServerResponse");
   if (asr->present != AuthenticateServerResponse_PR_authenticateResponseOk) {
     store_.end_session(s.transaction_id, "failed");
-    throw FunctionError(code::kEuicc, code::kRefused, "the eUICC refused to authenticate the server");
+    throw FunctionError(status::kEuiccRefused, "the eUICC refused to authenticate the server");
   }
   // The signed part, as received: BF38 { A0 { 30 euiccSigned1, 5F37, 30 cert, 30 cert } }.
   auto ok = children(children(asr_der).at(0).raw);
-  if (ok.size() < 4) throw FunctionError(code::kFunctionProvider, code::kInvalid, "AuthenticateResponseOk incomplete");
+  if (ok.size() < 4) throw FunctionError(status::kInvalidRequest, "AuthenticateResponseOk incomplete");
   ByteView euicc_signed1 = ok[0].raw;
   Bytes euicc_signature1(ok[1].value.begin(), ok[1].value.end());
   Bytes euicc_cert_der(ok[2].raw.begin(), ok[2].raw.end());
   Bytes eum_cert_der(ok[3].raw.begin(), ok[3].raw.end());
 
-  certs::Certificate euicc_cert;
-  try {
-    euicc_cert = certs::verify_euicc_chain(euicc_cert_der, eum_cert_der, trusted_cis(), now_());
-  } catch (const certs::ValidationError& e) {
-    map_certificate_error(e);
-  } catch (const DecodeError& e) {
-    throw FunctionError(code::kEuiccCertificate, code::kVerificationFailed, e.what());
-  }
+  certs::Certificate euicc_cert = verify_euicc(s, euicc_cert_der, eum_cert_der);
   if (!euicc_cert.public_key().verify(euicc_signed1, euicc_signature1))
-    throw FunctionError(code::kEuicc, code::kVerificationFailed, "euiccSignature1 does not verify");
+    throw FunctionError(status::kEuiccSignatureInvalid, "euiccSignature1 does not verify");
 
   const auto& signed1 = asr->choice.authenticateResponseOk.euiccSigned1;
   if (a1::to_bytes(signed1.transactionId) != txn)
-    throw FunctionError(code::kTransactionId, code::kUnknown, "transactionId in euiccSigned1 differs");
+    throw FunctionError(status::kUnknownTransaction, "transactionId in euiccSigned1 differs");
   if (!equal_ct(a1::to_bytes(signed1.serverChallenge), s.server_challenge))
-    throw FunctionError(code::kEuicc, code::kVerificationFailed, "serverChallenge in euiccSigned1 differs");
+    throw FunctionError(status::kEuiccSignatureInvalid, "serverChallenge in euiccSigned1 differs");
   if (!iequal(a1::to_string(signed1.serverAddress), s.server_address))
-    throw FunctionError(code::kSmdpAddress, code::kRefused, "serverAddress in euiccSigned1 differs");
+    throw FunctionError(status::kSmdpAddressRefused, "serverAddress in euiccSigned1 differs");
   if (signed1.ctxParams1.present != CtxParams1_PR_ctxParamsForCommonAuthentication)
-    throw FunctionError(code::kFunctionProvider, code::kInvalid, "unsupported ctxParams1");
+    throw FunctionError(status::kInvalidRequest, "unsupported ctxParams1");
   const auto* mid = signed1.ctxParams1.choice.ctxParamsForCommonAuthentication.matchingId;
   std::string matching_id = mid ? a1::to_string(*mid) : std::string();
   std::string eid = euicc_cert.subject_serial_number;
@@ -271,22 +328,35 @@ json Es9Plus::authenticate_client(const json& req) {
   std::optional<Profile> p;
   if (!matching_id.empty()) {
     p = store_.by_matching_id(matching_id);
-    if (!p) throw FunctionError(code::kMatchingId, code::kRefused, "unknown matchingId");
+    if (!p && store_.is_expired_order(matching_id))
+      throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
+    if (!p) throw FunctionError(status::kMatchingIdRefused, "unknown matchingId");
   } else {
-    store_.db().query("SELECT iccid FROM profiles WHERE eid = ? AND state = 'released' LIMIT 1", {eid},
+    store_.db().query("SELECT iccid FROM profiles WHERE eid = ? AND state IN ('released','downloaded') LIMIT 1", {eid},
                       [&](const store::Row& r) { p = store_.by_iccid(r.text(0)); });
-    if (!p) throw FunctionError("8.2.5", code::kNoEligibleProfile, "no profile is released for this EID");
+    // Default SM-DP+ use case (SGP.22 3.1.3, no matchingId): an EID with no
+    // pending order is refused.
+    if (!p) throw FunctionError(status::kEidRefused, "no profile download order for this EID");
   }
   if (!p->eid.empty() && !iequal(p->eid, eid))
-    throw FunctionError(code::kEid, code::kRefused, "the profile is reserved for another EID");
+    throw FunctionError(status::kEidRefused, "the profile download order is associated with another EID");
   if (p->state != ProfileState::Released && p->state != ProfileState::Downloaded)
-    throw FunctionError(code::kProfile, "1.2", "the profile is not released for download");
+    throw FunctionError(status::kProfileNotReleased, "the profile is not released for download");
+  if (p->order_expires_at > 0 && now_() > p->order_expires_at)
+    throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
   if (p->download_attempts >= config_.max_download_attempts)
-    throw FunctionError(code::kProfile, code::kMaxRetriesExceeded, "download attempts exhausted");
+    throw FunctionError(status::kDownloadRetriesExceeded, "download attempts exhausted");
+  // The confirmation code's retries are the order's too (SGP.22 3.1.3): once
+  // exhausted, no new session may start.
   if (p->cc_hash && p->cc_attempts >= config_.max_cc_attempts)
-    throw FunctionError(code::kConfirmationCode, code::kMaxRetriesExceeded, "confirmation code attempts exhausted");
+    throw FunctionError(status::kDownloadRetriesExceeded, "confirmation code attempts exhausted");
   p->download_attempts += 1;
   p->transaction_id = s.transaction_id;
+  // SGP.22 3.1.3 / 5.6.3: the download order is now associated with this
+  // EID; from here on only this eUICC may download or retry it, whatever
+  // happens to the session or the install notification (ES2+ CancelOrder
+  // frees it).
+  p->eid = eid;
   store_.update(*p);
 
   auto sm2 = RSP_ASN1_MAKE(SmdpSigned2);
@@ -296,16 +366,17 @@ json Es9Plus::authenticate_client(const json& req) {
   // SGP.22 5.6.3: smdpSignature2 covers smdpSigned2 || euiccSignature1 (with its 5F37 tag).
   Bytes smdp_signature2 = cr.dppb_key.sign(concat(sm2_der, signature_tlv(euicc_signature1)));
 
-  Bytes metadata_der = store_metadata(*p);
+  Bytes metadata_der = store_metadata(*p, config_.address);
 
   s.state = "authenticated";
   s.eid = eid;
   s.euicc_certificate = euicc_cert_der;
   s.iccid = p->iccid;
   s.smdp_signature2 = smdp_signature2;
-  store_.put_session(s);
+  if (!store_.transition_session(s, "initiated"))
+    throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
   tx.commit();
-  progress(*p, eid, 1, true);  // eligibility and retry limit check passed
+  progress(*p, eid, kPointEligibility, true);  // the retry limit check passed (no eligibility check is made yet)
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -326,41 +397,47 @@ json Es9Plus::get_bound_profile_package(const json& req) {
   auto pdr = decode_field<PrepareDownloadResponse_t>(asn_DEF_PrepareDownloadResponse, pdr_der, "prepareDownloadResponse");
   if (pdr->present != PrepareDownloadResponse_PR_downloadResponseOk) {
     store_.end_session(s.transaction_id, "failed");
-    throw FunctionError(code::kEuicc, code::kRefused, "the eUICC refused PrepareDownload");
+    throw FunctionError(status::kEuiccRefused, "the eUICC refused PrepareDownload");
   }
   auto ok = children(children(pdr_der).at(0).raw);
-  if (ok.size() < 2) throw FunctionError(code::kFunctionProvider, code::kInvalid, "PrepareDownloadResponseOk incomplete");
+  if (ok.size() < 2) throw FunctionError(status::kInvalidRequest, "PrepareDownloadResponseOk incomplete");
   ByteView euicc_signed2 = ok[0].raw;
   Bytes euicc_signature2(ok[1].value.begin(), ok[1].value.end());
 
   auto euicc_key = certs::parse(s.euicc_certificate).public_key();
   // SGP.22 5.6.2: euiccSignature2 covers euiccSigned2 || smdpSignature2 (with its 5F37 tag).
   if (!euicc_key.verify(concat(euicc_signed2, signature_tlv(s.smdp_signature2)), euicc_signature2))
-    throw FunctionError(code::kEuicc, code::kVerificationFailed, "euiccSignature2 does not verify");
+    throw FunctionError(status::kEuiccSignatureInvalid, "euiccSignature2 does not verify");
   const auto& signed2 = pdr->choice.downloadResponseOk.euiccSigned2;
   if (a1::to_bytes(signed2.transactionId) != txn)
-    throw FunctionError(code::kTransactionId, code::kUnknown, "transactionId in euiccSigned2 differs");
+    throw FunctionError(status::kUnknownTransaction, "transactionId in euiccSigned2 differs");
 
   store::Transaction tx(store_.db());
+  // Checked again under the transaction: a concurrent call on this
+  // transactionId may have moved the session on since live_session.
+  if (auto now_stored = store_.session(s.transaction_id); !now_stored || now_stored->state != "authenticated")
+    throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
   auto p = store_.by_iccid(s.iccid);
   if (!p || p->transaction_id != s.transaction_id)
-    throw FunctionError(code::kTransactionId, code::kUnknown, "the session no longer holds its profile");
+    throw FunctionError(status::kBppUnavailable, "the session no longer holds its profile");
+  if (p->order_expires_at > 0 && now_() > p->order_expires_at)
+    throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
   if (p->cc_hash) {
-    if (!signed2.hashCc) {
-      throw FunctionError(code::kConfirmationCode, code::kMandatoryElementMissing, "confirmation code required");
-    }
+    // A missing or wrong confirmation code leaves the session usable for
+    // another PrepareDownload/GetBoundProfilePackage while retries remain
+    // (SGP.22 3.1.3); the last allowed failure ends it (8.2.7/6.4).
+    if (!signed2.hashCc) throw FunctionError(status::kCcMissing, "confirmation code required");
     // SGP.22 3.1.3.1: hashCc = SHA-256(SHA-256(CC) || transactionId).
     Bytes expected = crypto::sha256(concat(*p->cc_hash, txn));
     if (!equal_ct(a1::to_bytes(*signed2.hashCc), expected)) {
       p->cc_attempts += 1;
       store_.update(*p);
-      store_.end_session(s.transaction_id, "failed");
+      bool exhausted = p->cc_attempts >= config_.max_cc_attempts;
+      if (exhausted) store_.end_session(s.transaction_id, "failed");
       tx.commit();
-      FunctionError e = p->cc_attempts >= config_.max_cc_attempts
-                            ? FunctionError(code::kConfirmationCode, code::kMaxRetriesExceeded,
-                                            "confirmation code attempts exhausted")
-                            : FunctionError(code::kConfirmationCode, code::kRefused, "confirmation code refused");
-      progress(*p, s.eid, 2, false, &e);  // confirmation failure
+      FunctionError e = exhausted ? FunctionError(status::kCcRetriesExceeded, "confirmation code attempts exhausted")
+                                  : FunctionError(status::kCcRefused, "confirmation code refused");
+      progress(*p, s.eid, kPointConfirmationFailure, false, &e);
       throw e;
     }
   }
@@ -370,9 +447,10 @@ json Es9Plus::get_bound_profile_package(const json& req) {
   store_.update(*p);
   s.state = "bpp-sent";
   s.euicc_otpk = euicc_otpk;
-  store_.put_session(s);
+  if (!store_.transition_session(s, "authenticated"))
+    throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
   tx.commit();
-  progress(*p, s.eid, 3, true);  // BPP download
+  progress(*p, s.eid, kPointBppDownload, true);
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -393,7 +471,7 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
     ot_dp = crypto::EcKey::generate(curve);
     shs = ot_dp.ecdh(euicc_otpk);
   } catch (const crypto::CryptoError&) {
-    throw FunctionError(code::kEuicc, code::kVerificationFailed, "euiccOtpk is not a point on the session curve");
+    throw FunctionError(status::kEuiccSignatureInvalid, "euiccOtpk is not a point on the session curve");
   }
   Bytes txn = from_hex(s.transaction_id);
   Bytes host_id = to_bytes(std::string_view(config_.address).substr(0, 16));
@@ -419,7 +497,7 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
 
   auto cfg = RSP_ASN1_MAKE(ConfigureISDPRequest);
   Bytes cfg_der = cfg.encode_der();
-  Bytes md_der = store_metadata(p);
+  Bytes md_der = store_metadata(p, config_.address);
 
   scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
   Bytes seq87 = tlv::make(0xA0, ch.wrap(scp03t::kTagConfigureOrReplace, cfg_der));
@@ -449,46 +527,90 @@ void Es9Plus::handle_notification(const json& req) {
     const auto& pir = pn->choice.profileInstallationResult;
     Bytes txn = a1::to_bytes(pir.profileInstallationResultData.transactionId);
     auto s = store_.session(upper_hex(txn));
-    if (!s || s->euicc_certificate.empty())
-      throw FunctionError(code::kTransactionId, code::kUnknown, "notification for an unknown session");
+    if (!s || s->euicc_certificate.empty() || s->iccid.empty())
+      throw FunctionError(status::kUnknownTransaction, "notification for an unknown session");
     // euiccSignPIR covers profileInstallationResultData (BF27) as received.
     auto parts = children(der);
-    if (parts.size() < 2) throw FunctionError(code::kFunctionProvider, code::kInvalid, "ProfileInstallationResult");
+    if (parts.size() < 2) throw FunctionError(status::kInvalidRequest, "ProfileInstallationResult");
     if (!certs::parse(s->euicc_certificate).public_key().verify(parts[0].raw, parts[1].value))
-      throw FunctionError(code::kEuicc, code::kVerificationFailed, "euiccSignPIR does not verify");
+      throw FunctionError(status::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
     bool installed = pir.profileInstallationResultData.finalResult.present ==
                      ProfileInstallationResultData__finalResult_PR_successResult;
+    // A signed success from the eUICC the profile is bound to marks it
+    // installed, whichever of its sessions sent it (an LPA may deliver a PIR
+    // late, after a retry started); a failure never downgrades an installed
+    // profile; a PIR sent again changes nothing and tells the operator
+    // nothing new.
     store::Transaction tx(store_.db());
     std::optional<Profile> p = store_.by_iccid(s->iccid);
-    if (p && p->transaction_id == s->transaction_id) {
-      p->state = installed ? ProfileState::Installed : ProfileState::Error;
-      store_.update(*p);
-    } else {
-      p.reset();
+    bool changed = false;
+    // (A profile bound before EIDs were recorded at authenticateClient has
+    // none: then only the session holding it counts.)
+    bool bound_here = p && (p->eid.empty() ? p->transaction_id == s->transaction_id : iequal(p->eid, s->eid));
+    if (bound_here && p->state != ProfileState::Installed) {
+      if (installed) {
+        p->state = ProfileState::Installed;
+        changed = true;
+      } else if (p->transaction_id == s->transaction_id && p->state != ProfileState::Error) {
+        p->state = ProfileState::Error;
+        changed = true;
+      }
+      if (changed) store_.update(*p);
     }
-    store_.end_session(s->transaction_id, installed ? "done" : "install-failed");
+    if (s->state != "done" && s->state != "install-failed")
+      store_.end_session(s->transaction_id, installed ? "done" : "install-failed");
     tx.commit();
-    if (p) {
-      FunctionError failure("8.2", "4.2", "the eUICC could not install the profile");
-      progress(*p, s->eid, 4, installed, installed ? nullptr : &failure, der);  // BPP installation
+    if (changed) {
+      FunctionError failure(status::kInstallFailed, "the eUICC could not install the profile");
+      progress(*p, s->eid, kPointBppInstallation, installed, installed ? nullptr : &failure, der);
     }
     log::info("es9+", "handleNotification install " + s->transaction_id + (installed ? " success" : " failure") +
-                          " ICCID " + s->iccid);
+                          " ICCID " + s->iccid + (changed ? "" : " (no change)"));
     return;
   }
-  // Other notifications (enable, disable, delete): accepted once signed by
-  // an eUICC whose chain we trust.
+  // Other notifications (enable, disable, delete; SGP.22 3.5, 5.6.4): signed
+  // by an eUICC whose chain we trust; recorded once per (EID, seqNumber) and
+  // forwarded to the profile's operator.
   auto parts = children(der);
-  if (parts.size() < 4) throw FunctionError(code::kFunctionProvider, code::kInvalid, "OtherSignedNotification");
+  if (parts.size() < 4) throw FunctionError(status::kInvalidRequest, "OtherSignedNotification");
   certs::Certificate cert;
   try {
     cert = certs::verify_euicc_chain(parts[2].raw, parts[3].raw, trusted_cis(), now_());
   } catch (const certs::ValidationError& e) {
     map_certificate_error(e);
+  } catch (const DecodeError& e) {
+    throw FunctionError(status::kEuiccCertInvalid, e.what());
   }
   if (!cert.public_key().verify(parts[0].raw, parts[1].value))
-    throw FunctionError(code::kEuicc, code::kVerificationFailed, "euiccNotificationSignature does not verify");
-  log::info("es9+", "handleNotification from EID " + cert.subject_serial_number);
+    throw FunctionError(status::kEuiccSignatureInvalid, "euiccNotificationSignature does not verify");
+  const auto& md = pn->choice.otherSignedNotification.tbsOtherNotification;
+  std::string eid = cert.subject_serial_number;
+  std::string iccid = md.iccid ? iccid_from_bcd(a1::view(*md.iccid)) : std::string();
+  std::string operation;
+  int point = 0;
+  if (a1::test_bit(md.profileManagementOperation, kNotificationDelete)) operation = "delete", point = kPointDeleted;
+  else if (a1::test_bit(md.profileManagementOperation, kNotificationDisable)) operation = "disable", point = kPointDisabled;
+  else if (a1::test_bit(md.profileManagementOperation, kNotificationEnable)) operation = "enable", point = kPointEnabled;
+  else if (a1::test_bit(md.profileManagementOperation, kNotificationInstall)) operation = "install";
+  std::int64_t seq = 0;
+  try {
+    seq = a1::to_int64(md.seqNumber);
+  } catch (const a1::Asn1Error&) {
+    throw FunctionError(status::kInvalidRequest, "seqNumber out of range");
+  }
+
+  store::Transaction tx(store_.db());
+  bool first = store_.record_notification(eid, seq, operation, iccid, now_());
+  std::optional<Profile> p = iccid.empty() ? std::nullopt : store_.by_iccid(iccid);
+  if (p && !iequal(p->eid, eid)) p.reset();  // not the eUICC this profile is bound to: nothing to change
+  if (first && p && operation == "delete" && p->state == ProfileState::Installed) {
+    p->state = ProfileState::Unavailable;  // deleted from the eUICC: no longer installed (SGP.22 3.2.3)
+    store_.update(*p);
+  }
+  tx.commit();
+  if (first && p && point != 0) progress(*p, eid, point, true, nullptr, der);
+  log::info("es9+", "handleNotification " + operation + " seq " + std::to_string(seq) + " from EID " + eid +
+                        (iccid.empty() ? "" : " ICCID " + iccid) + (first ? "" : " (repeated)"));
 }
 
 // ---------------------------------------------------------------- 5.6.5
@@ -497,16 +619,16 @@ json Es9Plus::cancel_session(const json& req) {
   Bytes der = base64_field(req, "cancelSessionResponse");
   auto s = store_.session(upper_hex(txn));
   if (!s || s->state == "done" || s->state == "cancelled")
-    throw FunctionError(code::kTransactionId, code::kUnknown, "unknown RSP session");
+    throw FunctionError(status::kUnknownTransaction, "unknown RSP session");
   auto csr = decode_field<CancelSessionResponse_t>(asn_DEF_CancelSessionResponse, der, "cancelSessionResponse");
   if (csr->present != CancelSessionResponse_PR_cancelSessionResponseOk)
-    throw FunctionError(code::kEuicc, code::kRefused, "the eUICC could not cancel the session");
+    throw FunctionError(status::kEuiccRefused, "the eUICC could not cancel the session");
   if (a1::to_bytes(csr->choice.cancelSessionResponseOk.euiccCancelSessionSigned.transactionId) != txn)
-    throw FunctionError(code::kTransactionId, code::kUnknown, "transactionId in euiccCancelSessionSigned differs");
+    throw FunctionError(status::kUnknownTransaction, "transactionId in euiccCancelSessionSigned differs");
   if (!s->euicc_certificate.empty()) {
     auto ok = children(children(der).at(0).raw);
     if (ok.size() < 2 || !certs::parse(s->euicc_certificate).public_key().verify(ok[0].raw, ok[1].value))
-      throw FunctionError(code::kEuicc, code::kVerificationFailed, "euiccCancelSessionSignature does not verify");
+      throw FunctionError(status::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
   }
   store::Transaction tx(store_.db());
   if (auto p = store_.by_iccid(s->iccid); p && p->transaction_id == s->transaction_id &&

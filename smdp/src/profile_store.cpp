@@ -69,6 +69,11 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
     CREATE TABLE IF NOT EXISTS templates (
       name TEXT PRIMARY KEY, owner TEXT NOT NULL DEFAULT '', upp_iv BLOB NOT NULL, upp_enc BLOB NOT NULL,
       updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));
+    CREATE TABLE IF NOT EXISTS notifications (
+      eid TEXT NOT NULL, seq_number INTEGER NOT NULL, operation TEXT NOT NULL, iccid TEXT NOT NULL DEFAULT '',
+      received_at INTEGER NOT NULL, PRIMARY KEY (eid, seq_number));
+    CREATE TABLE IF NOT EXISTS expired_orders (
+      matching_id TEXT PRIMARY KEY, iccid TEXT NOT NULL, expired_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS sessions (
       transaction_id TEXT PRIMARY KEY,
       state TEXT NOT NULL,
@@ -76,8 +81,13 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
       euicc_challenge BLOB, server_challenge BLOB, server_address TEXT,
       credential_index INTEGER NOT NULL DEFAULT 0,
       eid TEXT NOT NULL DEFAULT '', euicc_certificate BLOB, iccid TEXT NOT NULL DEFAULT '',
-      smdp_signature2 BLOB, euicc_otpk BLOB);
+      smdp_signature2 BLOB, euicc_otpk BLOB, signing_ci_index INTEGER NOT NULL DEFAULT -1);
   )");
+  // Stores created before a column existed get it added.
+  bool has_signing_ci = false;
+  db_.query("SELECT name FROM pragma_table_info('sessions')", {},
+            [&](const store::Row& r) { has_signing_ci = has_signing_ci || r.text(0) == "signing_ci_index"; });
+  if (!has_signing_ci) db_.exec("ALTER TABLE sessions ADD COLUMN signing_ci_index INTEGER NOT NULL DEFAULT -1");
 }
 
 void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
@@ -140,6 +150,13 @@ std::optional<Profile> ProfileStore::allocate(const std::string& owner, const st
   return p;
 }
 
+bool ProfileStore::has_profile_type(const std::string& owner, const std::string& profile_type) {
+  bool found = false;
+  db_.query("SELECT 1 FROM profiles WHERE owner = ? AND profile_type = ? LIMIT 1", {owner, profile_type},
+            [&](const store::Row&) { found = true; });
+  return found;
+}
+
 void ProfileStore::put_template(const std::string& name, const std::string& owner, ByteView upp) {
   Bytes iv = crypto::random_bytes(12);
   Bytes enc = crypto::aes_gcm_encrypt(key_, iv, to_bytes("template:" + name), upp);
@@ -162,11 +179,39 @@ std::vector<std::pair<std::string, std::string>> ProfileStore::templates() {
 }
 
 int ProfileStore::expire_orders(std::int64_t now) {
-  return db_.run(
+  store::Transaction tx(db_);
+  // The matching ids of lapsed orders are remembered, so that an LPA still
+  // holding one hears "download order expired" (SGP.22 5.6.3, 8.8.5/4.10),
+  // not "unknown matching id".
+  db_.run(
+      "INSERT OR REPLACE INTO expired_orders (matching_id, iccid, expired_at) SELECT matching_id, iccid, ? "
+      "FROM profiles WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ? "
+      "AND matching_id IS NOT NULL",
+      {now, now});
+  int n = db_.run(
       "UPDATE profiles SET state='available', eid='', matching_id=NULL, cc_hash=NULL, cc_attempts=0, "
       "download_attempts=0, transaction_id='', order_expires_at=0, updated_at=strftime('%s','now') "
       "WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ?",
       {now});
+  tx.commit();
+  return n;
+}
+
+bool ProfileStore::record_notification(const std::string& eid, std::int64_t seq_number, const std::string& operation,
+                                       const std::string& iccid, std::int64_t received_at) {
+  return db_.run("INSERT OR IGNORE INTO notifications (eid, seq_number, operation, iccid, received_at) VALUES (?,?,?,?,?)",
+                 {eid, seq_number, operation, iccid, received_at}) == 1;
+}
+
+bool ProfileStore::is_expired_order(const std::string& matching_id) {
+  bool found = false;
+  db_.query("SELECT 1 FROM expired_orders WHERE matching_id = ?", {matching_id},
+            [&](const store::Row&) { found = true; });
+  return found;
+}
+
+void ProfileStore::forget_expired_order(const std::string& matching_id) {
+  db_.run("DELETE FROM expired_orders WHERE matching_id = ?", {matching_id});
 }
 
 std::optional<Profile> ProfileStore::by_iccid(const std::string& iccid) {
@@ -196,20 +241,32 @@ void ProfileStore::update(const Profile& p) {
        std::int64_t{p.profile_class}, p.transaction_id, p.owner, p.profile_type, p.order_expires_at, p.iccid});
 }
 
+bool ProfileStore::transition_session(const Session& s, std::string_view from_state) {
+  return db_.run(
+             "UPDATE sessions SET state=?, created_at=?, euicc_challenge=?, server_challenge=?, server_address=?, "
+             "credential_index=?, eid=?, euicc_certificate=?, iccid=?, smdp_signature2=?, euicc_otpk=?, "
+             "signing_ci_index=? WHERE transaction_id=? AND state=?",
+             {s.state, std::int64_t{s.created_at}, s.euicc_challenge, s.server_challenge, s.server_address,
+              std::int64_t{s.credential_index}, s.eid, s.euicc_certificate, s.iccid, s.smdp_signature2, s.euicc_otpk,
+              std::int64_t{s.signing_ci_index}, s.transaction_id, std::string(from_state)}) == 1;
+}
+
 void ProfileStore::put_session(const Session& s) {
   db_.run(
       "INSERT OR REPLACE INTO sessions (transaction_id, state, created_at, euicc_challenge, server_challenge, "
-      "server_address, credential_index, eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+      "server_address, credential_index, eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk, signing_ci_index) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
       {s.transaction_id, s.state, std::int64_t{s.created_at}, s.euicc_challenge, s.server_challenge, s.server_address,
-       std::int64_t{s.credential_index}, s.eid, s.euicc_certificate, s.iccid, s.smdp_signature2, s.euicc_otpk});
+       std::int64_t{s.credential_index}, s.eid, s.euicc_certificate, s.iccid, s.smdp_signature2, s.euicc_otpk,
+       std::int64_t{s.signing_ci_index}});
 }
 
 std::optional<Session> ProfileStore::session(const std::string& transaction_id) {
   std::optional<Session> out;
   db_.query(
       "SELECT transaction_id, state, created_at, euicc_challenge, server_challenge, server_address, credential_index, "
-      "eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk FROM sessions WHERE transaction_id = ?",
+      "eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk, signing_ci_index FROM sessions "
+      "WHERE transaction_id = ?",
       {transaction_id}, [&](const store::Row& r) {
         Session s;
         s.transaction_id = r.text(0);
@@ -224,6 +281,7 @@ std::optional<Session> ProfileStore::session(const std::string& transaction_id) 
         s.iccid = r.text(9);
         s.smdp_signature2 = r.blob(10);
         s.euicc_otpk = r.blob(11);
+        s.signing_ci_index = static_cast<int>(r.i64(12));
         out = std::move(s);
       });
   return out;

@@ -218,6 +218,11 @@ Server::Server(const Config& config) {
   http::ClientConfig nc;
   if (!config.operator_endpoint_ca_file.empty()) nc.ca_file = config.operator_endpoint_ca_file;
   nc.timeout = std::chrono::milliseconds(10'000);
+  // ES2+ both ways (SGP.22 2.6.6, 5.3): our calls to operators present our
+  // own client certificate, by default CERT.DP.TLS (it carries clientAuth).
+  const Bytes& client_cert = config.es2_client_certificate.empty() ? config.tls_certificate : config.es2_client_certificate;
+  nc.client_cert_pem = to_bytes(certs::to_pem(certs::der_from_pem_or_der(client_cert)));
+  nc.client_key_pem = config.es2_client_key.empty() ? config.tls_key : config.es2_client_key;
   notifier_ = std::make_unique<ProgressNotifier>(*db_, endpoints, nc, config.functional_id);
   es9_->on_progress = [this](const ProgressEvent& e) { notifier_->enqueue(e); };
   es2_->on_progress = es9_->on_progress;

@@ -3,6 +3,7 @@
 // endpoint hears HandleDownloadProgressInfo for each step.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -49,19 +50,24 @@ certs::Issued issue(const std::string& cn, const certs::Issued& ca, const fs::pa
   return out;
 }
 
-// Collects HandleDownloadProgressInfo calls; can refuse the first N.
+// Collects HandleDownloadProgressInfo calls; can refuse the first N. Like
+// an operator's ES2+ endpoint, it requires mutual TLS: the SM-DP+ must
+// present a client certificate under the CI (SGP.22 2.6.6, 5.3).
 struct OperatorEndpoint {
   std::mutex mu;
   std::vector<json> received;
+  std::vector<Bytes> client_certificates;
   std::atomic<int> refuse_first{0};
   std::unique_ptr<http::Server> server;
   std::string url;
 
-  void start(const World& w) {
+  void start(const World& w, const certs::Issued& client_ca) {
     http::ServerConfig c;
     http::ServerTlsConfig t;
     t.certificate_chain = w.pki.dp_tls.der;
     t.private_key = to_bytes(w.pki.dp_tls.key.private_pem());
+    t.client_auth = http::ClientAuth::Required;
+    t.client_ca_chain = client_ca.der;
     c.tls = t;
     server = std::make_unique<http::Server>(c, [this](const http::Request& r) {
       if (refuse_first > 0) {
@@ -70,6 +76,7 @@ struct OperatorEndpoint {
       }
       std::lock_guard l(mu);
       received.push_back(json::parse(r.body));
+      client_certificates.push_back(r.peer_certificate.value_or(Bytes{}));
       return http::Response::json(R"({"header":{"functionExecutionStatus":{"status":"Executed-Success"}}})");
     });
     server->start();
@@ -94,7 +101,13 @@ class Es2Plus : public ::testing::Test {
       ops.a.cert = issue("OP-A", ops.ca, world.dir, ops.a);
       ops.b.cert = issue("OP-B", ops.ca, world.dir, ops.b);
       ops.stranger.cert = issue("OP-X", ops.stranger_ca, world.dir, ops.stranger);
-      endpoint.start(world);
+      // The SM-DP+'s own ES2+ client certificate, under a CA the operators
+      // trust. (Not the default CERT.DP.TLS: mbedTLS 2.28, which this test
+      // endpoint runs on, refuses that one as a client certificate.)
+      smdp_client = e2e::issue_operator_cert(ops.ca, "SMDP");
+      c.es2_client_certificate = smdp_client.der;
+      c.es2_client_key = to_bytes(smdp_client.key.private_pem());
+      endpoint.start(world, ops.ca);
       c.es2plus_port = e2e::free_loopback_port();
       c.operator_ca = ops.ca.der;
       c.operator_endpoint_ca_file = world.tls_ca_pem;
@@ -147,12 +160,33 @@ class Es2Plus : public ::testing::Test {
     opt.confirmation_code = cc;
     return lpa::download(*w->euicc, lpa::ActivationCode::parse(w->activation_code(matching_id)), opt);
   }
+  // "installed", or the SGP.22 code the download failed with.
+  static std::string outcome(const std::function<lpa::DownloadResult()>& run) {
+    try {
+      return run().installation.success ? "installed" : "install failed";
+    } catch (const lpa::DownloadError& e) {
+      try {
+        if (e.cause) std::rethrow_exception(e.cause);
+      } catch (const lpa::Es9Error& es9) {
+        if (!es9.subject_code.empty()) return es9.subject_code + "/" + es9.reason_code;
+      } catch (...) {
+      }
+      return e.stage + ": " + e.what();
+    }
+  }
+  lpa::NotificationOptions notification_options(bool remove = true) {
+    lpa::NotificationOptions o;
+    o.es9.http.ca_file = w->tls_ca_pem;
+    o.remove = remove;
+    return o;
+  }
   void wait_for_points(const std::string& iccid, std::size_t n) {
     for (int i = 0; i < 100 && endpoint.points(iccid).size() < n; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
   Operators ops;
+  certs::Issued smdp_client;
   OperatorEndpoint endpoint;
   std::unique_ptr<World> w;
 };
@@ -181,11 +215,15 @@ TEST_F(Es2Plus, OrderConfirmDownloadAndProgressNotifications) {
   EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
   EXPECT_EQ(w->smdp->notifier().pending(), 0u);
   std::lock_guard l(endpoint.mu);
+  ASSERT_FALSE(endpoint.received.empty());
   auto& last = endpoint.received.back();
   EXPECT_EQ(last["eid"], eid);
   EXPECT_EQ(last["profileType"], "roaming");
   EXPECT_EQ(last["notificationPointStatus"]["status"], "Executed-Success");
   EXPECT_FALSE(last["resultData"].get<std::string>().empty());  // the ProfileInstallationResult
+  // ES2+ both ways: the SM-DP+ called with its own client certificate.
+  ASSERT_FALSE(endpoint.client_certificates.empty());
+  for (const auto& cert : endpoint.client_certificates) EXPECT_EQ(cert, smdp_client.der);
 }
 
 TEST_F(Es2Plus, ReleaseProfileAndCancelOrderPaths) {
@@ -197,7 +235,7 @@ TEST_F(Es2Plus, ReleaseProfileAndCancelOrderPaths) {
   std::string mid = confirm["matchingId"];
   EXPECT_THROW(download(mid, "1234"), lpa::DownloadError);
   EXPECT_EQ(status(call(c, "releaseProfile", {{"iccid", iccid}})), "ok");
-  EXPECT_EQ(status(call(c, "releaseProfile", {{"iccid", iccid}})), "8.2.1/3.8");  // already released
+  EXPECT_EQ(status(call(c, "releaseProfile", {{"iccid", iccid}})), "8.2.1/3.5");  // already released
   EXPECT_TRUE(download(mid, "1234").installation.success);
 
   // Cancelled before download: back to Available; its matching id is gone.
@@ -273,10 +311,10 @@ TEST_F(Es2Plus, BadInputGetsClearErrors) {
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", "8949449999999999999"}, {"releaseFlag", true}})), "8.2.1/3.9");
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", "8949449999999000000"}})), "1.2/2.2");  // no releaseFlag
   EXPECT_EQ(status(call(c, "downloadOrder", {{"profileType", "roaming"}, {"eid", "1234"}})), "8.1.1/2.1");
-  EXPECT_EQ(status(call(c, "downloadOrder", {{"profileType", "no-such-type"}})), "8.2.5/3.7");
+  EXPECT_EQ(status(call(c, "downloadOrder", {{"profileType", "no-such-type"}})), "8.2.5/3.9");  // unknown, not "none left"
   // Wrong transitions: release an allocated profile, confirm twice.
   std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
-  EXPECT_EQ(status(call(c, "releaseProfile", {{"iccid", iccid}})), "8.2.1/3.8");
+  EXPECT_EQ(status(call(c, "releaseProfile", {{"iccid", iccid}})), "8.2.1/3.5");
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})), "ok");
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})), "8.2.1/3.8");
   EXPECT_EQ(status(call(c, "downloadOrder", {{"iccid", iccid}})), "8.2.1/3.3");  // in use
@@ -290,12 +328,9 @@ TEST_F(Es2Plus, LapsedOrderGoesBackToAvailable) {
   std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
   std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-  try {
-    download(mid);
-    FAIL() << "a lapsed order was downloadable";
-  } catch (const lpa::DownloadError& e) {
-    EXPECT_NE(std::string(e.what()).find("8.2.6"), std::string::npos) << e.what();
-  }
+  // The LPA still holding the activation code hears "download order
+  // expired" (SGP.22 5.6.3, 8.8.5/4.10), not "unknown matching id".
+  EXPECT_EQ(outcome([&] { return download(mid); }), "8.8.5/4.10");
   EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Available);
 }
 
@@ -316,6 +351,141 @@ TEST_F(Es2Plus, ProgressNotificationsSurviveRestart) {
   // Entries already scheduled far ahead are retried when due: make them due now.
   w->smdp->profiles().db().run("UPDATE es2_outbox SET next_at = 0");
   wait_for_points(iccid, 3);
-  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
+  // All three arrive; their order depends on each entry's backoff.
+  auto points = endpoint.points(iccid);
+  std::sort(points.begin(), points.end());
+  EXPECT_EQ(points, (std::vector<int>{1, 3, 4}));
   EXPECT_EQ(w->smdp->notifier().pending(), 0u);
+}
+
+// Codes from SGP.22 v2.2.2's ES2+ tables (5.3.1 DownloadOrder, 5.3.2
+// ConfirmOrder); see docs/sgp22-status-codes.md.
+TEST_F(Es2Plus, OrderCodesOfSgp22Tables) {
+  auto c = client_for(ops.a);
+  std::string eid = w->euicc->eid_hex();
+  std::string available;
+  w->smdp->profiles().db().query("SELECT iccid FROM profiles WHERE owner='OP-A' AND state='available' LIMIT 1", {},
+                                 [&](const store::Row& r) { available = r.text(0); });
+  // An ICCID that is not of the requested type: 8.2.5/3.8.
+  EXPECT_EQ(status(call(c, "downloadOrder", {{"iccid", available}, {"profileType", "iot"}})), "8.2.5/3.8");
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
+  // A zero-length matchingId (default SM-DP+) or an SM-DS needs an EID: 8.1.1/2.2.
+  EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", iccid}, {"matchingId", ""}, {"releaseFlag", true}})), "8.1.1/2.2");
+  EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", iccid}, {"smdsAddress", "smds.example.com"}, {"releaseFlag", true}})),
+            "8.1.1/2.2");
+  // No SM-DS can be reached from here (no ES12): 8.9/5.1 rather than an order no device hears of.
+  EXPECT_EQ(status(call(c, "confirmOrder",
+                        {{"iccid", iccid}, {"eid", eid}, {"smdsAddress", "smds.example.com"}, {"releaseFlag", true}})),
+            "8.9/5.1");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Allocated);
+  // Default SM-DP+ use case: ordered for an EID with an empty matchingId,
+  // downloaded by that eUICC asking without one.
+  auto confirm = call(c, "confirmOrder", {{"iccid", iccid}, {"eid", eid}, {"matchingId", ""}, {"releaseFlag", true}});
+  ASSERT_EQ(status(confirm), "ok") << confirm.dump();
+  EXPECT_EQ(confirm["matchingId"], "");
+  EXPECT_EQ(outcome([&] {
+              lpa::DownloadOptions opt;
+              opt.es9.http.ca_file = w->tls_ca_pem;
+              opt.matching_id = std::string();
+              return lpa::download(*w->euicc, lpa::ActivationCode::parse(w->activation_code("ignored")), opt);
+            }),
+            "installed");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+}
+
+// An order without EID gets the EID of the eUICC that authenticated for it
+// (SGP.22 3.1.3): CancelOrder naming another EID is refused, naming that one
+// cancels.
+TEST_F(Es2Plus, CancelOrderChecksTheEidTheOrderGotBoundTo) {
+  auto c = client_for(ops.a);
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  EXPECT_NE(outcome([&] {
+              lpa::DownloadOptions opt;
+              opt.es9.http.ca_file = w->tls_ca_pem;
+              opt.confirm = [](const lpa::ProfileOffer&) { return false; };  // the user declines
+              return lpa::download(*w->euicc, lpa::ActivationCode::parse(w->activation_code(mid)), opt);
+            }),
+            "installed");
+  auto cancel = [&](const std::string& eid) {
+    return status(call(c, "cancelOrder", {{"iccid", iccid}, {"eid", eid}, {"finalProfileStatusIndicator", "Available"}}));
+  };
+  EXPECT_EQ(cancel("89049032123451234512345678900017"), "8.1.1/3.10");
+  EXPECT_EQ(cancel(w->euicc->eid_hex()), "ok");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Available);
+}
+
+// LPAs retry notifications: a PIR delivered twice changes nothing and the
+// operator hears of the installation once.
+TEST_F(Es2Plus, RepeatedInstallNotificationNotifiesOnce) {
+  auto c = client_for(ops.a);
+  std::string eid = w->euicc->eid_hex();
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}, {"eid", eid}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  lpa::DownloadOptions opt;
+  opt.es9.http.ca_file = w->tls_ca_pem;
+  opt.notifications = lpa::DownloadOptions::Notifications::None;
+  ASSERT_TRUE(lpa::download(*w->euicc, lpa::ActivationCode::parse(w->activation_code(mid)), opt).installation.success);
+  lpa::Es10Client es10(*w->euicc);
+  for (int i = 0; i < 2; ++i) {
+    auto out = lpa::process_notifications(es10, notification_options(/*remove=*/false));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out[0].delivered) << out[0].error;
+  }
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+  wait_for_points(iccid, 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second point 4 would arrive by now
+  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
+}
+
+// A PIR that arrives after the same eUICC started another session still
+// marks the profile installed: it is signed by the eUICC it is bound to.
+TEST_F(Es2Plus, LateInstallNotificationFromAnEarlierSessionMarksInstalled) {
+  auto c = client_for(ops.a);
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  auto ac = lpa::ActivationCode::parse(w->activation_code(mid));
+  lpa::DownloadOptions quiet;
+  quiet.es9.http.ca_file = w->tls_ca_pem;
+  quiet.notifications = lpa::DownloadOptions::Notifications::None;  // the PIR waits on the eUICC
+  ASSERT_TRUE(lpa::download(*w->euicc, ac, quiet).installation.success);
+  lpa::DownloadOptions decline = quiet;
+  decline.confirm = [](const lpa::ProfileOffer&) { return false; };  // a second session, abandoned
+  EXPECT_NE(outcome([&] { return lpa::download(*w->euicc, ac, decline); }), "installed");
+  EXPECT_NE(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+  lpa::Es10Client es10(*w->euicc);
+  auto out = lpa::process_notifications(es10, notification_options());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].delivered) << out[0].error;
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+}
+
+// The profile metadata asks for enable/disable/delete notifications
+// (StoreMetadata notificationConfigurationInfo); the SM-DP+ records each once
+// and forwards it to the owning operator; a deleted profile is no longer
+// installed.
+TEST_F(Es2Plus, EnableDisableDeleteNotificationsAreRecordedAndForwarded) {
+  auto c = client_for(ops.a);
+  std::string eid = w->euicc->eid_hex();
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}, {"eid", eid}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  ASSERT_TRUE(download(mid).installation.success);
+  lpa::Es10Client es10(*w->euicc);
+  auto id = lpa::ProfileId::from_iccid(iccid);
+  ASSERT_TRUE(es10.enable_profile(id).ok());
+  ASSERT_TRUE(es10.disable_profile(id).ok());
+  ASSERT_TRUE(es10.delete_profile(id).ok());
+  auto first = lpa::process_notifications(es10, notification_options(/*remove=*/false));
+  ASSERT_EQ(first.size(), 3u);
+  for (auto& n : first) EXPECT_TRUE(n.delivered) << n.error;
+  lpa::process_notifications(es10, notification_options());  // sent again (LPA retry): recorded once
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Unavailable);
+  wait_for_points(iccid, 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4, smdp::kPointEnabled, smdp::kPointDisabled,
+                                                      smdp::kPointDeleted}));
+  int recorded = 0;
+  w->smdp->profiles().db().query("SELECT COUNT(*) FROM notifications WHERE eid = ?", {eid},
+                                 [&](const store::Row& r) { recorded = static_cast<int>(r.i64(0)); });
+  EXPECT_EQ(recorded, 3);
 }

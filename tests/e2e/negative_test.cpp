@@ -9,6 +9,7 @@
 #include "rsp/http_client.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/tlv.hpp"
+#include "attempt.hpp"
 #include "world.hpp"
 
 using namespace rsp;
@@ -19,60 +20,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using rsp::e2e::read_file;
+using rsp::e2e::attempt;
 
 const fs::path kProfile = rsp::e2e::testdata("ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der");
-
-using Tamper = std::function<void(const std::string& function, json& body)>;
-using TamperResponse = std::function<void(const std::string& function, json& body)>;
-
-struct Attempt {
-  std::optional<lpa::DownloadResult> result;
-  std::string stage, subject, reason, what;
-};
-
-// Runs a download through an interceptor that may edit requests and responses.
-Attempt attempt(World& w, const std::string& matching_id, Tamper on_request = {}, TamperResponse on_response = {},
-                std::optional<std::string> cc = std::nullopt) {
-  auto client = std::make_shared<http::Client>([&] {
-    http::ClientConfig c;
-    c.ca_file = w.tls_ca_pem;
-    return c;
-  }());
-  lpa::DownloadOptions opt;
-  opt.confirmation_code = cc;
-  opt.es9.post = [client, on_request, on_response](const std::string& url, const http::Headers& h,
-                                                    const std::string& body) {
-    std::string function = url.substr(url.rfind('/') + 1);
-    std::string out = body;
-    if (on_request) {
-      auto j = json::parse(body);
-      on_request(function, j);
-      out = j.dump();
-    }
-    auto r = client->post(url, out, h);
-    if (on_response && r.status == 200 && !r.body.empty()) {
-      auto j = json::parse(r.body);
-      on_response(function, j);
-      r.body = j.dump();
-    }
-    return r;
-  };
-  Attempt a;
-  try {
-    a.result = lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code(matching_id)), opt);
-  } catch (const lpa::DownloadError& e) {
-    a.stage = e.stage;
-    a.what = e.what();
-    try {
-      if (e.cause) std::rethrow_exception(e.cause);
-    } catch (const lpa::Es9Error& es9) {
-      a.subject = es9.subject_code;
-      a.reason = es9.reason_code;
-    } catch (...) {
-    }
-  }
-  return a;
-}
 
 void flip_base64_byte(json& j, const char* field, std::ptrdiff_t from_end) {
   Bytes b = from_base64(j.at(field).get<std::string>());

@@ -83,13 +83,29 @@ struct World {
   // A new eUICC (empty state) with the given identity; it trusts this
   // world's CI for verifying the SM-DP+.
   void replace_euicc(const Bytes& cert_der, const crypto::EcKey& key, const Bytes& eum_der) {
+    euicc.reset();
+    euicc = std::make_unique<sim::Euicc>(euicc_config(cert_der, key, eum_der));
+  }
+  sim::EuiccConfig euicc_config(const Bytes& cert_der, const crypto::EcKey& key, const Bytes& eum_der) const {
     sim::EuiccConfig ec;
     ec.euicc_cert_der = cert_der;
     ec.euicc_key = to_bytes(key.private_pem());
     ec.eum_cert_der = eum_der;
     ec.ci_certs_der = {pki.ci.der};
-    euicc.reset();
-    euicc = std::make_unique<sim::Euicc>(ec);
+    return ec;
+  }
+  // A second eUICC from this world's EUM with its own EID (inside the EUM's
+  // prefix): another device presenting the same activation code.
+  std::unique_ptr<sim::Euicc> another_euicc(const std::string& eid) const {
+    certs::CertSpec spec;
+    spec.role = certs::Role::Euicc;
+    spec.subject = "O=RSP Test EUM,serialNumber=" + eid + ",CN=RSP Test eUICC";
+    spec.not_before = std::time(nullptr) - 3600;
+    spec.not_after = std::time(nullptr) + 86400;
+    auto key = crypto::EcKey::generate(pki.curve);
+    auto eum = pki.eum.cert();
+    Bytes der = certs::issue_certificate(spec, key, pki.eum.key, &eum);
+    return std::make_unique<sim::Euicc>(euicc_config(der, key, pki.eum.der));
   }
   ~World() {
     euicc.reset();

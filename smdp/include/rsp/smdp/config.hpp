@@ -69,6 +69,11 @@ struct Config {
   Bytes operator_ca;                 // CA chain client certificates must verify against
   std::vector<OperatorConfig> operators;
   std::string operator_endpoint_ca_file;  // trust for operators' notification endpoints
+  // Our client certificate and key (PEM or DER / PEM) for the ES2+ calls to
+  // operators (HandleDownloadProgressInfo), which use mutual TLS like the
+  // calls from them (SGP.22 2.6.6, 5.3). Empty: the TLS certificate and key.
+  Bytes es2_client_certificate;
+  SecretBytes es2_client_key;
   std::string functional_id = "smdp";    // our functionRequesterIdentifier towards operators
   int session_timeout_seconds = 300;   // an RSP session older than this is gone
   int max_cc_attempts = 3;             // SGP.22 3.1.3: confirmation code retries

@@ -11,6 +11,13 @@
 
 namespace rsp::smdp {
 
+// notificationPointId (SGP.22 5.3.5): 1-4 as SGP.22's table defines them.
+// For the notifications the eUICC sends after installation the SM-DP+
+// forwards, 5 = profile deleted, 101 = enabled, 102 = disabled, as public
+// operator-side ES2+ APIs number them (not checked against SGP.22's text).
+inline constexpr int kPointEligibility = 1, kPointConfirmationFailure = 2, kPointBppDownload = 3,
+                     kPointBppInstallation = 4, kPointDeleted = 5, kPointEnabled = 101, kPointDisabled = 102;
+
 // One ES2+.HandleDownloadProgressInfo to send to an operator (SGP.22 5.3.5).
 struct ProgressEvent {
   std::string owner, iccid, eid, profile_type;

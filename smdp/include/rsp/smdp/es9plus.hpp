@@ -43,6 +43,7 @@ class Es9Plus {
   };
   const Credentials& credentials(int index) const { return *creds_.at(static_cast<std::size_t>(index)); }
   std::vector<certs::Certificate> trusted_cis() const;
+  certs::Certificate verify_euicc(const Session& s, ByteView euicc_der, ByteView eum_der);
   Session live_session(const std::string& transaction_id, const char* expected_state);
   void progress(const Profile& p, const std::string& eid, int point, bool ok, const FunctionError* error = nullptr,
                 Bytes result = {});

@@ -41,6 +41,7 @@ struct Session {
   Bytes euicc_challenge, server_challenge;
   std::string server_address;
   int credential_index = 0;
+  int signing_ci_index = -1;   // credential set whose CI is euiccCiPKIdToBeUsed (-1: not recorded)
   std::string eid;
   Bytes euicc_certificate;
   std::string iccid;           // profile bound to the session
@@ -78,14 +79,29 @@ class ProfileStore {
   // orders never get the same profile. Empty: none left.
   std::optional<Profile> allocate(const std::string& owner, const std::string& profile_type, const std::string& eid,
                                   std::int64_t order_expires_at = 0);
+  // Whether `owner` has any profile of `profile_type`, in any state (SGP.22
+  // 5.3.1: an unknown type, 8.2.5/3.9, is not one with none left, 3.7).
+  bool has_profile_type(const std::string& owner, const std::string& profile_type);
   // Orders not downloaded by their expiry go back to Available (SGP.22 leaves
   // the validity period to the operator's agreement). Returns how many.
+  // Their matching ids are remembered (is_expired_order) until a new order
+  // takes the same id (forget_expired_order).
   int expire_orders(std::int64_t now);
+  bool is_expired_order(const std::string& matching_id);
+  // Enable/disable/delete notifications (SGP.22 3.5), once per (EID,
+  // seqNumber): false if this one was recorded before (an LPA retrying).
+  bool record_notification(const std::string& eid, std::int64_t seq_number, const std::string& operation,
+                           const std::string& iccid, std::int64_t received_at);
+  void forget_expired_order(const std::string& matching_id);
   std::optional<Profile> by_iccid(const std::string& iccid);
   Bytes upp(const std::string& iccid);  // decrypted package
   void update(const Profile& p);
 
   void put_session(const Session& s);
+  // Compare-and-set: writes `s` only if the stored session is still in
+  // `from_state`; false if another call moved it first (two concurrent
+  // calls on one transactionId must not both pass).
+  bool transition_session(const Session& s, std::string_view from_state);
   std::optional<Session> session(const std::string& transaction_id);
   void end_session(const std::string& transaction_id, const std::string& state);
   // Deletes sessions created before `created_before` that can no longer
