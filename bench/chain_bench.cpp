@@ -277,6 +277,9 @@ int run(int n, int m, std::uint64_t gas_limit) {
       d.free_gas = true;
       register_participant(admin_sender, d, visited_key.address(), "VISITED-A", ChainRole::VisitedOperator);
       register_participant(admin_sender, d, home_key.address(), "HOME-B", ChainRole::HomeOperator);
+      // SDRt moves only between registered participants: the payer and bob are registered.
+      register_participant(admin_sender, d, payer_key.address(), "PAYER", ChainRole::HomeOperator);
+      register_participant(admin_sender, d, bob, "BOB", ChainRole::HomeOperator);
       admin_sender.send_and_wait(d.sdrt, eth::encode_call(chain_abi::kMint, {payer_key.address(), eth::U256(n + 1)}));
     }
     const std::int64_t total_reports = static_cast<std::int64_t>(n) + m;
