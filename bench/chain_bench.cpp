@@ -58,13 +58,16 @@ const Tariff kTariff{1, 2, 3};
 
 Allowance used_in(std::int64_t report_no) { return {1 + report_no % 5, report_no % 3, report_no % 2}; }
 
+// The usage period every report claims: set once the Request is active (the
+// rules want a period ending after the activation and not in the future).
+std::int64_t g_period_end = 1767225660;  // (the client-floor case only signs, nothing checks it)
+
 Bytes report_call(std::int64_t report_no) {
   Allowance u = used_in(report_no);
   eth::AbiValue::List used{eth::U256(u.data_mb), eth::U256(u.voice_minutes), eth::U256(u.sms)};
-  std::int64_t start = 1767225600 + report_no * 60;
   return eth::encode_call(chain_abi::kReportUsage, {record_id_word(kRequestId), eth::U256(report_no),
-                                                    eth::AbiValue::list(std::move(used)), eth::U256(start),
-                                                    eth::U256(start + 60)});
+                                                    eth::AbiValue::list(std::move(used)), eth::U256(g_period_end - 60),
+                                                    eth::U256(g_period_end)});
 }
 
 struct Result {
@@ -278,6 +281,9 @@ int run(int n, int m, std::uint64_t gas_limit) {
       d.free_gas = true;
       register_participant(admin_sender, d, visited_key.address(), "VISITED-A", ChainRole::VisitedOperator);
       register_participant(admin_sender, d, home_key.address(), "HOME-B", ChainRole::HomeOperator);
+      // SDRt moves only between registered participants: the payer and bob are registered.
+      register_participant(admin_sender, d, payer_key.address(), "PAYER", ChainRole::HomeOperator);
+      register_participant(admin_sender, d, bob, "BOB", ChainRole::HomeOperator);
       admin_sender.send_and_wait(d.sdrt, eth::encode_call(chain_abi::kMint, {payer_key.address(), eth::U256(n + 1)}));
     }
     const std::int64_t total_reports = static_cast<std::int64_t>(n) + m;
@@ -290,7 +296,7 @@ int run(int n, int m, std::uint64_t gas_limit) {
       o.offer_id = "OFFER-BENCH-1";
       o.service = "data+voice";
       o.coverage = {"20801"};
-      o.allowance = {100'000, 1'000, 1'000};
+      o.allowance = {100'000'000, 100'000'000, 100'000'000};  // every report of the run stays within it
       o.tariff = kTariff;
       o.price = escrow;
       o.term_seconds = 86'400;
@@ -304,6 +310,7 @@ int run(int n, int m, std::uint64_t gas_limit) {
       home.request(RequestTerms{kRequestId, o.offer_id, "sub-bench", Bytes(97, 7), escrow, reply});
       visited.accept(AcceptTerms{kRequestId, Bytes(3000, 9), Bytes(32, 3)});
       visited.activate(kRequestId, "20801");
+      g_period_end = visited.find_request(kRequestId)->activated_at + 1;
     }
     double setup_s = secs(setup_start, Clock::now());
 
@@ -363,9 +370,8 @@ int run(int n, int m, std::uint64_t gas_limit) {
       auto a = Clock::now();
       for (int i = 1; i <= m; ++i) {
         std::int64_t no = n + i;
-        std::int64_t start = 1767225600 + no * 60;
         auto t = Clock::now();
-        Receipt rc4 = visited.report_usage(UsageReport{kRequestId, no, used_in(no), start, start + 60});
+        Receipt rc4 = visited.report_usage(UsageReport{kRequestId, no, used_in(no), g_period_end - 60, g_period_end});
         lat.push_back(secs(t, Clock::now()) * 1e3);
         gas_total += visited.last_gas_used();
         blocks.insert(rc4.position / kChainPositionsPerBlock);

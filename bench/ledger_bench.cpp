@@ -46,6 +46,7 @@ struct Fixture {
     o2.service = "data";
     o2.coverage = {"20801"};
     o2.tariff = {1, 0, 0};
+    o2.allowance = {INT64_MAX / 2, INT64_MAX / 2, INT64_MAX / 2};  // the usage reports stay within it
     o2.price = 1'000'000'000'000;
     o2.term_seconds = 86400;
     o2.valid_until = now_ms() / 1000 + 86400;
@@ -64,7 +65,9 @@ struct Fixture {
 };
 
 Bytes usage(int no) {
-  return usage_payload(UsageReport{"REQ-1", no, {1 + no % 700, no % 13, no % 3}, 1767225600 + no, 1767225600 + no + 60});
+  // A period the rules accept: after the activation, not in the future.
+  const std::int64_t t = now_ms() / 1000;
+  return usage_payload(UsageReport{"REQ-1", no, {1 + no % 700, no % 13, no % 3}, t, t});
 }
 
 void row(const char* label, double per_s, const std::string& note) {

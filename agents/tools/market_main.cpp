@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   app.add_option("--chain", chain_path, "chain deployment description (`ledger-chain deploy --out`)")->excludes(ledger_opt);
   app.add_option("--as", me, "participant id you act as (as registered; on the chain: taken from the key)");
   app.add_option("--key", key_path, "your ledger signing key (embedded: PEM; chain: `ledger-chain keygen` file)");
+  std::string genesis_hex, witness_path;
+  app.add_option("--genesis", genesis_hex, "embedded: the genesis hash you joined (`ledger-tool verify` prints it); refuses another ledger");
+  app.add_option("--witness", witness_path, "embedded: your own file remembering the longest chain you verified (finds truncation)");
 
   auto* offers = app.add_subcommand("offers", "list the Offers");
 
@@ -183,7 +186,10 @@ int main(int argc, char** argv) {
       throw std::runtime_error("this build has no chain backend (RSP_CHAIN=OFF)");
 #endif
     } else {
-      auto ledger = std::make_shared<EmbeddedLedger>(ledger_path);
+      EmbeddedLedger::Options lopt;
+      if (!genesis_hex.empty()) lopt.pin = GenesisPin{from_hex(genesis_hex), {}};
+      lopt.witness_path = witness_path;
+      auto ledger = std::make_shared<EmbeddedLedger>(ledger_path, lopt);
       if (verify->parsed()) {
         auto rep = ledger->verify();
         std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " " << to_hex(rep.head_hash) << "\n";

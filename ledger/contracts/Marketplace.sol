@@ -138,6 +138,10 @@ contract Marketplace {
         emit Registered(who, id, role);
     }
 
+    function isRegistered(address who) external view returns (bool) {
+        return participants[who].registered;
+    }
+
     function participantOf(address who) external view returns (string memory id, uint8 role, bool registered) {
         Participant storage p = participants[who];
         return (p.id, p.role, p.registered);

@@ -5,12 +5,24 @@ pragma solidity 0.8.30;
 // units (decimals 6). ERC-20 surface; only the issuer (the deployer, the
 // ledger admin) mints. Reverts carry "RSP:<code>" like the Marketplace so the
 // C++ side maps every refusal the same way (docs/ledger.md).
+//
+// Permissioned: the token moves only between participants the Marketplace
+// registered, and into the Marketplace only through its own escrow pull
+// (transferFrom in `request`), so no token can be sent where the marketplace
+// rules and statements do not see it, nor locked in a contract.
+interface IRegistry {
+    function isRegistered(address who) external view returns (bool);
+}
+
 contract SDRt {
     string public constant name = "SDR token";
     string public constant symbol = "SDRt";
     uint8 public constant decimals = 6;
 
     address public immutable issuer;
+    // The Marketplace (the participant registry and the escrow holder); set
+    // once by the issuer right after both contracts are deployed.
+    address public registry;
     uint256 public totalSupply;
     mapping(address => uint256) public balanceOf;
     mapping(address => mapping(address => uint256)) public allowance;
@@ -22,9 +34,16 @@ contract SDRt {
         issuer = msg.sender;
     }
 
+    function setRegistry(address marketplace) external {
+        require(msg.sender == issuer, "RSP:not-issuer");
+        require(registry == address(0) && marketplace != address(0), "RSP:forbidden");
+        registry = marketplace;
+    }
+
     // New money: a Transfer from the zero address, as ERC-20 readers expect.
     function mint(address to, uint256 amount) external {
         require(msg.sender == issuer, "RSP:not-issuer");
+        require(registry != address(0) && IRegistry(registry).isRegistered(to), "RSP:not-registered");
         // Amounts are int64 on the C++ side: anything above cannot be read back.
         require(to != address(0) && amount > 0 && amount < 2 ** 63, "RSP:bad-terms");
         require(totalSupply + amount < 2 ** 63, "RSP:bad-terms");
@@ -54,6 +73,12 @@ contract SDRt {
 
     function _move(address from, address to, uint256 value) private {
         require(to != address(0), "RSP:bad-terms");
+        if (to == registry) {
+            // Into escrow only by the Marketplace's own pull.
+            require(msg.sender == registry, "RSP:forbidden");
+        } else if (from != registry) {
+            require(IRegistry(registry).isRegistered(from) && IRegistry(registry).isRegistered(to), "RSP:not-registered");
+        }
         require(balanceOf[from] >= value, "RSP:insufficient-funds");
         unchecked {
             balanceOf[from] -= value;

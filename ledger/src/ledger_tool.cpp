@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
       EmbeddedLedger l(db, EmbeddedLedger::Options{true, VerifyMode::None});
       auto rep = l.verify(VerifyMode::Full);
       std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " hash "
-                << to_hex(rep.head_hash) << "\n";
+                << to_hex(rep.head_hash) << ", genesis " << to_hex(l.genesis_hash()) << "\n";
     } else if (*show) {
       struct stat st{};
       if (::stat(db.c_str(), &st) != 0) throw std::runtime_error(db + " does not exist");

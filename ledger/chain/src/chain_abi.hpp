@@ -13,6 +13,7 @@ namespace rsp::ledger::chain_abi {
 
 // ---- SDRt ----
 inline constexpr const char* kMint = "mint(address,uint256)";
+inline constexpr const char* kSetRegistry = "setRegistry(address)";
 inline constexpr const char* kApprove = "approve(address,uint256)";
 inline constexpr const char* kIssuer = "issuer()";
 inline constexpr const char* kTransferEvent = "Transfer(address,address,uint256)";

@@ -138,6 +138,8 @@ ChainDeployment deploy_marketplace(eth::Sender& admin, const std::string& admin_
     auto market = admin.send_and_wait(std::nullopt, init);
     d.marketplace = created(market, "Marketplace");
     d.deployed_block = market.block_number;
+    // SDRt moves only between the participants this Marketplace registers.
+    admin.send_and_wait(d.sdrt, eth::encode_call(chain_abi::kSetRegistry, {d.marketplace}));
   } catch (const MarketError&) {
     throw;
   } catch (const std::exception&) {

@@ -151,6 +151,38 @@ TEST_F(ChainMarketTest, IdentitiesAndRegistry) {
   EXPECT_EQ(refusal([&] { register_participant(admin_sender, d, other.address(), "", ChainRole::HomeOperator); }), "bad-id");
 }
 
+// SDRt outside the marketplace rules (issue 16): sent straight to the token
+// with our own Sender, bypassing ChainMarket's checks. Mint only to
+// registered participants, transfers only between them, nothing sent to the
+// contracts by hand (it would be locked for good).
+TEST_F(ChainMarketTest, TokenMovesOnlyBetweenRegisteredParticipants) {
+  auto code_of_tx = [&](const eth::Secp256k1Key& key, const eth::Address& to, const Bytes& data) -> std::string {
+    eth::Sender s(*rpc, key, sender_config(d));
+    try {
+      s.send_and_wait(to, data);
+    } catch (const eth::TxReverted& e) {
+      return e.reason.value_or("(no reason)");
+    } catch (const eth::RpcError& e) {
+      return e.revert_reason.value_or("(no reason)");
+    }
+    return "(accepted)";
+  };
+  auto stranger_addr = stranger_key.address();
+  EXPECT_EQ(code_of_tx(admin_key, d.sdrt, eth::encode_call("mint(address,uint256)", {stranger_addr, eth::U256(5)})),
+            "RSP:not-registered");
+  auto transfer = [&](const eth::Address& to, std::uint64_t v) {
+    return eth::encode_call("transfer(address,uint256)", {to, eth::U256(v)});
+  };
+  EXPECT_EQ(code_of_tx(home_key, d.sdrt, transfer(stranger_addr, 1)), "RSP:not-registered");
+  EXPECT_EQ(code_of_tx(home_key, d.sdrt, transfer(d.marketplace, 1)), "RSP:forbidden");
+  EXPECT_EQ(code_of_tx(home_key, d.sdrt, transfer(d.sdrt, 1)), "RSP:not-registered");
+  EXPECT_EQ(code_of_tx(admin_key, d.sdrt, eth::encode_call("setRegistry(address)", {stranger_addr})), "RSP:forbidden");
+  EXPECT_EQ(home->balance("OP-H").available, 100 * kSdrt);
+  // Between registered participants: allowed.
+  EXPECT_EQ(code_of_tx(home_key, d.sdrt, transfer(visited_key.address(), 1)), "(accepted)");
+  EXPECT_EQ(home->balance("OP-V").available, 1);
+}
+
 TEST_F(ChainMarketTest, MintRules) {
   EXPECT_EQ(home->balance("OP-H").available, 100 * kSdrt);
   EXPECT_EQ(refusal([&] { home->mint("OP-H", kSdrt); }), "not-issuer");
