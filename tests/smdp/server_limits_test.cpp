@@ -214,3 +214,67 @@ TEST(SmdpLimits, ErrorRepliesCarryCodesNotInternals) {
   EXPECT_EQ(j["reasonCode"], "2.1");
   EXPECT_EQ(j["message"].get<std::string>().find("asn"), std::string::npos) << j["message"];
 }
+
+// Sessions that ended or were abandoned are deleted once older than the
+// retention; a session whose BPP went out stays (its install notification
+// may come late), and so does anything younger.
+TEST(SmdpLimits, PurgeDeletesEndedAndAbandonedSessionsOnly) {
+  auto dir = std::filesystem::temp_directory_path() / ("rsp-purge-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    store::Db db((dir / "s.db").string());
+    smdp::ProfileStore ps(db, Bytes(32, 7));
+    std::int64_t now = std::time(nullptr);
+    auto put = [&](const std::string& id, const std::string& state, std::int64_t age) {
+      smdp::Session s;
+      s.transaction_id = id;
+      s.state = state;
+      s.created_at = static_cast<std::time_t>(now - age);
+      ps.put_session(s);
+    };
+    for (const char* st : {"initiated", "authenticated", "done", "cancelled", "failed", "expired", "install-failed"})
+      put(std::string("OLD-") + st, st, 7200);
+    put("OLD-bpp-sent", "bpp-sent", 7200);
+    put("NEW-initiated", "initiated", 10);
+    put("NEW-done", "done", 10);
+    EXPECT_EQ(ps.purge_sessions(now - 3600), 7);
+    EXPECT_FALSE(ps.session("OLD-done"));
+    EXPECT_FALSE(ps.session("OLD-initiated"));
+    EXPECT_TRUE(ps.session("OLD-bpp-sent"));
+    EXPECT_TRUE(ps.session("NEW-initiated"));
+    EXPECT_TRUE(ps.session("NEW-done"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The server runs the purge by itself.
+TEST(SmdpLimits, ServerPurgesAbandonedSessions) {
+  e2e::World w(crypto::Curve::P256, "purge", [](e2e::World&, smdp::Config& c) {
+    c.session_timeout_seconds = 1;
+    c.limits.session_retention_seconds = 1;
+    c.limits.session_purge_interval_seconds = 1;
+  });
+  w.stage(smdp::minimal_profile_template(), "PURGE");
+  // A download abandoned after initiateAuthentication.
+  std::string txn;
+  auto client = std::make_shared<http::Client>([&] {
+    http::ClientConfig c;
+    c.ca_file = w.tls_ca_pem;
+    return c;
+  }());
+  lpa::DownloadOptions opt;
+  opt.es9.post = [&, client](const std::string& url, const http::Headers& h, const std::string& body) {
+    if (url.find("authenticateClient") != std::string::npos) {
+      txn = json::parse(body)["transactionId"];
+      throw std::runtime_error("the phone goes away");
+    }
+    return client->post(url, body, h);
+  };
+  EXPECT_THROW(lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("PURGE")), opt), std::exception);
+  ASSERT_FALSE(txn.empty());
+  ASSERT_TRUE(w.smdp->profiles().session(txn));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (w.smdp->profiles().session(txn) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(w.smdp->profiles().session(txn));
+}
