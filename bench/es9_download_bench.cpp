@@ -4,6 +4,16 @@
 // mbedTLS time of the cryptography the server needs for one download (the
 // "crypto floor"). Prints downloads/s, p50/p99 latency and the ratio of
 // measured throughput to what the floor allows on this machine's cores.
+//
+// With --idle/--slow/--flood it is also the load test of issue 9: the
+// downloads run while idle TCP connections, clients that trickle their
+// request body and an initiateAuthentication flood from one address
+// (127.0.0.2) press on the SM-DP+; it prints the latency of the well-behaved
+// downloads and smdpd's memory (VmRSS/VmHWM) and open descriptors.
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <CLI/CLI.hpp>
 #include <signal.h>
 #include <spawn.h>
@@ -21,6 +31,7 @@
 #include "rsp/log.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/scp03t.hpp"
+#include "rsp/http_client.hpp"
 #include "rsp/http_server.hpp"
 #include "rsp/smdp/config.hpp"
 #include "rsp/pki.hpp"
@@ -81,6 +92,132 @@ double crypto_floor_ms(crypto::Curve curve, std::size_t profile_bytes, int round
   return ms_since(t0) / rounds;
 }
 
+// ---------------------------------------------------------------------------
+// Attackers (loopback only, each loop bounded by `stop`)
+
+// A value from /proc/PID/status in kB ("VmRSS", "VmHWM").
+long proc_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+std::size_t open_fds(pid_t pid) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++n;
+  return n;
+}
+
+int tcp_connect(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+struct AttackStats {
+  std::atomic<long> idle_open{0}, idle_dropped{0};
+  std::atomic<long> slow_started{0}, slow_cut_off{0};
+  std::atomic<long> flood_ok{0}, flood_429{0}, flood_other{0};
+};
+
+// `n` connections that never send a byte; each one the server drops is
+// opened again.
+void idle_connections(std::uint16_t port, int n, const std::atomic<bool>& stop, AttackStats& st) {
+  std::vector<pollfd> fds;
+  for (int i = 0; i < n; ++i) fds.push_back({tcp_connect(port), POLLIN, 0});
+  for (auto& p : fds) st.idle_open += p.fd >= 0;
+  while (!stop) {
+    ::poll(fds.data(), fds.size(), 200);
+    for (auto& p : fds) {
+      if (p.fd >= 0 && !(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (p.fd >= 0) {
+        char b[256];
+        if (::recv(p.fd, b, sizeof b, MSG_DONTWAIT) > 0) continue;
+        ::close(p.fd);
+        --st.idle_open;
+        ++st.idle_dropped;
+      }
+      p.fd = tcp_connect(port);
+      st.idle_open += p.fd >= 0;
+    }
+  }
+  for (auto& p : fds)
+    if (p.fd >= 0) ::close(p.fd);
+}
+
+struct SlowBody {
+  const std::atomic<bool>* stop;
+  std::size_t sent = 0;
+};
+// libcurl asks for the body: one byte per second.
+std::size_t slow_read(char* buf, std::size_t, std::size_t, void* user) {
+  auto* s = static_cast<SlowBody*>(user);
+  for (int i = 0; i < 10 && !*s->stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (*s->stop) return CURL_READFUNC_ABORT;
+  buf[0] = ' ';
+  ++s->sent;
+  return 1;
+}
+
+std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
+
+// One client that completes TLS and the headers of an initiateAuthentication
+// announcing 4,000 bytes, then sends them at one byte per second.
+void slow_body(const std::string& url, const std::string& ca, const std::atomic<bool>& stop, AttackStats& st) {
+  CURL* h = curl_easy_init();
+  curl_slist* hdr = curl_slist_append(nullptr, "X-Admin-Protocol: gsma/rsp/v2.2.2");
+  hdr = curl_slist_append(hdr, "Content-Type: application/json");
+  hdr = curl_slist_append(hdr, "Expect:");
+  while (!stop) {
+    SlowBody body{&stop};
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_CAINFO, ca.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 4000L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &slow_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &discard);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    ++st.slow_started;
+    curl_easy_perform(h);
+    if (!stop) ++st.slow_cut_off;
+  }
+  curl_slist_free_all(hdr);
+  curl_easy_cleanup(h);
+}
+
+// initiateAuthentication as fast as one keep-alive connection from
+// 127.0.0.2 allows (the body is a real one, captured from a download).
+void flood(const std::string& url, const std::string& ca, const std::string& body, const std::atomic<bool>& stop,
+           AttackStats& st) {
+  http::ClientConfig cc;
+  cc.ca_file = ca;
+  cc.local_address = "127.0.0.2";
+  cc.timeout = std::chrono::seconds(10);
+  http::Client client(cc);
+  http::Headers h;
+  h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
+  h.set("Content-Type", "application/json");
+  while (!stop) {
+    try {
+      int code = client.post(url, body, h).status;
+      ++(code == 200 ? st.flood_ok : code == 429 ? st.flood_429 : st.flood_other);
+    } catch (const http::HttpError&) {
+      ++st.flood_other;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,8 +233,16 @@ int main(int argc, char** argv) {
   app.add_option("--smdpd", smdpd, "path to smdpd");
   std::size_t server_threads = 2;
   app.add_option("--server-threads", server_threads, "SM-DP+ worker threads")->check(CLI::Range(1, 256));
+  int idle = 0, slow = 0, warmup_s = 3;
+  bool flooding = false;
+  app.add_option("--idle", idle, "load test: idle TCP connections held open")->check(CLI::Range(0, 10'000));
+  app.add_option("--slow", slow, "load test: clients sending their body at 1 byte/s")->check(CLI::Range(0, 1'000));
+  app.add_flag("--flood", flooding, "load test: initiateAuthentication flood from 127.0.0.2");
+  app.add_option("--warmup", warmup_s, "load test: seconds between starting the attack and the downloads")
+      ->check(CLI::Range(0, 60));
   CLI11_PARSE(app, argc, argv);
   rsp::log::set_level(rsp::log::Level::Warn);
+  const bool attack = idle > 0 || slow > 0 || flooding;
 
   std::ifstream f(profile, std::ios::binary);
   if (!f) {
@@ -122,7 +267,11 @@ int main(int argc, char** argv) {
       << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\"},"
       << " \"credentials\": [{\"ci_certificate\": \"CERT_CI_ECDSA_" << sfx << ".der\","
       << " \"dpauth_certificate\": \"CERT_S_SM_DPauth_ECDSA_" << sfx << ".der\", \"dpauth_key\": \"SK_S_SM_DPauth_ECDSA_" << sfx << ".pem\","
-      << " \"dppb_certificate\": \"CERT_S_SM_DPpb_ECDSA_" << sfx << ".der\", \"dppb_key\": \"SK_S_SM_DPpb_ECDSA_" << sfx << ".pem\"}]}\n";
+      << " \"dppb_certificate\": \"CERT_S_SM_DPpb_ECDSA_" << sfx << ".der\", \"dppb_key\": \"SK_S_SM_DPpb_ECDSA_" << sfx << ".pem\"}],"
+      // Every simulated phone comes from 127.0.0.1: without an attack, no
+      // per-address limit; under attack the default one (the flood comes
+      // from 127.0.0.2).
+      << " \"limits\": {\"initiate_authentication_per_second\": " << (attack ? 10 : 0) << "}}\n";
   {
     auto config = smdp::load_config((dir / "smdp.json").string());
     store::Db db(config.db_path);
@@ -161,6 +310,48 @@ int main(int argc, char** argv) {
   }
   std::string address = "localhost:" + std::to_string(port);
   std::string tls_ca = (dir / "tls-ca.pem").string();
+
+  // The load test: attackers first, the downloads once they are in place.
+  std::atomic<bool> stop_attack{false};
+  AttackStats st;
+  std::vector<std::thread> attackers;
+  long rss_before = proc_status_kb(server, "VmRSS"), rss_attack = 0;
+  std::size_t fds_attack = 0;
+  if (attack) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    std::string es9 = "https://" + address + "/gsma/rsp2/es9plus/initiateAuthentication";
+    std::string ca = (dir / "tls-ca.pem").string();
+    if (idle > 0) attackers.emplace_back([&] { idle_connections(port, idle, stop_attack, st); });
+    for (int i = 0; i < slow; ++i) attackers.emplace_back([&, es9, ca] { slow_body(es9, ca, stop_attack, st); });
+    if (flooding) {
+      // A real initiateAuthentication body: the first request of a download
+      // whose matching id is unknown (refused at authenticateClient).
+      std::string captured;
+      {
+        sim::EuiccConfig ec;
+        ec.euicc_cert_der = pki.euicc.der;
+        ec.euicc_key = to_bytes(pki.euicc.key.private_pem());
+        ec.eum_cert_der = pki.eum.der;
+        ec.ci_certs_der = {pki.ci.der};
+        sim::Euicc euicc(ec);
+        lpa::DownloadOptions opt;
+        opt.es9.http.ca_file = tls_ca;
+        auto client = std::make_shared<http::Client>(opt.es9.http);
+        opt.es9.post = [&captured, client](const std::string& url, const http::Headers& h, const std::string& b) {
+          if (captured.empty()) captured = b;
+          return client->post(url, b, h);
+        };
+        try {
+          lpa::download(euicc, lpa::ActivationCode::parse("LPA:1$" + address + "$NOT-STAGED"), opt);
+        } catch (const std::exception&) {
+        }
+      }
+      attackers.emplace_back([&, es9, ca, captured] { flood(es9, ca, captured, stop_attack, st); });
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(warmup_s));
+    rss_attack = proc_status_kb(server, "VmRSS");
+    fds_attack = open_fds(server);
+  }
   double server_cpu0 = process_cpu_ms(server);
 
   std::atomic<int> next{0}, failures{0};
@@ -195,6 +386,10 @@ int main(int argc, char** argv) {
   for (auto& th : threads) th.join();
   double wall_s = ms_since(t0) / 1000.0;
   double server_cpu_ms = process_cpu_ms(server) - server_cpu0;
+  long rss_end = proc_status_kb(server, "VmRSS"), hwm = proc_status_kb(server, "VmHWM");
+  std::size_t fds_end = attack ? open_fds(server) : 0;
+  stop_attack = true;
+  for (auto& th : attackers) th.join();
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
   fs::remove_all(dir);
@@ -219,5 +414,24 @@ int main(int argc, char** argv) {
   std::printf("  %-44s %10.2f\n", "ratio measured / ceiling", measured / ceiling);
   std::printf("  (the simulated phones share the cores with the SM-DP+: they did %.0f%% of the CPU work)\n",
               100.0 * (1.0 - server_cpu_ms / (wall_s * 1000.0 * cores)));
+  if (attack) {
+    std::printf("load test (issue 9): %d idle connections, %d slow-body clients, flood %s\n", idle, slow,
+                flooding ? "on (127.0.0.2)" : "off");
+    std::printf("  %-44s %10.1f ms\n", "slowest well-behaved download", latencies.back());
+    std::printf("  %-44s %10ld (%ld dropped by the server)\n", "idle connections open at the end",
+                st.idle_open.load(), st.idle_dropped.load());
+    std::printf("  %-44s %10ld started, %ld cut off\n", "slow-body requests", st.slow_started.load(),
+                st.slow_cut_off.load());
+    std::printf("  %-44s %10ld ok, %ld 429, %ld other\n", "flood initiateAuthentication", st.flood_ok.load(),
+                st.flood_429.load(), st.flood_other.load());
+    std::printf("  %-44s %10ld / %ld / %ld kB\n", "smdpd VmRSS before / attack / end", rss_before, rss_attack,
+                rss_end);
+    std::printf("  %-44s %10ld kB\n", "smdpd VmHWM (peak RSS)", hwm);
+    std::printf("  %-44s %10zu / %zu\n", "smdpd open descriptors (attack / end)", fds_attack, fds_end);
+    if (latencies.back() >= 1000.0) {
+      std::printf("  FAIL: a well-behaved download took a second or more\n");
+      return 1;
+    }
+  }
   return failures.load() == 0 ? 0 : 1;
 }

@@ -49,7 +49,8 @@ wait_for() {
 # certificate is always the P-256 one) and a fresh storage key.
 write_smdp_config() {
   local dir=$1 port=$2 sfx=$3
-  head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$dir/storage.key"
+  # smdpd refuses key files others can read: create it 0600.
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' > "$dir/storage.key")
   cat > "$dir/smdp.json" <<JSON
 {
   "address": "localhost:$port", "listen": "127.0.0.1", "port": $port,

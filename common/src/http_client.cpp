@@ -82,6 +82,10 @@ struct Client::Impl {
     check(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(c.timeout.count())), "TIMEOUT");
     check(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, c.verify_peer ? 1L : 0L), "SSL_VERIFYPEER");
     check(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, c.verify_host ? 2L : 0L), "SSL_VERIFYHOST");
+    if (!c.local_address.empty()) {
+      std::string iface = "host!" + c.local_address;
+      check(curl_easy_setopt(curl, CURLOPT_INTERFACE, iface.c_str()), "INTERFACE");  // curl copies it
+    }
     if (c.ca_file) check(curl_easy_setopt(curl, CURLOPT_CAINFO, c.ca_file->c_str()), "CAINFO");
     if (c.ca_pem) set_blob(CURLOPT_CAINFO_BLOB, c.ca_pem->data(), c.ca_pem->size(), "CAINFO_BLOB");
     if (c.client_cert_file) check(curl_easy_setopt(curl, CURLOPT_SSLCERT, c.client_cert_file->c_str()), "SSLCERT");

@@ -56,7 +56,7 @@ class Section {
     if (!v.is_number_integer()) fail(name(k), "must be an integer");
     // Unsigned values above INT64_MAX are out of range as well.
     if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max))
-      fail(name(k), out_of_range(min, max));
+      fail(name(k), std::to_string(v.get<std::uint64_t>()) + " " + out_of_range(min, max));
     std::int64_t x = v.get<std::int64_t>();
     if (x < min || x > max) fail(name(k), std::to_string(x) + " " + out_of_range(min, max));
     return x;

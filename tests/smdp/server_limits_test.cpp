@@ -3,7 +3,9 @@
 // runs a real smdp::Server on loopback.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "../e2e/world.hpp"
 #include "rsp/http_client.hpp"
@@ -107,4 +109,172 @@ TEST(SmdpLimits, DeeplyNestedEs2BodyIsRefusedAndTheServerKeepsServing) {
   r = client.post(url + "downloadOrder", json{{"profileType", "nothing-of-this-type"}}.dump(), es9_headers());
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["header"]["functionExecutionStatus"]["status"], "Failed");
+}
+
+// The ES9+ body limit is sized from the real requests: a whole download
+// (the eUICC's CERT.EUICC and CERT.EUM ride in authenticateClient, the
+// largest one) must fit with at least 4x headroom. Prints the sizes
+// (docs/smdp.md quotes them).
+TEST(SmdpLimits, RealRequestsFitTheBodyLimitWithHeadroom) {
+  e2e::World w(crypto::Curve::P256, "sizes");
+  w.stage(smdp::minimal_profile_template(), "SIZES");
+  std::map<std::string, std::size_t> largest;
+  auto client = std::make_shared<http::Client>([&] {
+    http::ClientConfig c;
+    c.ca_file = w.tls_ca_pem;
+    return c;
+  }());
+  lpa::DownloadOptions opt;
+  opt.es9.post = [&, client](const std::string& url, const http::Headers& h, const std::string& body) {
+    auto& n = largest[url.substr(url.rfind('/') + 1)];
+    n = std::max(n, body.size());
+    return client->post(url, body, h);
+  };
+  auto r = lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("SIZES")), opt);
+  ASSERT_TRUE(r.installation.success);
+  ASSERT_TRUE(r.notification_sent);
+  std::size_t limit = smdp::Limits{}.es9plus_max_body_bytes;
+  for (const auto& [fn, n] : largest) {
+    std::printf("  %-26s %6zu bytes\n", fn.c_str(), n);
+    EXPECT_LE(4 * n, limit) << fn;
+  }
+  EXPECT_GT(largest["authenticateClient"], 1000u);  // the two certificates are in it
+  // Over the limit: 413 before the body is read.
+  EXPECT_EQ(Es9Link(w).post("authenticateClient", std::string(limit + 1, ' ')).status, 413);
+}
+
+// initiateAuthentication costs a signature and a stored session: one
+// address gets `burst` of them, then 429 with Retry-After, while another
+// address is served; the other functions are not limited this way.
+TEST(SmdpLimits, InitiateAuthenticationIsRateLimitedPerAddress) {
+  e2e::World w(crypto::Curve::P256, "rate", [](e2e::World&, smdp::Config& c) {
+    c.limits.initiate_authentication_per_second = 0.01;
+    c.limits.initiate_authentication_burst = 3;
+  });
+  Es9Link es9(w);
+  std::string body = json{{"smdpAddress", w.address}}.dump();  // refused 1.2/2.2: limited all the same
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(es9.status("initiateAuthentication", body), "Failed 1.2/2.2") << i;
+  auto r = es9.post("initiateAuthentication", body);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers.get_or("Retry-After", ""), "1");
+  EXPECT_EQ(es9.status("authenticateClient", json{{"transactionId", "00"}}.dump()), "Failed 1.2/2.2");
+  // Another client address (127.0.0.2 is loopback too) has its own bucket.
+  http::ClientConfig cc;
+  cc.ca_file = w.tls_ca_pem;
+  cc.local_address = "127.0.0.2";
+  http::Client other(cc);
+  EXPECT_EQ(other.post(es9.url + "initiateAuthentication", body, es9_headers()).status, 200);
+}
+
+TEST(SmdpLimits, RateLimiterKeysAndRefills) {
+  EXPECT_EQ(smdp::AddressRateLimiter::address_key("10.1.2.3:4567"), "10.1.2.3");
+  EXPECT_EQ(smdp::AddressRateLimiter::address_key("[2001:db8:1:2:3:4:5:6]:443"), "2001:db8:1:2::/64");
+  smdp::AddressRateLimiter l(1000, 2);  // refills fast
+  EXPECT_TRUE(l.allow("10.0.0.1:1"));
+  EXPECT_TRUE(l.allow("10.0.0.1:2"));
+  EXPECT_FALSE(l.allow("10.0.0.1:3"));
+  EXPECT_TRUE(l.allow("10.0.0.2:1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(l.allow("10.0.0.1:4"));
+  smdp::AddressRateLimiter off(0, 0);
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.allow("10.0.0.1:1"));
+}
+
+// Error replies name the SGP.22 codes, not our internals: an unknown CI's
+// chain error used to quote the certificate subjects of our trust chain.
+TEST(SmdpLimits, ErrorRepliesCarryCodesNotInternals) {
+  e2e::World w(crypto::Curve::P256, "leak");
+  w.stage(smdp::minimal_profile_template(), "LEAK");
+  // An eUICC whose chain the SM-DP+ cannot verify (its EUM signed by another CI).
+  certs::PkiOptions po;
+  po.curve = crypto::Curve::P256;
+  auto other = certs::generate_pki(po);
+  w.replace_euicc(other.euicc.der, other.euicc.key, w.pki.eum.der);
+  std::string message;
+  auto client = std::make_shared<http::Client>([&] {
+    http::ClientConfig c;
+    c.ca_file = w.tls_ca_pem;
+    return c;
+  }());
+  lpa::DownloadOptions opt;
+  opt.es9.post = [&, client](const std::string& url, const http::Headers& h, const std::string& body) {
+    auto r = client->post(url, body, h);
+    auto j = json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("header") && j["header"]["functionExecutionStatus"]["status"] == "Failed")
+      message = j["header"]["functionExecutionStatus"]["statusCodeData"]["message"];
+    return r;
+  };
+  EXPECT_THROW(lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("LEAK")), opt), std::exception);
+  EXPECT_EQ(message, "eUICC Certificate - Verification Failed");
+  // And a malformed ASN.1 value: the code, no decoder wording.
+  Es9Link es9(w);
+  auto r = es9.post("handleNotification", json{{"pendingNotification", to_base64(from_hex("bf37030102"))}}.dump());
+  auto j = json::parse(r.body)["header"]["functionExecutionStatus"]["statusCodeData"];
+  EXPECT_EQ(j["subjectCode"], "1.2");
+  EXPECT_EQ(j["reasonCode"], "2.1");
+  EXPECT_EQ(j["message"].get<std::string>().find("asn"), std::string::npos) << j["message"];
+}
+
+// Sessions that ended or were abandoned are deleted once older than the
+// retention; a session whose BPP went out stays (its install notification
+// may come late), and so does anything younger.
+TEST(SmdpLimits, PurgeDeletesEndedAndAbandonedSessionsOnly) {
+  auto dir = std::filesystem::temp_directory_path() / ("rsp-purge-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    store::Db db((dir / "s.db").string());
+    smdp::ProfileStore ps(db, Bytes(32, 7));
+    std::int64_t now = std::time(nullptr);
+    auto put = [&](const std::string& id, const std::string& state, std::int64_t age) {
+      smdp::Session s;
+      s.transaction_id = id;
+      s.state = state;
+      s.created_at = static_cast<std::time_t>(now - age);
+      ps.put_session(s);
+    };
+    for (const char* st : {"initiated", "authenticated", "done", "cancelled", "failed", "expired", "install-failed"})
+      put(std::string("OLD-") + st, st, 7200);
+    put("OLD-bpp-sent", "bpp-sent", 7200);
+    put("NEW-initiated", "initiated", 10);
+    put("NEW-done", "done", 10);
+    EXPECT_EQ(ps.purge_sessions(now - 3600), 7);
+    EXPECT_FALSE(ps.session("OLD-done"));
+    EXPECT_FALSE(ps.session("OLD-initiated"));
+    EXPECT_TRUE(ps.session("OLD-bpp-sent"));
+    EXPECT_TRUE(ps.session("NEW-initiated"));
+    EXPECT_TRUE(ps.session("NEW-done"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The server runs the purge by itself.
+TEST(SmdpLimits, ServerPurgesAbandonedSessions) {
+  e2e::World w(crypto::Curve::P256, "purge", [](e2e::World&, smdp::Config& c) {
+    c.session_timeout_seconds = 1;
+    c.limits.session_retention_seconds = 1;
+    c.limits.session_purge_interval_seconds = 1;
+  });
+  w.stage(smdp::minimal_profile_template(), "PURGE");
+  // A download abandoned after initiateAuthentication.
+  std::string txn;
+  auto client = std::make_shared<http::Client>([&] {
+    http::ClientConfig c;
+    c.ca_file = w.tls_ca_pem;
+    return c;
+  }());
+  lpa::DownloadOptions opt;
+  opt.es9.post = [&, client](const std::string& url, const http::Headers& h, const std::string& body) {
+    if (url.find("authenticateClient") != std::string::npos) {
+      txn = json::parse(body)["transactionId"];
+      throw std::runtime_error("the phone goes away");
+    }
+    return client->post(url, body, h);
+  };
+  EXPECT_THROW(lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("PURGE")), opt), std::exception);
+  ASSERT_FALSE(txn.empty());
+  ASSERT_TRUE(w.smdp->profiles().session(txn));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (w.smdp->profiles().session(txn) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(w.smdp->profiles().session(txn));
 }

@@ -43,6 +43,9 @@ struct ClientConfig {
   std::string cipher_list;
   std::string curves;
   std::string user_agent = "rsp";
+  // Source address to connect from (CURLOPT_INTERFACE "host!<address>"),
+  // e.g. "127.0.0.2" to be another client on loopback. Empty = any.
+  std::string local_address;
 };
 
 class Client {

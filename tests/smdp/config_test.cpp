@@ -1,0 +1,189 @@
+// smdp.json is refused, with the field named, when a key is unknown, a value
+// is out of range, a key does not match its certificate or a key file is
+// readable by others (issue 9); and smdpd turns failed writes into errors.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "rsp/file.hpp"
+#include "rsp/pki.hpp"
+#include "rsp/smdp/config.hpp"
+
+using namespace rsp;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ConfigDir {
+  fs::path dir;
+  json base;
+  ConfigDir() {
+    dir = fs::temp_directory_path() / ("rsp-config-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    certs::PkiOptions po;
+    po.dp_host = "localhost";
+    certs::write_pki(certs::generate_pki(po), dir);
+    write_private_file((dir / "storage.key").string(), to_bytes(std::string(64, 'a')));
+    base = json::parse(R"({
+      "address": "localhost:8443", "port": 8443, "threads": 2, "db": "smdp.db",
+      "storage_key_file": "storage.key",
+      "tls": {"certificate": "CERT_S_SM_DP_TLS_NIST.der", "key": "SK_S_SM_DP_TLS_NIST.pem"},
+      "credentials": [{"ci_certificate": "CERT_CI_ECDSA_NIST.der",
+        "dpauth_certificate": "CERT_S_SM_DPauth_ECDSA_NIST.der", "dpauth_key": "SK_S_SM_DPauth_ECDSA_NIST.pem",
+        "dppb_certificate": "CERT_S_SM_DPpb_ECDSA_NIST.der", "dppb_key": "SK_S_SM_DPpb_ECDSA_NIST.pem"}]})");
+  }
+  ~ConfigDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string write(const json& j) {
+    std::string p = (dir / "smdp.json").string();
+    std::ofstream(p) << j.dump();
+    return p;
+  }
+  // The error message load_config gives for `j`, or "" when it loads.
+  std::string error(const json& j) {
+    try {
+      smdp::load_config(write(j));
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+};
+
+bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST(SmdpConfig, TheExampleLoads) {
+  ConfigDir d;
+  EXPECT_EQ(d.error(d.base), "");
+  auto j = d.base;
+  j["limits"] = {{"es9plus_max_body_bytes", 32768}, {"initiate_authentication_per_second", 0.5}};
+  auto c = smdp::load_config(d.write(j));
+  EXPECT_EQ(c.limits.es9plus_max_body_bytes, 32768u);
+  EXPECT_DOUBLE_EQ(c.limits.initiate_authentication_per_second, 0.5);
+}
+
+TEST(SmdpConfig, UnknownKeysAreRefusedByName) {
+  ConfigDir d;
+  auto j = d.base;
+  j["prot"] = 8443;
+  EXPECT_TRUE(has(d.error(j), "prot is not a configuration key")) << d.error(j);
+  j = d.base;
+  j["tls"]["keyfile"] = "x";
+  EXPECT_TRUE(has(d.error(j), "tls.keyfile is not a configuration key")) << d.error(j);
+  j = d.base;
+  j["credentials"][0]["dppb_kye"] = "x";
+  EXPECT_TRUE(has(d.error(j), "credentials[0].dppb_kye is not a configuration key")) << d.error(j);
+  j = d.base;
+  j["limits"] = {{"max_conections", 10}};
+  EXPECT_TRUE(has(d.error(j), "limits.max_conections is not a configuration key")) << d.error(j);
+}
+
+TEST(SmdpConfig, OutOfRangeValuesAreRefusedByName) {
+  ConfigDir d;
+  auto expect = [&](const char* key, json value, const std::string& needle) {
+    auto j = d.base;
+    j[key] = value;
+    std::string e = d.error(j);
+    EXPECT_TRUE(has(e, needle)) << key << ": " << e;
+  };
+  expect("port", 70000, "port 70000 is out of range (0 to 65535)");
+  expect("port", -1, "port -1 is out of range");
+  expect("port", "8443", "port must be an integer");
+  expect("threads", -5, "threads -5 is out of range");
+  expect("threads", 0, "threads 0 is out of range");
+  expect("session_timeout_seconds", -10, "session_timeout_seconds -10 is out of range");
+  expect("order_expiry_seconds", -1, "order_expiry_seconds -1 is out of range");
+  expect("max_cc_attempts", 1.5, "max_cc_attempts must be an integer");
+  expect("use_ppk", "yes", "use_ppk must be true or false");
+  auto j = d.base;
+  j["limits"] = {{"read_timeout_seconds", -3}};
+  EXPECT_TRUE(has(d.error(j), "limits.read_timeout_seconds -3 is out of range")) << d.error(j);
+  j["limits"] = {{"initiate_authentication_per_second", -1}};
+  EXPECT_TRUE(has(d.error(j), "limits.initiate_authentication_per_second is out of range")) << d.error(j);
+  j = d.base;
+  j["es2plus"] = {{"port", 70000}, {"client_ca", "CERT_CI_ECDSA_NIST.pem"}};
+  EXPECT_TRUE(has(d.error(j), "es2plus.port 70000 is out of range")) << d.error(j);
+}
+
+TEST(SmdpConfig, MissingOrWrongTypedFieldsAreNamed) {
+  ConfigDir d;
+  auto j = d.base;
+  j.erase("storage_key_file");
+  EXPECT_TRUE(has(d.error(j), "storage_key_file is required")) << d.error(j);
+  j = d.base;
+  j["credentials"] = json::array();
+  EXPECT_TRUE(has(d.error(j), "credentials must be a non-empty array")) << d.error(j);
+  EXPECT_TRUE(has(d.error(json::array()), "the configuration must be an object"));
+}
+
+TEST(SmdpConfig, KeyThatDoesNotMatchItsCertificateIsRefused) {
+  ConfigDir d;
+  auto j = d.base;
+  j["credentials"][0]["dpauth_key"] = "SK_S_SM_DPpb_ECDSA_NIST.pem";  // DPpb's key for DPauth
+  EXPECT_TRUE(has(d.error(j), "credentials[0].dpauth_key key does not match its certificate")) << d.error(j);
+  j = d.base;
+  j["credentials"][0]["dppb_key"] = "SK_EUICC_ECDSA_NIST.pem";
+  EXPECT_TRUE(has(d.error(j), "credentials[0].dppb_key key does not match its certificate")) << d.error(j);
+}
+
+TEST(SmdpConfig, KeyFilesReadableByOthersAreRefused) {
+  ConfigDir d;
+  // Mode bits, not access(): the tests run as root, who can read anything.
+  for (const char* key : {"storage.key", "SK_S_SM_DP_TLS_NIST.pem", "SK_S_SM_DPauth_ECDSA_NIST.pem"}) {
+    ::chmod((d.dir / key).c_str(), 0644);
+    std::string e = d.error(d.base);
+    EXPECT_TRUE(has(e, "mode 0644 lets others read it")) << key << ": " << e;
+    ::chmod((d.dir / key).c_str(), 0640);
+    EXPECT_TRUE(has(d.error(d.base), "mode 0640")) << key;
+    ::chmod((d.dir / key).c_str(), 0600);
+    EXPECT_EQ(d.error(d.base), "") << key;
+  }
+}
+
+TEST(SmdpConfig, HostileConfigurationJsonIsRefused) {
+  ConfigDir d;
+  std::string p = (d.dir / "smdp.json").string();
+  std::ofstream(p) << std::string(100'000, '[') << std::string(100'000, ']');
+  try {
+    smdp::load_config(p);
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_TRUE(has(e.what(), "nested deeper than 8")) << e.what();
+  }
+}
+
+namespace {
+// Runs smdpd with `args`; its exit status (or 128 + signal).
+int run_smdpd(const std::vector<std::string>& args) {
+  std::string cmd = "timeout 20 " + std::string(RSP_BINARY_DIR) + "/smdp/smdpd";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " >/dev/null 2>&1";
+  int st = std::system(cmd.c_str());
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return WEXITSTATUS(st);
+}
+}  // namespace
+
+TEST(SmdpdTool, FailedWritesAreErrors) {
+  if (!fs::exists(std::string(RSP_BINARY_DIR) + "/smdp/smdpd")) GTEST_SKIP() << "smdpd not built";
+  ConfigDir d;
+  auto j = d.base;
+  j["port"] = 0;
+  std::string cfg = d.write(j);
+  EXPECT_EQ(run_smdpd({"qr", "--ac", "LPA:1$localhost$X", "--png", "/nonexistent-dir/ac.png"}), 1);
+  EXPECT_EQ(run_smdpd({"qr", "--ac", "LPA:1$localhost$X", "--svg", "/nonexistent-dir/ac.svg"}), 1);
+  EXPECT_EQ(run_smdpd({"qr", "--ac", "LPA:1$localhost$X", "--png", (d.dir / "ac.png").string()}), 0);
+  // serve: the port file cannot be written -> exit 1 at once (not serving on).
+  EXPECT_EQ(run_smdpd({"--config", cfg, "serve", "--port-file", "/nonexistent-dir/port"}), 1);
+  ::chmod((d.dir / "storage.key").c_str(), 0604);
+  EXPECT_EQ(run_smdpd({"--config", cfg, "stats"}), 1);
+}
