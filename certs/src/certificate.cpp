@@ -25,6 +25,7 @@ const Bytes kOidSki{0x55, 0x1D, 0x0E};
 const Bytes kOidAki{0x55, 0x1D, 0x23};
 const Bytes kOidPolicies{0x55, 0x1D, 0x20};
 const Bytes kOidNameConstraints{0x55, 0x1D, 0x1E};
+const Bytes kOidSubjectAltName{0x55, 0x1D, 0x11};
 const Bytes kOidCrlDp{0x55, 0x1D, 0x1F};
 const Bytes kOidCrlNumber{0x55, 0x1D, 0x14};
 // SGP.22 4.6 partial-CRL extensions: id-rsp-totalPartialCrlNumber / id-rsp-partialCrlNumber (2.23.146.1.2.0.2/.3)
@@ -165,6 +166,12 @@ void parse_extensions(ByteView v3_ext, Certificate& c) {
       parse_policies(value, c);
     } else if (same(oid, kOidNameConstraints)) {
       parse_name_constraints(value, c);
+    } else if (same(oid, kOidSubjectAltName)) {
+      // GeneralNames ::= SEQUENCE OF GeneralName; registeredID is [8] IMPLICIT OBJECT IDENTIFIER.
+      auto names = tlv::parse_one(value);
+      if (names.tag != 0x30) throw DecodeError("subjectAltName is not a SEQUENCE");
+      for (const auto& n : tlv::parse_all(names.value))
+        if (n.tag == 0x88 && !c.registered_id) c.registered_id = dotted(n.value);
     }
   }
 }

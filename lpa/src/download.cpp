@@ -3,13 +3,11 @@
 #include <algorithm>
 
 #include "rsp/asn1.hpp"
+#include "rsp/certs.hpp"
 #include "rsp/crypto.hpp"
 #include "rsp/log.hpp"
 #include "rsp/tlv.hpp"
 
-#include <Certificate.h>
-#include <Extension.h>
-#include <Extensions.h>
 
 namespace rsp::lpa {
 namespace {
@@ -102,7 +100,7 @@ DownloadResult Session::run() {
   if (ac_.smdp_oid) {
     std::optional<std::string> oid;
     try {
-      oid = smdp_oid_of_certificate(init.server_certificate);
+      oid = certs::parse(init.server_certificate).registered_id;  // SGP.22 4.5.2.1.0.3
     } catch (const DecodeError& e) {
       fail(std::string("serverCertificate does not decode: ") + e.what(), std::nullopt);
     }
@@ -151,34 +149,61 @@ DownloadResult Session::run() {
                                   ", the SM-DP+ says otherwise; following the SM-DP+");
 
   stage("ConfirmationCode");
-  std::optional<Bytes> hash_cc;
+  std::optional<std::string> cc;
   if (acr.cc_required) {
-    std::optional<std::string> cc = opt_.confirmation_code;
+    cc = opt_.confirmation_code;
     if (!cc && opt_.ask_confirmation_code) cc = opt_.ask_confirmation_code();
     if (!cc || cc->empty()) fail("a confirmation code is required", CancelSessionReason::EndUserRejection);
-    hash_cc = hash_confirmation_code(*cc, transaction_id_);
   }
   if (opt_.confirm && !opt_.confirm(result.offer)) fail("the user declined the profile", CancelSessionReason::EndUserRejection);
 
-  stage("PrepareDownload");
-  PrepareDownloadInput pdi{acr.smdp_signed2, acr.smdp_signature2, acr.smdp_certificate, hash_cc};
-  PrepareDownloadResult pd =
-      guarded(CancelSessionReason::UndefinedReason, [&] { return euicc_.prepare_download(pdi); });
+  // SGP.22 3.1.3: a wrong confirmation code (8.2.7/3.8) leaves the RSP
+  // session open; the LPA asks for the code again and repeats PrepareDownload
+  // and getBoundProfilePackage on the same transactionId. The SM-DP+ ends
+  // the session when the retries are exhausted (8.2.7/6.4, 8.8.5/6.4).
+  Bytes bpp;
+  for (;;) {
+    std::optional<Bytes> hash_cc;
+    if (cc) hash_cc = hash_confirmation_code(*cc, transaction_id_);
 
-  stage("getBoundProfilePackage");
-  if (!pd.ok) {
-    try {
-      es9_.get_bound_profile_package(transaction_id_, pd.raw);
-    } catch (const std::exception& e) {
-      log::debug("lpa.download", std::string("getBoundProfilePackage after eUICC error: ") + e.what());
+    stage("PrepareDownload");
+    PrepareDownloadInput pdi{acr.smdp_signed2, acr.smdp_signature2, acr.smdp_certificate, hash_cc};
+    PrepareDownloadResult pd =
+        guarded(CancelSessionReason::UndefinedReason, [&] { return euicc_.prepare_download(pdi); });
+
+    stage("getBoundProfilePackage");
+    if (!pd.ok) {
+      try {
+        es9_.get_bound_profile_package(transaction_id_, pd.raw);
+      } catch (const std::exception& e) {
+        log::debug("lpa.download", std::string("getBoundProfilePackage after eUICC error: ") + e.what());
+      }
+      stage_ = "PrepareDownload";
+      fail("eUICC refused PrepareDownload: " + pd.error_name + " (" + std::to_string(pd.error_code) + ")", std::nullopt);
     }
-    stage_ = "PrepareDownload";
-    fail("eUICC refused PrepareDownload: " + pd.error_name + " (" + std::to_string(pd.error_code) + ")", std::nullopt);
+    if (!same_bytes(pd.transaction_id, transaction_id_))
+      fail("PrepareDownload transactionId differs", CancelSessionReason::UndefinedReason);
+    std::exception_ptr refused_cc;
+    std::optional<Bytes> got = guarded(CancelSessionReason::UndefinedReason, [&]() -> std::optional<Bytes> {
+      try {
+        return es9_.get_bound_profile_package(transaction_id_, pd.raw);
+      } catch (const Es9Error& e) {
+        if (!cc || !opt_.ask_confirmation_code || e.subject_code != "8.2.7" || e.reason_code != "3.8") throw;
+        refused_cc = std::current_exception();
+        return std::nullopt;
+      }
+    });
+    if (got) {
+      bpp = std::move(*got);
+      break;
+    }
+    log::info("lpa.download", "confirmation code refused (8.2.7/3.8); asking for it again");
+    stage("ConfirmationCode");
+    cc = opt_.ask_confirmation_code();
+    if (!cc || cc->empty())
+      fail("confirmation code refused by the SM-DP+ and no other code given", CancelSessionReason::EndUserRejection,
+           refused_cc);
   }
-  if (!same_bytes(pd.transaction_id, transaction_id_))
-    fail("PrepareDownload transactionId differs", CancelSessionReason::UndefinedReason);
-  Bytes bpp = guarded(CancelSessionReason::UndefinedReason,
-                      [&] { return es9_.get_bound_profile_package(transaction_id_, pd.raw); });
 
   stage("LoadBoundProfilePackage");
   result.installation = guarded(CancelSessionReason::LoadBppExecutionError,
@@ -213,26 +238,6 @@ DownloadResult Session::run() {
 }
 
 }  // namespace
-
-// The SM-DP+ OID of CERT.DPauth: subjectAltName (2.5.29.17) registeredID [8].
-std::optional<std::string> smdp_oid_of_certificate(ByteView cert_der) {
-  auto cert = RSP_ASN1_DECODE(Certificate, cert_der);
-  const Extensions* exts = cert->tbsCertificate.extensions;
-  if (!exts) return std::nullopt;
-  for (int i = 0; i < exts->list.count; ++i) {
-    const Extension_t& e = *exts->list.array[i];
-    if (asn1::oid_to_string(e.extnID) != "2.5.29.17") continue;
-    auto names = tlv::parse_one(asn1::view(e.extnValue));
-    for (const auto& n : tlv::parse_all(names.value)) {
-      if (n.tag != 0x88) continue;
-      OBJECT_IDENTIFIER_t oid{};
-      oid.buf = const_cast<std::uint8_t*>(n.value.data());
-      oid.size = static_cast<decltype(oid.size)>(n.value.size());
-      return asn1::oid_to_string(oid);
-    }
-  }
-  return std::nullopt;
-}
 
 Bytes hash_confirmation_code(std::string_view code, ByteView transaction_id) {
   return crypto::sha256(concat(crypto::sha256(to_bytes(code)), transaction_id));

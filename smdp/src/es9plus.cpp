@@ -96,6 +96,9 @@ void map_certificate_error(const certs::ValidationError& e) {
 }
 
 // NotificationEvent bits (SGP.22 2.4a / 5.7.16-18).
+// ProfileClass (SGP.22 2.4a.1.1 / 5.5.3): test(0), provisioning(1), operational(2).
+constexpr int kProfileClassOperational = 2;
+
 constexpr unsigned kNotificationInstall = 0, kNotificationEnable = 1, kNotificationDisable = 2,
                    kNotificationDelete = 3;
 
@@ -108,7 +111,9 @@ Bytes store_metadata(const Profile& p, const std::string& notification_address) 
   a1::set(md->iccid, iccid_to_bcd(p.iccid));
   a1::set(md->serviceProviderName, std::string_view(p.service_provider_name));
   a1::set(md->profileName, std::string_view(p.profile_name));
-  md->profileClass = a1::new_integer(p.profile_class);
+  // profileClass is `DEFAULT operational` (SGP.22 5.5.3): DER omits a value
+  // equal to its DEFAULT (X.690 11.5), and asn1c does not drop it by itself.
+  if (p.profile_class != kProfileClassOperational) md->profileClass = a1::new_integer(p.profile_class);
   md->notificationConfigurationInfo =
       a1::alloc<StoreMetadataRequest::StoreMetadataRequest__notificationConfigurationInfo>();
   for (unsigned bit : {kNotificationEnable, kNotificationDisable, kNotificationDelete}) {
@@ -501,7 +506,9 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
 
   scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
   Bytes seq87 = tlv::make(0xA0, ch.wrap(scp03t::kTagConfigureOrReplace, cfg_der));
-  Bytes seq88 = tlv::make(0xA1, ch.wrap(scp03t::kTagMacOnly, md_der, false));
+  // StoreMetadata in 88 segments of at most 1,020 bytes each (SGP.22 2.5.5):
+  // a large icon makes it longer than one segment.
+  Bytes seq88 = tlv::make(0xA1, ch.wrap_segments(scp03t::kTagMacOnly, md_der, false));
   if (auto ppp = store_.protected_package(p.iccid)) {
     // Protected once at staging: hand the eUICC the profile protection keys
     // in ReplaceSessionKeys (SGP.22 5.5.4) and send the stored segments as is.
@@ -519,6 +526,13 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
   return tlv::make(0xBF36, concat(isc_der, seq87, seq88, seq86));
 }
 
+void Es9Plus::check_smdp_oid(const Session& s, const std::string& smdp_oid) const {
+  const auto& cr = credentials(s.credential_index);
+  if (!cr.dpauth.registered_id && !cr.dppb.registered_id) return;  // our certificates name no OID to compare
+  if (smdp_oid == cr.dpauth.registered_id || smdp_oid == cr.dppb.registered_id) return;
+  throw FunctionError(status::kSmdpOidInvalid, "smdpOid " + smdp_oid + " is not this SM-DP+'s");
+}
+
 // ---------------------------------------------------------------- 5.6.4
 void Es9Plus::handle_notification(const json& req) {
   Bytes der = base64_field(req, "pendingNotification");
@@ -534,6 +548,7 @@ void Es9Plus::handle_notification(const json& req) {
     if (parts.size() < 2) throw FunctionError(status::kInvalidRequest, "ProfileInstallationResult");
     if (!certs::parse(s->euicc_certificate).public_key().verify(parts[0].raw, parts[1].value))
       throw FunctionError(status::kEuiccSignatureInvalid, "euiccSignPIR does not verify");
+    check_smdp_oid(*s, a1::oid_to_string(pir.profileInstallationResultData.smdpOid));
     bool installed = pir.profileInstallationResultData.finalResult.present ==
                      ProfileInstallationResultData__finalResult_PR_successResult;
     // A signed success from the eUICC the profile is bound to marks it
@@ -630,6 +645,7 @@ json Es9Plus::cancel_session(const json& req) {
     if (ok.size() < 2 || !certs::parse(s->euicc_certificate).public_key().verify(ok[0].raw, ok[1].value))
       throw FunctionError(status::kEuiccSignatureInvalid, "euiccCancelSessionSignature does not verify");
   }
+  check_smdp_oid(*s, a1::oid_to_string(csr->choice.cancelSessionResponseOk.euiccCancelSessionSigned.smdpOid));
   store::Transaction tx(store_.db());
   if (auto p = store_.by_iccid(s->iccid); p && p->transaction_id == s->transaction_id &&
                                           p->state != ProfileState::Installed) {

@@ -5,6 +5,8 @@
 
 #if defined(RSP_HAVE_EUICC_SIM) && defined(RSP_HAVE_SMDP)
 #include <algorithm>
+#include <cctype>
+#include <functional>
 #include <filesystem>
 #include <iostream>
 #include <fstream>
@@ -40,14 +42,16 @@ struct Harness {
   std::vector<std::string> calls;  // ES9+ functions, in order
   int iccid_counter_ = 0;
 
-  Harness() {
+  explicit Harness(std::string smdp_address = "SMDP.example.com:8443") : address(std::move(smdp_address)) {
     dir = fs::temp_directory_path() / ("rsp-lpa-dl-" + std::to_string(::getpid()) + "-" +
                                        to_hex(crypto::random_bytes(4)));
     fs::create_directories(dir);
     certs::PkiOptions po;
     po.dp_host = "smdp.example.com";
     pki = certs::generate_pki(po);
-    smdp::Config c = smdp::config_from_pki(pki, "smdp.example.com:8443", (dir / "smdp.db").string());
+    std::string configured = address;  // the SM-DP+ compares addresses case-insensitively
+    std::transform(configured.begin(), configured.end(), configured.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    smdp::Config c = smdp::config_from_pki(pki, configured, (dir / "smdp.db").string());
     smdp = std::make_unique<smdp::Server>(c);
 
     sim::EuiccConfig ec;
@@ -82,7 +86,8 @@ struct Harness {
   }
 
   std::string stage(const std::string& matching_id, const std::string& cc = {},
-                    const std::string& file = "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der", bool protect = false) {
+                    const std::string& file = "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der", bool protect = false,
+                    const std::function<void(smdp::Profile&)>& edit = {}) {
     // A fresh 19-digit ICCID per profile (ICCID is 10 bytes in ES8+/ES10).
     iccid_counter_++;
     std::string iccid = "894447650000000" + std::string(4 - std::to_string(iccid_counter_).size(), '0') +
@@ -96,6 +101,7 @@ struct Harness {
     if (!cc.empty()) p.cc_hash = crypto::sha256(to_bytes(cc));
     p.service_provider_name = "LPA Test SP";
     p.profile_name = "LPA Test Profile";
+    if (edit) edit(p);
     smdp->profiles().stage(p, upp, protect);
     return p.iccid;
   }
@@ -194,6 +200,71 @@ TEST(LpaDownload, WrongConfirmationCodeFailsAtTheSmdp) {
   EXPECT_TRUE(h.euicc->profiles().empty());
 }
 
+// SGP.22 3.1.3: a wrong confirmation code (8.2.7/3.8) leaves the session
+// open; the LPA asks again and repeats PrepareDownload + getBoundProfilePackage
+// on the same transactionId, and the right code installs in that session.
+TEST(LpaDownload, WrongThenRightConfirmationCodeInstallsInOneSession) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  std::string iccid = h.stage("LPA-CC-RETRY", "1234");
+  DownloadOptions opt;
+  opt.es9 = h.es9();
+  auto inner = opt.es9.post;
+  std::vector<std::string> transaction_ids;
+  opt.es9.post = [&](const std::string& url, const http::Headers& headers, const std::string& body) {
+    auto j = nlohmann::json::parse(body);
+    if (j.contains("transactionId")) transaction_ids.push_back(j["transactionId"].get<std::string>());
+    return inner(url, headers, body);
+  };
+  opt.confirmation_code = "9999";
+  int asked = 0;
+  opt.ask_confirmation_code = [&] {
+    ++asked;
+    return std::optional<std::string>("1234");
+  };
+  DownloadResult r = download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CC-RETRY$$1"), opt);
+  ASSERT_TRUE(r.installation.success) << r.installation.describe();
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(h.calls, (std::vector<std::string>{"initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
+                                               "getBoundProfilePackage", "handleNotification"}));
+  ASSERT_FALSE(transaction_ids.empty());
+  for (const auto& t : transaction_ids) EXPECT_EQ(t, transaction_ids.front());  // one RSP session
+  ASSERT_EQ(h.euicc->profiles().size(), 1u);
+  EXPECT_EQ(h.euicc->profiles()[0].iccid, iccid);
+}
+
+// Every code wrong: the LPA stops when the SM-DP+ says the retries are
+// exhausted (8.2.7/6.4, after max_cc_attempts = 3), and nothing is installed.
+TEST(LpaDownload, ConfirmationCodeRetriesStopWhenExhausted) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  h.stage("LPA-CC-EXHAUST", "1234");
+  DownloadOptions opt;
+  opt.es9 = h.es9();
+  int asked = 0;
+  opt.ask_confirmation_code = [&] {
+    ++asked;
+    return std::optional<std::string>("000" + std::to_string(asked));
+  };
+  try {
+    download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CC-EXHAUST$$1"), opt);
+    FAIL() << "installed with wrong codes";
+  } catch (const DownloadError& e) {
+    EXPECT_EQ(e.stage, "getBoundProfilePackage");
+    try {
+      std::rethrow_exception(e.cause);
+    } catch (const Es9Error& es9) {
+      EXPECT_EQ(es9.subject_code, "8.2.7");
+      EXPECT_EQ(es9.reason_code, "6.4");
+    } catch (...) {
+      ADD_FAILURE() << "cause is not an Es9Error";
+    }
+  }
+  EXPECT_EQ(asked, 3);
+  EXPECT_EQ(std::count(h.calls.begin(), h.calls.end(), "getBoundProfilePackage"), 3);
+  EXPECT_TRUE(h.euicc->profiles().empty());
+}
+
 TEST(LpaDownload, UserDeclines) {
   if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
   Harness h;
@@ -210,10 +281,12 @@ TEST(LpaDownload, UserDeclines) {
 // by byte from SGP.22 v2.2.2's module (not by our asn1c code), reaches the
 // SM-DP+'s cancel path (5.6.5) and is accepted: EuiccCancelSessionSigned is
 // SEQUENCE { 80 transactionId, 81 smdpOid, 82 reason } under AUTOMATIC TAGS.
-TEST(LpaDownload, SmdpAcceptsTheSpecsCancelSessionEncoding) {
-  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
-  Harness h;
-  h.stage("LPA-CANCEL-WIRE");
+// CancelSession's response assembled by hand from SGP.22's module (not by
+// asn1c from ours), as a standard eUICC encodes it, signed with the eUICC's
+// key: EuiccCancelSessionSigned { transactionId 80, smdpOid 81, reason 82 }.
+// Returns the SM-DP+'s answer to cancelSession.
+static nlohmann::json cancel_with_hand_built_response(Harness& h, const std::string& matching_id, const Bytes& smdp_oid) {
+  h.stage(matching_id);
   DownloadOptions opt;
   opt.es9 = h.es9();
   auto inner = opt.es9.post;
@@ -224,7 +297,10 @@ TEST(LpaDownload, SmdpAcceptsTheSpecsCancelSessionEncoding) {
     Bytes tid = from_hex(j.at("transactionId").get<std::string>());
     Bytes sig_data = from_hex("30 00 8010");  // length patched below
     sig_data.insert(sig_data.end(), tid.begin(), tid.end());
-    Bytes rest = from_hex("8103 88370A 820100");  // smdpOid 2.999.10 (CERT.DPauth), endUserRejection(0)
+    sig_data.push_back(0x81);
+    sig_data.push_back(static_cast<std::uint8_t>(smdp_oid.size()));
+    sig_data.insert(sig_data.end(), smdp_oid.begin(), smdp_oid.end());
+    Bytes rest = from_hex("820100");  // endUserRejection(0)
     sig_data.insert(sig_data.end(), rest.begin(), rest.end());
     sig_data[1] = static_cast<std::uint8_t>(sig_data.size() - 2);
     Bytes sig = h.pki.euicc.key.sign(sig_data);
@@ -245,10 +321,29 @@ TEST(LpaDownload, SmdpAcceptsTheSpecsCancelSessionEncoding) {
     return r;
   };
   opt.confirm = [](const ProfileOffer&) { return false; };
-  EXPECT_THROW(download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CANCEL-WIRE"), opt),
+  EXPECT_THROW(download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$" + matching_id), opt),
                DownloadError);
-  ASSERT_EQ(h.calls.back(), "cancelSession");
+  EXPECT_EQ(h.calls.back(), "cancelSession");
+  return answer;
+}
+
+TEST(LpaDownload, SmdpAcceptsTheSpecsCancelSessionEncoding) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  ASSERT_EQ(certs::parse(h.pki.dp_auth.der).registered_id.value_or(""), "2.999.10");
+  auto answer = cancel_with_hand_built_response(h, "LPA-CANCEL-WIRE", from_hex("88370A"));  // 2.999.10, ours
   EXPECT_EQ(answer["header"]["functionExecutionStatus"]["status"], "Executed-Success") << answer.dump();
+}
+
+// SGP.22 5.6.5: an smdpOid that is not this SM-DP+'s is refused with 8.8/3.10.
+TEST(LpaDownload, SmdpRefusesCancelSessionForAnotherSmdpOid) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  auto answer = cancel_with_hand_built_response(h, "LPA-CANCEL-OID", from_hex("88370B"));  // 2.999.11
+  const auto& st = answer["header"]["functionExecutionStatus"];
+  EXPECT_EQ(st["status"], "Failed") << answer.dump();
+  EXPECT_EQ(st["statusCodeData"]["subjectCode"], "8.8") << answer.dump();
+  EXPECT_EQ(st["statusCodeData"]["reasonCode"], "3.10") << answer.dump();
 }
 
 // SGP.22 2.5.5: every BPP segment the SM-DP+ sends is at most 1,020 bytes
@@ -297,6 +392,84 @@ TEST(LpaDownload, EveryTs48SegmentFitsIn1020Bytes) {
             << largest << " bytes\n";
 }
 
+// SGP.22 2.5.5: StoreMetadata longer than one segment goes in several 88
+// segments of at most 1,020 bytes each (a standard eUICC, like the
+// simulator, refuses a longer one), and the eUICC installs the profile.
+// Here the metadata is long through the notification address (a 253-character
+// FQDN, three times) and names of 4-byte UTF-8 characters at their SIZE limits.
+TEST(LpaDownload, StoreMetadataOver1020BytesIsSegmented) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  std::string fqdn = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                     std::string(61, 'd');
+  ASSERT_EQ(fqdn.size(), 253u);
+  Harness h(fqdn + ":8443");
+  std::string satellite = "\xF0\x9F\x9B\xB0";  // U+1F6F0, 4 bytes in UTF-8
+  std::string spn, name;
+  for (int i = 0; i < 32; ++i) spn += satellite;   // serviceProviderName SIZE(0..32)
+  for (int i = 0; i < 64; ++i) name += satellite;  // profileName SIZE(0..64)
+  h.stage("LPA-BIG-MD", {}, "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der", false, [&](smdp::Profile& p) {
+    p.service_provider_name = spn;
+    p.profile_name = name;
+  });
+  DownloadOptions opt;
+  opt.es9 = h.es9();
+  auto inner = opt.es9.post;
+  Bytes bpp, metadata;
+  opt.es9.post = [&](const std::string& url, const http::Headers& headers, const std::string& body) {
+    http::Response r = inner(url, headers, body);
+    if (url.find("/getBoundProfilePackage") != std::string::npos)
+      bpp = from_base64(nlohmann::json::parse(r.body).at("boundProfilePackage").get<std::string>());
+    if (url.find("/authenticateClient") != std::string::npos)
+      metadata = from_base64(nlohmann::json::parse(r.body).at("profileMetadata").get<std::string>());
+    return r;
+  };
+  opt.confirm = [](const ProfileOffer&) { return true; };
+  DownloadResult r = download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-BIG-MD"), opt);
+  EXPECT_TRUE(r.installation.success) << r.installation.describe();
+  EXPECT_EQ(r.offer.profile_name, name);
+  ASSERT_GT(metadata.size(), 1020u);
+  auto a1 = tlv::require(tlv::require(bpp, 0xBF36).value, 0xA1);
+  auto segs = tlv::parse_all(a1.value);
+  EXPECT_GE(segs.size(), 2u);
+  for (const auto& seg : segs) {
+    EXPECT_EQ(seg.tag, 0x88u);
+    EXPECT_LE(seg.raw.size(), 1020u);
+  }
+  ASSERT_EQ(h.euicc->profiles().size(), 1u);
+  EXPECT_EQ(h.euicc->profiles()[0].profile_name, name);
+}
+
+// StoreMetadataRequest.profileClass is `DEFAULT operational` (SGP.22 5.5.3):
+// DER leaves it out for an operational profile (X.690 11.5) and carries
+// '95 01 00' for a test profile. Read from the wire, not through asn1c.
+TEST(LpaDownload, ProfileClassOmittedWhenOperational) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  for (int cls : {2, 0}) {
+    SCOPED_TRACE("profileClass " + std::to_string(cls));
+    Harness h;
+    h.stage("LPA-CLASS", {}, "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der", false,
+            [&](smdp::Profile& p) { p.profile_class = cls; });
+    DownloadOptions opt;
+    opt.es9 = h.es9();
+    auto inner = opt.es9.post;
+    Bytes metadata;
+    opt.es9.post = [&](const std::string& url, const http::Headers& headers, const std::string& body) {
+      http::Response r = inner(url, headers, body);
+      if (url.find("/authenticateClient") != std::string::npos)
+        metadata = from_base64(nlohmann::json::parse(r.body).at("profileMetadata").get<std::string>());
+      return r;
+    };
+    opt.confirm = [](const ProfileOffer&) { return true; };
+    DownloadResult r = download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CLASS"), opt);
+    EXPECT_TRUE(r.installation.success) << r.installation.describe();
+    std::optional<Bytes> class_tlv;
+    for (const auto& t : tlv::parse_all(tlv::require(metadata, 0xBF25).value))
+      if (t.tag == 0x95) class_tlv = Bytes(t.raw.begin(), t.raw.end());
+    if (cls == 2) EXPECT_FALSE(class_tlv) << to_hex(*class_tlv);
+    else EXPECT_EQ(class_tlv.value_or(Bytes{}), from_hex("950100"));
+  }
+}
+
 TEST(LpaDownload, UnknownMatchingId) {
   if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
   Harness h;
@@ -314,7 +487,7 @@ TEST(LpaDownload, SmdpOidFromTheActivationCodeIsChecked) {
   if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
   Harness h;
   h.stage("LPA-OID");
-  auto oid = smdp_oid_of_certificate(h.pki.dp_auth.der);
+  auto oid = certs::parse(h.pki.dp_auth.der).registered_id;
   ASSERT_TRUE(oid) << "generated CERT.DPauth has no registeredID";
   DownloadOptions opt;
   opt.es9 = h.es9();

@@ -51,6 +51,9 @@ struct Certificate {
   int path_len = -1;         // basicConstraints pathLenConstraint, -1 when absent
   bool server_auth = false;  // extendedKeyUsage contains id-kp-serverAuth
   std::vector<std::string> dns_names;  // subjectAltName dNSName entries
+  // subjectAltName registeredID [8] (dotted): the SM-DP+ OID in CERT.DPauth /
+  // CERT.DPpb (SGP.22 4.5.2.1.0.3), what the eUICC signs as smdpOid.
+  std::optional<std::string> registered_id;
   crypto::Curve curve = crypto::Curve::P256;
   Bytes public_point;        // 04||X||Y
   std::string subject_serial_number;  // EID for an eUICC certificate (subject serialNumber)

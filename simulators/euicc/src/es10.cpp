@@ -22,10 +22,6 @@
 #include <EuiccConfiguredAddressesResponse.h>
 #include <EuiccMemoryResetRequest.h>
 #include <EuiccMemoryResetResponse.h>
-#include <Extension.h>
-#include <Extensions.h>
-#include <GeneralName.h>
-#include <GeneralNames.h>
 #include <GetEuiccChallengeResponse.h>
 #include <GetEuiccDataRequest.h>
 #include <GetEuiccDataResponse.h>
@@ -129,26 +125,6 @@ void fill_metadata(NotificationMetadata_t& m, long seq, Op op, const std::string
 
 void put_certificate(Certificate_t& dst, ByteView der) {
   asn1::move_into(dst, RSP_ASN1_DECODE(Certificate, der));
-}
-
-std::string registered_id(ByteView cert_der) {
-  try {
-    auto c = RSP_ASN1_DECODE(Certificate, cert_der);
-    const Extensions* exts = c->tbsCertificate.extensions;
-    if (!exts) return {};
-    for (int i = 0; i < exts->list.count; ++i) {
-      const Extension_t* e = exts->list.array[i];
-      if (asn1::oid_to_string(e->extnID) != "2.5.29.17") continue;
-      auto names = RSP_ASN1_DECODE(GeneralNames, asn1::view(e->extnValue));
-      for (int k = 0; k < names->list.count; ++k) {
-        const GeneralName_t* g = names->list.array[k];
-        if (g->present == GeneralName_PR_registeredID) return asn1::oid_to_string(g->choice.registeredID);
-      }
-    }
-  } catch (const std::exception& e) {
-    log::warn(kLog, std::string("cannot read subjectAltName: ") + e.what());
-  }
-  return {};
 }
 
 // ---- dispatcher ----------------------------------------------------------------
@@ -319,7 +295,7 @@ Bytes Euicc::Impl::authenticate_server(ByteView request) {
   s.server_challenge = asn1::to_bytes(req->serverSigned1.serverChallenge);
   s.curve = ci->curve;
   s.ci_pkid = ci_pkid;
-  s.smdp_oid_auth = registered_id(dp_cert_der);
+  s.smdp_oid_auth = dp.registered_id.value_or("");
   s.euicc_signature1 = sig;
   session = std::move(s);
   log::info(kLog, "AuthenticateServer ok, transactionId " + to_hex(transaction_id, true) + ", server " + session.server_address);
@@ -389,7 +365,7 @@ Bytes Euicc::Impl::prepare_download(ByteView request) {
 
   session.prepared = true;
   session.smdp_signature2.assign(sig2.begin(), sig2.end());
-  session.smdp_oid_pb = registered_id(dp_cert_der);
+  session.smdp_oid_pb = dp.registered_id.value_or("");
   session.dppb_key = std::make_unique<crypto::EcKey>(dp.public_key());
   session.bpp = RspSession::Bpp::Idle;
   log::info(kLog, "PrepareDownload ok, transactionId " + to_hex(transaction_id, true));

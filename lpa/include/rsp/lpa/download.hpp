@@ -19,6 +19,10 @@
 // When the activation code carries an SM-DP+ OID, it must equal the OID in
 // the serverCertificate (CERT.DPauth) of initiateAuthentication.
 //
+// A confirmation code refused with retries left (8.2.7/3.8) is asked for
+// again in the same session (see DownloadOptions); exhausted retries
+// (8.2.7/6.4 or 8.8.5/6.4) end it.
+//
 // Error handling: an error result from AuthenticateServer or PrepareDownload
 // is still forwarded to the SM-DP+ (authenticateClient /
 // getBoundProfilePackage carry the eUICC's error response), then the download
@@ -59,7 +63,10 @@ struct ProfileOffer {
 struct DownloadOptions {
   // Confirmation code, if the SM-DP+ requires one. When required and absent,
   // ask_confirmation_code is called; no code at all cancels the session
-  // (endUserRejection).
+  // (endUserRejection). When the SM-DP+ refuses a code with retries left
+  // (8.2.7/3.8), ask_confirmation_code (if set) is called again and
+  // PrepareDownload + getBoundProfilePackage are repeated on the same
+  // transactionId (SGP.22 3.1.3); without it, the download fails there.
   std::optional<std::string> confirmation_code;
   std::function<std::optional<std::string>()> ask_confirmation_code;
   // User consent on the profile offered; false cancels (endUserRejection).
@@ -97,10 +104,6 @@ struct DownloadError : std::runtime_error {
 DownloadResult download(Es10Client& euicc, const ActivationCode& ac, const DownloadOptions& options = {});
 DownloadResult download(apdu::Transport& transport, const ActivationCode& ac, const DownloadOptions& options = {},
                         ChannelOptions channel = {});
-
-// The SM-DP+ OID in a CERT.DPauth / CERT.DPpb (subjectAltName registeredID),
-// if any. Throws rsp::DecodeError for a certificate that does not decode.
-std::optional<std::string> smdp_oid_of_certificate(ByteView certificate_der);
 
 // hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 3.1.3 / 5.7.3).
 Bytes hash_confirmation_code(std::string_view code, ByteView transaction_id);

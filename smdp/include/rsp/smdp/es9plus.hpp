@@ -39,8 +39,11 @@ class Es9Plus {
     certs::Certificate ci, dpauth, dppb;
     Bytes dpauth_der, dppb_der;
     crypto::EcKey dpauth_key, dppb_key;
-    std::string dpauth_oid;
   };
+  // SGP.22 5.6.4 / 5.6.5: the smdpOid the eUICC signs is ours (the
+  // subjectAltName registeredID of the session's CERT.DPauth or CERT.DPpb);
+  // 8.8/3.10 otherwise.
+  void check_smdp_oid(const Session& s, const std::string& smdp_oid) const;
   const Credentials& credentials(int index) const { return *creds_.at(static_cast<std::size_t>(index)); }
   std::vector<certs::Certificate> trusted_cis() const;
   certs::Certificate verify_euicc(const Session& s, ByteView euicc_der, ByteView eum_der);

@@ -97,6 +97,7 @@ inline constexpr StatusCode kNoEligibleProfile{"8.2.5", "4.3"};
 inline constexpr StatusCode kDownloadOrderExpired{"8.8.5", "4.10"};
 inline constexpr StatusCode kDownloadRetriesExceeded{"8.8.5", "6.4"};
 inline constexpr StatusCode kBppUnavailable{"8.2", "3.7"};
+inline constexpr StatusCode kSmdpOidInvalid{"8.8", "3.10"};
 inline constexpr StatusCode kCcMissing{"8.2.7", "2.2"};
 inline constexpr StatusCode kCcRefused{"8.2.7", "3.8"};
 inline constexpr StatusCode kCcRetriesExceeded{"8.2.7", "6.4"};
@@ -171,9 +172,12 @@ inline constexpr StatusRow kStatusTable[] = {
     // gets HTTP 204 either way in practice); these are what we log and answer.
     {"HandleNotification", status::kUnknownTransaction, "5.6.4", "a PIR for a session we do not know (our choice)"},
     {"HandleNotification", status::kEuiccSignatureInvalid, "5.6.4", "the notification's signature does not verify (our choice)"},
+    {"HandleNotification", status::kSmdpOidInvalid, "5.6.4",
+     "smdpOid in ProfileInstallationResultData is not this SM-DP+'s (as for CancelSession)"},
     // ES9+.CancelSession
     {"CancelSession", status::kUnknownTransaction, "5.6.5", "unknown or finished RSP session"},
     {"CancelSession", status::kEuiccSignatureInvalid, "5.6.5", "euiccCancelSessionSignature invalid"},
+    {"CancelSession", status::kSmdpOidInvalid, "5.6.5", "smdpOid in euiccCancelSessionSigned is not this SM-DP+'s"},
     {"CancelSession", status::kEuiccRefused, "5.6.5", "cancelSessionResponseError (our choice: not in SGP.22's table)"},
     // ES2+.DownloadOrder
     {"DownloadOrder", status::kEidInvalid, "5.3.1", "EID is not 32 digits"},
