@@ -25,14 +25,17 @@ cmake -S . -B "$BUILD" -DRSP_SANITIZE=ON "${launcher[@]}" \
 cmake --build "$BUILD" -j"$(nproc)" --target "${TESTS[@]}"
 built=$(date +%s)
 
-export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1"
+# No detect_stack_use_after_return: its fake stacks put locals on the heap,
+# and asn1c measures its decoding depth by comparing addresses of locals
+# (asn_codec_ctx_t.max_stack_size), so every decode would fail.
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$ROOT/scripts/ubsan.supp"
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp"
 failed=()
 for t in "${TESTS[@]}"; do
   bin=$(find "$BUILD/tests" -name "$t" -type f -perm -u+x | head -n1)
   echo "== sanitize: $t"
-  if ! (cd "$(dirname "$bin")" && "$bin" --gtest_brief=1); then
+  if [[ -z $bin ]] || ! (cd "$(dirname "$bin")" && "./$(basename "$bin")" --gtest_brief=1); then
     failed+=("$t")
   fi
 done
