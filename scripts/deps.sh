@@ -8,6 +8,7 @@ PACKAGES=(
   libsqlite3-dev libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev zbar-tools
   libsecp256k1-dev libcrypto++-dev sqlite3 curl
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -168,6 +168,24 @@ rsp_patch_runtime(INTEGER.c
   "\tif((*b >> 7)) l = -1; else l = 0;\n\n\t/* Conversion engine */\n\tfor(; b < end; b++)\n\t\tl = (l << 8) | *b;\n"
   "\tif((*b >> 7)) l = -1; else l = 0;\n\n\t/* Conversion engine */\n\tfor(; b < end; b++)\n\t\tl = (long)(((unsigned long)l << 8) | *b);\t/* patched: no shift of a negative value */\n")
 
+# UTF8String__process (UTF8String_length calls it with no output buffer):
+# `dst + dstlen` on a null dst is pointer arithmetic on a null pointer
+# (clang's UBSan reports it; found by fuzz_asn1_pdu, input in
+# fuzz/regressions/asn1_pdu/).
+rsp_patch_runtime(UTF8String.c
+  "\tuint32_t *dstend = dst + dstlen;\n"
+  "\tuint32_t *dstend = dst ? dst + dstlen : dst;\t/* patched: no arithmetic on a null pointer */\n")
+
+# CHOICE_decode_ber, tagged CHOICE with an indefinite length: after the
+# member it reads end-of-contents octets, and on `00 xx` with xx != 0 it
+# neither advances nor fails: an endless loop on 7 bytes (e.g.
+# BF 2D 80 A0 00 00 32). AuthenticateServerResponse, PrepareDownloadResponse
+# and CancelSessionResponse are such CHOICEs, decoded by the SM-DP+ from
+# ES9+ requests before any signature check. Found by fuzz_asn1_pdu.
+rsp_patch_runtime(constr_CHOICE.c
+  "\t\t\t\t\tADVANCE(2);\n\t\t\t\t\tctx->left++;\n\t\t\t\t\tcontinue;\n\t\t\t\t}\n\t\t\t} else {\n"
+  "\t\t\t\t\tADVANCE(2);\n\t\t\t\t\tctx->left++;\n\t\t\t\t\tcontinue;\n\t\t\t\t}\n\t\t\t\t/* patched: <0><x>, x != 0, is no end-of-contents (looped forever) */\n\t\t\t\tRETURN(RC_FAIL);\n\t\t\t} else {\n")
+
 if(DEFINED STAMP AND NOT "${STAMP}" STREQUAL "")
   file(TOUCH "${STAMP}")
 endif()

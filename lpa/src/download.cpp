@@ -88,10 +88,13 @@ DownloadResult Session::run() {
   result.smdp_address = ac_.smdp_address;
 
   stage("GetEuiccChallenge");
-  auto [challenge, info1] = guarded(std::nullopt, [&] {
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  const auto challenge_info1 = guarded(std::nullopt, [&] {
     Bytes ch = euicc_.get_euicc_challenge();
     return std::make_pair(ch, euicc_.get_euicc_info1());
   });
+  const Bytes& challenge = challenge_info1.first;
+  const EuiccInfo1& info1 = challenge_info1.second;
 
   stage("initiateAuthentication");
   InitiateAuthenticationResponse init =

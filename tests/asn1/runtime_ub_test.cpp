@@ -6,9 +6,15 @@
 // on each of them; in any build the tests also check the decoded result.
 #include <gtest/gtest.h>
 
+#include <AuthenticateServerResponse.h>
 #include <NotificationMetadata.h>
+#include <ProfileInfoListResponse.h>
 #include <PendingNotification.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -93,4 +99,42 @@ TEST(AsnRuntime, NegativeIntegerConvertsWithoutShiftingANegativeValue) {
   EXPECT_EQ(to_int64(m->seqNumber), std::numeric_limits<std::int64_t>::min());
   m = RSP_ASN1_DECODE(NotificationMetadata, notification_metadata("FF 7F FF FF FF FF FF FF FF", "07 80"));
   EXPECT_THROW(to_int64(m->seqNumber), Asn1Error);  // -(2^63) - 1 does not fit
+}
+
+namespace {
+// Decodes `der` as `td` in a child process: true if the decoder refused it
+// (Asn1Error) within 5 s. A decoder that loops is killed, so that a
+// regression fails instead of hanging the suite.
+bool refused_in_time(const asn_TYPE_descriptor_t& td, const rsp::Bytes& der) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    try {
+      rsp::asn1::free_struct(td, rsp::asn1::decode_raw(td, der));
+    } catch (const Asn1Error&) {
+      ::_exit(0);
+    }
+    ::_exit(1);
+  }
+  for (int i = 0; i < 500; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    ::usleep(10'000);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return false;
+}
+}  // namespace
+
+// CHOICE_decode_ber: a tagged CHOICE with an indefinite length followed by
+// `00 32` (not end-of-contents) made the decoder loop forever. The SM-DP+
+// decodes AuthenticateServerResponse (a [56] CHOICE) from an ES9+
+// authenticateClient request before checking any signature.
+TEST(AsnRuntime, IndefiniteLengthChoiceWithBadEndOfContentsFails) {
+  EXPECT_TRUE(refused_in_time(asn_DEF_ProfileInfoListResponse, hex("BF 2D 80 A0 00 00 32")));
+  // authenticateResponseError [1] { transactionId [0] 01, authenticateErrorCode 1 }
+  EXPECT_TRUE(refused_in_time(asn_DEF_AuthenticateServerResponse, hex("BF 38 80 A1 06 80 01 01 02 01 01 00 32")));
+  // With a real end-of-contents the same value is BER and decodes.
+  auto ok = RSP_ASN1_DECODE(ProfileInfoListResponse, hex("BF 2D 80 A0 00 00 00"));
+  EXPECT_EQ(ok->present, ProfileInfoListResponse_PR_profileInfoListOk);
 }
