@@ -68,6 +68,11 @@ BatchRow make_row(std::size_t line, const std::function<std::string(const char*)
   if (!get("puk2").empty()) r.values.puk2 = get("puk2");
   r.values.adm1 = get("adm1");
   if (!get("spn").empty()) r.values.spn = get("spn");
+  // ITU-T E.118: an ICCID is at most 19 digits plus the Luhn check digit; 18 is the shortest in use. Checked
+  // before the Luhn check, which expects decimal digits (found by fuzz_batch).
+  if (r.values.iccid.size() < 18 || r.values.iccid.size() > 20 ||
+      r.values.iccid.find_first_not_of("0123456789") != std::string::npos)
+    throw BatchError(line, "iccid must be 18 to 20 decimal digits", unit);
   if (!luhn_valid(r.values.iccid)) throw BatchError(line, "ICCID " + r.values.iccid + " fails the Luhn check", unit);
   if (!iccids.insert(r.values.iccid).second) throw BatchError(line, "ICCID " + r.values.iccid + " appears twice", unit);
   return r;

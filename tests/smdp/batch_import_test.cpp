@@ -89,6 +89,10 @@ TEST_F(Batch, BadRowIsNamedByLineAndNothingIsImported) {
   expect_line(csv(10, 4, luhn_complete("894410000000000004") + ",00101," + kKi + "," + kOpc + ",1234,V"), 7, "imsi");
   expect_line(csv(10, 2, luhn_complete("894410000000000002") + ",001011000000002,00112233," + kOpc + ",1234,V"), 5, "Ki");
   expect_line(csv(10, 3, "only,three,fields"), 6, "fields");
+  // Not digits (fuzz/regressions/batch): a BatchError naming the line, not an exception from the Luhn check.
+  expect_line(csv(10, 5, std::string("89441000\xff\x46 @`018,001011000000005,") + kKi + "," + kOpc + ",1234,V"), 8,
+              "iccid must be");
+  expect_line(csv(10, 5, std::string("8944,001011000000005,") + kKi + "," + kOpc + ",1234,V"), 8, "iccid must be");
   expect_line("iccid,imsi,ki\n", 1, "opc");
   expect_line("iccid,imsi,ki,opc,colour\n", 1, "unknown column");
   // The same ICCID twice in one batch.
