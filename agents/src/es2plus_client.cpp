@@ -1,6 +1,7 @@
 #include "rsp/agents/es2plus_client.hpp"
 
 #include "rsp/crypto.hpp"
+#include "rsp/json.hpp"
 
 namespace rsp::agents {
 
@@ -17,8 +18,13 @@ json Es2PlusClient::call(const std::string& function, json body) {
   h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
   auto r = client_.post(base_url_ + "/gsma/rsp2/es2plus/" + function, body.dump(), h);
   if (r.status != 200) throw std::runtime_error("ES2+ " + function + ": HTTP " + std::to_string(r.status));
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) throw std::runtime_error("ES2+ " + function + ": response is not JSON");
+  json j;
+  try {
+    // ES2+ responses (SGP.22 5.3): a header and a few flat members.
+    j = parse_json(r.body, JsonLimits{64 * 1024, 8, 1000, 16 * 1024});
+  } catch (const JsonError& e) {
+    throw std::runtime_error("ES2+ " + function + ": response is not JSON (" + e.what() + ")");
+  }
   const json& st = j["header"]["functionExecutionStatus"];
   if (st.value("status", "") != "Executed-Success") {
     const json& d = st.contains("statusCodeData") ? st["statusCodeData"] : json::object();

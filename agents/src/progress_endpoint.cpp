@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rsp/json.hpp"
+
 namespace rsp::agents {
 
 using json = nlohmann::json;
@@ -45,8 +47,15 @@ std::string ProgressEndpoint::url() const { return "https://localhost:" + std::t
 
 http::Response ProgressEndpoint::handle(const http::Request& r) {
   if (r.method != "POST" || r.target != kPath) return http::Response::text(404, "not found\n");
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return http::Response::text(400, "malformed JSON\n");
+  json j;
+  try {
+    // HandleDownloadProgressInfo (SGP.22 5.3.5): a few flat members, the
+    // deepest the notificationPointStatus's statusCodeData, and resultData.
+    j = parse_json(r.body, JsonLimits{64 * 1024, 8, 1000, 32 * 1024});
+  } catch (const JsonError&) {
+    return http::Response::text(400, "malformed JSON\n");
+  }
+  if (!j.is_object()) return http::Response::text(400, "malformed JSON\n");
   // SGP.22 JSON binding codes: 1.2 / 2.2 for a missing mandatory element.
   if (!j.contains("iccid") || !j["iccid"].is_string() || !j.contains("notificationPointId") ||
       !j["notificationPointId"].is_number_integer() || !j.contains("notificationPointStatus"))

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rsp/json.hpp"
+#include "rsp/ledger/ledger.hpp"
 #include "rsp/ledger/seal.hpp"
 #include "rsp/log.hpp"
 
@@ -16,8 +18,15 @@ Bytes ProfileDelivery::to_json() const {
 }
 
 ProfileDelivery ProfileDelivery::from_json(ByteView b) {
-  json j = json::parse(b.begin(), b.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw std::runtime_error("profile delivery is not a JSON object");
+  json j;
+  try {
+    // Three flat members, sealed in an Accept payload (ledger::max_payload_size).
+    const std::size_t max = ledger::max_payload_size("accept");
+    j = parse_json(rsp::to_string(b), JsonLimits{max, 1, 16, max});
+  } catch (const JsonError&) {
+    throw std::runtime_error("profile delivery is not a JSON object");
+  }
+  if (!j.is_object()) throw std::runtime_error("profile delivery is not a JSON object");
   try {
     return ProfileDelivery{j.at("activation_code").get<std::string>(), j.at("iccid").get<std::string>(),
                            from_base64(j.at("protected_package").get<std::string>())};
@@ -76,7 +85,9 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
     }
   };
   try {
-    json target = json::parse(to_string(ledger::open_sealed(seal_key_, "target:" + rid, r->sealed_target)));
+    // The sealed target of a Request: {"eid": ...}.
+    json target = parse_json(rsp::to_string(ledger::open_sealed(seal_key_, "target:" + rid, r->sealed_target)),
+                             JsonLimits{ledger::max_payload_size("request"), 1, 16, 1024});
     eid = target.at("eid").get<std::string>();
     // The reply key must be a P-256 point before anything is ordered for it.
     (void)crypto::EcKey::from_public_point(crypto::Curve::P256, r->reply_key);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/file.hpp"
+#include "rsp/json.hpp"
 
 #include "rsp/log.hpp"
 
@@ -63,7 +64,7 @@ Bytes zero_hash() { return Bytes(kHashSize, 0); }
 KnownParticipant parse_participant(const Entry& e) {
   KnownParticipant k;
   try {
-    auto j = nlohmann::json::parse(e.payload.begin(), e.payload.end());
+    auto j = parse_json(rsp::to_string(e.payload), payload_json_limits(e.type));
     k.p.id = j.at("id").get<std::string>();
     k.p.role = j.at("role").get<std::string>();
     k.p.curve = crypto::curve_from_name(j.at("curve").get<std::string>());
@@ -418,7 +419,7 @@ std::optional<EmbeddedLedger::Witness> EmbeddedLedger::read_witness() {
   if (opt_.witness_path.empty() || !std::filesystem::exists(opt_.witness_path)) return std::nullopt;
   try {
     auto raw = read_file(opt_.witness_path);
-    auto j = nlohmann::json::parse(raw.begin(), raw.end());
+    auto j = parse_json(rsp::to_string(raw), JsonLimits{4096, 2, 16, 256});  // four flat members
     Witness w;
     w.genesis_hash = from_hex(j.at("genesis").get<std::string>());
     w.seq = j.at("seq").get<std::int64_t>();

@@ -96,6 +96,12 @@ std::size_t max_payload_size(std::string_view type) {
   return 4 * 1024;  // genesis, register, mint, offer, activation, usage, refund
 }
 
+JsonLimits payload_json_limits(std::string_view type) {
+  const std::size_t size = max_payload_size(type);
+  // The deepest record (an Offer's allowance) nests 2 levels; a note is free-form.
+  return JsonLimits{size, 16, 10'000, size};
+}
+
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/file.hpp"
+#include "rsp/json.hpp"
 #include "rsp/ledger/embedded.hpp"
 
 using namespace rsp;
@@ -34,9 +35,11 @@ nlohmann::json entry_json(const Entry& e) {
                    {"author", e.author},   {"nonce", e.nonce},
                    {"timestamp", e.timestamp_ms}, {"hash", to_hex(e.hash)},
                    {"prev_hash", to_hex(e.prev_hash)}};
-  auto p = nlohmann::json::parse(e.payload.begin(), e.payload.end(), nullptr, false);
-  if (p.is_discarded()) j["payload_hex"] = to_hex(e.payload);
-  else j["payload"] = p;
+  try {
+    j["payload"] = parse_json(rsp::to_string(e.payload), payload_json_limits(e.type));
+  } catch (const JsonError&) {
+    j["payload_hex"] = to_hex(e.payload);
+  }
   return j;
 }
 
@@ -111,7 +114,7 @@ int main(int argc, char** argv) {
       auto r = l.register_participant(admin_id, load_key(admin_key), id, role, load_key(pubkey));
       std::cout << "registered " << id << " (" << role << ") at seq " << r.seq << "\n";
     } else if (*app_) {
-      auto j = nlohmann::json::parse(payload);  // must be JSON; stored as given, compact
+      auto j = parse_json(payload, payload_json_limits(type));  // must be JSON; stored as given, compact
       auto l = open(db);
       auto r = l.append_signed(author, load_key(key), type, to_bytes(j.dump()), nonce);
       std::cout << "appended seq " << r.seq << " hash " << to_hex(r.hash) << "\n";

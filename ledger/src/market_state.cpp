@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "rsp/json.hpp"
+
 namespace rsp::ledger {
 
 using json = nlohmann::json;
@@ -49,8 +51,13 @@ Allowance allowance_field(const json& j, const char* k) {
 }
 
 json parse(const Entry& e) {
-  json j = json::parse(e.payload.begin(), e.payload.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) fail("bad-terms", "payload is not a JSON object");
+  json j;
+  try {
+    j = parse_json(rsp::to_string(e.payload), payload_json_limits(e.type));
+  } catch (const JsonError& ex) {
+    fail("bad-terms", std::string("payload is not JSON: ") + ex.what());
+  }
+  if (!j.is_object()) fail("bad-terms", "payload is not a JSON object");
   return j;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/asn1.hpp"
+#include "rsp/json.hpp"
 #include "rsp/log.hpp"
 
 #include <ServerSigned1.h>
@@ -117,8 +118,11 @@ std::string Es9Client::call(const std::string& fn, const std::string& body, bool
   }
   json j;
   try {
-    j = json::parse(rsp.body);
-  } catch (const json::exception& e) {
+    // The largest ES9+ response carries a BoundProfilePackage (SGP.22 6.5.2.3),
+    // some hundreds of KiB in base64; the deepest nesting is the header's
+    // statusCodeData (3 levels).
+    j = parse_json(rsp.body, JsonLimits{4 * 1024 * 1024, 8, 1000, 4 * 1024 * 1024});
+  } catch (const JsonError& e) {
     fail(fn, std::string("response is not JSON: ") + e.what());
   }
   if (!j.is_object()) fail(fn, "response is not a JSON object");

@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "chain_abi.hpp"
 #include "contracts_bin.hpp"
 #include "rsp/eth/abi.hpp"
+#include "rsp/json.hpp"
 
 namespace rsp::ledger {
 
@@ -81,8 +83,13 @@ void ChainDeployment::save(const std::filesystem::path& file) const {
 ChainDeployment ChainDeployment::load(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error("cannot read " + file.string());
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw std::runtime_error(file.string() + " is not JSON");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  nlohmann::json j;
+  try {
+    j = parse_json(text, JsonLimits{64 * 1024, 4, 1000, 4096});  // a few flat members
+  } catch (const JsonError& e) {
+    throw std::runtime_error(file.string() + " is not JSON: " + e.what());
+  }
   return from_json(j);
 }
 

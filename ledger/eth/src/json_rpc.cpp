@@ -2,6 +2,7 @@
 
 #include "rsp/eth/abi.hpp"
 #include "rsp/http_client.hpp"
+#include "rsp/json.hpp"
 
 namespace rsp::eth {
 
@@ -60,8 +61,16 @@ json JsonRpc::call(std::string_view method, json params) {
   http::Headers h;
   h.set("Content-Type", "application/json");
   http::Response resp = http_->post(url_, req.dump(), h);
-  json body = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
+  json body;
+  try {
+    // eth_getLogs answers and blocks with their transactions are the large
+    // ones (an Accept's calldata carries a sealed profile of up to 1 MiB);
+    // no answer nests deeper than a block's transactions' access lists.
+    body = parse_json(resp.body, JsonLimits{64 * 1024 * 1024, 16, 4'000'000, 8 * 1024 * 1024});
+  } catch (const JsonError&) {
+    body = nullptr;
+  }
+  if (!body.is_object()) {
     throw RpcTransportError(std::string(method) + ": HTTP " + std::to_string(resp.status) + ", not a JSON-RPC answer: " +
                             resp.body.substr(0, 200));
   }

@@ -13,6 +13,7 @@
 
 #include "rsp/bytes.hpp"
 #include "rsp/crypto.hpp"
+#include "rsp/json.hpp"
 
 namespace rsp::ledger {
 
@@ -74,6 +75,9 @@ inline constexpr std::int64_t kClockSkewMs = 5 * 60 * 1000;
 // The largest payload an entry of `type` may carry (docs/ledger.md, "Entry
 // format"): the sealed profile of an Accept is the only large record.
 std::size_t max_payload_size(std::string_view type);
+// The bounds for parsing a JSON payload of `type` (rsp::parse_json): its size
+// limit, and nesting and counts no record needs to exceed.
+JsonLimits payload_json_limits(std::string_view type);
 
 struct AppendResult {
   std::int64_t seq = 0;
