@@ -117,6 +117,23 @@ TEST(EmbeddedMarket, ForgedSignerRefused) {
   EXPECT_FALSE(w.as(kHome).offer("OFFER-F"));
 }
 
+// A signed Accept whose payload (within the 1 MiB limit of an Accept) is an
+// array nested 100,000 deep: refused as bad-terms, like any malformed
+// payload, with nothing written and no stack overflow (issue 9).
+TEST(EmbeddedMarket, DeeplyNestedPayloadRefused) {
+  EmbeddedWorld w("deep");
+  auto before = w.ledger->head();
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  try {
+    w.ledger->append_signed(kVisited, *w.keys[kVisited], "accept", to_bytes(deep));
+    FAIL() << "deep payload accepted";
+  } catch (const AppendError& e) {
+    EXPECT_EQ(e.reason, AppendError::Reason::MarketRule) << e.what();
+    EXPECT_EQ(e.code, "bad-terms");
+  }
+  EXPECT_EQ(w.ledger->head().seq, before.seq);
+}
+
 // The exact signed Request entry appended a second time: the ledger refuses
 // the replay (same author and nonce) and no second escrow is taken.
 TEST(EmbeddedMarket, ReplayedSignedRequestRefused) {

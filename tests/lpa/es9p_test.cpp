@@ -186,6 +186,25 @@ TEST(Es9Client, HttpErrorsAndMissingHeader) {
   EXPECT_THROW(es9.get_bound_profile_package(kTid, from_hex("BF2100")), Es9Error);
 }
 
+// A successful response with a member nested 100,000 deep (a hostile or
+// broken SM-DP+): the LPA's ordinary error for a malformed response, not a
+// stack overflow in the recursive dump or copy of the tree (issue 9).
+TEST(Es9Client, DeeplyNestedResponseIsMalformed) {
+  Recorder rec;
+  Es9Client es9("smdp.example.com", opts(rec));
+  rec.reply = [](const json&) {
+    return http::Response::json(json{{"header", ok_header()}}.dump().insert(1, "\"transactionId\":" +
+                                std::string(100'000, '[') + std::string(100'000, ']') + ","));
+  };
+  try {
+    es9.get_bound_profile_package(kTid, from_hex("BF2100"));
+    FAIL() << "accepted";
+  } catch (const Es9Error& e) {
+    EXPECT_FALSE(e.transport);
+    EXPECT_NE(std::string(e.what()).find("not JSON"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Es9Client, HandleNotificationAccepts204) {
   Recorder rec;
   rec.reply = [](const json&) { return http::Response::empty(204); };
