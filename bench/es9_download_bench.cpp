@@ -262,6 +262,12 @@ int main(int argc, char** argv) {
   std::string sfx = certs::file_suffix(curve);
   write_private_file((dir / "storage.key").string(), to_bytes(to_hex(crypto::random_bytes(32))));
   std::ofstream(dir / "tls-ca.pem") << certs::to_pem(pki.tls_ci ? pki.tls_ci->der : pki.ci.der);
+  // Every simulated phone carries the same test eUICC credentials.
+  sim::EuiccConfig euicc_config;
+  euicc_config.euicc_cert_der = pki.euicc.der;
+  euicc_config.euicc_key = to_bytes(pki.euicc.key.private_pem());
+  euicc_config.eum_cert_der = pki.eum.der;
+  euicc_config.ci_certs_der = {pki.ci.der};
   std::ofstream(dir / "smdp.json") << "{\"address\": \"localhost:" << port << "\", \"listen\": \"127.0.0.1\", \"port\": " << port
       << ", \"threads\": " << server_threads << ", \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","
       << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\"},"
@@ -328,12 +334,7 @@ int main(int argc, char** argv) {
       // whose matching id is unknown (refused at authenticateClient).
       std::string captured;
       {
-        sim::EuiccConfig ec;
-        ec.euicc_cert_der = pki.euicc.der;
-        ec.euicc_key = to_bytes(pki.euicc.key.private_pem());
-        ec.eum_cert_der = pki.eum.der;
-        ec.ci_certs_der = {pki.ci.der};
-        sim::Euicc euicc(ec);
+        sim::Euicc euicc(euicc_config);
         lpa::DownloadOptions opt;
         opt.es9.http.ca_file = tls_ca;
         auto client = std::make_shared<http::Client>(opt.es9.http);
@@ -362,12 +363,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < c; ++t)
     threads.emplace_back([&] {
       for (int i; (i = next++) < n;) {
-        sim::EuiccConfig ec;
-        ec.euicc_cert_der = pki.euicc.der;
-        ec.euicc_key = to_bytes(pki.euicc.key.private_pem());
-        ec.eum_cert_der = pki.eum.der;
-        ec.ci_certs_der = {pki.ci.der};
-        sim::Euicc euicc(ec);
+        sim::Euicc euicc(euicc_config);
         lpa::DownloadOptions opt;
         opt.es9.http.ca_file = tls_ca;
         auto d0 = Clock::now();
