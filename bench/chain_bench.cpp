@@ -65,9 +65,11 @@ std::int64_t g_period_end = 1767225660;  // (the client-floor case only signs, n
 Bytes report_call(std::int64_t report_no) {
   Allowance u = used_in(report_no);
   eth::AbiValue::List used{eth::U256(u.data_mb), eth::U256(u.voice_minutes), eth::U256(u.sms)};
-  return eth::encode_call(chain_abi::kReportUsage, {record_id_word(kRequestId), eth::U256(report_no),
-                                                    eth::AbiValue::list(std::move(used)), eth::U256(g_period_end - 60),
-                                                    eth::U256(g_period_end)});
+  // Each report its own record id and the same zero-length period: periods may not overlap.
+  return eth::encode_call(chain_abi::kReportUsage, {record_id_word(kRequestId),
+                                                    record_id_word("report-" + std::to_string(report_no)),
+                                                    eth::U256(report_no), eth::AbiValue::list(std::move(used)),
+                                                    eth::U256(g_period_end), eth::U256(g_period_end)});
 }
 
 struct Result {
@@ -371,7 +373,7 @@ int run(int n, int m, std::uint64_t gas_limit) {
       for (int i = 1; i <= m; ++i) {
         std::int64_t no = n + i;
         auto t = Clock::now();
-        Receipt rc4 = visited.report_usage(UsageReport{kRequestId, no, used_in(no), g_period_end - 60, g_period_end});
+        Receipt rc4 = visited.report_usage(UsageReport{kRequestId, no, used_in(no), g_period_end, g_period_end});
         lat.push_back(secs(t, Clock::now()) * 1e3);
         gas_total += visited.last_gas_used();
         blocks.insert(rc4.position / kChainPositionsPerBlock);

@@ -111,9 +111,16 @@ StoryResult run_marketplace_story(StoryParties& p,
   };
   Amount charged = 0;
   int n = 0;
+  std::int64_t metered_until = 0;
   for (Use u : {Use{1200, 12, 4}, Use{800, 30, 10}, Use{2600, 0, 0}}) {
     auto rec = network.meter(att.imsi, u.mb, u.min, u.sms);
     if (!rec || !visited_agent.on_usage(*rec)) throw std::runtime_error("usage report refused");
+    // Each record has its id and starts where the last ended; sent again
+    // (a re-delivery), it is not charged twice.
+    if (rec->record_id.empty() || (n > 0 && rec->period_start != metered_until))
+      throw std::runtime_error("the network's usage records have no id or overlap");
+    metered_until = rec->period_end;
+    if (!visited_agent.on_usage(*rec)) throw std::runtime_error("a usage record delivered again was refused");
     Amount c = ledger::charge_for({u.mb, u.min, u.sms}, o.tariff);
     charged += c;
     ++n;

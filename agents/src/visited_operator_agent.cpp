@@ -170,25 +170,43 @@ bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {
   auto iccid = hss_.iccid_of(u.imsi);
   auto o = iccid ? state_.order_by_iccid(*iccid) : std::nullopt;
   if (!o || o->status != "active") return false;
+  // Reported under the network's record id: the ledger applies a record once,
+  // so a record delivered again, or a report retried after its answer was
+  // lost, is never charged twice (it comes back as already applied).
   ledger::UsageReport rep{o->request_id, o->usage_reports + 1, {u.data_mb, u.voice_minutes, u.sms}, u.period_start,
-                          u.period_end};
+                          u.period_end, u.record_id};
+  ledger::Receipt done;
   try {
-    try {
-      market_.report_usage(rep);
-    } catch (const ledger::MarketError& e) {
-      if (e.code != "report-out-of-order") throw;
-      // Our count fell behind the ledger's (a crash after a report landed):
-      // take the ledger's and send this one as the next.
-      auto r = market_.find_request(o->request_id);
-      if (!r) throw;
-      rep.report_no = r->usage_reports + 1;
-      market_.report_usage(rep);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        done = market_.report_usage(rep);
+        break;
+      } catch (const ledger::MarketError& e) {
+        if (e.code != "report-out-of-order") throw;
+        // Our count fell behind the ledger's (a crash after a report landed):
+        // take the ledger's; the record id keeps this one from being charged twice.
+        auto r = market_.find_request(o->request_id);
+        if (!r || attempt >= 3) throw;
+        rep.report_no = r->usage_reports + 1;
+      } catch (const std::exception& e) {
+        // Not a refusal (node or file unavailable, timeout): the report may
+        // have landed. Sending the same record again is safe; bounded.
+        if (attempt >= 3) throw;
+        say("usage record " + u.record_id + " on " + o->request_id + ": " + e.what() + "; sending it again");
+      }
     }
   } catch (const ledger::MarketError& e) {
-    say("usage report " + std::to_string(rep.report_no) + " on " + o->request_id + " refused: " + e.what());
+    say("usage record " + u.record_id + " (report " + std::to_string(rep.report_no) + ") on " + o->request_id +
+        " refused: " + e.what());
     return false;
   }
-  o->usage_reports = rep.report_no;
+  if (done.already_applied) {
+    say("usage record " + u.record_id + " on " + o->request_id + " was already on the ledger: not charged again");
+    auto r = market_.find_request(o->request_id);
+    o->usage_reports = r ? r->usage_reports : o->usage_reports;
+  } else {
+    o->usage_reports = rep.report_no;
+  }
   state_.put(*o);
   return true;
 }

@@ -6,6 +6,7 @@
 // Commands: offers, publish, request, accept, open, activate, usage, refund,
 // mint, balance, statement, events, verify. Keys are read from files and
 // never printed; amounts are SDRt with up to 6 decimals.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -126,6 +127,10 @@ int main(int argc, char** argv) {
   usage->add_option("--data-mb", ur.used.data_mb);
   usage->add_option("--voice-min", ur.used.voice_minutes);
   usage->add_option("--sms", ur.used.sms);
+  usage->add_option("--record-id", ur.record_id, "the network's usage record id (default: report-<no>); sent again, applied once");
+  std::int64_t period_start = -1, period_end = -1;
+  usage->add_option("--period-start", period_start, "Unix seconds (default: where the last period ended, or the activation)");
+  usage->add_option("--period-end", period_end, "Unix seconds (default: now)");
 
   auto* refund = app.add_subcommand("refund", "close a Request: unused escrow returns to the home operator");
   refund->add_option("--request", request_id)->required();
@@ -249,8 +254,16 @@ int main(int argc, char** argv) {
     } else if (activate->parsed()) {
       done(m.activate(request_id, plmn));
     } else if (usage->parsed()) {
-      ur.period_end = std::time(nullptr);
-      done(m.report_usage(ur));
+      ur.period_end = period_end < 0 ? std::time(nullptr) : period_end;
+      ur.period_start = period_start;
+      if (period_start < 0) {  // periods follow each other: [last end, now)
+        auto r = m.find_request(ur.request_id);
+        ur.period_start = r ? std::max(r->activated_at, r->period_end) : 0;
+      }
+      if (period_end < 0) ur.period_end = std::max(ur.period_end, ur.period_start);
+      auto rec = m.report_usage(ur);
+      if (rec.already_applied) std::cout << "already applied (not charged again)\n";
+      done(rec);
     } else if (refund->parsed()) {
       done(m.refund(request_id));
     } else if (mint->parsed()) {

@@ -89,6 +89,15 @@ contract Marketplace {
         uint64 usedData;      // sums of the usage reports
         uint64 usedMinutes;
         uint64 usedSms;
+        uint64 periodEnd;     // end of the last reported period: the next starts at or after it
+    }
+
+    // A usage record a Request was charged for: what it said (the first 24
+    // bytes of keccak256(abi.encode(used, periodStart, periodEnd))) and where
+    // its UsageReported event is. One slot.
+    struct UsageRecord {
+        bytes24 content;
+        uint64 blockNumber;   // 0: no such record
     }
 
     ISDRt public immutable token;
@@ -100,6 +109,8 @@ contract Marketplace {
     mapping(bytes32 => Offer) private offers;
     bytes32[] private offerIds;
     mapping(bytes32 => Request) private requests;
+    // requestId => recordId => the record (ids are unique per Request).
+    mapping(bytes32 => mapping(bytes32 => UsageRecord)) private usageRecords;
     // Sum of escrow - charged over the home operator's requests not Closed.
     mapping(address => uint256) public escrowedOf;
 
@@ -112,8 +123,9 @@ contract Marketplace {
     event Accepted(bytes32 indexed requestId, address indexed provider, address home, bytes32 packageHash,
                    bytes sealedProfile, uint256 time);
     event Activated(bytes32 indexed requestId, address indexed provider, address home, string plmn, uint256 time);
-    event UsageReported(bytes32 indexed requestId, address indexed provider, address home, uint256 reportNo,
-                        uint256[3] used, uint256 periodStart, uint256 periodEnd, uint256 charge, uint256 time);
+    event UsageReported(bytes32 indexed requestId, address indexed provider, address home, bytes32 recordId,
+                        uint256 reportNo, uint256[3] used, uint256 periodStart, uint256 periodEnd, uint256 charge,
+                        uint256 time);
     event Refunded(bytes32 indexed requestId, address indexed by, address home, uint256 amount, uint256 time);
 
     constructor(address sdrt) {
@@ -244,16 +256,23 @@ contract Marketplace {
     }
 
     // used = [data_mb, voice_minutes, sms]; the charge (used . tariff) moves
-    // from escrow to the provider at once (settlement per report).
-    function reportUsage(bytes32 requestId, uint256 reportNo, uint256[3] calldata used, uint256 periodStart,
-                         uint256 periodEnd) external {
+    // from escrow to the provider at once (settlement per report). A record
+    // id the Request already has is not applied again: "already-applied"
+    // with the same content (the client answers with the first receipt),
+    // "record-conflict" with other content.
+    function reportUsage(bytes32 requestId, bytes32 recordId, uint256 reportNo, uint256[3] calldata used,
+                         uint256 periodStart, uint256 periodEnd) external {
         Request storage r = _providersRequest(requestId);
+        bytes24 content = _usageContent(requestId, recordId, used, periodStart, periodEnd);
         require(r.state == State.Active, "RSP:wrong-state");
         require(reportNo == uint256(r.usageReports) + 1, "RSP:report-out-of-order");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
         require(used[0] <= MAX_INT64 && used[1] <= MAX_INT64 && used[2] <= MAX_INT64, "RSP:bad-terms");
-        require(periodStart <= MAX_INT64 && periodStart <= periodEnd && periodEnd >= r.activatedAt &&
+        require(periodStart <= MAX_INT64 && periodStart <= periodEnd &&
+                periodStart + PERIOD_SLACK_SECONDS >= r.activatedAt && periodEnd >= r.activatedAt &&
                 periodEnd <= block.timestamp + PERIOD_SLACK_SECONDS, "RSP:bad-period");
+        // Periods are [start, end): the next starts at or after the last end.
+        require(periodStart >= r.periodEnd, "RSP:period-overlap");
         Offer storage o = offers[r.offerId];
         // Each product < 2^126: no overflow before the escrow comparison.
         uint256 charge = used[0] * o.perMb + used[1] * o.perMinute + used[2] * o.perSms;
@@ -264,11 +283,25 @@ contract Marketplace {
         r.usedMinutes += uint64(used[1]);
         r.usedSms += uint64(used[2]);
         r.usageReports += 1;
+        r.periodEnd = uint64(periodEnd);
         r.charged += uint64(charge);
+        usageRecords[requestId][recordId] = UsageRecord(content, uint64(block.number));
         escrowedOf[r.home] -= charge;
         if (charge > 0) require(token.transfer(msg.sender, charge), "RSP:insufficient-funds");
-        emit UsageReported(requestId, msg.sender, r.home, reportNo, used, periodStart, periodEnd, charge,
+        emit UsageReported(requestId, msg.sender, r.home, recordId, reportNo, used, periodStart, periodEnd, charge,
                            block.timestamp);
+    }
+
+    // The record id's rules (valid, not applied before); returns the content digest to store.
+    function _usageContent(bytes32 requestId, bytes32 recordId, uint256[3] calldata used, uint256 periodStart,
+                           uint256 periodEnd) private view returns (bytes24 content) {
+        require(_validId(recordId), "RSP:bad-id");
+        content = bytes24(keccak256(abi.encode(used, periodStart, periodEnd)));
+        UsageRecord storage seen = usageRecords[requestId][recordId];
+        if (seen.blockNumber != 0) {
+            require(seen.content != content, "RSP:already-applied");
+            revert("RSP:record-conflict");
+        }
     }
 
     function refund(bytes32 requestId) external {
@@ -309,6 +342,11 @@ contract Marketplace {
     // state == None when there is no such request.
     function getRequest(bytes32 requestId) external view returns (Request memory) {
         return requests[requestId];
+    }
+
+    // blockNumber == 0 when the Request has no such usage record.
+    function usageRecord(bytes32 requestId, bytes32 recordId) external view returns (UsageRecord memory) {
+        return usageRecords[requestId][recordId];
     }
 
     function balances(address who) external view returns (uint256 available, uint256 escrowed) {

@@ -41,7 +41,18 @@ Receipt EmbeddedMarket::activate(const std::string& request_id, const std::strin
   return write("activation", activation_payload(request_id, plmn));
 }
 Receipt EmbeddedMarket::report_usage(const UsageReport& u) {
-  return write("usage", usage_payload(u));
+  try {
+    return write("usage", usage_payload(u));
+  } catch (const MarketError& e) {
+    if (e.code != "already-applied") throw;
+  }
+  // The rules found this very record applied: answer with its receipt.
+  std::optional<Receipt> first;
+  ledger_->read_market([&](const MarketState& s) {
+    if (auto* rec = s.usage_record(u.request_id, usage_record_id(u))) first = Receipt{rec->position, rec->reference, true};
+  });
+  if (!first) throw std::logic_error("usage record reported applied but not found");
+  return *first;
 }
 Receipt EmbeddedMarket::refund(const std::string& request_id) {
   return write("refund", refund_payload(request_id));

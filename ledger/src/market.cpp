@@ -40,6 +40,10 @@ Amount charge_for(const Allowance& used, const Tariff& t) {
   return total;
 }
 
+std::string usage_record_id(const UsageReport& u) {
+  return u.record_id.empty() ? "report-" + std::to_string(u.report_no) : u.record_id;
+}
+
 bool valid_record_id(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;
   for (char c : id)

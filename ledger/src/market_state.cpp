@@ -97,7 +97,8 @@ Bytes activation_payload(const std::string& request_id, const std::string& plmn)
   return to_bytes(json{{"request_id", request_id}, {"plmn", plmn}}.dump());
 }
 Bytes usage_payload(const UsageReport& u) {
-  json j{{"request_id", u.request_id}, {"report_no", u.report_no},       {"used", allowance_json(u.used)},
+  json j{{"request_id", u.request_id},     {"report_no", u.report_no},
+         {"record_id", usage_record_id(u)},  {"used", allowance_json(u.used)},
          {"period_start", u.period_start}, {"period_end", u.period_end}};
   return to_bytes(j.dump());
 }
@@ -122,6 +123,10 @@ const Request* MarketState::request(const std::string& id) const {
 const Accept* MarketState::accept(const std::string& id) const {
   auto it = accepts_.find(id);
   return it == accepts_.end() ? nullptr : &it->second;
+}
+const UsageRecord* MarketState::usage_record(const std::string& request_id, const std::string& record_id) const {
+  auto it = usage_records_.find({request_id, record_id});
+  return it == usage_records_.end() ? nullptr : &it->second;
 }
 Balance MarketState::balance(const std::string& p) const {
   auto it = balances_.find(p);
@@ -263,17 +268,40 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       r.activation_plmn = plmn;
     } else if (e.type == "usage") {
       if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may report usage on '" + rid + "'");
-      if (r.state != RequestState::Active) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
       std::int64_t no = int_field(j, "report_no");
+      UsageRecord rec;
+      // Payloads without a record id are judged by their report number.
+      rec.record_id = j.contains("record_id") ? str_field(j, "record_id") : "report-" + std::to_string(no);
+      require_id(rec.record_id, "record_id");
+      rec.used = allowance_field(j, "used");
+      rec.period_start = int_field(j, "period_start");
+      rec.period_end = int_field(j, "period_end");
+      // A record delivered again: applied once, whatever its report number.
+      auto seen = usage_records_.find({rid, rec.record_id});
+      if (seen != usage_records_.end()) {
+        const UsageRecord& s = seen->second;
+        if (s.used.data_mb == rec.used.data_mb && s.used.voice_minutes == rec.used.voice_minutes &&
+            s.used.sms == rec.used.sms && s.period_start == rec.period_start && s.period_end == rec.period_end)
+          fail("already-applied", "usage record '" + rec.record_id + "' on '" + rid + "' was applied at seq " +
+                                      std::to_string(s.position));
+        fail("record-conflict", "usage record '" + rec.record_id + "' on '" + rid + "' was applied with other content");
+      }
+      if (r.state != RequestState::Active) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
       if (no != r.usage_reports + 1)
         fail("report-out-of-order", "expected report " + std::to_string(r.usage_reports + 1) + ", got " + std::to_string(no));
       if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
-      Allowance used = allowance_field(j, "used");
-      const std::int64_t period_start = int_field(j, "period_start");
-      const std::int64_t period_end = int_field(j, "period_end");
+      const Allowance& used = rec.used;
+      const std::int64_t period_start = rec.period_start;
+      const std::int64_t period_end = rec.period_end;
       if (used.data_mb < 0 || used.voice_minutes < 0 || used.sms < 0) fail("bad-terms", "usage cannot be negative");
-      if (period_start < 0 || period_start > period_end || period_end < r.activated_at || period_end > now + kPeriodSlackSeconds)
-        fail("bad-period", "the period must start before it ends, end after the activation and not in the future");
+      // r.activated_at >= 0 and <= 2^62 (entry time in seconds): no overflow.
+      if (period_start < 0 || period_start > period_end || period_start < r.activated_at - kPeriodSlackSeconds ||
+          period_end < r.activated_at || period_end > now + kPeriodSlackSeconds)
+        fail("bad-period", "the period must start before it ends, within the subscription, and not end in the future");
+      // Periods are [start, end): the next starts at or after the last end.
+      if (period_start < r.period_end)
+        fail("period-overlap", "the period starts at " + std::to_string(period_start) + ", before the end " +
+                                   std::to_string(r.period_end) + " of a period already charged");
       const Offer& o = offers_.at(r.offer_id);
       Amount charge = 0;
       try {
@@ -291,10 +319,14 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
         fail("beyond-allowance", "usage beyond the offer's allowance");
       r.usage_reports = no;
       r.used = Allowance{r.used.data_mb + used.data_mb, r.used.voice_minutes + used.voice_minutes, r.used.sms + used.sms};
+      r.period_end = period_end;
       r.charged += charge;
       balances_[r.home].escrowed -= charge;
       balances_[r.provider].available += charge;
       ev.amount = charge;
+      rec.position = e.seq;
+      rec.reference = ev.reference;
+      usage_records_.emplace(std::pair{rid, rec.record_id}, std::move(rec));
     } else {  // refund
       if (e.author == r.home) {
         // After the term; or an unanswered Request after its answer deadline.

@@ -29,7 +29,13 @@ market_story() {
   expect_refused not-provider $MK "${H[@]}" usage --request R1 --report-no 1 --data-mb 10
   $MK "${V[@]}" usage --request R1 --report-no 1 --data-mb 1234 >/dev/null
   expect_refused report-out-of-order $MK "${V[@]}" usage --request R1 --report-no 3 --data-mb 1
-  expect_refused beyond-escrow $MK "${V[@]}" usage --request R1 --report-no 2 --data-mb 4000
+  # A usage record sent twice is applied once; its id with other content is refused.
+  S=$(( $(date +%s) + 60 ))
+  $MK "${V[@]}" usage --request R1 --report-no 2 --record-id CDR-2 --period-start $S --period-end $S --sms 0 >/dev/null
+  $MK "${V[@]}" usage --request R1 --report-no 2 --record-id CDR-2 --period-start $S --period-end $S --sms 0 | grep -q "already applied" || fail "usage record applied twice"
+  expect_refused record-conflict $MK "${V[@]}" usage --request R1 --report-no 3 --record-id CDR-2 --period-start $S --period-end $S --sms 1
+  expect_refused period-overlap $MK "${V[@]}" usage --request R1 --report-no 3 --record-id CDR-3 --period-start $((S - 10)) --period-end $S
+  expect_refused beyond-escrow $MK "${V[@]}" usage --request R1 --report-no 3 --data-mb 4000
   $MK "${V[@]}" refund --request R1 >/dev/null
   [[ $($MK "${H[@]}" balance) == "HOME-B: 17.532000 SDRt available, 0.000000 SDRt in escrow" ]] || fail "home final"
   [[ $($MK "${V[@]}" balance) == "VISITED-A: 2.468000 SDRt available, 0.000000 SDRt in escrow" ]] || fail "visited final"

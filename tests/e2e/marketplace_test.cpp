@@ -170,4 +170,94 @@ TEST(Marketplace, UnservableRequestIsClosedAndTheNextServed) {
   EXPECT_EQ(visited.poll(), 0);  // nothing is handled twice
 }
 
+// A Market whose next usage report lands but whose answer is lost (a
+// timeout after the write): the caller cannot tell whether it was charged.
+struct LostAnswerMarket final : Market {
+  Market& m;
+  bool lose_next = false;
+  explicit LostAnswerMarket(Market& inner) : m(inner) {}
+  std::string backend() const override { return m.backend(); }
+  const std::string& me() const override { return m.me(); }
+  Receipt mint(const std::string& to, Amount a) override { return m.mint(to, a); }
+  Receipt publish_offer(const OfferTerms& t) override { return m.publish_offer(t); }
+  Receipt request(const RequestTerms& t) override { return m.request(t); }
+  Receipt accept(const AcceptTerms& t) override { return m.accept(t); }
+  Receipt activate(const std::string& r, const std::string& p) override { return m.activate(r, p); }
+  Receipt report_usage(const UsageReport& u) override {
+    Receipt r = m.report_usage(u);
+    if (lose_next) {
+      lose_next = false;
+      throw std::runtime_error("timeout waiting for the answer");
+    }
+    return r;
+  }
+  Receipt refund(const std::string& r) override { return m.refund(r); }
+  std::vector<Offer> offers() override { return m.offers(); }
+  std::optional<Offer> offer(const std::string& id) override { return m.offer(id); }
+  std::optional<Request> find_request(const std::string& id) override { return m.find_request(id); }
+  std::optional<Accept> find_accept(const std::string& id) override { return m.find_accept(id); }
+  Balance balance(const std::string& p) override { return m.balance(p); }
+  std::vector<Event> events_after(std::int64_t p, std::size_t n) override { return m.events_after(p, n); }
+};
+
+// The visited agent reports each network usage record once, under its id:
+// a record the network delivers again after the agent crashed (its count
+// behind the ledger's), or a report retried after its answer was lost, is
+// not charged twice. (Before record ids, the agent renumbered the record
+// after report-out-of-order and the ledger charged it a second time.)
+TEST(Marketplace, VisitedAgentChargesAUsageRecordOnce) {
+  e2e::MarketplaceWorld mw("market-usage-once");
+  EmbeddedMarkets m(mw.dir);
+  m.issuer->mint("HOME-B", 10'000'000);
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  OfferTerms o = small_offer(seal_key);
+  m.visited->publish_offer(o);
+  RequestTerms rq;
+  rq.request_id = "REQ-1";
+  rq.offer_id = o.offer_id;
+  rq.subscriber = "sub-1";
+  rq.sealed_target = seal(o.seal_key, "target:REQ-1", to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
+  rq.escrow = o.price;
+  rq.reply_key = reply_key.public_point();
+  m.home->request(rq);
+  m.visited->accept({"REQ-1", seal(rq.reply_key, "accept:REQ-1", to_bytes("{}")), Bytes(32, 7)});
+  m.visited->activate("REQ-1", "20801");
+  const std::int64_t act = m.home->find_request("REQ-1")->activated_at;
+
+  // The agent's order for the subscriber, active, as after its attach.
+  const std::string imsi = "001010000000001", iccid = "8944000000000000001";
+  mw.stack->hss().provision(imsi, iccid, crypto::random_bytes(16), crypto::random_bytes(16));
+  agents::AgentState vs(mw.stack->visited_agent_db());
+  vs.put(agents::Order{"REQ-1", "", iccid, "active", 0});
+  LostAnswerMarket market(*m.visited);
+  auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
+  agents::VisitedOperatorAgent visited(market, seal_key, mw.stack->es2(), parties.packages, mw.stack->hss(), vs,
+                                       "roaming-eu");
+
+  sim::UsageRecord cdr1{imsi, "20801-00000001", act, act + 10, 100, 0, 0};  // 100 MB = 0.1 SDRt
+  ASSERT_TRUE(visited.on_usage(cdr1));
+  EXPECT_EQ(m.visited->balance("VISITED-A").available, 100'000);
+  // The agent crashed after the report landed, before it saved its count;
+  // the network delivers the record again.
+  vs.put(agents::Order{"REQ-1", "", iccid, "active", 0});
+  EXPECT_TRUE(visited.on_usage(cdr1));
+  EXPECT_EQ(m.visited->balance("VISITED-A").available, 100'000);
+  EXPECT_EQ(m.home->find_request("REQ-1")->usage_reports, 1);
+  EXPECT_EQ(vs.order("REQ-1")->usage_reports, 1);
+
+  // The next record lands but the answer is lost: the agent sends it again.
+  market.lose_next = true;
+  sim::UsageRecord cdr2{imsi, "20801-00000002", act + 10, act + 20, 200, 0, 0};
+  EXPECT_TRUE(visited.on_usage(cdr2));
+  EXPECT_EQ(m.visited->balance("VISITED-A").available, 300'000);
+  EXPECT_EQ(m.home->find_request("REQ-1")->usage_reports, 2);
+  EXPECT_EQ(vs.order("REQ-1")->usage_reports, 2);
+
+  // A different record claiming traffic already charged is refused.
+  sim::UsageRecord overlap{imsi, "20801-00000003", act + 15, act + 25, 50, 0, 0};
+  EXPECT_FALSE(visited.on_usage(overlap));
+  EXPECT_EQ(m.visited->balance("VISITED-A").available, 300'000);
+}
+
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -113,10 +114,12 @@ inline void story(MarketWorld& w) {
 
   // 1,234 MB, 17 min, 3 SMS = 1,234,000 + 340,000 + 15,000 = 1,589,000 units
   const std::int64_t act = home.find_request("REQ-1")->activated_at;
-  visited.report_usage(UsageReport{"REQ-1", 1, {1234, 17, 3}, act, w.now()});
+  const std::int64_t end1 = std::max(act, w.now());
+  visited.report_usage(UsageReport{"REQ-1", 1, {1234, 17, 3}, act, end1, "CDR-1"});
   EXPECT_EQ(visited.balance(kVisited).available, 1'589'000);
   EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000 - 1'589'000);
-  visited.report_usage(UsageReport{"REQ-1", 2, {1, 0, 0}, act, w.now()});
+  EXPECT_EQ(home.find_request("REQ-1")->period_end, end1);
+  visited.report_usage(UsageReport{"REQ-1", 2, {1, 0, 0}, end1, std::max(end1, w.now()), "CDR-2"});
   EXPECT_EQ(visited.balance(kVisited).available, 1'590'000);
   EXPECT_EQ(home.find_request("REQ-1")->charged, 1'590'000);
   EXPECT_EQ(home.find_request("REQ-1")->usage_reports, 2);
@@ -325,6 +328,81 @@ inline void abuse(MarketWorld& w) {
   EXPECT_EQ(home.balance(kHome).available, before + 6'000'000 - 2'000'000 - 250'000);
   home.refund("REQ-A3");
   EXPECT_EQ(home.offer("OFFER-A")->sold, 1);  // REQ-A2 was served; REQ-A3 was not
+}
+
+// Usage records (issue 16): sane periods that do not overlap, each record
+// id applied once per Request; a record delivered again answers with the
+// first receipt and charges nothing, the same id with other content is refused.
+inline void usage_records(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& home = w.as(kHome);
+  issuer.mint(kHome, 20'000'000);
+  visited.publish_offer(sample_offer(w, "OFFER-U", seal_key));
+  Offer o = *home.offer("OFFER-U");
+  home.request(sample_request("REQ-U1", o, reply_key));
+  home.request(sample_request("REQ-U2", o, reply_key));
+  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  visited.accept({"REQ-U1", sealed, Bytes(32, 1)});
+  visited.activate("REQ-U1", "20801");
+  const std::int64_t act = home.find_request("REQ-U1")->activated_at;
+  auto rec = [&](const std::string& id, std::int64_t no, Allowance used, std::int64_t from, std::int64_t to) {
+    return UsageReport{"REQ-U1", no, used, from, to, id};
+  };
+
+  // 100 MB = 0.1 SDRt.
+  Receipt first = visited.report_usage(rec("CDR-1", 1, {100, 0, 0}, act, act + 10));
+  EXPECT_FALSE(first.already_applied);
+  EXPECT_EQ(visited.balance(kVisited).available, 100'000);
+  // Delivered again, as it was or renumbered after a crash: applied once.
+  for (std::int64_t no : {1, 2}) {
+    Receipt again = visited.report_usage(rec("CDR-1", no, {100, 0, 0}, act, act + 10));
+    EXPECT_TRUE(again.already_applied);
+    EXPECT_EQ(again.position, first.position);
+    EXPECT_EQ(again.reference, first.reference);
+  }
+  EXPECT_EQ(visited.balance(kVisited).available, 100'000);
+  EXPECT_EQ(home.find_request("REQ-U1")->usage_reports, 1);
+  // The same id with other content is refused.
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-1", 2, {101, 0, 0}, act, act + 10)); }), "record-conflict");
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-1", 2, {100, 0, 0}, act + 10, act + 20)); }), "record-conflict");
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec(std::string(33, 'c'), 2, {1, 0, 0}, act + 10, act + 20)); }), "bad-id");
+  // A period that overlaps one already charged, under a new id, is refused:
+  // the same traffic cannot be charged twice by renaming it.
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-1b", 2, {100, 0, 0}, act, act + 10)); }), "period-overlap");
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-2", 2, {1, 0, 0}, act + 9, act + 20)); }), "period-overlap");
+  // Sane periods: not from before the subscription.
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-2", 2, {1, 0, 0}, 0, act + 20)); }), "bad-period");
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-2", 2, {1, 0, 0}, act + 20, act + 10)); }), "bad-period");
+  // Only the provider, and the id check does not leak: a stranger learns nothing.
+  EXPECT_EQ(code_of([&] { home.report_usage(rec("CDR-1", 1, {100, 0, 0}, act, act + 10)); }), "not-provider");
+  // Consecutive periods ([start, end) touching) are fine.
+  visited.report_usage(rec("CDR-2", 2, {200, 0, 0}, act + 10, act + 20));
+  EXPECT_EQ(home.find_request("REQ-U1")->period_end, act + 20);
+  // Record ids are per Request: another Request may use CDR-1.
+  visited.accept({"REQ-U2", sealed, Bytes(32, 1)});
+  visited.activate("REQ-U2", "20801");
+  const std::int64_t act2 = home.find_request("REQ-U2")->activated_at;
+  visited.report_usage(UsageReport{"REQ-U2", 1, {5, 0, 0}, act2, act2, "CDR-1"});
+  // Without a record id, the report number is the id: a resent report is applied once.
+  visited.report_usage(UsageReport{"REQ-U2", 2, {7, 0, 0}, act2, act2});
+  EXPECT_TRUE(visited.report_usage(UsageReport{"REQ-U2", 2, {7, 0, 0}, act2, act2}).already_applied);
+  EXPECT_TRUE(visited.report_usage(UsageReport{"REQ-U2", 2, {7, 0, 0}, act2, act2, "report-2"}).already_applied);
+  EXPECT_EQ(code_of([&] { visited.report_usage(UsageReport{"REQ-U2", 2, {8, 0, 0}, act2, act2}); }), "record-conflict");
+  EXPECT_EQ(visited.balance(kVisited).available, 300'000 + 12'000);
+
+  // After the Request is closed, a late re-delivery is still answered (the
+  // agent does not retry it for ever), and still charges nothing.
+  visited.refund("REQ-U1");
+  EXPECT_TRUE(visited.report_usage(rec("CDR-2", 2, {200, 0, 0}, act + 10, act + 20)).already_applied);
+  EXPECT_EQ(code_of([&] { visited.report_usage(rec("CDR-3", 3, {1, 0, 0}, act + 20, act + 30)); }), "wrong-state");
+  EXPECT_EQ(visited.balance(kVisited).available, 312'000);
+  EXPECT_EQ(home.balance(kHome).available, 20'000'000 - 12'000'000 + 6'000'000 - 300'000);
+  int usage_events = 0;
+  for (const auto& e : home.events_after(0)) usage_events += e.type == "usage";
+  EXPECT_EQ(usage_events, 4);
 }
 
 }  // namespace rsp::ledger::conformance

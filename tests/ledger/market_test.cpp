@@ -96,6 +96,15 @@ TEST(EmbeddedMarket, Abuse) {
   abuse(w);
 }
 
+TEST(EmbeddedMarket, UsageRecords) {
+  EmbeddedWorld w("usage-records");
+  usage_records(w);
+  // The same state after a full re-verification from the file.
+  w.open();
+  EXPECT_EQ(w.as(kVisited).balance(kVisited).available, 312'000);
+  EXPECT_EQ(w.as(kHome).find_request("REQ-U1")->period_end, w.as(kHome).find_request("REQ-U1")->activated_at + 20);
+}
+
 // An entry claiming to be the visited operator's, signed with another key,
 // is refused before any rule runs, and nothing is written.
 TEST(EmbeddedMarket, ForgedSignerRefused) {

@@ -26,7 +26,8 @@ inline constexpr const char* kPublishOffer = "publishOffer(bytes32,string,string
 inline constexpr const char* kRequest = "request(bytes32,bytes32,string,bytes,uint256,bytes)";
 inline constexpr const char* kAccept = "accept(bytes32,bytes,bytes)";
 inline constexpr const char* kActivate = "activate(bytes32,string)";
-inline constexpr const char* kReportUsage = "reportUsage(bytes32,uint256,uint256[3],uint256,uint256)";
+inline constexpr const char* kReportUsage = "reportUsage(bytes32,bytes32,uint256,uint256[3],uint256,uint256)";
+inline constexpr const char* kUsageRecord = "usageRecord(bytes32,bytes32)";  // ((bytes24 content, uint64 blockNumber))
 inline constexpr const char* kRefund = "refund(bytes32)";
 inline constexpr const char* kOfferCount = "offerCount()";
 inline constexpr const char* kOfferIdAt = "offerIdAt(uint256)";
@@ -44,11 +45,11 @@ enum OfferField {
 };
 inline constexpr const char* kRequestTuple =
     "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
-    "uint64)";
+    "uint64,uint64)";
 enum RequestField {
   R_HOME, R_STATE, R_USAGE_REPORTS, R_PROVIDER, R_EXPIRES_AT, R_OFFER_ID, R_ESCROW, R_CHARGED,
   R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN, R_ANSWER_BY, R_USED_DATA,
-  R_USED_MINUTES, R_USED_SMS
+  R_USED_MINUTES, R_USED_SMS, R_PERIOD_END
 };
 enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED };
 
@@ -64,8 +65,8 @@ inline constexpr const char* kAcceptData = "(address,bytes32,bytes,uint256)";
 inline constexpr const char* kActivateEvent = "Activated(bytes32,address,address,string,uint256)";
 inline constexpr const char* kActivateData = "(address,string,uint256)";
 inline constexpr const char* kUsageEvent =
-    "UsageReported(bytes32,address,address,uint256,uint256[3],uint256,uint256,uint256,uint256)";
-inline constexpr const char* kUsageData = "(address,uint256,uint256[3],uint256,uint256,uint256,uint256)";
+    "UsageReported(bytes32,address,address,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
+inline constexpr const char* kUsageData = "(address,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
 inline constexpr const char* kRefundEvent = "Refunded(bytes32,address,address,uint256,uint256)";
 inline constexpr const char* kRefundData = "(address,uint256,uint256)";
 

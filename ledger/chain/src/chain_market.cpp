@@ -293,12 +293,24 @@ Receipt ChainMarket::activate(const std::string& request_id, const std::string& 
 
 Receipt ChainMarket::report_usage(const UsageReport& u) {
   AbiValue::List used{int_word(u.used.data_mb), int_word(u.used.voice_minutes), int_word(u.used.sms)};
-  auto r = send(config_.marketplace,
-                eth::encode_call(kReportUsage, {record_id_word(u.request_id), int_word(u.report_no),
-                                                AbiValue::list(std::move(used)), int_word(u.period_start),
-                                                int_word(u.period_end)}));
-  last_gas_used_ = r.gas_used;
-  return receipt_for(r, config_.marketplace, topic(kUsageEvent));
+  const Bytes rid = record_id_word(u.request_id), record = record_id_word(usage_record_id(u));
+  try {
+    auto r = send(config_.marketplace, eth::encode_call(kReportUsage, {rid, record, int_word(u.report_no),
+                                                                       AbiValue::list(std::move(used)),
+                                                                       int_word(u.period_start), int_word(u.period_end)}));
+    last_gas_used_ = r.gas_used;
+    return receipt_for(r, config_.marketplace, topic(kUsageEvent));
+  } catch (const MarketError& e) {
+    if (e.code != "already-applied") throw;
+  }
+  // The contract found this very record applied: answer with its receipt,
+  // from its UsageReported event.
+  // A static struct comes back as its fields in a row.
+  auto seen = eth::decode("(bytes24,uint64)", view(config_.marketplace, eth::encode_call(kUsageRecord, {rid, record})));
+  const auto block = seen[1].as_uint().as_u64();
+  for (const auto& log : logs_at(block, topic(kUsageEvent), rid))
+    if (eth::decode(kUsageData, log.data)[1].as_bytes() == record) return Receipt{position_of(log), eth::hex0x(log.tx_hash), true};
+  throw std::runtime_error("usage record '" + usage_record_id(u) + "' is applied but its UsageReported event is missing");
 }
 
 Receipt ChainMarket::refund(const std::string& request_id) {
@@ -377,6 +389,7 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   r.usage_reports = u64(st[R_USAGE_REPORTS]);
   r.answer_by = u64(st[R_ANSWER_BY]);
   r.used = {u64(st[R_USED_DATA]), u64(st[R_USED_MINUTES]), u64(st[R_USED_SMS])};
+  r.period_end = u64(st[R_PERIOD_END]);
   r.position = position_of(log);
   return r;
 }
@@ -456,8 +469,8 @@ std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
     e.type = "usage";
     e.author = name_of(eth::topic_address(log.topics.at(2)));
     e.counterparty = name_of(d[0].as_address());
-    e.amount = u64(d[5]);
-    e.time = u64(d[6]);
+    e.amount = u64(d[6]);
+    e.time = u64(d[7]);
   } else if (t0 == topic(kRefundEvent)) {
     auto d = eth::decode(kRefundData, log.data);
     e.type = "refund";

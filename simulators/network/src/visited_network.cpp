@@ -143,6 +143,7 @@ AttachResult VisitedNetwork::attach(apdu::Transport& card) {
   res.accepted = true;
   res.iccid = hss_.iccid_of(res.imsi).value_or("");
   if (std::find(attached_.begin(), attached_.end(), res.imsi) == attached_.end()) attached_.push_back(res.imsi);
+  metered_until_.try_emplace(res.imsi, static_cast<std::int64_t>(std::time(nullptr)));  // metering starts
   bool first = std::find(ever_attached_.begin(), ever_attached_.end(), res.imsi) == ever_attached_.end();
   if (first) {
     ever_attached_.push_back(res.imsi);
@@ -156,8 +157,11 @@ std::optional<UsageRecord> VisitedNetwork::meter(const std::string& imsi, std::i
   if (std::find(attached_.begin(), attached_.end(), imsi) == attached_.end()) return std::nullopt;
   UsageRecord u;
   u.imsi = imsi;
-  u.period_end = std::time(nullptr);
-  u.period_start = u.period_end - 3600;
+  u.record_id = plmn_ + "-" + to_hex(crypto::random_bytes(8));
+  std::int64_t& until = metered_until_[imsi];
+  u.period_start = until;
+  u.period_end = std::max<std::int64_t>(until, std::time(nullptr));
+  until = u.period_end;
   u.data_mb = data_mb;
   u.voice_minutes = voice_minutes;
   u.sms = sms;

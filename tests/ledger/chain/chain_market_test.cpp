@@ -108,7 +108,7 @@ struct ChainMarketTest : ::testing::Test {
     return {id, crypto::random_bytes(3000), crypto::random_bytes(32)};
   }
   UsageReport usage(const std::string& id, std::int64_t no, Allowance used) {
-    return {id, no, used, chain_now() - 60, chain_now()};
+    return {id, no, used, chain_now(), chain_now()};  // zero-length periods, one after the other
   }
 
   // offer O-1 by OP-V, request R-1 by OP-H, accepted and activated.
@@ -512,7 +512,11 @@ TEST_F(ChainMarketTest, UsageRules) {
   EXPECT_EQ(home->balance("OP-V").available, 0);
 
   visited->report_usage(usage("R-1", 1, {9'000, 0, 0}));
-  EXPECT_EQ(refusal([&] { visited->report_usage(usage("R-1", 1, {0, 0, 0})); }), "report-out-of-order");
+  // Report 1 again with other content: its record id (report-1) is taken.
+  EXPECT_EQ(refusal([&] { visited->report_usage(usage("R-1", 1, {0, 0, 0})); }), "record-conflict");
+  auto again = usage("R-1", 1, {0, 0, 0});
+  again.record_id = "CDR-again";
+  EXPECT_EQ(refusal([&] { visited->report_usage(again); }), "report-out-of-order");
   EXPECT_EQ(refusal([&] { visited->report_usage(usage("R-1", 2, {0, 0, 201})); }), "beyond-escrow");
   visited->report_usage(usage("R-1", 2, {0, 0, 200}));  // exactly the rest: 200 x 0.005
   EXPECT_EQ(home->balance("OP-V").available, 10 * kSdrt);

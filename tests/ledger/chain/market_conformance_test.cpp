@@ -71,4 +71,10 @@ TEST(ChainConformance, Abuse) {
   abuse(w);
 }
 
+TEST(ChainConformance, UsageRecords) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  usage_records(w);
+}
+
 }  // namespace

@@ -91,6 +91,7 @@ struct Request : RequestTerms {
   Amount refunded = 0;                // returned to the home operator on close
   std::int64_t usage_reports = 0;
   Allowance used;                     // sum of the usage reports (within the Offer's allowance)
+  std::int64_t period_end = 0;        // end of the last reported period: the next one starts at or after it
   std::int64_t position = 0;
 };
 
@@ -108,8 +109,14 @@ struct UsageReport {
   std::string request_id;
   std::int64_t report_no = 0;         // 1, 2, 3 ... per Request, in order
   Allowance used;
-  std::int64_t period_start = 0, period_end = 0;  // Unix seconds the report covers
+  std::int64_t period_start = 0, period_end = 0;  // Unix seconds the report covers, [start, end)
+  // The network's id of the usage record (1..32 printable ASCII), unique per
+  // Request: a record delivered again is applied once (see usage_record_id).
+  // Empty: the report number stands for it ("report-<n>").
+  std::string record_id;
 };
+// The record id a report is judged by: record_id, or "report-<report_no>".
+std::string usage_record_id(const UsageReport& u);
 
 // What happened, in ledger order. `amount` moves SDRt:
 //   mint      issuer -> counterparty (new money)
@@ -136,6 +143,9 @@ struct Balance {
 struct Receipt {
   std::int64_t position = 0;          // of the record written
   std::string reference;              // entry hash / transaction hash, hex
+  // Nothing was written: the same usage record (same id, same content) was
+  // applied before; position and reference are that record's.
+  bool already_applied = false;
 };
 
 // A write the marketplace rules refuse; nothing was written. `code` is one of
@@ -157,6 +167,11 @@ class Market {
   virtual Receipt request(const RequestTerms& t) = 0;
   virtual Receipt accept(const AcceptTerms& t) = 0;
   virtual Receipt activate(const std::string& request_id, const std::string& plmn) = 0;
+  // A usage record whose id this Request already has with the same
+  // content (used and period) is not applied again: the Receipt of the
+  // first one comes back with already_applied set (the rules' code
+  // `already-applied` never reaches the caller). The same id with other
+  // content is refused (`record-conflict`).
   virtual Receipt report_usage(const UsageReport& u) = 0;
   // Closes a Request and returns its unused escrow to the home operator:
   // the home operator after expires_at (or after answer_by while it is still

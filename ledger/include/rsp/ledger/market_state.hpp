@@ -27,6 +27,15 @@ Bytes mint_payload(const std::string& to, Amount amount);
 
 bool is_market_type(std::string_view type);  // mint, offer, request, accept, activation, usage, refund
 
+// A usage record a Request was charged for (its id is unique per Request).
+struct UsageRecord {
+  std::string record_id;
+  Allowance used;
+  std::int64_t period_start = 0, period_end = 0;
+  std::int64_t position = 0;   // the usage entry's seq
+  std::string reference;       // its hash, hex
+};
+
 class MarketState {
  public:
   // The role of a registered participant (nullopt: not registered).
@@ -42,6 +51,7 @@ class MarketState {
   const Offer* offer(const std::string& id) const;
   const Request* request(const std::string& id) const;
   const Accept* accept(const std::string& request_id) const;
+  const UsageRecord* usage_record(const std::string& request_id, const std::string& record_id) const;
   Balance balance(const std::string& participant) const;
   const std::vector<Event>& events() const { return events_; }
 
@@ -52,6 +62,7 @@ class MarketState {
   std::map<std::string, Request> requests_;
   std::map<std::string, Accept> accepts_;
   std::map<std::string, Balance> balances_;
+  std::map<std::pair<std::string, std::string>, UsageRecord> usage_records_;  // (request_id, record_id)
   std::vector<Event> events_;
 };
 

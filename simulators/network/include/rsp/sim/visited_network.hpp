@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ struct AttachResult {
 
 struct UsageRecord {  // what the network meters for one attached subscriber
   std::string imsi;
+  std::string record_id;  // unique: "<PLMN>-<16 hex>", random (1..32 printable ASCII, a ledger record id)
+  // [start, end), Unix seconds: a subscriber's records follow each other from
+  // its first attach, without overlap (each starts where the last ended).
   std::int64_t period_start = 0, period_end = 0;
   std::int64_t data_mb = 0, voice_minutes = 0, sms = 0;
 };
@@ -72,7 +76,8 @@ class VisitedNetwork {
   // Called once per IMSI on its first accepted attach (the start of metering).
   std::function<void(const AttachResult&)> on_first_attach;
 
-  // Meters traffic for an attached subscriber; nullopt if not attached.
+  // Meters traffic for an attached subscriber since its last record (or its
+  // attach); nullopt if not attached.
   std::optional<UsageRecord> meter(const std::string& imsi, std::int64_t data_mb, std::int64_t voice_minutes,
                                    std::int64_t sms);
 
@@ -81,6 +86,7 @@ class VisitedNetwork {
   std::string plmn_;
   std::vector<std::string> attached_;
   std::vector<std::string> ever_attached_;
+  std::map<std::string, std::int64_t> metered_until_;  // IMSI -> end of its last record
 };
 
 }  // namespace rsp::sim
