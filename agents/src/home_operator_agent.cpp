@@ -14,9 +14,12 @@ std::string HomeOperatorAgent::buy(const ledger::Offer& offer, const std::string
   t.request_id = "REQ-" + to_hex(crypto::random_bytes(6));
   t.offer_id = offer.offer_id;
   t.subscriber = subscriber;
-  t.sealed_target = ledger::seal(offer.seal_key, "target:" + t.request_id, to_bytes(nlohmann::json{{"eid", eid}}.dump()));
   t.escrow = offer.price;
   t.reply_key = reply_key_.public_point();
+  // Bound to this ledger, this Request id, both parties and both keys: a
+  // Request that copies it under the same id (front-running) cannot use it.
+  t.sealed_target = ledger::seal(offer.seal_key, ledger::target_context(market_.ledger_id(), offer, market_.me(), t),
+                                 to_bytes(nlohmann::json{{"eid", eid}}.dump()));
   // Recorded first: if the process dies after the Request lands, the Accept
   // that answers it is still recognised and delivered.
   state_.put(Order{t.request_id, subscriber, "", "requested", 0});
@@ -46,7 +49,11 @@ int HomeOperatorAgent::poll() {
           d.subscriber = o->subscriber;
           d.package_hash = a->package_hash;
           try {
-            d.profile = ProfileDelivery::from_json(ledger::open_sealed(reply_key_, "accept:" + e.id, a->sealed_profile));
+            auto r = market_.find_request(e.id);
+            auto offer = r ? market_.offer(r->offer_id) : std::nullopt;
+            if (!r || !offer) throw std::runtime_error("its Request or Offer is not on the ledger");
+            auto ctx = ledger::accept_context(market_.ledger_id(), *r, offer->seal_key, a->package_hash);
+            d.profile = ProfileDelivery::from_json(ledger::open_sealed(reply_key_, ctx, a->sealed_profile));
           } catch (const std::exception& ex) {
             say("Accept " + e.id + " does not open: " + ex.what());
             state_.set_cursor(e.position);

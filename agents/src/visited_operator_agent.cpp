@@ -86,8 +86,13 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
   };
   try {
     // The sealed target of a Request: {"eid": ...}.
-    json target = parse_json(rsp::to_string(ledger::open_sealed(seal_key_, "target:" + rid, r->sealed_target)),
-                             JsonLimits{ledger::max_payload_size("request"), 1, 16, 1024});
+    // It opens only in the Request it was sealed for (this ledger, id, home
+    // operator, keys): a copy under a front-running Request does not.
+    const Bytes ledger_id = market_.ledger_id();
+    json target = parse_json(
+        rsp::to_string(ledger::open_sealed(seal_key_, ledger::target_context(ledger_id, *r, seal_key_.public_point()),
+                                           r->sealed_target)),
+        JsonLimits{ledger::max_payload_size("request"), 1, 16, 1024});
     eid = target.at("eid").get<std::string>();
     // The reply key must be a P-256 point before anything is ordered for it.
     (void)crypto::EcKey::from_public_point(crypto::Curve::P256, r->reply_key);
@@ -99,7 +104,8 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
     say("SM-DP+ (ES2+): DownloadOrder -> ICCID " + iccid + ", ConfirmOrder -> matching id " + c.matching_id);
     ProfileDelivery d{"1$" + c.smdp_address + "$" + c.matching_id, iccid, packages_(iccid)};
     Bytes hash = crypto::sha256(d.protected_package);
-    Bytes sealed = ledger::seal(r->reply_key, "accept:" + rid, d.to_json());
+    Bytes sealed =
+        ledger::seal(r->reply_key, ledger::accept_context(ledger_id, *r, seal_key_.public_point(), hash), d.to_json());
     state_.put(Order{rid, r->subscriber, iccid, "accepting", 0});
     auto rec = market_.accept(ledger::AcceptTerms{rid, sealed, hash});
     state_.put(Order{rid, r->subscriber, iccid, "accepted", 0});

@@ -227,20 +227,27 @@ int main(int argc, char** argv) {
       t.subscriber = subscriber;
       json tj = eid.empty() ? json{{"iccid", iccid}} : json{{"eid", eid}};
       if (eid.empty() && iccid.empty()) throw std::runtime_error("--eid or --iccid is required");
-      t.sealed_target = seal(o->seal_key, "target:" + t.request_id, to_bytes(tj.dump()));
       t.escrow = o->price;
       t.reply_key = load_key(reply_key_path).public_point();
+      t.sealed_target = seal(o->seal_key, target_context(m.ledger_id(), *o, me, t), to_bytes(tj.dump()));
       done(m.request(t));
       std::cout << "request id " << t.request_id << ", escrow " << format_sdrt(t.escrow) << " SDRt\n";
     } else if (accept->parsed()) {
       auto r = m.find_request(request_id);
       if (!r) throw MarketError("unknown-request", "no request '" + request_id + "'");
+      auto o = m.offer(r->offer_id);
+      if (!o) throw MarketError("unknown-offer", "no offer '" + r->offer_id + "'");
       agents::ProfileDelivery d{ac, iccid, read_file(package_path)};
-      done(m.accept({request_id, seal(r->reply_key, "accept:" + request_id, d.to_json()), crypto::sha256(d.protected_package)}));
+      Bytes hash = crypto::sha256(d.protected_package);
+      done(m.accept({request_id, seal(r->reply_key, accept_context(m.ledger_id(), *r, o->seal_key, hash), d.to_json()), hash}));
     } else if (open->parsed()) {
       auto a = m.find_accept(request_id);
       if (!a) throw MarketError("unknown-request", "no Accept for '" + request_id + "'");
-      auto d = agents::ProfileDelivery::from_json(open_sealed(load_key(reply_key_path), "accept:" + request_id, a->sealed_profile));
+      auto r = m.find_request(request_id);
+      auto o = r ? m.offer(r->offer_id) : std::nullopt;
+      if (!r || !o) throw MarketError("unknown-request", "no Request or Offer for '" + request_id + "'");
+      auto ctx = accept_context(m.ledger_id(), *r, o->seal_key, a->package_hash);
+      auto d = agents::ProfileDelivery::from_json(open_sealed(load_key(reply_key_path), ctx, a->sealed_profile));
       bool ok = crypto::sha256(d.protected_package) == a->package_hash;
       std::cout << "activation code: LPA:" << d.activation_code << "\niccid: " << d.iccid << "\npackage: "
                 << d.protected_package.size() << " bytes, hash " << (ok ? "matches the Accept" : "DOES NOT MATCH") << "\n";
@@ -250,7 +257,8 @@ int main(int argc, char** argv) {
     } else if (target->parsed()) {
       auto r = m.find_request(request_id);
       if (!r) throw MarketError("unknown-request", "no request '" + request_id + "'");
-      std::cout << to_string(open_sealed(load_key(seal_key_path), "target:" + request_id, r->sealed_target)) << "\n";
+      auto k = load_key(seal_key_path);
+      std::cout << to_string(open_sealed(k, target_context(m.ledger_id(), *r, k.public_point()), r->sealed_target)) << "\n";
     } else if (activate->parsed()) {
       done(m.activate(request_id, plmn));
     } else if (usage->parsed()) {

@@ -8,6 +8,12 @@ EmbeddedMarket::EmbeddedMarket(std::shared_ptr<EmbeddedLedger> ledger, std::stri
                                std::shared_ptr<crypto::EcKey> key)
     : ledger_(std::move(ledger)), me_(std::move(participant)), key_(std::move(key)) {}
 
+Bytes EmbeddedMarket::ledger_id() {
+  Bytes id{0x01};
+  append(id, ledger_->genesis_hash());
+  return id;
+}
+
 Receipt EmbeddedMarket::write(const std::string& type, const Bytes& payload) {
   try {
     auto r = ledger_->append_signed(me_, *key_, type, payload);

@@ -145,10 +145,11 @@ TEST(Marketplace, UnservableRequestIsClosedAndTheNextServed) {
   bad.request_id = "REQ-BAD";
   bad.offer_id = "OFFER-1";
   bad.subscriber = "sub-1";
-  bad.sealed_target = seal(o.seal_key, "target:REQ-BAD", to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
   bad.escrow = o.price;
   bad.reply_key = Bytes(65, 0x01);
   bad.reply_key[0] = 0x04;  // the right shape, not on the curve
+  bad.sealed_target = seal(o.seal_key, target_context(m.home->ledger_id(), *m.home->offer("OFFER-1"), "HOME-B", bad),
+                           to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
   m.home->request(bad);
   agents::AgentState hs(mw.stack->home_agent_db()), vs(mw.stack->visited_agent_db());
   auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);

@@ -55,14 +55,16 @@ inline OfferTerms sample_offer(MarketWorld& w, const std::string& id, const cryp
   return sample_offer_at(w.now(), id, seal_key);
 }
 
-inline RequestTerms sample_request(const std::string& id, const Offer& o, const crypto::EcKey& reply_key) {
+// `ledger` and `home`: the seal context of the target (only the story opens it).
+inline RequestTerms sample_request(const std::string& id, const Offer& o, const crypto::EcKey& reply_key,
+                                   ByteView ledger = {}, const std::string& home = kHome) {
   RequestTerms r;
   r.request_id = id;
   r.offer_id = o.offer_id;
   r.subscriber = "sub-" + id;
-  r.sealed_target = seal(o.seal_key, "target:" + id, to_bytes(R"({"eid":"89049032123451234512345678901235"})"));
   r.escrow = o.price;
   r.reply_key = reply_key.public_point();
+  r.sealed_target = seal(o.seal_key, target_context(ledger, o, home, r), to_bytes(R"({"eid":"89049032123451234512345678901235"})"));
   return r;
 }
 
@@ -85,7 +87,9 @@ inline void story(MarketWorld& w) {
   EXPECT_EQ(offers[0].coverage, (std::vector<std::string>{"20801", "20810"}));
   EXPECT_EQ(offers[0].tariff.per_minute, 20'000);
 
-  auto rq = sample_request("REQ-1", offers[0], reply_key);
+  const Bytes ledger = home.ledger_id();
+  EXPECT_EQ(visited.ledger_id(), ledger);  // every participant names the same ledger
+  auto rq = sample_request("REQ-1", offers[0], reply_key, ledger);
   home.request(rq);
   EXPECT_EQ(home.balance(kHome).available, 4'000'000);
   EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
@@ -96,16 +100,25 @@ inline void story(MarketWorld& w) {
   EXPECT_EQ(r->state, RequestState::Open);
   EXPECT_EQ(r->sealed_target, rq.sealed_target);
   EXPECT_EQ(r->expires_at - r->requested_at, 30 * 24 * 3600);
-  EXPECT_EQ(rsp::to_string(open_sealed(seal_key, "target:REQ-1", r->sealed_target)), R"({"eid":"89049032123451234512345678901235"})");
+  // The provider opens the target in the Request the ledger holds.
+  EXPECT_EQ(rsp::to_string(open_sealed(seal_key, target_context(ledger, *r, seal_key.public_point()), r->sealed_target)),
+            R"({"eid":"89049032123451234512345678901235"})");
 
   Bytes profile = to_bytes(R"({"activation_code":"LPA:1$smdp.example$ABC"})");
-  Bytes sealed = seal(r->reply_key, "accept:REQ-1", profile);
-  visited.accept(AcceptTerms{"REQ-1", sealed, crypto::sha256(profile)});
+  const Bytes hash = crypto::sha256(profile);
+  Bytes sealed = seal(r->reply_key, accept_context(ledger, *r, seal_key.public_point(), hash), profile);
+  visited.accept(AcceptTerms{"REQ-1", sealed, hash});
   auto a = home.find_accept("REQ-1");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->sealed_profile, sealed);
-  EXPECT_EQ(a->package_hash, crypto::sha256(profile));
-  EXPECT_EQ(open_sealed(reply_key, "accept:REQ-1", a->sealed_profile), profile);
+  EXPECT_EQ(a->package_hash, hash);
+  auto rr = *home.find_request("REQ-1");
+  EXPECT_EQ(open_sealed(reply_key, accept_context(ledger, rr, home.offer("OFFER-1")->seal_key, a->package_hash),
+                        a->sealed_profile),
+            profile);
+  // Under another package hash it does not open.
+  EXPECT_THROW(open_sealed(reply_key, accept_context(ledger, rr, seal_key.public_point(), Bytes(32, 0)), a->sealed_profile),
+               SealError);
   EXPECT_EQ(home.find_request("REQ-1")->state, RequestState::Accepted);
 
   visited.activate("REQ-1", "20801");
@@ -205,7 +218,7 @@ inline void refusals(MarketWorld& w) {
   r2 = sample_request("REQ-R2", o, reply_key);
   EXPECT_EQ(code_of([&] { home.request(r2); }), "insufficient-funds");
 
-  Bytes sealed = seal(reply_key.public_point(), "accept:REQ-R", to_bytes("{}"));
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));  // opaque to the rules
   EXPECT_EQ(code_of([&] { visited2.accept({"REQ-R", sealed, Bytes(32, 1)}); }), "not-provider");
   EXPECT_EQ(code_of([&] { visited.accept({"REQ-R", sealed, Bytes(31, 1)}); }), "bad-hash");
   EXPECT_EQ(code_of([&] { visited.accept({"NO-SUCH", sealed, Bytes(32, 1)}); }), "unknown-request");
@@ -264,7 +277,7 @@ inline void abuse(MarketWorld& w) {
   Market& issuer = w.as(kIssuer);
   Market& visited = w.as(kVisited);
   Market& home = w.as(kHome);
-  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));  // opaque to the rules
 
   // The SDRt supply stays below 2^63 units: no balance can overflow.
   issuer.mint(kHome, 30'000'000);

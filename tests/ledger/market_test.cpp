@@ -304,23 +304,29 @@ TEST(EmbeddedMarket, SecondHandleSeesAndObeysTheSameState) {
   EXPECT_EQ(code_of([&] { w.as(kHome).request(sample_request("REQ-2", o, seal_key)); }), "insufficient-funds");
 }
 
-TEST(Seal, OpensOnlyWithTheRecipientKeyAndContext) {
-  auto home = EcKey::generate(Curve::P256);
-  auto other = EcKey::generate(Curve::P256);
-  Bytes msg = to_bytes("LPA:1$smdp.example$MATCHING-ID");
-  Bytes s = seal(home.public_point(), "accept:R-1", msg);
-  EXPECT_EQ(s.size(), 1 + 65 + msg.size() + 16);
-  EXPECT_EQ(open_sealed(home, "accept:R-1", s), msg);
-  EXPECT_THROW(open_sealed(other, "accept:R-1", s), SealError);   // another operator's key
-  EXPECT_THROW(open_sealed(home, "accept:R-2", s), SealError);    // moved to another record
-  for (std::size_t i : {std::size_t{0}, std::size_t{10}, s.size() - 1}) {
-    Bytes t = s;
-    t[i] ^= 0x01;
-    EXPECT_THROW(open_sealed(home, "accept:R-1", t), SealError) << "byte " << i;
+// A Request's sealed target copied onto another ledger (same participant
+// ids, same provider seal key, same Offer and Request ids) does not open
+// there: the seal context names the ledger by its genesis hash.
+TEST(EmbeddedMarket, SealedTargetDoesNotOpenOnAnotherLedger) {
+  EmbeddedWorld a("seal-a"), b("seal-b");
+  auto seal_key = EcKey::generate(Curve::P256);
+  auto reply_key = EcKey::generate(Curve::P256);
+  ASSERT_NE(a.as(kHome).ledger_id(), b.as(kHome).ledger_id());
+  Bytes id_a{0x01};
+  append(id_a, a.ledger->genesis_hash());
+  EXPECT_EQ(a.as(kHome).ledger_id(), id_a);
+  for (auto* w : {&a, &b}) {
+    w->as(kIssuer).mint(kHome, 6'000'000);
+    w->as(kVisited).publish_offer(sample_offer(*w, "OFFER-1", seal_key));
   }
-  EXPECT_THROW(open_sealed(home, "accept:R-1", ByteView(s).first(40)), SealError);
-  EXPECT_NE(seal(home.public_point(), "accept:R-1", msg), s);  // fresh ephemeral key each time
-  EXPECT_THROW(seal(Bytes(65, 0x04), "x", msg), SealError);     // not a point on the curve
+  auto terms = sample_request("REQ-1", *a.as(kHome).offer("OFFER-1"), reply_key, a.as(kHome).ledger_id());
+  a.as(kHome).request(terms);
+  b.as(kHome).request(terms);  // the same terms on the other ledger
+  auto ra = *a.as(kVisited).find_request("REQ-1");
+  auto rb = *b.as(kVisited).find_request("REQ-1");
+  EXPECT_NO_THROW(open_sealed(seal_key, target_context(a.as(kVisited).ledger_id(), ra, seal_key.public_point()), ra.sealed_target));
+  EXPECT_THROW(open_sealed(seal_key, target_context(b.as(kVisited).ledger_id(), rb, seal_key.public_point()), rb.sealed_target),
+               SealError);
 }
 
 TEST(Sdrt, FormatAndParseToTheUnit) {

@@ -137,6 +137,14 @@ ChainMarket::~ChainMarket() = default;
 
 const eth::Address& ChainMarket::address() const { return sender_->address(); }
 
+Bytes ChainMarket::ledger_id() {
+  Bytes id{0x02};
+  const std::uint64_t chain = sender_->chain_id();  // eth_chainId, checked when the handle was made
+  for (int i = 7; i >= 0; --i) id.push_back(static_cast<std::uint8_t>(chain >> (8 * i)));
+  append(id, ByteView(config_.marketplace.data(), config_.marketplace.size()));
+  return id;
+}
+
 std::unique_ptr<ChainMarket> make_chain_market(const std::string& rpc_url, const std::string& marketplace,
                                                const std::string& sdrt, const eth::Secp256k1Key& key,
                                                std::optional<std::uint64_t> chain_id, bool free_gas) {

@@ -15,6 +15,7 @@ class EmbeddedMarket final : public Market {
 
   std::string backend() const override { return "embedded"; }
   const std::string& me() const override { return me_; }
+  Bytes ledger_id() override;
 
   Receipt mint(const std::string& to, Amount amount) override;
   Receipt publish_offer(const OfferTerms& t) override;

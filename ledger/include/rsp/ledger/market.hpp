@@ -160,6 +160,10 @@ class Market {
   virtual ~Market() = default;
   virtual std::string backend() const = 0;  // "embedded" or "chain"
   virtual const std::string& me() const = 0;  // the participant this handle writes as
+  // Which ledger this is, for the seal context (seal.hpp): embedded,
+  // 0x01 || the genesis hash (32, the one a participant pins); chain,
+  // 0x02 || u64be(chain id) || the Marketplace contract's address (20).
+  virtual Bytes ledger_id() = 0;
 
   // ---- writes (each checked by the ledger's rules; MarketError when refused) ----
   virtual Receipt mint(const std::string& to, Amount amount) = 0;  // SDRt issuer (the admin) only

@@ -59,6 +59,7 @@ class ChainMarket final : public Market {
 
   std::string backend() const override { return "chain"; }
   const std::string& me() const override { return me_; }
+  Bytes ledger_id() override;
 
   Receipt mint(const std::string& to, Amount amount) override;
   Receipt publish_offer(const OfferTerms& t) override;
