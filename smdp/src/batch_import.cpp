@@ -183,6 +183,8 @@ std::size_t import_batch(ProfileStore& store, ByteView template_upp, const std::
     p.profile_name = options.profile_name;
     try {
       store.stage(p, packages[i], options.protect_with_ppk);
+    } catch (const DuplicateProfile& e) {
+      throw BatchError(rows[i].line, e.what());
     } catch (const store::StoreError& e) {
       throw BatchError(rows[i].line, "ICCID " + p.iccid + " cannot be stored (already known?)");
     }

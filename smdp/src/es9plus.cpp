@@ -114,12 +114,27 @@ Bytes store_metadata(const Profile& p, const std::string& notification_address) 
   // profileClass is `DEFAULT operational` (SGP.22 5.5.3): DER omits a value
   // equal to its DEFAULT (X.690 11.5), and asn1c does not drop it by itself.
   if (p.profile_class != kProfileClassOperational) md->profileClass = a1::new_integer(p.profile_class);
-  md->notificationConfigurationInfo =
-      a1::alloc<StoreMetadataRequest::StoreMetadataRequest__notificationConfigurationInfo>();
-  for (unsigned bit : {kNotificationEnable, kNotificationDisable, kNotificationDelete}) {
+  if (!p.icon.empty()) {
+    md->iconType = a1::new_integer(p.icon_type);
+    md->icon = a1::new_octet_string(p.icon);
+  }
+  // The profile's own configuration when staged with one (an empty one
+  // asks for no notifications: the member is then omitted).
+  std::vector<NotificationConfiguration> configured;
+  if (p.notification_configuration) {
+    configured = *p.notification_configuration;
+  } else {
+    for (auto e : {NotificationConfiguration::Event::Enable, NotificationConfiguration::Event::Disable,
+                   NotificationConfiguration::Event::Delete})
+      configured.push_back({e, ""});
+  }
+  if (!configured.empty())
+    md->notificationConfigurationInfo =
+        a1::alloc<StoreMetadataRequest::StoreMetadataRequest__notificationConfigurationInfo>();
+  for (const auto& c : configured) {
     auto& nci = a1::add(md->notificationConfigurationInfo->list);
-    a1::set_named_bits(nci.profileManagementOperation, {bit});
-    a1::set(nci.notificationAddress, std::string_view(notification_address));
+    a1::set_named_bits(nci.profileManagementOperation, {static_cast<unsigned>(c.event)});
+    a1::set(nci.notificationAddress, std::string_view(c.address.empty() ? notification_address : c.address));
   }
   return md.encode_der();
 }

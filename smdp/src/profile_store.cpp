@@ -11,6 +11,43 @@ namespace {
 constexpr std::array<std::string_view, 9> kStateNames = {"available", "allocated", "linked",    "confirmed",  "released",
                                                          "downloaded", "installed", "error", "unavailable"};
 
+constexpr std::array<std::string_view, 4> kEventNames = {"install", "enable", "disable", "delete"};
+
+// notification_config column: NULL for the default; otherwise
+// "event=address" entries joined by ';' ("" = no notifications). Addresses
+// are FQDNs (SGP.22 4.1), which hold neither '=' nor ';'.
+store::Value notification_config_value(const std::optional<std::vector<NotificationConfiguration>>& nc) {
+  if (!nc) return nullptr;
+  std::string out;
+  for (const auto& c : *nc) {
+    if (c.address.find_first_of("=;") != std::string::npos)
+      throw std::invalid_argument("notification address '" + c.address + "' is not an FQDN");
+    if (!out.empty()) out += ';';
+    out += std::string(to_string(c.event)) + "=" + c.address;
+  }
+  return out;
+}
+
+std::vector<NotificationConfiguration> parse_notification_config(std::string_view text) {
+  std::vector<NotificationConfiguration> out;
+  while (!text.empty()) {
+    auto end = text.find(';');
+    std::string_view item = text.substr(0, end);
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) throw store::StoreError("bad notification_config entry");
+    out.push_back({notification_event_from(item.substr(0, eq)), std::string(item.substr(eq + 1))});
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+  }
+  return out;
+}
+
+// The columns add_metadata_columns adds, from column `c` on.
+void metadata_from(const store::Row& r, int c, Profile& p) {
+  if (!r.is_null(c)) p.icon_type = static_cast<int>(r.i64(c));
+  p.icon = r.blob(c + 1);
+  if (!r.is_null(c + 2)) p.notification_configuration = parse_notification_config(r.text(c + 2));
+}
+
 Profile profile_from(const store::Row& r) {
   Profile p;
   p.iccid = r.text(0);
@@ -27,14 +64,25 @@ Profile profile_from(const store::Row& r) {
   p.owner = r.text(11);
   p.profile_type = r.text(12);
   p.order_expires_at = r.i64(13);
+  metadata_from(r, 14, p);
   return p;
 }
 constexpr const char* kProfileColumns =
     "iccid, matching_id, eid, state, cc_hash, cc_attempts, download_attempts, spn, profile_name, profile_class, "
     "transaction_id, owner, profile_type, order_expires_at";
+// kProfileColumns and the columns add_metadata_columns adds, for reading.
+const std::string kProfileSelect = std::string(kProfileColumns) + ", icon_type, icon, notification_config";
 // A matching id is unique once set; profiles not yet ordered have none (NULL).
 store::Value matching_id_value(const std::string& m) { return m.empty() ? store::Value(nullptr) : store::Value(m); }
 }  // namespace
+
+std::string_view to_string(NotificationConfiguration::Event e) { return kEventNames[static_cast<std::size_t>(e)]; }
+
+NotificationConfiguration::Event notification_event_from(std::string_view s) {
+  for (std::size_t i = 0; i < kEventNames.size(); ++i)
+    if (kEventNames[i] == s) return static_cast<NotificationConfiguration::Event>(i);
+  throw std::invalid_argument("unknown notification event '" + std::string(s) + "' (install, enable, disable, delete)");
+}
 
 std::string_view to_string(ProfileState s) { return kStateNames[static_cast<std::size_t>(s)]; }
 
@@ -88,9 +136,58 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
   db_.query("SELECT name FROM pragma_table_info('sessions')", {},
             [&](const store::Row& r) { has_signing_ci = has_signing_ci || r.text(0) == "signing_ci_index"; });
   if (!has_signing_ci) db_.exec("ALTER TABLE sessions ADD COLUMN signing_ci_index INTEGER NOT NULL DEFAULT -1");
+  add_metadata_columns();
+}
+
+void ProfileStore::add_metadata_columns() {
+  auto has_icon = [&] {
+    bool found = false;
+    db_.query("SELECT name FROM pragma_table_info('profiles')", {},
+              [&](const store::Row& r) { found = found || r.text(0) == "icon"; });
+    return found;
+  };
+  if (has_icon()) return;
+  store::Transaction tx(db_);  // another process (smdpd serve and a CLI command) may be adding them too
+  if (has_icon()) return;
+  db_.exec(
+      "ALTER TABLE profiles ADD COLUMN icon_type INTEGER; "
+      "ALTER TABLE profiles ADD COLUMN icon BLOB; "
+      "ALTER TABLE profiles ADD COLUMN notification_config TEXT;");
+  tx.commit();
+}
+
+void ProfileStore::put_metadata(const Profile& p) {
+  if (p.icon.empty() && !p.notification_configuration) return;
+  db_.run("UPDATE profiles SET icon_type=?, icon=?, notification_config=? WHERE iccid=?",
+          {p.icon.empty() ? store::Value(nullptr) : store::Value(std::int64_t{p.icon_type}),
+           p.icon.empty() ? store::Value(nullptr) : store::Value(p.icon),
+           notification_config_value(p.notification_configuration), p.iccid});
+}
+
+void ProfileStore::remember_expired_order(const std::string& matching_id, const std::string& iccid,
+                                          std::int64_t expired_at) {
+  db_.run("INSERT OR REPLACE INTO expired_orders (matching_id, iccid, expired_at) VALUES (?,?,?)",
+          {matching_id, iccid, expired_at});
 }
 
 void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
+  if (p.icon.size() > kMaxIconBytes)
+    throw std::invalid_argument("icon of " + std::to_string(p.icon.size()) + " bytes: SGP.22 allows at most " +
+                                std::to_string(kMaxIconBytes));
+  if (p.icon_type != kIconTypeJpg && p.icon_type != kIconTypePng)
+    throw std::invalid_argument("iconType " + std::to_string(p.icon_type) + " is neither jpg(0) nor png(1)");
+  notification_config_value(p.notification_configuration);  // checks the addresses
+  // Named conflicts rather than the store's "UNIQUE constraint failed"
+  // (the caller's transaction, if any, keeps check and insert together).
+  if (auto other = by_iccid(p.iccid))
+    throw DuplicateProfile("ICCID " + p.iccid + " is already staged (state " + std::string(to_string(other->state)) +
+                           (other->matching_id.empty() ? "" : ", matching id " + other->matching_id) + ")");
+  if (!p.matching_id.empty()) {
+    if (auto other = by_matching_id(p.matching_id))
+      throw DuplicateProfile("matching id " + p.matching_id + " is already used by ICCID " + other->iccid + " (state " +
+                             std::string(to_string(other->state)) + ")");
+    forget_expired_order(p.matching_id);
+  }
   Bytes iv = crypto::random_bytes(12);
   Bytes enc = crypto::aes_gcm_encrypt(key_, iv, to_bytes(p.iccid), upp);
   store::Value ppk_iv = nullptr, ppk_enc = nullptr, ppp = nullptr;
@@ -110,6 +207,7 @@ void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
            p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr), std::int64_t{p.cc_attempts},
            std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name, std::int64_t{p.profile_class},
            p.transaction_id, p.owner, p.profile_type, p.order_expires_at, iv, enc, ppk_iv, ppk_enc, ppp});
+  put_metadata(p);
 }
 
 std::optional<ProtectedPackage> ProfileStore::protected_package(const std::string& iccid) {
@@ -129,7 +227,7 @@ std::optional<ProtectedPackage> ProfileStore::protected_package(const std::strin
 
 std::optional<Profile> ProfileStore::by_matching_id(const std::string& matching_id) {
   std::optional<Profile> out;
-  db_.query(std::string("SELECT ") + kProfileColumns + " FROM profiles WHERE matching_id = ?", {matching_id},
+  db_.query("SELECT " + kProfileSelect + " FROM profiles WHERE matching_id = ?", {matching_id},
             [&](const store::Row& r) { out = profile_from(r); });
   return out;
 }
@@ -138,7 +236,7 @@ std::optional<Profile> ProfileStore::allocate(const std::string& owner, const st
                                               const std::string& eid, std::int64_t order_expires_at) {
   store::Transaction tx(db_);
   std::optional<Profile> p;
-  db_.query(std::string("SELECT ") + kProfileColumns +
+  db_.query("SELECT " + kProfileSelect +
                 " FROM profiles WHERE owner = ? AND profile_type = ? AND state = 'available' ORDER BY iccid LIMIT 1",
             {owner, profile_type}, [&](const store::Row& r) { p = profile_from(r); });
   if (!p) return std::nullopt;
@@ -216,7 +314,7 @@ void ProfileStore::forget_expired_order(const std::string& matching_id) {
 
 std::optional<Profile> ProfileStore::by_iccid(const std::string& iccid) {
   std::optional<Profile> out;
-  db_.query(std::string("SELECT ") + kProfileColumns + " FROM profiles WHERE iccid = ?", {iccid},
+  db_.query("SELECT " + kProfileSelect + " FROM profiles WHERE iccid = ?", {iccid},
             [&](const store::Row& r) { out = profile_from(r); });
   return out;
 }

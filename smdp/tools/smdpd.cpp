@@ -13,6 +13,8 @@
 #include "rsp/crypto.hpp"
 #include "rsp/file.hpp"
 #include "rsp/smdp/batch_import.hpp"
+#include "rsp/smdp/lab_staging.hpp"
+#include "rsp/smdp/profile_generator.hpp"
 #include "rsp/smdp/profile_template.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/qr_code.hpp"
@@ -45,18 +47,35 @@ int main(int argc, char** argv) {
   std::string port_file;
   serve->add_option("--port-file", port_file, "write the bound port here once listening");
 
-  auto* stage = app.add_subcommand("stage", "stage one unprotected profile package: released for --matching-id, "
-                                              "or available for ES2+ orders with --owner");
-  std::string upp_path, matching_id, eid, cc, spn = "rsp-marketplace", name = "Profile";
-  stage->add_option("--upp", upp_path, "profile package (DER, PEDefinitions)")->required();
-  std::string stage_owner, stage_type = "default";
-  stage->add_option("--matching-id", matching_id, "activation code token (released for download now)");
-  stage->add_option("--owner", stage_owner, "operator id: store as available for its ES2+ orders instead");
+  auto* stage = app.add_subcommand("stage", "stage one profile for download under --matching-id, in the state a test "
+                                              "needs, or as available for ES2+ orders with --owner (docs/smdp.md)");
+  std::string upp_path, stage_template, stage_iccid, stage_imsi, matching_id, eid, cc, spn = "rsp-marketplace",
+                                                                                  name = "Profile";
+  auto* upp_opt = stage->add_option("--upp", upp_path, "profile package (DER, PEDefinitions), staged as is");
+  stage->add_option("--template", stage_template,
+                    "template name (see `template add`), package file (DER) or `builtin`, personalized with --iccid")
+      ->excludes(upp_opt);
+  stage->add_option("--iccid", stage_iccid, "ICCID (19-20 digits with its Luhn check digit), with --template");
+  stage->add_option("--imsi", stage_imsi, "IMSI (15 digits), with --template (default: 00101 and ICCID digits)");
+  std::string stage_owner, stage_type = "default", stage_state = "released", stage_class = "operational", icon_path;
+  std::int64_t expires_in = 0;
+  std::vector<std::string> notify;
+  stage->add_option("--matching-id", matching_id, "activation code token the order is under");
+  stage->add_option("--state", stage_state,
+                    "released (default), not-released, expired (order lapsed), retry-limit (download attempts used "
+                    "up), available (no order; needs --owner)");
+  stage->add_option("--expires-in", expires_in, "seconds until the order lapses (default: never)");
+  stage->add_option("--owner", stage_owner, "operator id that owns the profile (gets its progress notifications)");
   stage->add_option("--type", stage_type, "profile type (with --owner)");
   stage->add_option("--eid", eid, "bind the profile to this EID");
   stage->add_option("--cc", cc, "confirmation code the end user must give");
   stage->add_option("--spn", spn, "service provider name");
   stage->add_option("--name", name, "profile name");
+  stage->add_option("--class", stage_class, "profile class: test, provisioning, operational (default)");
+  stage->add_option("--icon", icon_path, "icon: a PNG or JPEG file of at most 1,024 bytes (its iconType follows)");
+  stage->add_option("--notify", notify,
+                    "notification configuration: EVENT[=ADDRESS] (install, enable, disable, delete; address: this "
+                    "SM-DP+), repeatable, or `none` (default: enable, disable, delete to this SM-DP+)");
   bool ppk = false;
   stage->add_flag("--ppk", ppk, "protect now with profile protection keys (bound later with ReplaceSessionKeys)");
 
@@ -142,23 +161,53 @@ int main(int argc, char** argv) {
     rsp::store::Db db(config.db_path);
     rsp::smdp::ProfileStore profiles(db, config.storage_key);
     if (*stage) {
-      rsp::Bytes upp = rsp::read_file(upp_path);
-      auto summary = rsp::smdp::inspect_upp(upp);
-      rsp::smdp::Profile p;
-      p.iccid = summary.iccid;
-      if (matching_id.empty() == stage_owner.empty())
-        throw std::invalid_argument("give either --matching-id (released now) or --owner (available for ES2+)");
-      p.matching_id = matching_id;
-      p.eid = eid;
-      p.owner = stage_owner;
-      p.profile_type = stage_owner.empty() ? "" : stage_type;
-      p.state = stage_owner.empty() ? rsp::smdp::ProfileState::Released : rsp::smdp::ProfileState::Available;
-      if (!cc.empty()) p.cc_hash = rsp::crypto::sha256(rsp::to_bytes(cc));
-      p.service_provider_name = spn;
-      p.profile_name = name;
-      profiles.stage(p, upp, ppk || config.use_ppk);
-      std::cout << "staged ICCID " << p.iccid << " (" << summary.elements << " profile elements) "
-                << (stage_owner.empty() ? "for matching id " + matching_id : "available to " + stage_owner) << "\n";
+      rsp::smdp::LabProfile lp;
+      if (upp_path.empty() == stage_template.empty()) throw std::invalid_argument("give either --upp or --template");
+      if (!upp_path.empty()) {
+        lp.upp = rsp::read_file(upp_path);
+        if (!stage_iccid.empty() && rsp::smdp::inspect_upp(lp.upp).iccid != stage_iccid)
+          throw std::invalid_argument("the package's ICCID is " + rsp::smdp::inspect_upp(lp.upp).iccid +
+                                      ": to stage another ICCID, personalize a template (--template)");
+      } else {
+        if (stage_iccid.empty()) throw std::invalid_argument("--template needs --iccid");
+        auto stored = profiles.template_package(stage_template);
+        rsp::Bytes tmpl = stored                          ? *stored
+                          : stage_template == "builtin" ? rsp::smdp::minimal_profile_template()
+                                                          : rsp::read_file(stage_template);
+        rsp::smdp::SubscriberValues v;
+        v.iccid = stage_iccid;
+        // A 15-digit IMSI on the test network 001/01 from the ICCID's digits unless given.
+        v.imsi = !stage_imsi.empty() ? stage_imsi
+                 : stage_iccid.size() >= 11 ? "00101" + stage_iccid.substr(stage_iccid.size() - 11, 10)
+                                            : stage_imsi;
+        v.ki = rsp::crypto::random_bytes(16);  // lab profiles: keys nobody needs to know
+        v.opc = rsp::crypto::random_bytes(16);
+        lp.upp = rsp::smdp::generate_profile(tmpl, v);
+      }
+      lp.matching_id = matching_id;
+      lp.owner = stage_owner;
+      lp.profile_type = stage_type;
+      lp.eid = eid;
+      lp.confirmation_code = cc;
+      // --owner alone keeps its meaning: available for ES2+ orders.
+      lp.state = rsp::smdp::lab_state_from(matching_id.empty() && !stage_owner.empty() && stage_state == "released"
+                                               ? "available"
+                                               : stage_state);
+      lp.expires_in_seconds = expires_in;
+      lp.service_provider_name = spn;
+      lp.profile_name = name;
+      lp.profile_class = rsp::smdp::profile_class_from(stage_class);
+      if (!icon_path.empty()) lp.icon = rsp::read_file(icon_path);
+      if (!notify.empty()) lp.notification_configuration = rsp::smdp::parse_notification_options(notify);
+      lp.protect_with_ppk = ppk;
+      auto p = rsp::smdp::stage_lab_profile(profiles, config, lp, std::time(nullptr));
+      std::cout << "staged ICCID " << p.iccid << " (" << rsp::smdp::inspect_upp(lp.upp).elements
+                << " profile elements) "
+                << (matching_id.empty() ? "available to " + stage_owner
+                                        : "for matching id " + matching_id + ", " +
+                                              (lp.state == rsp::smdp::LabState::Expired ? std::string("order expired")
+                                                                                         : stage_state))
+                << "\n";
       return 0;
     }
     if (*tmpl_add) {
@@ -250,8 +299,21 @@ int main(int argc, char** argv) {
       }
       std::cout << "ICCID " << p->iccid << " state " << rsp::smdp::to_string(p->state) << " matching id "
                 << p->matching_id << " downloads " << p->download_attempts << "\n";
+      std::cout << "class " << p->profile_class << " icon "
+                << (p->icon.empty() ? std::string("none")
+                                    : std::string(p->icon_type == rsp::smdp::kIconTypePng ? "png " : "jpg ") +
+                                          std::to_string(p->icon.size()) + " bytes")
+                << " notifications ";
+      if (!p->notification_configuration) std::cout << "default";
+      else if (p->notification_configuration->empty()) std::cout << "none";
+      for (const auto& c : p->notification_configuration.value_or(std::vector<rsp::smdp::NotificationConfiguration>{}))
+        std::cout << rsp::smdp::to_string(c.event) << "=" << (c.address.empty() ? config.address : c.address) << " ";
+      std::cout << "\n";
       return 0;
     }
+  } catch (const rsp::smdp::DuplicateProfile& e) {
+    std::cerr << "smdpd: " << e.what() << "\n";
+    return 3;  // distinct, so lab scripts can tell "already staged" from other failures
   } catch (const rsp::smdp::FunctionError& e) {
     std::cerr << "smdpd: " << e.subject_code << "/" << e.reason_code << ": " << e.what() << "\n";
     return 1;

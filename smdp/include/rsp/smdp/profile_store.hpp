@@ -6,6 +6,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rsp/bytes.hpp"
 #include "rsp/store.hpp"
@@ -17,6 +18,23 @@ namespace rsp::smdp {
 enum class ProfileState { Available, Allocated, Linked, Confirmed, Released, Downloaded, Installed, Error, Unavailable };
 std::string_view to_string(ProfileState s);
 ProfileState profile_state_from(std::string_view s);
+
+// One entry of StoreMetadata's notificationConfigurationInfo (SGP.22 5.5.3,
+// NotificationConfigurationInformation): the eUICC sends notifications of
+// this operation to this address.
+struct NotificationConfiguration {
+  enum class Event { Install = 0, Enable = 1, Disable = 2, Delete = 3 };  // NotificationEvent bits
+  Event event = Event::Enable;
+  std::string address;  // empty: this SM-DP+'s address
+};
+std::string_view to_string(NotificationConfiguration::Event e);  // "install" ...
+// "install" | "enable" | "disable" | "delete"; throws std::invalid_argument.
+NotificationConfiguration::Event notification_event_from(std::string_view s);
+
+// IconType (SGP.22 5.5.3 / 2.4a.1.1): jpg(0), png(1); the icon itself is at
+// most 1,024 bytes (StoreMetadataRequest.icon SIZE(0..1024)).
+inline constexpr int kIconTypeJpg = 0, kIconTypePng = 1;
+inline constexpr std::size_t kMaxIconBytes = 1024;
 
 struct Profile {
   std::string iccid;        // decimal digits
@@ -32,6 +50,12 @@ struct Profile {
   std::string owner;           // operator (ES2+ function requester) that owns it
   std::string profile_type;    // what DownloadOrder asks for
   std::int64_t order_expires_at = 0;  // unix time an unfinished ES2+ order lapses (0: never)
+  // StoreMetadata extras set at staging (SGP.22 5.5.3): the icon (empty:
+  // none) with its IconType, and the notification configuration (nullopt:
+  // the default, enable/disable/delete to this SM-DP+; empty: none).
+  Bytes icon;
+  int icon_type = kIconTypePng;
+  std::optional<std::vector<NotificationConfiguration>> notification_configuration;
 };
 
 struct Session {
@@ -56,6 +80,11 @@ struct ProtectedPackage {
   Bytes segments;  // concatenated 86 TLVs
 };
 
+// stage() of an ICCID or matching id that is already staged.
+struct DuplicateProfile : store::StoreError {
+  using store::StoreError::StoreError;
+};
+
 class ProfileStore {
  public:
   ProfileStore(store::Db& db, ByteView storage_key);
@@ -64,7 +93,14 @@ class ProfileStore {
   // ES2+ orders land): state Released, bound to `eid` if given. With
   // `protect`, the package is also protected now with fresh PPKs, so that
   // binding later only wraps ReplaceSessionKeys for the session.
+  // A profile whose ICCID is already staged, or whose matching id another
+  // profile holds, is refused with DuplicateProfile naming the ICCID or
+  // matching id and the state it is in (no partial write). A matching id
+  // remembered from an expired order is forgotten (the new order takes it).
   void stage(const Profile& p, ByteView upp, bool protect = false);
+  // Remembers `matching_id` as the id of an order of `iccid` that lapsed at
+  // `expired_at` (as expire_orders does): an LPA presenting it hears 8.8.5/4.10.
+  void remember_expired_order(const std::string& matching_id, const std::string& iccid, std::int64_t expired_at);
   std::optional<ProtectedPackage> protected_package(const std::string& iccid);
 
   // Operators' profile templates (a profile package the generator
@@ -113,6 +149,11 @@ class ProfileStore {
   store::Db& db() { return db_; }
 
  private:
+  // Columns added after the first schema (additive: older stores get them).
+  void add_metadata_columns();
+  // Writes p's icon and notification configuration (set at staging only).
+  void put_metadata(const Profile& p);
+
   store::Db& db_;
   SecretBytes key_;
 };
