@@ -10,6 +10,14 @@
 // request body and an initiateAuthentication flood from one address
 // (127.0.0.2) press on the SM-DP+; it prints the latency of the well-behaved
 // downloads and smdpd's memory (VmRSS/VmHWM) and open descriptors.
+//
+// A download interrupted by the SM-DP+ going away (no HTTP answer, or the
+// install notification not delivered) is retried, as a phone's LPA would:
+// downloaded again, or, when the eUICC already installed the profile, its
+// pending notifications delivered; the retries are counted and printed, not
+// counted as failures. With --kill-every K, smdpd is killed with SIGKILL after
+// every K finished downloads and started again on the same store (the kill -9
+// check of issue 9, by hand; tests/e2e/crash_test.cpp is the automated one).
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -101,6 +109,24 @@ long proc_status_kb(pid_t pid, const std::string& field) {
   for (std::string line; std::getline(f, line);)
     if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
   return -1;
+}
+
+// Whether a failed download is one the SM-DP+'s disappearance explains (no
+// HTTP answer at some ES9+ call), so that a retry is what an LPA does.
+bool interrupted(const lpa::DownloadError& e) {
+  try {
+    if (e.cause) std::rethrow_exception(e.cause);
+  } catch (const lpa::Es9Error& es9) {
+    return es9.transport;
+  } catch (...) {
+  }
+  return false;
+}
+
+bool holds(const sim::Euicc& euicc, const std::string& iccid) {
+  for (const auto& p : euicc.profiles())
+    if (p.iccid == iccid) return true;
+  return false;
 }
 
 std::size_t open_fds(pid_t pid) {
@@ -240,6 +266,12 @@ int main(int argc, char** argv) {
   app.add_flag("--flood", flooding, "load test: initiateAuthentication flood from 127.0.0.2");
   app.add_option("--warmup", warmup_s, "load test: seconds between starting the attack and the downloads")
       ->check(CLI::Range(0, 60));
+  int kill_every = 0, max_retries = 20;
+  app.add_option("--kill-every", kill_every,
+                 "SIGKILL smdpd after every K finished downloads and start it again on the same store (0: never)")
+      ->check(CLI::Range(0, 1'000'000));
+  app.add_option("--max-retries", max_retries, "retries of one interrupted download before it counts as failed")
+      ->check(CLI::Range(0, 1000));
   CLI11_PARSE(app, argc, argv);
   rsp::log::set_level(rsp::log::Level::Warn);
   const bool attack = idle > 0 || slow > 0 || flooding;
@@ -270,6 +302,7 @@ int main(int argc, char** argv) {
   euicc_config.ci_certs_der = {pki.ci.der};
   std::ofstream(dir / "smdp.json") << "{\"address\": \"localhost:" << port << "\", \"listen\": \"127.0.0.1\", \"port\": " << port
       << ", \"threads\": " << server_threads << ", \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","
+      << " \"max_download_attempts\": " << max_retries + 1 << ","
       << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\"},"
       << " \"credentials\": [{\"ci_certificate\": \"CERT_CI_ECDSA_" << sfx << ".der\","
       << " \"dpauth_certificate\": \"CERT_S_SM_DPauth_ECDSA_" << sfx << ".der\", \"dpauth_key\": \"SK_S_SM_DPauth_ECDSA_" << sfx << ".pem\","
@@ -278,17 +311,20 @@ int main(int argc, char** argv) {
       // per-address limit; under attack the default one (the flood comes
       // from 127.0.0.2).
       << " \"limits\": {\"initiate_authentication_per_second\": " << (attack ? 10 : 0) << "}}\n";
+  std::string iccid_base = smdp::inspect_upp(upp).iccid.substr(0, 13);  // + 6 digits: 19, like TS.48
+  auto iccid_of = [&](int i) {
+    char tail[16];
+    std::snprintf(tail, sizeof tail, "%06d", i);
+    return iccid_base + tail;
+  };
   {
     auto config = smdp::load_config((dir / "smdp.json").string());
     store::Db db(config.db_path);
     smdp::ProfileStore profiles(db, config.storage_key);
-    std::string base = smdp::inspect_upp(upp).iccid.substr(0, 13);  // + 6 digits: 19, like TS.48
     store::Transaction tx(db);
     for (int i = 0; i < n; ++i) {
-      char tail[16];
-      std::snprintf(tail, sizeof tail, "%06d", i);
       smdp::Profile p;
-      p.iccid = base + tail;
+      p.iccid = iccid_of(i);
       p.matching_id = "BENCH-" + std::to_string(i);
       p.state = smdp::ProfileState::Released;
       profiles.stage(p, smdp::with_header_iccid(upp, p.iccid));
@@ -304,16 +340,23 @@ int main(int argc, char** argv) {
   argv_c.push_back(nullptr);
   setenv("RSP_LOG", "warn", 1);
   pid_t server = 0;
-  if (posix_spawn(&server, smdpd.c_str(), nullptr, nullptr, argv_c.data(), environ) != 0) {
-    std::fprintf(stderr, "cannot start %s\n", smdpd.c_str());
-    return 2;
-  }
-  for (int i = 0; i < 100 && !fs::exists(port_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  if (!fs::exists(port_file)) {
-    std::fprintf(stderr, "smdpd did not start\n");
-    kill(server, SIGTERM);
-    return 2;
-  }
+  auto start_server = [&]() -> bool {
+    fs::remove(port_file);
+    if (posix_spawn(&server, smdpd.c_str(), nullptr, nullptr, argv_c.data(), environ) != 0) {
+      std::fprintf(stderr, "cannot start %s\n", smdpd.c_str());
+      server = 0;
+      return false;
+    }
+    for (int i = 0; i < 100 && !fs::exists(port_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!fs::exists(port_file)) {
+      std::fprintf(stderr, "smdpd did not start\n");
+      kill(server, SIGTERM);
+      waitpid(server, nullptr, 0);
+      return false;
+    }
+    return true;
+  };
+  if (!start_server()) return 2;
   std::string address = "localhost:" + std::to_string(port);
   std::string tls_ca = (dir / "tls-ca.pem").string();
 
@@ -355,9 +398,11 @@ int main(int argc, char** argv) {
   }
   double server_cpu0 = process_cpu_ms(server);
 
-  std::atomic<int> next{0}, failures{0};
+  std::atomic<int> next{0}, failures{0}, retries{0}, finished{0}, kills{0};
   std::vector<double> latencies;
   std::mutex mu;
+  std::mutex server_mu;       // the killer restarts smdpd while the phones run
+  double dead_servers_cpu_ms = 0;  // CPU of the smdpd processes killed so far
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < c; ++t)
@@ -366,22 +411,69 @@ int main(int argc, char** argv) {
         sim::Euicc euicc(euicc_config);
         lpa::DownloadOptions opt;
         opt.es9.http.ca_file = tls_ca;
+        std::string iccid = iccid_of(i);
         auto d0 = Clock::now();
-        try {
-          auto r = lpa::download(euicc, lpa::ActivationCode::parse("LPA:1$" + address + "$BENCH-" + std::to_string(i)), opt);
-          if (!r.installation.success || !r.notification_sent) ++failures;
-        } catch (const std::exception& e) {
-          ++failures;
-          std::fprintf(stderr, "download %d: %s\n", i, e.what());
+        bool done = false;
+        for (int attempt = 0; attempt <= max_retries && !done; ++attempt) {
+          if (attempt > 0) {
+            ++retries;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+          try {
+            if (holds(euicc, iccid)) {
+              // Installed; the SM-DP+ went away before it heard so: the
+              // pending install notification goes again (SGP.22 3.5).
+              lpa::Es10Client es10(euicc);
+              lpa::NotificationOptions no;
+              no.es9 = opt.es9;
+              bool all = true;
+              for (const auto& r : lpa::process_notifications(es10, no)) all = all && r.delivered;
+              done = all;
+              continue;
+            }
+            auto r = lpa::download(euicc, lpa::ActivationCode::parse("LPA:1$" + address + "$BENCH-" + std::to_string(i)), opt);
+            if (!r.installation.success) {
+              std::fprintf(stderr, "download %d: installation failed: %s\n", i, r.installation.describe().c_str());
+              break;
+            }
+            done = r.notification_sent;  // else: installed, notification retried
+          } catch (const lpa::DownloadError& e) {
+            if (!interrupted(e)) {
+              std::fprintf(stderr, "download %d: %s\n", i, e.what());
+              break;
+            }
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "download %d: %s\n", i, e.what());
+            break;
+          }
         }
+        if (!done) ++failures;
         double ms = ms_since(d0);
+        ++finished;
         std::lock_guard l(mu);
         latencies.push_back(ms);
       }
     });
+  std::thread killer;
+  if (kill_every > 0)
+    killer = std::thread([&] {
+      for (int mark = kill_every; mark < n; mark += kill_every) {
+        while (finished < mark) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::lock_guard l(server_mu);
+        dead_servers_cpu_ms += process_cpu_ms(server);
+        kill(server, SIGKILL);
+        waitpid(server, nullptr, 0);
+        ++kills;
+        if (!start_server()) {
+          std::fprintf(stderr, "smdpd did not start again after kill %d\n", kills.load());
+          std::exit(2);
+        }
+      }
+    });
   for (auto& th : threads) th.join();
+  if (killer.joinable()) killer.join();
   double wall_s = ms_since(t0) / 1000.0;
-  double server_cpu_ms = process_cpu_ms(server) - server_cpu0;
+  double server_cpu_ms = dead_servers_cpu_ms + process_cpu_ms(server) - server_cpu0;
   long rss_end = proc_status_kb(server, "VmRSS"), hwm = proc_status_kb(server, "VmHWM");
   std::size_t fds_end = attack ? open_fds(server) : 0;
   stop_attack = true;
@@ -402,6 +494,8 @@ int main(int argc, char** argv) {
   std::printf("  %-44s %10.1f ms\n", "latency p50", pct(0.50));
   std::printf("  %-44s %10.1f ms\n", "latency p99", pct(0.99));
   std::printf("  %-44s %10d\n", "failures", failures.load());
+  std::printf("  %-44s %10d\n", "retries of interrupted downloads", retries.load());
+  if (kill_every > 0) std::printf("  %-44s %10d\n", "smdpd killed (SIGKILL) and restarted", kills.load());
   double server_ms = server_cpu_ms / n;
   std::printf("  %-44s %10.2f ms\n", "SM-DP+ CPU per download (smdpd process)", server_ms);
   std::printf("  %-44s %10.2f ms\n", "crypto floor per download (1 core, mbedTLS)", floor_ms);
