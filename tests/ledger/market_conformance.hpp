@@ -357,7 +357,7 @@ inline void usage_records(MarketWorld& w) {
   Offer o = *home.offer("OFFER-U");
   home.request(sample_request("REQ-U1", o, reply_key));
   home.request(sample_request("REQ-U2", o, reply_key));
-  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
   visited.accept({"REQ-U1", sealed, Bytes(32, 1)});
   visited.activate("REQ-U1", "20801");
   const std::int64_t act = home.find_request("REQ-U1")->activated_at;
