@@ -179,6 +179,7 @@ struct LostAnswerMarket final : Market {
   explicit LostAnswerMarket(Market& inner) : m(inner) {}
   std::string backend() const override { return m.backend(); }
   const std::string& me() const override { return m.me(); }
+  Bytes ledger_id() override { return m.ledger_id(); }
   Receipt mint(const std::string& to, Amount a) override { return m.mint(to, a); }
   Receipt publish_offer(const OfferTerms& t) override { return m.publish_offer(t); }
   Receipt request(const RequestTerms& t) override { return m.request(t); }
@@ -218,11 +219,12 @@ TEST(Marketplace, VisitedAgentChargesAUsageRecordOnce) {
   rq.request_id = "REQ-1";
   rq.offer_id = o.offer_id;
   rq.subscriber = "sub-1";
-  rq.sealed_target = seal(o.seal_key, "target:REQ-1", to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
   rq.escrow = o.price;
   rq.reply_key = reply_key.public_point();
+  rq.sealed_target = seal(o.seal_key, target_context(m.home->ledger_id(), *m.visited->offer(o.offer_id), "HOME-B", rq),
+                          to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
   m.home->request(rq);
-  m.visited->accept({"REQ-1", seal(rq.reply_key, "accept:REQ-1", to_bytes("{}")), Bytes(32, 7)});
+  m.visited->accept({"REQ-1", seal(rq.reply_key, SealContext{}, to_bytes("{}")), Bytes(32, 7)});
   m.visited->activate("REQ-1", "20801");
   const std::int64_t act = m.home->find_request("REQ-1")->activated_at;
 
