@@ -176,7 +176,9 @@ struct Gen {
   // Mostly a known id, sometimes one no record has, sometimes not an id at all.
   std::string known_or_not(const std::vector<std::string>& known, const std::string& prefix) {
     if (!known.empty() && chance(92)) return pick(known);
-    return chance(50) ? fresh(prefix + "NONE-") : std::string(33, 'z');
+    if (chance(50)) return fresh(prefix + "NONE-");
+    return pick(std::vector<std::string>{std::string(33, 'z'), "", "with space", std::string("ctl\x01"), "tab\t",
+                                         std::string("nul\0x", 5), "caf\xc3\xa9", std::string(32, 'q')});
   }
   // A Request the ledger holds, mostly one in `state` (where the operation
   // has a chance to pass), else any id.
@@ -245,8 +247,8 @@ std::vector<OpKind> make_ops() {
     o.stock = g.uniform(1, 3);
     o.seal_key = g.seal_key;
     std::string bad;
-    if (g.chance(20)) {
-      switch (g.uniform(0, 9)) {
+    if (g.chance(25)) {
+      switch (g.uniform(0, 15)) {
         case 0: o.stock = 0; bad = "stock 0"; break;
         case 1: o.price = 0; bad = "price 0"; break;
         case 2: o.price = -1; bad = "price -1"; break;
@@ -256,6 +258,12 @@ std::vector<OpKind> make_ops() {
         case 6: o.coverage = {"2080"}; bad = "coverage 2080"; break;
         case 7: o.service = ""; bad = "no service"; break;
         case 8: o.seal_key.pop_back(); bad = "seal key 64 bytes"; break;
+        case 10: o.coverage = {}; bad = "no coverage"; break;
+        case 11: o.service = std::string(33, 's'); bad = "service 33 bytes"; break;
+        case 12: o.allowance.sms = -1; bad = "allowance -1"; break;
+        case 13: o.tariff.per_mb = -1; bad = "tariff -1"; break;
+        case 14: o.term_seconds = -3600; bad = "term negative"; break;
+        case 15: o.coverage = {"20801", "208012"}; bad = "coverage 6 digits"; break;
         default: o.stock = -2; bad = "stock -2"; break;
       }
     }
@@ -276,7 +284,9 @@ std::vector<OpKind> make_ops() {
     t.reply_key = g.reply_key;
     std::string bad;
     if (g.chance(15)) {
-      switch (g.uniform(0, 4)) {
+      switch (g.uniform(0, 6)) {
+        case 5: t.subscriber = std::string(65, 's'); bad = "subscriber 65 bytes"; break;
+        case 6: t.escrow = -t.escrow; bad = "escrow negative"; break;
         case 0: t.escrow += 1; bad = "escrow +1"; break;
         case 1: t.escrow -= 1; bad = "escrow -1"; break;
         case 2: t.subscriber = ""; bad = "no subscriber"; break;
@@ -314,7 +324,7 @@ std::vector<OpKind> make_ops() {
     std::string rid = g.request_in(RequestState::Accepted);
     auto r = g.request(rid);
     std::string by = r && g.chance(75) ? r->provider : g.party();
-    std::string plmn = g.chance(90) ? "20801" : "2080x";
+    std::string plmn = g.chance(90) ? "20801" : g.pick(std::vector<std::string>{"2080x", "2080", "2080123", "208012", ""});
     return Step{"activate " + rid + " by " + by + " on " + plmn, [=](Backend& b) { b.as(by).activate(rid, plmn); }, {rid}, {}};
   }});
 
