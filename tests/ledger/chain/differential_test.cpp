@@ -3,7 +3,7 @@
 // against the contracts on anvil; after every step both must have given the
 // same outcome (accepted, or refused with the same MarketError code) and hold
 // the same balances and escrow for every participant, and the same state for
-// the Request and Offer the step touched.
+// the Request and Offer the step touched; at the end, the same event stream.
 //
 //   RSP_DIFF_OPS   number of operations (default kDefaultOps, what CI runs)
 //   RSP_DIFF_SEED  the seed (default kDefaultSeed); printed either way
@@ -489,14 +489,36 @@ TEST(ChainDifferential, RandomOperationsAgree) {
       if (e != c) return fail("offer " + id, e, c);
     }
   }
+  // The event streams (what statements are built from) agree too, in order.
+  auto events = [](Market& m) {
+    std::vector<std::string> out;
+    std::int64_t pos = 0;
+    for (int page = 0; page < 100; ++page) {
+      auto batch = m.events_after(pos, 1000);
+      if (batch.empty()) break;
+      for (const auto& e : batch)
+        out.push_back(e.type + " " + e.author + " " + e.id + " " + e.counterparty + " " + std::to_string(e.amount));
+      pos = batch.back().position;
+    }
+    return out;
+  };
+  auto ee = events(embedded.as(kIssuer)), ce = events(chain.as(kIssuer));
+  for (std::size_t i = 0; i < std::max(ee.size(), ce.size()); ++i) {
+    std::string e = i < ee.size() ? ee[i] : "(none)", c = i < ce.size() ? ce[i] : "(none)";
+    if (e != c) {
+      ADD_FAILURE() << "event streams diverge (seed " << seed << ") at event " << i << "\n  embedded: " << e
+                    << "\n  chain:    " << c;
+      return;
+    }
+  }
   std::ostringstream summary;
   for (const auto& [op, outcomes] : tally) {
     summary << "  " << op << ":";
     for (const auto& [o, count] : outcomes) summary << " " << o << " x" << count << ";";
     summary << "\n";
   }
-  std::printf("differential test: %d operations agree (seed %llu)\n%s", n, static_cast<unsigned long long>(seed),
-              summary.str().c_str());
+  std::printf("differential test: %d operations agree (seed %llu), %zu events alike\n%s", n,
+              static_cast<unsigned long long>(seed), ee.size(), summary.str().c_str());
 }
 
 }  // namespace
