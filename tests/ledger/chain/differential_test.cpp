@@ -345,14 +345,16 @@ std::vector<OpKind> make_ops() {
         default: u.used = {1000, 100, 50}; note = "whole allowance"; break;
       }
     }
-    // Periods kMargin away from the rules' bounds (activated_at, now + 300).
+    // Periods kMargin away from the bounds that differ by a second or two
+    // between the backends (activated_at, now + 300); the bounds set by
+    // earlier reports are the same values on both.
     const std::int64_t act = r && r->activated_at > 0 ? r->activated_at : g.now - 1000;
     switch (g.chance(60) ? g.uniform(0, 1) : g.uniform(2, 5)) {
-      case 0: u.period_start = act; u.period_end = g.now - kMargin; break;
+      case 0: u.period_start = act + kMargin; u.period_end = g.now - kMargin; break;
       case 1: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds - 2 * kMargin; break;
       case 2: u.period_start = act - 600; u.period_end = act - 2 * kMargin; note += " period before activation"; break;
       case 3: u.period_start = g.now; u.period_end = g.now - 2 * kMargin; note += " period reversed"; break;
-      case 4: u.period_start = act; u.period_end = g.now + kPeriodSlackSeconds + 2 * kMargin; note += " period in the future"; break;
+      case 4: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds + 2 * kMargin; note += " period in the future"; break;
       default: u.period_start = -5; u.period_end = g.now - kMargin; note += " negative start"; break;
     }
     if (u.period_end < act + kMargin && u.period_end >= act - kMargin) u.period_end = act + kMargin;  // never on the bound
