@@ -412,17 +412,31 @@ void keep_off_deadlines(Gen& g) {
 
 std::string describe(const Balance& b) { return std::to_string(b.available) + "/" + std::to_string(b.escrowed); }
 
-std::string describe(const std::optional<Request>& r) {
+// Everything but positions, references and the recorded times (which differ
+// by the second or two a chain transaction lands after T).
+std::string describe(const std::optional<Request>& r, const std::optional<Accept>& a) {
   if (!r) return "none";
-  return std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " escrow " + std::to_string(r->escrow) +
-         " reports " + std::to_string(r->usage_reports) + " used " + fmt(r->used) + " home " + r->home + " provider " +
-         r->provider;
+  std::string out = std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " refunded " +
+                    std::to_string(r->refunded) + " escrow " + std::to_string(r->escrow) + " reports " +
+                    std::to_string(r->usage_reports) + " used " + fmt(r->used) + " plmn '" + r->activation_plmn +
+                    "' home " + r->home + " provider " + r->provider + " offer " + r->offer_id + " subscriber " +
+                    r->subscriber + " target " + to_hex(crypto::sha256(r->sealed_target)).substr(0, 16) + " reply " +
+                    to_hex(r->reply_key).substr(0, 16);
+  if (a)
+    out += " accept by " + a->provider + " hash " + to_hex(a->package_hash).substr(0, 16) + " profile " +
+           to_hex(crypto::sha256(a->sealed_profile)).substr(0, 16);
+  return out;
 }
 
 std::string describe(const std::optional<Offer>& o) {
   if (!o) return "none";
+  std::string coverage;
+  for (const auto& c : o->coverage) coverage += c + ",";
   return "sold " + std::to_string(o->sold) + "/" + std::to_string(o->stock) + " price " + std::to_string(o->price) +
-         " provider " + o->provider;
+         " provider " + o->provider + " service " + o->service + " coverage " + coverage + " allowance " +
+         fmt(o->allowance) + " tariff " + std::to_string(o->tariff.per_mb) + "," + std::to_string(o->tariff.per_minute) +
+         "," + std::to_string(o->tariff.per_sms) + " term " + std::to_string(o->term_seconds) + " valid_until " +
+         std::to_string(o->valid_until) + " seal_key " + to_hex(o->seal_key).substr(0, 16);
 }
 
 int env_int(const char* name, long long fallback) {
@@ -483,7 +497,9 @@ TEST(ChainDifferential, RandomOperationsAgree) {
       if (e != c) return fail("balance of " + p.id + " (available/escrowed)", e, c);
     }
     for (const auto& id : s.requests) {
-      auto e = describe(embedded.as(kIssuer).find_request(id)), c = describe(chain.as(kIssuer).find_request(id));
+      Market& em = embedded.as(kIssuer);
+      Market& cm = chain.as(kIssuer);
+      auto e = describe(em.find_request(id), em.find_accept(id)), c = describe(cm.find_request(id), cm.find_accept(id));
       if (e != c) return fail("request " + id, e, c);
     }
     for (const auto& id : s.offers) {
