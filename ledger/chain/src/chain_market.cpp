@@ -230,7 +230,12 @@ std::string ChainMarket::name_of(const eth::Address& a) {
 Receipt ChainMarket::mint(const std::string& to, Amount amount) {
   // Checked here first only to give the rules' order (not-issuer before
   // not-registered); SDRt.mint refuses other senders itself.
-  if (issuer_ != address()) throw MarketError("not-issuer", "only the SDRt issuer mints");
+  if (issuer_ != address()) {
+    // A key no admin registered is refused as such first, like any other
+    // write of an unregistered key (the embedded ledger's entry check).
+    if (!participant_id(address())) throw MarketError("not-registered", "this key is not a registered participant");
+    throw MarketError("not-issuer", "only the SDRt issuer mints");
+  }
   auto to_address = participant_address(to);
   if (!to_address) throw MarketError("not-registered", "'" + to + "' is not a registered participant");
   auto r = send(config_.sdrt, eth::encode_call(kMint, {*to_address, int_word(amount)}));

@@ -1,0 +1,542 @@
+// The two backends, differentially (issue 16): one random sequence of market
+// operations, honest and malicious, is run against the embedded ledger and
+// against the contracts on anvil; after every step both must have given the
+// same outcome (accepted, or refused with the same MarketError code) and hold
+// the same balances and escrow for every participant, and the same state for
+// the Request and Offer the step touched; at the end, the same event stream.
+//
+//   RSP_DIFF_OPS   number of operations (default kDefaultOps, what CI runs)
+//   RSP_DIFF_SEED  the seed (default kDefaultSeed); printed either way
+//
+// Time: both backends judge a step at the same virtual time T. The embedded
+// ledger's clock returns T; on anvil the test mines a block at T before the
+// step (evm_setNextBlockTimestamp + evm_mine), so the step's transactions
+// land a second or two after T. T moves 10 s per step and by the "advance"
+// operation; it is kept kMargin seconds away from every deadline on the
+// ledger (Offer valid_until, Request answer_by and expires_at), and usage
+// periods are chosen kMargin away from the period rules' bounds, so those
+// seconds never decide an outcome.
+//
+// A new operation is one entry in the table of make_ops(): a name, a weight,
+// and a function that builds one Step from the generator's view.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "rsp/ledger/chain_deploy.hpp"
+#include "rsp/ledger/chain_market.hpp"
+#include "rsp/ledger/chain_testnode.hpp"
+#include "rsp/ledger/embedded_market.hpp"
+
+using namespace rsp;
+using namespace rsp::ledger;
+
+namespace {
+
+constexpr int kDefaultOps = 500;
+constexpr std::uint64_t kDefaultSeed = 16;
+constexpr std::int64_t kStepSeconds = 10;
+constexpr std::int64_t kMargin = 60;
+
+const std::string kIssuer = "issuer";
+const std::string kVisitedA = "visited-a";
+const std::string kVisitedC = "visited-c";
+const std::string kProviderD = "provider-d";
+const std::string kHomeB = "home-b";
+const std::string kHomeX = "home-x";
+const std::string kOutsider = "outsider";  // a key no admin registered
+
+struct Party {
+  std::string id;
+  std::string role;  // "" for the outsider
+};
+const std::vector<Party> kParties = {{kIssuer, "admin"},
+                                     {kVisitedA, "visited-operator"},
+                                     {kVisitedC, "visited-operator"},
+                                     {kProviderD, "service-provider"},
+                                     {kHomeB, "home-operator"},
+                                     {kHomeX, "home-operator"},
+                                     {kOutsider, ""}};
+
+// One backend under test: a Market per party, and its clock.
+struct Backend {
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual Market& as(const std::string& party) = 0;
+  virtual void set_time(std::int64_t t) = 0;  // the next writes are judged at (about) t
+};
+
+struct EmbeddedBackend final : Backend {
+  std::filesystem::path dir;
+  std::atomic<std::int64_t> now_s;
+  std::shared_ptr<EmbeddedLedger> ledger;
+  std::map<std::string, std::unique_ptr<EmbeddedMarket>> markets;
+
+  explicit EmbeddedBackend(std::int64_t t0) : now_s(t0) {
+    dir = std::filesystem::temp_directory_path() / ("rsp-differential-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    EmbeddedLedger::Options opt;
+    opt.synchronous_full = false;
+    opt.clock_ms = [this] { return now_s.load() * 1000; };
+    ledger = std::make_shared<EmbeddedLedger>((dir / "ledger.db").string(), opt);
+    std::map<std::string, std::shared_ptr<crypto::EcKey>> keys;
+    for (const auto& p : kParties) keys[p.id] = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
+    ledger->init(kIssuer, *keys[kIssuer]);
+    for (const auto& p : kParties)
+      if (!p.role.empty() && p.role != "admin") ledger->register_participant(kIssuer, *keys[kIssuer], p.id, p.role, *keys[p.id]);
+    for (const auto& p : kParties) markets[p.id] = std::make_unique<EmbeddedMarket>(ledger, p.id, keys[p.id]);
+  }
+  ~EmbeddedBackend() override {
+    markets.clear();
+    ledger.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string name() const override { return "embedded"; }
+  Market& as(const std::string& p) override { return *markets.at(p); }
+  void set_time(std::int64_t t) override { now_s = t; }
+};
+
+struct ChainBackend final : Backend {
+  AnvilNode node;
+  eth::JsonRpc rpc;
+  std::map<std::string, std::unique_ptr<ChainMarket>> markets;
+
+  ChainBackend() : rpc(node.url()) {
+    std::map<std::string, eth::Secp256k1Key> keys;
+    for (const auto& p : kParties) keys.emplace(p.id, eth::Secp256k1Key::generate());
+    ChainDeployment free;
+    free.free_gas = true;
+    free.chain_id = node.chain_id();
+    eth::Sender admin(rpc, keys.at(kIssuer), sender_config(free));
+    ChainDeployment d = deploy_marketplace(admin, kIssuer);
+    d.free_gas = true;
+    for (const auto& p : kParties)
+      if (!p.role.empty() && p.role != "admin")
+        register_participant(admin, d, keys.at(p.id).address(), p.id, parse_chain_role(p.role));
+    for (const auto& p : kParties) markets[p.id] = std::make_unique<ChainMarket>(d.config(), keys.at(p.id));
+  }
+  std::string name() const override { return "chain"; }
+  Market& as(const std::string& p) override { return *markets.at(p); }
+  std::int64_t latest() { return static_cast<std::int64_t>(rpc.get_latest_block_timestamp()); }
+  void set_time(std::int64_t t) override {
+    rpc.call("evm_setNextBlockTimestamp", nlohmann::json::array({t}));
+    rpc.call("evm_mine");
+  }
+};
+
+// What a write did: "ok", "refused <code>", or "error <what>" (anything that
+// is not a MarketError: never expected).
+std::string outcome_of(const std::function<void()>& f) {
+  try {
+    f();
+    return "ok";
+  } catch (const MarketError& e) {
+    return "refused " + e.code;
+  } catch (const std::exception& e) {
+    return std::string("error ") + e.what();
+  }
+}
+
+struct Step {
+  std::string text;                       // printed on divergence
+  std::function<void(Backend&)> run;      // the same write on either backend (empty: nothing to write)
+  std::vector<std::string> requests;      // touched records whose state is compared after the step
+  std::vector<std::string> offers;
+};
+
+// The generator's view: its random source, the virtual time, the ids it made,
+// and the embedded backend to read the state from (both backends hold the
+// same state, or the test has already failed).
+struct Gen {
+  std::mt19937_64 rng;
+  std::int64_t now = 0;
+  Market& view;
+  std::vector<std::string> offers, requests;
+  int serial = 0;
+  Bytes seal_key = crypto::EcKey::generate(crypto::Curve::P256).public_point();
+  Bytes reply_key = crypto::EcKey::generate(crypto::Curve::P256).public_point();
+
+  Gen(std::uint64_t seed, std::int64_t t0, Market& v) : rng(seed), now(t0), view(v) {}
+
+  std::int64_t uniform(std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); }
+  bool chance(int percent) { return uniform(1, 100) <= percent; }
+  template <typename T>
+  T pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(v.size()) - 1))]; }
+  std::string party() { return pick(kParties).id; }
+  std::string fresh(const std::string& prefix) { return prefix + std::to_string(++serial); }
+  // Mostly a known id, sometimes one no record has, sometimes not an id at all.
+  std::string known_or_not(const std::vector<std::string>& known, const std::string& prefix) {
+    if (!known.empty() && chance(92)) return pick(known);
+    if (chance(50)) return fresh(prefix + "NONE-");
+    return pick(std::vector<std::string>{std::string(33, 'z'), "", "with space", std::string("ctl\x01"), "tab\t",
+                                         std::string("nul\0x", 5), "caf\xc3\xa9", std::string(32, 'q')});
+  }
+  // A Request the ledger holds, mostly one in `state` (where the operation
+  // has a chance to pass), else any id.
+  std::string request_in(RequestState state) {
+    std::vector<std::string> in;
+    for (const auto& id : requests)
+      if (auto r = view.find_request(id); r && r->state == state && (r->expires_at > now || chance(20))) in.push_back(id);
+    if (!in.empty() && chance(75)) return pick(in);
+    return known_or_not(requests, "REQ-");
+  }
+  // An Offer that can still be bought, mostly; else any id.
+  std::string offer_for_sale() {
+    std::vector<std::string> open;
+    for (const auto& id : offers)
+      if (auto o = view.offer(id); o && o->valid_until > now && o->sold < o->stock) open.push_back(id);
+    if (!open.empty() && chance(80)) return pick(open);
+    return known_or_not(offers, "OFFER-");
+  }
+  std::optional<Request> request(const std::string& id) { return view.find_request(id); }
+  // After a step: the records it created join the known ids.
+  void learn(const Step& s);
+};
+
+void Gen::learn(const Step& s) {
+  for (const auto& id : s.offers)
+    if (std::find(offers.begin(), offers.end(), id) == offers.end() && view.offer(id)) offers.push_back(id);
+  for (const auto& id : s.requests)
+    if (std::find(requests.begin(), requests.end(), id) == requests.end() && view.find_request(id)) requests.push_back(id);
+}
+
+std::string fmt(const Allowance& a) {
+  return "{" + std::to_string(a.data_mb) + "," + std::to_string(a.voice_minutes) + "," + std::to_string(a.sms) + "}";
+}
+
+// ---- the operations: one entry each ----
+struct OpKind {
+  std::string name;
+  int weight;
+  std::function<Step(Gen&)> make;
+};
+
+std::vector<OpKind> make_ops() {
+  std::vector<OpKind> ops;
+
+  ops.push_back({"mint", 7, [](Gen& g) {
+    std::string by = g.chance(85) ? kIssuer : g.party();
+    std::string to = g.party();
+    Amount amount = g.chance(75) ? g.uniform(1, 30) * kUnitsPerSdrt
+                                 : g.pick(std::vector<Amount>{0, -1, INT64_MAX, INT64_MAX / 2, 1});
+    if (g.chance(80) && to == kIssuer) to = g.pick(std::vector<std::string>{kHomeB, kHomeX});
+    return Step{"mint by " + by + " to " + to + " amount " + std::to_string(amount),
+                [=](Backend& b) { b.as(by).mint(to, amount); }, {}, {}};
+  }});
+
+  ops.push_back({"offer", 6, [](Gen& g) {
+    std::string by = g.chance(80) ? g.pick(std::vector<std::string>{kVisitedA, kVisitedC, kProviderD}) : g.party();
+    OfferTerms o;
+    o.offer_id = g.chance(85) ? g.fresh("OFFER-") : g.known_or_not(g.offers, "OFFER-");
+    o.service = "data+voice";
+    o.coverage = {"20801", "20810"};
+    o.allowance = {1000, 100, 50};
+    o.tariff = {1000, 20000, 5000};
+    o.price = g.pick(std::vector<Amount>{1'000'000, 2'000'000, 6'000'000});
+    o.term_seconds = g.pick(std::vector<std::int64_t>{2 * 3600, 26 * 3600, 30 * 86400, 30 * 86400});
+    o.valid_until = g.now + g.pick(std::vector<std::int64_t>{2 * 86400, 40 * 86400, 40 * 86400});
+    o.stock = g.uniform(1, 3);
+    o.seal_key = g.seal_key;
+    std::string bad;
+    if (g.chance(25)) {
+      switch (g.uniform(0, 15)) {
+        case 0: o.stock = 0; bad = "stock 0"; break;
+        case 1: o.price = 0; bad = "price 0"; break;
+        case 2: o.price = -1; bad = "price -1"; break;
+        case 3: o.term_seconds = 0; bad = "term 0"; break;
+        case 4: o.term_seconds = kMaxTermSeconds + 1; bad = "term > 10 y"; break;
+        case 5: o.valid_until = g.now - 3600; bad = "valid_until past"; break;
+        case 6: o.coverage = {"2080"}; bad = "coverage 2080"; break;
+        case 7: o.service = ""; bad = "no service"; break;
+        case 8: o.seal_key.pop_back(); bad = "seal key 64 bytes"; break;
+        case 10: o.coverage = {}; bad = "no coverage"; break;
+        case 11: o.service = std::string(33, 's'); bad = "service 33 bytes"; break;
+        case 12: o.allowance.sms = -1; bad = "allowance -1"; break;
+        case 13: o.tariff.per_mb = -1; bad = "tariff -1"; break;
+        case 14: o.term_seconds = -3600; bad = "term negative"; break;
+        case 15: o.coverage = {"20801", "208012"}; bad = "coverage 6 digits"; break;
+        default: o.stock = -2; bad = "stock -2"; break;
+      }
+    }
+    return Step{"offer " + o.offer_id + " by " + by + " price " + std::to_string(o.price) + " term " +
+                    std::to_string(o.term_seconds) + " stock " + std::to_string(o.stock) + (bad.empty() ? "" : " [" + bad + "]"),
+                [=](Backend& b) { b.as(by).publish_offer(o); }, {}, {o.offer_id}};
+  }});
+
+  ops.push_back({"request", 14, [](Gen& g) {
+    std::string by = g.chance(80) ? g.pick(std::vector<std::string>{kHomeB, kHomeX}) : g.party();
+    RequestTerms t;
+    t.request_id = g.chance(80) ? g.fresh("REQ-") : g.known_or_not(g.requests, "REQ-");
+    t.offer_id = g.offer_for_sale();
+    auto o = g.view.offer(t.offer_id);
+    t.subscriber = "sub-" + t.request_id.substr(0, 20);
+    t.sealed_target = crypto::random_bytes(80);
+    t.escrow = o ? o->price : 1'000'000;
+    t.reply_key = g.reply_key;
+    std::string bad;
+    if (g.chance(15)) {
+      switch (g.uniform(0, 6)) {
+        case 5: t.subscriber = std::string(65, 's'); bad = "subscriber 65 bytes"; break;
+        case 6: t.escrow = -t.escrow; bad = "escrow negative"; break;
+        case 0: t.escrow += 1; bad = "escrow +1"; break;
+        case 1: t.escrow -= 1; bad = "escrow -1"; break;
+        case 2: t.subscriber = ""; bad = "no subscriber"; break;
+        case 3: t.sealed_target.clear(); bad = "no target"; break;
+        default: t.reply_key.resize(33); bad = "reply key 33 bytes"; break;
+      }
+    }
+    return Step{"request " + t.request_id + " by " + by + " on " + t.offer_id + " escrow " + std::to_string(t.escrow) +
+                    (bad.empty() ? "" : " [" + bad + "]"),
+                [=](Backend& b) { b.as(by).request(t); }, {t.request_id}, {t.offer_id}};
+  }});
+
+  ops.push_back({"accept", 10, [](Gen& g) {
+    AcceptTerms a;
+    a.request_id = g.request_in(RequestState::Open);
+    auto r = g.request(a.request_id);
+    std::string by = r && g.chance(75) ? r->provider : g.party();
+    a.sealed_profile = crypto::random_bytes(120);
+    a.package_hash = crypto::random_bytes(32);
+    std::string bad;
+    if (g.chance(10)) {
+      if (g.chance(50)) {
+        a.package_hash.resize(31);
+        bad = "hash 31 bytes";
+      } else {
+        a.sealed_profile.clear();
+        bad = "no profile";
+      }
+    }
+    return Step{"accept " + a.request_id + " by " + by + (bad.empty() ? "" : " [" + bad + "]"),
+                [=](Backend& b) { b.as(by).accept(a); }, {a.request_id}, {}};
+  }});
+
+  ops.push_back({"activate", 8, [](Gen& g) {
+    std::string rid = g.request_in(RequestState::Accepted);
+    auto r = g.request(rid);
+    std::string by = r && g.chance(75) ? r->provider : g.party();
+    std::string plmn = g.chance(90) ? "20801" : g.pick(std::vector<std::string>{"2080x", "2080", "2080123", "208012", ""});
+    return Step{"activate " + rid + " by " + by + " on " + plmn, [=](Backend& b) { b.as(by).activate(rid, plmn); }, {rid}, {}};
+  }});
+
+  ops.push_back({"usage", 16, [](Gen& g) {
+    UsageReport u;
+    u.request_id = g.request_in(RequestState::Active);
+    auto r = g.request(u.request_id);
+    std::string by = r && g.chance(80) ? r->provider : g.party();
+    const std::int64_t done = r ? r->usage_reports : 0;
+    u.report_no = g.chance(75) ? done + 1 : g.pick(std::vector<std::int64_t>{done, done + 2, 0});
+    u.used = {g.uniform(0, 400), g.uniform(0, 30), g.uniform(0, 10)};
+    std::string note;
+    if (g.chance(15)) {
+      switch (g.uniform(0, 3)) {
+        case 0: u.used = {1001, 0, 0}; note = "beyond allowance"; break;
+        case 1: u.used = {INT64_MAX / 2, 0, 0}; note = "huge"; break;
+        case 2: u.used = {-1, 0, 0}; note = "negative"; break;
+        default: u.used = {1000, 100, 50}; note = "whole allowance"; break;
+      }
+    }
+    // Periods kMargin away from the bounds that differ by a second or two
+    // between the backends (activated_at, now + 300); the bounds set by
+    // earlier reports are the same values on both.
+    const std::int64_t act = r && r->activated_at > 0 ? r->activated_at : g.now - 1000;
+    switch (g.chance(60) ? g.uniform(0, 1) : g.uniform(2, 5)) {
+      case 0: u.period_start = act + kMargin; u.period_end = g.now - kMargin; break;
+      case 1: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds - 2 * kMargin; break;
+      case 2: u.period_start = act - 600; u.period_end = act - 2 * kMargin; note += " period before activation"; break;
+      case 3: u.period_start = g.now; u.period_end = g.now - 2 * kMargin; note += " period reversed"; break;
+      case 4: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds + 2 * kMargin; note += " period in the future"; break;
+      default: u.period_start = -5; u.period_end = g.now - kMargin; note += " negative start"; break;
+    }
+    if (u.period_end < act + kMargin && u.period_end >= act - kMargin) u.period_end = act + kMargin;  // never on the bound
+    return Step{"usage " + u.request_id + " #" + std::to_string(u.report_no) + " by " + by + " used " + fmt(u.used) +
+                    " period [" + std::to_string(u.period_start) + "," + std::to_string(u.period_end) + "]" +
+                    (note.empty() ? "" : " [" + note + "]"),
+                [=](Backend& b) { b.as(by).report_usage(u); }, {u.request_id}, {}};
+  }});
+
+  ops.push_back({"refund", 8, [](Gen& g) {
+    std::string rid = g.request_in(g.pick(std::vector<RequestState>{RequestState::Open, RequestState::Accepted,
+                                                                    RequestState::Active}));
+    auto r = g.request(rid);
+    std::string by = g.party();
+    if (r && g.chance(80)) by = g.chance(50) ? r->home : r->provider;
+    return Step{"refund " + rid + " by " + by, [=](Backend& b) { b.as(by).refund(rid); }, {rid}, {}};
+  }});
+
+  ops.push_back({"advance", 4, [](Gen& g) {
+    std::int64_t s = g.pick(std::vector<std::int64_t>{300, 300, 1800, 1800, 3 * 3600, 3 * 3600, 25 * 3600, 31 * 86400});
+    g.now += s;
+    return Step{"advance time by " + std::to_string(s) + " s", {}, {}, {}};
+  }});
+
+  return ops;
+}
+
+// Every deadline a rule compares the time with, from the embedded state.
+std::vector<std::int64_t> deadlines(Gen& g) {
+  std::vector<std::int64_t> d;
+  for (const auto& id : g.offers)
+    if (auto o = g.view.offer(id)) d.push_back(o->valid_until);
+  for (const auto& id : g.requests)
+    if (auto r = g.view.find_request(id); r && r->state != RequestState::Closed) {
+      d.push_back(r->answer_by);
+      d.push_back(r->expires_at);
+    }
+  return d;
+}
+
+// Moves T past any deadline closer than kMargin (a bounded walk: each move
+// clears one deadline for good).
+void keep_off_deadlines(Gen& g) {
+  auto d = deadlines(g);
+  for (std::size_t i = 0; i <= d.size(); ++i) {
+    bool moved = false;
+    for (auto t : d)
+      if (g.now > t - kMargin && g.now < t + kMargin) {
+        g.now = t + kMargin;
+        moved = true;
+      }
+    if (!moved) return;
+  }
+}
+
+std::string describe(const Balance& b) { return std::to_string(b.available) + "/" + std::to_string(b.escrowed); }
+
+// Everything but positions, references and the recorded times (which differ
+// by the second or two a chain transaction lands after T).
+std::string describe(const std::optional<Request>& r, const std::optional<Accept>& a) {
+  if (!r) return "none";
+  std::string out = std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " refunded " +
+                    std::to_string(r->refunded) + " escrow " + std::to_string(r->escrow) + " reports " +
+                    std::to_string(r->usage_reports) + " used " + fmt(r->used) + " plmn '" + r->activation_plmn +
+                    "' home " + r->home + " provider " + r->provider + " offer " + r->offer_id + " subscriber " +
+                    r->subscriber + " target " + to_hex(crypto::sha256(r->sealed_target)).substr(0, 16) + " reply " +
+                    to_hex(r->reply_key).substr(0, 16);
+  if (a)
+    out += " accept by " + a->provider + " hash " + to_hex(a->package_hash).substr(0, 16) + " profile " +
+           to_hex(crypto::sha256(a->sealed_profile)).substr(0, 16);
+  return out;
+}
+
+std::string describe(const std::optional<Offer>& o) {
+  if (!o) return "none";
+  std::string coverage;
+  for (const auto& c : o->coverage) coverage += c + ",";
+  return "sold " + std::to_string(o->sold) + "/" + std::to_string(o->stock) + " price " + std::to_string(o->price) +
+         " provider " + o->provider + " service " + o->service + " coverage " + coverage + " allowance " +
+         fmt(o->allowance) + " tariff " + std::to_string(o->tariff.per_mb) + "," + std::to_string(o->tariff.per_minute) +
+         "," + std::to_string(o->tariff.per_sms) + " term " + std::to_string(o->term_seconds) + " valid_until " +
+         std::to_string(o->valid_until) + " seal_key " + to_hex(o->seal_key).substr(0, 16);
+}
+
+int env_int(const char* name, long long fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? static_cast<int>(std::strtoll(v, nullptr, 10)) : static_cast<int>(fallback);
+}
+
+TEST(ChainDifferential, RandomOperationsAgree) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  const int n = env_int("RSP_DIFF_OPS", kDefaultOps);
+  const char* seed_env = std::getenv("RSP_DIFF_SEED");
+  const std::uint64_t seed = seed_env && *seed_env ? std::strtoull(seed_env, nullptr, 10) : kDefaultSeed;
+  std::printf("differential test: seed %llu, %d operations (RSP_DIFF_SEED, RSP_DIFF_OPS)\n",
+              static_cast<unsigned long long>(seed), n);
+
+  ChainBackend chain;
+  const std::int64_t t0 = chain.latest() + 100;
+  EmbeddedBackend embedded(t0);
+  Backend* backends[] = {&embedded, &chain};
+  Gen g(seed, t0, embedded.as(kIssuer));
+  const auto ops = make_ops();
+  int total_weight = 0;
+  for (const auto& op : ops) total_weight += op.weight;
+  std::map<std::string, std::map<std::string, int>> tally;  // op -> outcome -> count
+
+  for (int step = 1; step <= n; ++step) {
+    g.now += kStepSeconds;
+    int w = static_cast<int>(g.uniform(1, total_weight));
+    const OpKind* kind = &ops.front();
+    for (const auto& op : ops) {
+      if (w <= op.weight) {
+        kind = &op;
+        break;
+      }
+      w -= op.weight;
+    }
+    // Anvil's clock moves with the wall clock after the block mined at T: a
+    // slow step could have taken it past the next T.
+    g.now = std::max(g.now, chain.latest() + 1);
+    keep_off_deadlines(g);
+    const std::int64_t before = g.now;
+    Step s = kind->make(g);
+    if (g.now != before) keep_off_deadlines(g);  // time advanced
+    auto fail = [&](const std::string& what, const std::string& e, const std::string& c) {
+      ADD_FAILURE() << "backends diverge: seed " << seed << ", step " << step << ": " << s.text << "\n  " << what
+                    << "\n  embedded: " << e << "\n  chain:    " << c;
+    };
+    std::string out[2];
+    for (int i = 0; i < 2; ++i) {
+      backends[i]->set_time(g.now);
+      out[i] = s.run ? outcome_of([&] { s.run(*backends[i]); }) : "ok";
+    }
+    ++tally[kind->name][out[0]];
+    g.learn(s);
+    if (out[0] != out[1] || out[0].rfind("error", 0) == 0) return fail("outcome", out[0], out[1]);
+    for (const auto& p : kParties) {
+      auto e = describe(embedded.as(kIssuer).balance(p.id)), c = describe(chain.as(kIssuer).balance(p.id));
+      if (e != c) return fail("balance of " + p.id + " (available/escrowed)", e, c);
+    }
+    for (const auto& id : s.requests) {
+      Market& em = embedded.as(kIssuer);
+      Market& cm = chain.as(kIssuer);
+      auto e = describe(em.find_request(id), em.find_accept(id)), c = describe(cm.find_request(id), cm.find_accept(id));
+      if (e != c) return fail("request " + id, e, c);
+    }
+    for (const auto& id : s.offers) {
+      auto e = describe(embedded.as(kIssuer).offer(id)), c = describe(chain.as(kIssuer).offer(id));
+      if (e != c) return fail("offer " + id, e, c);
+    }
+  }
+  // The event streams (what statements are built from) agree too, in order.
+  auto events = [](Market& m) {
+    std::vector<std::string> out;
+    std::int64_t pos = 0;
+    for (int page = 0; page < 100; ++page) {
+      auto batch = m.events_after(pos, 1000);
+      if (batch.empty()) break;
+      for (const auto& e : batch)
+        out.push_back(e.type + " " + e.author + " " + e.id + " " + e.counterparty + " " + std::to_string(e.amount));
+      pos = batch.back().position;
+    }
+    return out;
+  };
+  auto ee = events(embedded.as(kIssuer)), ce = events(chain.as(kIssuer));
+  for (std::size_t i = 0; i < std::max(ee.size(), ce.size()); ++i) {
+    std::string e = i < ee.size() ? ee[i] : "(none)", c = i < ce.size() ? ce[i] : "(none)";
+    if (e != c) {
+      ADD_FAILURE() << "event streams diverge (seed " << seed << ") at event " << i << "\n  embedded: " << e
+                    << "\n  chain:    " << c;
+      return;
+    }
+  }
+  std::ostringstream summary;
+  for (const auto& [op, outcomes] : tally) {
+    summary << "  " << op << ":";
+    for (const auto& [o, count] : outcomes) summary << " " << o << " x" << count << ";";
+    summary << "\n";
+  }
+  std::printf("differential test: %d operations agree (seed %llu), %zu events alike\n%s", n,
+              static_cast<unsigned long long>(seed), ee.size(), summary.str().c_str());
+}
+
+}  // namespace
