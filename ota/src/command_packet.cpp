@@ -124,7 +124,12 @@ OpenedCommandPacket open_command_packet(ByteView packet, const KeySet& keys) {
   o.view = read_command_packet(packet);
   const CommandHeader& h = o.view.header;
   std::size_t sum_len = o.view.chl - 13u;
-  Protection prot = protection_of(h, keys, sum_len);
+  Protection prot;
+  try {
+    prot = protection_of(h, keys, sum_len);
+  } catch (const PacketError& e) {
+    throw PacketError(e.status, "CHL " + std::to_string(o.view.chl) + ": " + e.what());
+  }
   if (prot.checksum_len != sum_len)
     throw PacketError(kHeaderError, "CHL " + std::to_string(o.view.chl) + " does not fit a " +
                                         std::string(algorithm_name(prot.checksum)) + " RC/CC of " +
