@@ -95,8 +95,10 @@ OpenedResponsePacket open_response_packet(ByteView packet, const CommandHeader& 
 
   PorProtection p = protection_of(command, keys, 0, sum_len);
   // TS 102 225 5.2: a 06 comes unciphered and without RC/CC/DS whatever the
-  // SPI asked for; recognise it by its shape (RHL 10, status 06 in clear).
-  if ((p.cipher || p.mode != RcCcDs::None) && sum_len == 0 &&
+  // SPI asked for; recognise it by its shape: RHL 10, PCNTR 0 and status 06
+  // in clear, and, where the SPI asks for ciphering, exactly 13 bytes (a
+  // ciphered PoR is 6 + whole blocks, never 13).
+  if ((p.cipher || p.mode != RcCcDs::None) && sum_len == 0 && (!p.cipher || packet.size() == kFixed + 7) &&
       packet[kFixed + 6] == static_cast<std::uint8_t>(ResponseStatus::UnidentifiedSecurityError) && packet[kFixed + 5] == 0) {
     p = PorProtection{};
     o.secured = false;
