@@ -85,6 +85,9 @@ const std::vector<CommandVector>& command_vectors() {
       // E: RC with CRC32 (zlib), KID '15'
       {"zlib_crc32_rc", kCrc32, header("0101", 0x00, 0x15, "b00000"), 0, kScriptData, 0,
        "00221101010015b000000000000000003929011100a40004023f00a0b0c0d0e0f0102030"},
+      // F: the same with a PoR that carries an RC (SPI 01 05)
+      {"zlib_crc32_rc_por_rc", kCrc32, header("0105", 0x00, 0x15, "b00000"), 0, kScriptData, 0,
+       "00221101050015b000000000000000003ffef56500a40004023f00a0b0c0d0e0f0102030"},
   };
   return v;
 }
@@ -149,6 +152,9 @@ const std::vector<ResponseVector>& response_vectors() {
        1, 3, "", true},
       {"openssl_aes256_cmac4", kAes256, header("0619", 0x32, 0x32, "b00000"), "00140eb0000043a9af1eb3cb3a037542e7216c6e56a9",
        0, 0, "0161129000", true},
+      // F: a PoR with a CRC32 RC over '02 71 00' .. data
+      {"zlib_crc32_por_rc", kCrc32, header("0105", 0x00, 0x15, "b00000"), "00120eb00000000000000000007869be7c019000", 0, 0,
+       "019000", true},
   };
   return v;
 }
@@ -208,6 +214,30 @@ TEST(OtaKnownAnswer, AesCmacIsTruncatedToItsLeftmostBytes) {
   Bytes k = from_hex("000102030405060708090a0b0c0d0e0f");
   EXPECT_EQ(to_hex(cryptographic_checksum(Algorithm::Aes, k, to_bytes("0123456789abcdef"))), "26b2421790208a8d");
   EXPECT_EQ(to_hex(cryptographic_checksum(Algorithm::Aes, k, to_bytes("0123456789abcdef"), 4)), "26b24217");
+}
+
+// KIc '1D' (DES-ECB): every block on its own.
+//   printf 000102030405060708090a0b0c0d0e0f1011121314151617 | xxd -r -p |
+//     openssl enc -provider legacy -provider default -des-ecb -nopad -K 0123456789abcdef
+TEST(OtaKnownAnswer, DesEcbMatchesOpenssl) {
+  EXPECT_EQ(to_hex(encipher(Algorithm::DesEcb, from_hex("0123456789abcdef"),
+                            from_hex("000102030405060708090a0b0c0d0e0f1011121314151617"))),
+            "3260266c2cf202e28325790654a444d9d41f760b73919265");
+}
+
+// KIc/KID b2b1 00: the algorithm is the key set's. The packet differs from
+// pySim's AES-128 one only in the two header bytes that name the algorithm,
+// and so in the CC that covers them.
+TEST(OtaKnownAnswer, ImplicitAlgorithmsAreTheKeySets) {
+  CommandPacket p;
+  p.header = header("0619", 0x20, 0x20, "b00011");
+  p.secured_data = from_hex("00a40004023f00");
+  Bytes implicit = build_command_packet(p, kSja5Aes);
+  EXPECT_EQ(to_hex(ByteView(implicit).first(10)), "00281506192020b00011");
+  EXPECT_EQ(to_hex(open_command_packet(implicit, kSja5Aes).secured_data), "00a40004023f00");
+  KeySet no_algorithm = kSja5Aes;
+  no_algorithm.cipher = no_algorithm.checksum = Algorithm::Implicit;
+  EXPECT_THROW(build_command_packet(p, no_algorithm), PacketError);
 }
 
 }  // namespace

@@ -84,3 +84,8 @@ echo "D_AES256_POR   $(response b00000 0000000000 00 0161129000 16 4 d_sum d_enc
 #    SPI 01 01 (RC, no ciphering, no counter; PoR always, nothing on it).
 e_sum() { /usr/bin/python3 -c "import zlib,sys; print('%08x' % zlib.crc32(bytes.fromhex(sys.argv[1])))" "$1"; }
 echo "E_CRC32_CMD    $(command 0101 00 15 b00000 0000000000 $DATA 8 4 e_sum '')"
+
+# F. RC with CRC32 on the command and on its PoR: SPI 01 05 (RC; PoR always,
+#    with RC), KID '15'.
+echo "F_CRC32_CMD    $(command 0105 00 15 b00000 0000000000 $DATA 8 4 e_sum '')"
+echo "F_CRC32_POR    $(response b00000 0000000000 00 019000 8 4 e_sum '')"
