@@ -7,6 +7,8 @@
 //   ota packet parse HEX [--kic-key HEX --kid-key HEX]
 //   ota packet build-por --spi .. --kic .. --kid .. --tar .. --cntr .. --status 00 [--data HEX] [keys]
 //   ota packet parse-por HEX --spi .. --kic .. --kid .. [keys]
+//   ota sms wrap PACKET [--oa DIGITS] [--scts HEX] [--ref N] [--ref16]
+//   ota sms unwrap TPDU...
 //
 // All values are hex; CNTR is the 5-byte counter (up to 10 hex digits).
 // --cipher/--checksum name the key set's algorithms when KIc/KID say
@@ -14,9 +16,11 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "rsp/ota/command_packet.hpp"
 #include "rsp/ota/response_packet.hpp"
+#include "rsp/ota/sms_deliver.hpp"
 #include "rsp/ota/status.hpp"
 
 namespace {
@@ -28,6 +32,10 @@ struct Options {
   std::string spi, kic = "00", kid = "00", tar, cntr = "0", kic_key, kid_key, data, cipher = "implicit",
                    checksum = "implicit", status = "00", packet;
   std::size_t cc_length = 0;
+  std::string oa = "12345678", scts = "00000000000000";
+  std::uint16_t reference = 0;
+  bool reference16 = false;
+  std::vector<std::string> tpdus;
 };
 
 std::uint8_t one_byte(const std::string& hex, const char* what) {
@@ -181,6 +189,29 @@ int parse_por(const Options& o) {
   return 0;
 }
 
+int sms_wrap(const Options& o) {
+  SmsDeliver templ;
+  templ.tp_oa.digits = o.oa;
+  Bytes scts = from_hex(o.scts);
+  if (scts.size() != 7) throw std::invalid_argument("--scts must be 7 bytes of hex");
+  std::copy(scts.begin(), scts.end(), templ.tp_scts.begin());
+  for (const Bytes& t : command_packet_to_sms(from_hex(o.packet), templ, o.reference, o.reference16))
+    std::cout << to_hex(t, true) << "\n";
+  return 0;
+}
+
+int sms_unwrap(const Options& o) {
+  CommandPacketReassembler r;
+  for (const auto& t : o.tpdus) {
+    if (auto packet = r.add(from_hex(t))) {
+      std::cout << to_hex(*packet, true) << "\n";
+      if (&t != &o.tpdus.back()) throw SmsError("TPDUs left after the packet was complete");
+      return 0;
+    }
+  }
+  throw SmsError("the concatenated packet is incomplete");
+}
+
 void header_options(CLI::App* c, Options& o) {
   c->add_option("--spi", o.spi, "SPI, two bytes of hex (TS 102 225 5.1.1)")->required();
   c->add_option("--kic", o.kic, "KIc, one byte of hex (5.1.2)");
@@ -226,12 +257,27 @@ int main(int argc, char** argv) {
   header_options(pp, o);
   key_options(pp, o);
 
+  auto* sms = app.add_subcommand("sms", "the command packet in SMS-DELIVER TPDUs (3GPP TS 31.115)")->require_subcommand(1);
+  auto* wrap = sms->add_subcommand("wrap", "print the SMS-DELIVER TPDU(s) carrying a command packet, one per line");
+  wrap->add_option("packet", o.packet, "the command packet, hex (from CPL on)")->required();
+  wrap->add_option("--oa", o.oa, "TP-OA digits");
+  wrap->add_option("--scts", o.scts, "TP-SCTS, 7 bytes of hex");
+  wrap->add_option("--ref", o.reference, "concatenation reference");
+  wrap->add_flag("--ref16", o.reference16, "16-bit concatenation reference (IEI 08)");
+  auto* unwrap = sms->add_subcommand("unwrap", "reassemble a command packet from its SMS-DELIVER TPDU(s)");
+  unwrap->add_option("tpdu", o.tpdus, "the TPDUs, hex, in any order")->required();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (b->parsed()) return build(o);
     if (p->parsed()) return parse(o);
     if (bp->parsed()) return build_por(o);
     if (pp->parsed()) return parse_por(o);
+    if (wrap->parsed()) return sms_wrap(o);
+    if (unwrap->parsed()) return sms_unwrap(o);
+  } catch (const SmsError& e) {
+    std::cerr << "error: SMS: " << e.what() << "\n";
+    return 2;
   } catch (const PacketError& e) {
     std::cerr << "error: PoR status " << hex1(static_cast<std::uint8_t>(e.status)) << " (" << status_name(e.status)
               << "): " << e.what() << "\n";

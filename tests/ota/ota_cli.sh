@@ -2,7 +2,7 @@
 # The `ota packet` tool against pySim's published SJA5 AES-128 vectors
 # (osmocom/pysim tests/test_ota.py): build gives the same bytes, parse and
 # parse-por print every field by name, and a broken packet exits non-zero
-# with its PoR status.
+# with its PoR status; `ota sms` wraps and unwraps SMS-DELIVERs.
 set -euo pipefail
 OTA="$1"
 KEYS=(--kic-key 200102030405060708090a0b0c0d0e0f --kid-key 201102030405060708090a0b0c0d0e0f)
@@ -31,4 +31,15 @@ rc=0; err=$("$OTA" packet parse "${CMD%??}59" "${KEYS[@]}" 2>&1) || rc=$?
 # One byte short: truncated, 06.
 rc=0; err=$("$OTA" packet parse "${CMD%??}" "${KEYS[@]}" 2>&1) || rc=$?
 [[ $rc == 2 && $err == *"(Unidentified security error): command packet truncated"* ]] || fail "truncated: rc $rc, $err"
+# SMS-DELIVER: pySim's TPDU (with TP-UDL 25, see sms_deliver_test.cpp), and a
+# long packet in three concatenated SMS back to itself.
+got=$("$OTA" sms wrap "$CMD" --oa 12345678 --scts 22705200000000)
+[[ $got == 400881214365877FF6227052000000002D027000${CMD} ]] || fail "sms wrap gave $got"
+LONG=$(printf '%0600d' 0)
+mapfile -t parts < <("$OTA" sms wrap "$LONG" --ref 300 --ref16)
+(( ${#parts[@]} == 3 )) || fail "sms wrap of 300 bytes gave ${#parts[@]} TPDUs"
+got=$("$OTA" sms unwrap "${parts[2]}" "${parts[0]}" "${parts[1]}")
+[[ $got == "$LONG" ]] || fail "sms unwrap gave $got"
+rc=0; err=$("$OTA" sms unwrap "${parts[0]}" "${parts[1]}" 2>&1) || rc=$?
+[[ $rc == 2 && $err == *"incomplete"* ]] || fail "incomplete: rc $rc, $err"
 echo "ota_cli: ok"
