@@ -243,6 +243,21 @@ TEST_F(Card, PoROnErrorOnlyAnswersRefusals) {
   EXPECT_TRUE(card.respond(none).empty());
 }
 
+TEST(OtaCommandPacket, DataBeyondWhatCplCanSayIsRefused) {
+  CommandPacket p;
+  p.header = header("1639", 0x22, 0x22, "b00011");
+  p.secured_data = Bytes(0xFFFF - 22, 0);  // CPL = 1 + 21 + data (+ padding): 0xFFFF at most
+  p.secured_data.resize(p.secured_data.size() - 9);  // room for the padding to the block
+  EXPECT_LE(build_command_packet(p, kAes).size(), kMaxCommandPacket);
+  p.secured_data.resize(0xFFFF);
+  try {
+    build_command_packet(p, kAes);
+    FAIL() << "an oversized packet was built";
+  } catch (const PacketError& e) {
+    EXPECT_NE(std::string(e.what()).find("too long for CPL"), std::string::npos) << e.what();
+  }
+}
+
 TEST(OtaStatus, EveryCodeOfTheTableHasItsName) {
   EXPECT_EQ(status_name(0x00), "PoR OK");
   EXPECT_EQ(status_name(0x01), "RC/CC/DS failed");

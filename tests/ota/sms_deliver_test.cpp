@@ -124,3 +124,16 @@ TEST(OtaSms, MalformedTpdusAreClearErrors) {
 }
 
 }  // namespace
+
+namespace {
+TEST(OtaSms, APacketBeyond255SmsIsRefused) {
+  // 132 + 254 * 134 = 34,168 bytes fit in 255 segments with an 8-bit reference.
+  EXPECT_EQ(command_packet_to_sms(Bytes(34168, 0), SmsDeliver{}, 1).size(), 255u);
+  try {
+    command_packet_to_sms(Bytes(34169, 0), SmsDeliver{}, 1);
+    FAIL() << "a packet needing 256 SMS was split";
+  } catch (const SmsError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 255 SMS"), std::string::npos) << e.what();
+  }
+}
+}  // namespace
