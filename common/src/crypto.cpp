@@ -6,6 +6,7 @@
 #include <mbedtls/cipher.h>
 #include <mbedtls/cmac.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/des.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
@@ -145,6 +146,38 @@ Bytes aes_cmac(ByteView key, ByteView data) {
         "aes_cmac");
   return out;
 }
+
+static Bytes des_cbc(int mode, ByteView key, ByteView iv, ByteView data) {
+  if (key.size() != 8 && key.size() != 16 && key.size() != 24) throw CryptoError("DES key must be 8, 16 or 24 bytes");
+  if (iv.size() != 8) throw CryptoError("DES-CBC IV must be 8 bytes");
+  if (data.size() % 8 != 0) throw CryptoError("DES-CBC data is not a multiple of the block size");
+  Bytes out(data.size());
+  unsigned char ivbuf[8];
+  std::memcpy(ivbuf, iv.data(), 8);
+  int rc = 0;
+  if (key.size() == 8) {
+    mbedtls_des_context ctx;
+    mbedtls_des_init(&ctx);
+    rc = mode == MBEDTLS_DES_ENCRYPT ? mbedtls_des_setkey_enc(&ctx, key.data()) : mbedtls_des_setkey_dec(&ctx, key.data());
+    if (rc == 0) rc = mbedtls_des_crypt_cbc(&ctx, mode, data.size(), ivbuf, data.data(), out.data());
+    mbedtls_des_free(&ctx);
+  } else {
+    mbedtls_des3_context ctx;
+    mbedtls_des3_init(&ctx);
+    if (key.size() == 16)
+      rc = mode == MBEDTLS_DES_ENCRYPT ? mbedtls_des3_set2key_enc(&ctx, key.data()) : mbedtls_des3_set2key_dec(&ctx, key.data());
+    else
+      rc = mode == MBEDTLS_DES_ENCRYPT ? mbedtls_des3_set3key_enc(&ctx, key.data()) : mbedtls_des3_set3key_dec(&ctx, key.data());
+    if (rc == 0) rc = mbedtls_des3_crypt_cbc(&ctx, mode, data.size(), ivbuf, data.data(), out.data());
+    mbedtls_des3_free(&ctx);
+  }
+  wipe(ivbuf, sizeof ivbuf);
+  check(rc, "des_cbc");
+  return out;
+}
+
+Bytes des_cbc_encrypt(ByteView key, ByteView iv, ByteView data) { return des_cbc(MBEDTLS_DES_ENCRYPT, key, iv, data); }
+Bytes des_cbc_decrypt(ByteView key, ByteView iv, ByteView data) { return des_cbc(MBEDTLS_DES_DECRYPT, key, iv, data); }
 
 Bytes aes_gcm_encrypt(ByteView key, ByteView iv, ByteView aad, ByteView plain) {
   require_aes_key(key);

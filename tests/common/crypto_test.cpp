@@ -186,3 +186,26 @@ TEST(Secp256k1, Sec2GeneratorAndRfc6979Vector) {
   EXPECT_FALSE(pub.verify(to_bytes("Satoshi Nakamoto"), bad));
   EXPECT_EQ(crypto::curve_from_name("secp256k1"), Curve::Secp256k1);
 }
+
+// DES and 3DES (ETSI TS 102 225 ciphers) against the openssl command line:
+//   printf 000102030405060708090a0b0c0d0e0f1011121314151617 | xxd -r -p |
+//     openssl enc [-provider legacy -provider default] -des-cbc|-des-ede-cbc|-des-ede3-cbc -nopad -K KEY -iv 0000000000000000
+TEST(CryptoDes, CbcMatchesOpenssl) {
+  using namespace rsp;
+  Bytes iv(8, 0), data = from_hex("000102030405060708090a0b0c0d0e0f1011121314151617");
+  struct {
+    const char* key;
+    const char* cipher;
+  } v[] = {
+      {"0123456789abcdef", "3260266c2cf202e279cf70cd1dac09a5b218e9ca8b9251f2"},
+      {"0123456789abcdeffedcba9876543210", "52c5c0705d9089e1fd2f0cf61dd3bc0ac0a3e54b8860076a"},
+      {"0123456789abcdeffedcba987654321089abcdef01234567", "98f447d72bee8df72fc757753238f778ad817caff7455ead"},
+  };
+  for (const auto& t : v) {
+    SCOPED_TRACE(t.key);
+    EXPECT_EQ(to_hex(crypto::des_cbc_encrypt(from_hex(t.key), iv, data)), t.cipher);
+    EXPECT_EQ(crypto::des_cbc_decrypt(from_hex(t.key), iv, from_hex(t.cipher)), data);
+  }
+  EXPECT_THROW(crypto::des_cbc_encrypt(from_hex("0011223344556677aa"), iv, data), crypto::CryptoError);
+  EXPECT_THROW(crypto::des_cbc_encrypt(from_hex("0123456789abcdef"), iv, from_hex("0001")), crypto::CryptoError);
+}

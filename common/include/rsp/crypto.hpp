@@ -26,6 +26,12 @@ Bytes aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data);
 Bytes aes_ecb_encrypt_block(ByteView key, ByteView block16);
 // AES-CMAC (NIST SP 800-38B, RFC 4493), full 16-byte tag.
 Bytes aes_cmac(ByteView key, ByteView data);
+// DES and triple DES (outer CBC, EDE) in CBC mode without padding, as ETSI TS
+// 102 225 5.1.2 uses them: the key length selects the cipher, 8 bytes DES,
+// 16 bytes 3DES with two keys (K1 K2 K1), 24 bytes 3DES with three keys. Input
+// must be a multiple of 8 bytes; the IV is 8 bytes.
+Bytes des_cbc_encrypt(ByteView key, ByteView iv, ByteView data);
+Bytes des_cbc_decrypt(ByteView key, ByteView iv, ByteView data);
 // AES-GCM with a 12-byte IV; tag (16 bytes) appended to the ciphertext.
 Bytes aes_gcm_encrypt(ByteView key, ByteView iv, ByteView aad, ByteView plain);
 Bytes aes_gcm_decrypt(ByteView key, ByteView iv, ByteView aad, ByteView cipher_and_tag);  // throws on bad tag
