@@ -3,7 +3,7 @@
 //   market --ledger FILE --as ID --key KEY.pem <command> ...      (embedded ledger)
 //   market --chain deployment.json --key KEY <command> ...         (chain backend)
 //
-// Commands: offers, publish, request, accept, open, activate, usage, refund,
+// Commands: offers, publish, request, accept, open, activate, usage, refund, dispute, resolve,
 // mint, balance, statement, events, verify. Keys are read from files and
 // never printed; amounts are SDRt with up to 6 decimals.
 #include <algorithm>
@@ -135,6 +135,16 @@ int main(int argc, char** argv) {
   auto* refund = app.add_subcommand("refund", "close a Request: unused escrow returns to the home operator");
   refund->add_option("--request", request_id)->required();
 
+  auto* dispute = app.add_subcommand("dispute", "dispute an Accept (home operator, within a day of it): freezes the escrow");
+  std::string reason;
+  dispute->add_option("--request", request_id)->required();
+  dispute->add_option("--reason", reason, "1..64 bytes, e.g. 'package does not open'")->required();
+
+  auto* resolve = app.add_subcommand("resolve", "settle a disputed Request (its arbiter)");
+  std::string resolve_to;
+  resolve->add_option("--request", request_id)->required();
+  resolve->add_option("--to", resolve_to, "who gets what is left in escrow")->required()->check(CLI::IsMember({"home", "provider"}));
+
   auto* mint = app.add_subcommand("mint", "issue SDRt (the admin)");
   std::string to, amount;
   mint->add_option("--to", to)->required();
@@ -161,7 +171,7 @@ int main(int argc, char** argv) {
   try {
     if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
     bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
-                  refund->parsed() || mint->parsed();
+                  refund->parsed() || mint->parsed() || dispute->parsed() || resolve->parsed();
     std::unique_ptr<Market> market;
     if (!chain_path.empty()) {
 #ifdef RSP_WITH_CHAIN
@@ -266,6 +276,10 @@ int main(int argc, char** argv) {
       done(rec);
     } else if (refund->parsed()) {
       done(m.refund(request_id));
+    } else if (dispute->parsed()) {
+      done(m.dispute(request_id, reason));
+    } else if (resolve->parsed()) {
+      done(m.resolve(request_id, resolve_to == "home" ? Resolution::RefundHome : Resolution::ReleaseToProvider));
     } else if (mint->parsed()) {
       done(m.mint(to, parse_sdrt(amount)));
     } else if (balance->parsed()) {

@@ -70,6 +70,7 @@ KnownParticipant parse_participant(const Entry& e) {
     k.p.curve = crypto::curve_from_name(j.at("curve").get<std::string>());
     k.p.public_point = from_hex(j.at("public_key").get<std::string>());
     k.p.registered_seq = e.seq;
+    if (j.contains("arbiter")) k.p.arbiter = j.at("arbiter").get<std::string>();
     k.key = std::make_shared<crypto::EcKey>(crypto::EcKey::from_public_point(k.p.curve, k.p.public_point));
   } catch (const std::exception& ex) {
     throw AppendError(Reason::BadParticipant, e.seq, std::string("participant payload: ") + ex.what());
@@ -118,6 +119,11 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, cons
       added = parse_participant(e);
       if (added->p.role == kRoleAdmin) throw AppendError(Reason::BadParticipant, e.seq, "a second admin cannot be registered");
       if (lookup(added->p.id)) throw AppendError(Reason::BadParticipant, e.seq, "participant '" + added->p.id + "' already registered");
+      if (!added->p.arbiter.empty()) {
+        const KnownParticipant* arb = lookup(added->p.arbiter);
+        if (!arb || arb->p.role != "arbiter")
+          throw AppendError(Reason::BadParticipant, e.seq, "arbiter '" + added->p.arbiter + "' is not a registered arbiter");
+      }
     }
   }
   if (check_signature && (e.signature.size() != 64 || !key->verify(h, e.signature)))
@@ -310,8 +316,9 @@ AppendResult EmbeddedLedger::init(const std::string& admin_id, const crypto::EcK
 
 AppendResult EmbeddedLedger::register_participant(const std::string& admin_id, const crypto::EcKey& admin_key,
                                                   const std::string& id, const std::string& role,
-                                                  const crypto::EcKey& participant_public_key) {
-  return append_signed(admin_id, admin_key, "register", participant_payload(id, role, participant_public_key),
+                                                  const crypto::EcKey& participant_public_key,
+                                                  const std::string& arbiter) {
+  return append_signed(admin_id, admin_key, "register", participant_payload(id, role, participant_public_key, arbiter),
                        "register:" + id);
 }
 

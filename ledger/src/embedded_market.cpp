@@ -57,6 +57,12 @@ Receipt EmbeddedMarket::report_usage(const UsageReport& u) {
 Receipt EmbeddedMarket::refund(const std::string& request_id) {
   return write("refund", refund_payload(request_id));
 }
+Receipt EmbeddedMarket::dispute(const std::string& request_id, const std::string& reason) {
+  return write("dispute", dispute_payload(request_id, reason));
+}
+Receipt EmbeddedMarket::resolve(const std::string& request_id, Resolution r) {
+  return write("resolve", resolve_payload(request_id, r));
+}
 
 std::vector<Offer> EmbeddedMarket::offers() {
   std::vector<Offer> out;

@@ -108,6 +108,7 @@ RequestState state_of(std::uint64_t s) {
     case S_ACCEPTED: return RequestState::Accepted;
     case S_ACTIVE: return RequestState::Active;
     case S_CLOSED: return RequestState::Closed;
+    case S_DISPUTED: return RequestState::Disputed;
     default: throw std::runtime_error("Marketplace returned an unknown request state " + std::to_string(s));
   }
 }
@@ -319,6 +320,19 @@ Receipt ChainMarket::refund(const std::string& request_id) {
   return receipt_for(r, config_.marketplace, topic(kRefundEvent));
 }
 
+Receipt ChainMarket::dispute(const std::string& request_id, const std::string& reason) {
+  auto r = send(config_.marketplace, eth::encode_call(kDispute, {record_id_word(request_id), reason}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kDisputeEvent));
+}
+
+Receipt ChainMarket::resolve(const std::string& request_id, Resolution how) {
+  auto r = send(config_.marketplace,
+                eth::encode_call(kResolve, {record_id_word(request_id), how == Resolution::RefundHome}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kResolveEvent));
+}
+
 // ---- reads ----
 
 std::optional<Offer> ChainMarket::offer(const std::string& offer_id) {
@@ -390,6 +404,8 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   r.answer_by = u64(st[R_ANSWER_BY]);
   r.used = {u64(st[R_USED_DATA]), u64(st[R_USED_MINUTES]), u64(st[R_USED_SMS])};
   r.period_end = u64(st[R_PERIOD_END]);
+  r.accepted_at = u64(st[R_ACCEPTED_AT]);
+  if (!is_zero(st[R_ARBITER].as_address())) r.arbiter = name_of(st[R_ARBITER].as_address());
   r.position = position_of(log);
   return r;
 }
@@ -471,6 +487,20 @@ std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
     e.counterparty = name_of(d[0].as_address());
     e.amount = u64(d[6]);
     e.time = u64(d[7]);
+  } else if (t0 == topic(kDisputeEvent)) {
+    auto d = eth::decode(kDisputeData, log.data);
+    e.type = "dispute";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.counterparty = name_of(d[0].as_address());
+    e.time = u64(d[3]);
+  } else if (t0 == topic(kResolveEvent)) {
+    auto d = eth::decode(kResolveData, log.data);
+    e.type = "resolve";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.escrow_of = name_of(d[0].as_address());
+    e.counterparty = name_of(d[1].as_address());
+    e.amount = u64(d[2]);
+    e.time = u64(d[3]);
   } else if (t0 == topic(kRefundEvent)) {
     auto d = eth::decode(kRefundData, log.data);
     e.type = "refund";
@@ -492,7 +522,8 @@ std::vector<Event> ChainMarket::events_after(std::int64_t position, std::size_t 
   eth::LogFilter f;
   f.addresses = {config_.sdrt, config_.marketplace};
   f.topics = {{topic(kTransferEvent), topic(kOfferEvent), topic(kRequestEvent), topic(kAcceptEvent),
-               topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent)}};
+               topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent), topic(kDisputeEvent),
+               topic(kResolveEvent)}};
   const std::uint64_t range = std::max<std::uint64_t>(1, config_.max_log_range);
   while (from <= head && out.size() < limit) {
     f.from_block = from;

@@ -23,6 +23,8 @@ class EmbeddedMarket final : public Market {
   Receipt activate(const std::string& request_id, const std::string& plmn) override;
   Receipt report_usage(const UsageReport& u) override;
   Receipt refund(const std::string& request_id) override;
+  Receipt dispute(const std::string& request_id, const std::string& reason) override;
+  Receipt resolve(const std::string& request_id, Resolution r) override;
 
   std::vector<Offer> offers() override;
   std::optional<Offer> offer(const std::string& offer_id) override;

@@ -24,8 +24,10 @@ Bytes activation_payload(const std::string& request_id, const std::string& plmn)
 Bytes usage_payload(const UsageReport& u);
 Bytes refund_payload(const std::string& request_id);
 Bytes mint_payload(const std::string& to, Amount amount);
+Bytes dispute_payload(const std::string& request_id, const std::string& reason);
+Bytes resolve_payload(const std::string& request_id, Resolution r);
 
-bool is_market_type(std::string_view type);  // mint, offer, request, accept, activation, usage, refund
+bool is_market_type(std::string_view type);  // mint, offer, request, accept, activation, usage, refund, dispute, resolve
 
 // A usage record a Request was charged for (its id is unique per Request).
 struct UsageRecord {
@@ -63,6 +65,7 @@ class MarketState {
   std::map<std::string, Accept> accepts_;
   std::map<std::string, Balance> balances_;
   std::map<std::pair<std::string, std::string>, UsageRecord> usage_records_;  // (request_id, record_id)
+  std::map<std::string, std::string> arbiter_of_;  // participant -> the arbiter it named at registration
   std::vector<Event> events_;
 };
 
