@@ -145,6 +145,12 @@ int main(int argc, char** argv) {
   resolve->add_option("--request", request_id)->required();
   resolve->add_option("--to", resolve_to, "who gets what is left in escrow")->required()->check(CLI::IsMember({"home", "provider"}));
 
+  auto* revoke = app.add_subcommand("revoke", "revoke a participant's key for good (itself, or the admin)");
+  std::string revoked;
+  revoke->add_option("--participant", revoked)->required();
+  auto* pause = app.add_subcommand("pause", "pause the market (admin): refund, dispute and resolve stay open");
+  auto* resume = app.add_subcommand("resume", "resume the market (admin)");
+
   auto* mint = app.add_subcommand("mint", "issue SDRt (the admin)");
   std::string to, amount;
   mint->add_option("--to", to)->required();
@@ -171,7 +177,8 @@ int main(int argc, char** argv) {
   try {
     if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
     bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
-                  refund->parsed() || mint->parsed() || dispute->parsed() || resolve->parsed();
+                  refund->parsed() || mint->parsed() || dispute->parsed() || resolve->parsed() || revoke->parsed() ||
+                  pause->parsed() || resume->parsed();
     std::unique_ptr<Market> market;
     if (!chain_path.empty()) {
 #ifdef RSP_WITH_CHAIN
@@ -280,6 +287,10 @@ int main(int argc, char** argv) {
       done(m.dispute(request_id, reason));
     } else if (resolve->parsed()) {
       done(m.resolve(request_id, resolve_to == "home" ? Resolution::RefundHome : Resolution::ReleaseToProvider));
+    } else if (revoke->parsed()) {
+      done(m.revoke(revoked));
+    } else if (pause->parsed() || resume->parsed()) {
+      done(m.set_paused(pause->parsed()));
     } else if (mint->parsed()) {
       done(m.mint(to, parse_sdrt(amount)));
     } else if (balance->parsed()) {

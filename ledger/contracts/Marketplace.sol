@@ -118,10 +118,14 @@ contract Marketplace {
     mapping(bytes32 => Request) private requests;
     // requestId => recordId => the record (ids are unique per Request).
     mapping(bytes32 => mapping(bytes32 => UsageRecord)) private usageRecords;
+    // Set by the admin: market writes that create value or service are refused.
+    bool public paused;
     // Sum of escrow - charged over the home operator's requests not Closed.
     mapping(address => uint256) public escrowedOf;
 
     event Registered(address indexed who, string id, uint8 role);
+    event Revoked(address indexed who, address indexed by, uint256 time);
+    event PauseSet(bool paused, uint256 time);
     event OfferPublished(bytes32 indexed offerId, address indexed provider, string service, string coverage,
                          uint256[10] terms, bytes sealKey, uint256 time);
     event RequestMade(bytes32 indexed requestId, bytes32 indexed offerId, address indexed home, address provider,
@@ -165,6 +169,27 @@ contract Marketplace {
         emit Registered(who, id, role);
     }
 
+    // A participant's key revoked for good, by itself or the admin (not the
+    // admin's): it can no longer write. Its id stays taken.
+    function revoke(address who) external {
+        _role();
+        require(participants[who].registered, "RSP:not-registered");
+        require(msg.sender == who || msg.sender == admin, "RSP:forbidden");
+        require(who != admin, "RSP:bad-terms");
+        participants[who].registered = false;
+        emit Revoked(who, msg.sender, block.timestamp);
+    }
+
+    // While paused: mint (SDRt asks), offer, request, accept, activation and
+    // usage are refused; refund, dispute, resolve and revoke are not, so no
+    // value is locked by a pause.
+    function setPaused(bool p) external {
+        _role();
+        require(msg.sender == admin, "RSP:forbidden");
+        paused = p;
+        emit PauseSet(p, block.timestamp);
+    }
+
     function isRegistered(address who) external view returns (bool) {
         return participants[who].registered;
     }
@@ -178,7 +203,7 @@ contract Marketplace {
 
     function publishOffer(bytes32 offerId, string calldata service, string calldata coverage,
                           uint256[10] calldata terms, bytes calldata sealKey) external {
-        uint8 role = _role();
+        uint8 role = _activeRole();
         require(role == ROLE_VISITED_OPERATOR || role == ROLE_SERVICE_PROVIDER, "RSP:wrong-role");
         require(_validId(offerId), "RSP:bad-id");
         require(offers[offerId].provider == address(0), "RSP:duplicate-offer");
@@ -215,7 +240,7 @@ contract Marketplace {
     // the escrow is pulled here and held by the contract until usage/refund.
     function request(bytes32 requestId, bytes32 offerId, string calldata subscriber, bytes calldata sealedTarget,
                      uint256 escrow, bytes calldata replyKey) external {
-        require(_role() == ROLE_HOME_OPERATOR, "RSP:wrong-role");
+        require(_activeRole() == ROLE_HOME_OPERATOR, "RSP:wrong-role");
         require(_validId(requestId), "RSP:bad-id");
         require(requests[requestId].state == State.None, "RSP:duplicate-request");
         Offer storage o = offers[offerId];
@@ -416,8 +441,15 @@ contract Marketplace {
         return p.role;
     }
 
+    // The caller's role, for the writes a pause refuses.
+    function _activeRole() private view returns (uint8 role) {
+        role = _role();
+        require(!paused, "RSP:paused");
+    }
+
+    // accept, activate, reportUsage: all refused while paused.
     function _providersRequest(bytes32 requestId) private view returns (Request storage r) {
-        _role();
+        _activeRole();
         r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
         require(r.provider == msg.sender, "RSP:not-provider");

@@ -113,6 +113,7 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, cons
     if (e.seq == 1) throw AppendError(Reason::Malformed, e.seq, "seq 1 must be the genesis entry");
     const KnownParticipant* a = lookup(e.author);
     if (!a) throw AppendError(Reason::UnknownAuthor, e.seq, "author '" + e.author + "' is not a registered participant");
+    if (a->p.revoked) throw AppendError(Reason::UnknownAuthor, e.seq, "the key of '" + e.author + "' was revoked");
     key = a->key;
     if (e.type == "register") {
       if (a->p.role != kRoleAdmin) throw AppendError(Reason::NotAdmin, e.seq, "only the admin may register participants");
@@ -195,12 +196,14 @@ void EmbeddedLedger::check_and_apply(const Entry& e, const Bytes& h, Verified& v
   if (before_apply) before_apply();
   try {
     v.market.apply(e, [&](const std::string& id) -> std::optional<std::string> {
-      if (auto it = v.known.find(id); it != v.known.end()) return it->second.p.role;
+      if (auto it = v.known.find(id); it != v.known.end() && !it->second.p.revoked) return it->second.p.role;
       return std::nullopt;
     });
   } catch (const MarketError& m) {
     throw AppendError(Reason::MarketRule, e.seq, m.what(), m.code);
   }
+  if (e.type == "revoke")  // checked by the market rules just above
+    v.known.at(parse_json(rsp::to_string(e.payload), payload_json_limits(e.type)).at("id").get<std::string>()).p.revoked = true;
   if (added) v.known.emplace(added->p.id, std::move(*added));
   if (e.seq == 1) v.genesis_hash = h;
   v.head = Head{e.seq, h, e.timestamp_ms};

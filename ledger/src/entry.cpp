@@ -9,7 +9,8 @@ namespace rsp::ledger {
 
 const std::vector<std::string>& known_types() {
   static const std::vector<std::string> t{"genesis", "register", "note",   "mint",   "offer",  "request",
-                                              "accept",  "activation", "usage", "refund", "dispute", "resolve"};
+                                              "accept",  "activation", "usage", "refund", "dispute", "resolve",
+                                              "revoke",  "pause"};
   return t;
 }
 bool is_known_type(std::string_view type) {

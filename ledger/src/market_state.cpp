@@ -111,11 +111,13 @@ Bytes resolve_payload(const std::string& request_id, Resolution r) {
       json{{"request_id", request_id}, {"resolution", r == Resolution::RefundHome ? "refund-home" : "release-to-provider"}}
           .dump());
 }
+Bytes revoke_payload(const std::string& participant) { return to_bytes(json{{"id", participant}}.dump()); }
+Bytes pause_payload(bool paused) { return to_bytes(json{{"paused", paused}}.dump()); }
 Bytes mint_payload(const std::string& to, Amount amount) { return to_bytes(json{{"to", to}, {"amount", amount}}.dump()); }
 
 bool is_market_type(std::string_view t) {
   return t == "mint" || t == "offer" || t == "request" || t == "accept" || t == "activation" || t == "usage" ||
-         t == "refund" || t == "dispute" || t == "resolve";
+         t == "refund" || t == "dispute" || t == "resolve" || t == "revoke" || t == "pause";
 }
 
 // ---- state ----
@@ -165,10 +167,35 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
   ev.author = e.author;
   ev.reference = to_hex(e.hash.empty() ? compute_hash(e) : e.hash);
 
+  // Identity and pause: no market event (the chain keeps them out of the
+  // market events too).
+  if (e.type == "revoke" || e.type == "pause") {
+    if (e.type == "revoke") {
+      const std::string id = str_field(j, "id");
+      const auto target = role_of(id);
+      if (!target) fail("not-registered", "'" + id + "' is not a registered participant");
+      if (e.author != id && *role != kRoleAdmin) fail("forbidden", "only '" + id + "' itself or the admin may revoke its key");
+      if (*target == kRoleAdmin) fail("bad-terms", "the admin's key cannot be revoked");
+      // The ledger stops taking this participant's entries (EmbeddedLedger).
+    } else {
+      if (*role != kRoleAdmin) fail("forbidden", "only the admin pauses the market");
+      auto p = j.find("paused");
+      if (p == j.end() || !p->is_boolean()) fail("bad-terms", "'paused' missing or not a boolean");
+      paused_ = p->get<bool>();
+    }
+    last_seq_ = e.seq;
+    return;
+  }
+  // While paused: no new value or service (docs/ledger.md "Pause").
+  const bool pausable = e.type == "offer" || e.type == "request" || e.type == "accept" || e.type == "activation" ||
+                        e.type == "usage";
+  if (paused_ && pausable) fail("paused", "the market is paused by the admin");
+
   // Every branch checks everything first and mutates only at its end, so a
   // refused entry leaves the state as it was.
   if (e.type == "mint") {
     if (*role != kRoleAdmin) fail("not-issuer", "only the SDRt issuer (the admin) mints");
+    if (paused_) fail("paused", "the market is paused by the admin");
     std::string to = str_field(j, "to");
     Amount amount = int_field(j, "amount");
     if (!role_of(to)) fail("not-registered", "'" + to + "' is not a registered participant");

@@ -502,4 +502,76 @@ inline void disputes(MarketWorld& w) {
   EXPECT_EQ(sv.closing.available, 6'000'000);
 }
 
+// Identity and pause (issue 16): a revoked key (by itself or the admin)
+// writes nothing more; the admin's pause refuses the writes that create
+// value or service, and leaves refund, dispute and resolve open.
+inline void identity(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& visited2 = w.as(kVisited2);
+  Market& home = w.as(kHome);
+  Market& arbiter = w.as(kArbiter);
+  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  issuer.mint(kHome, 30'000'000);
+  auto terms = sample_offer(w, "OFFER-P", seal_key);
+  terms.stock = 5;
+  visited.publish_offer(terms);
+  Offer o = *home.offer("OFFER-P");
+  home.request(sample_request("REQ-P1", o, reply_key));
+  visited.accept({"REQ-P1", sealed, Bytes(32, 1)});
+  visited.activate("REQ-P1", "20801");
+  const std::int64_t act = home.find_request("REQ-P1")->activated_at;
+  home.request(sample_request("REQ-P2", o, reply_key));
+  home.request(sample_request("REQ-P3", o, reply_key));
+  visited.accept({"REQ-P3", sealed, Bytes(32, 3)});
+
+  // Pause: the admin only.
+  EXPECT_FALSE(home.paused());
+  EXPECT_EQ(code_of([&] { home.set_paused(true); }), "forbidden");
+  EXPECT_EQ(code_of([&] { visited.set_paused(true); }), "forbidden");
+  EXPECT_EQ(code_of([&] { w.unregistered().set_paused(true); }), "not-registered");
+  issuer.set_paused(true);
+  EXPECT_TRUE(home.paused());
+  EXPECT_EQ(code_of([&] { issuer.mint(kHome, 1); }), "paused");
+  EXPECT_EQ(code_of([&] { home.mint(kHome, 1); }), "not-issuer");
+  EXPECT_EQ(code_of([&] { visited.publish_offer(sample_offer(w, "OFFER-P2", seal_key)); }), "paused");
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-P4", o, reply_key)); }), "paused");
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-P2", sealed, Bytes(32, 2)}); }), "paused");
+  EXPECT_EQ(code_of([&] { visited.activate("REQ-P3", "20801"); }), "paused");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-P1", 1, {1, 0, 0}, act, act, "CDR-P"}); }), "paused");
+  // ... but nobody's value is locked: refund, dispute and resolve go on.
+  visited.refund("REQ-P2");
+  home.dispute("REQ-P3", "package does not open");
+  arbiter.resolve("REQ-P3", Resolution::RefundHome);
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
+  issuer.set_paused(false);
+  EXPECT_FALSE(home.paused());
+  visited.report_usage({"REQ-P1", 1, {1000, 0, 0}, act, act, "CDR-P"});
+  EXPECT_EQ(visited.balance(kVisited).available, 1'000'000);
+
+  // Revocation: the participant itself or the admin; never the admin's key.
+  EXPECT_EQ(code_of([&] { visited2.revoke(kVisited); }), "forbidden");
+  EXPECT_EQ(code_of([&] { home.revoke(kIssuer); }), "forbidden");
+  EXPECT_EQ(code_of([&] { issuer.revoke(kIssuer); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { issuer.revoke("nobody"); }), "not-registered");
+  EXPECT_EQ(code_of([&] { w.unregistered().revoke(kVisited2); }), "not-registered");
+  visited2.publish_offer(sample_offer(w, "OFFER-C", seal_key));
+  visited2.revoke(kVisited2);  // a participant that knows its key leaked
+  EXPECT_EQ(code_of([&] { visited2.publish_offer(sample_offer(w, "OFFER-C2", seal_key)); }), "not-registered");
+  EXPECT_EQ(code_of([&] { visited2.revoke(kVisited2); }), "not-registered");
+  EXPECT_EQ(home.offer("OFFER-C")->provider, kVisited2);  // its records still name it
+  // The admin revokes the home operator's key: it writes nothing more, and
+  // receives no new money.
+  issuer.revoke(kHome);
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-P5", o, reply_key)); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home.refund("REQ-P1"); }), "not-registered");
+  EXPECT_EQ(code_of([&] { issuer.mint(kHome, 1); }), "not-registered");
+  // Its counterparties still close what it left open: the escrow goes back to its balance.
+  visited.refund("REQ-P1");
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(home.balance(kHome).available, 29'000'000);
+}
+
 }  // namespace rsp::ledger::conformance

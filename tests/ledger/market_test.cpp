@@ -105,6 +105,14 @@ TEST(EmbeddedMarket, Disputes) {
   EXPECT_EQ(w.as(kVisited).balance(kVisited).available, 6'000'000);
 }
 
+TEST(EmbeddedMarket, Identity) {
+  EmbeddedWorld w("identity");
+  identity(w);
+  w.open();  // revocations and the pause hold after a full re-verification
+  EXPECT_EQ(code_of([&] { w.as(kHome).refund("REQ-P1"); }), "not-registered");
+  EXPECT_FALSE(w.as(kIssuer).paused());
+}
+
 TEST(EmbeddedMarket, UsageRecords) {
   EmbeddedWorld w("usage-records");
   usage_records(w);

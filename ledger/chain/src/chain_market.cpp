@@ -191,7 +191,8 @@ std::optional<std::string> ChainMarket::participant_id(const eth::Address& a) {
     if (auto it = id_of_.find(a); it != id_of_.end()) return it->second;
   }
   auto out = eth::decode("(string,uint8,bool)", view(config_.marketplace, eth::encode_call(kParticipantOf, {a})));
-  if (!out[2].as_bool()) return std::nullopt;
+  // A revoked key keeps its id (registered false): its records still name it.
+  if (!out[2].as_bool() && out[0].as_string().empty()) return std::nullopt;
   std::string id = out[0].as_string();
   std::lock_guard lock(cache_mu_);
   id_of_[a] = id;
@@ -224,9 +225,10 @@ Receipt ChainMarket::mint(const std::string& to, Amount amount) {
   // Checked here first only to give the rules' order (not-issuer before
   // not-registered); SDRt.mint refuses other senders itself.
   if (issuer_ != address()) throw MarketError("not-issuer", "only the SDRt issuer mints");
+  // An unknown id goes as the zero address: SDRt refuses it (not-registered)
+  // after its own earlier rules (paused), in the same order as the embedded ledger.
   auto to_address = participant_address(to);
-  if (!to_address) throw MarketError("not-registered", "'" + to + "' is not a registered participant");
-  auto r = send(config_.sdrt, eth::encode_call(kMint, {*to_address, int_word(amount)}));
+  auto r = send(config_.sdrt, eth::encode_call(kMint, {to_address.value_or(eth::Address{}), int_word(amount)}));
   last_gas_used_ = r.gas_used;
   return receipt_for(r, config_.sdrt, topic(kTransferEvent));
 }
@@ -331,6 +333,24 @@ Receipt ChainMarket::resolve(const std::string& request_id, Resolution how) {
                 eth::encode_call(kResolve, {record_id_word(request_id), how == Resolution::RefundHome}));
   last_gas_used_ = r.gas_used;
   return receipt_for(r, config_.marketplace, topic(kResolveEvent));
+}
+
+Receipt ChainMarket::revoke(const std::string& participant) {
+  auto who = participant_address(participant);
+  if (!who) throw MarketError("not-registered", "'" + participant + "' is not a registered participant");
+  auto r = send(config_.marketplace, eth::encode_call(kRevoke, {*who}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kRevokedEvent));
+}
+
+Receipt ChainMarket::set_paused(bool paused) {
+  auto r = send(config_.marketplace, eth::encode_call(kSetPaused, {paused}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kPauseSetEvent));
+}
+
+bool ChainMarket::paused() {
+  return eth::decode("(bool)", view(config_.marketplace, eth::encode_call(kPaused, {})))[0].as_bool();
 }
 
 // ---- reads ----

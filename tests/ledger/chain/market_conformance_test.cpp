@@ -79,6 +79,12 @@ TEST(ChainConformance, Disputes) {
   disputes(w);
 }
 
+TEST(ChainConformance, Identity) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  identity(w);
+}
+
 TEST(ChainConformance, UsageRecords) {
   if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
   ChainWorld w;

@@ -58,6 +58,7 @@ struct Participant {
   // The arbiter (a participant with role "arbiter") this participant accepts
   // for disputes, named when it is registered; empty: none.
   std::string arbiter;
+  bool revoked = false;  // its key was revoked ("revoke" entry): it can no longer write
 };
 
 // JSON payload of "genesis" and "register" entries.

@@ -198,6 +198,13 @@ class Market {
   virtual Receipt dispute(const std::string& request_id, const std::string& reason) = 0;
   // The arbiter settles a disputed Request; it is then Closed.
   virtual Receipt resolve(const std::string& request_id, Resolution r) = 0;
+  // Revokes a participant's key for good: it can no longer write
+  // (`not-registered`). The participant itself or the admin; not the admin.
+  virtual Receipt revoke(const std::string& participant) = 0;
+  // The admin pauses (or resumes) the market: while paused, mint, offer,
+  // request, accept, activation and usage are refused (`paused`); refund,
+  // dispute, resolve and revoke stay allowed, so no value is locked by it.
+  virtual Receipt set_paused(bool paused) = 0;
 
   // ---- reads ----
   virtual std::vector<Offer> offers() = 0;
@@ -205,6 +212,7 @@ class Market {
   virtual std::optional<Request> find_request(const std::string& request_id) = 0;
   virtual std::optional<Accept> find_accept(const std::string& request_id) = 0;
   virtual Balance balance(const std::string& participant) = 0;
+  virtual bool paused() = 0;
   virtual std::vector<Event> events_after(std::int64_t position, std::size_t limit = 1000) = 0;
 };
 
