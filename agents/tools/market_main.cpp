@@ -3,7 +3,7 @@
 //   market --ledger FILE --as ID --key KEY.pem <command> ...      (embedded ledger)
 //   market --chain deployment.json --key KEY <command> ...         (chain backend)
 //
-// Commands: offers, publish, request, accept, open, activate, usage, refund,
+// Commands: offers, publish, request, accept, open, activate, usage, refund, dispute, resolve,
 // mint, balance, statement, events, verify. Keys are read from files and
 // never printed; amounts are SDRt with up to 6 decimals.
 #include <algorithm>
@@ -135,6 +135,22 @@ int main(int argc, char** argv) {
   auto* refund = app.add_subcommand("refund", "close a Request: unused escrow returns to the home operator");
   refund->add_option("--request", request_id)->required();
 
+  auto* dispute = app.add_subcommand("dispute", "dispute an Accept (home operator, within a day of it): freezes the escrow");
+  std::string reason;
+  dispute->add_option("--request", request_id)->required();
+  dispute->add_option("--reason", reason, "1..64 bytes, e.g. 'package does not open'")->required();
+
+  auto* resolve = app.add_subcommand("resolve", "settle a disputed Request (its arbiter)");
+  std::string resolve_to;
+  resolve->add_option("--request", request_id)->required();
+  resolve->add_option("--to", resolve_to, "who gets what is left in escrow")->required()->check(CLI::IsMember({"home", "provider"}));
+
+  auto* revoke = app.add_subcommand("revoke", "revoke a participant's key for good (itself, or the admin)");
+  std::string revoked;
+  revoke->add_option("--participant", revoked)->required();
+  auto* pause = app.add_subcommand("pause", "pause the market (admin): refund, dispute and resolve stay open");
+  auto* resume = app.add_subcommand("resume", "resume the market (admin)");
+
   auto* mint = app.add_subcommand("mint", "issue SDRt (the admin)");
   std::string to, amount;
   mint->add_option("--to", to)->required();
@@ -161,7 +177,8 @@ int main(int argc, char** argv) {
   try {
     if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
     bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
-                  refund->parsed() || mint->parsed();
+                  refund->parsed() || mint->parsed() || dispute->parsed() || resolve->parsed() || revoke->parsed() ||
+                  pause->parsed() || resume->parsed();
     std::unique_ptr<Market> market;
     if (!chain_path.empty()) {
 #ifdef RSP_WITH_CHAIN
@@ -274,6 +291,14 @@ int main(int argc, char** argv) {
       done(rec);
     } else if (refund->parsed()) {
       done(m.refund(request_id));
+    } else if (dispute->parsed()) {
+      done(m.dispute(request_id, reason));
+    } else if (resolve->parsed()) {
+      done(m.resolve(request_id, resolve_to == "home" ? Resolution::RefundHome : Resolution::ReleaseToProvider));
+    } else if (revoke->parsed()) {
+      done(m.revoke(revoked));
+    } else if (pause->parsed() || resume->parsed()) {
+      done(m.set_paused(pause->parsed()));
     } else if (mint->parsed()) {
       done(m.mint(to, parse_sdrt(amount)));
     } else if (balance->parsed()) {

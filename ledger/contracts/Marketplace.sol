@@ -28,19 +28,24 @@ contract Marketplace {
     uint8 public constant ROLE_VISITED_OPERATOR = 1;
     uint8 public constant ROLE_HOME_OPERATOR = 2;
     uint8 public constant ROLE_SERVICE_PROVIDER = 3;
+    uint8 public constant ROLE_ARBITER = 4;
 
-    // None marks a request id never used (mapping default).
-    enum State { None, Open, Accepted, Active, Closed }
+    // None marks a request id never used (mapping default). Disputed: the
+    // escrow is frozen until the arbiter resolves (then Closed).
+    enum State { None, Open, Accepted, Active, Closed, Disputed }
 
     uint256 private constant MAX_INT64 = 2 ** 63 - 1;
     // C++ kAnswerSeconds and kPeriodSlackSeconds (ledger/include/rsp/ledger/market.hpp).
     uint64 private constant ANSWER_SECONDS = 1 days;
     uint256 private constant PERIOD_SLACK_SECONDS = 300;
+    // C++ kDisputeSeconds: how long after the Accept the home may dispute it.
+    uint64 private constant DISPUTE_SECONDS = 1 days;
 
     struct Participant {
         string id;
         uint8 role;
         bool registered;
+        address arbiter;      // the arbiter this participant accepts for disputes (0: none)
     }
 
     // Indices into publishOffer's `terms` (and the OfferPublished event).
@@ -90,6 +95,8 @@ contract Marketplace {
         uint64 usedMinutes;
         uint64 usedSms;
         uint64 periodEnd;     // end of the last reported period: the next starts at or after it
+        uint64 acceptedAt;    // 0 before the Accept
+        address arbiter;      // set by a dispute: who resolves it
     }
 
     // A usage record a Request was charged for: what it said (the first 24
@@ -111,10 +118,14 @@ contract Marketplace {
     mapping(bytes32 => Request) private requests;
     // requestId => recordId => the record (ids are unique per Request).
     mapping(bytes32 => mapping(bytes32 => UsageRecord)) private usageRecords;
+    // Set by the admin: market writes that create value or service are refused.
+    bool public paused;
     // Sum of escrow - charged over the home operator's requests not Closed.
     mapping(address => uint256) public escrowedOf;
 
     event Registered(address indexed who, string id, uint8 role);
+    event Revoked(address indexed who, address indexed by, uint256 time);
+    event PauseSet(bool paused, uint256 time);
     event OfferPublished(bytes32 indexed offerId, address indexed provider, string service, string coverage,
                          uint256[10] terms, bytes sealKey, uint256 time);
     event RequestMade(bytes32 indexed requestId, bytes32 indexed offerId, address indexed home, address provider,
@@ -127,6 +138,11 @@ contract Marketplace {
                         uint256 reportNo, uint256[3] used, uint256 periodStart, uint256 periodEnd, uint256 charge,
                         uint256 time);
     event Refunded(bytes32 indexed requestId, address indexed by, address home, uint256 amount, uint256 time);
+    event Disputed(bytes32 indexed requestId, address indexed home, address provider, address arbiter, string reason,
+                   uint256 time);
+    // `to` receives `amount` (what was left in escrow): the home or the provider.
+    event Resolved(bytes32 indexed requestId, address indexed arbiter, address home, address to, uint256 amount,
+                   uint256 time);
 
     constructor(address sdrt) {
         token = ISDRt(sdrt);
@@ -137,17 +153,41 @@ contract Marketplace {
     // ---- registry ----
 
     // Role 0 (admin) is only for the admin's own address, so the issuer has a
-    // participant id like everyone else.
-    function register(address who, string calldata id, uint8 role) external {
+    // participant id like everyone else. `arbiter`: a registered arbiter the
+    // participant accepts for disputes, or 0.
+    function register(address who, string calldata id, uint8 role, address arbiter) external {
         require(msg.sender == admin, "RSP:forbidden");
         bytes calldata raw = bytes(id);
         require(raw.length >= 1 && raw.length <= 128, "RSP:bad-id");
-        require(role <= ROLE_SERVICE_PROVIDER && (role != ROLE_ADMIN || who == admin) && who != address(0),
+        require(role <= ROLE_ARBITER && (role != ROLE_ADMIN || who == admin) && who != address(0),
                 "RSP:bad-terms");
         require(!participants[who].registered && addressOf[id] == address(0), "RSP:bad-participant");
-        participants[who] = Participant(id, role, true);
+        require(arbiter == address(0) ||
+                (participants[arbiter].registered && participants[arbiter].role == ROLE_ARBITER), "RSP:bad-participant");
+        participants[who] = Participant(id, role, true, arbiter);
         addressOf[id] = who;
         emit Registered(who, id, role);
+    }
+
+    // A participant's key revoked for good, by itself or the admin (not the
+    // admin's): it can no longer write. Its id stays taken.
+    function revoke(address who) external {
+        _role();
+        require(participants[who].registered, "RSP:not-registered");
+        require(msg.sender == who || msg.sender == admin, "RSP:forbidden");
+        require(who != admin, "RSP:bad-terms");
+        participants[who].registered = false;
+        emit Revoked(who, msg.sender, block.timestamp);
+    }
+
+    // While paused: mint (SDRt asks), offer, request, accept, activation and
+    // usage are refused; refund, dispute, resolve and revoke are not, so no
+    // value is locked by a pause.
+    function setPaused(bool p) external {
+        _role();
+        require(msg.sender == admin, "RSP:forbidden");
+        paused = p;
+        emit PauseSet(p, block.timestamp);
     }
 
     function isRegistered(address who) external view returns (bool) {
@@ -163,7 +203,7 @@ contract Marketplace {
 
     function publishOffer(bytes32 offerId, string calldata service, string calldata coverage,
                           uint256[10] calldata terms, bytes calldata sealKey) external {
-        uint8 role = _role();
+        uint8 role = _activeRole();
         require(role == ROLE_VISITED_OPERATOR || role == ROLE_SERVICE_PROVIDER, "RSP:wrong-role");
         require(_validId(offerId), "RSP:bad-id");
         require(offers[offerId].provider == address(0), "RSP:duplicate-offer");
@@ -200,7 +240,7 @@ contract Marketplace {
     // the escrow is pulled here and held by the contract until usage/refund.
     function request(bytes32 requestId, bytes32 offerId, string calldata subscriber, bytes calldata sealedTarget,
                      uint256 escrow, bytes calldata replyKey) external {
-        require(_role() == ROLE_HOME_OPERATOR, "RSP:wrong-role");
+        require(_activeRole() == ROLE_HOME_OPERATOR, "RSP:wrong-role");
         require(_validId(requestId), "RSP:bad-id");
         require(requests[requestId].state == State.None, "RSP:duplicate-request");
         Offer storage o = offers[offerId];
@@ -241,11 +281,13 @@ contract Marketplace {
         require(sealedProfile.length > 0, "RSP:bad-terms");
         r.state = State.Accepted;
         r.acceptBlock = uint64(block.number);
+        r.acceptedAt = uint64(block.timestamp);
         emit Accepted(requestId, msg.sender, r.home, bytes32(packageHash), sealedProfile, block.timestamp);
     }
 
     function activate(bytes32 requestId, string calldata plmn) external {
         Request storage r = _providersRequest(requestId);
+        require(r.state != State.Disputed, "RSP:disputed");
         require(r.state == State.Accepted, "RSP:wrong-state");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
         require(_isPlmn(bytes(plmn), 0, bytes(plmn).length), "RSP:bad-terms");
@@ -264,6 +306,7 @@ contract Marketplace {
                          uint256 periodStart, uint256 periodEnd) external {
         Request storage r = _providersRequest(requestId);
         bytes24 content = _usageContent(requestId, recordId, used, periodStart, periodEnd);
+        require(r.state != State.Disputed, "RSP:disputed");
         require(r.state == State.Active, "RSP:wrong-state");
         require(reportNo == uint256(r.usageReports) + 1, "RSP:report-out-of-order");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
@@ -308,12 +351,12 @@ contract Marketplace {
         _role();
         Request storage r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
-        if (msg.sender != r.provider) {
-            require(msg.sender == r.home, "RSP:forbidden");
-            // After the term; or an unanswered Request after its answer deadline.
+        require(msg.sender == r.provider || msg.sender == r.home, "RSP:forbidden");
+        require(r.state != State.Disputed, "RSP:disputed");
+        // The home: after the term; or an unanswered Request after its answer deadline.
+        if (msg.sender != r.provider)
             require(block.timestamp >= r.expiresAt || (r.state == State.Open && block.timestamp >= r.answerBy),
                     "RSP:not-expired");
-        }
         require(r.state != State.Closed, "RSP:wrong-state");
         uint256 amount = uint256(r.escrow) - r.charged;
         // Closed before any service: the unit of stock goes back to the Offer.
@@ -322,6 +365,43 @@ contract Marketplace {
         escrowedOf[r.home] -= amount;
         if (amount > 0) require(token.transfer(r.home, amount), "RSP:insufficient-funds");
         emit Refunded(requestId, msg.sender, r.home, amount, block.timestamp);
+    }
+
+    // The home operator disputes the Accept within DISPUTE_SECONDS after it
+    // (the package does not open, or its hash does not match): the escrow is
+    // frozen until the arbiter both parties named at registration resolves.
+    function dispute(bytes32 requestId, string calldata reason) external {
+        _role();
+        Request storage r = requests[requestId];
+        require(r.state != State.None, "RSP:unknown-request");
+        require(msg.sender == r.home, "RSP:forbidden");
+        require(r.state == State.Accepted || r.state == State.Active, "RSP:wrong-state");
+        require(block.timestamp < uint256(r.acceptedAt) + DISPUTE_SECONDS, "RSP:dispute-late");
+        address arbiter = participants[r.home].arbiter;
+        require(arbiter != address(0) && arbiter == participants[r.provider].arbiter, "RSP:no-arbiter");
+        require(bytes(reason).length >= 1 && bytes(reason).length <= 64, "RSP:bad-terms");
+        r.state = State.Disputed;
+        r.arbiter = arbiter;
+        emit Disputed(requestId, msg.sender, r.provider, arbiter, reason, block.timestamp);
+    }
+
+    // The arbiter settles a disputed Request: what is left in escrow goes to
+    // the home operator (refundHome) or to the provider; the Request closes.
+    function resolve(bytes32 requestId, bool refundHome) external {
+        _role();
+        Request storage r = requests[requestId];
+        require(r.state != State.None, "RSP:unknown-request");
+        require(r.state == State.Disputed, "RSP:wrong-state");
+        require(msg.sender == r.arbiter, "RSP:not-arbiter");
+        uint256 rest = uint256(r.escrow) - r.charged;
+        // Refunded without ever being activated: no service, the unit goes back.
+        if (refundHome && r.activatedAt == 0) offers[r.offerId].sold -= 1;
+        r.state = State.Closed;
+        if (!refundHome) r.charged = r.escrow;
+        escrowedOf[r.home] -= rest;
+        address to = refundHome ? r.home : r.provider;
+        if (rest > 0) require(token.transfer(to, rest), "RSP:insufficient-funds");
+        emit Resolved(requestId, msg.sender, r.home, to, rest, block.timestamp);
     }
 
     // ---- views ----
@@ -361,8 +441,15 @@ contract Marketplace {
         return p.role;
     }
 
+    // The caller's role, for the writes a pause refuses.
+    function _activeRole() private view returns (uint8 role) {
+        role = _role();
+        require(!paused, "RSP:paused");
+    }
+
+    // accept, activate, reportUsage: all refused while paused.
     function _providersRequest(bytes32 requestId) private view returns (Request storage r) {
-        _role();
+        _activeRole();
         r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
         require(r.provider == msg.sender, "RSP:not-provider");

@@ -12,6 +12,7 @@ pragma solidity 0.8.30;
 // rules and statements do not see it, nor locked in a contract.
 interface IRegistry {
     function isRegistered(address who) external view returns (bool);
+    function paused() external view returns (bool);
 }
 
 contract SDRt {
@@ -43,6 +44,7 @@ contract SDRt {
     // New money: a Transfer from the zero address, as ERC-20 readers expect.
     function mint(address to, uint256 amount) external {
         require(msg.sender == issuer, "RSP:not-issuer");
+        require(registry == address(0) || !IRegistry(registry).paused(), "RSP:paused");
         require(registry != address(0) && IRegistry(registry).isRegistered(to), "RSP:not-registered");
         // Amounts are int64 on the C++ side: anything above cannot be read back.
         require(to != address(0) && amount > 0 && amount < 2 ** 63, "RSP:bad-terms");

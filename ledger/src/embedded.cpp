@@ -70,6 +70,7 @@ KnownParticipant parse_participant(const Entry& e) {
     k.p.curve = crypto::curve_from_name(j.at("curve").get<std::string>());
     k.p.public_point = from_hex(j.at("public_key").get<std::string>());
     k.p.registered_seq = e.seq;
+    if (j.contains("arbiter")) k.p.arbiter = j.at("arbiter").get<std::string>();
     k.key = std::make_shared<crypto::EcKey>(crypto::EcKey::from_public_point(k.p.curve, k.p.public_point));
   } catch (const std::exception& ex) {
     throw AppendError(Reason::BadParticipant, e.seq, std::string("participant payload: ") + ex.what());
@@ -112,12 +113,18 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, cons
     if (e.seq == 1) throw AppendError(Reason::Malformed, e.seq, "seq 1 must be the genesis entry");
     const KnownParticipant* a = lookup(e.author);
     if (!a) throw AppendError(Reason::UnknownAuthor, e.seq, "author '" + e.author + "' is not a registered participant");
+    if (a->p.revoked) throw AppendError(Reason::UnknownAuthor, e.seq, "the key of '" + e.author + "' was revoked");
     key = a->key;
     if (e.type == "register") {
       if (a->p.role != kRoleAdmin) throw AppendError(Reason::NotAdmin, e.seq, "only the admin may register participants");
       added = parse_participant(e);
       if (added->p.role == kRoleAdmin) throw AppendError(Reason::BadParticipant, e.seq, "a second admin cannot be registered");
       if (lookup(added->p.id)) throw AppendError(Reason::BadParticipant, e.seq, "participant '" + added->p.id + "' already registered");
+      if (!added->p.arbiter.empty()) {
+        const KnownParticipant* arb = lookup(added->p.arbiter);
+        if (!arb || arb->p.role != "arbiter")
+          throw AppendError(Reason::BadParticipant, e.seq, "arbiter '" + added->p.arbiter + "' is not a registered arbiter");
+      }
     }
   }
   if (check_signature && (e.signature.size() != 64 || !key->verify(h, e.signature)))
@@ -189,12 +196,14 @@ void EmbeddedLedger::check_and_apply(const Entry& e, const Bytes& h, Verified& v
   if (before_apply) before_apply();
   try {
     v.market.apply(e, [&](const std::string& id) -> std::optional<std::string> {
-      if (auto it = v.known.find(id); it != v.known.end()) return it->second.p.role;
+      if (auto it = v.known.find(id); it != v.known.end() && !it->second.p.revoked) return it->second.p.role;
       return std::nullopt;
     });
   } catch (const MarketError& m) {
     throw AppendError(Reason::MarketRule, e.seq, m.what(), m.code);
   }
+  if (e.type == "revoke")  // checked by the market rules just above
+    v.known.at(parse_json(rsp::to_string(e.payload), payload_json_limits(e.type)).at("id").get<std::string>()).p.revoked = true;
   if (added) v.known.emplace(added->p.id, std::move(*added));
   if (e.seq == 1) v.genesis_hash = h;
   v.head = Head{e.seq, h, e.timestamp_ms};
@@ -310,8 +319,9 @@ AppendResult EmbeddedLedger::init(const std::string& admin_id, const crypto::EcK
 
 AppendResult EmbeddedLedger::register_participant(const std::string& admin_id, const crypto::EcKey& admin_key,
                                                   const std::string& id, const std::string& role,
-                                                  const crypto::EcKey& participant_public_key) {
-  return append_signed(admin_id, admin_key, "register", participant_payload(id, role, participant_public_key),
+                                                  const crypto::EcKey& participant_public_key,
+                                                  const std::string& arbiter) {
+  return append_signed(admin_id, admin_key, "register", participant_payload(id, role, participant_public_key, arbiter),
                        "register:" + id);
 }
 

@@ -26,6 +26,7 @@ Receipt EmbeddedMarket::write(const std::string& type, const Bytes& payload) {
       if (why.rfind(e.code + ": ", 0) == 0) why.erase(0, e.code.size() + 2);
       throw MarketError(e.code, why);
     }
+    // Not a participant that may write: unknown, or its key revoked.
     if (e.reason == AppendError::Reason::UnknownAuthor) throw MarketError("not-registered", e.what());
     throw;
   }
@@ -62,6 +63,23 @@ Receipt EmbeddedMarket::report_usage(const UsageReport& u) {
 }
 Receipt EmbeddedMarket::refund(const std::string& request_id) {
   return write("refund", refund_payload(request_id));
+}
+Receipt EmbeddedMarket::dispute(const std::string& request_id, const std::string& reason) {
+  return write("dispute", dispute_payload(request_id, reason));
+}
+Receipt EmbeddedMarket::resolve(const std::string& request_id, Resolution r) {
+  return write("resolve", resolve_payload(request_id, r));
+}
+Receipt EmbeddedMarket::revoke(const std::string& participant) {
+  return write("revoke", revoke_payload(participant));
+}
+Receipt EmbeddedMarket::set_paused(bool paused) {
+  return write("pause", pause_payload(paused));
+}
+bool EmbeddedMarket::paused() {
+  bool out = false;
+  ledger_->read_market([&](const MarketState& s) { out = s.paused(); });
+  return out;
 }
 
 std::vector<Offer> EmbeddedMarket::offers() {

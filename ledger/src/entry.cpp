@@ -8,8 +8,9 @@
 namespace rsp::ledger {
 
 const std::vector<std::string>& known_types() {
-  static const std::vector<std::string> t{"genesis", "register", "note",       "mint",  "offer",
-                                              "request", "accept",   "activation", "usage", "refund"};
+  static const std::vector<std::string> t{"genesis", "register", "note",   "mint",   "offer",  "request",
+                                              "accept",  "activation", "usage", "refund", "dispute", "resolve",
+                                              "revoke",  "pause"};
   return t;
 }
 bool is_known_type(std::string_view type) {
@@ -18,7 +19,7 @@ bool is_known_type(std::string_view type) {
 }
 
 const std::vector<std::string>& known_roles() {
-  static const std::vector<std::string> r{"admin", "visited-operator", "home-operator", "service-provider"};
+  static const std::vector<std::string> r{"admin", "visited-operator", "home-operator", "service-provider", "arbiter"};
   return r;
 }
 bool is_known_role(std::string_view role) {
@@ -61,11 +62,13 @@ void seal(Entry& e, const crypto::EcKey& key) {
   e.signature = key.sign(e.hash);
 }
 
-Bytes participant_payload(const std::string& id, const std::string& role, const crypto::EcKey& public_key) {
+Bytes participant_payload(const std::string& id, const std::string& role, const crypto::EcKey& public_key,
+                          const std::string& arbiter) {
   nlohmann::json j{{"id", id},
                    {"role", role},
                    {"curve", std::string(crypto::curve_name(public_key.curve()))},
                    {"public_key", to_hex(public_key.public_point())}};
+  if (!arbiter.empty()) j["arbiter"] = arbiter;
   return to_bytes(j.dump());
 }
 

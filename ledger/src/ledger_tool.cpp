@@ -62,10 +62,11 @@ int main(int argc, char** argv) {
   init->add_option("--curve", curve, "curve for a generated admin key");
 
   auto* reg = app.add_subcommand("register", "register a participant (admin entry)");
-  std::string id, role, pubkey;
+  std::string id, role, pubkey, arbiter;
   reg->add_option("--db", db, "ledger file")->required();
   reg->add_option("--id", id, "participant id, e.g. OP-A")->required();
-  reg->add_option("--role", role, "visited-operator | home-operator | service-provider")->required();
+  reg->add_option("--role", role, "visited-operator | home-operator | service-provider | arbiter")->required();
+  reg->add_option("--arbiter", arbiter, "the registered arbiter this participant accepts for disputes");
   reg->add_option("--pubkey", pubkey, "participant public (or private) key: PEM file or PEM text")->required();
   reg->add_option("--admin-id", admin_id, "admin participant id");
   reg->add_option("--admin-key", admin_key, "admin private key file")->required();
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
       std::cout << "genesis seq " << r.seq << " hash " << to_hex(r.hash) << "\n";
     } else if (*reg) {
       auto l = open(db);
-      auto r = l.register_participant(admin_id, load_key(admin_key), id, role, load_key(pubkey));
+      auto r = l.register_participant(admin_id, load_key(admin_key), id, role, load_key(pubkey), arbiter);
       std::cout << "registered " << id << " (" << role << ") at seq " << r.seq << "\n";
     } else if (*app_) {
       auto j = parse_json(payload, payload_json_limits(type));  // must be JSON; stored as given, compact

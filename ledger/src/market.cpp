@@ -57,6 +57,7 @@ std::string_view to_string(RequestState s) {
     case RequestState::Accepted: return "accepted";
     case RequestState::Active: return "active";
     case RequestState::Closed: return "closed";
+    case RequestState::Disputed: return "disputed";
   }
   return "?";
 }
@@ -73,6 +74,10 @@ StatementLine line_for(const Event& e, const std::string& p) {
   if (e.type == "usage") {
     if (e.author == p) l.delta_available = e.amount;         // the provider earns
     if (e.counterparty == p) l.delta_escrowed = -e.amount;   // the home's escrow pays
+  }
+  if (e.type == "resolve") {
+    if (e.counterparty == p) l.delta_available = e.amount;
+    if (e.escrow_of == p) l.delta_escrowed = -e.amount;
   }
   if (e.type == "refund" && e.counterparty == p) {
     l.delta_available = e.amount;
@@ -94,7 +99,7 @@ Statement make_statement(Market& m, const std::string& participant, std::int64_t
     for (const auto& e : batch) {
       cursor = e.position;
       StatementLine l = line_for(e, participant);
-      bool mine = e.author == participant || e.counterparty == participant;
+      bool mine = e.author == participant || e.counterparty == participant || e.escrow_of == participant;
       if (e.time < from) {
         st.opening.available += l.delta_available;
         st.opening.escrowed += l.delta_escrowed;

@@ -103,11 +103,21 @@ Bytes usage_payload(const UsageReport& u) {
   return to_bytes(j.dump());
 }
 Bytes refund_payload(const std::string& request_id) { return to_bytes(json{{"request_id", request_id}}.dump()); }
+Bytes dispute_payload(const std::string& request_id, const std::string& reason) {
+  return to_bytes(json{{"request_id", request_id}, {"reason", reason}}.dump());
+}
+Bytes resolve_payload(const std::string& request_id, Resolution r) {
+  return to_bytes(
+      json{{"request_id", request_id}, {"resolution", r == Resolution::RefundHome ? "refund-home" : "release-to-provider"}}
+          .dump());
+}
+Bytes revoke_payload(const std::string& participant) { return to_bytes(json{{"id", participant}}.dump()); }
+Bytes pause_payload(bool paused) { return to_bytes(json{{"paused", paused}}.dump()); }
 Bytes mint_payload(const std::string& to, Amount amount) { return to_bytes(json{{"to", to}, {"amount", amount}}.dump()); }
 
 bool is_market_type(std::string_view t) {
   return t == "mint" || t == "offer" || t == "request" || t == "accept" || t == "activation" || t == "usage" ||
-         t == "refund";
+         t == "refund" || t == "dispute" || t == "resolve" || t == "revoke" || t == "pause";
 }
 
 // ---- state ----
@@ -134,6 +144,14 @@ Balance MarketState::balance(const std::string& p) const {
 }
 
 void MarketState::apply(const Entry& e, const RoleOf& role_of) {
+  if (e.type == "genesis" || e.type == "register") {
+    // Checked by the ledger before it gets here; only the arbiter matters to the market.
+    try {
+      const json j = parse(e);
+      if (auto a = j.find("arbiter"); a != j.end() && a->is_string()) arbiter_of_[j.at("id").get<std::string>()] = a->get<std::string>();
+    } catch (const std::exception&) {
+    }
+  }
   if (!is_market_type(e.type)) {
     last_seq_ = e.seq;
     return;
@@ -149,10 +167,35 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
   ev.author = e.author;
   ev.reference = to_hex(e.hash.empty() ? compute_hash(e) : e.hash);
 
+  // Identity and pause: no market event (the chain keeps them out of the
+  // market events too).
+  if (e.type == "revoke" || e.type == "pause") {
+    if (e.type == "revoke") {
+      const std::string id = str_field(j, "id");
+      const auto target = role_of(id);
+      if (!target) fail("not-registered", "'" + id + "' is not a registered participant");
+      if (e.author != id && *role != kRoleAdmin) fail("forbidden", "only '" + id + "' itself or the admin may revoke its key");
+      if (*target == kRoleAdmin) fail("bad-terms", "the admin's key cannot be revoked");
+      // The ledger stops taking this participant's entries (EmbeddedLedger).
+    } else {
+      if (*role != kRoleAdmin) fail("forbidden", "only the admin pauses the market");
+      auto p = j.find("paused");
+      if (p == j.end() || !p->is_boolean()) fail("bad-terms", "'paused' missing or not a boolean");
+      paused_ = p->get<bool>();
+    }
+    last_seq_ = e.seq;
+    return;
+  }
+  // While paused: no new value or service (docs/ledger.md "Pause").
+  const bool pausable = e.type == "offer" || e.type == "request" || e.type == "accept" || e.type == "activation" ||
+                        e.type == "usage";
+  if (paused_ && pausable) fail("paused", "the market is paused by the admin");
+
   // Every branch checks everything first and mutates only at its end, so a
   // refused entry leaves the state as it was.
   if (e.type == "mint") {
     if (*role != kRoleAdmin) fail("not-issuer", "only the SDRt issuer (the admin) mints");
+    if (paused_) fail("paused", "the market is paused by the admin");
     std::string to = str_field(j, "to");
     Amount amount = int_field(j, "amount");
     if (!role_of(to)) fail("not-registered", "'" + to + "' is not a registered participant");
@@ -256,9 +299,11 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       a.provider = e.author;
       a.position = e.seq;
       r.state = RequestState::Accepted;
+      r.accepted_at = now;
       accepts_.insert_or_assign(rid, std::move(a));
     } else if (e.type == "activation") {
       if (e.author != r.provider) fail("not-provider", "only '" + r.provider + "' may activate '" + rid + "'");
+      if (r.state == RequestState::Disputed) fail("disputed", "request '" + rid + "' is disputed: frozen until the arbiter resolves it");
       if (r.state != RequestState::Accepted) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
       if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
       std::string plmn = str_field(j, "plmn");
@@ -286,6 +331,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
                                       std::to_string(s.position));
         fail("record-conflict", "usage record '" + rec.record_id + "' on '" + rid + "' was applied with other content");
       }
+      if (r.state == RequestState::Disputed) fail("disputed", "request '" + rid + "' is disputed: frozen until the arbiter resolves it");
       if (r.state != RequestState::Active) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
       if (no != r.usage_reports + 1)
         fail("report-out-of-order", "expected report " + std::to_string(r.usage_reports + 1) + ", got " + std::to_string(no));
@@ -327,14 +373,13 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       rec.position = e.seq;
       rec.reference = ev.reference;
       usage_records_.emplace(std::pair{rid, rec.record_id}, std::move(rec));
-    } else {  // refund
-      if (e.author == r.home) {
-        // After the term; or an unanswered Request after its answer deadline.
-        if (now < r.expires_at && !(r.state == RequestState::Open && now >= r.answer_by))
-          fail("not-expired", "request '" + rid + "' runs until " + std::to_string(r.expires_at));
-      } else if (e.author != r.provider) {
+    } else if (e.type == "refund") {
+      if (e.author != r.home && e.author != r.provider)
         fail("forbidden", "only the home operator or the provider may close '" + rid + "'");
-      }
+      if (r.state == RequestState::Disputed) fail("disputed", "request '" + rid + "' is disputed: frozen until the arbiter resolves it");
+      // The home: after the term; or an unanswered Request after its answer deadline.
+      if (e.author != r.provider && now < r.expires_at && !(r.state == RequestState::Open && now >= r.answer_by))
+        fail("not-expired", "request '" + rid + "' runs until " + std::to_string(r.expires_at));
       if (r.state == RequestState::Closed) fail("wrong-state", "request '" + rid + "' is already closed");
       Amount back = r.escrow - r.charged;
       // Closed before any service: the unit of stock goes back to the Offer.
@@ -345,6 +390,46 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       balances_[r.home].available += back;
       ev.counterparty = r.home;
       ev.amount = back;
+    } else if (e.type == "dispute") {
+      if (e.author != r.home) fail("forbidden", "only the home operator '" + r.home + "' may dispute '" + rid + "'");
+      if (r.state != RequestState::Accepted && r.state != RequestState::Active)
+        fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
+      if (now >= r.accepted_at + kDisputeSeconds)
+        fail("dispute-late", "the Accept of '" + rid + "' could be disputed until " + std::to_string(r.accepted_at + kDisputeSeconds));
+      auto arbiter = [&](const std::string& p) {
+        auto it = arbiter_of_.find(p);
+        return it == arbiter_of_.end() ? std::string() : it->second;
+      };
+      const std::string a = arbiter(r.home);
+      if (a.empty() || a != arbiter(r.provider))
+        fail("no-arbiter", "'" + r.home + "' and '" + r.provider + "' did not name the same arbiter");
+      std::string reason = str_field(j, "reason");
+      if (reason.empty() || reason.size() > 64) fail("bad-terms", "reason must be 1..64 bytes");
+      r.state = RequestState::Disputed;
+      r.arbiter = a;
+      ev.counterparty = r.provider;
+    } else {  // resolve
+      if (r.state != RequestState::Disputed) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
+      if (e.author != r.arbiter) fail("not-arbiter", "only the arbiter '" + r.arbiter + "' may resolve '" + rid + "'");
+      const std::string how = str_field(j, "resolution");
+      if (how != "refund-home" && how != "release-to-provider")
+        fail("bad-terms", "resolution must be refund-home or release-to-provider");
+      const bool to_home = how == "refund-home";
+      Amount rest = r.escrow - r.charged;
+      // Refunded without ever being activated: no service, the unit goes back.
+      if (to_home && r.activated_at == 0) --offers_.at(r.offer_id).sold;
+      r.state = RequestState::Closed;
+      balances_[r.home].escrowed -= rest;
+      if (to_home) {
+        r.refunded = rest;
+        balances_[r.home].available += rest;
+      } else {
+        r.charged += rest;
+        balances_[r.provider].available += rest;
+      }
+      ev.counterparty = to_home ? r.home : r.provider;
+      ev.escrow_of = r.home;
+      ev.amount = rest;
     }
   }
   events_.push_back(std::move(ev));

@@ -194,6 +194,11 @@ struct LostAnswerMarket final : Market {
     return r;
   }
   Receipt refund(const std::string& r) override { return m.refund(r); }
+  Receipt dispute(const std::string& r, const std::string& why) override { return m.dispute(r, why); }
+  Receipt resolve(const std::string& r, Resolution how) override { return m.resolve(r, how); }
+  Receipt revoke(const std::string& p) override { return m.revoke(p); }
+  Receipt set_paused(bool p) override { return m.set_paused(p); }
+  bool paused() override { return m.paused(); }
   std::vector<Offer> offers() override { return m.offers(); }
   std::optional<Offer> offer(const std::string& id) override { return m.offer(id); }
   std::optional<Request> find_request(const std::string& id) override { return m.find_request(id); }

@@ -16,11 +16,12 @@ namespace rsp::ledger::conformance {
 inline const std::string kIssuer = "issuer";      // admin: registers, mints SDRt
 inline const std::string kVisited = "visited-a";  // visited-operator
 inline const std::string kHome = "home-b";        // home-operator
-inline const std::string kVisited2 = "visited-c"; // another visited-operator
+inline const std::string kVisited2 = "visited-c"; // another visited-operator, registered naming no arbiter
+inline const std::string kArbiter = "arbiter-x";  // arbiter: kVisited and kHome named it at registration
 
 struct MarketWorld {
   virtual ~MarketWorld() = default;
-  virtual Market& as(const std::string& participant) = 0;  // kIssuer, kVisited, kHome, kVisited2
+  virtual Market& as(const std::string& participant) = 0;  // kIssuer, kVisited, kHome, kVisited2, kArbiter
   virtual Market& unregistered() = 0;                       // a key no admin registered
   virtual std::int64_t now() = 0;                           // the ledger's clock, Unix seconds
   virtual void advance(std::int64_t seconds) = 0;           // moves that clock forward
@@ -419,6 +420,174 @@ inline void usage_records(MarketWorld& w) {
   int usage_events = 0;
   for (const auto& e : home.events_after(0)) usage_events += e.type == "usage";
   EXPECT_EQ(usage_events, 4);
+}
+
+// Disputes (issue 16): the home operator disputes an Accept within
+// kDisputeSeconds; the escrow is frozen until the arbiter both named at
+// registration resolves it, to the home or to the provider.
+inline void disputes(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& visited2 = w.as(kVisited2);
+  Market& home = w.as(kHome);
+  Market& arbiter = w.as(kArbiter);
+  Bytes junk = seal(reply_key.public_point(), "accept", to_bytes("random bytes, no profile"));
+  issuer.mint(kHome, 30'000'000);
+  auto terms = sample_offer(w, "OFFER-D", seal_key);
+  terms.stock = 4;
+  visited.publish_offer(terms);
+  auto terms2 = sample_offer(w, "OFFER-D2", seal_key);
+  visited2.publish_offer(terms2);
+  Offer o = *home.offer("OFFER-D"), o2 = *home.offer("OFFER-D2");
+
+  // REQ-D1: a junk Accept, disputed at once, refunded by the arbiter.
+  home.request(sample_request("REQ-D1", o, reply_key));
+  EXPECT_EQ(code_of([&] { home.dispute("REQ-D1", "package does not open"); }), "wrong-state");  // nothing to dispute yet
+  visited.accept({"REQ-D1", junk, Bytes(32, 1)});
+  EXPECT_EQ(code_of([&] { visited2.dispute("REQ-D1", "x"); }), "forbidden");
+  EXPECT_EQ(code_of([&] { visited.dispute("REQ-D1", "x"); }), "forbidden");
+  EXPECT_EQ(code_of([&] { arbiter.dispute("REQ-D1", "x"); }), "forbidden");
+  EXPECT_EQ(code_of([&] { w.unregistered().dispute("REQ-D1", "x"); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home.dispute("NO-SUCH", "x"); }), "unknown-request");
+  EXPECT_EQ(code_of([&] { home.dispute("REQ-D1", ""); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { arbiter.resolve("REQ-D1", Resolution::RefundHome); }), "wrong-state");  // not disputed
+  home.dispute("REQ-D1", "package does not open");
+  auto r = *home.find_request("REQ-D1");
+  EXPECT_EQ(r.state, RequestState::Disputed);
+  EXPECT_EQ(r.arbiter, kArbiter);
+  EXPECT_EQ(code_of([&] { home.dispute("REQ-D1", "again"); }), "wrong-state");
+  // Frozen: no activation, no usage, no refund by either side (even after the term).
+  EXPECT_EQ(code_of([&] { visited.activate("REQ-D1", "20801"); }), "disputed");
+  EXPECT_EQ(code_of([&] { visited.refund("REQ-D1"); }), "disputed");
+  EXPECT_EQ(code_of([&] { home.refund("REQ-D1"); }), "disputed");
+  EXPECT_EQ(code_of([&] { visited2.refund("REQ-D1"); }), "forbidden");
+  // Only the arbiter resolves.
+  EXPECT_EQ(code_of([&] { visited.resolve("REQ-D1", Resolution::ReleaseToProvider); }), "not-arbiter");
+  EXPECT_EQ(code_of([&] { home.resolve("REQ-D1", Resolution::RefundHome); }), "not-arbiter");
+  EXPECT_EQ(code_of([&] { issuer.resolve("REQ-D1", Resolution::RefundHome); }), "not-arbiter");
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
+  arbiter.resolve("REQ-D1", Resolution::RefundHome);
+  EXPECT_EQ(home.find_request("REQ-D1")->state, RequestState::Closed);
+  EXPECT_EQ(home.find_request("REQ-D1")->refunded, 6'000'000);
+  EXPECT_EQ(home.balance(kHome).available, 30'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(home.offer("OFFER-D")->sold, 0);  // never served: the unit is back
+  EXPECT_EQ(code_of([&] { arbiter.resolve("REQ-D1", Resolution::RefundHome); }), "wrong-state");
+
+  // REQ-D2: activated and charged 1 SDRt, disputed; the arbiter releases the rest to the provider.
+  home.request(sample_request("REQ-D2", o, reply_key));
+  visited.accept({"REQ-D2", junk, Bytes(32, 2)});
+  visited.activate("REQ-D2", "20801");
+  const std::int64_t act = home.find_request("REQ-D2")->activated_at;
+  visited.report_usage({"REQ-D2", 1, {1000, 0, 0}, act, act, "CDR-D2-1"});
+  home.dispute("REQ-D2", "hash does not match");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-D2", 2, {1, 0, 0}, act, act, "CDR-D2-2"}); }), "disputed");
+  // A record already applied is still answered as such.
+  EXPECT_TRUE(visited.report_usage({"REQ-D2", 1, {1000, 0, 0}, act, act, "CDR-D2-1"}).already_applied);
+  arbiter.resolve("REQ-D2", Resolution::ReleaseToProvider);
+  EXPECT_EQ(visited.balance(kVisited).available, 6'000'000);
+  EXPECT_EQ(home.balance(kHome).available, 24'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(home.find_request("REQ-D2")->charged, 6'000'000);
+  EXPECT_EQ(home.find_request("REQ-D2")->refunded, 0);
+  EXPECT_EQ(home.offer("OFFER-D")->sold, 1);
+
+  // REQ-D3: the window closes kDisputeSeconds after the Accept.
+  home.request(sample_request("REQ-D3", o, reply_key));
+  visited.accept({"REQ-D3", junk, Bytes(32, 3)});
+  w.advance(kDisputeSeconds + 5);
+  EXPECT_EQ(code_of([&] { home.dispute("REQ-D3", "too late"); }), "dispute-late");
+
+  // REQ-D4: visited-c named no arbiter: nobody could resolve, so no dispute.
+  home.request(sample_request("REQ-D4", o2, reply_key));
+  visited2.accept({"REQ-D4", junk, Bytes(32, 4)});
+  EXPECT_EQ(code_of([&] { home.dispute("REQ-D4", "package does not open"); }), "no-arbiter");
+
+  // The events and statements account for the resolutions.
+  std::vector<std::string> types;
+  for (const auto& e : home.events_after(0))
+    if (e.type == "dispute" || e.type == "resolve") types.push_back(e.type + ":" + e.counterparty);
+  EXPECT_EQ(types, (std::vector<std::string>{"dispute:" + kVisited, "resolve:" + kHome, "dispute:" + kVisited,
+                                             "resolve:" + kVisited}));
+  auto st = make_statement(home, kHome, 0, w.now() + 10);
+  EXPECT_EQ(st.closing.available, home.balance(kHome).available);
+  EXPECT_EQ(st.closing.escrowed, home.balance(kHome).escrowed);
+  auto sv = make_statement(visited, kVisited, 0, w.now() + 10);
+  EXPECT_EQ(sv.closing.available, 6'000'000);
+}
+
+// Identity and pause (issue 16): a revoked key (by itself or the admin)
+// writes nothing more; the admin's pause refuses the writes that create
+// value or service, and leaves refund, dispute and resolve open.
+inline void identity(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& visited2 = w.as(kVisited2);
+  Market& home = w.as(kHome);
+  Market& arbiter = w.as(kArbiter);
+  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  issuer.mint(kHome, 30'000'000);
+  auto terms = sample_offer(w, "OFFER-P", seal_key);
+  terms.stock = 5;
+  visited.publish_offer(terms);
+  Offer o = *home.offer("OFFER-P");
+  home.request(sample_request("REQ-P1", o, reply_key));
+  visited.accept({"REQ-P1", sealed, Bytes(32, 1)});
+  visited.activate("REQ-P1", "20801");
+  const std::int64_t act = home.find_request("REQ-P1")->activated_at;
+  home.request(sample_request("REQ-P2", o, reply_key));
+  home.request(sample_request("REQ-P3", o, reply_key));
+  visited.accept({"REQ-P3", sealed, Bytes(32, 3)});
+
+  // Pause: the admin only.
+  EXPECT_FALSE(home.paused());
+  EXPECT_EQ(code_of([&] { home.set_paused(true); }), "forbidden");
+  EXPECT_EQ(code_of([&] { visited.set_paused(true); }), "forbidden");
+  EXPECT_EQ(code_of([&] { w.unregistered().set_paused(true); }), "not-registered");
+  issuer.set_paused(true);
+  EXPECT_TRUE(home.paused());
+  EXPECT_EQ(code_of([&] { issuer.mint(kHome, 1); }), "paused");
+  EXPECT_EQ(code_of([&] { home.mint(kHome, 1); }), "not-issuer");
+  EXPECT_EQ(code_of([&] { visited.publish_offer(sample_offer(w, "OFFER-P2", seal_key)); }), "paused");
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-P4", o, reply_key)); }), "paused");
+  EXPECT_EQ(code_of([&] { visited.accept({"REQ-P2", sealed, Bytes(32, 2)}); }), "paused");
+  EXPECT_EQ(code_of([&] { visited.activate("REQ-P3", "20801"); }), "paused");
+  EXPECT_EQ(code_of([&] { visited.report_usage({"REQ-P1", 1, {1, 0, 0}, act, act, "CDR-P"}); }), "paused");
+  // ... but nobody's value is locked: refund, dispute and resolve go on.
+  visited.refund("REQ-P2");
+  home.dispute("REQ-P3", "package does not open");
+  arbiter.resolve("REQ-P3", Resolution::RefundHome);
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
+  issuer.set_paused(false);
+  EXPECT_FALSE(home.paused());
+  visited.report_usage({"REQ-P1", 1, {1000, 0, 0}, act, act, "CDR-P"});
+  EXPECT_EQ(visited.balance(kVisited).available, 1'000'000);
+
+  // Revocation: the participant itself or the admin; never the admin's key.
+  EXPECT_EQ(code_of([&] { visited2.revoke(kVisited); }), "forbidden");
+  EXPECT_EQ(code_of([&] { home.revoke(kIssuer); }), "forbidden");
+  EXPECT_EQ(code_of([&] { issuer.revoke(kIssuer); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { issuer.revoke("nobody"); }), "not-registered");
+  EXPECT_EQ(code_of([&] { w.unregistered().revoke(kVisited2); }), "not-registered");
+  visited2.publish_offer(sample_offer(w, "OFFER-C", seal_key));
+  visited2.revoke(kVisited2);  // a participant that knows its key leaked
+  EXPECT_EQ(code_of([&] { visited2.publish_offer(sample_offer(w, "OFFER-C2", seal_key)); }), "not-registered");
+  EXPECT_EQ(code_of([&] { visited2.revoke(kVisited2); }), "not-registered");
+  EXPECT_EQ(home.offer("OFFER-C")->provider, kVisited2);  // its records still name it
+  // The admin revokes the home operator's key: it writes nothing more, and
+  // receives no new money.
+  issuer.revoke(kHome);
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-P5", o, reply_key)); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home.refund("REQ-P1"); }), "not-registered");
+  EXPECT_EQ(code_of([&] { issuer.mint(kHome, 1); }), "not-registered");
+  // Its counterparties still close what it left open: the escrow goes back to its balance.
+  visited.refund("REQ-P1");
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(home.balance(kHome).available, 29'000'000);
 }
 
 }  // namespace rsp::ledger::conformance

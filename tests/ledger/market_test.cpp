@@ -33,12 +33,13 @@ struct EmbeddedWorld : MarketWorld {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     db = (dir / "ledger.db").string();
-    for (const auto& id : {kIssuer, kVisited, kHome, kVisited2})
+    for (const auto& id : {kIssuer, kVisited, kHome, kVisited2, kArbiter})
       keys[id] = std::make_shared<EcKey>(EcKey::generate(Curve::P256));
     open();
     ledger->init(kIssuer, *keys[kIssuer]);
-    ledger->register_participant(kIssuer, *keys[kIssuer], kVisited, "visited-operator", *keys[kVisited]);
-    ledger->register_participant(kIssuer, *keys[kIssuer], kHome, "home-operator", *keys[kHome]);
+    ledger->register_participant(kIssuer, *keys[kIssuer], kArbiter, "arbiter", *keys[kArbiter]);
+    ledger->register_participant(kIssuer, *keys[kIssuer], kVisited, "visited-operator", *keys[kVisited], kArbiter);
+    ledger->register_participant(kIssuer, *keys[kIssuer], kHome, "home-operator", *keys[kHome], kArbiter);
     ledger->register_participant(kIssuer, *keys[kIssuer], kVisited2, "visited-operator", *keys[kVisited2]);
   }
   ~EmbeddedWorld() override {
@@ -94,6 +95,22 @@ TEST(EmbeddedMarket, Refusals) {
 TEST(EmbeddedMarket, Abuse) {
   EmbeddedWorld w("abuse");
   abuse(w);
+}
+
+TEST(EmbeddedMarket, Disputes) {
+  EmbeddedWorld w("disputes");
+  disputes(w);
+  w.open();  // the same state after a full re-verification from the file
+  EXPECT_EQ(w.as(kHome).find_request("REQ-D2")->state, RequestState::Closed);
+  EXPECT_EQ(w.as(kVisited).balance(kVisited).available, 6'000'000);
+}
+
+TEST(EmbeddedMarket, Identity) {
+  EmbeddedWorld w("identity");
+  identity(w);
+  w.open();  // revocations and the pause hold after a full re-verification
+  EXPECT_EQ(code_of([&] { w.as(kHome).refund("REQ-P1"); }), "not-registered");
+  EXPECT_FALSE(w.as(kIssuer).paused());
 }
 
 TEST(EmbeddedMarket, UsageRecords) {

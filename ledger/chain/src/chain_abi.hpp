@@ -19,7 +19,7 @@ inline constexpr const char* kIssuer = "issuer()";
 inline constexpr const char* kTransferEvent = "Transfer(address,address,uint256)";
 
 // ---- Marketplace ----
-inline constexpr const char* kRegister = "register(address,string,uint8)";
+inline constexpr const char* kRegister = "register(address,string,uint8,address)";
 inline constexpr const char* kParticipantOf = "participantOf(address)";  // (string id, uint8 role, bool registered)
 inline constexpr const char* kAddressOf = "addressOf(string)";
 inline constexpr const char* kPublishOffer = "publishOffer(bytes32,string,string,uint256[10],bytes)";
@@ -29,6 +29,13 @@ inline constexpr const char* kActivate = "activate(bytes32,string)";
 inline constexpr const char* kReportUsage = "reportUsage(bytes32,bytes32,uint256,uint256[3],uint256,uint256)";
 inline constexpr const char* kUsageRecord = "usageRecord(bytes32,bytes32)";  // ((bytes24 content, uint64 blockNumber))
 inline constexpr const char* kRefund = "refund(bytes32)";
+inline constexpr const char* kDispute = "dispute(bytes32,string)";
+inline constexpr const char* kRevoke = "revoke(address)";
+inline constexpr const char* kSetPaused = "setPaused(bool)";
+inline constexpr const char* kPaused = "paused()";
+inline constexpr const char* kRevokedEvent = "Revoked(address,address,uint256)";
+inline constexpr const char* kPauseSetEvent = "PauseSet(bool,uint256)";
+inline constexpr const char* kResolve = "resolve(bytes32,bool)";
 inline constexpr const char* kOfferCount = "offerCount()";
 inline constexpr const char* kOfferIdAt = "offerIdAt(uint256)";
 inline constexpr const char* kGetOffer = "getOffer(bytes32)";
@@ -45,13 +52,13 @@ enum OfferField {
 };
 inline constexpr const char* kRequestTuple =
     "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
-    "uint64,uint64)";
+    "uint64,uint64,uint64,address)";
 enum RequestField {
   R_HOME, R_STATE, R_USAGE_REPORTS, R_PROVIDER, R_EXPIRES_AT, R_OFFER_ID, R_ESCROW, R_CHARGED,
   R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN, R_ANSWER_BY, R_USED_DATA,
-  R_USED_MINUTES, R_USED_SMS, R_PERIOD_END
+  R_USED_MINUTES, R_USED_SMS, R_PERIOD_END, R_ACCEPTED_AT, R_ARBITER
 };
-enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED };
+enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED, S_DISPUTED };
 
 // Events: the signature (topic 0) and the tuple of their non-indexed fields.
 inline constexpr const char* kRegisteredEvent = "Registered(address,string,uint8)";
@@ -69,6 +76,10 @@ inline constexpr const char* kUsageEvent =
 inline constexpr const char* kUsageData = "(address,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
 inline constexpr const char* kRefundEvent = "Refunded(bytes32,address,address,uint256,uint256)";
 inline constexpr const char* kRefundData = "(address,uint256,uint256)";
+inline constexpr const char* kDisputeEvent = "Disputed(bytes32,address,address,address,string,uint256)";
+inline constexpr const char* kDisputeData = "(address,address,string,uint256)";
+inline constexpr const char* kResolveEvent = "Resolved(bytes32,address,address,address,uint256,uint256)";
+inline constexpr const char* kResolveData = "(address,address,uint256,uint256)";
 
 // C++ int64 fields travel as uint256: a negative value sign-extended (what
 // Solidity's int64 -> uint256 would give), so the contract sees it as

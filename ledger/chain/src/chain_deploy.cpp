@@ -117,8 +117,9 @@ ChainRole parse_chain_role(std::string_view t) {
   if (t == "visited-operator" || t == "1") return ChainRole::VisitedOperator;
   if (t == "home-operator" || t == "2") return ChainRole::HomeOperator;
   if (t == "service-provider" || t == "3") return ChainRole::ServiceProvider;
+  if (t == "arbiter" || t == "4") return ChainRole::Arbiter;
   throw std::invalid_argument("unknown role '" + std::string(t) +
-                              "' (admin, visited-operator, home-operator, service-provider)");
+                              "' (admin, visited-operator, home-operator, service-provider, arbiter)");
 }
 
 std::string_view to_string(ChainRole r) {
@@ -127,6 +128,7 @@ std::string_view to_string(ChainRole r) {
     case ChainRole::VisitedOperator: return "visited-operator";
     case ChainRole::HomeOperator: return "home-operator";
     case ChainRole::ServiceProvider: return "service-provider";
+    case ChainRole::Arbiter: return "arbiter";
   }
   return "?";
 }
@@ -157,8 +159,8 @@ ChainDeployment deploy_marketplace(eth::Sender& admin, const std::string& admin_
 }
 
 Receipt register_participant(eth::Sender& admin, const ChainDeployment& d, const eth::Address& who,
-                             const std::string& id, ChainRole role) {
-  Bytes data = eth::encode_call(chain_abi::kRegister, {who, id, static_cast<unsigned>(role)});
+                             const std::string& id, ChainRole role, const eth::Address& arbiter) {
+  Bytes data = eth::encode_call(chain_abi::kRegister, {who, id, static_cast<unsigned>(role), arbiter});
   eth::Receipt r;
   try {
     r = admin.send_and_wait(d.marketplace, data);

@@ -108,6 +108,7 @@ RequestState state_of(std::uint64_t s) {
     case S_ACCEPTED: return RequestState::Accepted;
     case S_ACTIVE: return RequestState::Active;
     case S_CLOSED: return RequestState::Closed;
+    case S_DISPUTED: return RequestState::Disputed;
     default: throw std::runtime_error("Marketplace returned an unknown request state " + std::to_string(s));
   }
 }
@@ -198,7 +199,8 @@ std::optional<std::string> ChainMarket::participant_id(const eth::Address& a) {
     if (auto it = id_of_.find(a); it != id_of_.end()) return it->second;
   }
   auto out = eth::decode("(string,uint8,bool)", view(config_.marketplace, eth::encode_call(kParticipantOf, {a})));
-  if (!out[2].as_bool()) return std::nullopt;
+  // A revoked key keeps its id (registered false): its records still name it.
+  if (!out[2].as_bool() && out[0].as_string().empty()) return std::nullopt;
   std::string id = out[0].as_string();
   std::lock_guard lock(cache_mu_);
   id_of_[a] = id;
@@ -236,9 +238,10 @@ Receipt ChainMarket::mint(const std::string& to, Amount amount) {
     if (!participant_id(address())) throw MarketError("not-registered", "this key is not a registered participant");
     throw MarketError("not-issuer", "only the SDRt issuer mints");
   }
+  // An unknown id goes as the zero address: SDRt refuses it (not-registered)
+  // after its own earlier rules (paused), in the same order as the embedded ledger.
   auto to_address = participant_address(to);
-  if (!to_address) throw MarketError("not-registered", "'" + to + "' is not a registered participant");
-  auto r = send(config_.sdrt, eth::encode_call(kMint, {*to_address, int_word(amount)}));
+  auto r = send(config_.sdrt, eth::encode_call(kMint, {to_address.value_or(eth::Address{}), int_word(amount)}));
   last_gas_used_ = r.gas_used;
   return receipt_for(r, config_.sdrt, topic(kTransferEvent));
 }
@@ -332,6 +335,37 @@ Receipt ChainMarket::refund(const std::string& request_id) {
   return receipt_for(r, config_.marketplace, topic(kRefundEvent));
 }
 
+Receipt ChainMarket::dispute(const std::string& request_id, const std::string& reason) {
+  auto r = send(config_.marketplace, eth::encode_call(kDispute, {record_id_word(request_id), reason}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kDisputeEvent));
+}
+
+Receipt ChainMarket::resolve(const std::string& request_id, Resolution how) {
+  auto r = send(config_.marketplace,
+                eth::encode_call(kResolve, {record_id_word(request_id), how == Resolution::RefundHome}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kResolveEvent));
+}
+
+Receipt ChainMarket::revoke(const std::string& participant) {
+  auto who = participant_address(participant);
+  if (!who) throw MarketError("not-registered", "'" + participant + "' is not a registered participant");
+  auto r = send(config_.marketplace, eth::encode_call(kRevoke, {*who}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kRevokedEvent));
+}
+
+Receipt ChainMarket::set_paused(bool paused) {
+  auto r = send(config_.marketplace, eth::encode_call(kSetPaused, {paused}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kPauseSetEvent));
+}
+
+bool ChainMarket::paused() {
+  return eth::decode("(bool)", view(config_.marketplace, eth::encode_call(kPaused, {})))[0].as_bool();
+}
+
 // ---- reads ----
 
 std::optional<Offer> ChainMarket::offer(const std::string& offer_id) {
@@ -403,6 +437,8 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   r.answer_by = u64(st[R_ANSWER_BY]);
   r.used = {u64(st[R_USED_DATA]), u64(st[R_USED_MINUTES]), u64(st[R_USED_SMS])};
   r.period_end = u64(st[R_PERIOD_END]);
+  r.accepted_at = u64(st[R_ACCEPTED_AT]);
+  if (!is_zero(st[R_ARBITER].as_address())) r.arbiter = name_of(st[R_ARBITER].as_address());
   r.position = position_of(log);
   return r;
 }
@@ -484,6 +520,20 @@ std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
     e.counterparty = name_of(d[0].as_address());
     e.amount = u64(d[6]);
     e.time = u64(d[7]);
+  } else if (t0 == topic(kDisputeEvent)) {
+    auto d = eth::decode(kDisputeData, log.data);
+    e.type = "dispute";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.counterparty = name_of(d[0].as_address());
+    e.time = u64(d[3]);
+  } else if (t0 == topic(kResolveEvent)) {
+    auto d = eth::decode(kResolveData, log.data);
+    e.type = "resolve";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.escrow_of = name_of(d[0].as_address());
+    e.counterparty = name_of(d[1].as_address());
+    e.amount = u64(d[2]);
+    e.time = u64(d[3]);
   } else if (t0 == topic(kRefundEvent)) {
     auto d = eth::decode(kRefundData, log.data);
     e.type = "refund";
@@ -505,7 +555,8 @@ std::vector<Event> ChainMarket::events_after(std::int64_t position, std::size_t 
   eth::LogFilter f;
   f.addresses = {config_.sdrt, config_.marketplace};
   f.topics = {{topic(kTransferEvent), topic(kOfferEvent), topic(kRequestEvent), topic(kAcceptEvent),
-               topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent)}};
+               topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent), topic(kDisputeEvent),
+               topic(kResolveEvent)}};
   const std::uint64_t range = std::max<std::uint64_t>(1, config_.max_log_range);
   while (from <= head && out.size() < limit) {
     f.from_block = from;

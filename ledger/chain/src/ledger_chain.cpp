@@ -3,7 +3,7 @@
 //   ledger-chain keygen   --out FILE                                  # secp256k1 key, mode 0600; prints the address
 //   ledger-chain address  --key FILE
 //   ledger-chain deploy   --rpc URL --admin-key FILE --out deployment.json [--chain-id N] [--free-gas] [--admin-id admin]
-//   ledger-chain register --deployment F --admin-key FILE --id ID --role ROLE --address 0x..
+//   ledger-chain register --deployment F --admin-key FILE --id ID --role ROLE --address 0x.. [--arbiter 0x..]
 //   ledger-chain fund     --deployment F --admin-key FILE --to ID --amount 12.5        # mint SDRt
 //   ledger-chain balance  --deployment F --id ID
 //
@@ -56,8 +56,10 @@ int main(int argc, char** argv) {
   reg->add_option("--deployment", deployment_file, "deployment description")->required()->check(CLI::ExistingFile);
   reg->add_option("--admin-key", key_file, "admin key file")->required()->check(CLI::ExistingFile);
   reg->add_option("--id", id, "participant id")->required();
-  reg->add_option("--role", role, "visited-operator, home-operator or service-provider")->required();
+  reg->add_option("--role", role, "visited-operator, home-operator, service-provider or arbiter")->required();
   reg->add_option("--address", address_text, "the participant's address 0x..")->required();
+  std::string arbiter_text;
+  reg->add_option("--arbiter", arbiter_text, "address 0x.. of the registered arbiter it accepts for disputes");
   reg->add_option("--rpc", rpc, "override the deployment's JSON-RPC URL");
 
   auto* fund = app.add_subcommand("fund", "mint SDRt to a participant (the issuer only)");
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
       auto d = load_deployment(deployment_file, rpc);
       eth::JsonRpc node(d.rpc_url);
       eth::Sender admin(node, read_key_file(key_file), sender_config(d));
-      auto r = register_participant(admin, d, eth::parse_address(address_text), id, parse_chain_role(role));
+      auto r = register_participant(admin, d, eth::parse_address(address_text), id, parse_chain_role(role),
+                                    arbiter_text.empty() ? eth::Address{} : eth::parse_address(arbiter_text));
       std::cout << "registered " << id << " (" << role << ") at position " << r.position << " tx " << r.reference << "\n";
     } else if (*fund) {
       auto d = load_deployment(deployment_file, rpc);

@@ -25,15 +25,17 @@ struct ChainWorld : MarketWorld {
   ChainWorld() {
     node = std::make_unique<AnvilNode>();
     rpc = std::make_unique<eth::JsonRpc>(node->url());
-    for (const auto& id : {kIssuer, kVisited, kHome, kVisited2}) keys.emplace(id, eth::Secp256k1Key::generate());
+    for (const auto& id : {kIssuer, kVisited, kHome, kVisited2, kArbiter}) keys.emplace(id, eth::Secp256k1Key::generate());
     ChainDeployment free;
     free.free_gas = true;
     free.chain_id = node->chain_id();
     eth::Sender admin(*rpc, keys.at(kIssuer), sender_config(free));
     d = deploy_marketplace(admin, kIssuer);
     d.free_gas = true;
-    register_participant(admin, d, keys.at(kVisited).address(), kVisited, ChainRole::VisitedOperator);
-    register_participant(admin, d, keys.at(kHome).address(), kHome, ChainRole::HomeOperator);
+    register_participant(admin, d, keys.at(kArbiter).address(), kArbiter, ChainRole::Arbiter);
+    const eth::Address arbiter = keys.at(kArbiter).address();
+    register_participant(admin, d, keys.at(kVisited).address(), kVisited, ChainRole::VisitedOperator, arbiter);
+    register_participant(admin, d, keys.at(kHome).address(), kHome, ChainRole::HomeOperator, arbiter);
     register_participant(admin, d, keys.at(kVisited2).address(), kVisited2, ChainRole::VisitedOperator);
   }
   Market& as(const std::string& p) override {
@@ -69,6 +71,18 @@ TEST(ChainConformance, Abuse) {
   if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
   ChainWorld w;
   abuse(w);
+}
+
+TEST(ChainConformance, Disputes) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  disputes(w);
+}
+
+TEST(ChainConformance, Identity) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  identity(w);
 }
 
 TEST(ChainConformance, UsageRecords) {

@@ -64,8 +64,11 @@ class EmbeddedLedger final : public Ledger {
   // Writes the genesis entry (seq 1), self-signed by the admin key; the ledger must be empty.
   AppendResult init(const std::string& admin_id, const crypto::EcKey& admin_key);
   // An admin "register" entry for a participant; signed by the admin key.
+  // `arbiter`: a registered participant with role "arbiter" that this one
+  // accepts for disputes (docs/ledger.md "Disputes"), or empty.
   AppendResult register_participant(const std::string& admin_id, const crypto::EcKey& admin_key, const std::string& id,
-                                    const std::string& role, const crypto::EcKey& participant_public_key);
+                                    const std::string& role, const crypto::EcKey& participant_public_key,
+                                    const std::string& arbiter = "");
 
   // Walks the chain (VerifyMode) and rebuilds the verified state; throws
   // ChainError naming the first entry that fails.

@@ -55,10 +55,16 @@ struct Participant {
   crypto::Curve curve = crypto::Curve::P256;
   Bytes public_point;  // uncompressed 04||X||Y
   std::int64_t registered_seq = 0;
+  // The arbiter (a participant with role "arbiter") this participant accepts
+  // for disputes, named when it is registered; empty: none.
+  std::string arbiter;
+  bool revoked = false;  // its key was revoked ("revoke" entry): it can no longer write
 };
 
 // JSON payload of "genesis" and "register" entries.
-Bytes participant_payload(const std::string& id, const std::string& role, const crypto::EcKey& public_key);
+// `arbiter`: the arbiter the participant accepts for disputes (omitted when empty).
+Bytes participant_payload(const std::string& id, const std::string& role, const crypto::EcKey& public_key,
+                          const std::string& arbiter = "");
 
 struct Head {
   std::int64_t seq = 0;  // 0: empty ledger

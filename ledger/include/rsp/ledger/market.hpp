@@ -44,6 +44,9 @@ inline constexpr std::int64_t kAnswerSeconds = 24 * 3600;
 // How far a usage report's period may end after the time of the record that
 // reports it (the embedded ledger's clock tolerance, kept on both backends).
 inline constexpr std::int64_t kPeriodSlackSeconds = 300;
+// How long after the Accept the home operator may dispute it (the package
+// does not open, or its hash does not match).
+inline constexpr std::int64_t kDisputeSeconds = 24 * 3600;
 
 // Record identifiers (offer_id, request_id) are chosen by their author:
 // 1..32 printable ASCII bytes (a bytes32 on the chain backend).
@@ -76,7 +79,9 @@ struct RequestTerms {
   Amount escrow = 0;                  // must equal the Offer's price
   Bytes reply_key;                    // P-256 point: the Accept's profile is sealed to it
 };
-enum class RequestState { Open, Accepted, Active, Closed };
+// Disputed: the home operator disputed the Accept; the escrow is frozen (no
+// activation, usage or refund) until the arbiter resolves it (then Closed).
+enum class RequestState { Open, Accepted, Active, Closed, Disputed };
 std::string_view to_string(RequestState s);
 struct Request : RequestTerms {
   std::string home;                   // home operator that wrote it
@@ -92,6 +97,8 @@ struct Request : RequestTerms {
   std::int64_t usage_reports = 0;
   Allowance used;                     // sum of the usage reports (within the Offer's allowance)
   std::int64_t period_end = 0;        // end of the last reported period: the next one starts at or after it
+  std::int64_t accepted_at = 0;       // 0 before the Accept; a dispute is possible until accepted_at + kDisputeSeconds
+  std::string arbiter;                // who resolves the dispute (set by it): the arbiter both parties named
   std::int64_t position = 0;
 };
 
@@ -123,7 +130,9 @@ std::string usage_record_id(const UsageReport& u);
 //   request   home's balance -> escrow (author = home, counterparty = provider)
 //   usage     escrow -> provider's balance (author = provider, counterparty = home)
 //   refund    escrow -> home's balance (counterparty = home)
-// offer / accept / activation move nothing (amount 0).
+//   resolve   escrow -> home's or provider's balance (author = arbiter,
+//             counterparty = who receives, escrow_of = home)
+// offer / accept / activation / dispute move nothing (amount 0).
 struct Event {
   std::int64_t position = 0;          // increasing; a cursor for events_after()
   std::int64_t time = 0;              // Unix seconds (entry timestamp or block time)
@@ -133,7 +142,12 @@ struct Event {
   std::string counterparty;
   Amount amount = 0;
   std::string reference;              // entry hash or transaction hash, hex
+  std::string escrow_of;              // resolve: the home operator whose escrow the amount leaves
 };
+
+// How the arbiter settles a disputed Request: what is left in its escrow
+// goes back to the home operator, or to the provider.
+enum class Resolution { RefundHome, ReleaseToProvider };
 
 struct Balance {
   Amount available = 0;               // spendable
@@ -182,6 +196,19 @@ class Market {
   // unanswered), the provider at any time. A Request closed before it was
   // activated gives its unit of stock back to the Offer.
   virtual Receipt refund(const std::string& request_id) = 0;
+  // The home operator disputes the Accept (reason: 1..64 bytes, e.g.
+  // "package does not open") within kDisputeSeconds after it; needs an
+  // arbiter both parties named at registration. Freezes the escrow.
+  virtual Receipt dispute(const std::string& request_id, const std::string& reason) = 0;
+  // The arbiter settles a disputed Request; it is then Closed.
+  virtual Receipt resolve(const std::string& request_id, Resolution r) = 0;
+  // Revokes a participant's key for good: it can no longer write
+  // (`not-registered`). The participant itself or the admin; not the admin.
+  virtual Receipt revoke(const std::string& participant) = 0;
+  // The admin pauses (or resumes) the market: while paused, mint, offer,
+  // request, accept, activation and usage are refused (`paused`); refund,
+  // dispute, resolve and revoke stay allowed, so no value is locked by it.
+  virtual Receipt set_paused(bool paused) = 0;
 
   // ---- reads ----
   virtual std::vector<Offer> offers() = 0;
@@ -189,6 +216,7 @@ class Market {
   virtual std::optional<Request> find_request(const std::string& request_id) = 0;
   virtual std::optional<Accept> find_accept(const std::string& request_id) = 0;
   virtual Balance balance(const std::string& participant) = 0;
+  virtual bool paused() = 0;
   virtual std::vector<Event> events_after(std::int64_t position, std::size_t limit = 1000) = 0;
 };
 

@@ -24,8 +24,13 @@ Bytes activation_payload(const std::string& request_id, const std::string& plmn)
 Bytes usage_payload(const UsageReport& u);
 Bytes refund_payload(const std::string& request_id);
 Bytes mint_payload(const std::string& to, Amount amount);
+Bytes dispute_payload(const std::string& request_id, const std::string& reason);
+Bytes resolve_payload(const std::string& request_id, Resolution r);
+Bytes revoke_payload(const std::string& participant);
+Bytes pause_payload(bool paused);
 
-bool is_market_type(std::string_view type);  // mint, offer, request, accept, activation, usage, refund
+// mint, offer, request, accept, activation, usage, refund, dispute, resolve, revoke, pause
+bool is_market_type(std::string_view type);
 
 // A usage record a Request was charged for (its id is unique per Request).
 struct UsageRecord {
@@ -54,6 +59,7 @@ class MarketState {
   const UsageRecord* usage_record(const std::string& request_id, const std::string& record_id) const;
   Balance balance(const std::string& participant) const;
   const std::vector<Event>& events() const { return events_; }
+  bool paused() const { return paused_; }
 
  private:
   std::int64_t last_seq_ = 0;
@@ -63,6 +69,8 @@ class MarketState {
   std::map<std::string, Accept> accepts_;
   std::map<std::string, Balance> balances_;
   std::map<std::pair<std::string, std::string>, UsageRecord> usage_records_;  // (request_id, record_id)
+  bool paused_ = false;
+  std::map<std::string, std::string> arbiter_of_;  // participant -> the arbiter it named at registration
   std::vector<Event> events_;
 };
 

@@ -36,7 +36,7 @@ struct ChainDeployment {
 };
 
 // Registry roles as the contract numbers them.
-enum class ChainRole : std::uint8_t { Admin = 0, VisitedOperator = 1, HomeOperator = 2, ServiceProvider = 3 };
+enum class ChainRole : std::uint8_t { Admin = 0, VisitedOperator = 1, HomeOperator = 2, ServiceProvider = 3, Arbiter = 4 };
 // "admin", "visited-operator", "home-operator", "service-provider" (or 0..3);
 // throws std::invalid_argument.
 ChainRole parse_chain_role(std::string_view text);
@@ -51,7 +51,7 @@ ChainDeployment deploy_marketplace(eth::Sender& admin, const std::string& admin_
 // MarketError: `forbidden` (not the admin), `bad-id`, `bad-terms` (role),
 // `bad-participant` (address or id already registered).
 Receipt register_participant(eth::Sender& admin, const ChainDeployment& d, const eth::Address& who,
-                             const std::string& id, ChainRole role);
+                             const std::string& id, ChainRole role, const eth::Address& arbiter = {});
 
 // A Sender for `key` on the deployment's chain, with its fee settings.
 eth::SenderConfig sender_config(const ChainDeployment& d);

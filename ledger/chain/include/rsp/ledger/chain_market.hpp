@@ -68,12 +68,17 @@ class ChainMarket final : public Market {
   Receipt activate(const std::string& request_id, const std::string& plmn) override;
   Receipt report_usage(const UsageReport& u) override;
   Receipt refund(const std::string& request_id) override;
+  Receipt dispute(const std::string& request_id, const std::string& reason) override;
+  Receipt resolve(const std::string& request_id, Resolution r) override;
+  Receipt revoke(const std::string& participant) override;
+  Receipt set_paused(bool paused) override;
 
   std::vector<Offer> offers() override;
   std::optional<Offer> offer(const std::string& offer_id) override;
   std::optional<Request> find_request(const std::string& request_id) override;
   std::optional<Accept> find_accept(const std::string& request_id) override;
   Balance balance(const std::string& participant) override;
+  bool paused() override;
   std::vector<Event> events_after(std::int64_t position, std::size_t limit = 1000) override;
 
   // ---- chain specifics ----
