@@ -303,7 +303,8 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "smdp.json") << "{\"address\": \"localhost:" << port << "\", \"listen\": \"127.0.0.1\", \"port\": " << port
       << ", \"threads\": " << server_threads << ", \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","
       << " \"max_download_attempts\": " << max_retries + 1 << ","
-      << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\"},"
+      << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\","
+      << " \"ci_certificate\": \"CERT_CI_ECDSA_NIST.der\"},"
       << " \"credentials\": [{\"ci_certificate\": \"CERT_CI_ECDSA_" << sfx << ".der\","
       << " \"dpauth_certificate\": \"CERT_S_SM_DPauth_ECDSA_" << sfx << ".der\", \"dpauth_key\": \"SK_S_SM_DPauth_ECDSA_" << sfx << ".pem\","
       << " \"dppb_certificate\": \"CERT_S_SM_DPpb_ECDSA_" << sfx << ".der\", \"dppb_key\": \"SK_S_SM_DPpb_ECDSA_" << sfx << ".pem\"}],"

@@ -55,7 +55,8 @@ write_smdp_config() {
 {
   "address": "localhost:$port", "listen": "127.0.0.1", "port": $port,
   "db": "smdp.db", "storage_key_file": "storage.key",
-  "tls": {"certificate": "pki/CERT_S_SM_DP_TLS_NIST.der", "key": "pki/SK_S_SM_DP_TLS_NIST.pem"},
+  "tls": {"certificate": "pki/CERT_S_SM_DP_TLS_NIST.der", "key": "pki/SK_S_SM_DP_TLS_NIST.pem",
+          "ci_certificate": "pki/CERT_CI_ECDSA_NIST.der"},
   "credentials": [{"ci_certificate": "pki/CERT_CI_ECDSA_$sfx.der",
     "dpauth_certificate": "pki/CERT_S_SM_DPauth_ECDSA_$sfx.der", "dpauth_key": "pki/SK_S_SM_DPauth_ECDSA_$sfx.pem",
     "dppb_certificate": "pki/CERT_S_SM_DPpb_ECDSA_$sfx.der", "dppb_key": "pki/SK_S_SM_DPpb_ECDSA_$sfx.pem"}]

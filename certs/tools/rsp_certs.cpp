@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 #include "rsp/certs.hpp"
@@ -139,6 +140,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   sh->add_option("files", files, "certificate files (DER or PEM)")->required();
 
+  auto* crl_cmd = app.add_subcommand("crl", "issue a CRL (SGP.22 4.6) with a CI's key, revoking certificates it issued");
+  std::string crl_ci, crl_key, crl_out;
+  std::vector<std::string> revoke;
+  int crl_days = 7;
+  std::uint64_t crl_number = 1;
+  crl_cmd->add_option("--ci", crl_ci, "issuer certificate (the CI)")->required();
+  crl_cmd->add_option("--key", crl_key, "issuer private key (PEM)")->required();
+  crl_cmd->add_option("--revoke", revoke, "certificate(s) to list as revoked (DER or PEM)");
+  crl_cmd->add_option("--days", crl_days, "nextUpdate this many days from now")->check(CLI::PositiveNumber);
+  crl_cmd->add_option("--number", crl_number, "cRLNumber (a fresher CRL needs a higher one)");
+  crl_cmd->add_option("--out", crl_out, "output file (DER)")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -158,10 +171,26 @@ int main(int argc, char** argv) {
           std::cout << "OK: " << role_name(r) << " " << c.subject << "\n";
         }
       } catch (const ValidationError& e) {
-        static const char* kinds[] = {"UnknownCi", "BadSignature", "Expired", "WrongRole", "EidOutsideConstraint", "Malformed"};
+        static const char* kinds[] = {"UnknownCi", "BadSignature", "Expired",   "WrongRole",
+                                      "EidOutsideConstraint", "Malformed", "Revoked", "KeyMismatch"};
         std::cout << "FAILED (" << kinds[static_cast<int>(e.kind)] << "): " << e.what() << "\n";
         return 1;
       }
+      return 0;
+    }
+    if (*crl_cmd) {
+      Certificate issuer = load(crl_ci);
+      auto key = crypto::EcKey::from_pem_or_der(read_file(crl_key));
+      CrlSpec spec;
+      for (const auto& f : revoke) spec.revoked_serials.push_back(load(f).serial);
+      spec.this_update = std::time(nullptr) - 60;
+      spec.next_update = std::time(nullptr) + static_cast<std::time_t>(crl_days) * 86400;
+      spec.crl_number = crl_number;
+      Bytes der = issue_crl(spec, issuer, key);
+      std::ofstream f(crl_out, std::ios::binary);
+      f.write(reinterpret_cast<const char*>(der.data()), static_cast<std::streamsize>(der.size()));
+      if (!f.flush()) throw std::runtime_error("cannot write " + crl_out);
+      std::cout << crl_out << ": " << revoke.size() << " revoked, cRLNumber " << crl_number << "\n";
       return 0;
     }
     if (*sh) {

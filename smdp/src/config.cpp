@@ -144,7 +144,7 @@ Config load_config(const std::string& path) {
     Section top(j, "",
                 {"address", "db", "session_timeout_seconds", "max_cc_attempts", "max_download_attempts",
                  "order_expiry_seconds", "use_ppk", "listen", "port", "threads", "tls", "storage_key_file", "es2plus",
-                 "operators", "credentials", "limits"});
+                 "operators", "credentials", "limits", "crls", "allow_eum_without_name_constraints"});
     c.address = top.text("address", c.address);
     c.db_path = rel(top.text("db", c.db_path)).string();
     c.session_timeout_seconds =
@@ -157,9 +157,26 @@ Config load_config(const std::string& path) {
     c.port = static_cast<std::uint16_t>(top.integer("port", c.port, 0, 65535));
     c.threads = static_cast<std::size_t>(top.integer("threads", static_cast<std::int64_t>(c.threads), 1, 256));
 
-    Section tls(top.at("tls"), "tls", {"certificate", "key"});
+    Section tls(top.at("tls"), "tls", {"certificate", "key", "ci_certificate"});
     c.tls_certificate = read_file(rel(tls.text("certificate", "", true)).string());
     c.tls_key = read_key_file(rel(tls.text("key", "", true)), "tls.key");
+    if (tls.has("ci_certificate")) c.tls_ci_certificate = read_file(rel(tls.text("ci_certificate", "")).string());
+    c.allow_eum_without_name_constraints =
+        top.flag("allow_eum_without_name_constraints", c.allow_eum_without_name_constraints);
+    if (top.has("crls")) {
+      const json& crls = top.at("crls");
+      if (!crls.is_array()) Section::fail("crls", "must be an array of file names");
+      for (std::size_t i = 0; i < crls.size(); ++i) {
+        std::string at = "crls[" + std::to_string(i) + "]";
+        if (!crls[i].is_string()) Section::fail(at, "must be a file name");
+        auto file = rel(crls[i].get<std::string>());
+        if (!std::filesystem::exists(file)) Section::fail(at, "names " + file.string() + ", which cannot be read");
+        CrlSource src;
+        src.name = at + " (" + file.string() + ")";
+        src.der = read_file(file.string());
+        c.crls.push_back(std::move(src));
+      }
+    }
 
     std::string key_hex = to_string(read_key_file(rel(top.text("storage_key_file", "", true)), "storage_key_file"));
     while (!key_hex.empty() && std::isspace(static_cast<unsigned char>(key_hex.back()))) key_hex.pop_back();
@@ -252,6 +269,7 @@ Config config_from_pki(const certs::Pki& pki, const std::string& address, const 
   c.storage_key = crypto::random_bytes(32);
   c.tls_certificate = pki.dp_tls.der;
   c.tls_key = to_bytes(pki.dp_tls.key.private_pem());
+  if (pki.tls_ci) c.tls_ci_certificate = pki.tls_ci->der;
   CredentialSet cs;
   cs.ci_certificate = pki.ci.der;
   cs.dpauth_certificate = pki.dp_auth.der;

@@ -20,6 +20,7 @@
 #include "rsp/asn1.hpp"
 #include "rsp/log.hpp"
 #include "rsp/scp03t.hpp"
+#include "rsp/smdp/credential_check.hpp"
 #include "rsp/smdp/status.hpp"
 #include "rsp/tlv.hpp"
 
@@ -144,6 +145,8 @@ Bytes store_metadata(const Profile& p, const std::string& notification_address) 
 Es9Plus::Es9Plus(const Config& config, ProfileStore& store)
     : config_(config), store_(store), now_([] { return std::time(nullptr); }) {
   if (config_.credentials.empty()) throw std::invalid_argument("SM-DP+ needs at least one credential set");
+  crls_ = load_crls(config_, now_());
+  check_own_credentials(config_, crls_, now_());
   for (const auto& c : config_.credentials) {
     auto cr = std::make_unique<Credentials>();
     cr->ci = certs::parse(c.ci_certificate);
@@ -158,6 +161,13 @@ Es9Plus::Es9Plus(const Config& config, ProfileStore& store)
 }
 
 Es9Plus::~Es9Plus() = default;
+
+certs::ChainOptions Es9Plus::chain_options() const {
+  certs::ChainOptions opt;
+  opt.allow_eum_without_name_constraints = config_.allow_eum_without_name_constraints;
+  opt.crls = &crls_;
+  return opt;
+}
 
 std::vector<certs::Certificate> Es9Plus::trusted_cis() const {
   std::vector<certs::Certificate> out;
@@ -218,7 +228,9 @@ certs::Certificate Es9Plus::verify_euicc(const Session& s, ByteView euicc_der, B
   else
     anchors = trusted_cis();  // a session from before the signing CI was recorded
   try {
-    return certs::verify_euicc_chain(euicc_der, eum_der, anchors, now_());
+    // A revoked CERT.EUM or CERT.EUICC (SGP.22 4.6) fails verification like
+    // any invalid one: 8.1.2/6.1 or 8.1.3/6.1 (5.6.3 has no other code).
+    return certs::verify_euicc_chain(euicc_der, eum_der, anchors, now_(), chain_options());
   } catch (const certs::ValidationError& e) {
     if (e.kind == certs::ValidationError::Kind::UnknownCi && certs::find_issuer(eum, trusted_cis()))
       throw FunctionError(status::kEumInvalid, "CERT.EUM is not issued by the CI announced in euiccCiPKIdToBeUsed");
@@ -605,7 +617,7 @@ void Es9Plus::handle_notification(const json& req) {
   if (parts.size() < 4) throw FunctionError(status::kInvalidRequest, "OtherSignedNotification");
   certs::Certificate cert;
   try {
-    cert = certs::verify_euicc_chain(parts[2].raw, parts[3].raw, trusted_cis(), now_());
+    cert = certs::verify_euicc_chain(parts[2].raw, parts[3].raw, trusted_cis(), now_(), chain_options());
   } catch (const certs::ValidationError& e) {
     map_certificate_error(e);
   } catch (const DecodeError& e) {

@@ -3,16 +3,22 @@
 // endpoint hears HandleDownloadProgressInfo for each step.
 #include <gtest/gtest.h>
 
+#include <ProfileInstallationResult.h>
+#include <SuccessResult.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "rsp/asn1.hpp"
 #include "rsp/http_client.hpp"
 #include "rsp/http_server.hpp"
 #include "rsp/lpa/download.hpp"
+#include "rsp/lpa/es10.hpp"
 #include "rsp/smdp/batch_import.hpp"
 #include "world.hpp"
 
@@ -488,4 +494,103 @@ TEST_F(Es2Plus, EnableDisableDeleteNotificationsAreRecordedAndForwarded) {
   w->smdp->profiles().db().query("SELECT COUNT(*) FROM notifications WHERE eid = ?", {eid},
                                  [&](const store::Row& r) { recorded = static_cast<int>(r.i64(0)); });
   EXPECT_EQ(recorded, 3);
+}
+
+namespace {
+
+// The eUICC's ProfileInstallationResult (BF37) with `edit` applied to its
+// data and signed again with the eUICC's key, as that eUICC would sign it:
+// only what `edit` changes differs from the genuine PIR.
+Bytes resigned_pir(ByteView pir_der, const crypto::EcKey& euicc_key,
+                   const std::function<void(ProfileInstallationResultData_t&)>& edit) {
+  auto pir = RSP_ASN1_DECODE(ProfileInstallationResult, pir_der);
+  edit(pir->profileInstallationResultData);
+  Bytes data = RSP_ASN1_ENCODE(ProfileInstallationResultData, &pir->profileInstallationResultData);
+  asn1::set(pir->euiccSignPIR, euicc_key.sign(data));
+  return pir.encode_der();
+}
+
+// ES9+.HandleNotification with `pir`: "" for 204, else the status code.
+std::string handle_notification(World& w, ByteView pir) {
+  http::ClientConfig cc;
+  cc.ca_file = w.tls_ca_pem;
+  http::Client client(cc);
+  http::Headers h;
+  h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
+  h.set("Content-Type", "application/json");
+  auto r = client.post("https://" + w.address + "/gsma/rsp2/es9plus/handleNotification",
+                       json{{"pendingNotification", to_base64(pir)}}.dump(), h);
+  if (r.status == 204) return "";
+  auto s = json::parse(r.body)["header"]["functionExecutionStatus"]["statusCodeData"];
+  return s["subjectCode"].get<std::string>() + "/" + s["reasonCode"].get<std::string>();
+}
+
+}  // namespace
+
+// Issue 8 point 6: a PIR whose smdpOid is not this SM-DP+'s (SGP.22 5.6.4,
+// as CancelSession 5.6.5) is refused with 8.8/3.10 and changes nothing; the
+// genuine PIR afterwards still installs.
+TEST_F(Es2Plus, InstallNotificationForAnotherSmdpOidIsRefused) {
+  auto c = client_for(ops.a);
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  lpa::DownloadOptions quiet;
+  quiet.es9.http.ca_file = w->tls_ca_pem;
+  quiet.notifications = lpa::DownloadOptions::Notifications::None;  // the PIR waits on the eUICC
+  ASSERT_TRUE(lpa::download(*w->euicc, lpa::ActivationCode::parse(w->activation_code(mid)), quiet).installation.success);
+  lpa::Es10Client es10(*w->euicc);
+  auto pending = es10.retrieve_notifications();
+  ASSERT_EQ(pending.size(), 1u);
+  Bytes genuine = pending[0].raw;
+  ASSERT_EQ(asn1::oid_to_string(RSP_ASN1_DECODE(ProfileInstallationResult, genuine)
+                                    ->profileInstallationResultData.smdpOid),
+            *w->pki.dp_pb.cert().registered_id);
+
+  Bytes foreign = resigned_pir(genuine, w->pki.euicc.key, [](ProfileInstallationResultData_t& d) {
+    asn1::set_oid(d.smdpOid, "2.999.77");  // another SM-DP+
+  });
+  EXPECT_EQ(handle_notification(*w, foreign), "8.8/3.10");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Downloaded);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3}));  // no point 4 for the refused PIR
+
+  EXPECT_EQ(handle_notification(*w, genuine), "");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+  wait_for_points(iccid, 3);
+  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
+}
+
+// Issue 8 point 6: after a successful PIR, a signed failed PIR for the same
+// session (an LPA replaying a stale one, or a buggy eUICC) changes nothing:
+// the profile stays installed and the operator hears of the installation once.
+TEST_F(Es2Plus, FailedInstallNotificationAfterASuccessfulOneChangesNothing) {
+  auto c = client_for(ops.a);
+  std::string iccid = call(c, "downloadOrder", {{"profileType", "roaming"}})["iccid"];
+  std::string mid = call(c, "confirmOrder", {{"iccid", iccid}, {"releaseFlag", true}})["matchingId"];
+  lpa::DownloadOptions quiet;
+  quiet.es9.http.ca_file = w->tls_ca_pem;
+  quiet.notifications = lpa::DownloadOptions::Notifications::None;
+  ASSERT_TRUE(lpa::download(*w->euicc, lpa::ActivationCode::parse(w->activation_code(mid)), quiet).installation.success);
+  lpa::Es10Client es10(*w->euicc);
+  auto pending = es10.retrieve_notifications();
+  ASSERT_EQ(pending.size(), 1u);
+  Bytes success = pending[0].raw;
+  Bytes failure = resigned_pir(success, w->pki.euicc.key, [](ProfileInstallationResultData_t& d) {
+    auto& fr = d.finalResult;
+    ASSERT_EQ(fr.present, ProfileInstallationResultData__finalResult_PR_successResult);
+    asn1::free_contents(asn_DEF_SuccessResult, &fr.choice.successResult);
+    std::memset(static_cast<void*>(&fr.choice), 0, sizeof fr.choice);
+    fr.present = ProfileInstallationResultData__finalResult_PR_errorResult;
+    asn1::set_int64(fr.choice.errorResult.bppCommandId, 3);   // loadProfileElements
+    asn1::set_int64(fr.choice.errorResult.errorReason, 127);  // undefinedError
+  });
+
+  EXPECT_EQ(handle_notification(*w, success), "");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+  wait_for_points(iccid, 3);
+  EXPECT_EQ(handle_notification(*w, failure), "");  // accepted (signed by the eUICC), but changes nothing
+  EXPECT_EQ(handle_notification(*w, failure), "");
+  EXPECT_EQ(w->smdp->profiles().by_iccid(iccid)->state, smdp::ProfileState::Installed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second point 4 would arrive by now
+  EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
 }

@@ -1,8 +1,11 @@
 // The simulated eUICC with the GSMA SGP.26 test PKI (skipped when the
 // material is absent): the SGP.26 eUICC identity, CERT.DPauth / CERT.DPpb as
 // test SM-DP+ present them, on NIST P-256 and brainpoolP256r1.
+#include <LoadCRLResponse.h>
+
 #include "fake_smdp.hpp"
 #include "rsp/log.hpp"
+#include "rsp/tlv.hpp"
 #include "sim_test_util.hpp"
 
 using namespace rsp;
@@ -78,6 +81,31 @@ TEST_P(Sgp26, AuthenticateAndPrepare) {
   ASSERT_EQ(auth_code(ok), 0);
   dp.take_auth_response(ok);
   EXPECT_TRUE(dp.take_prepare_response(es10(card, dp.prepare_download())));
+}
+
+// ES10b.LoadCRL with a CRL the SGP.26 CI signs (issue 8): the SGP.26
+// CERT.DPauth it revokes is refused in AuthenticateServer (invalidCertificate).
+TEST_P(Sgp26, LoadCrlFromTheSgp26CiRevokesItsDpAuth) {
+  log::set_level(log::Level::Error);
+  auto p = load_sgp26(GetParam());
+  if (!p) GTEST_SKIP() << "SGP.26 material not found in " << dir();
+  auto cfg = config_for(*p);
+  std::time_t valid_at = p->dp_auth.cert().not_before + 86400;
+  cfg.now = [valid_at] { return valid_at; };
+  Euicc card(std::move(cfg));
+  select_isdr(card);
+  certs::CrlSpec spec;
+  spec.revoked_serials = {p->dp_auth.cert().serial};
+  spec.this_update = valid_at - 3600;
+  spec.next_update = valid_at + 86400;
+  Bytes crl = certs::issue_crl(spec, p->ci.cert(), p->ci.key);
+  auto lr = RSP_ASN1_DECODE(LoadCRLResponse, es10(card, tlv::make(0xBF35, crl)));
+  EXPECT_EQ(lr->present, LoadCRLResponse_PR_loadCRLResponseOk);
+  Bytes r = es10(card, from_hex("BF2E00"));
+  FakeSmdp dp(*p);
+  auto ar = RSP_ASN1_DECODE(AuthenticateServerResponse, es10(card, dp.authenticate_server(Bytes(r.end() - 16, r.end()))));
+  ASSERT_EQ(ar->present, AuthenticateServerResponse_PR_authenticateResponseError);
+  EXPECT_EQ(asn1::to_int64(ar->choice.authenticateResponseError.authenticateErrorCode), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Curves, Sgp26, ::testing::Values("NIST", "BRP"));

@@ -187,3 +187,28 @@ TEST(SmdpdTool, FailedWritesAreErrors) {
   ::chmod((d.dir / "storage.key").c_str(), 0604);
   EXPECT_EQ(run_smdpd({"--config", cfg, "stats"}), 1);
 }
+
+// Issue 8: the PKI keys (crls, allow_eum_without_name_constraints,
+// tls.ci_certificate) are read and their errors named.
+TEST(SmdpConfig, PkiKeysAreReadAndTheirErrorsNamed) {
+  ConfigDir d;
+  auto j = d.base;
+  j["crls"] = "ci.crl";
+  EXPECT_TRUE(has(d.error(j), "crls must be an array of file names")) << d.error(j);
+  j["crls"] = {"missing.crl"};
+  EXPECT_TRUE(has(d.error(j), "crls[0] names")) << d.error(j);
+  EXPECT_TRUE(has(d.error(j), "which cannot be read")) << d.error(j);
+  j = d.base;
+  j["allow_eum_without_name_constraints"] = "yes";
+  EXPECT_TRUE(has(d.error(j), "allow_eum_without_name_constraints must be true or false")) << d.error(j);
+  std::ofstream(d.dir / "ci.crl") << "x";
+  j = d.base;
+  j["crls"] = {"ci.crl"};
+  j["allow_eum_without_name_constraints"] = true;
+  j["tls"]["ci_certificate"] = "CERT_CI_ECDSA_NIST.der";
+  auto c = smdp::load_config(d.write(j));
+  ASSERT_EQ(c.crls.size(), 1u);
+  EXPECT_TRUE(has(c.crls[0].name, "crls[0] (")) << c.crls[0].name;
+  EXPECT_TRUE(c.allow_eum_without_name_constraints);
+  EXPECT_FALSE(c.tls_ci_certificate.empty());
+}

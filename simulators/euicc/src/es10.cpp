@@ -28,7 +28,6 @@
 #include <GetRatResponse.h>
 #include <ListNotificationRequest.h>
 #include <ListNotificationResponse.h>
-#include <LoadCRLResponse.h>
 #include <NotificationSentRequest.h>
 #include <NotificationSentResponse.h>
 #include <OtherSignedNotification.h>
@@ -194,7 +193,7 @@ Bytes Euicc::Impl::euicc_info2_der() {
   asn1::set_named_bits(v->uiccCapability, {1, 2, 4, 14});
   v->ts102241Version = asn1::new_octet_string(Bytes{9, 2, 0});        // [6]: TS 102 241 version
   v->globalplatformVersion = asn1::new_octet_string(Bytes{2, 3, 1});
-  asn1::set_named_bits(v->rspCapability, {0, 3});                      // additionalProfile, testProfileSupport
+  asn1::set_named_bits(v->rspCapability, {0, 1, 3});  // additionalProfile, crlSupport (LoadCRL), testProfileSupport
   for (const auto& ci : cis) {
     set(asn1::add(v->euiccCiPKIdListForVerification.list), ci.subject_key_id);
     set(asn1::add(v->euiccCiPKIdListForSigning.list), ci.subject_key_id);
@@ -253,7 +252,7 @@ Bytes Euicc::Impl::authenticate_server(ByteView request) {
   }
   certs::Certificate dp;
   try {
-    dp = certs::verify_dp_cert(dp_cert_der, certs::Role::DpAuth, cis, now());
+    dp = certs::verify_dp_cert(dp_cert_der, certs::Role::DpAuth, cis, now(), chain_options());
   } catch (const certs::ValidationError& e) {
     log::info(kLog, std::string("CERT.DPauth rejected: ") + e.what());
     return fail(cert_error_code(e));
@@ -326,7 +325,7 @@ Bytes Euicc::Impl::prepare_download(ByteView request) {
   if (!session.authenticated) return fail(kNoSessionContext);
   certs::Certificate dp;
   try {
-    dp = certs::verify_dp_cert(dp_cert_der, certs::Role::DpPb, cis, now());
+    dp = certs::verify_dp_cert(dp_cert_der, certs::Role::DpPb, cis, now(), chain_options());
   } catch (const certs::ValidationError& e) {
     log::info(kLog, std::string("CERT.DPpb rejected: ") + e.what());
     int code = cert_error_code(e);
@@ -696,13 +695,6 @@ Bytes Euicc::Impl::set_default_dp(ByteView request) {
 Bytes Euicc::Impl::get_rat(ByteView) {
   auto r = RSP_ASN1_MAKE(GetRatResponse);
   if (!state.rat_der.empty()) asn1::move_into(r->rat, RSP_ASN1_DECODE(RulesAuthorisationTable, state.rat_der));
-  return encode(r);
-}
-
-Bytes Euicc::Impl::load_crl(ByteView) {
-  auto r = RSP_ASN1_MAKE(LoadCRLResponse);
-  r->present = LoadCRLResponse_PR_loadCRLResponseError;
-  set_int64(r->choice.loadCRLResponseError, 127);  // CRL loading is not implemented
   return encode(r);
 }
 

@@ -85,6 +85,7 @@ Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
   if (cfg.extra_channels < 1 || cfg.extra_channels > 19) cfg.extra_channels = 3;
   atr = default_atr();
   state = State::load(cfg.state_path);
+  restore_crls();
   if (!state.default_dp_address && !cfg.initial_default_dp_address.empty())
     state.default_dp_address = cfg.initial_default_dp_address;
   reset_volatile();

@@ -68,6 +68,7 @@ struct State {
   unsigned next_isdp = 0x10;      // ISD-P AIDs A0000005591010FFFFFFFF890000<nn>00
   std::optional<std::string> default_dp_address;
   Bytes rat_der;                     // RulesAuthorisationTable (SEQUENCE OF ...), may be empty
+  std::vector<Bytes> crls;           // CRLs loaded with ES10b.LoadCRL (DER), one per issuer
 
   static State load(const std::string& path);  // missing file: empty state
   void save(const std::string& path) const;    // atomic (tmp + rename); no-op for ""
@@ -169,7 +170,11 @@ struct Euicc::Impl {
   Bytes get_rat(ByteView req);
   Bytes cancel_session(ByteView req);
   Bytes get_challenge(ByteView req);
+  // crl.cpp: ES10b.LoadCRL and the loaded CRLs the chain checks use.
   Bytes load_crl(ByteView req);
+  void restore_crls();                    // state.crls -> crls, at start
+  certs::ChainOptions chain_options() const;
+  certs::CrlSet crls;
   Profile* find_profile(ByteView iccid_coded, ByteView aid);
   void add_other_notification(NotificationSummary::Op op, const Profile& p);
   Bytes sign(ByteView data) const { return sk_euicc.sign(data); }

@@ -89,6 +89,7 @@ State State::load(const std::string& path) {
   if (j.contains("default_dp_address") && j["default_dp_address"].is_string())
     st.default_dp_address = j["default_dp_address"].get<std::string>();
   st.rat_der = from_hex(j.value("rat", std::string()));
+  for (const auto& c : j.value("crls", json::array())) st.crls.push_back(from_hex(c.get<std::string>()));
   for (const auto& jp : j.value("profiles", json::array())) {
     Profile p;
     p.iccid = jp.at("iccid").get<std::string>();
@@ -135,6 +136,8 @@ void State::save(const std::string& path) const {
   j["next_isdp"] = next_isdp;
   j["default_dp_address"] = default_dp_address ? json(*default_dp_address) : json(nullptr);
   j["rat"] = to_hex(rat_der);
+  j["crls"] = json::array();
+  for (const auto& c : crls) j["crls"].push_back(to_hex(c));
   j["profiles"] = json::array();
   for (const auto& p : profiles) {
     json jp;

@@ -50,6 +50,12 @@ struct Limits {
   int session_purge_interval_seconds = 60;
 };
 
+// A CRL (SGP.22 4.6) as configured: where it came from (for messages) and its DER or PEM.
+struct CrlSource {
+  std::string name;
+  Bytes der;
+};
+
 struct Config {
   // FQDN[:port] the LPA uses (activation codes, serverAddress); compared
   // case-insensitively (SGP.22 4.1).
@@ -62,6 +68,16 @@ struct Config {
   std::size_t threads = 2;
   Bytes tls_certificate;  // PEM or DER
   SecretBytes tls_key;    // PEM
+  // The CI the TLS certificate chains to, when it is none of the
+  // credential sets' CIs (a brainpool set's TLS certificate is P-256).
+  Bytes tls_ci_certificate;
+  // CRLs issued by the credential sets' CIs (SGP.22 4.6): verified at start
+  // (refused if invalid); EUM certificates they revoke are refused in
+  // authenticateClient, and our own credentials must not be among them.
+  std::vector<CrlSource> crls;
+  // SGP.22 4.5.2.1.0.2: an EUM without nameConstraints vouches for no EID.
+  // True only for legacy test PKIs whose EUM certificate has none.
+  bool allow_eum_without_name_constraints = false;
   // AES-256 key for profile packages at rest (they carry Ki/OPc).
   SecretBytes storage_key;
   // ES2+ listener (mutual TLS). Disabled when es2plus_port is 0.

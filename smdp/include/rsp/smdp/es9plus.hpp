@@ -19,6 +19,8 @@ namespace rsp::smdp {
 
 class Es9Plus {
  public:
+  // Loads the configured CRLs and checks our own credentials first
+  // (credential_check.hpp): throws std::runtime_error naming what is wrong.
   Es9Plus(const Config& config, ProfileStore& store);
   ~Es9Plus();
 
@@ -52,8 +54,13 @@ class Es9Plus {
                 Bytes result = {});
   Bytes build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk, ByteView euicc_signature2);
 
+  // The ChainOptions of every eUICC chain check: the loaded CRLs and the
+  // legacy switch for EUMs without nameConstraints.
+  certs::ChainOptions chain_options() const;
+
   Config config_;
   ProfileStore& store_;
+  certs::CrlSet crls_;  // SGP.22 4.6, loaded and verified at construction
   std::vector<std::unique_ptr<Credentials>> creds_;
   std::function<std::time_t()> now_;
 };

@@ -142,7 +142,7 @@ inline constexpr StatusRow kStatusTable[] = {
      "no CERT.DPauth under a CI in euiccCiPKIdListForVerification"},
     // ES9+.AuthenticateClient
     {"AuthenticateClient", status::kEumInvalid, "5.6.3",
-     "CERT.EUM does not verify or chain (no authorityKeyIdentifier, not the announced CI)"},
+     "CERT.EUM does not verify or chain (no authorityKeyIdentifier, not the announced CI), or a loaded CRL revokes it"},
     {"AuthenticateClient", status::kEumExpired, "5.6.3", "CERT.EUM expired"},
     {"AuthenticateClient", status::kEuiccCertInvalid, "5.6.3", "CERT.EUICC does not verify, or its EID is outside the EUM's"},
     {"AuthenticateClient", status::kEuiccCertExpired, "5.6.3", "CERT.EUICC expired"},
