@@ -215,7 +215,13 @@ void profile_list(Es10Client& euicc, Output& out) {
 }
 
 int report_result(Output& out, const std::string& what, const Es10Result& r, json extra = json::object()) {
-  if (!r.ok()) return out.failure(what + ": " + r.name, json{{"result", r.name}, {"code", r.code}});
+  if (!r.ok()) {
+    std::string why = what + ": " + r.name;
+    // SGP.22 2.9: the Profile Policy Enabler refuses what the profile's PPRs forbid.
+    if (r.name == "disallowedByPolicy")
+      why += " (the profile's policy rules forbid it: PPR1 does not allow disabling, PPR2 does not allow deletion)";
+    return out.failure(why, json{{"result", r.name}, {"code", r.code}});
+  }
   if (out.json_mode()) {
     extra.update(result_json(r));
     out.success(extra);

@@ -13,6 +13,7 @@
 #include "rsp/crypto.hpp"
 #include "rsp/file.hpp"
 #include "rsp/smdp/batch_import.hpp"
+#include "rsp/smdp/eligibility.hpp"
 #include "rsp/smdp/profile_template.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/qr_code.hpp"
@@ -32,6 +33,37 @@ void write_output(const std::string& path, std::string_view data) {
   if (f) f.close();
   if (!f) throw std::runtime_error("cannot write " + path);
 }
+
+// Eligibility and policy options shared by `stage` and `import` (docs/smdp.md).
+struct RequirementOptions {
+  std::vector<unsigned> ppr;
+  std::string owner_plmn, min_pp_version;
+  std::uint64_t nvm = 0;
+  std::vector<std::string> requires_capability;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--ppr", ppr, "Profile Policy Rule to set (1: disabling not allowed, 2: deletion not allowed); repeat")
+        ->check(CLI::Range(1, 2));
+    cmd->add_option("--owner-plmn", owner_plmn, "profileOwner MCC+MNC (5 or 6 digits), for the eUICC's RAT check of the PPRs");
+    cmd->add_option("--min-pp-version", min_pp_version, "lowest eUICC Protection Profile version (EUICCInfo2 ppVersion), e.g. 1.0.0");
+    cmd->add_option("--nvm", nvm, "free eUICC memory the profile needs, bytes (default: the package's size)");
+    cmd->add_option("--requires", requires_capability,
+                    "device capability the profile needs, NAME=RELEASE (e.g. eutranEpcSupportedRelease=15.0.0); repeat");
+  }
+  rsp::smdp::ProfileRequirements requirements() const {
+    rsp::smdp::ProfileRequirements r;
+    r.ppr = ppr;
+    if (!owner_plmn.empty()) r.profile_owner_mcc_mnc = rsp::smdp::mcc_mnc_from_digits(owner_plmn);
+    if (!min_pp_version.empty()) r.min_pp_version = rsp::smdp::parse_version(min_pp_version);
+    r.nvm_bytes = nvm;
+    for (const auto& item : requires_capability) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos) throw std::invalid_argument("--requires wants NAME=RELEASE, got '" + item + "'");
+      r.device_capabilities.emplace_back(item.substr(0, eq), rsp::smdp::parse_version(item.substr(eq + 1)));
+    }
+    return r;
+  }
+};
 
 }  // namespace
 
@@ -59,6 +91,8 @@ int main(int argc, char** argv) {
   stage->add_option("--name", name, "profile name");
   bool ppk = false;
   stage->add_flag("--ppk", ppk, "protect now with profile protection keys (bound later with ReplaceSessionKeys)");
+  RequirementOptions stage_req, import_req;
+  stage_req.add_to(stage);
 
   auto* show = app.add_subcommand("show", "show a profile's state");
   std::string show_iccid;
@@ -83,6 +117,7 @@ int main(int argc, char** argv) {
   import->add_option("--name", name, "profile name shown to the user");
   import->add_flag("--ppk", ppk, "protect with profile protection keys now");
   import->add_flag("--progress", progress, "progress bar on stderr");
+  import_req.add_to(import);
 
   auto* list = app.add_subcommand("list", "list profiles");
   std::string list_state, list_owner, list_iccid, list_eid;
@@ -156,7 +191,7 @@ int main(int argc, char** argv) {
       if (!cc.empty()) p.cc_hash = rsp::crypto::sha256(rsp::to_bytes(cc));
       p.service_provider_name = spn;
       p.profile_name = name;
-      profiles.stage(p, upp, ppk || config.use_ppk);
+      profiles.stage(p, upp, ppk || config.use_ppk, stage_req.requirements());
       std::cout << "staged ICCID " << p.iccid << " (" << summary.elements << " profile elements) "
                 << (stage_owner.empty() ? "for matching id " + matching_id : "available to " + stage_owner) << "\n";
       return 0;
@@ -186,6 +221,7 @@ int main(int argc, char** argv) {
       io.service_provider_name = spn;
       io.profile_name = name;
       io.protect_with_ppk = ppk || config.use_ppk;
+      io.requirements = import_req.requirements();
       if (progress || isatty(STDERR_FILENO))
         io.progress = [](std::size_t done, std::size_t total) {
           if (done % 64 && done != total) return;
@@ -250,6 +286,16 @@ int main(int argc, char** argv) {
       }
       std::cout << "ICCID " << p->iccid << " state " << rsp::smdp::to_string(p->state) << " matching id "
                 << p->matching_id << " downloads " << p->download_attempts << "\n";
+      auto r = profiles.requirements(p->iccid);
+      std::cout << "requires package version " << (r.profile_version.empty() ? "-" : rsp::smdp::version_string(r.profile_version))
+                << ", " << r.nvm_bytes << " bytes free, ppVersion "
+                << (r.min_pp_version.empty() ? "any" : rsp::smdp::version_string(r.min_pp_version));
+      for (const auto& cap : r.device_capabilities)
+        std::cout << ", " << cap.first << " " << rsp::smdp::version_string(cap.second);
+      std::cout << "; PPRs";
+      if (r.ppr.empty()) std::cout << " none";
+      for (unsigned bit : r.ppr) std::cout << " PPR" << bit;
+      std::cout << "\n";
       return 0;
     }
   } catch (const rsp::smdp::FunctionError& e) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "rsp/bytes.hpp"
+#include "rsp/smdp/eligibility.hpp"
 #include "rsp/store.hpp"
 
 namespace rsp::smdp {
@@ -65,6 +66,15 @@ class ProfileStore {
   // `protect`, the package is also protected now with fresh PPKs, so that
   // binding later only wraps ReplaceSessionKeys for the session.
   void stage(const Profile& p, ByteView upp, bool protect = false);
+  // The same, with the profile's requirements and policy rules: the
+  // package's version and size are read from `upp` unless `requirements`
+  // sets them (see set_requirements).
+  void stage(const Profile& p, ByteView upp, bool protect, const ProfileRequirements& requirements);
+  // What a profile needs of the eUICC and device, and its Profile Policy
+  // Rules (table profile_requirements, one row per ICCID; SGP.22 2.9, 3.1.3).
+  // A profile staged before the table existed has none: empty requirements.
+  void set_requirements(const std::string& iccid, const ProfileRequirements& r);
+  ProfileRequirements requirements(const std::string& iccid);
   std::optional<ProtectedPackage> protected_package(const std::string& iccid);
 
   // Operators' profile templates (a profile package the generator
@@ -113,6 +123,8 @@ class ProfileStore {
   store::Db& db() { return db_; }
 
  private:
+  void create_requirements_table();
+  void insert_profile(const Profile& p, ByteView upp, bool protect);
   store::Db& db_;
   SecretBytes key_;
 };
