@@ -211,6 +211,9 @@ AuthenticateClientResponse Es9Client::authenticate_client(ByteView transaction_i
     out.service_provider_name = asn1::to_string(md->serviceProviderName);
     out.profile_name = asn1::to_string(md->profileName);
     if (md->profileClass) out.profile_class = static_cast<int>(asn1::to_int64(*md->profileClass));
+    if (md->profilePolicyRules)
+      for (int bit = 0; bit <= 2; ++bit)
+        if (asn1::test_bit(*md->profilePolicyRules, static_cast<std::size_t>(bit))) out.policy_rules.push_back(bit);
   } catch (const DecodeError& e) {
     fail(fn, std::string("profileMetadata does not decode: ") + e.what());
   }

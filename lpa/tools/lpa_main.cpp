@@ -250,8 +250,11 @@ int profile_download(Es10Client& euicc, Output& out, const Globals& g, const std
     };
     if (!yes) {
       opt.confirm = [](const ProfileOffer& p) {
-        std::cerr << "Install profile " << p.iccid << " (" << p.service_provider_name << " / " << p.profile_name
-                  << ")? [y/N] " << std::flush;
+        std::cerr << "Install profile " << p.iccid << " (" << p.service_provider_name << " / " << p.profile_name << ")";
+        for (int ppr : p.policy_rules)
+          if (ppr == 1) std::cerr << "; it cannot be disabled once enabled (PPR1)";
+          else if (ppr == 2) std::cerr << "; it cannot be deleted (PPR2)";
+        std::cerr << "? [y/N] " << std::flush;
         std::string line;
         return std::getline(std::cin, line) && (line == "y" || line == "Y" || line == "yes");
       };

@@ -155,7 +155,9 @@ TEST_F(EligibilityDownload, PprsReachTheEuiccAndAreEnforced) {
   r2.ppr = {smdp::kPpr2};
   r2.profile_owner_mcc_mnc = smdp::mcc_mnc_from_digits("00101");
   std::string iccid2 = stage("MID2", r2, "8949000000000000029");
-  ASSERT_TRUE(attempt(*w, "MID1").installed());
+  auto a1 = attempt(*w, "MID1");
+  ASSERT_TRUE(a1.installed()) << a1.what;
+  EXPECT_EQ(a1.result->offer.policy_rules, std::vector<int>{1});  // shown to the user before consent
   ASSERT_TRUE(attempt(*w, "MID2").installed());
 
   lpa::Es10Client es10(*w->euicc);
