@@ -146,6 +146,7 @@ DownloadResult Session::run() {
   result.offer.profile_name = acr.profile_name;
   result.offer.profile_class = acr.profile_class;
   result.offer.confirmation_code_required = acr.cc_required;
+  result.offer.policy_rules = acr.policy_rules;
   if (ac_.confirmation_code_required != acr.cc_required)
     log::warn("lpa.download", std::string("activation code says confirmation code ") +
                                   (ac_.confirmation_code_required ? "required" : "not required") +

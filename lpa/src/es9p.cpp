@@ -145,6 +145,10 @@ std::string Es9Client::call(const std::string& fn, const std::string& body, bool
   if (!subject_code.empty() || !reason_code.empty())
     what += " (subjectCode " + subject_code + ", reasonCode " + reason_code + ")";
   if (!message.empty()) what += ": " + message;
+  // The eligibility refusals of SGP.22 5.6.3, named when the SM-DP+ sends
+  // no message of its own.
+  else if (subject_code == "8.2.5" && reason_code == "4.3") what += ": no eligible profile for this eUICC/device";
+  else if (subject_code == "8.1" && reason_code == "4.8") what += ": the eUICC does not have sufficient space for this profile";
   Es9Error err(what, fn);
   err.status = status;
   err.subject_code = subject_code;
@@ -207,6 +211,9 @@ AuthenticateClientResponse Es9Client::authenticate_client(ByteView transaction_i
     out.service_provider_name = asn1::to_string(md->serviceProviderName);
     out.profile_name = asn1::to_string(md->profileName);
     if (md->profileClass) out.profile_class = static_cast<int>(asn1::to_int64(*md->profileClass));
+    if (md->profilePolicyRules)
+      for (int bit = 0; bit <= 2; ++bit)
+        if (asn1::test_bit(*md->profilePolicyRules, static_cast<std::size_t>(bit))) out.policy_rules.push_back(bit);
   } catch (const DecodeError& e) {
     fail(fn, std::string("profileMetadata does not decode: ") + e.what());
   }

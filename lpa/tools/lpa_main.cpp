@@ -215,7 +215,13 @@ void profile_list(Es10Client& euicc, Output& out) {
 }
 
 int report_result(Output& out, const std::string& what, const Es10Result& r, json extra = json::object()) {
-  if (!r.ok()) return out.failure(what + ": " + r.name, json{{"result", r.name}, {"code", r.code}});
+  if (!r.ok()) {
+    std::string why = what + ": " + r.name;
+    // SGP.22 2.9: the Profile Policy Enabler refuses what the profile's PPRs forbid.
+    if (r.name == "disallowedByPolicy")
+      why += " (the profile's policy rules forbid it: PPR1 does not allow disabling, PPR2 does not allow deletion)";
+    return out.failure(why, json{{"result", r.name}, {"code", r.code}});
+  }
   if (out.json_mode()) {
     extra.update(result_json(r));
     out.success(extra);
@@ -244,8 +250,11 @@ int profile_download(Es10Client& euicc, Output& out, const Globals& g, const std
     };
     if (!yes) {
       opt.confirm = [](const ProfileOffer& p) {
-        std::cerr << "Install profile " << p.iccid << " (" << p.service_provider_name << " / " << p.profile_name
-                  << ")? [y/N] " << std::flush;
+        std::cerr << "Install profile " << p.iccid << " (" << p.service_provider_name << " / " << p.profile_name << ")";
+        for (int ppr : p.policy_rules)
+          if (ppr == 1) std::cerr << "; it cannot be disabled once enabled (PPR1)";
+          else if (ppr == 2) std::cerr << "; it cannot be deleted (PPR2)";
+        std::cerr << "? [y/N] " << std::flush;
         std::string line;
         return std::getline(std::cin, line) && (line == "y" || line == "Y" || line == "yes");
       };

@@ -182,7 +182,7 @@ std::size_t import_batch(ProfileStore& store, ByteView template_upp, const std::
     p.service_provider_name = options.service_provider_name;
     p.profile_name = options.profile_name;
     try {
-      store.stage(p, packages[i], options.protect_with_ppk);
+      store.stage(p, packages[i], options.protect_with_ppk, options.requirements);
     } catch (const DuplicateProfile& e) {
       throw BatchError(rows[i].line, e.what());
     } catch (const store::StoreError& e) {

@@ -8,6 +8,7 @@
 #include <EuiccSigned1.h>
 #include <InitialiseSecureChannelRequest.h>
 #include <NotificationConfigurationInformation.h>
+#include <OperatorId.h>
 #include <PendingNotification.h>
 #include <PrepareDownloadResponse.h>
 #include <ReplaceSessionKeysRequest.h>
@@ -107,7 +108,10 @@ constexpr unsigned kNotificationInstall = 0, kNotificationEnable = 1, kNotificat
 // authenticateClient and, MACed, as the 88 segment of the BPP. Its
 // notificationConfigurationInfo asks the eUICC to send enable, disable and
 // delete notifications to this SM-DP+ (SGP.22 2.4a.1, 3.5).
-Bytes store_metadata(const Profile& p, const std::string& notification_address) {
+// Its profilePolicyRules and profileOwner come from the profile's staging
+// data (SGP.22 2.9: the eUICC checks the PPRs against its Rules
+// Authorisation Table for that owner).
+Bytes store_metadata(const Profile& p, const ProfileRequirements& r, const std::string& notification_address) {
   auto md = RSP_ASN1_MAKE(StoreMetadataRequest);
   a1::set(md->iccid, iccid_to_bcd(p.iccid));
   a1::set(md->serviceProviderName, std::string_view(p.service_provider_name));
@@ -136,6 +140,14 @@ Bytes store_metadata(const Profile& p, const std::string& notification_address) 
     auto& nci = a1::add(md->notificationConfigurationInfo->list);
     a1::set_named_bits(nci.profileManagementOperation, {static_cast<unsigned>(c.event)});
     a1::set(nci.notificationAddress, std::string_view(c.address.empty() ? notification_address : c.address));
+  }
+  if (!r.profile_owner_mcc_mnc.empty()) {
+    md->profileOwner = a1::alloc<OperatorId_t>();
+    a1::set(md->profileOwner->mccMnc, r.profile_owner_mcc_mnc);
+  }
+  if (!r.ppr.empty()) {
+    md->profilePolicyRules = a1::alloc<PprIds_t>();
+    for (unsigned bit : r.ppr) a1::set_named_bit(*md->profilePolicyRules, bit);
   }
   return md.encode_der();
 }
@@ -382,6 +394,20 @@ json Es9Plus::authenticate_client(const json& req) {
   // exhausted, no new session may start.
   if (p->cc_hash && p->cc_attempts >= config_.max_cc_attempts)
     throw FunctionError(status::kDownloadRetriesExceeded, "confirmation code attempts exhausted");
+  // Eligibility check (SGP.22 3.1.3, 5.6.3) before anything is bound: the
+  // profile's requirements against EUICCInfo2 and DeviceInfo as the eUICC
+  // signed them. A failure binds nothing and is reported to the operator as
+  // notificationPointId 1 with its code.
+  ProfileRequirements requirements = store_.requirements(p->iccid);
+  try {
+    check_eligibility(requirements, signed1.euiccInfo2,
+                      signed1.ctxParams1.choice.ctxParamsForCommonAuthentication.deviceInfo);
+  } catch (const FunctionError& e) {
+    tx.commit();  // nothing written since the transaction began: only lets the notification below be stored
+    progress(*p, eid, kPointEligibility, false, &e);
+    log::info("es9+", "authenticateClient " + s.transaction_id + " EID " + eid + " ICCID " + p->iccid + ": " + e.what());
+    throw;
+  }
   p->download_attempts += 1;
   p->transaction_id = s.transaction_id;
   // SGP.22 3.1.3 / 5.6.3: the download order is now associated with this
@@ -398,7 +424,7 @@ json Es9Plus::authenticate_client(const json& req) {
   // SGP.22 5.6.3: smdpSignature2 covers smdpSigned2 || euiccSignature1 (with its 5F37 tag).
   Bytes smdp_signature2 = cr.dppb_key.sign(concat(sm2_der, signature_tlv(euicc_signature1)));
 
-  Bytes metadata_der = store_metadata(*p, config_.address);
+  Bytes metadata_der = store_metadata(*p, requirements, config_.address);
 
   s.state = "authenticated";
   s.eid = eid;
@@ -408,7 +434,7 @@ json Es9Plus::authenticate_client(const json& req) {
   if (!store_.transition_session(s, "initiated"))
     throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
   tx.commit();
-  progress(*p, eid, kPointEligibility, true);  // the retry limit check passed (no eligibility check is made yet)
+  progress(*p, eid, kPointEligibility, true);  // eligibility and retry limit checks passed
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -529,7 +555,7 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
 
   auto cfg = RSP_ASN1_MAKE(ConfigureISDPRequest);
   Bytes cfg_der = cfg.encode_der();
-  Bytes md_der = store_metadata(p, config_.address);
+  Bytes md_der = store_metadata(p, store_.requirements(p.iccid), config_.address);
 
   scp03t::Channel ch(keys.s_enc, keys.s_mac, keys.initial_mcv);
   Bytes seq87 = tlv::make(0xA0, ch.wrap(scp03t::kTagConfigureOrReplace, cfg_der));

@@ -100,7 +100,7 @@ Profile stage_lab_profile(ProfileStore& store, const Config& config, const LabPr
       throw DuplicateProfile("matching id " + lp.matching_id + " is already used by ICCID " + other->iccid + " (state " +
                              std::string(to_string(other->state)) + ")");
   }
-  store.stage(p, lp.upp, lp.protect_with_ppk || config.use_ppk);
+  store.stage(p, lp.upp, lp.protect_with_ppk || config.use_ppk, lp.requirements);
   if (lp.state == LabState::Expired) store.remember_expired_order(lp.matching_id, p.iccid, now);
   tx.commit();
   return p;

@@ -1,5 +1,6 @@
 #include "rsp/smdp/profile_store.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "rsp/crypto.hpp"
@@ -137,6 +138,7 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
             [&](const store::Row& r) { has_signing_ci = has_signing_ci || r.text(0) == "signing_ci_index"; });
   if (!has_signing_ci) db_.exec("ALTER TABLE sessions ADD COLUMN signing_ci_index INTEGER NOT NULL DEFAULT -1");
   add_metadata_columns();
+  create_requirements_table();
 }
 
 void ProfileStore::add_metadata_columns() {
@@ -170,7 +172,108 @@ void ProfileStore::remember_expired_order(const std::string& matching_id, const 
           {matching_id, iccid, expired_at});
 }
 
-void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) {
+
+// A table of its own (not columns of profiles): stores from before it keep
+// working, and a profile without a row has no requirements.
+void ProfileStore::create_requirements_table() {
+  db_.exec(R"(
+    CREATE TABLE IF NOT EXISTS profile_requirements (
+      iccid TEXT PRIMARY KEY,
+      ppr_ids INTEGER NOT NULL DEFAULT 0,
+      profile_owner BLOB,
+      profile_version BLOB,
+      min_pp_version BLOB,
+      nvm_bytes INTEGER NOT NULL DEFAULT 0,
+      device_capabilities TEXT NOT NULL DEFAULT '');
+  )");
+}
+
+namespace {
+// device_capabilities column: "name=15.0.0,name=..." (names from SGP.22 2.3.1).
+std::string capabilities_text(const ProfileRequirements& r) {
+  std::string out;
+  for (const auto& [name, release] : r.device_capabilities)
+    out += (out.empty() ? "" : ",") + name + "=" + version_string(release);
+  return out;
+}
+void parse_capabilities(const std::string& text, ProfileRequirements& r) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::size_t eq = item.find('=');
+    if (eq == std::string::npos) throw store::StoreError("bad device_capabilities '" + text + "'");
+    r.device_capabilities.emplace_back(item.substr(0, eq), parse_version(item.substr(eq + 1)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+}
+}  // namespace
+
+void ProfileStore::set_requirements(const std::string& iccid, const ProfileRequirements& r) {
+  std::int64_t ppr = 0;
+  for (unsigned bit : r.ppr) {
+    if (bit > 2) throw std::invalid_argument("PprIds has bits 0..2 (SGP.22 2.9.1)");
+    ppr |= std::int64_t{1} << bit;
+  }
+  for (const auto& [name, release] : r.device_capabilities) {
+    const auto& names = device_capability_names();
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw std::invalid_argument("unknown DeviceCapabilities member '" + name + "'");
+    if (release.size() != 3) throw std::invalid_argument(name + ": a release is 3 bytes (VersionType)");
+  }
+  auto blob = [](const Bytes& b) { return b.empty() ? store::Value(nullptr) : store::Value(b); };
+  db_.run(
+      "INSERT OR REPLACE INTO profile_requirements (iccid, ppr_ids, profile_owner, profile_version, min_pp_version, "
+      "nvm_bytes, device_capabilities) VALUES (?,?,?,?,?,?,?)",
+      {iccid, ppr, blob(r.profile_owner_mcc_mnc), blob(r.profile_version), blob(r.min_pp_version),
+       static_cast<std::int64_t>(r.nvm_bytes), capabilities_text(r)});
+}
+
+ProfileRequirements ProfileStore::requirements(const std::string& iccid) {
+  ProfileRequirements r;
+  db_.query(
+      "SELECT ppr_ids, profile_owner, profile_version, min_pp_version, nvm_bytes, device_capabilities "
+      "FROM profile_requirements WHERE iccid = ?",
+      {iccid}, [&](const store::Row& row) {
+        for (unsigned bit = 0; bit <= 2; ++bit)
+          if (row.i64(0) >> bit & 1) r.ppr.push_back(bit);
+        if (!row.is_null(1)) r.profile_owner_mcc_mnc = row.blob(1);
+        if (!row.is_null(2)) r.profile_version = row.blob(2);
+        if (!row.is_null(3)) r.min_pp_version = row.blob(3);
+        r.nvm_bytes = static_cast<std::uint64_t>(row.i64(4));
+        parse_capabilities(row.text(5), r);
+      });
+  return r;
+}
+
+void ProfileStore::stage(const Profile& p, ByteView upp, bool protect, const ProfileRequirements& requirements) {
+  ProfileRequirements r = requirements;
+  ProfileRequirements from_upp;
+  try {
+    from_upp = requirements_from_upp(upp);
+  } catch (const DecodeError&) {
+    from_upp.nvm_bytes = upp.size();  // not a package we can read: its size still counts
+  }
+  if (r.profile_version.empty()) r.profile_version = from_upp.profile_version;
+  if (r.nvm_bytes == 0) r.nvm_bytes = from_upp.nvm_bytes;
+  // Both rows or neither; a savepoint also works inside a caller's
+  // transaction (batch import).
+  db_.exec("SAVEPOINT stage_profile");
+  try {
+    insert_profile(p, upp, protect);
+    set_requirements(p.iccid, r);
+  } catch (...) {
+    db_.exec("ROLLBACK TO stage_profile");
+    db_.exec("RELEASE stage_profile");
+    throw;
+  }
+  db_.exec("RELEASE stage_profile");
+}
+
+void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) { stage(p, upp, protect, {}); }
+
+void ProfileStore::insert_profile(const Profile& p, ByteView upp, bool protect) {
   if (p.icon.size() > kMaxIconBytes)
     throw std::invalid_argument("icon of " + std::to_string(p.icon.size()) + " bytes: SGP.22 allows at most " +
                                 std::to_string(kMaxIconBytes));

@@ -37,7 +37,8 @@ std::string_view reason_name(std::string_view c) {
       {"1.2", "Not Allowed"},   {"2.1", "Invalid"},  {"2.2", "Mandatory Element Missing"},
       {"3.1", "Unsupported"},   {"3.3", "In Use"},   {"3.7", "Unavailable"},
       {"3.8", "Refused"},       {"3.9", "Unknown"},  {"3.10", "Invalid Association"},
-      {"4.3", "No Eligible Profile"}, {"6.1", "Verification Failed"}, {"6.3", "Expired"},
+      {"4.3", "No Eligible Profile"}, {"4.8", "Insufficient Memory"},
+      {"6.1", "Verification Failed"}, {"6.3", "Expired"},
       {"6.4", "Maximum Number of Retries Exceeded"}};
   auto it = names.find(c);
   return it == names.end() ? std::string_view("Failed") : it->second;

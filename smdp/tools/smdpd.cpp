@@ -15,6 +15,7 @@
 #include "rsp/smdp/batch_import.hpp"
 #include "rsp/smdp/lab_staging.hpp"
 #include "rsp/smdp/profile_generator.hpp"
+#include "rsp/smdp/eligibility.hpp"
 #include "rsp/smdp/profile_template.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/qr_code.hpp"
@@ -34,6 +35,37 @@ void write_output(const std::string& path, std::string_view data) {
   if (f) f.close();
   if (!f) throw std::runtime_error("cannot write " + path);
 }
+
+// Eligibility and policy options shared by `stage` and `import` (docs/smdp.md).
+struct RequirementOptions {
+  std::vector<unsigned> ppr;
+  std::string owner_plmn, min_pp_version;
+  std::uint64_t nvm = 0;
+  std::vector<std::string> requires_capability;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--ppr", ppr, "Profile Policy Rule to set (1: disabling not allowed, 2: deletion not allowed); repeat")
+        ->check(CLI::Range(1, 2));
+    cmd->add_option("--owner-plmn", owner_plmn, "profileOwner MCC+MNC (5 or 6 digits), for the eUICC's RAT check of the PPRs");
+    cmd->add_option("--min-pp-version", min_pp_version, "lowest eUICC Protection Profile version (EUICCInfo2 ppVersion), e.g. 1.0.0");
+    cmd->add_option("--nvm", nvm, "free eUICC memory the profile needs, bytes (default: the package's size)");
+    cmd->add_option("--requires", requires_capability,
+                    "device capability the profile needs, NAME=RELEASE (e.g. eutranEpcSupportedRelease=15.0.0); repeat");
+  }
+  rsp::smdp::ProfileRequirements requirements() const {
+    rsp::smdp::ProfileRequirements r;
+    r.ppr = ppr;
+    if (!owner_plmn.empty()) r.profile_owner_mcc_mnc = rsp::smdp::mcc_mnc_from_digits(owner_plmn);
+    if (!min_pp_version.empty()) r.min_pp_version = rsp::smdp::parse_version(min_pp_version);
+    r.nvm_bytes = nvm;
+    for (const auto& item : requires_capability) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos) throw std::invalid_argument("--requires wants NAME=RELEASE, got '" + item + "'");
+      r.device_capabilities.emplace_back(item.substr(0, eq), rsp::smdp::parse_version(item.substr(eq + 1)));
+    }
+    return r;
+  }
+};
 
 }  // namespace
 
@@ -78,6 +110,8 @@ int main(int argc, char** argv) {
                     "SM-DP+), repeatable, or `none` (default: enable, disable, delete to this SM-DP+)");
   bool ppk = false;
   stage->add_flag("--ppk", ppk, "protect now with profile protection keys (bound later with ReplaceSessionKeys)");
+  RequirementOptions stage_req, import_req;
+  stage_req.add_to(stage);
 
   auto* show = app.add_subcommand("show", "show a profile's state");
   std::string show_iccid;
@@ -102,6 +136,7 @@ int main(int argc, char** argv) {
   import->add_option("--name", name, "profile name shown to the user");
   import->add_flag("--ppk", ppk, "protect with profile protection keys now");
   import->add_flag("--progress", progress, "progress bar on stderr");
+  import_req.add_to(import);
 
   auto* list = app.add_subcommand("list", "list profiles");
   std::string list_state, list_owner, list_iccid, list_eid;
@@ -200,6 +235,7 @@ int main(int argc, char** argv) {
       if (!icon_path.empty()) lp.icon = rsp::read_file(icon_path);
       if (!notify.empty()) lp.notification_configuration = rsp::smdp::parse_notification_options(notify);
       lp.protect_with_ppk = ppk;
+      lp.requirements = stage_req.requirements();
       auto p = rsp::smdp::stage_lab_profile(profiles, config, lp, std::time(nullptr));
       std::cout << "staged ICCID " << p.iccid << " (" << rsp::smdp::inspect_upp(lp.upp).elements
                 << " profile elements) "
@@ -235,6 +271,7 @@ int main(int argc, char** argv) {
       io.service_provider_name = spn;
       io.profile_name = name;
       io.protect_with_ppk = ppk || config.use_ppk;
+      io.requirements = import_req.requirements();
       if (progress || isatty(STDERR_FILENO))
         io.progress = [](std::size_t done, std::size_t total) {
           if (done % 64 && done != total) return;
@@ -308,6 +345,16 @@ int main(int argc, char** argv) {
       else if (p->notification_configuration->empty()) std::cout << "none";
       for (const auto& c : p->notification_configuration.value_or(std::vector<rsp::smdp::NotificationConfiguration>{}))
         std::cout << rsp::smdp::to_string(c.event) << "=" << (c.address.empty() ? config.address : c.address) << " ";
+      std::cout << "\n";
+      auto r = profiles.requirements(p->iccid);
+      std::cout << "requires package version " << (r.profile_version.empty() ? "-" : rsp::smdp::version_string(r.profile_version))
+                << ", " << r.nvm_bytes << " bytes free, ppVersion "
+                << (r.min_pp_version.empty() ? "any" : rsp::smdp::version_string(r.min_pp_version));
+      for (const auto& cap : r.device_capabilities)
+        std::cout << ", " << cap.first << " " << rsp::smdp::version_string(cap.second);
+      std::cout << "; PPRs";
+      if (r.ppr.empty()) std::cout << " none";
+      for (unsigned bit : r.ppr) std::cout << " PPR" << bit;
       std::cout << "\n";
       return 0;
     }

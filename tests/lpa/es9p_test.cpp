@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "rsp/asn1.hpp"
 #include "rsp/lpa/es9p.hpp"
@@ -123,6 +124,29 @@ TEST(Es9Client, TransactionIdMismatchIsRejected) {
   };
   Es9Client es9("smdp.example.com", opts(rec));
   EXPECT_THROW(es9.initiate_authentication(kChallenge, from_hex("BF2000")), Es9Error);
+}
+
+// An SM-DP+ that sends the eligibility codes of SGP.22 5.6.3 without a
+// message: the LPA still says what they mean.
+TEST(Es9Client, EligibilityRefusalsAreNamedWithoutAMessage) {
+  for (auto [subject, reason, words] :
+       {std::tuple{"8.2.5", "4.3", "no eligible profile for this eUICC/device"},
+        std::tuple{"8.1", "4.8", "the eUICC does not have sufficient space for this profile"}}) {
+    Recorder rec;
+    rec.reply = [subject = std::string(subject), reason = std::string(reason)](const json&) {
+      json r = {{"header",
+                 {{"functionExecutionStatus",
+                   {{"status", "Failed"}, {"statusCodeData", {{"subjectCode", subject}, {"reasonCode", reason}}}}}}}};
+      return http::Response::json(r.dump());
+    };
+    Es9Client es9("smdp.example.com", opts(rec));
+    try {
+      es9.authenticate_client(kTid, from_hex("BF3800"));
+      FAIL() << "no exception";
+    } catch (const Es9Error& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Es9Client, FailedStatusCarriesStatusCodeData) {

@@ -71,7 +71,7 @@ TEST_F(Es10, EuiccInfo1ListsTheTrustedCi) {
 TEST_F(Es10, EuiccInfo2) {
   SetUpIsdr();
   auto r = RSP_ASN1_DECODE(EUICCInfo2, call(from_hex("BF2200")));
-  EXPECT_EQ(asn1::to_bytes(r->profileVersion), (Bytes{2, 1, 0}));
+  EXPECT_EQ(asn1::to_bytes(r->profileVersion), (Bytes{2, 3, 1}));  // SAIP 2.3.1: the TS.48 packages are 2.1 and 2.3
   EXPECT_EQ(asn1::to_bytes(r->svn), (Bytes{2, 2, 2}));
   EXPECT_EQ(asn1::to_bytes(r->ppVersion).size(), 3u);
   EXPECT_TRUE(asn1::test_bit(r->rspCapability, 0));
@@ -264,8 +264,14 @@ TEST_F(Es10, EmptyProfileListAndRat) {
   auto pl = RSP_ASN1_DECODE(ProfileInfoListResponse, call(from_hex("BF2D00")));
   ASSERT_EQ(pl->present, ProfileInfoListResponse_PR_profileInfoListOk);
   EXPECT_EQ(pl->choice.profileInfoListOk.list.count, 0);
-  auto rat = RSP_ASN1_DECODE(GetRatResponse, call(from_hex("BF4300")));
-  EXPECT_EQ(rat->rat.list.count, 0);
+  // The default RAT (SGP.22 2.9.2): PPR1 and PPR2 for any operator, with
+  // the end user's consent: BF43 { A0 rat { 30 { 80 pprIds ppr1+ppr2, A1
+  // allowedOperators { 30 { 80 mccMnc EEEEEE } }, 82 pprFlags consentRequired
+  // } } }, assembled from the module's (automatic) tags.
+  Bytes rat_der = call(from_hex("BF4300"));
+  EXPECT_EQ(to_hex(rat_der, true), "BF4315A013301180020560A10730058003EEEEEE82020780");
+  auto rat = RSP_ASN1_DECODE(GetRatResponse, rat_der);
+  EXPECT_EQ(rat->rat.list.count, 1);
 }
 
 TEST_F(Es10, DefaultDpAddressPersists) {

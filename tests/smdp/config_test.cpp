@@ -12,6 +12,7 @@
 #include "rsp/file.hpp"
 #include "rsp/pki.hpp"
 #include "rsp/smdp/config.hpp"
+#include "rsp/smdp/profile_store.hpp"
 
 using namespace rsp;
 using nlohmann::json;
@@ -211,4 +212,36 @@ TEST(SmdpConfig, PkiKeysAreReadAndTheirErrorsNamed) {
   EXPECT_TRUE(has(c.crls[0].name, "crls[0] (")) << c.crls[0].name;
   EXPECT_TRUE(c.allow_eum_without_name_constraints);
   EXPECT_FALSE(c.tls_ci_certificate.empty());
+}
+
+// smdpd stage records the profile's requirements and Profile Policy Rules
+// (table profile_requirements) from its options; a bad one stages nothing.
+TEST(SmdpdTool, StageRecordsRequirementsAndPolicyRules) {
+  if (!fs::exists(std::string(RSP_BINARY_DIR) + "/smdp/smdpd")) GTEST_SKIP() << "smdpd not built";
+  std::string upp = std::string(RSP_SHARED_TESTDATA) + "/ts48/TS48V2-SAIP2-3-NOBERTLV-UNIQUE.der";
+  if (!fs::exists(upp)) GTEST_SKIP() << "TS.48 test profiles absent";
+  ConfigDir d;
+  std::string cfg = d.write(d.base);
+  EXPECT_EQ(run_smdpd({"--config", cfg, "stage", "--upp", upp, "--matching-id", "BAD", "--requires",
+                       "warpDriveSupportedRelease=1.0.0"}),
+            1);
+  EXPECT_NE(run_smdpd({"--config", cfg, "stage", "--upp", upp, "--matching-id", "BAD", "--ppr", "3"}), 0);
+  EXPECT_EQ(run_smdpd({"--config", cfg, "stage", "--upp", upp, "--matching-id", "M1", "--ppr", "1", "--ppr", "2",
+                       "--owner-plmn", "00101", "--min-pp-version", "1.1.0", "--requires",
+                       "nr5gcSupportedRelease=15.0.0"}),
+            0);
+  auto config = smdp::load_config(cfg);
+  store::Db db(config.db_path);
+  smdp::ProfileStore store(db, config.storage_key);
+  EXPECT_FALSE(store.by_matching_id("BAD"));
+  auto p = store.by_matching_id("M1");
+  ASSERT_TRUE(p);
+  auto r = store.requirements(p->iccid);
+  EXPECT_EQ(r.ppr, (std::vector<unsigned>{1, 2}));
+  EXPECT_EQ(to_hex(r.profile_owner_mcc_mnc), "00f110");
+  EXPECT_EQ(r.min_pp_version, (Bytes{1, 1, 0}));
+  EXPECT_EQ(r.profile_version, (Bytes{2, 3, 0}));
+  EXPECT_EQ(r.nvm_bytes, fs::file_size(upp));
+  ASSERT_EQ(r.device_capabilities.size(), 1u);
+  EXPECT_EQ(r.device_capabilities[0].first, "nr5gcSupportedRelease");
 }

@@ -30,7 +30,7 @@ enum Cmd { kInitialiseSecureChannel = 0, kConfigureIsdp = 1, kStoreMetadata = 2,
 enum Reason { kIncorrectInputValues = 1, kInvalidSignature = 2, kInvalidTransactionId = 3, kUnsupportedCrtValues = 4,
               kUnsupportedRemoteOperationType = 5, kUnsupportedProfileClass = 6, kScp03tStructureError = 7,
               kScp03tSecurityError = 8, kIccidAlreadyExists = 9, kPeProcessingError = 12, kDataMismatch = 13,
-              kUnknownError = 127 };
+              kPprNotAllowed = 15, kUnknownError = 127 };
 
 // A BPP step failed: which command, and why.
 struct BppError {
@@ -206,6 +206,9 @@ Bytes Euicc::Impl::bpp_segment(ByteView seg) {
                 auto pc = asn1::to_int64(*md->profileClass);
                 if (pc < 0 || pc > 2) throw BppError{kStoreMetadata, kUnsupportedProfileClass, "profileClass"};
               }
+              // SGP.22 2.9.2: PPRs the Rules Authorisation Table does not
+              // allow for the profile owner refuse the installation.
+              if (auto why = ppr_refusal(session.store_metadata)) throw BppError{kStoreMetadata, kPprNotAllowed, *why};
               session.bpp = h.tag == 0xA2 ? B::Replace : B::Profile;
             } else if (st == B::Replace && h.tag == 0xA3) {
               if (session.replace_keys.empty()) throw BppError{kReplaceSessionKeys, kScp03tStructureError, "empty A2"};

@@ -178,7 +178,7 @@ Bytes Euicc::Impl::get_euicc_info1() {
 
 Bytes Euicc::Impl::euicc_info2_der() {
   auto v = RSP_ASN1_MAKE(EUICCInfo2);
-  set(v->profileVersion, Bytes{2, 1, 0});
+  set(v->profileVersion, cfg.profile_version);
   set(v->svn, Bytes{2, 2, 2});
   set(v->euiccFirmwareVer, cfg.firmware_version);
   // TS 102 226 8.2.1.7.2: installed applications, free NVM, free RAM.
@@ -199,7 +199,11 @@ Bytes Euicc::Impl::euicc_info2_der() {
     set(asn1::add(v->euiccCiPKIdListForSigning.list), ci.subject_key_id);
   }
   v->euiccCategory = asn1::new_integer(2);  // mediumEuicc
-  set(v->ppVersion, Bytes{1, 0, 0});
+  if (!cfg.forbidden_ppr.empty()) {
+    v->forbiddenProfilePolicyRules = asn1::alloc<PprIds_t>();
+    for (unsigned bit : cfg.forbidden_ppr) asn1::set_named_bit(*v->forbiddenProfilePolicyRules, bit);
+  }
+  set(v->ppVersion, cfg.pp_version);
   set(v->sasAcreditationNumber, std::string_view("RSP-SIM-SAS-0001"));
   return encode(v);
 }

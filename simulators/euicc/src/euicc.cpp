@@ -88,6 +88,8 @@ Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
   restore_crls();
   if (!state.default_dp_address && !cfg.initial_default_dp_address.empty())
     state.default_dp_address = cfg.initial_default_dp_address;
+  // The RAT is set once, as at manufacturing (SGP.22 2.9.2), and kept in the state.
+  if (state.rat_der.empty()) state.rat_der = cfg.rat_der.empty() ? default_rat_der() : cfg.rat_der;
   reset_volatile();
 }
 
@@ -289,7 +291,7 @@ std::vector<ProfileSummary> Euicc::profiles() const {
   std::vector<ProfileSummary> out;
   for (const auto& p : impl_->state.profiles)
     out.push_back({p.iccid, p.isdp_aid, p.enabled, p.nickname, p.service_provider_name, p.profile_name, p.profile_class,
-                   p.usim_aid});
+                   p.usim_aid, profile_policy_rules(p)});
   return out;
 }
 

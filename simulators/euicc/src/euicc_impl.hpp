@@ -176,6 +176,9 @@ struct Euicc::Impl {
   certs::ChainOptions chain_options() const;
   certs::CrlSet crls;
   Profile* find_profile(ByteView iccid_coded, ByteView aid);
+  // policy.cpp: why StoreMetadata's PPRs may not be installed (the RAT does
+  // not allow them for the profile owner), or nullopt.
+  std::optional<std::string> ppr_refusal(ByteView store_metadata_der) const;
   void add_other_notification(NotificationSummary::Op op, const Profile& p);
   Bytes sign(ByteView data) const { return sk_euicc.sign(data); }
 
@@ -204,5 +207,7 @@ Bytes default_atr();
 // nibbles) <-> its digits (lossless: odd nibbles show as hex letters).
 std::string iccid_digits(ByteView bcd);
 Bytes iccid_bcd(std::string_view digits);
+// profilePolicyRules bits set in a profile's metadata (policy.cpp).
+std::vector<unsigned> profile_policy_rules(const Profile& p);
 
 }  // namespace rsp::sim

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <string>
 
@@ -52,6 +53,19 @@ int main(int argc, char** argv) {
   app.add_option("--vpcd-attempts", max_attempts, "vpcd: failed connection attempts in a row before giving up (0: forever)");
   app.add_option("--log-level", log_level, "debug|info|warn|error|off");
   app.add_flag("--no-usim-auth", no_usim_auth, "do not answer USIM AUTHENTICATE (Milenage, SQN state in memory only)");
+  // EUICCInfo2 values and the RAT, for eligibility and policy tests (SGP.22 2.9, 3.1.3).
+  std::uint32_t free_nvm = 0;
+  std::vector<unsigned> forbidden_ppr, rat_ppr;
+  std::vector<std::string> rat_operators;
+  std::string profile_version, pp_version;
+  app.add_option("--free-nvm", free_nvm, "free non-volatile memory reported in extCardResource, bytes");
+  app.add_option("--profile-version", profile_version, "EUICCInfo2 profileVersion, e.g. 2.3.1");
+  app.add_option("--pp-version", pp_version, "EUICCInfo2 ppVersion, e.g. 1.0.0");
+  app.add_option("--forbidden-ppr", forbidden_ppr, "forbiddenProfilePolicyRules bit (1 ppr1, 2 ppr2); repeat")
+      ->check(CLI::Range(0, 2));
+  app.add_option("--rat-ppr", rat_ppr, "RAT of a new state: PPR bit the one rule allows (1, 2); repeat")
+      ->check(CLI::Range(1, 2));
+  app.add_option("--rat-operator", rat_operators, "RAT of a new state: MCC+MNC the rule allows ('E' wildcard digits); repeat");
   o_vpcd->excludes(o_tcp)->excludes(o_stdio);
   o_tcp->excludes(o_stdio);
   CLI11_PARSE(app, argc, argv);
@@ -64,6 +78,21 @@ int main(int argc, char** argv) {
   try {
     auto cfg = rsp::sim::EuiccConfig::from_files(cert, key, eum, cis, state);
     cfg.initial_default_dp_address = default_dp;
+    auto version = [](const std::string& text) {
+      unsigned a = 0, b = 0, c = 0;
+      char tail = 0;
+      if (std::sscanf(text.c_str(), "%u.%u.%u%c", &a, &b, &c, &tail) != 3 || a > 255 || b > 255 || c > 255)
+        throw std::invalid_argument("a version is major.minor.revision, got '" + text + "'");
+      return rsp::Bytes{static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b), static_cast<std::uint8_t>(c)};
+    };
+    if (free_nvm) cfg.free_nvm = free_nvm;
+    if (!profile_version.empty()) cfg.profile_version = version(profile_version);
+    if (!pp_version.empty()) cfg.pp_version = version(pp_version);
+    cfg.forbidden_ppr = forbidden_ppr;
+    if (!rat_ppr.empty() || !rat_operators.empty()) {
+      if (rat_ppr.empty() || rat_operators.empty()) throw std::invalid_argument("--rat-ppr and --rat-operator go together");
+      cfg.rat_der = rsp::sim::make_rat_der(rat_ppr, rat_operators, false);
+    }
     rsp::sim::Euicc card(std::move(cfg));
     // USIM AUTHENTICATE (TS 31.102 7.1.2) with the enabled profile's Milenage
     // parameters; SQNms per profile is kept in memory only.

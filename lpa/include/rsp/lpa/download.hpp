@@ -58,6 +58,9 @@ struct ProfileOffer {
   std::string profile_name;
   std::optional<int> profile_class;
   bool confirmation_code_required = false;
+  // Profile Policy Rules (SGP.22 2.9): 1 = PPR1 (cannot be disabled),
+  // 2 = PPR2 (cannot be deleted); the user should know before consenting.
+  std::vector<int> policy_rules;
 };
 
 struct DownloadOptions {

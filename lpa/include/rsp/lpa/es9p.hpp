@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "rsp/bytes.hpp"
 #include "rsp/http_client.hpp"
@@ -68,6 +69,7 @@ struct AuthenticateClientResponse {
   bool cc_required = false;
   std::string iccid, service_provider_name, profile_name;
   std::optional<int> profile_class;
+  std::vector<int> policy_rules;  // profilePolicyRules bits set (1 = PPR1, 2 = PPR2)
 };
 
 class Es9Client {

@@ -37,6 +37,10 @@ struct ImportOptions {
   std::string owner, profile_type;
   std::string service_provider_name, profile_name;
   bool protect_with_ppk = false;
+  // What every profile of the batch needs of the eUICC and device, and its
+  // Profile Policy Rules (the package's version and size are each
+  // profile's own unless set here).
+  ProfileRequirements requirements;
   std::function<void(std::size_t done, std::size_t total)> progress;
 };
 

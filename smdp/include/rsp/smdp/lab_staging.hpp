@@ -39,6 +39,8 @@ struct LabProfile {
   Bytes icon;                // PNG or JPEG file content; its IconType is taken from it
   std::optional<std::vector<NotificationConfiguration>> notification_configuration;
   bool protect_with_ppk = false;
+  // What the profile needs of the eUICC and device, and its PPRs (eligibility.hpp).
+  ProfileRequirements requirements;
 };
 
 // IconType of a PNG or JPEG file (by its signature), or std::invalid_argument.

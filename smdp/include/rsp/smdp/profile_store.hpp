@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rsp/bytes.hpp"
+#include "rsp/smdp/eligibility.hpp"
 #include "rsp/store.hpp"
 
 namespace rsp::smdp {
@@ -101,6 +102,15 @@ class ProfileStore {
   // Remembers `matching_id` as the id of an order of `iccid` that lapsed at
   // `expired_at` (as expire_orders does): an LPA presenting it hears 8.8.5/4.10.
   void remember_expired_order(const std::string& matching_id, const std::string& iccid, std::int64_t expired_at);
+  // The same, with the profile's requirements and policy rules: the
+  // package's version and size are read from `upp` unless `requirements`
+  // sets them (see set_requirements).
+  void stage(const Profile& p, ByteView upp, bool protect, const ProfileRequirements& requirements);
+  // What a profile needs of the eUICC and device, and its Profile Policy
+  // Rules (table profile_requirements, one row per ICCID; SGP.22 2.9, 3.1.3).
+  // A profile staged before the table existed has none: empty requirements.
+  void set_requirements(const std::string& iccid, const ProfileRequirements& r);
+  ProfileRequirements requirements(const std::string& iccid);
   std::optional<ProtectedPackage> protected_package(const std::string& iccid);
 
   // Operators' profile templates (a profile package the generator
@@ -154,6 +164,8 @@ class ProfileStore {
   // Writes p's icon and notification configuration (set at staging only).
   void put_metadata(const Profile& p);
 
+  void create_requirements_table();
+  void insert_profile(const Profile& p, ByteView upp, bool protect);
   store::Db& db_;
   SecretBytes key_;
 };

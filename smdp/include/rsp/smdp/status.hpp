@@ -64,6 +64,7 @@ inline constexpr const char* kUnknown = "3.9";
 inline constexpr const char* kInvalidAssociation = "3.10";
 inline constexpr const char* kExecutionError = "4.2";
 inline constexpr const char* kNoEligibleProfile = "4.3";  // "Stopped on warning"
+inline constexpr const char* kInsufficientMemory = "4.8";
 inline constexpr const char* kTimeToLiveExpired = "4.10";
 inline constexpr const char* kInaccessible = "5.1";
 inline constexpr const char* kVerificationFailed = "6.1";
@@ -94,6 +95,7 @@ inline constexpr StatusCode kUnknownTransaction{"8.10.1", "3.9"};
 inline constexpr StatusCode kMatchingIdRefused{"8.2.6", "3.8"};
 inline constexpr StatusCode kEidRefused{"8.1.1", "3.8"};
 inline constexpr StatusCode kNoEligibleProfile{"8.2.5", "4.3"};
+inline constexpr StatusCode kInsufficientMemory{"8.1", "4.8"};
 inline constexpr StatusCode kDownloadOrderExpired{"8.8.5", "4.10"};
 inline constexpr StatusCode kDownloadRetriesExceeded{"8.8.5", "6.4"};
 inline constexpr StatusCode kBppUnavailable{"8.2", "3.7"};
@@ -158,6 +160,10 @@ inline constexpr StatusRow kStatusTable[] = {
      "the eUICC answered AuthenticateServer with an error (our choice: not in SGP.22's table)"},
     {"AuthenticateClient", status::kDownloadRetriesExceeded, "5.6.3",
      "download attempts (or confirmation code attempts) of the order exhausted"},
+    {"AuthenticateClient", status::kNoEligibleProfile, "5.6.3",
+     "eligibility check failed: profile package version, ppVersion, forbidden PPRs or device capabilities"},
+    {"AuthenticateClient", status::kInsufficientMemory, "5.6.3",
+     "the eUICC's free non-volatile memory (extCardResource) is less than the profile needs"},
     // ES9+.GetBoundProfilePackage
     {"GetBoundProfilePackage", status::kEuiccSignatureInvalid, "5.6.2", "euiccSignature2 invalid"},
     {"GetBoundProfilePackage", status::kBppUnavailable, "5.6.2", "the session no longer holds its profile"},

@@ -42,6 +42,18 @@ struct EuiccConfig {
   // Free memory reported in extCardResource (TS 102 226 8.2.1.7.2).
   std::uint32_t free_nvm = 512 * 1024;
   std::uint32_t free_ram = 16 * 1024;
+  // EUICCInfo2.profileVersion: the SIMalliance/TCA profile package version
+  // the eUICC installs (the TS.48 packages are 2.1 and 2.3).
+  Bytes profile_version = {2, 3, 1};
+  // EUICCInfo2.ppVersion: the eUICC Protection Profile version.
+  Bytes pp_version = {1, 0, 0};
+  // EUICCInfo2.forbiddenProfilePolicyRules (PprIds bits: 1 ppr1, 2 ppr2);
+  // empty: the field is absent.
+  std::vector<unsigned> forbidden_ppr;
+  // Rules Authorisation Table (SGP.22 2.9.2), DER of a SEQUENCE OF
+  // ProfilePolicyAuthorisationRule, set on a new state (one without a RAT);
+  // empty: default_rat_der().
+  Bytes rat_der;
   // Logical channels the card offers besides the basic one (1..19).
   int extra_channels = 3;
 
@@ -51,6 +63,16 @@ struct EuiccConfig {
                                 const std::string& state_path);
 };
 
+// The RAT a new simulated eUICC gets unless configured (SGP.22 2.9.2 leaves
+// its content to the eUICC's manufacturing): one rule allowing PPR1 and PPR2
+// for any operator (mccMnc 'EEEEEE', every digit a wildcard), with
+// consentRequired, so that the LPA asks the end user.
+Bytes default_rat_der();
+// A RAT of one rule: `ppr_bits` (1 ppr1, 2 ppr2) allowed for the operators
+// given as 5/6-digit MCC+MNC strings ('E' is a wildcard digit), pprFlags
+// consentRequired if `consent`. For tests and tools.
+Bytes make_rat_der(const std::vector<unsigned>& ppr_bits, const std::vector<std::string>& mcc_mncs, bool consent);
+
 // A profile as the eUICC holds it (read-only view, for tests and tools).
 struct ProfileSummary {
   std::string iccid;  // digits
@@ -59,6 +81,7 @@ struct ProfileSummary {
   std::string nickname, service_provider_name, profile_name;
   int profile_class = 2;  // 0 test, 1 provisioning, 2 operational
   Bytes usim_aid;         // empty if the profile has no USIM
+  std::vector<unsigned> ppr;  // profilePolicyRules bits set (1 ppr1, 2 ppr2)
 };
 
 struct NotificationSummary {
