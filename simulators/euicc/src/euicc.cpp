@@ -87,7 +87,19 @@ Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
   state = State::load(cfg.state_path);
   if (!state.default_dp_address && !cfg.initial_default_dp_address.empty())
     state.default_dp_address = cfg.initial_default_dp_address;
+  // Created (or rewritten) now: a state file that cannot be written is an
+  // error at start, not at the first profile installed.
+  state.save(cfg.state_path);
   reset_volatile();
+}
+
+void Euicc::Impl::save() {
+  try {
+    state.save(cfg.state_path);
+  } catch (const std::runtime_error& e) {
+    if (cfg.on_state_write_error) cfg.on_state_write_error(e.what());
+    throw;
+  }
 }
 
 void Euicc::Impl::reset_volatile() {
