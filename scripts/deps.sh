@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev zbar-tools
   libsecp256k1-dev libcrypto++-dev sqlite3 curl
   clang-14 libclang-rt-14-dev
+  softhsm2 libp11-kit-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

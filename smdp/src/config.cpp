@@ -12,6 +12,8 @@
 #include "rsp/file.hpp"
 #include "rsp/json.hpp"
 #include "rsp/pki.hpp"
+#include "rsp/pkcs11.hpp"
+#include "rsp/smdp/token_keys.hpp"
 
 namespace rsp::smdp {
 
@@ -159,6 +161,9 @@ Config load_config(const std::string& path) {
 
     Section tls(top.at("tls"), "tls", {"certificate", "key", "ci_certificate"});
     c.tls_certificate = read_file(rel(tls.text("certificate", "", true)).string());
+    if (pkcs11::is_uri(tls.text("key", "", true)))  // docs/hardening.md, "Keys in an HSM"
+      Section::fail("tls.key", "cannot be a PKCS#11 key yet (only dpauth_key and dppb_key can): the TLS "
+                               "library cannot sign handshakes with a key outside it");
     c.tls_key = read_key_file(rel(tls.text("key", "", true)), "tls.key");
     if (tls.has("ci_certificate")) c.tls_ci_certificate = read_file(rel(tls.text("ci_certificate", "")).string());
     c.allow_eum_without_name_constraints =
@@ -219,11 +224,19 @@ Config load_config(const std::string& path) {
       CredentialSet s;
       s.ci_certificate = read_file(rel(cj.text("ci_certificate", "", true)).string());
       s.dpauth_certificate = read_file(rel(cj.text("dpauth_certificate", "", true)).string());
-      s.dpauth_key_pem = to_string(read_key_file(rel(cj.text("dpauth_key", "", true)), at + ".dpauth_key"));
       s.dppb_certificate = read_file(rel(cj.text("dppb_certificate", "", true)).string());
-      s.dppb_key_pem = to_string(read_key_file(rel(cj.text("dppb_key", "", true)), at + ".dppb_key"));
-      check_key_matches(certs::der_from_pem_or_der(s.dpauth_certificate), s.dpauth_key_pem, at + ".dpauth_key");
-      check_key_matches(certs::der_from_pem_or_der(s.dppb_certificate), s.dppb_key_pem, at + ".dppb_key");
+      // A key file, or a key in a PKCS#11 token (an RFC 7512 URI).
+      auto load_key = [&](const char* k, const Bytes& cert, std::string& pem, std::shared_ptr<const crypto::Signer>& signer) {
+        std::string ref = cj.text(k, "", true), f = at + "." + k;
+        if (pkcs11::is_uri(ref)) {
+          signer = open_token_key(ref, base, cert, f);
+          return;
+        }
+        pem = to_string(read_key_file(rel(ref), f));
+        check_key_matches(certs::der_from_pem_or_der(cert), pem, f);
+      };
+      load_key("dpauth_key", s.dpauth_certificate, s.dpauth_key_pem, s.dpauth_signer);
+      load_key("dppb_key", s.dppb_certificate, s.dppb_key_pem, s.dppb_signer);
       c.credentials.push_back(std::move(s));
     }
     if (top.has("limits")) {

@@ -166,8 +166,10 @@ Es9Plus::Es9Plus(const Config& config, ProfileStore& store)
     cr->dppb = certs::parse(c.dppb_certificate);
     cr->dpauth_der = c.dpauth_certificate;
     cr->dppb_der = c.dppb_certificate;
-    cr->dpauth_key = crypto::EcKey::from_pem_or_der(to_bytes(c.dpauth_key_pem));
-    cr->dppb_key = crypto::EcKey::from_pem_or_der(to_bytes(c.dppb_key_pem));
+    cr->dpauth_key = c.dpauth_signer ? c.dpauth_signer
+                                     : crypto::key_signer(crypto::EcKey::from_pem_or_der(to_bytes(c.dpauth_key_pem)));
+    cr->dppb_key = c.dppb_signer ? c.dppb_signer
+                                 : crypto::key_signer(crypto::EcKey::from_pem_or_der(to_bytes(c.dppb_key_pem)));
     creds_.push_back(std::move(cr));
   }
 }
@@ -314,7 +316,7 @@ json Es9Plus::initiate_authentication(const json& req) {
   a1::set(ss1->serverAddress, std::string_view(config_.address));
   a1::set(ss1->serverChallenge, s.server_challenge);
   Bytes ss1_der = ss1.encode_der();
-  Bytes signature1 = cr.dpauth_key.sign(ss1_der);
+  Bytes signature1 = cr.dpauth_key->sign(ss1_der);
   store_.put_session(s);
 
   json body;
@@ -422,7 +424,7 @@ json Es9Plus::authenticate_client(const json& req) {
   sm2->ccRequiredFlag = p->cc_hash ? 1 : 0;
   Bytes sm2_der = sm2.encode_der();
   // SGP.22 5.6.3: smdpSignature2 covers smdpSigned2 || euiccSignature1 (with its 5F37 tag).
-  Bytes smdp_signature2 = cr.dppb_key.sign(concat(sm2_der, signature_tlv(euicc_signature1)));
+  Bytes smdp_signature2 = cr.dppb_key->sign(concat(sm2_der, signature_tlv(euicc_signature1)));
 
   Bytes metadata_der = store_metadata(*p, requirements, config_.address);
 
@@ -522,7 +524,7 @@ json Es9Plus::get_bound_profile_package(const json& req) {
 // segments, all under the session keys from ECKA(otSK.DP, otPK.EUICC).
 Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk, ByteView /*euicc_signature2*/) {
   const auto& cr = credentials(s.credential_index);
-  crypto::Curve curve = cr.dppb_key.curve();
+  crypto::Curve curve = cr.dppb_key->curve();
   crypto::EcKey ot_dp;
   SecretBytes shs;
   try {
@@ -550,7 +552,7 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
   Bytes tbs;
   for (std::size_t i = 0; i < 4; ++i) append(tbs, parts.at(i).raw);
   append(tbs, tlv::make(kTagOtpk, euicc_otpk));
-  a1::set(isc->smdpSign, cr.dppb_key.sign(tbs));
+  a1::set(isc->smdpSign, cr.dppb_key->sign(tbs));
   Bytes isc_der = isc.encode_der();
 
   auto cfg = RSP_ASN1_MAKE(ConfigureISDPRequest);

@@ -10,5 +10,10 @@ namespace rsp {
 Bytes read_file(const std::string& path);
 // Creates or truncates `path` with mode 0600 before writing (keys, secrets).
 void write_private_file(const std::string& path, ByteView data);
+// The bytes of a file that only its owner may access (a key, a PIN): throws
+// std::runtime_error naming the path and its mode when the group or others
+// have any access (the mode bits are checked, not access(), which says yes
+// to root).
+SecretBytes read_private_file(const std::string& path);
 
 }  // namespace rsp

@@ -90,7 +90,19 @@ Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
     state.default_dp_address = cfg.initial_default_dp_address;
   // The RAT is set once, as at manufacturing (SGP.22 2.9.2), and kept in the state.
   if (state.rat_der.empty()) state.rat_der = cfg.rat_der.empty() ? default_rat_der() : cfg.rat_der;
+  // Created (or rewritten) now: a state file that cannot be written is an
+  // error at start, not at the first profile installed.
+  state.save(cfg.state_path);
   reset_volatile();
+}
+
+void Euicc::Impl::save() {
+  try {
+    state.save(cfg.state_path);
+  } catch (const std::runtime_error& e) {
+    if (cfg.on_state_write_error) cfg.on_state_write_error(e.what());
+    throw;
+  }
 }
 
 void Euicc::Impl::reset_volatile() {

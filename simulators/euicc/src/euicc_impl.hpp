@@ -137,7 +137,7 @@ struct Euicc::Impl {
   mutable std::mutex mu;
 
   std::time_t now() const { return cfg.now ? cfg.now() : std::time(nullptr); }
-  void save() { state.save(cfg.state_path); }
+  void save();  // throws (after on_state_write_error) when the state file cannot be written
   void reset_volatile();
 
   // euicc.cpp

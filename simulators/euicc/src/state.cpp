@@ -2,7 +2,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -173,21 +175,37 @@ void State::save(const std::string& path) const {
         {{"seq", n.seq}, {"op", op_name(n.op)}, {"address", n.address}, {"iccid", n.iccid}, {"pending", to_hex(n.pending_der)}});
   }
   std::string text = j.dump(1);
+  // Written to a temporary file, flushed, then renamed over the state: a
+  // failure at any step leaves the previous state file as it was.
   std::string tmp = path + ".tmp";
+  auto fail = [&](const std::string& what) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot " + what + ": " + std::strerror(e));
+  };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write eUICC state " + tmp);
+  if (fd < 0) fail("write eUICC state " + tmp);
   std::size_t off = 0;
   while (off < text.size()) {
     ssize_t w = ::write(fd, text.data() + off, text.size() - off);
+    if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
+      if (w == 0) errno = EIO;
+      int e = errno;
       ::close(fd);
-      throw std::runtime_error("cannot write eUICC state " + tmp);
+      errno = e;
+      fail("write eUICC state " + tmp);
     }
     off += static_cast<std::size_t>(w);
   }
-  ::fsync(fd);
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot replace eUICC state " + path);
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    fail("write eUICC state " + tmp);
+  }
+  if (::close(fd) != 0) fail("write eUICC state " + tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("replace eUICC state " + path);
 }
 
 }  // namespace rsp::sim

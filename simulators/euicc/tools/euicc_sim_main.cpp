@@ -16,6 +16,7 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_state_lost{false};  // a change could not be written to --state
 void on_signal(int) { g_stop.store(true); }
 
 bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
@@ -93,6 +94,13 @@ int main(int argc, char** argv) {
       if (rat_ppr.empty() || rat_operators.empty()) throw std::invalid_argument("--rat-ppr and --rat-operator go together");
       cfg.rat_der = rsp::sim::make_rat_der(rat_ppr, rat_operators, false);
     }
+    // A state the card can no longer write is a card that would forget what
+    // it answered: stop, and exit 1 (the file keeps the last written state).
+    cfg.on_state_write_error = [](const std::string& why) {
+      std::cerr << "euicc-sim: " << why << "\n";
+      g_state_lost.store(true);
+      g_stop.store(true);
+    };
     rsp::sim::Euicc card(std::move(cfg));
     // USIM AUTHENTICATE (TS 31.102 7.1.2) with the enabled profile's Milenage
     // parameters; SQNms per profile is kept in memory only.
@@ -107,7 +115,8 @@ int main(int argc, char** argv) {
       }
       opt.max_attempts = max_attempts;
       rsp::sim::vpcd::Slot slot(card);
-      return rsp::sim::vpcd::run_vpcd_client(slot, opt, g_stop);
+      int rc = rsp::sim::vpcd::run_vpcd_client(slot, opt, g_stop);
+      return g_state_lost ? 1 : rc;
     }
     if (!tcp.empty()) {
       std::string host;
@@ -121,7 +130,7 @@ int main(int argc, char** argv) {
       std::cout << "listening " << host << ":" << bound << std::endl;  // for scripts that asked for port 0
       rsp::sim::vpcd::Slot slot(card);
       server.serve(slot, g_stop);
-      return 0;
+      return g_state_lost ? 1 : 0;
     }
     // stdio (default): one hex C-APDU per line; "reset" (or an empty line) answers the ATR.
     std::string line;
@@ -140,7 +149,7 @@ int main(int argc, char** argv) {
       }
       std::cout << rsp::to_hex(card.transmit(capdu), true) << std::endl;
     }
-    return 0;
+    return g_state_lost ? 1 : 0;
   } catch (const std::exception& e) {
     std::cerr << "euicc-sim: " << e.what() << "\n";
     return 1;

@@ -2,10 +2,12 @@
 #pragma once
 #include "rsp/pki.hpp"
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "rsp/bytes.hpp"
+#include "rsp/signer.hpp"
 
 namespace rsp::smdp {
 
@@ -17,6 +19,9 @@ struct CredentialSet {
   std::string dpauth_key_pem;  // SK.DPauth.ECDSA
   Bytes dppb_certificate;      // CERT.DPpb.ECDSA (DER)
   std::string dppb_key_pem;    // SK.DPpb.ECDSA
+  // Set instead of the *_key_pem when the key is in a PKCS#11 token
+  // (`"dpauth_key": "pkcs11:..."`, smdp/token_keys.hpp).
+  std::shared_ptr<const crypto::Signer> dpauth_signer, dppb_signer;
 };
 
 // An operator allowed on ES2+ (SGP.22 5.3): identified by its TLS client

@@ -10,6 +10,7 @@
 
 #include "rsp/certs.hpp"
 #include "rsp/crypto.hpp"
+#include "rsp/signer.hpp"
 #include "rsp/smdp/config.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/status.hpp"
@@ -40,7 +41,7 @@ class Es9Plus {
   struct Credentials {
     certs::Certificate ci, dpauth, dppb;
     Bytes dpauth_der, dppb_der;
-    crypto::EcKey dpauth_key, dppb_key;
+    std::shared_ptr<const crypto::Signer> dpauth_key, dppb_key;  // a file's key or a token's
   };
   // SGP.22 5.6.4 / 5.6.5: the smdpOid the eUICC signs is ours (the
   // subjectAltName registeredID of the session's CERT.DPauth or CERT.DPpb);

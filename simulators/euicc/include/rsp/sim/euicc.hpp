@@ -31,8 +31,14 @@ struct EuiccConfig {
   Bytes eum_cert_der;              // CERT.EUM.ECDSA
   std::vector<Bytes> ci_certs_der;  // trusted CIs; their SKIs form both euiccCiPKId lists
   // Where the persistent state lives (JSON, rewritten atomically on every
-  // change). Empty: in memory only.
+  // change; written once at construction, so an unwritable place is refused
+  // there). Empty: in memory only.
   std::string state_path;
+  // Called (with the reason) when a change could not be written to
+  // state_path: the command is answered 6F00 and the file keeps the state
+  // before it; the in-memory state may be ahead of the file from then on, so
+  // a tool should stop (euicc-sim exits 1).
+  std::function<void(const std::string&)> on_state_write_error;
   // Clock for certificate validity checks; default: std::time(nullptr).
   std::function<std::time_t()> now;
   // Values reported in EUICCInfo2 / EuiccConfiguredAddresses.
