@@ -229,11 +229,16 @@ void check_ci_certificate(const Certificate& ci, std::time_t now) {
   check_validity(ci, now, Role::Ci);
 }
 
+Certificate check_own_certificate(ByteView cert_der, Role role, const std::vector<Certificate>& trusted_cis,
+                                  std::time_t now, const ChainOptions& opt) {
+  for (const auto& ci : trusted_cis) check_ci_certificate(ci, now);
+  return verify_dp_cert(cert_der, role, trusted_cis, now, opt);
+}
+
 Certificate check_own_credential(ByteView cert_der, const crypto::EcKey& private_key, Role role,
                                  const std::vector<Certificate>& trusted_cis, std::time_t now,
                                  const ChainOptions& opt) {
-  for (const auto& ci : trusted_cis) check_ci_certificate(ci, now);
-  Certificate c = verify_dp_cert(cert_der, role, trusted_cis, now, opt);
+  Certificate c = check_own_certificate(cert_der, role, trusted_cis, now, opt);
   if (private_key.curve() != c.curve || private_key.public_point() != c.public_point)
     fail(Kind::KeyMismatch, role, "the private key is not the key of '" + c.subject + "'");
   return c;

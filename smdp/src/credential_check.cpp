@@ -28,16 +28,25 @@ std::vector<certs::Certificate> all_cis(const Config& config) {
   return out;
 }
 
-void check_one(const std::string& what, ByteView cert, const std::string& key_pem_or_der, certs::Role role,
-               const std::vector<certs::Certificate>& anchors, std::time_t now, const certs::ChainOptions& opt) {
+// `in_token`: the key is in a PKCS#11 token (token_keys.cpp): its loader has
+// already proved it is the certificate's key by a signature, so only the
+// certificate is checked here.
+void check_one(const std::string& what, ByteView cert, const std::string& key_pem_or_der, bool in_token,
+               certs::Role role, const std::vector<certs::Certificate>& anchors, std::time_t now,
+               const certs::ChainOptions& opt) {
   crypto::EcKey key;
-  try {
-    key = crypto::EcKey::from_pem_or_der(to_bytes(key_pem_or_der));
-  } catch (const std::exception& e) {
-    throw std::runtime_error(what + ": the private key is not a valid EC key");
+  if (!in_token) {
+    try {
+      key = crypto::EcKey::from_pem_or_der(to_bytes(key_pem_or_der));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(what + ": the private key is not a valid EC key");
+    }
   }
   try {
-    certs::check_own_credential(certs::der_from_pem_or_der(cert), key, role, anchors, now, opt);
+    if (in_token)
+      certs::check_own_certificate(certs::der_from_pem_or_der(cert), role, anchors, now, opt);
+    else
+      certs::check_own_credential(certs::der_from_pem_or_der(cert), key, role, anchors, now, opt);
   } catch (const certs::ValidationError& e) {
     throw std::runtime_error(what + " (CERT." + std::string(certs::role_name(role)) + ") is not usable: " + e.what());
   } catch (const DecodeError& e) {
@@ -72,14 +81,16 @@ void check_own_credentials(const Config& config, const certs::CrlSet& crls, std:
     const auto& s = config.credentials[i];
     std::string at = "credentials[" + std::to_string(i) + "]";
     std::vector<certs::Certificate> ci = {cis[i]};
-    check_one(at + ".dpauth_certificate", s.dpauth_certificate, s.dpauth_key_pem, certs::Role::DpAuth, ci, now, opt);
-    check_one(at + ".dppb_certificate", s.dppb_certificate, s.dppb_key_pem, certs::Role::DpPb, ci, now, opt);
+    check_one(at + ".dpauth_certificate", s.dpauth_certificate, s.dpauth_key_pem, s.dpauth_signer != nullptr,
+              certs::Role::DpAuth, ci, now, opt);
+    check_one(at + ".dppb_certificate", s.dppb_certificate, s.dppb_key_pem, s.dppb_signer != nullptr, certs::Role::DpPb,
+              ci, now, opt);
   }
   if (!config.tls_certificate.empty()) {
     std::vector<certs::Certificate> tls_anchors = config.tls_ci_certificate.empty()
                                                       ? std::vector<certs::Certificate>(cis.begin(), cis.end())
                                                       : std::vector<certs::Certificate>{cis.back()};
-    check_one("tls.certificate", config.tls_certificate, to_string(config.tls_key), certs::Role::DpTls, tls_anchors,
+    check_one("tls.certificate", config.tls_certificate, to_string(config.tls_key), false, certs::Role::DpTls, tls_anchors,
               now, opt);
   }
 }

@@ -42,6 +42,11 @@ class FrontRunMarket final : public Market {
   Receipt activate(const std::string& id, const std::string& plmn) override { return v_.activate(id, plmn); }
   Receipt report_usage(const UsageReport& u) override { return v_.report_usage(u); }
   Receipt refund(const std::string& id) override { return v_.refund(id); }
+  Receipt dispute(const std::string& id, const std::string& reason) override { return v_.dispute(id, reason); }
+  Receipt resolve(const std::string& id, Resolution r) override { return v_.resolve(id, r); }
+  Receipt revoke(const std::string& participant) override { return v_.revoke(participant); }
+  Receipt set_paused(bool paused) override { return v_.set_paused(paused); }
+  bool paused() override { return v_.paused(); }
   std::vector<Offer> offers() override { return v_.offers(); }
   std::optional<Offer> offer(const std::string& id) override { return v_.offer(id); }
   std::optional<Request> find_request(const std::string& id) override { return v_.find_request(id); }

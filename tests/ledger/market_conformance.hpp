@@ -433,7 +433,7 @@ inline void disputes(MarketWorld& w) {
   Market& visited2 = w.as(kVisited2);
   Market& home = w.as(kHome);
   Market& arbiter = w.as(kArbiter);
-  Bytes junk = seal(reply_key.public_point(), "accept", to_bytes("random bytes, no profile"));
+  Bytes junk = seal(reply_key.public_point(), SealContext{}, to_bytes("random bytes, no profile"));
   issuer.mint(kHome, 30'000'000);
   auto terms = sample_offer(w, "OFFER-D", seal_key);
   terms.stock = 4;
@@ -529,7 +529,7 @@ inline void identity(MarketWorld& w) {
   Market& visited2 = w.as(kVisited2);
   Market& home = w.as(kHome);
   Market& arbiter = w.as(kArbiter);
-  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
   issuer.mint(kHome, 30'000'000);
   auto terms = sample_offer(w, "OFFER-P", seal_key);
   terms.stock = 5;

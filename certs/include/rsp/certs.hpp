@@ -182,6 +182,10 @@ void check_ci_certificate(const Certificate& ci, std::time_t now);
 // check_ci_certificate), valid at `now` and not revoked. Throws
 // ValidationError with a message naming the role and what is wrong; returns
 // the parsed certificate.
+// check_own_credential without the key: for a key held in a token, whose
+// match with the certificate its loader proves by a signature.
+Certificate check_own_certificate(ByteView cert_der, Role role, const std::vector<Certificate>& trusted_cis,
+                                  std::time_t now, const ChainOptions& opt = {});
 Certificate check_own_credential(ByteView cert_der, const crypto::EcKey& private_key, Role role,
                                  const std::vector<Certificate>& trusted_cis, std::time_t now,
                                  const ChainOptions& opt = {});
