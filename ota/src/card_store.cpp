@@ -1,6 +1,7 @@
 #include "rsp/ota/card_store.hpp"
 
 #include "rsp/crypto.hpp"
+#include "rsp/ota/algorithms.hpp"
 #include "rsp/ota/receiving_entity.hpp"
 #include "rsp/ota/status.hpp"
 
@@ -35,6 +36,21 @@ std::string key_place(const std::string& iccid, std::uint8_t version, const char
 }
 std::string packet_place(const std::string& iccid, std::uint8_t version, std::uint64_t cntr) {
   return "ota:packet:" + iccid + ":" + std::to_string(version) + ":" + counter_hex(cntr);
+}
+
+// A key that cannot work with its algorithm is refused when stored, not
+// found out when the first packet is built (the algorithms' own check).
+void check_key_length(Algorithm a, ByteView key, const char* which) {
+  if (a == Algorithm::Crc16 || a == Algorithm::Crc32) return;  // a redundancy check has no key
+  if (a == Algorithm::Implicit) {
+    if (key.empty()) throw std::invalid_argument(std::string(which) + " key is empty");
+    return;
+  }
+  try {
+    require_cipher_key(a, key);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string(which) + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -103,20 +119,30 @@ bool CardStore::has_card(const std::string& iccid) const {
   return found;
 }
 
-void CardStore::add_card(const std::string& iccid) {
+void CardStore::add_card(const std::string& iccid, const std::vector<NewKeySet>& key_sets,
+                         const std::vector<CardTar>& tars) {
   if (iccid.empty() || iccid.size() > 20 || iccid.find_first_not_of("0123456789fF") != std::string::npos)
     throw std::invalid_argument("ICCID '" + iccid + "' must be up to 20 digits");
   store::Transaction tx(db_);
   if (has_card(iccid)) throw DuplicateCard("card " + iccid + " is already in the store");
   db_.run("INSERT INTO ota_cards (iccid) VALUES (?)", {iccid});
+  for (const auto& k : key_sets) insert_key_set(iccid, k.keys, k.counter);
+  for (const auto& t : tars) insert_tar(iccid, t);
   tx.commit();
 }
 
 void CardStore::add_key_set(const std::string& iccid, const KeySet& k, std::uint64_t counter) {
-  if (k.version < 1 || k.version > 15) throw std::invalid_argument("key version must be 1..15");
-  if (counter > kMaxCounter) throw std::invalid_argument("counter does not fit 5 bytes");
   store::Transaction tx(db_);
   if (!has_card(iccid)) throw UnknownCard("no card " + iccid + " in the store");
+  insert_key_set(iccid, k, counter);
+  tx.commit();
+}
+
+void CardStore::insert_key_set(const std::string& iccid, const KeySet& k, std::uint64_t counter) {
+  if (k.version < 1 || k.version > 15) throw std::invalid_argument("key version must be 1..15");
+  if (counter > kMaxCounter) throw std::invalid_argument("counter does not fit 5 bytes");
+  check_key_length(k.cipher, k.kic, "KIc");
+  check_key_length(k.checksum, k.kid, "KID");
   bool exists = false;
   db_.query("SELECT 1 FROM ota_key_sets WHERE iccid = ? AND version = ?", {iccid, std::int64_t{k.version}},
             [&](const store::Row&) { exists = true; });
@@ -128,19 +154,23 @@ void CardStore::add_key_set(const std::string& iccid, const KeySet& k, std::uint
        key_check_value(k.cipher, k.kic), static_cast<std::int64_t>(k.kic.size()), std::string(algorithm_name(k.checksum)),
        seal(key_place(iccid, k.version, "kid"), k.kid), is_crc(k.checksum) ? std::string() : key_check_value(k.checksum, k.kid),
        static_cast<std::int64_t>(k.kid.size()), static_cast<std::int64_t>(counter)});
-  tx.commit();
 }
 
 void CardStore::add_tar(const std::string& iccid, const CardTar& t) {
   store::Transaction tx(db_);
   if (!has_card(iccid)) throw UnknownCard("no card " + iccid + " in the store");
+  insert_tar(iccid, t);
+  tx.commit();
+}
+
+void CardStore::insert_tar(const std::string& iccid, const CardTar& t) {
+  if (t.key_version < 1 || t.key_version > 15) throw std::invalid_argument("key version must be 1..15");
   bool exists = false;
   db_.query("SELECT 1 FROM ota_tars WHERE iccid = ? AND tar = ?", {iccid, tar_hex(t.tar)},
             [&](const store::Row&) { exists = true; });
   if (exists) throw CardStoreError("card " + iccid + " already has TAR " + tar_hex(t.tar));
   db_.run("INSERT INTO ota_tars (iccid, tar, msl, key_version) VALUES (?,?,?,?)",
           {iccid, tar_hex(t.tar), std::int64_t{t.msl}, std::int64_t{t.key_version}});
-  tx.commit();
 }
 
 void CardStore::delete_card(const std::string& iccid) {

@@ -92,6 +92,11 @@ TEST(CardStore, AddShowListDeleteAndClearRefusals) {
   EXPECT_THROW(s.add_tar("8900000000000000001", {kTar, 0, 1}), UnknownCard);
   EXPECT_THROW(s.show("8900000000000000001"), UnknownCard);
   EXPECT_THROW(s.add_card("89ABC"), std::invalid_argument);
+  KeySet short_key = aes_keys();
+  short_key.kic = from_hex("0011");
+  EXPECT_THROW(s.add_card("8900000000000000002", {{short_key, 0}}, {}), std::invalid_argument);
+  EXPECT_THROW(s.add_key_set(kIccid, short_key), std::invalid_argument);
+  EXPECT_THROW(s.show("8900000000000000002"), UnknownCard) << "all or nothing: no card without its key set";
 
   CardInfo c = s.show(kIccid);
   ASSERT_EQ(c.key_sets.size(), 1u);

@@ -92,7 +92,15 @@ class CardStore {
   // The storage key is the 32-byte AES-256 key of the SM-DP+'s store.
   CardStore(store::Db& db, ByteView storage_key);
 
-  void add_card(const std::string& iccid);                  // DuplicateCard
+  // A card, with key sets and TARs if given, in one transaction: all or
+  // nothing. DuplicateCard; std::invalid_argument for a key that does not fit
+  // its algorithm.
+  struct NewKeySet {
+    KeySet keys;
+    std::uint64_t counter = 0;
+  };
+  void add_card(const std::string& iccid, const std::vector<NewKeySet>& key_sets = {},
+                const std::vector<CardTar>& tars = {});
   void add_key_set(const std::string& iccid, const KeySet& k, std::uint64_t counter = 0);
   void add_tar(const std::string& iccid, const CardTar& t);
   void delete_card(const std::string& iccid);               // UnknownCard; its keys, TARs and packets go with it
@@ -110,6 +118,8 @@ class CardStore {
 
  private:
   KeySet key_set(const std::string& iccid, std::uint8_t version) const;
+  void insert_key_set(const std::string& iccid, const KeySet& k, std::uint64_t counter);  // in a transaction
+  void insert_tar(const std::string& iccid, const CardTar& t);
   Bytes seal(const std::string& place, ByteView plain) const;
   SecretBytes open(const std::string& place, ByteView iv_and_cipher) const;
   bool has_card(const std::string& iccid) const;
