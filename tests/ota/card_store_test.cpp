@@ -340,22 +340,32 @@ TEST(CardStore, TwoProcessesNeverGetTheSameCounter) {
   EXPECT_EQ(*counters.rbegin(), 2u * kEach);
 }
 
+// Two threads, each with its own connection (as a server with a pool would
+// have): they meet only in SQLite's write lock.
 TEST(CardStore, TwoThreadsNeverGetTheSameCounter) {
   TempDir dir;
   provision(dir.db());
-  store::Db db(dir.db());
-  CardStore s(db, kStorageKey);
   constexpr int kEach = 150;
   std::vector<std::uint64_t> a, b;
-  auto run = [&](std::vector<std::uint64_t>& out) {
-    for (int i = 0; i < kEach; ++i) out.push_back(s.reserve_command_packet(request()).cntr);
+  std::string errors[2];
+  auto run = [&](std::vector<std::uint64_t>& out, std::string& error) {
+    try {
+      store::Db db(dir.db());
+      CardStore s(db, kStorageKey);
+      for (int i = 0; i < kEach; ++i) out.push_back(s.reserve_command_packet(request()).cntr);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
   };
-  std::thread t(run, std::ref(a));
-  run(b);
+  std::thread t(run, std::ref(a), std::ref(errors[0]));
+  run(b, errors[1]);
   t.join();
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "");
   std::set<std::uint64_t> all(a.begin(), a.end());
   all.insert(b.begin(), b.end());
   EXPECT_EQ(all.size(), 2u * kEach);
+  EXPECT_EQ(*all.rbegin(), 2u * kEach);
 }
 
 }  // namespace
