@@ -307,6 +307,66 @@ TEST(CardStore, KillNineBetweenReservationAndSendNeverReusesACounter) {
   EXPECT_EQ(c.receive(s.reserve_command_packet(request()).packet).status, ResponseStatus::PorOk);
 }
 
+// The exact window, every time: the server reserves the packet of command
+// "cmd-N" and dies (SIGKILL) before sending it. The restarted server finds it
+// unsent and retries cmd-N: same bytes, same counter. In mode "exactly one
+// higher" the card stays in step across all the crashes; a new counter per
+// retry would have left it 03 after the first.
+TEST(CardStore, CrashBeforeSendThenRetryKeepsExactlyOneHigherInStep) {
+  TempDir dir;
+  {
+    store::Db db(dir.db());
+    CardStore s(db, kStorageKey);
+    s.add_card(kIccid, {{aes_keys(), 0}}, {{kTar, 0x1E, 1}});
+  }
+  ReceivingEntity c = card(0, 0x1E);
+  auto command = [](int n) {
+    CommandRequest r = request("cmd-" + std::to_string(n), Bytes{0x00, 0xB0, 0x00, static_cast<std::uint8_t>(n), 0x01});
+    r.spi = spi(0x1E);
+    return r;
+  };
+  for (int n = 1; n <= 20; ++n) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      try {
+        store::Db db(dir.db());
+        CardStore s(db, kStorageKey);
+        s.reserve_command_packet(command(n));
+        char reserved = 'r';
+        if (::write(fds[1], &reserved, 1) != 1) ::_exit(3);
+        ::pause();  // "about to send"
+      } catch (...) {
+        ::_exit(2);
+      }
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    char note = 0;
+    ASSERT_EQ(::read(fds[0], &note, 1), 1) << "the server died before reserving";
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ::close(fds[0]);
+
+    store::Db db(dir.db());  // the restarted server
+    CardStore s(db, kStorageKey);
+    std::vector<ReservedPacket> pending = s.unsent(kIccid);
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].cntr, static_cast<std::uint64_t>(n));
+    ReservedPacket p = s.reserve_command_packet(command(n));
+    EXPECT_TRUE(p.retry);
+    EXPECT_EQ(p.packet, pending[0].packet);
+    Verdict v = c.receive(p.packet);
+    ASSERT_EQ(v.status, ResponseStatus::PorOk) << "command " << n << ": " << v.reason;
+    s.mark_sent(kIccid, p.key_version, p.cntr);
+  }
+  EXPECT_EQ(c.counter(1), 20u);
+}
+
 TEST(CardStore, TwoProcessesNeverGetTheSameCounter) {
   TempDir dir;
   provision(dir.db());
