@@ -60,10 +60,10 @@ std::string key_check_value(Algorithm a, ByteView key) {
   Bytes block;
   if (a == Algorithm::Aes) {
     block = crypto::aes_ecb_encrypt_block(key, Bytes(16, 0x01));
-  } else if (key.size() == 8 || key.size() == 16 || key.size() == 24) {
+  } else if (a == Algorithm::Des || a == Algorithm::DesEcb || a == Algorithm::TripleDes2 || a == Algorithm::TripleDes3) {
     block = crypto::des_cbc_encrypt(key, Bytes(8, 0x00), Bytes(8, 0x00));  // one block of CBC with a zero IV is ECB
   } else {
-    return "";
+    return "";  // "implicit": which check value would depend on an algorithm we do not know
   }
   return to_hex(ByteView(block).first(3), true);
 }

@@ -126,6 +126,7 @@ TEST(CardStore, KeyCheckValuesAgainstPublishedValues) {
   EXPECT_EQ(key_check_value(Algorithm::Des, from_hex("0123456789abcdef")), "D5D44F");
   EXPECT_EQ(key_check_value(Algorithm::Aes, from_hex(kKic)), "C35280");
   EXPECT_EQ(key_check_value(Algorithm::Aes, {}), "");
+  EXPECT_EQ(key_check_value(Algorithm::Implicit, from_hex(kKic)), "");
 }
 
 TEST(CardStore, KeysAndPacketsAreEncryptedAtRest) {

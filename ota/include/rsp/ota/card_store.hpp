@@ -84,7 +84,7 @@ struct ReservedPacket {
 
 // The key check value of a key: the first three bytes of the key enciphering
 // 16 bytes of 01 (AES) or 8 bytes of 00 (DES, 3DES) in ECB, as GlobalPlatform
-// Card Specification 11.1.8 / Amendment D. Empty for an empty key.
+// Card Specification. Empty for an empty key, a CRC, or an "implicit" algorithm.
 std::string key_check_value(Algorithm a, ByteView key);
 
 class CardStore {
