@@ -14,7 +14,7 @@ BUILD="${RSP_ASAN_BUILD:-build-asan}"
 # (ES9+/ES10 clients, in-process downloads), OTA secured packets and SMS,
 # ledger. The end-to-end suites repeat the same code paths over real sockets
 # at several times the cost.
-TESTS=(common_tests asn1_tests certs_tests smdp_tests euicc_tests lpa_tests ota_tests ledger_tests)
+TESTS=(common_tests asn1_tests certs_tests smdp_tests euicc_tests lpa_tests ota_tests ota_store_tests ledger_tests)
 
 start=$(date +%s)
 launcher=()

@@ -9,6 +9,7 @@
 //   ota packet parse-por HEX --spi .. --kic .. --kid .. [keys]
 //   ota sms wrap PACKET [--oa DIGITS] [--scts HEX] [--ref N] [--ref16]
 //   ota sms unwrap TPDU...
+//   ota card ... add|add-key-set|add-tar|show|list|delete|build-packet (card_command.cpp)
 //
 // All values are hex; CNTR is the 5-byte counter (up to 10 hex digits).
 // --cipher/--checksum name the key set's algorithms when KIc/KID say
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "card_command.hpp"
 #include "rsp/ota/command_packet.hpp"
 #include "rsp/ota/response_packet.hpp"
 #include "rsp/ota/sms_deliver.hpp"
@@ -267,8 +269,11 @@ int main(int argc, char** argv) {
   auto* unwrap = sms->add_subcommand("unwrap", "reassemble a command packet from its SMS-DELIVER TPDU(s)");
   unwrap->add_option("tpdu", o.tpdus, "the TPDUs, hex, in any order")->required();
 
+  auto card = rsp::ota::cli::add_card_command(app);
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (auto action = card()) return action();
     if (b->parsed()) return build(o);
     if (p->parsed()) return parse(o);
     if (bp->parsed()) return build_por(o);
