@@ -433,7 +433,7 @@ inline void disputes(MarketWorld& w) {
   Market& visited2 = w.as(kVisited2);
   Market& home = w.as(kHome);
   Market& arbiter = w.as(kArbiter);
-  Bytes junk = seal(reply_key.public_point(), "accept", to_bytes("random bytes, no profile"));
+  Bytes junk = seal(reply_key.public_point(), SealContext{}, to_bytes("random bytes, no profile"));
   issuer.mint(kHome, 30'000'000);
   auto terms = sample_offer(w, "OFFER-D", seal_key);
   terms.stock = 4;
@@ -529,7 +529,7 @@ inline void identity(MarketWorld& w) {
   Market& visited2 = w.as(kVisited2);
   Market& home = w.as(kHome);
   Market& arbiter = w.as(kArbiter);
-  Bytes sealed = seal(reply_key.public_point(), "accept", to_bytes("{}"));
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
   issuer.mint(kHome, 30'000'000);
   auto terms = sample_offer(w, "OFFER-P", seal_key);
   terms.stock = 5;
@@ -577,6 +577,9 @@ inline void identity(MarketWorld& w) {
   visited2.revoke(kVisited2);  // a participant that knows its key leaked
   EXPECT_EQ(code_of([&] { visited2.publish_offer(sample_offer(w, "OFFER-C2", seal_key)); }), "not-registered");
   EXPECT_EQ(code_of([&] { visited2.revoke(kVisited2); }), "not-registered");
+  // A revoked key is named before the issuer rule, like any other write of it
+  // (the chain client once said not-issuer: differential test, seed 4).
+  EXPECT_EQ(code_of([&] { visited2.mint(kVisited, 1); }), "not-registered");
   EXPECT_EQ(home.offer("OFFER-C")->provider, kVisited2);  // its records still name it
   // The admin revokes the home operator's key: it writes nothing more, and
   // receives no new money.

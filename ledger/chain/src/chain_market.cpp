@@ -235,7 +235,9 @@ Receipt ChainMarket::mint(const std::string& to, Amount amount) {
   if (issuer_ != address()) {
     // A key no admin registered is refused as such first, like any other
     // write of an unregistered key (the embedded ledger's entry check).
-    if (!participant_id(address())) throw MarketError("not-registered", "this key is not a registered participant");
+    // A revoked key too (its id stays, so ask the registry, not the cache).
+    auto me = eth::decode("(string,uint8,bool)", view(config_.marketplace, eth::encode_call(kParticipantOf, {address()})));
+    if (!me[2].as_bool()) throw MarketError("not-registered", "this key is not a registered participant");
     throw MarketError("not-issuer", "only the SDRt issuer mints");
   }
   // An unknown id goes as the zero address: SDRt refuses it (not-registered)
