@@ -512,7 +512,7 @@ std::string describe(const Balance& b) { return std::to_string(b.available) + "/
 // by the second or two a chain transaction lands after T).
 std::string describe(const std::optional<Request>& r, const std::optional<Accept>& a) {
   if (!r) return "none";
-  std::string out = std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " refunded " +
+  std::string out = std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " held " + std::to_string(r->held) + " refunded " +
                     std::to_string(r->refunded) + " escrow " + std::to_string(r->escrow) + " reports " +
                     std::to_string(r->usage_reports) + " used " + fmt(r->used) + " plmn '" + r->activation_plmn +
                     "' home " + r->home + " provider " + r->provider + " offer " + r->offer_id + " subscriber " +
