@@ -125,26 +125,37 @@ StoryResult run_marketplace_story(StoryParties& p,
     charged += c;
     ++n;
     narrate("visited", "usage report " + std::to_string(n) + ": " + std::to_string(u.mb) + " MB, " + std::to_string(u.min) +
-                           " min, " + std::to_string(u.sms) + " SMS -> " + sdrt(c) + " from escrow to " + V);
-    expect(p.visited.balance(V).available, visited0 + charged, V + " balance");
-    expect(p.home.balance(H).escrowed, o.price - charged, H + " escrow");
+                           " min, " + std::to_string(u.sms) + " SMS -> " + sdrt(c) + " charged, held in escrow for " + V);
+    // Held in the home's escrow until the dispute window after the Accept
+    // (ledger::kDisputeSeconds) has passed: not yet the provider's.
+    auto req = p.home.find_request(res.request_id);
+    if (!req || req->charged != charged || req->held != charged) throw std::runtime_error("usage charge not held as charged");
+    expect(p.visited.balance(V).available, visited0, V + " balance (charges held)");
+    expect(p.home.balance(H).escrowed, o.price, H + " escrow");
   }
   // A report that would draw more than the escrow is refused by the ledger.
   auto over = network.meter(att.imsi, 500, 0, 0);
   if (visited_agent.on_usage(*over)) throw std::runtime_error("usage beyond the escrow was accepted");
-  expect(p.visited.balance(V).available, visited0 + charged, V + " balance after the refused report");
+  expect(p.visited.balance(V).available, visited0, V + " balance after the refused report");
 
-  // 9. The visited operator closes the subscription: the unused escrow returns.
-  p.visited.refund(res.request_id);
-  Amount back = o.price - charged;
-  narrate("visited", "closes " + res.request_id + ": unused escrow " + sdrt(back) + " returns to " + H);
+  // 9. Nobody closes the subscription while its charges are held: the home
+  // operator could still dispute the Accept. After the window, the first
+  // usage report or the refund pays them (docs/ledger.md, "Marketplace rules").
+  try {
+    p.visited.refund(res.request_id);
+    throw std::runtime_error("a refund within the dispute window was accepted");
+  } catch (const ledger::MarketError& e) {
+    if (e.code != "held") throw;
+  }
+  narrate("visited", res.request_id + ": " + sdrt(charged) + " charged, paid to " + V +
+                         " once the dispute window after the Accept has passed");
   res.charged = charged;
-  res.refunded = back;
+  res.refunded = 0;
   res.home_available = p.home.balance(H).available;
   res.visited_available = p.visited.balance(V).available;
-  expect(res.home_available, home0 + credit - charged, H + " final balance");
-  expect(res.visited_available, visited0 + charged, V + " final balance");
-  expect(p.home.balance(H).escrowed, 0, H + " final escrow");
+  expect(res.home_available, home0 + credit - o.price, H + " final balance");
+  expect(res.visited_available, visited0, V + " final balance");
+  expect(p.home.balance(H).escrowed, o.price, H + " final escrow");
   return res;
 }
 

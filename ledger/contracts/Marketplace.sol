@@ -97,6 +97,7 @@ contract Marketplace {
         uint64 periodEnd;     // end of the last reported period: the next starts at or after it
         uint64 acceptedAt;    // 0 before the Accept
         address arbiter;      // set by a dispute: who resolves it
+        uint64 held;          // usage charged before the dispute window ended, not paid yet (same slot as arbiter)
     }
 
     // A usage record a Request was charged for: what it said (the first 24
@@ -138,6 +139,10 @@ contract Marketplace {
                         uint256 reportNo, uint256[3] used, uint256 periodStart, uint256 periodEnd, uint256 charge,
                         uint256 time);
     event Refunded(bytes32 indexed requestId, address indexed by, address home, uint256 amount, uint256 time);
+    // Held usage charges paid to the provider when the Request is refunded
+    // after the dispute window (just before its Refunded).
+    event Released(bytes32 indexed requestId, address indexed by, address home, address provider, uint256 amount,
+                   uint256 time);
     event Disputed(bytes32 indexed requestId, address indexed home, address provider, address arbiter, string reason,
                    uint256 time);
     // `to` receives `amount` (what was left in escrow): the home or the provider.
@@ -329,9 +334,19 @@ contract Marketplace {
         r.periodEnd = uint64(periodEnd);
         r.charged += uint64(charge);
         usageRecords[requestId][recordId] = UsageRecord(content, uint64(block.number));
-        escrowedOf[r.home] -= charge;
-        if (charge > 0) require(token.transfer(msg.sender, charge), "RSP:insufficient-funds");
-        emit UsageReported(requestId, msg.sender, r.home, recordId, reportNo, used, periodStart, periodEnd, charge,
+        // Paid only once the dispute window has passed: a junk Accept cannot
+        // be activated and charged whole before the home can dispute it.
+        uint256 pay = 0;
+        if (block.timestamp < uint256(r.acceptedAt) + DISPUTE_SECONDS) {
+            r.held += uint64(charge);
+        } else {
+            pay = uint256(r.held) + charge;
+            r.held = 0;
+        }
+        escrowedOf[r.home] -= pay;
+        if (pay > 0) require(token.transfer(msg.sender, pay), "RSP:insufficient-funds");
+        // The event's charge is what this report paid the provider (0 while held).
+        emit UsageReported(requestId, msg.sender, r.home, recordId, reportNo, used, periodStart, periodEnd, pay,
                            block.timestamp);
     }
 
@@ -358,6 +373,14 @@ contract Marketplace {
             require(block.timestamp >= r.expiresAt || (r.state == State.Open && block.timestamp >= r.answerBy),
                     "RSP:not-expired");
         require(r.state != State.Closed, "RSP:wrong-state");
+        uint256 held = r.held;
+        require(held == 0 || block.timestamp >= uint256(r.acceptedAt) + DISPUTE_SECONDS, "RSP:held");
+        if (held > 0) {  // the window has passed undisputed: the held charges are the provider's
+            r.held = 0;
+            escrowedOf[r.home] -= held;
+            require(token.transfer(r.provider, held), "RSP:insufficient-funds");
+            emit Released(requestId, msg.sender, r.home, r.provider, held, block.timestamp);
+        }
         uint256 amount = uint256(r.escrow) - r.charged;
         // Closed before any service: the unit of stock goes back to the Offer.
         if (r.state == State.Open || r.state == State.Accepted) offers[r.offerId].sold -= 1;
@@ -393,11 +416,14 @@ contract Marketplace {
         require(r.state != State.None, "RSP:unknown-request");
         require(r.state == State.Disputed, "RSP:wrong-state");
         require(msg.sender == r.arbiter, "RSP:not-arbiter");
-        uint256 rest = uint256(r.escrow) - r.charged;
+        // Everything not paid to the provider: the escrow left and the held charges.
+        uint256 rest = uint256(r.escrow) - r.charged + r.held;
         // Refunded without ever being activated: no service, the unit goes back.
         if (refundHome && r.activatedAt == 0) offers[r.offerId].sold -= 1;
         r.state = State.Closed;
-        if (!refundHome) r.charged = r.escrow;
+        if (refundHome) r.charged -= r.held;  // the held charges are annulled
+        else r.charged = r.escrow;
+        r.held = 0;
         escrowedOf[r.home] -= rest;
         address to = refundHome ? r.home : r.provider;
         if (rest > 0) require(token.transfer(to, rest), "RSP:insufficient-funds");

@@ -122,7 +122,10 @@ std::vector<Event> EmbeddedMarket::events_after(std::int64_t position, std::size
     const auto& ev = s.events();
     auto it = std::upper_bound(ev.begin(), ev.end(), position,
                                [](std::int64_t p, const Event& e) { return p < e.position; });
-    for (; it != ev.end() && out.size() < limit; ++it) out.push_back(*it);
+    // An entry may make two events (release, refund) at one position: a page
+    // never ends between them, or the cursor would skip the second.
+    for (; it != ev.end() && (out.size() < limit || (!out.empty() && it->position == out.back().position)); ++it)
+      out.push_back(*it);
   });
   return out;
 }

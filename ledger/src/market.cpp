@@ -75,6 +75,10 @@ StatementLine line_for(const Event& e, const std::string& p) {
     if (e.author == p) l.delta_available = e.amount;         // the provider earns
     if (e.counterparty == p) l.delta_escrowed = -e.amount;   // the home's escrow pays
   }
+  if (e.type == "release") {
+    if (e.counterparty == p) l.delta_available = e.amount;
+    if (e.escrow_of == p) l.delta_escrowed = -e.amount;
+  }
   if (e.type == "resolve") {
     if (e.counterparty == p) l.delta_available = e.amount;
     if (e.escrow_of == p) l.delta_escrowed = -e.amount;

@@ -367,9 +367,18 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       r.used = Allowance{r.used.data_mb + used.data_mb, r.used.voice_minutes + used.voice_minutes, r.used.sms + used.sms};
       r.period_end = period_end;
       r.charged += charge;
-      balances_[r.home].escrowed -= charge;
-      balances_[r.provider].available += charge;
-      ev.amount = charge;
+      // Paid only once the dispute window has passed: a junk Accept cannot
+      // be activated and charged whole before the home can dispute it.
+      Amount pay = 0;
+      if (now < r.accepted_at + kDisputeSeconds) {
+        r.held += charge;
+      } else {
+        pay = r.held + charge;
+        r.held = 0;
+      }
+      balances_[r.home].escrowed -= pay;
+      balances_[r.provider].available += pay;
+      ev.amount = pay;
       rec.position = e.seq;
       rec.reference = ev.reference;
       usage_records_.emplace(std::pair{rid, rec.record_id}, std::move(rec));
@@ -381,7 +390,21 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       if (e.author != r.provider && now < r.expires_at && !(r.state == RequestState::Open && now >= r.answer_by))
         fail("not-expired", "request '" + rid + "' runs until " + std::to_string(r.expires_at));
       if (r.state == RequestState::Closed) fail("wrong-state", "request '" + rid + "' is already closed");
+      if (r.held > 0 && now < r.accepted_at + kDisputeSeconds)
+        fail("held", "usage charges on '" + rid + "' are held until " + std::to_string(r.accepted_at + kDisputeSeconds) +
+                         " (the dispute window)");
       Amount back = r.escrow - r.charged;
+      if (r.held > 0) {  // the window has passed undisputed: the held charges are the provider's
+        Event rel = ev;
+        rel.type = "release";
+        rel.counterparty = r.provider;
+        rel.escrow_of = r.home;
+        rel.amount = r.held;
+        balances_[r.home].escrowed -= r.held;
+        balances_[r.provider].available += r.held;
+        r.held = 0;
+        events_.push_back(std::move(rel));
+      }
       // Closed before any service: the unit of stock goes back to the Offer.
       if (r.state == RequestState::Open || r.state == RequestState::Accepted) --offers_.at(r.offer_id).sold;
       r.state = RequestState::Closed;
@@ -415,18 +438,21 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       if (how != "refund-home" && how != "release-to-provider")
         fail("bad-terms", "resolution must be refund-home or release-to-provider");
       const bool to_home = how == "refund-home";
-      Amount rest = r.escrow - r.charged;
+      // Everything not paid to the provider: the escrow left and the held charges.
+      Amount rest = r.escrow - r.charged + r.held;
       // Refunded without ever being activated: no service, the unit goes back.
       if (to_home && r.activated_at == 0) --offers_.at(r.offer_id).sold;
       r.state = RequestState::Closed;
       balances_[r.home].escrowed -= rest;
       if (to_home) {
+        r.charged -= r.held;  // the held charges are annulled
         r.refunded = rest;
         balances_[r.home].available += rest;
       } else {
-        r.charged += rest;
+        r.charged = r.escrow;
         balances_[r.provider].available += rest;
       }
+      r.held = 0;
       ev.counterparty = to_home ? r.home : r.provider;
       ev.escrow_of = r.home;
       ev.amount = rest;

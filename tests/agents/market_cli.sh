@@ -18,7 +18,8 @@ V=(--ledger l.db --as VISITED-A --key visited.pem)
 H=(--ledger l.db --as HOME-B --key home.pem)
 $MK --ledger l.db --as SDR-ISSUER --key admin.pem mint --to HOME-B --amount 20 >/dev/null
 market_story
-$MK --ledger l.db verify | grep -q "^OK: 11 entries" || fail "verify"
+# 10 entries: the final refund is refused while the usage charges are held (issue 16)
+$MK --ledger l.db verify | grep -q "^OK: 10 entries" || fail "verify"
 # Tampering with a stored entry is found on open (exit 2, seq named).
 sqlite3 l.db "UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), '1234', '1200') AS BLOB) WHERE type = 'usage'"
 set +e; out=$($MK --ledger l.db verify 2>&1); rc=$?; set -e

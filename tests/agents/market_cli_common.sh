@@ -36,8 +36,10 @@ market_story() {
   expect_refused record-conflict $MK "${V[@]}" usage --request R1 --report-no 3 --record-id CDR-2 --period-start $S --period-end $S --sms 1
   expect_refused period-overlap $MK "${V[@]}" usage --request R1 --report-no 3 --record-id CDR-3 --period-start $((S - 10)) --period-end $S
   expect_refused beyond-escrow $MK "${V[@]}" usage --request R1 --report-no 3 --data-mb 4000
-  $MK "${V[@]}" refund --request R1 >/dev/null
-  [[ $($MK "${H[@]}" balance) == "HOME-B: 17.532000 SDRt available, 0.000000 SDRt in escrow" ]] || fail "home final"
-  [[ $($MK "${V[@]}" balance) == "VISITED-A: 2.468000 SDRt available, 0.000000 SDRt in escrow" ]] || fail "visited final"
-  $MK "${H[@]}" statement | grep -q "closing 17.532000 available" || fail "statement"
+  # The charges (2.468 SDRt) are held until the dispute window after the
+  # Accept (1 day) has passed: nobody closes the Request before it.
+  expect_refused held $MK "${V[@]}" refund --request R1
+  [[ $($MK "${H[@]}" balance) == "HOME-B: 10.000000 SDRt available, 10.000000 SDRt in escrow" ]] || fail "home final"
+  [[ $($MK "${V[@]}" balance) == "VISITED-A: 0.000000 SDRt available, 0.000000 SDRt in escrow" ]] || fail "visited final"
+  $MK "${H[@]}" statement | grep -q "closing 10.000000 available" || fail "statement"
 }

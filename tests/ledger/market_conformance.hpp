@@ -126,6 +126,9 @@ inline void story(MarketWorld& w) {
   EXPECT_EQ(home.find_request("REQ-1")->state, RequestState::Active);
   EXPECT_EQ(home.find_request("REQ-1")->activation_plmn, "20801");
 
+  // The dispute window after the Accept passes: from then on usage is paid
+  // at once (before it, it is held: see held_usage).
+  w.advance(kDisputeSeconds);
   // 1,234 MB, 17 min, 3 SMS = 1,234,000 + 340,000 + 15,000 = 1,589,000 units
   const std::int64_t act = home.find_request("REQ-1")->activated_at;
   const std::int64_t end1 = std::max(act, w.now());
@@ -233,6 +236,7 @@ inline void refusals(MarketWorld& w) {
   visited.activate("REQ-R", "20801");
   const std::int64_t act = home.find_request("REQ-R")->activated_at;
   auto usage = [&](std::int64_t no, Allowance used) { return UsageReport{"REQ-R", no, used, act, act}; };
+  w.advance(kDisputeSeconds);  // past the dispute window: usage is paid at once
 
   // Usage only from the provider, in order, within the escrow.
   EXPECT_EQ(code_of([&] { home.report_usage(usage(1, {1, 0, 0})); }), "not-provider");
@@ -363,11 +367,13 @@ inline void usage_records(MarketWorld& w) {
   home.request(sample_request("REQ-U2", o, reply_key));
   Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
   visited.accept({"REQ-U1", sealed, Bytes(32, 1)});
+  visited.accept({"REQ-U2", sealed, Bytes(32, 1)});
   visited.activate("REQ-U1", "20801");
   const std::int64_t act = home.find_request("REQ-U1")->activated_at;
   auto rec = [&](const std::string& id, std::int64_t no, Allowance used, std::int64_t from, std::int64_t to) {
     return UsageReport{"REQ-U1", no, used, from, to, id};
   };
+  w.advance(kDisputeSeconds);  // past the dispute window: usage is paid at once
 
   // 100 MB = 0.1 SDRt.
   Receipt first = visited.report_usage(rec("CDR-1", 1, {100, 0, 0}, act, act + 10));
@@ -399,7 +405,6 @@ inline void usage_records(MarketWorld& w) {
   visited.report_usage(rec("CDR-2", 2, {200, 0, 0}, act + 10, act + 20));
   EXPECT_EQ(home.find_request("REQ-U1")->period_end, act + 20);
   // Record ids are per Request: another Request may use CDR-1.
-  visited.accept({"REQ-U2", sealed, Bytes(32, 1)});
   visited.activate("REQ-U2", "20801");
   const std::int64_t act2 = home.find_request("REQ-U2")->activated_at;
   visited.report_usage(UsageReport{"REQ-U2", 1, {5, 0, 0}, act2, act2, "CDR-1"});
@@ -518,6 +523,86 @@ inline void disputes(MarketWorld& w) {
   EXPECT_EQ(sv.closing.available, 6'000'000);
 }
 
+// The drain (issue 16): a provider with a junk Accept activates and reports
+// one usage record for the whole escrow within seconds. Its charges are held
+// in the home's escrow until the dispute window after the Accept has passed,
+// so the home's dispute still freezes them and the arbiter gives them back.
+// Undisputed, the held charges are paid by the first usage report or the
+// refund after the window.
+inline void held_usage(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& home = w.as(kHome);
+  Market& arbiter = w.as(kArbiter);
+  Bytes junk = seal(reply_key.public_point(), SealContext{}, to_bytes("random bytes, no profile"));
+  issuer.mint(kHome, 30'000'000);
+  auto terms = sample_offer(w, "OFFER-H", seal_key);
+  terms.stock = 3;
+  terms.term_seconds = 2 * 3600;  // shorter than the window: the home's refund must wait for it
+  visited.publish_offer(terms);
+  Offer o = *home.offer("OFFER-H");
+
+  // REQ-H1: the attack.
+  home.request(sample_request("REQ-H1", o, reply_key));
+  visited.accept({"REQ-H1", junk, Bytes(32, 1)});
+  visited.activate("REQ-H1", "20801");
+  std::int64_t act = home.find_request("REQ-H1")->activated_at;
+  visited.report_usage({"REQ-H1", 1, {6000, 0, 0}, act, act, "CDR-H1-1"});  // the whole escrow
+  EXPECT_EQ(visited.balance(kVisited).available, 0);  // held, not paid
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
+  EXPECT_EQ(home.find_request("REQ-H1")->charged, 6'000'000);
+  EXPECT_EQ(home.find_request("REQ-H1")->held, 6'000'000);
+  EXPECT_EQ(code_of([&] { visited.refund("REQ-H1"); }), "held");  // nobody closes before the window ends
+  home.dispute("REQ-H1", "package does not open");
+  arbiter.resolve("REQ-H1", Resolution::RefundHome);
+  EXPECT_EQ(home.balance(kHome).available, 30'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+  EXPECT_EQ(visited.balance(kVisited).available, 0);
+  EXPECT_EQ(home.find_request("REQ-H1")->refunded, 6'000'000);
+  EXPECT_EQ(home.find_request("REQ-H1")->charged, 0);
+  EXPECT_EQ(home.find_request("REQ-H1")->held, 0);
+
+  // REQ-H2: honest usage, undisputed: held, then paid by the next report after the window.
+  home.request(sample_request("REQ-H2", o, reply_key));
+  visited.accept({"REQ-H2", junk, Bytes(32, 2)});
+  visited.activate("REQ-H2", "20801");
+  act = home.find_request("REQ-H2")->activated_at;
+  visited.report_usage({"REQ-H2", 1, {1000, 0, 0}, act, act, "CDR-H2-1"});
+  // REQ-H3: the same, and the Request runs out before the window.
+  home.request(sample_request("REQ-H3", o, reply_key));
+  visited.accept({"REQ-H3", junk, Bytes(32, 3)});
+  visited.activate("REQ-H3", "20801");
+  const std::int64_t act3 = home.find_request("REQ-H3")->activated_at;
+  visited.report_usage({"REQ-H3", 1, {2000, 0, 0}, act3, act3, "CDR-H3-1"});
+  EXPECT_EQ(visited.balance(kVisited).available, 0);
+  EXPECT_EQ(home.balance(kHome).escrowed, 12'000'000);
+  w.advance(3 * 3600);  // both terms over, the window not
+  EXPECT_EQ(code_of([&] { home.refund("REQ-H3"); }), "held");
+  w.advance(kDisputeSeconds);
+  EXPECT_EQ(code_of([&] { home.dispute("REQ-H2", "late"); }), "dispute-late");
+  home.refund("REQ-H3");  // 2 SDRt to the provider, 4 back to the home
+  EXPECT_EQ(visited.balance(kVisited).available, 2'000'000);
+  EXPECT_EQ(home.find_request("REQ-H3")->refunded, 4'000'000);
+  EXPECT_EQ(home.find_request("REQ-H3")->held, 0);
+  home.refund("REQ-H2");
+  EXPECT_EQ(visited.balance(kVisited).available, 3'000'000);
+  EXPECT_EQ(home.balance(kHome).available, 27'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 0);
+
+  // Statements follow the money: usage paid nothing while held, the releases paid it.
+  std::vector<std::string> moves;
+  for (const auto& e : home.events_after(0))
+    if (e.type == "usage" || e.type == "release") moves.push_back(e.type + ":" + std::to_string(e.amount));
+  EXPECT_EQ(moves, (std::vector<std::string>{"usage:0", "usage:0", "usage:0", "release:2000000", "release:1000000"}));
+  auto st = make_statement(home, kHome, 0, w.now() + 10);
+  EXPECT_EQ(st.closing.available, home.balance(kHome).available);
+  EXPECT_EQ(st.closing.escrowed, home.balance(kHome).escrowed);
+  auto sv = make_statement(visited, kVisited, 0, w.now() + 10);
+  EXPECT_EQ(sv.closing.available, visited.balance(kVisited).available);
+}
+
 // Identity and pause (issue 16): a revoked key (by itself or the admin)
 // writes nothing more; the admin's pause refuses the writes that create
 // value or service, and leaves refund, dispute and resolve open.
@@ -564,6 +649,7 @@ inline void identity(MarketWorld& w) {
   EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);
   issuer.set_paused(false);
   EXPECT_FALSE(home.paused());
+  w.advance(kDisputeSeconds);  // past the dispute window: usage is paid at once
   visited.report_usage({"REQ-P1", 1, {1000, 0, 0}, act, act, "CDR-P"});
   EXPECT_EQ(visited.balance(kVisited).available, 1'000'000);
 
@@ -577,6 +663,9 @@ inline void identity(MarketWorld& w) {
   visited2.revoke(kVisited2);  // a participant that knows its key leaked
   EXPECT_EQ(code_of([&] { visited2.publish_offer(sample_offer(w, "OFFER-C2", seal_key)); }), "not-registered");
   EXPECT_EQ(code_of([&] { visited2.revoke(kVisited2); }), "not-registered");
+  // A revoked key is named before the issuer rule, like any other write of it
+  // (the chain client once said not-issuer: differential test, seed 4).
+  EXPECT_EQ(code_of([&] { visited2.mint(kVisited, 1); }), "not-registered");
   EXPECT_EQ(home.offer("OFFER-C")->provider, kVisited2);  // its records still name it
   // The admin revokes the home operator's key: it writes nothing more, and
   // receives no new money.

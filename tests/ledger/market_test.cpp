@@ -105,6 +105,13 @@ TEST(EmbeddedMarket, Disputes) {
   EXPECT_EQ(w.as(kVisited).balance(kVisited).available, 6'000'000);
 }
 
+TEST(EmbeddedMarket, HeldUsage) {
+  EmbeddedWorld w("held");
+  held_usage(w);
+  w.open();  // the same state after a full re-verification from the file
+  EXPECT_EQ(w.as(kVisited).balance(kVisited).available, 3'000'000);
+}
+
 TEST(EmbeddedMarket, Identity) {
   EmbeddedWorld w("identity");
   identity(w);

@@ -52,11 +52,11 @@ enum OfferField {
 };
 inline constexpr const char* kRequestTuple =
     "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
-    "uint64,uint64,uint64,address)";
+    "uint64,uint64,uint64,address,uint64)";
 enum RequestField {
   R_HOME, R_STATE, R_USAGE_REPORTS, R_PROVIDER, R_EXPIRES_AT, R_OFFER_ID, R_ESCROW, R_CHARGED,
   R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN, R_ANSWER_BY, R_USED_DATA,
-  R_USED_MINUTES, R_USED_SMS, R_PERIOD_END, R_ACCEPTED_AT, R_ARBITER
+  R_USED_MINUTES, R_USED_SMS, R_PERIOD_END, R_ACCEPTED_AT, R_ARBITER, R_HELD
 };
 enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED, S_DISPUTED };
 
@@ -76,6 +76,8 @@ inline constexpr const char* kUsageEvent =
 inline constexpr const char* kUsageData = "(address,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
 inline constexpr const char* kRefundEvent = "Refunded(bytes32,address,address,uint256,uint256)";
 inline constexpr const char* kRefundData = "(address,uint256,uint256)";
+inline constexpr const char* kReleaseEvent = "Released(bytes32,address,address,address,uint256,uint256)";
+inline constexpr const char* kReleaseData = "(address,address,uint256,uint256)";
 inline constexpr const char* kDisputeEvent = "Disputed(bytes32,address,address,address,string,uint256)";
 inline constexpr const char* kDisputeData = "(address,address,string,uint256)";
 inline constexpr const char* kResolveEvent = "Resolved(bytes32,address,address,address,uint256,uint256)";

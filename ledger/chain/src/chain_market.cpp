@@ -235,7 +235,9 @@ Receipt ChainMarket::mint(const std::string& to, Amount amount) {
   if (issuer_ != address()) {
     // A key no admin registered is refused as such first, like any other
     // write of an unregistered key (the embedded ledger's entry check).
-    if (!participant_id(address())) throw MarketError("not-registered", "this key is not a registered participant");
+    // A revoked key too (its id stays, so ask the registry, not the cache).
+    auto me = eth::decode("(string,uint8,bool)", view(config_.marketplace, eth::encode_call(kParticipantOf, {address()})));
+    if (!me[2].as_bool()) throw MarketError("not-registered", "this key is not a registered participant");
     throw MarketError("not-issuer", "only the SDRt issuer mints");
   }
   // An unknown id goes as the zero address: SDRt refuses it (not-registered)
@@ -431,6 +433,7 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   r.activated_at = u64(st[R_ACTIVATED_AT]);
   r.activation_plmn = plmn_from_bytes6(st[R_ACTIVATION_PLMN].as_bytes());
   r.charged = u64(st[R_CHARGED]);
+  r.held = u64(st[R_HELD]);
   // What was returned on close is exactly the escrow not charged.
   r.refunded = r.state == RequestState::Closed ? r.escrow - r.charged : 0;
   r.usage_reports = u64(st[R_USAGE_REPORTS]);
@@ -534,6 +537,14 @@ std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
     e.counterparty = name_of(d[1].as_address());
     e.amount = u64(d[2]);
     e.time = u64(d[3]);
+  } else if (t0 == topic(kReleaseEvent)) {
+    auto d = eth::decode(kReleaseData, log.data);
+    e.type = "release";
+    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.escrow_of = name_of(d[0].as_address());
+    e.counterparty = name_of(d[1].as_address());
+    e.amount = u64(d[2]);
+    e.time = u64(d[3]);
   } else if (t0 == topic(kRefundEvent)) {
     auto d = eth::decode(kRefundData, log.data);
     e.type = "refund";
@@ -556,7 +567,7 @@ std::vector<Event> ChainMarket::events_after(std::int64_t position, std::size_t 
   f.addresses = {config_.sdrt, config_.marketplace};
   f.topics = {{topic(kTransferEvent), topic(kOfferEvent), topic(kRequestEvent), topic(kAcceptEvent),
                topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent), topic(kDisputeEvent),
-               topic(kResolveEvent)}};
+               topic(kResolveEvent), topic(kReleaseEvent)}};
   const std::uint64_t range = std::max<std::uint64_t>(1, config_.max_log_range);
   while (from <= head && out.size() < limit) {
     f.from_block = from;

@@ -112,10 +112,13 @@ struct ChainMarketTest : ::testing::Test {
   }
 
   // offer O-1 by OP-V, request R-1 by OP-H, accepted and activated.
+  // Accepted and activated after the dispute window, so usage is paid at
+  // once (the window and the held charges: held_usage in the conformance).
   void active_request(const std::string& oid = "O-1", const std::string& rid = "R-1") {
-    visited->publish_offer(offer_terms(oid));
+    visited->publish_offer(offer_terms(oid, 10 * kSdrt, 5, 3 * 86400));
     home->request(request_terms(rid, oid));
     visited->accept(accept_terms(rid));
+    advance(kDisputeSeconds);
     visited->activate(rid, "20801");
   }
 
@@ -209,7 +212,8 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   gas["mint"] = admin->last_gas_used();
   const std::int64_t start = home->events_after(0).back().position;  // after the mints
 
-  auto offer = offer_terms("O-1");
+  // A term longer than the dispute window, so the usage below is paid at once.
+  auto offer = offer_terms("O-1", 10 * kSdrt, 5, 3 * 86400);
   auto ro = visited->publish_offer(offer);
   gas["offer"] = visited->last_gas_used();
   auto o = home->offer("O-1");
@@ -225,7 +229,7 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   EXPECT_EQ(o->tariff.per_minute, 20'000);
   EXPECT_EQ(o->tariff.per_sms, 5'000);
   EXPECT_EQ(o->price, 10 * kSdrt);
-  EXPECT_EQ(o->term_seconds, 3600);
+  EXPECT_EQ(o->term_seconds, 3 * 86400);
   EXPECT_EQ(o->valid_until, offer.valid_until);
   EXPECT_EQ(o->stock, 5);
   EXPECT_EQ(o->sold, 0);
@@ -254,7 +258,7 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   EXPECT_EQ(r->home, "OP-H");
   EXPECT_EQ(r->provider, "OP-V");
   EXPECT_EQ(r->state, RequestState::Open);
-  EXPECT_EQ(r->expires_at, r->requested_at + 3600);
+  EXPECT_EQ(r->expires_at, r->requested_at + 3 * 86400);
   EXPECT_EQ(r->position, rr.position);
   EXPECT_FALSE(home->find_accept("R-1"));
 
@@ -270,6 +274,7 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   EXPECT_EQ(a->position, ra.position);
   EXPECT_EQ(home->find_request("R-1")->state, RequestState::Accepted);
 
+  advance(kDisputeSeconds);  // the dispute window passes: usage is paid at once
   visited->activate("R-1", "20801");
   gas["activation"] = visited->last_gas_used();
   r = home->find_request("R-1");
@@ -538,7 +543,7 @@ TEST_F(ChainMarketTest, RefundRules) {
   EXPECT_EQ(refusal([&] { stranger->refund("R-1"); }), "not-registered");
   EXPECT_EQ(refusal([&] { home->refund("R-none"); }), "unknown-request");
 
-  advance(3601);  // past expires_at: the home operator may close it
+  advance(2 * 86400 + 1);  // past expires_at: the home operator may close it
   auto rf = home->refund("R-1");
   EXPECT_EQ(home->balance("OP-H").available, 98 * kSdrt);
   EXPECT_EQ(home->balance("OP-H").escrowed, 0);

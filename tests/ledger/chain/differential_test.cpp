@@ -51,19 +51,30 @@ const std::string kVisitedC = "visited-c";
 const std::string kProviderD = "provider-d";
 const std::string kHomeB = "home-b";
 const std::string kHomeX = "home-x";
-const std::string kOutsider = "outsider";  // a key no admin registered
+const std::string kArbiterZ = "arbiter-z";
+const std::string kArbiterY = "arbiter-y";
+// A key no admin registered. (A registered id written with a key that is not
+// its own is left out on purpose: the embedded ledger refuses it as
+// AppendError bad-signature, the chain as not-registered, since there the key
+// is the account; both refuse it, with different codes.)
+const std::string kOutsider = "outsider";
 
 struct Party {
   std::string id;
-  std::string role;  // "" for the outsider
+  std::string role;     // "" for the outsider
+  std::string arbiter;  // the arbiter it names at registration ("" none)
 };
-const std::vector<Party> kParties = {{kIssuer, "admin"},
-                                     {kVisitedA, "visited-operator"},
-                                     {kVisitedC, "visited-operator"},
-                                     {kProviderD, "service-provider"},
-                                     {kHomeB, "home-operator"},
-                                     {kHomeX, "home-operator"},
-                                     {kOutsider, ""}};
+// visited-a, provider-d and home-b name arbiter-z (disputes between them can
+// be resolved); home-x names arbiter-y and visited-c none (`no-arbiter`).
+const std::vector<Party> kParties = {{kIssuer, "admin", ""},
+                                     {kArbiterZ, "arbiter", ""},
+                                     {kArbiterY, "arbiter", ""},
+                                     {kVisitedA, "visited-operator", kArbiterZ},
+                                     {kVisitedC, "visited-operator", ""},
+                                     {kProviderD, "service-provider", kArbiterZ},
+                                     {kHomeB, "home-operator", kArbiterZ},
+                                     {kHomeX, "home-operator", kArbiterY},
+                                     {kOutsider, "", ""}};
 
 // One backend under test: a Market per party, and its clock.
 struct Backend {
@@ -91,7 +102,8 @@ struct EmbeddedBackend final : Backend {
     for (const auto& p : kParties) keys[p.id] = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
     ledger->init(kIssuer, *keys[kIssuer]);
     for (const auto& p : kParties)
-      if (!p.role.empty() && p.role != "admin") ledger->register_participant(kIssuer, *keys[kIssuer], p.id, p.role, *keys[p.id]);
+      if (!p.role.empty() && p.role != "admin")
+        ledger->register_participant(kIssuer, *keys[kIssuer], p.id, p.role, *keys[p.id], p.arbiter);
     for (const auto& p : kParties) markets[p.id] = std::make_unique<EmbeddedMarket>(ledger, p.id, keys[p.id]);
   }
   ~EmbeddedBackend() override {
@@ -121,7 +133,8 @@ struct ChainBackend final : Backend {
     d.free_gas = true;
     for (const auto& p : kParties)
       if (!p.role.empty() && p.role != "admin")
-        register_participant(admin, d, keys.at(p.id).address(), p.id, parse_chain_role(p.role));
+        register_participant(admin, d, keys.at(p.id).address(), p.id, parse_chain_role(p.role),
+                             p.arbiter.empty() ? eth::Address{} : keys.at(p.arbiter).address());
     for (const auto& p : kParties) markets[p.id] = std::make_unique<ChainMarket>(d.config(), keys.at(p.id));
   }
   std::string name() const override { return "chain"; }
@@ -161,7 +174,9 @@ struct Gen {
   std::int64_t now = 0;
   Market& view;
   std::vector<std::string> offers, requests;
+  std::map<std::string, std::vector<UsageReport>> reports;  // every usage report tried, per Request
   int serial = 0;
+  int step = 0, steps = 0;  // this step, and how many the run has
   Bytes seal_key = crypto::EcKey::generate(crypto::Curve::P256).public_point();
   Bytes reply_key = crypto::EcKey::generate(crypto::Curve::P256).public_point();
 
@@ -358,7 +373,37 @@ std::vector<OpKind> make_ops() {
       default: u.period_start = -5; u.period_end = g.now - kMargin; note += " negative start"; break;
     }
     if (u.period_end < act + kMargin && u.period_end >= act - kMargin) u.period_end = act + kMargin;  // never on the bound
-    return Step{"usage " + u.request_id + " #" + std::to_string(u.report_no) + " by " + by + " used " + fmt(u.used) +
+    // Periods after the last one charged, mostly; sometimes overlapping it
+    // (kMargin away from its end, which is the same value on both).
+    if (r && r->period_end > 0) {
+      if (g.chance(85) && u.period_start < r->period_end) {
+        u.period_start = r->period_end;
+        if (u.period_end < u.period_start) u.period_end = u.period_start;
+      } else if (g.chance(50)) {
+        u.period_start = r->period_end - kMargin;
+        note += " overlaps the last period";
+      }
+    }
+    // The network's record id: fresh, or (re-delivery) one tried before on
+    // this Request, with the same content or other content.
+    u.record_id = g.fresh("REC-");
+    auto& tried = g.reports[u.request_id];
+    if (!tried.empty() && g.chance(20)) {
+      const UsageReport old = g.pick(tried);
+      if (g.chance(60)) {
+        u = old;
+        u.report_no = g.chance(50) ? old.report_no : done + 1;  // the visited agent may renumber it
+        note += " re-delivered " + old.record_id;
+      } else {
+        u.record_id = old.record_id;
+        note += " other content under " + old.record_id;
+      }
+    } else if (g.chance(3)) {
+      u.record_id = g.pick(std::vector<std::string>{"", std::string(33, 'r'), "rec id"});
+      note += " record id '" + u.record_id + "'";
+    }
+    tried.push_back(u);
+    return Step{"usage " + u.request_id + " #" + std::to_string(u.report_no) + " " + u.record_id + " by " + by + " used " + fmt(u.used) +
                     " period [" + std::to_string(u.period_start) + "," + std::to_string(u.period_end) + "]" +
                     (note.empty() ? "" : " [" + note + "]"),
                 [=](Backend& b) { b.as(by).report_usage(u); }, {u.request_id}, {}};
@@ -371,6 +416,56 @@ std::vector<OpKind> make_ops() {
     std::string by = g.party();
     if (r && g.chance(80)) by = g.chance(50) ? r->home : r->provider;
     return Step{"refund " + rid + " by " + by, [=](Backend& b) { b.as(by).refund(rid); }, {rid}, {}};
+  }});
+
+  ops.push_back({"dispute", 5, [](Gen& g) {
+    // Mostly an Accept still in its window, where a dispute can pass.
+    std::vector<std::string> in_window;
+    for (const auto& id : g.requests)
+      if (auto r = g.view.find_request(id); r && (r->state == RequestState::Accepted || r->state == RequestState::Active) &&
+                                            r->accepted_at + kDisputeSeconds > g.now)
+        in_window.push_back(id);
+    std::string rid = !in_window.empty() && g.chance(70)
+                          ? g.pick(in_window)
+                          : g.request_in(g.pick(std::vector<RequestState>{RequestState::Accepted, RequestState::Active,
+                                                                          RequestState::Open, RequestState::Disputed}));
+    auto r = g.request(rid);
+    std::string by = r && g.chance(80) ? r->home : g.party();
+    std::string reason = g.chance(90) ? "package does not open"
+                                      : g.pick(std::vector<std::string>{"", std::string(65, 'x'), std::string(64, 'y')});
+    return Step{"dispute " + rid + " by " + by + " reason '" + reason.substr(0, 24) + "' (" + std::to_string(reason.size()) + ")",
+                [=](Backend& b) { b.as(by).dispute(rid, reason); }, {rid}, {}};
+  }});
+
+  ops.push_back({"resolve", 4, [](Gen& g) {
+    std::string rid = g.request_in(RequestState::Disputed);
+    auto r = g.request(rid);
+    std::string by = r && !r->arbiter.empty() && g.chance(75) ? r->arbiter : g.party();
+    Resolution res = g.chance(50) ? Resolution::RefundHome : Resolution::ReleaseToProvider;
+    return Step{"resolve " + rid + " by " + by + (res == Resolution::RefundHome ? " refund-home" : " release-to-provider"),
+                [=](Backend& b) { b.as(by).resolve(rid, res); }, {rid}, {}};
+  }});
+
+  // Revocation kills a party for the rest of the run: only home-x and
+  // visited-c are ever revoked, and only in the last third of the run, so
+  // the others keep trading; before that every revoke is one that fails.
+  ops.push_back({"revoke", 1, [](Gen& g) {
+    const bool late = g.step > g.steps * 2 / 3;
+    std::string target = late && g.chance(60) ? g.pick(std::vector<std::string>{kHomeX, kVisitedC})
+                                              : g.pick(std::vector<std::string>{kIssuer, kOutsider, "nobody", kHomeB});
+    std::string by = g.chance(40) ? target : g.chance(50) ? kIssuer : g.party();
+    if (target == kHomeB && by != kIssuer && by != kHomeB) by = kVisitedA;  // never actually revoke home-b
+    if (target == kHomeB && (by == kIssuer || by == kHomeB)) by = kProviderD;
+    if (by == "nobody") by = kOutsider;
+    return Step{"revoke " + target + " by " + by, [=](Backend& b) { b.as(by).revoke(target); }, {}, {}};
+  }});
+
+  // A pause lasts a few steps: while paused, the main loop picks this
+  // operation one step in six.
+  ops.push_back({"pause", 2, [](Gen& g) {
+    std::string by = g.chance(75) ? kIssuer : g.party();
+    bool on = g.chance(85) ? !g.view.paused() : g.view.paused();
+    return Step{std::string(on ? "pause" : "resume") + " by " + by, [=](Backend& b) { b.as(by).set_paused(on); }, {}, {}};
   }});
 
   ops.push_back({"advance", 4, [](Gen& g) {
@@ -391,6 +486,7 @@ std::vector<std::int64_t> deadlines(Gen& g) {
     if (auto r = g.view.find_request(id); r && r->state != RequestState::Closed) {
       d.push_back(r->answer_by);
       d.push_back(r->expires_at);
+      if (r->accepted_at > 0) d.push_back(r->accepted_at + kDisputeSeconds);
     }
   return d;
 }
@@ -416,12 +512,13 @@ std::string describe(const Balance& b) { return std::to_string(b.available) + "/
 // by the second or two a chain transaction lands after T).
 std::string describe(const std::optional<Request>& r, const std::optional<Accept>& a) {
   if (!r) return "none";
-  std::string out = std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " refunded " +
+  std::string out = std::string(to_string(r->state)) + " charged " + std::to_string(r->charged) + " held " + std::to_string(r->held) + " refunded " +
                     std::to_string(r->refunded) + " escrow " + std::to_string(r->escrow) + " reports " +
                     std::to_string(r->usage_reports) + " used " + fmt(r->used) + " plmn '" + r->activation_plmn +
                     "' home " + r->home + " provider " + r->provider + " offer " + r->offer_id + " subscriber " +
                     r->subscriber + " target " + to_hex(crypto::sha256(r->sealed_target)).substr(0, 16) + " reply " +
-                    to_hex(r->reply_key).substr(0, 16);
+                    to_hex(r->reply_key).substr(0, 16) + " period_end " + std::to_string(r->period_end) + " arbiter '" +
+                    r->arbiter + "'";
   if (a)
     out += " accept by " + a->provider + " hash " + to_hex(a->package_hash).substr(0, 16) + " profile " +
            to_hex(crypto::sha256(a->sealed_profile)).substr(0, 16);
@@ -466,7 +563,15 @@ TEST(ChainDifferential, RandomOperationsAgree) {
     g.now += kStepSeconds;
     int w = static_cast<int>(g.uniform(1, total_weight));
     const OpKind* kind = &ops.front();
+    g.step = step;
+    g.steps = n;
+    const bool to_pause = g.view.paused() && g.chance(16);  // -> the pause operation (resume, mostly)
     for (const auto& op : ops) {
+      if (to_pause) {
+        if (op.name != "pause") continue;
+        kind = &op;
+        break;
+      }
       if (w <= op.weight) {
         kind = &op;
         break;
@@ -496,6 +601,8 @@ TEST(ChainDifferential, RandomOperationsAgree) {
       auto e = describe(embedded.as(kIssuer).balance(p.id)), c = describe(chain.as(kIssuer).balance(p.id));
       if (e != c) return fail("balance of " + p.id + " (available/escrowed)", e, c);
     }
+    if (embedded.as(kIssuer).paused() != chain.as(kIssuer).paused())
+      return fail("paused", embedded.as(kIssuer).paused() ? "paused" : "running", chain.as(kIssuer).paused() ? "paused" : "running");
     for (const auto& id : s.requests) {
       Market& em = embedded.as(kIssuer);
       Market& cm = chain.as(kIssuer);

@@ -79,6 +79,12 @@ TEST(ChainConformance, Disputes) {
   disputes(w);
 }
 
+TEST(ChainConformance, HeldUsage) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  held_usage(w);
+}
+
 TEST(ChainConformance, Identity) {
   if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
   ChainWorld w;

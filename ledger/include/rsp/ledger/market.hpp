@@ -92,7 +92,12 @@ struct Request : RequestTerms {
   std::int64_t answer_by = 0;         // requested_at + min(term_seconds, kAnswerSeconds)
   std::int64_t activated_at = 0;
   std::string activation_plmn;
-  Amount charged = 0;                 // settled to the provider so far
+  Amount charged = 0;                 // charged by usage so far (paid to the provider, or held)
+  // Of `charged`, what is not paid to the provider yet: usage charged before
+  // the dispute window after the Accept ended (accepted_at + kDisputeSeconds)
+  // stays in the home's escrow until a write after the window pays it (a
+  // usage report, the refund) or the arbiter decides it (a dispute freezes it).
+  Amount held = 0;
   Amount refunded = 0;                // returned to the home operator on close
   std::int64_t usage_reports = 0;
   Allowance used;                     // sum of the usage reports (within the Offer's allowance)
@@ -128,7 +133,12 @@ std::string usage_record_id(const UsageReport& u);
 // What happened, in ledger order. `amount` moves SDRt:
 //   mint      issuer -> counterparty (new money)
 //   request   home's balance -> escrow (author = home, counterparty = provider)
-//   usage     escrow -> provider's balance (author = provider, counterparty = home)
+//   usage     escrow -> provider's balance (author = provider, counterparty = home):
+//             what this report paid: 0 while the dispute window runs (held),
+//             after it this charge and every held one
+//   release   held usage charges, escrow -> provider's balance, when the
+//             Request is refunded after the window (author = who refunded,
+//             counterparty = provider, escrow_of = home); just before its refund
 //   refund    escrow -> home's balance (counterparty = home)
 //   resolve   escrow -> home's or provider's balance (author = arbiter,
 //             counterparty = who receives, escrow_of = home)
