@@ -147,15 +147,35 @@ StoryResult run_marketplace_story(StoryParties& p,
   } catch (const ledger::MarketError& e) {
     if (e.code != "held") throw;
   }
-  narrate("visited", res.request_id + ": " + sdrt(charged) + " charged, paid to " + V +
-                         " once the dispute window after the Accept has passed");
   res.charged = charged;
-  res.refunded = 0;
+  if (!p.advance_ledger_clock) {
+    // No way to move the ledger's clock (a live network): the story ends
+    // with the charges held; they are paid after the window.
+    narrate("visited", res.request_id + ": " + sdrt(charged) + " charged, paid to " + V +
+                           " once the dispute window after the Accept has passed");
+    res.refunded = 0;
+    res.home_available = p.home.balance(H).available;
+    res.visited_available = p.visited.balance(V).available;
+    expect(res.home_available, home0 + credit - o.price, H + " final balance");
+    expect(res.visited_available, visited0, V + " final balance");
+    expect(p.home.balance(H).escrowed, o.price, H + " final escrow");
+    return res;
+  }
+  // 10. The window passes undisputed (a simulated day: the ledger's clock is
+  // moved forward); the visited operator closes the subscription: the held
+  // charges are paid to it and the unused escrow returns to the home operator.
+  p.advance_ledger_clock(ledger::kDisputeSeconds + 60);
+  narrate("ledger", "one day later (simulated clock): the dispute window after the Accept has passed, undisputed");
+  p.visited.refund(res.request_id);
+  Amount back = o.price - charged;
+  narrate("visited", "closes " + res.request_id + ": " + sdrt(charged) + " paid to " + V + ", unused escrow " + sdrt(back) +
+                         " returns to " + H);
+  res.refunded = back;
   res.home_available = p.home.balance(H).available;
   res.visited_available = p.visited.balance(V).available;
-  expect(res.home_available, home0 + credit - o.price, H + " final balance");
-  expect(res.visited_available, visited0, V + " final balance");
-  expect(p.home.balance(H).escrowed, o.price, H + " final escrow");
+  expect(res.home_available, home0 + credit - charged, H + " final balance");
+  expect(res.visited_available, visited0 + charged, V + " final balance");
+  expect(p.home.balance(H).escrowed, 0, H + " final escrow");
   return res;
 }
 

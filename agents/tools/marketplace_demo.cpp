@@ -4,7 +4,9 @@
 // SDRt balances at the end (checked to the smallest unit).
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 
@@ -27,8 +29,8 @@ const char* label(const std::string& party) {
   return "ledger          ";
 }
 
-void print_statement(ledger::Market& m, const std::string& who) {
-  auto st = ledger::make_statement(m, who, 0, std::time(nullptr) + 60);
+void print_statement(ledger::Market& m, const std::string& who, std::int64_t until) {
+  auto st = ledger::make_statement(m, who, 0, until);
   std::printf("\n  Statement of %s\n", who.c_str());
   for (const auto& l : st.lines) {
     if (l.delta_available == 0 && l.delta_escrowed == 0) continue;
@@ -51,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--template", tmpl,
                  "profile package the visited operator personalises per subscriber (default: the SM-DP+'s "
                  "built-in minimal USIM profile)");
-  app.add_flag("--keep", keep, "keep the work folder (ledger, SM-DP+ store, HSS) afterwards");
+  app.add_flag("--keep", keep, "keep the work folder (ledger, SM-DP+ store, HSS) afterwards (the ledger's last entries are a simulated "
+               "day ahead: other tools refuse them until that day)");
   CLI11_PARSE(app, argc, argv);
   if (!std::getenv("RSP_LOG")) log::set_level(log::Level::Warn);
 
@@ -78,7 +81,16 @@ int main(int argc, char** argv) {
                 tmpl.empty() ? "the built-in USIM template" : tmpl.c_str(), (dir / "ledger.db").c_str());
     agents::LocalStack stack(o);
 
-    auto ledger = std::make_shared<ledger::EmbeddedLedger>((dir / "ledger.db").string());
+    // The ledger's clock: the system's, plus the simulated day the story
+    // skips so the dispute window after the Accept can pass (kDisputeSeconds).
+    auto skipped_ms = std::make_shared<std::int64_t>(0);
+    ledger::EmbeddedLedger::Options lo;
+    lo.clock_ms = [skipped_ms] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             *skipped_ms;
+    };
+    auto ledger = std::make_shared<ledger::EmbeddedLedger>((dir / "ledger.db").string(), lo);
     auto key = [] { return std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256)); };
     auto ik = key(), vk = key(), hk = key();
     ledger->init("SDR-ISSUER", *ik);
@@ -89,12 +101,14 @@ int main(int argc, char** argv) {
     ledger::EmbeddedMarket issuer(ledger, "SDR-ISSUER", ik), visited(ledger, "VISITED-A", vk), home(ledger, "HOME-B", hk);
 
     auto parties = stack.parties(issuer, visited, home);
+    parties.advance_ledger_clock = [skipped_ms](std::int64_t seconds) { *skipped_ms += seconds * 1000; };
     auto res = agents::run_marketplace_story(parties, [](const std::string& who, const std::string& what) {
       std::printf("  [%s] %s\n", label(who), what.c_str());
     });
 
-    print_statement(home, "HOME-B");
-    print_statement(visited, "VISITED-A");
+    const std::int64_t until = lo.clock_ms() / 1000 + 60;
+    print_statement(home, "HOME-B", until);
+    print_statement(visited, "VISITED-A", until);
     auto rep = ledger->verify();
     std::printf("\nLedger verified: %lld entries, each signed by its author and hash-chained (head %s...)\n",
                 static_cast<long long>(rep.entries_checked), to_hex(rep.head_hash).substr(0, 16).c_str());

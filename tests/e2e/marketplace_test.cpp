@@ -18,8 +18,12 @@ namespace {
 struct EmbeddedMarkets {
   std::shared_ptr<EmbeddedLedger> ledger;
   std::unique_ptr<EmbeddedMarket> issuer, visited, home;
+  // The ledger's clock runs this far ahead of the system's (the story's advance_ledger_clock).
+  std::shared_ptr<std::int64_t> skipped_ms = std::make_shared<std::int64_t>(0);
   explicit EmbeddedMarkets(const fs::path& dir) {
-    ledger = std::make_shared<EmbeddedLedger>((dir / "ledger.db").string());
+    EmbeddedLedger::Options lo;
+    lo.clock_ms = [s = skipped_ms] { return static_cast<std::int64_t>(std::time(nullptr)) * 1000 + *s; };
+    ledger = std::make_shared<EmbeddedLedger>((dir / "ledger.db").string(), lo);
     auto ik = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
     auto vk = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
     auto hk = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
@@ -54,13 +58,14 @@ TEST(Marketplace, StoryOnTheEmbeddedLedger) {
   e2e::MarketplaceWorld mw("market-embedded");
   EmbeddedMarkets m(mw.dir);
   auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
+  parties.advance_ledger_clock = [s = m.skipped_ms](std::int64_t seconds) { *s += seconds * 1000; };
   auto res = agents::run_marketplace_story(parties, print);
-  // 1200 MB + 12 min + 4 SMS = 3.04; 800 MB + 30 min + 10 SMS = 3.20; 2600 MB = 5.20 SDRt
+  // 1200 MB + 12 min + 4 SMS = 3.04; 800 MB + 30 min + 10 SMS = 3.20; 2600 MB = 5.20 SDRt,
+  // held until the dispute window after the Accept has passed (issue 16), then paid.
   EXPECT_EQ(res.charged, 11'440'000);
-  // Held until the dispute window after the Accept has passed (issue 16).
-  EXPECT_EQ(res.refunded, 0);
-  EXPECT_EQ(res.home_available, 88'000'000);
-  EXPECT_EQ(res.visited_available, 0);
+  EXPECT_EQ(res.refunded, 12'000'000 - 11'440'000);
+  EXPECT_EQ(res.home_available, 88'560'000);
+  EXPECT_EQ(res.visited_available, 11'440'000);
   // The profile on the eUICC is the one the Accept's hash names, and the SM-DP+ says installed.
   auto p = mw.stack->smdp().profiles().by_iccid(res.iccid);
   ASSERT_TRUE(p);
@@ -75,8 +80,12 @@ TEST(Marketplace, StoryOnTheEmbeddedLedger) {
     EXPECT_EQ(payload.find("310150123456789"), std::string::npos) << "seq " << e.seq;
     EXPECT_EQ(payload.find(res.iccid), std::string::npos) << "seq " << e.seq;
   }
-  // The ledger verifies from scratch.
-  EXPECT_NO_THROW(EmbeddedLedger((mw.dir / "ledger.db").string()));
+  // The ledger verifies from scratch, on the story's clock; on the system's
+  // clock its last entries are a simulated day ahead and are refused.
+  EmbeddedLedger::Options lo;
+  lo.clock_ms = [s = m.skipped_ms] { return static_cast<std::int64_t>(std::time(nullptr)) * 1000 + *s; };
+  EXPECT_NO_THROW(EmbeddedLedger((mw.dir / "ledger.db").string(), lo));
+  EXPECT_THROW(EmbeddedLedger((mw.dir / "ledger.db").string()), ChainError);
 }
 
 // An attach whose authentication fails (the HSS holds another Ki for the

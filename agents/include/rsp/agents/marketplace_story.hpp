@@ -5,8 +5,9 @@
 // the profile sealed to the home operator; the home operator's agent opens it
 // and hands the activation code to the subscriber's LPA, which downloads and
 // installs the profile on the eUICC; the device attaches to the visited network
-// (Milenage); usage reports settle SDRt; the visited operator closes the
-// subscription and the unused escrow returns. Every step is narrated and
+// (Milenage); usage reports charge SDRt, held until the dispute window after
+// the Accept has passed; then the visited operator closes the subscription:
+// the charges are paid to it and the unused escrow returns. Every step is narrated and
 // checked to the smallest SDRt unit; a wrong figure throws.
 #pragma once
 #include <functional>
@@ -40,6 +41,10 @@ struct StoryParties {
   // The visited operator's HandleDownloadProgressInfo inbox (nullptr: the
   // SM-DP+ reports nothing and the first attach alone activates).
   ProgressInbox* progress = nullptr;
+  // Moves the ledger's clock forward by that many seconds (the demo and the
+  // tests: a simulated day for the dispute window, ledger::kDisputeSeconds).
+  // Empty: the story ends with the usage charges still held in escrow.
+  std::function<void(std::int64_t seconds)> advance_ledger_clock;
 };
 
 struct StoryResult {
