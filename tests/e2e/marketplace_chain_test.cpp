@@ -4,6 +4,7 @@
 // stopped by this test on 127.0.0.1; skipped where npm could not install it).
 #include <gtest/gtest.h>
 
+#include "forwarding_market.hpp"
 #include "marketplace_world.hpp"
 #include "rsp/agents/home_operator_agent.hpp"
 #include "rsp/ledger/chain_deploy.hpp"
@@ -22,40 +23,19 @@ void print(const std::string& who, const std::string& what) { std::printf("  [%-
 // and escrow; the attacker's own reply key), and the copy lands first. On a
 // chain this is what a participant watching the pending transactions gets by
 // paying more gas; the order is given here, what the attacker gains is tested.
-class FrontRunMarket final : public Market {
+class FrontRunMarket final : public ForwardingMarket {
  public:
   FrontRunMarket(Market& victim, Market& attacker, Bytes attacker_reply_key)
-      : v_(victim), a_(attacker), reply_(std::move(attacker_reply_key)) {}
+      : ForwardingMarket(victim), a_(attacker), reply_(std::move(attacker_reply_key)) {}
   Receipt request(const RequestTerms& t) override {
     RequestTerms copy = t;
     copy.reply_key = reply_;
     copy.subscriber = "front-runner";
     a_.request(copy);
-    return v_.request(t);
+    return m_.request(t);
   }
-  std::string backend() const override { return v_.backend(); }
-  const std::string& me() const override { return v_.me(); }
-  Bytes ledger_id() override { return v_.ledger_id(); }
-  Receipt mint(const std::string& to, Amount amount) override { return v_.mint(to, amount); }
-  Receipt publish_offer(const OfferTerms& t) override { return v_.publish_offer(t); }
-  Receipt accept(const AcceptTerms& t) override { return v_.accept(t); }
-  Receipt activate(const std::string& id, const std::string& plmn) override { return v_.activate(id, plmn); }
-  Receipt report_usage(const UsageReport& u) override { return v_.report_usage(u); }
-  Receipt refund(const std::string& id) override { return v_.refund(id); }
-  Receipt dispute(const std::string& id, const std::string& reason) override { return v_.dispute(id, reason); }
-  Receipt resolve(const std::string& id, Resolution r) override { return v_.resolve(id, r); }
-  Receipt revoke(const std::string& participant) override { return v_.revoke(participant); }
-  Receipt set_paused(bool paused) override { return v_.set_paused(paused); }
-  bool paused() override { return v_.paused(); }
-  std::vector<Offer> offers() override { return v_.offers(); }
-  std::optional<Offer> offer(const std::string& id) override { return v_.offer(id); }
-  std::optional<Request> find_request(const std::string& id) override { return v_.find_request(id); }
-  std::optional<Accept> find_accept(const std::string& id) override { return v_.find_accept(id); }
-  Balance balance(const std::string& p) override { return v_.balance(p); }
-  std::vector<Event> events_after(std::int64_t pos, std::size_t limit) override { return v_.events_after(pos, limit); }
 
  private:
-  Market& v_;
   Market& a_;
   Bytes reply_;
 };

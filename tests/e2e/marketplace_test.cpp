@@ -4,6 +4,7 @@
 // attach; balances checked to the smallest SDRt unit.
 #include <gtest/gtest.h>
 
+#include "forwarding_market.hpp"
 #include "marketplace_world.hpp"
 #include "rsp/agents/home_operator_agent.hpp"
 #include "rsp/ledger/embedded_market.hpp"
@@ -183,38 +184,17 @@ TEST(Marketplace, UnservableRequestIsClosedAndTheNextServed) {
 
 // A Market whose next usage report lands but whose answer is lost (a
 // timeout after the write): the caller cannot tell whether it was charged.
-struct LostAnswerMarket final : Market {
-  Market& m;
+struct LostAnswerMarket final : ForwardingMarket {
   bool lose_next = false;
-  explicit LostAnswerMarket(Market& inner) : m(inner) {}
-  std::string backend() const override { return m.backend(); }
-  const std::string& me() const override { return m.me(); }
-  Bytes ledger_id() override { return m.ledger_id(); }
-  Receipt mint(const std::string& to, Amount a) override { return m.mint(to, a); }
-  Receipt publish_offer(const OfferTerms& t) override { return m.publish_offer(t); }
-  Receipt request(const RequestTerms& t) override { return m.request(t); }
-  Receipt accept(const AcceptTerms& t) override { return m.accept(t); }
-  Receipt activate(const std::string& r, const std::string& p) override { return m.activate(r, p); }
+  explicit LostAnswerMarket(Market& inner) : ForwardingMarket(inner) {}
   Receipt report_usage(const UsageReport& u) override {
-    Receipt r = m.report_usage(u);
+    Receipt r = m_.report_usage(u);
     if (lose_next) {
       lose_next = false;
       throw std::runtime_error("timeout waiting for the answer");
     }
     return r;
   }
-  Receipt refund(const std::string& r) override { return m.refund(r); }
-  Receipt dispute(const std::string& r, const std::string& why) override { return m.dispute(r, why); }
-  Receipt resolve(const std::string& r, Resolution how) override { return m.resolve(r, how); }
-  Receipt revoke(const std::string& p) override { return m.revoke(p); }
-  Receipt set_paused(bool p) override { return m.set_paused(p); }
-  bool paused() override { return m.paused(); }
-  std::vector<Offer> offers() override { return m.offers(); }
-  std::optional<Offer> offer(const std::string& id) override { return m.offer(id); }
-  std::optional<Request> find_request(const std::string& id) override { return m.find_request(id); }
-  std::optional<Accept> find_accept(const std::string& id) override { return m.find_accept(id); }
-  Balance balance(const std::string& p) override { return m.balance(p); }
-  std::vector<Event> events_after(std::int64_t p, std::size_t n) override { return m.events_after(p, n); }
 };
 
 // The visited agent reports each network usage record once, under its id:
