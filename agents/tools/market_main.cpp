@@ -148,6 +148,9 @@ int main(int argc, char** argv) {
   auto* revoke = app.add_subcommand("revoke", "revoke a participant's key for good (itself, or the admin)");
   std::string revoked;
   revoke->add_option("--participant", revoked)->required();
+  auto* rotate = app.add_subcommand("rotate", "move to a new key: same id, balances, Requests; the old key writes nothing more");
+  std::string new_key_path;
+  rotate->add_option("--new-key", new_key_path, "embedded: private key PEM; chain: a `ledger-chain keygen` file")->required();
   auto* pause = app.add_subcommand("pause", "pause the market (admin): refund, dispute and resolve stay open");
   auto* resume = app.add_subcommand("resume", "resume the market (admin)");
 
@@ -178,7 +181,7 @@ int main(int argc, char** argv) {
     if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
     bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
                   refund->parsed() || mint->parsed() || dispute->parsed() || resolve->parsed() || revoke->parsed() ||
-                  pause->parsed() || resume->parsed();
+                  rotate->parsed() || pause->parsed() || resume->parsed();
     std::unique_ptr<Market> market;
     if (!chain_path.empty()) {
 #ifdef RSP_WITH_CHAIN
@@ -297,6 +300,19 @@ int main(int argc, char** argv) {
       done(m.resolve(request_id, resolve_to == "home" ? Resolution::RefundHome : Resolution::ReleaseToProvider));
     } else if (revoke->parsed()) {
       done(m.revoke(revoked));
+    } else if (rotate->parsed()) {
+      std::shared_ptr<crypto::EcKey> next;
+      if (m.backend() == "chain") {
+#ifdef RSP_WITH_CHAIN
+        auto scalar = read_key_file(new_key_path).export_private();
+        next = std::make_shared<crypto::EcKey>(
+            crypto::EcKey::from_private_scalar(crypto::Curve::Secp256k1, ByteView(scalar.data(), scalar.size())));
+#endif
+      } else {
+        next = std::make_shared<crypto::EcKey>(load_key(new_key_path));
+      }
+      done(m.rotate_key(me, next));
+      std::cout << "use --key " << new_key_path << " from now on\n";
     } else if (pause->parsed() || resume->parsed()) {
       done(m.set_paused(pause->parsed()));
     } else if (mint->parsed()) {

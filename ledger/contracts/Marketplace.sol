@@ -12,12 +12,19 @@ pragma solidity 0.8.30;
 // the block number kept in storage. Every event carries `time`
 // (block.timestamp) so readers need no block lookups.
 //
+// Participants are numbered (1, 2, ... in registration order) and every
+// record names them by number, not by key: a participant that rotates its
+// key (rotateKey) keeps its Offers, Requests, escrow and arbiter with no
+// per-record rewrite; only keyOf/numberOf change (docs/ledger.md, "Key
+// rotation").
+//
 // Numbers arrive as uint256 but mirror C++ int64 fields: values >= 2^63 are
 // what a negative int64 looks like once sign-extended, so they are refused
 // as bad terms wherever a rule needs a non-negative number.
 
 interface ISDRt {
     function balanceOf(address who) external view returns (uint256);
+    function rotate(address from, address to) external;
     function allowance(address owner, address spender) external view returns (uint256);
     function transfer(address to, uint256 value) external returns (bool);
     function transferFrom(address from, address to, uint256 value) external returns (bool);
@@ -44,8 +51,8 @@ contract Marketplace {
     struct Participant {
         string id;
         uint8 role;
-        bool registered;
-        address arbiter;      // the arbiter this participant accepts for disputes (0: none)
+        bool registered;      // false once revoked
+        uint32 arbiter;       // number of the arbiter this participant accepts for disputes (0: none)
     }
 
     // Indices into publishOffer's `terms` (and the OfferPublished event).
@@ -61,7 +68,7 @@ contract Marketplace {
     uint256 private constant T_STOCK = 9;
 
     struct Offer {
-        address provider;     // zero: no such offer
+        uint32 provider;      // participant number; zero: no such offer
         uint64 validUntil;
         uint64 price;
         uint64 termSeconds;
@@ -77,10 +84,10 @@ contract Marketplace {
     }
 
     struct Request {
-        address home;
+        uint32 home;          // participant numbers
         State state;
         uint64 usageReports;
-        address provider;
+        uint32 provider;
         uint64 expiresAt;
         bytes32 offerId;
         uint64 escrow;
@@ -96,7 +103,7 @@ contract Marketplace {
         uint64 usedSms;
         uint64 periodEnd;     // end of the last reported period: the next starts at or after it
         uint64 acceptedAt;    // 0 before the Accept
-        address arbiter;      // set by a dispute: who resolves it
+        uint32 arbiter;       // set by a dispute: who resolves it
         uint64 held;          // usage charged before the dispute window ended, not paid yet (same slot as arbiter)
     }
 
@@ -109,11 +116,19 @@ contract Marketplace {
     }
 
     ISDRt public immutable token;
-    address public immutable admin;
+    // The admin's current key (it moves with the admin's rotateKey; so does SDRt's issuer).
+    address public admin;
     uint256 public immutable deployedAt;  // first block worth scanning for logs
 
-    mapping(address => Participant) private participants;
-    mapping(string => address) public addressOf;
+    uint32 public participantCount;
+    mapping(uint32 => Participant) private participants;
+    mapping(address => uint32) public numberOf;     // current keys only (0: none)
+    mapping(uint32 => address) public keyOf;        // the participant's current key
+    mapping(string => uint32) private numberOfId;
+    // Keys rotated out, with the participant they were: a key is never used
+    // again (register and rotateKey refuse it), and readers still name the
+    // author of events and transfers a rotated-out key made.
+    mapping(address => uint32) private formerNumberOf;
     mapping(bytes32 => Offer) private offers;
     bytes32[] private offerIds;
     mapping(bytes32 => Request) private requests;
@@ -121,32 +136,33 @@ contract Marketplace {
     mapping(bytes32 => mapping(bytes32 => UsageRecord)) private usageRecords;
     // Set by the admin: market writes that create value or service are refused.
     bool public paused;
-    // Sum of escrow - charged over the home operator's requests not Closed.
-    mapping(address => uint256) public escrowedOf;
+    // Sum of escrow - charged over the home operator's requests not Closed, by participant number.
+    mapping(uint32 => uint256) public escrowedOf;
 
-    event Registered(address indexed who, string id, uint8 role);
-    event Revoked(address indexed who, address indexed by, uint256 time);
+    event Registered(uint32 indexed number, address indexed key, string id, uint8 role);
+    event Revoked(uint32 indexed number, uint32 indexed by, uint256 time);
+    event KeyRotated(uint32 indexed number, address indexed oldKey, address indexed newKey, uint256 time);
     event PauseSet(bool paused, uint256 time);
-    event OfferPublished(bytes32 indexed offerId, address indexed provider, string service, string coverage,
+    event OfferPublished(bytes32 indexed offerId, uint32 indexed provider, string service, string coverage,
                          uint256[10] terms, bytes sealKey, uint256 time);
-    event RequestMade(bytes32 indexed requestId, bytes32 indexed offerId, address indexed home, address provider,
+    event RequestMade(bytes32 indexed requestId, bytes32 indexed offerId, uint32 indexed home, uint32 provider,
                       string subscriber, bytes sealedTarget, uint256 escrow, bytes replyKey, uint256 expiresAt,
                       uint256 time);
-    event Accepted(bytes32 indexed requestId, address indexed provider, address home, bytes32 packageHash,
+    event Accepted(bytes32 indexed requestId, uint32 indexed provider, uint32 home, bytes32 packageHash,
                    bytes sealedProfile, uint256 time);
-    event Activated(bytes32 indexed requestId, address indexed provider, address home, string plmn, uint256 time);
-    event UsageReported(bytes32 indexed requestId, address indexed provider, address home, bytes32 recordId,
+    event Activated(bytes32 indexed requestId, uint32 indexed provider, uint32 home, string plmn, uint256 time);
+    event UsageReported(bytes32 indexed requestId, uint32 indexed provider, uint32 home, bytes32 recordId,
                         uint256 reportNo, uint256[3] used, uint256 periodStart, uint256 periodEnd, uint256 charge,
                         uint256 time);
-    event Refunded(bytes32 indexed requestId, address indexed by, address home, uint256 amount, uint256 time);
+    event Refunded(bytes32 indexed requestId, uint32 indexed by, uint32 home, uint256 amount, uint256 time);
     // Held usage charges paid to the provider when the Request is refunded
     // after the dispute window (just before its Refunded).
-    event Released(bytes32 indexed requestId, address indexed by, address home, address provider, uint256 amount,
+    event Released(bytes32 indexed requestId, uint32 indexed by, uint32 home, uint32 provider, uint256 amount,
                    uint256 time);
-    event Disputed(bytes32 indexed requestId, address indexed home, address provider, address arbiter, string reason,
+    event Disputed(bytes32 indexed requestId, uint32 indexed home, uint32 provider, uint32 arbiter, string reason,
                    uint256 time);
     // `to` receives `amount` (what was left in escrow): the home or the provider.
-    event Resolved(bytes32 indexed requestId, address indexed arbiter, address home, address to, uint256 amount,
+    event Resolved(bytes32 indexed requestId, uint32 indexed arbiter, uint32 home, uint32 to, uint256 amount,
                    uint256 time);
 
     constructor(address sdrt) {
@@ -159,59 +175,113 @@ contract Marketplace {
 
     // Role 0 (admin) is only for the admin's own address, so the issuer has a
     // participant id like everyone else. `arbiter`: a registered arbiter the
-    // participant accepts for disputes, or 0.
+    // participant accepts for disputes, or 0. A key used before (by any
+    // participant, now or rotated out) is refused like a taken id.
     function register(address who, string calldata id, uint8 role, address arbiter) external {
         require(msg.sender == admin, "RSP:forbidden");
         bytes calldata raw = bytes(id);
         require(raw.length >= 1 && raw.length <= 128, "RSP:bad-id");
         require(role <= ROLE_ARBITER && (role != ROLE_ADMIN || who == admin) && who != address(0),
                 "RSP:bad-terms");
-        require(!participants[who].registered && addressOf[id] == address(0), "RSP:bad-participant");
-        require(arbiter == address(0) ||
-                (participants[arbiter].registered && participants[arbiter].role == ROLE_ARBITER), "RSP:bad-participant");
-        participants[who] = Participant(id, role, true, arbiter);
-        addressOf[id] = who;
-        emit Registered(who, id, role);
+        require(numberOf[who] == 0 && formerNumberOf[who] == 0 && numberOfId[id] == 0, "RSP:bad-participant");
+        uint32 a = 0;
+        if (arbiter != address(0)) {
+            a = numberOf[arbiter];
+            require(a != 0 && participants[a].registered && participants[a].role == ROLE_ARBITER,
+                    "RSP:bad-participant");
+        }
+        uint32 n = ++participantCount;
+        participants[n] = Participant(id, role, true, a);
+        numberOf[who] = n;
+        keyOf[n] = who;
+        numberOfId[id] = n;
+        emit Registered(n, who, id, role);
     }
 
     // A participant's key revoked for good, by itself or the admin (not the
     // admin's): it can no longer write. Its id stays taken.
     function revoke(address who) external {
-        _role();
-        require(participants[who].registered, "RSP:not-registered");
-        require(msg.sender == who || msg.sender == admin, "RSP:forbidden");
+        uint32 me = _me();
+        uint32 n = numberOf[who];
+        require(n != 0 && participants[n].registered, "RSP:not-registered");
+        require(n == me || msg.sender == admin, "RSP:forbidden");
         require(who != admin, "RSP:bad-terms");
-        participants[who].registered = false;
-        emit Revoked(who, msg.sender, block.timestamp);
+        participants[n].registered = false;
+        emit Revoked(n, me, block.timestamp);
+    }
+
+    // The participant `id`, writing with its current key, moves to `newKey`:
+    // from this transaction on the old key writes nothing (not-registered)
+    // and the new one writes as the same participant, with the same
+    // records, escrow and arbiter (all keyed by number) and the same SDRt
+    // balance (moved by SDRt.rotate, which also moves the issuer role when
+    // the admin rotates). A key is never reused: one registered or rotated
+    // out before, revoked or not, is refused (bad-participant). Not refused
+    // while paused: a pause is the admin's answer to a leaked key, and
+    // rotating it away is what the owner must still be able to do.
+    function rotateKey(string calldata id, address newKey) external {
+        uint32 n = _me();
+        require(numberOfId[id] == n, "RSP:forbidden");
+        require(newKey != address(0) && newKey != address(this) && newKey != address(token), "RSP:bad-terms");
+        require(numberOf[newKey] == 0 && formerNumberOf[newKey] == 0, "RSP:bad-participant");
+        numberOf[msg.sender] = 0;
+        formerNumberOf[msg.sender] = n;
+        numberOf[newKey] = n;
+        keyOf[n] = newKey;
+        if (msg.sender == admin) admin = newKey;
+        token.rotate(msg.sender, newKey);
+        emit KeyRotated(n, msg.sender, newKey, block.timestamp);
     }
 
     // While paused: mint (SDRt asks), offer, request, accept, activation and
-    // usage are refused; refund, dispute, resolve and revoke are not, so no
-    // value is locked by a pause.
+    // usage are refused; refund, dispute, resolve, revoke and rotateKey are
+    // not, so no value is locked by a pause.
     function setPaused(bool p) external {
-        _role();
+        _me();
         require(msg.sender == admin, "RSP:forbidden");
         paused = p;
         emit PauseSet(p, block.timestamp);
     }
 
+    // A current key of a participant not revoked (SDRt asks it for every move).
     function isRegistered(address who) external view returns (bool) {
-        return participants[who].registered;
+        uint32 n = numberOf[who];
+        return n != 0 && participants[n].registered;
     }
 
+    // The participant a key is or was (a rotated-out key: registered false).
     function participantOf(address who) external view returns (string memory id, uint8 role, bool registered) {
-        Participant storage p = participants[who];
-        return (p.id, p.role, p.registered);
+        uint32 n = numberOf[who];
+        bool current = n != 0;
+        if (!current) n = formerNumberOf[who];
+        Participant storage p = participants[n];
+        return (p.id, p.role, current && p.registered);
+    }
+
+    // Participant `number` (readers name the parties of events and records by it).
+    function participantAt(uint32 number) external view returns (string memory id, uint8 role, bool registered,
+                                                                  address key) {
+        Participant storage p = participants[number];
+        return (p.id, p.role, p.registered, keyOf[number]);
+    }
+
+    function numberOfParticipant(string calldata id) external view returns (uint32) {
+        return numberOfId[id];
+    }
+
+    // The current key of participant `id` (zero: no such participant).
+    function addressOf(string calldata id) external view returns (address) {
+        return keyOf[numberOfId[id]];
     }
 
     // ---- writes ----
 
     function publishOffer(bytes32 offerId, string calldata service, string calldata coverage,
                           uint256[10] calldata terms, bytes calldata sealKey) external {
-        uint8 role = _activeRole();
+        (uint32 me, uint8 role) = _activeRole();
         require(role == ROLE_VISITED_OPERATOR || role == ROLE_SERVICE_PROVIDER, "RSP:wrong-role");
         require(_validId(offerId), "RSP:bad-id");
-        require(offers[offerId].provider == address(0), "RSP:duplicate-offer");
+        require(offers[offerId].provider == 0, "RSP:duplicate-offer");
         for (uint256 i = 0; i < 10; ++i) require(terms[i] <= MAX_INT64, "RSP:bad-terms");
         require(terms[T_STOCK] > 0 && terms[T_PRICE] > 0 && terms[T_TERM_SECONDS] > 0 &&
                 terms[T_VALID_UNTIL] > block.timestamp, "RSP:bad-terms");
@@ -223,7 +293,7 @@ contract Marketplace {
         require(_isPoint(sealKey), "RSP:bad-terms");
 
         offers[offerId] = Offer({
-            provider: msg.sender,
+            provider: me,
             validUntil: uint64(terms[T_VALID_UNTIL]),
             price: uint64(terms[T_PRICE]),
             termSeconds: uint64(terms[T_TERM_SECONDS]),
@@ -238,18 +308,18 @@ contract Marketplace {
             allowSms: uint64(terms[T_SMS])
         });
         offerIds.push(offerId);
-        emit OfferPublished(offerId, msg.sender, service, coverage, terms, sealKey, block.timestamp);
+        emit OfferPublished(offerId, me, service, coverage, terms, sealKey, block.timestamp);
     }
 
     // The home operator approves exactly `escrow` to this contract first;
     // the escrow is pulled here and held by the contract until usage/refund.
     function request(bytes32 requestId, bytes32 offerId, string calldata subscriber, bytes calldata sealedTarget,
                      uint256 escrow, bytes calldata replyKey) external {
-        require(_activeRole() == ROLE_HOME_OPERATOR, "RSP:wrong-role");
+        _activeHome();
         require(_validId(requestId), "RSP:bad-id");
         require(requests[requestId].state == State.None, "RSP:duplicate-request");
         Offer storage o = offers[offerId];
-        require(o.provider != address(0), "RSP:unknown-offer");
+        require(o.provider != 0, "RSP:unknown-offer");
         require(block.timestamp < o.validUntil, "RSP:offer-expired");
         require(o.sold < o.stock, "RSP:out-of-stock");
         require(escrow == o.price, "RSP:escrow-mismatch");
@@ -262,7 +332,7 @@ contract Marketplace {
         o.sold += 1;
         uint64 expiresAt = uint64(block.timestamp) + o.termSeconds;
         Request storage r = requests[requestId];
-        r.home = msg.sender;
+        r.home = numberOf[msg.sender];  // (not kept in a local: the stack is full here)
         r.state = State.Open;
         r.provider = o.provider;
         r.expiresAt = expiresAt;
@@ -271,14 +341,14 @@ contract Marketplace {
         r.requestedAt = uint64(block.timestamp);
         r.answerBy = uint64(block.timestamp) + (o.termSeconds < ANSWER_SECONDS ? o.termSeconds : ANSWER_SECONDS);
         r.blockNumber = uint64(block.number);
-        escrowedOf[msg.sender] += escrow;
+        escrowedOf[r.home] += escrow;
         require(token.transferFrom(msg.sender, address(this), escrow), "RSP:insufficient-funds");
-        emit RequestMade(requestId, offerId, msg.sender, o.provider, subscriber, sealedTarget, escrow, replyKey,
+        emit RequestMade(requestId, offerId, r.home, o.provider, subscriber, sealedTarget, escrow, replyKey,
                          expiresAt, block.timestamp);
     }
 
     function accept(bytes32 requestId, bytes calldata sealedProfile, bytes calldata packageHash) external {
-        Request storage r = _providersRequest(requestId);
+        (Request storage r, uint32 me) = _providersRequest(requestId);
         require(r.state == State.Open, "RSP:wrong-state");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
         require(block.timestamp < r.answerBy, "RSP:answer-late");
@@ -287,11 +357,11 @@ contract Marketplace {
         r.state = State.Accepted;
         r.acceptBlock = uint64(block.number);
         r.acceptedAt = uint64(block.timestamp);
-        emit Accepted(requestId, msg.sender, r.home, bytes32(packageHash), sealedProfile, block.timestamp);
+        emit Accepted(requestId, me, r.home, bytes32(packageHash), sealedProfile, block.timestamp);
     }
 
     function activate(bytes32 requestId, string calldata plmn) external {
-        Request storage r = _providersRequest(requestId);
+        (Request storage r, uint32 me) = _providersRequest(requestId);
         require(r.state != State.Disputed, "RSP:disputed");
         require(r.state == State.Accepted, "RSP:wrong-state");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
@@ -299,7 +369,7 @@ contract Marketplace {
         r.state = State.Active;
         r.activatedAt = uint64(block.timestamp);
         r.activationPlmn = bytes6(bytes(plmn));
-        emit Activated(requestId, msg.sender, r.home, plmn, block.timestamp);
+        emit Activated(requestId, me, r.home, plmn, block.timestamp);
     }
 
     // used = [data_mb, voice_minutes, sms]; the charge (used . tariff) moves
@@ -309,7 +379,7 @@ contract Marketplace {
     // "record-conflict" with other content.
     function reportUsage(bytes32 requestId, bytes32 recordId, uint256 reportNo, uint256[3] calldata used,
                          uint256 periodStart, uint256 periodEnd) external {
-        Request storage r = _providersRequest(requestId);
+        (Request storage r, uint32 me) = _providersRequest(requestId);
         bytes24 content = _usageContent(requestId, recordId, used, periodStart, periodEnd);
         require(r.state != State.Disputed, "RSP:disputed");
         require(r.state == State.Active, "RSP:wrong-state");
@@ -344,9 +414,9 @@ contract Marketplace {
             r.held = 0;
         }
         escrowedOf[r.home] -= pay;
-        if (pay > 0) require(token.transfer(msg.sender, pay), "RSP:insufficient-funds");
+        if (pay > 0) require(token.transfer(msg.sender, pay), "RSP:insufficient-funds");  // the provider's current key
         // The event's charge is what this report paid the provider (0 while held).
-        emit UsageReported(requestId, msg.sender, r.home, recordId, reportNo, used, periodStart, periodEnd, pay,
+        emit UsageReported(requestId, me, r.home, recordId, reportNo, used, periodStart, periodEnd, pay,
                            block.timestamp);
     }
 
@@ -363,13 +433,13 @@ contract Marketplace {
     }
 
     function refund(bytes32 requestId) external {
-        _role();
+        uint32 me = _me();
         Request storage r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
-        require(msg.sender == r.provider || msg.sender == r.home, "RSP:forbidden");
+        require(me == r.provider || me == r.home, "RSP:forbidden");
         require(r.state != State.Disputed, "RSP:disputed");
         // The home: after the term; or an unanswered Request after its answer deadline.
-        if (msg.sender != r.provider)
+        if (me != r.provider)
             require(block.timestamp >= r.expiresAt || (r.state == State.Open && block.timestamp >= r.answerBy),
                     "RSP:not-expired");
         require(r.state != State.Closed, "RSP:wrong-state");
@@ -378,44 +448,44 @@ contract Marketplace {
         if (held > 0) {  // the window has passed undisputed: the held charges are the provider's
             r.held = 0;
             escrowedOf[r.home] -= held;
-            require(token.transfer(r.provider, held), "RSP:insufficient-funds");
-            emit Released(requestId, msg.sender, r.home, r.provider, held, block.timestamp);
+            require(token.transfer(keyOf[r.provider], held), "RSP:insufficient-funds");
+            emit Released(requestId, me, r.home, r.provider, held, block.timestamp);
         }
         uint256 amount = uint256(r.escrow) - r.charged;
         // Closed before any service: the unit of stock goes back to the Offer.
         if (r.state == State.Open || r.state == State.Accepted) offers[r.offerId].sold -= 1;
         r.state = State.Closed;
         escrowedOf[r.home] -= amount;
-        if (amount > 0) require(token.transfer(r.home, amount), "RSP:insufficient-funds");
-        emit Refunded(requestId, msg.sender, r.home, amount, block.timestamp);
+        if (amount > 0) require(token.transfer(keyOf[r.home], amount), "RSP:insufficient-funds");
+        emit Refunded(requestId, me, r.home, amount, block.timestamp);
     }
 
     // The home operator disputes the Accept within DISPUTE_SECONDS after it
     // (the package does not open, or its hash does not match): the escrow is
     // frozen until the arbiter both parties named at registration resolves.
     function dispute(bytes32 requestId, string calldata reason) external {
-        _role();
+        uint32 me = _me();
         Request storage r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
-        require(msg.sender == r.home, "RSP:forbidden");
+        require(me == r.home, "RSP:forbidden");
         require(r.state == State.Accepted || r.state == State.Active, "RSP:wrong-state");
         require(block.timestamp < uint256(r.acceptedAt) + DISPUTE_SECONDS, "RSP:dispute-late");
-        address arbiter = participants[r.home].arbiter;
-        require(arbiter != address(0) && arbiter == participants[r.provider].arbiter, "RSP:no-arbiter");
+        uint32 arbiter = participants[r.home].arbiter;
+        require(arbiter != 0 && arbiter == participants[r.provider].arbiter, "RSP:no-arbiter");
         require(bytes(reason).length >= 1 && bytes(reason).length <= 64, "RSP:bad-terms");
         r.state = State.Disputed;
         r.arbiter = arbiter;
-        emit Disputed(requestId, msg.sender, r.provider, arbiter, reason, block.timestamp);
+        emit Disputed(requestId, me, r.provider, arbiter, reason, block.timestamp);
     }
 
     // The arbiter settles a disputed Request: what is left in escrow goes to
     // the home operator (refundHome) or to the provider; the Request closes.
     function resolve(bytes32 requestId, bool refundHome) external {
-        _role();
+        uint32 me = _me();
         Request storage r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
         require(r.state == State.Disputed, "RSP:wrong-state");
-        require(msg.sender == r.arbiter, "RSP:not-arbiter");
+        require(me == r.arbiter, "RSP:not-arbiter");
         // Everything not paid to the provider: the escrow left and the held charges.
         uint256 rest = uint256(r.escrow) - r.charged + r.held;
         // Refunded without ever being activated: no service, the unit goes back.
@@ -425,9 +495,9 @@ contract Marketplace {
         else r.charged = r.escrow;
         r.held = 0;
         escrowedOf[r.home] -= rest;
-        address to = refundHome ? r.home : r.provider;
-        if (rest > 0) require(token.transfer(to, rest), "RSP:insufficient-funds");
-        emit Resolved(requestId, msg.sender, r.home, to, rest, block.timestamp);
+        uint32 to = refundHome ? r.home : r.provider;
+        if (rest > 0) require(token.transfer(keyOf[to], rest), "RSP:insufficient-funds");
+        emit Resolved(requestId, me, r.home, to, rest, block.timestamp);
     }
 
     // ---- views ----
@@ -456,29 +526,47 @@ contract Marketplace {
     }
 
     function balances(address who) external view returns (uint256 available, uint256 escrowed) {
-        return (token.balanceOf(who), escrowedOf[who]);
+        return (token.balanceOf(who), escrowedOf[numberOf[who]]);
+    }
+
+    // By participant id: its current key's SDRt and its escrow (zeros: no such participant).
+    function balancesOf(string calldata id) external view returns (uint256 available, uint256 escrowed) {
+        uint32 n = numberOfId[id];
+        if (n == 0) return (0, 0);
+        return (token.balanceOf(keyOf[n]), escrowedOf[n]);
     }
 
     // ---- rules shared by several writes ----
 
-    function _role() private view returns (uint8) {
-        Participant storage p = participants[msg.sender];
-        require(p.registered, "RSP:not-registered");
-        return p.role;
+    // The caller's participant number; refused unless it is the current key
+    // of a participant not revoked (participants[0] is never registered).
+    function _me() private view returns (uint32 n) {
+        n = numberOf[msg.sender];
+        require(participants[n].registered, "RSP:not-registered");
     }
 
-    // The caller's role, for the writes a pause refuses.
-    function _activeRole() private view returns (uint8 role) {
-        role = _role();
+    // The caller's number and role, for the writes a pause refuses.
+    function _activeRole() private view returns (uint32 n, uint8 role) {
+        n = numberOf[msg.sender];
+        Participant storage p = participants[n];
+        require(p.registered, "RSP:not-registered");
+        role = p.role;
         require(!paused, "RSP:paused");
     }
 
+    // request: a home operator's, refused while paused.
+    function _activeHome() private view returns (uint32 n) {
+        uint8 role;
+        (n, role) = _activeRole();
+        require(role == ROLE_HOME_OPERATOR, "RSP:wrong-role");
+    }
+
     // accept, activate, reportUsage: all refused while paused.
-    function _providersRequest(bytes32 requestId) private view returns (Request storage r) {
-        _activeRole();
+    function _providersRequest(bytes32 requestId) private view returns (Request storage r, uint32 me) {
+        (me, ) = _activeRole();
         r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
-        require(r.provider == msg.sender, "RSP:not-provider");
+        require(r.provider == me, "RSP:not-provider");
     }
 
     // 1..32 printable ASCII bytes (0x21..0x7e, as valid_record_id), left-aligned, zero-padded (no byte after the first zero).

@@ -20,7 +20,8 @@ contract SDRt {
     string public constant symbol = "SDRt";
     uint8 public constant decimals = 6;
 
-    address public immutable issuer;
+    // The admin's current key: it follows the admin's key rotation (rotate).
+    address public issuer;
     // The Marketplace (the participant registry and the escrow holder); set
     // once by the issuer right after both contracts are deployed.
     address public registry;
@@ -52,6 +53,20 @@ contract SDRt {
         totalSupply += amount;
         balanceOf[to] += amount;
         emit Transfer(address(0), to, amount);
+    }
+
+    // A participant's key rotation (Marketplace.rotateKey, the only caller):
+    // its whole balance moves to the new key, and the issuer role too when
+    // the admin rotates. Only the registry can call it, so SDRt stays
+    // permissioned: no one moves tokens this way by hand.
+    function rotate(address from, address to) external {
+        require(msg.sender == registry && registry != address(0), "RSP:forbidden");
+        uint256 value = balanceOf[from];
+        if (from == issuer) issuer = to;
+        if (value == 0) return;
+        balanceOf[from] = 0;
+        balanceOf[to] += value;
+        emit Transfer(from, to, value);
     }
 
     function transfer(address to, uint256 value) external returns (bool) {

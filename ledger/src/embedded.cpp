@@ -12,6 +12,7 @@ namespace rsp::ledger {
 
 using detail::KnownParticipant;
 using detail::ParticipantMap;
+using detail::UsedKeys;
 using Reason = AppendError::Reason;
 
 namespace {
@@ -84,7 +85,7 @@ KnownParticipant parse_participant(const Entry& e) {
 // author, signature. `h` is compute_hash(e), done once by the caller.
 // Returns the participant a genesis/register entry introduces.
 std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, const ParticipantMap& known,
-                                            bool check_signature) {
+                                            const UsedKeys& used, bool check_signature) {
   if (!is_known_type(e.type)) throw AppendError(Reason::UnknownType, e.seq, "unknown entry type '" + e.type + "'");
   if (e.author.empty() || e.author.size() > 128) throw AppendError(Reason::Malformed, e.seq, "author empty or too long");
   if (e.nonce.empty() || e.nonce.size() > 128) throw AppendError(Reason::Malformed, e.seq, "nonce empty or too long");
@@ -120,6 +121,9 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, cons
       added = parse_participant(e);
       if (added->p.role == kRoleAdmin) throw AppendError(Reason::BadParticipant, e.seq, "a second admin cannot be registered");
       if (lookup(added->p.id)) throw AppendError(Reason::BadParticipant, e.seq, "participant '" + added->p.id + "' already registered");
+      // A key is never reused, not even one rotated out or revoked (docs/ledger.md "Key rotation").
+      if (used.count({added->p.curve, added->p.public_point}))
+        throw AppendError(Reason::BadParticipant, e.seq, "the key of '" + added->p.id + "' was used by a participant before");
       if (!added->p.arbiter.empty()) {
         const KnownParticipant* arb = lookup(added->p.arbiter);
         if (!arb || arb->p.role != "arbiter")
@@ -127,12 +131,52 @@ std::optional<KnownParticipant> check_entry(const Entry& e, const Bytes& h, cons
       }
     }
   }
-  if (check_signature && (e.signature.size() != 64 || !key->verify(h, e.signature)))
+  if (check_signature && (e.signature.size() != 64 || !key->verify(h, e.signature))) {
+    // Signed with a key the author rotated out: that key writes nothing
+    // any more, like a revoked one (both backends: not-registered).
+    if (const KnownParticipant* a = e.type == "genesis" ? nullptr : lookup(e.author); a && e.signature.size() == 64)
+      for (const auto& [seq, old] : a->retired)
+        if (old->verify(h, e.signature))
+          throw AppendError(Reason::UnknownAuthor, e.seq, "the key that signed this entry of '" + e.author +
+                                                               "' was rotated out at seq " + std::to_string(seq));
     throw AppendError(Reason::BadSignature, e.seq, "signature of '" + e.author + "' does not verify");
+  }
   return added;
 }
 
 std::string ms_text(std::int64_t ms) { return std::to_string(ms / 1000) + " s"; }
+
+[[noreturn]] void rotation_refused(const Entry& e, const std::string& code, const std::string& why) {
+  throw AppendError(Reason::MarketRule, e.seq, code + ": " + why, code);
+}
+
+// The rules of a "rotate" entry, in the chain's order (Marketplace.rotateKey):
+// the author is registered and not revoked (check_entry, not-registered);
+// it rotates its own key (forbidden); the new key is a key (bad-terms) that
+// no participant ever had (bad-participant). Returns the new key.
+KnownParticipant check_rotation(const Entry& e, const ParticipantMap& known, const UsedKeys& used) {
+  nlohmann::json j;
+  try {
+    j = parse_json(rsp::to_string(e.payload), payload_json_limits(e.type));
+  } catch (const std::exception& ex) {
+    rotation_refused(e, "bad-terms", std::string("payload is not JSON: ") + ex.what());
+  }
+  auto id = j.is_object() ? j.find("id") : j.end();
+  if (!j.is_object() || id == j.end() || !id->is_string()) rotation_refused(e, "bad-terms", "'id' missing");
+  if (id->get<std::string>() != e.author)
+    rotation_refused(e, "forbidden", "'" + e.author + "' may rotate only its own key");
+  KnownParticipant k = known.at(e.author);
+  try {
+    k.p.curve = crypto::curve_from_name(j.at("curve").get<std::string>());
+    k.p.public_point = from_hex(j.at("public_key").get<std::string>());
+    k.key = std::make_shared<crypto::EcKey>(crypto::EcKey::from_public_point(k.p.curve, k.p.public_point));
+  } catch (const std::exception& ex) {
+    rotation_refused(e, "bad-terms", std::string("new key: ") + ex.what());
+  }
+  if (used.count({k.p.curve, k.p.public_point}))
+    rotation_refused(e, "bad-participant", "the new key was a participant's key before (keys are never reused)");
+  return k;
+}
 
 }  // namespace
 
@@ -172,7 +216,7 @@ Bytes EmbeddedLedger::genesis_hash() {
 
 void EmbeddedLedger::check_and_apply(const Entry& e, const Bytes& h, Verified& v, bool check_signature,
                                      std::int64_t seen_at_ms, const std::function<void()>& before_apply) {
-  auto added = check_entry(e, h, v.known, check_signature);
+  auto added = check_entry(e, h, v.known, v.used_keys, check_signature);
   if (e.seq == 1) {
     // The genesis this participant's configuration (or its witness) pins.
     if (opt_.pin && !opt_.pin->genesis_hash.empty() && opt_.pin->genesis_hash != h)
@@ -193,6 +237,8 @@ void EmbeddedLedger::check_and_apply(const Entry& e, const Bytes& h, Verified& v
       throw AppendError(Reason::BadTime, e.seq, "dated " + ms_text(e.timestamp_ms) + ", more than 5 minutes before this process saw seq " +
                                                     std::to_string(v.head.seq) + " as the head (" + ms_text(seen_at_ms) + "): backdated");
   }
+  std::optional<KnownParticipant> rotated;
+  if (e.type == "rotate") rotated = check_rotation(e, v.known, v.used_keys);
   if (before_apply) before_apply();
   try {
     v.market.apply(e, [&](const std::string& id) -> std::optional<std::string> {
@@ -204,7 +250,19 @@ void EmbeddedLedger::check_and_apply(const Entry& e, const Bytes& h, Verified& v
   }
   if (e.type == "revoke")  // checked by the market rules just above
     v.known.at(parse_json(rsp::to_string(e.payload), payload_json_limits(e.type)).at("id").get<std::string>()).p.revoked = true;
-  if (added) v.known.emplace(added->p.id, std::move(*added));
+  if (rotated) {
+    // From the next seq on, this participant's entries verify with the new key.
+    KnownParticipant& k = v.known.at(e.author);
+    k.retired.emplace_back(e.seq, k.key);
+    k.key = rotated->key;
+    k.p.curve = rotated->p.curve;
+    k.p.public_point = rotated->p.public_point;
+    v.used_keys.insert({k.p.curve, k.p.public_point});
+  }
+  if (added) {
+    v.used_keys.insert({added->p.curve, added->p.public_point});
+    v.known.emplace(added->p.id, std::move(*added));
+  }
   if (e.seq == 1) v.genesis_hash = h;
   v.head = Head{e.seq, h, e.timestamp_ms};
 }
@@ -233,6 +291,11 @@ Bytes EmbeddedLedger::validate_and_insert(const Entry& e) {
       if (kp.p.registered_seq == e.seq) k = &kp;
     db_.run("INSERT INTO participants (id, role, curve, public_key, registered_seq) VALUES (?,?,?,?,?)",
             {k->p.id, k->p.role, std::string(crypto::curve_name(k->p.curve)), k->p.public_point, e.seq});
+  }
+  if (e.type == "rotate") {  // the view shows the key the participant writes with now
+    const KnownParticipant& k = v_.known.at(e.author);
+    db_.run("UPDATE participants SET curve = ?, public_key = ? WHERE id = ?",
+            {std::string(crypto::curve_name(k.p.curve)), k.p.public_point, e.author});
   }
   return hash;
 }

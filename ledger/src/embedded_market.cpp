@@ -16,7 +16,7 @@ Bytes EmbeddedMarket::ledger_id() {
 
 Receipt EmbeddedMarket::write(const std::string& type, const Bytes& payload) {
   try {
-    auto r = ledger_->append_signed(me_, *key_, type, payload);
+    auto r = ledger_->append_signed(me_, *key(), type, payload);
     return Receipt{r.seq, to_hex(r.hash)};
   } catch (const AppendError& e) {
     // Market terms for what the market code is asked about; the ledger's own
@@ -73,6 +73,20 @@ Receipt EmbeddedMarket::resolve(const std::string& request_id, Resolution r) {
 Receipt EmbeddedMarket::revoke(const std::string& participant) {
   return write("revoke", revoke_payload(participant));
 }
+std::shared_ptr<crypto::EcKey> EmbeddedMarket::key() const {
+  std::lock_guard lock(key_mu_);
+  return key_;
+}
+
+Receipt EmbeddedMarket::rotate_key(const std::string& participant, std::shared_ptr<crypto::EcKey> new_key) {
+  // This handle writes with the new key afterwards: it needs the private part.
+  if (!new_key || !new_key->has_private()) throw MarketError("bad-terms", "the new key must be a private key");
+  auto r = write("rotate", rotate_payload(participant, *new_key));
+  std::lock_guard lock(key_mu_);
+  key_ = std::move(new_key);
+  return r;
+}
+
 Receipt EmbeddedMarket::set_paused(bool paused) {
   return write("pause", pause_payload(paused));
 }

@@ -10,7 +10,7 @@ namespace rsp::ledger {
 const std::vector<std::string>& known_types() {
   static const std::vector<std::string> t{"genesis", "register", "note",   "mint",   "offer",  "request",
                                               "accept",  "activation", "usage", "refund", "dispute", "resolve",
-                                              "revoke",  "pause"};
+                                              "revoke",  "pause", "rotate"};
   return t;
 }
 bool is_known_type(std::string_view type) {
@@ -69,6 +69,13 @@ Bytes participant_payload(const std::string& id, const std::string& role, const 
                    {"curve", std::string(crypto::curve_name(public_key.curve()))},
                    {"public_key", to_hex(public_key.public_point())}};
   if (!arbiter.empty()) j["arbiter"] = arbiter;
+  return to_bytes(j.dump());
+}
+
+Bytes rotate_payload(const std::string& id, const crypto::EcKey& new_public_key) {
+  nlohmann::json j{{"id", id},
+                   {"curve", std::string(crypto::curve_name(new_public_key.curve()))},
+                   {"public_key", to_hex(new_public_key.public_point())}};
   return to_bytes(j.dump());
 }
 

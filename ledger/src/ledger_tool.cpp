@@ -80,6 +80,13 @@ int main(int argc, char** argv) {
   app_->add_option("--payload", payload, "JSON payload")->required();
   app_->add_option("--nonce", nonce, "client id for replay protection (random if absent)");
 
+  auto* rot = app.add_subcommand("rotate", "move a participant (or the admin) to a new key (entry signed by the old key)");
+  std::string new_key;
+  rot->add_option("--db", db, "ledger file")->required();
+  rot->add_option("--id", id, "participant id (the admin's for the admin)")->required();
+  rot->add_option("--key", key, "the participant's current private key file")->required();
+  rot->add_option("--new-key", new_key, "the new key: PEM file (public or private; only the public point goes on the ledger)")->required();
+
   auto* ver = app.add_subcommand("verify", "walk and check the whole chain");
   ver->add_option("--db", db, "ledger file")->required();
 
@@ -119,6 +126,11 @@ int main(int argc, char** argv) {
       auto l = open(db);
       auto r = l.append_signed(author, load_key(key), type, to_bytes(j.dump()), nonce);
       std::cout << "appended seq " << r.seq << " hash " << to_hex(r.hash) << "\n";
+    } else if (*rot) {
+      auto l = open(db);
+      auto r = l.append_signed(id, load_key(key), "rotate", rotate_payload(id, load_key(new_key)));
+      std::cout << "rotated the key of " << id << " at seq " << r.seq << ": from seq " << r.seq + 1
+                << " on its entries verify with the new key only\n";
     } else if (*ver) {
       struct stat st{};
       if (::stat(db.c_str(), &st) != 0) throw std::runtime_error(db + " does not exist");

@@ -21,6 +21,7 @@ class ForwardingMarket : public Market {
   Receipt dispute(const std::string& r, const std::string& why) override { return m_.dispute(r, why); }
   Receipt resolve(const std::string& r, Resolution how) override { return m_.resolve(r, how); }
   Receipt revoke(const std::string& p) override { return m_.revoke(p); }
+  Receipt rotate_key(const std::string& p, std::shared_ptr<crypto::EcKey> k) override { return m_.rotate_key(p, std::move(k)); }
   Receipt set_paused(bool p) override { return m_.set_paused(p); }
   bool paused() override { return m_.paused(); }
   std::vector<Offer> offers() override { return m_.offers(); }

@@ -25,6 +25,15 @@ struct MarketWorld {
   virtual Market& unregistered() = 0;                       // a key no admin registered
   virtual std::int64_t now() = 0;                           // the ledger's clock, Unix seconds
   virtual void advance(std::int64_t seconds) = 0;           // moves that clock forward
+  // Key rotation: a fresh key of the kind this backend's participants use
+  // (with its private part); the key `participant` writes with now (the
+  // world's record of it); `now_uses` records a rotation the test made, so
+  // handles made later (after a reopen) write with the new key; `with_key`
+  // is one more handle writing as `participant` with `key` (an old one).
+  virtual std::shared_ptr<crypto::EcKey> fresh_key() = 0;
+  virtual std::shared_ptr<crypto::EcKey> key_of(const std::string& participant) = 0;
+  virtual void now_uses(const std::string& participant, std::shared_ptr<crypto::EcKey> key) = 0;
+  virtual std::unique_ptr<Market> with_key(const std::string& participant, std::shared_ptr<crypto::EcKey> key) = 0;
 };
 
 // The MarketError code `f` raises ("" when it raises none).
@@ -677,6 +686,127 @@ inline void identity(MarketWorld& w) {
   visited.refund("REQ-P1");
   EXPECT_EQ(home.balance(kHome).escrowed, 0);
   EXPECT_EQ(home.balance(kHome).available, 29'000'000);
+}
+
+// Rotates `participant` to a fresh key through its own handle; returns the old key.
+inline std::shared_ptr<crypto::EcKey> rotate(MarketWorld& w, const std::string& participant) {
+  auto old = w.key_of(participant);
+  auto next = w.fresh_key();
+  w.as(participant).rotate_key(participant, next);
+  w.now_uses(participant, next);
+  return old;
+}
+
+// Key rotation (issue 16, docs/ledger.md "Key rotation"): a participant
+// moves to a new key and keeps its id, balances, Requests (made before,
+// accepted, refunded, settled and disputed after), escrow and arbiter; the
+// old key writes nothing (not-registered); no key is ever named again; only
+// the participant rotates its own key (forbidden), a revoked one cannot
+// (not-registered); the admin rotates and the issuer role follows; a pause
+// does not block it.
+inline void key_rotation(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& visited2 = w.as(kVisited2);
+  Market& home = w.as(kHome);
+  Market& arbiter = w.as(kArbiter);
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
+  issuer.mint(kHome, 30'000'000);
+  auto terms = sample_offer(w, "OFFER-K", seal_key);
+  terms.stock = 5;
+  visited.publish_offer(terms);
+  Offer o = *home.offer("OFFER-K");
+  home.request(sample_request("REQ-K1", o, reply_key));  // settled by usage after the rotations
+  home.request(sample_request("REQ-K2", o, reply_key));  // refunded after
+  home.request(sample_request("REQ-K3", o, reply_key));  // accepted, disputed and resolved after
+  visited.accept({"REQ-K1", sealed, Bytes(32, 1)});
+  visited.activate("REQ-K1", "20801");
+  const std::int64_t act = home.find_request("REQ-K1")->activated_at;
+  EXPECT_EQ(home.balance(kHome).available, 12'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 18'000'000);
+
+  // Only the participant rotates its own key, to a key nobody ever had.
+  EXPECT_EQ(code_of([&] { home.rotate_key(kVisited, w.fresh_key()); }), "forbidden");
+  EXPECT_EQ(code_of([&] { issuer.rotate_key(kHome, w.fresh_key()); }), "forbidden");  // not even the admin
+  EXPECT_EQ(code_of([&] { home.rotate_key("nobody", w.fresh_key()); }), "forbidden");
+  EXPECT_EQ(code_of([&] { home.rotate_key(kHome, w.key_of(kVisited)); }), "bad-participant");  // another's key
+  EXPECT_EQ(code_of([&] { home.rotate_key(kHome, w.key_of(kHome)); }), "bad-participant");     // its own
+  EXPECT_EQ(code_of([&] { w.unregistered().rotate_key(w.unregistered().me(), w.fresh_key()); }), "not-registered");
+
+  // The home operator rotates, while the market is paused: a pause (the
+  // admin's answer to a leaked key) must not keep the owner from moving away.
+  issuer.set_paused(true);
+  auto home_old = rotate(w, kHome);
+  issuer.set_paused(false);
+  auto home_stale = w.with_key(kHome, home_old);
+  EXPECT_EQ(code_of([&] { home_stale->request(sample_request("REQ-K9", o, reply_key)); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home_stale->dispute("REQ-K1", "package does not open"); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home_stale->rotate_key(kHome, w.fresh_key()); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home_stale->revoke(kHome); }), "not-registered");
+  // Same id, same balance and escrow, same Requests.
+  EXPECT_EQ(home.me(), kHome);
+  EXPECT_EQ(home.balance(kHome).available, 12'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 18'000'000);
+  EXPECT_EQ(home.find_request("REQ-K2")->home, kHome);
+  // A rotated-out key is never named again, by anyone.
+  EXPECT_EQ(code_of([&] { home.rotate_key(kHome, home_old); }), "bad-participant");
+  EXPECT_EQ(code_of([&] { visited2.rotate_key(kVisited2, home_old); }), "bad-participant");
+
+  // The provider rotates too; its Requests made before go on with the new key.
+  auto visited_old = rotate(w, kVisited);
+  auto visited_stale = w.with_key(kVisited, visited_old);
+  EXPECT_EQ(code_of([&] { visited_stale->accept({"REQ-K3", sealed, Bytes(32, 3)}); }), "not-registered");
+  EXPECT_EQ(code_of([&] { visited_stale->refund("REQ-K2"); }), "not-registered");
+  visited.accept({"REQ-K3", sealed, Bytes(32, 3)});
+  EXPECT_EQ(home.find_accept("REQ-K3")->provider, kVisited);
+  visited.refund("REQ-K2");  // the escrow goes back to the home's new key
+  EXPECT_EQ(home.balance(kHome).available, 18'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 12'000'000);
+  home.request(sample_request("REQ-K4", o, reply_key));  // the new key spends the balance it inherited
+  EXPECT_EQ(home.find_request("REQ-K4")->home, kHome);
+  EXPECT_EQ(home.balance(kHome).available, 12'000'000);
+  // The arbiter both named at registration is still theirs, after its own rotation too.
+  rotate(w, kArbiter);
+  home.dispute("REQ-K3", "package does not open");
+  EXPECT_EQ(home.find_request("REQ-K3")->arbiter, kArbiter);
+  arbiter.resolve("REQ-K3", Resolution::RefundHome);
+  EXPECT_EQ(home.balance(kHome).available, 18'000'000);
+  // The Request made before both rotations is settled after them.
+  w.advance(kDisputeSeconds);
+  visited.report_usage({"REQ-K1", 1, {1000, 0, 0}, act, act, "CDR-K"});
+  EXPECT_EQ(visited.balance(kVisited).available, 1'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 11'000'000);
+
+  // A revoked participant cannot rotate, and its key is never named again.
+  auto visited2_key = w.key_of(kVisited2);
+  visited2.revoke(kVisited2);
+  EXPECT_EQ(code_of([&] { visited2.rotate_key(kVisited2, w.fresh_key()); }), "not-registered");
+  EXPECT_EQ(code_of([&] { home.rotate_key(kHome, visited2_key); }), "bad-participant");
+
+  // The admin rotates its own key: the issuer role and the admin's powers
+  // move with it; the old admin key mints and pauses nothing.
+  auto admin_old = rotate(w, kIssuer);
+  auto admin_stale = w.with_key(kIssuer, admin_old);
+  EXPECT_EQ(code_of([&] { admin_stale->mint(kHome, 1); }), "not-registered");
+  EXPECT_EQ(code_of([&] { admin_stale->set_paused(true); }), "not-registered");
+  EXPECT_EQ(code_of([&] { admin_stale->revoke(kHome); }), "not-registered");
+  issuer.mint(kHome, 1'000'000);
+  EXPECT_EQ(home.balance(kHome).available, 19'000'000);
+  issuer.set_paused(true);
+  EXPECT_TRUE(home.paused());
+  issuer.set_paused(false);
+  EXPECT_EQ(code_of([&] { home.mint(kHome, 1); }), "not-issuer");
+  // The mints before and after the admin's rotation are the same issuer's.
+  std::size_t mints = 0;
+  for (const auto& e : home.events_after(0))
+    if (e.type == "mint") {
+      ++mints;
+      EXPECT_EQ(e.author, kIssuer);
+      EXPECT_EQ(e.counterparty, kHome);
+    }
+  EXPECT_EQ(mints, 2u);
 }
 
 }  // namespace rsp::ledger::conformance

@@ -21,7 +21,11 @@ inline constexpr const char* kTransferEvent = "Transfer(address,address,uint256)
 // ---- Marketplace ----
 inline constexpr const char* kRegister = "register(address,string,uint8,address)";
 inline constexpr const char* kParticipantOf = "participantOf(address)";  // (string id, uint8 role, bool registered)
-inline constexpr const char* kAddressOf = "addressOf(string)";
+// (string id, uint8 role, bool registered, address key): participant by number
+inline constexpr const char* kParticipantAt = "participantAt(uint32)";
+inline constexpr const char* kAddressOf = "addressOf(string)";  // the participant's current key
+inline constexpr const char* kRotateKey = "rotateKey(string,address)";
+inline constexpr const char* kKeyRotatedEvent = "KeyRotated(uint32,address,address,uint256)";
 inline constexpr const char* kPublishOffer = "publishOffer(bytes32,string,string,uint256[10],bytes)";
 inline constexpr const char* kRequest = "request(bytes32,bytes32,string,bytes,uint256,bytes)";
 inline constexpr const char* kAccept = "accept(bytes32,bytes,bytes)";
@@ -33,7 +37,7 @@ inline constexpr const char* kDispute = "dispute(bytes32,string)";
 inline constexpr const char* kRevoke = "revoke(address)";
 inline constexpr const char* kSetPaused = "setPaused(bool)";
 inline constexpr const char* kPaused = "paused()";
-inline constexpr const char* kRevokedEvent = "Revoked(address,address,uint256)";
+inline constexpr const char* kRevokedEvent = "Revoked(uint32,uint32,uint256)";
 inline constexpr const char* kPauseSetEvent = "PauseSet(bool,uint256)";
 inline constexpr const char* kResolve = "resolve(bytes32,bool)";
 inline constexpr const char* kOfferCount = "offerCount()";
@@ -41,18 +45,20 @@ inline constexpr const char* kOfferIdAt = "offerIdAt(uint256)";
 inline constexpr const char* kGetOffer = "getOffer(bytes32)";
 inline constexpr const char* kGetRequest = "getRequest(bytes32)";
 inline constexpr const char* kBalances = "balances(address)";
+inline constexpr const char* kBalancesOf = "balancesOf(string)";
 inline constexpr const char* kDeployedAt = "deployedAt()";
 
-// Marketplace.Offer and Marketplace.Request as the views return them.
+// Marketplace.Offer and Marketplace.Request as the views return them;
+// parties are participant numbers (uint32), see participantAt.
 inline constexpr const char* kOfferTuple =
-    "(address,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64)";
+    "(uint32,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64)";
 enum OfferField {
   O_PROVIDER, O_VALID_UNTIL, O_PRICE, O_TERM, O_STOCK, O_SOLD, O_PER_MB, O_PER_MINUTE, O_PER_SMS, O_BLOCK,
   O_ALLOW_DATA, O_ALLOW_MINUTES, O_ALLOW_SMS
 };
 inline constexpr const char* kRequestTuple =
-    "(address,uint8,uint64,address,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
-    "uint64,uint64,uint64,address,uint64)";
+    "(uint32,uint8,uint64,uint32,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
+    "uint64,uint64,uint64,uint32,uint64)";
 enum RequestField {
   R_HOME, R_STATE, R_USAGE_REPORTS, R_PROVIDER, R_EXPIRES_AT, R_OFFER_ID, R_ESCROW, R_CHARGED,
   R_REQUESTED_AT, R_ACTIVATED_AT, R_BLOCK, R_ACCEPT_BLOCK, R_ACTIVATION_PLMN, R_ANSWER_BY, R_USED_DATA,
@@ -61,27 +67,28 @@ enum RequestField {
 enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_CLOSED, S_DISPUTED };
 
 // Events: the signature (topic 0) and the tuple of their non-indexed fields.
-inline constexpr const char* kRegisteredEvent = "Registered(address,string,uint8)";
-inline constexpr const char* kOfferEvent = "OfferPublished(bytes32,address,string,string,uint256[10],bytes,uint256)";
+// Parties are participant numbers (an indexed one is its topic word).
+inline constexpr const char* kRegisteredEvent = "Registered(uint32,address,string,uint8)";
+inline constexpr const char* kOfferEvent = "OfferPublished(bytes32,uint32,string,string,uint256[10],bytes,uint256)";
 inline constexpr const char* kOfferData = "(string,string,uint256[10],bytes,uint256)";
 inline constexpr const char* kRequestEvent =
-    "RequestMade(bytes32,bytes32,address,address,string,bytes,uint256,bytes,uint256,uint256)";
-inline constexpr const char* kRequestData = "(address,string,bytes,uint256,bytes,uint256,uint256)";
-inline constexpr const char* kAcceptEvent = "Accepted(bytes32,address,address,bytes32,bytes,uint256)";
-inline constexpr const char* kAcceptData = "(address,bytes32,bytes,uint256)";
-inline constexpr const char* kActivateEvent = "Activated(bytes32,address,address,string,uint256)";
-inline constexpr const char* kActivateData = "(address,string,uint256)";
+    "RequestMade(bytes32,bytes32,uint32,uint32,string,bytes,uint256,bytes,uint256,uint256)";
+inline constexpr const char* kRequestData = "(uint32,string,bytes,uint256,bytes,uint256,uint256)";
+inline constexpr const char* kAcceptEvent = "Accepted(bytes32,uint32,uint32,bytes32,bytes,uint256)";
+inline constexpr const char* kAcceptData = "(uint32,bytes32,bytes,uint256)";
+inline constexpr const char* kActivateEvent = "Activated(bytes32,uint32,uint32,string,uint256)";
+inline constexpr const char* kActivateData = "(uint32,string,uint256)";
 inline constexpr const char* kUsageEvent =
-    "UsageReported(bytes32,address,address,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
-inline constexpr const char* kUsageData = "(address,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
-inline constexpr const char* kRefundEvent = "Refunded(bytes32,address,address,uint256,uint256)";
-inline constexpr const char* kRefundData = "(address,uint256,uint256)";
-inline constexpr const char* kReleaseEvent = "Released(bytes32,address,address,address,uint256,uint256)";
-inline constexpr const char* kReleaseData = "(address,address,uint256,uint256)";
-inline constexpr const char* kDisputeEvent = "Disputed(bytes32,address,address,address,string,uint256)";
-inline constexpr const char* kDisputeData = "(address,address,string,uint256)";
-inline constexpr const char* kResolveEvent = "Resolved(bytes32,address,address,address,uint256,uint256)";
-inline constexpr const char* kResolveData = "(address,address,uint256,uint256)";
+    "UsageReported(bytes32,uint32,uint32,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
+inline constexpr const char* kUsageData = "(uint32,bytes32,uint256,uint256[3],uint256,uint256,uint256,uint256)";
+inline constexpr const char* kRefundEvent = "Refunded(bytes32,uint32,uint32,uint256,uint256)";
+inline constexpr const char* kRefundData = "(uint32,uint256,uint256)";
+inline constexpr const char* kReleaseEvent = "Released(bytes32,uint32,uint32,uint32,uint256,uint256)";
+inline constexpr const char* kReleaseData = "(uint32,uint32,uint256,uint256)";
+inline constexpr const char* kDisputeEvent = "Disputed(bytes32,uint32,uint32,uint32,string,uint256)";
+inline constexpr const char* kDisputeData = "(uint32,uint32,string,uint256)";
+inline constexpr const char* kResolveEvent = "Resolved(bytes32,uint32,uint32,uint32,uint256,uint256)";
+inline constexpr const char* kResolveData = "(uint32,uint32,uint256,uint256)";
 
 // C++ int64 fields travel as uint256: a negative value sign-extended (what
 // Solidity's int64 -> uint256 would give), so the contract sees it as

@@ -124,7 +124,8 @@ ChainMarket::ChainMarket(ChainConfig config, eth::Secp256k1Key key) : config_(st
   sc.max_fee_per_gas = config_.max_fee_per_gas;
   sc.max_priority_fee_per_gas = config_.max_priority_fee_per_gas;
   sc.receipt_timeout = config_.receipt_timeout;
-  sender_ = std::make_unique<eth::Sender>(*rpc_, std::move(key), sc);
+  sender_config_ = sc;
+  sender_ = std::make_shared<eth::Sender>(*rpc_, std::move(key), sc);
   if (rpc_->get_code(config_.marketplace).empty())
     throw std::runtime_error("no contract at the Marketplace address " + eth::checksum_address(config_.marketplace));
   if (rpc_->get_code(config_.sdrt).empty())
@@ -134,13 +135,18 @@ ChainMarket::ChainMarket(ChainConfig config, eth::Secp256k1Key key) : config_(st
   me_ = name_of(sender_->address());
 }
 
+std::shared_ptr<eth::Sender> ChainMarket::sender() const {
+  std::lock_guard lock(sender_mu_);
+  return sender_;
+}
+
 ChainMarket::~ChainMarket() = default;
 
-const eth::Address& ChainMarket::address() const { return sender_->address(); }
+eth::Address ChainMarket::address() const { return sender()->address(); }
 
 Bytes ChainMarket::ledger_id() {
   Bytes id{0x02};
-  const std::uint64_t chain = sender_->chain_id();  // eth_chainId, checked when the handle was made
+  const std::uint64_t chain = sender()->chain_id();  // eth_chainId, checked when the handle was made
   for (int i = 7; i >= 0; --i) id.push_back(static_cast<std::uint8_t>(chain >> (8 * i)));
   append(id, ByteView(config_.marketplace.data(), config_.marketplace.size()));
   return id;
@@ -162,7 +168,7 @@ std::unique_ptr<ChainMarket> make_chain_market(const std::string& rpc_url, const
 
 Bytes ChainMarket::view(const eth::Address& to, const Bytes& data) {
   eth::CallRequest call;
-  call.from = sender_->address();
+  call.from = address();
   call.to = to;
   call.data = data;
   return rpc_->eth_call(call);
@@ -170,7 +176,7 @@ Bytes ChainMarket::view(const eth::Address& to, const Bytes& data) {
 
 eth::Receipt ChainMarket::send(const eth::Address& to, const Bytes& data) {
   try {
-    return sender_->send_and_wait(to, data);
+    return sender()->send_and_wait(to, data);
   } catch (const std::exception&) {
     rethrow_chain_failure("chain write");
   }
@@ -204,22 +210,39 @@ std::optional<std::string> ChainMarket::participant_id(const eth::Address& a) {
   std::string id = out[0].as_string();
   std::lock_guard lock(cache_mu_);
   id_of_[a] = id;
-  address_of_[id] = a;
   return id;
 }
 
 std::optional<eth::Address> ChainMarket::participant_address(const std::string& id) {
-  {
-    std::lock_guard lock(cache_mu_);
-    if (auto it = address_of_.find(id); it != address_of_.end()) return it->second;
-  }
+  // Not cached: a key rotation (any participant's, from any handle) changes it.
   auto out = eth::decode("(address)", view(config_.marketplace, eth::encode_call(kAddressOf, {id})));
   eth::Address a = out[0].as_address();
   if (is_zero(a)) return std::nullopt;
-  std::lock_guard lock(cache_mu_);
-  id_of_[a] = id;
-  address_of_[id] = a;
   return a;
+}
+
+std::string ChainMarket::participant_at(std::uint32_t n) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = id_at_.find(n); it != id_at_.end()) return it->second;
+  }
+  auto out = eth::decode("(string,uint8,bool,address)", view(config_.marketplace, eth::encode_call(kParticipantAt, {n})));
+  std::string id = out[0].as_string();
+  if (id.empty()) throw std::runtime_error("Marketplace has no participant number " + std::to_string(n));
+  std::lock_guard lock(cache_mu_);
+  id_at_[n] = id;
+  return id;
+}
+
+std::string ChainMarket::name_at(const eth::AbiValue& number) {
+  return participant_at(static_cast<std::uint32_t>(number.as_uint().as_u64()));
+}
+
+std::string ChainMarket::name_at_topic(const Bytes& topic) {
+  std::array<std::uint8_t, 32> be{};
+  if (topic.size() != 32) throw std::runtime_error("event topic is not 32 bytes");
+  std::copy(topic.begin(), topic.end(), be.begin());
+  return participant_at(static_cast<std::uint32_t>(eth::U256::from_be(be).as_u64()));
 }
 
 std::string ChainMarket::name_of(const eth::Address& a) {
@@ -232,7 +255,9 @@ std::string ChainMarket::name_of(const eth::Address& a) {
 Receipt ChainMarket::mint(const std::string& to, Amount amount) {
   // Checked here first only to give the rules' order (not-issuer before
   // not-registered); SDRt.mint refuses other senders itself.
-  if (issuer_ != address()) {
+  // The issuer is read at each mint: it moves with the admin's key rotation.
+  const eth::Address issuer = eth::decode("(address)", view(config_.sdrt, eth::encode_call(kIssuer, {})))[0].as_address();
+  if (issuer != address()) {
     // A key no admin registered is refused as such first, like any other
     // write of an unregistered key (the embedded ledger's entry check).
     // A revoked key too (its id stays, so ask the registry, not the cache).
@@ -358,6 +383,26 @@ Receipt ChainMarket::revoke(const std::string& participant) {
   return receipt_for(r, config_.marketplace, topic(kRevokedEvent));
 }
 
+Receipt ChainMarket::rotate_key(const std::string& participant, std::shared_ptr<crypto::EcKey> new_key) {
+  // The chain's keys are its accounts: only a secp256k1 key with its private
+  // part can write after the rotation.
+  if (!new_key || new_key->curve() != crypto::Curve::Secp256k1 || !new_key->has_private())
+    throw MarketError("bad-terms", "the new key must be a secp256k1 private key (an account) on the chain backend");
+  auto scalar = new_key->private_scalar();
+  auto next = eth::Secp256k1Key::from_private(ByteView(scalar.data(), scalar.size()));
+  auto r = send(config_.marketplace, eth::encode_call(kRotateKey, {participant, next.address()}));
+  last_gas_used_ = r.gas_used;
+  auto receipt = receipt_for(r, config_.marketplace, topic(kKeyRotatedEvent));
+  // From now on this handle writes with the new key (the old one is refused
+  // by the contract, not-registered).
+  auto fresh = std::make_shared<eth::Sender>(*rpc_, std::move(next), sender_config_);
+  {
+    std::lock_guard lock(sender_mu_);
+    sender_ = std::move(fresh);
+  }
+  return receipt;
+}
+
 Receipt ChainMarket::set_paused(bool paused) {
   auto r = send(config_.marketplace, eth::encode_call(kSetPaused, {paused}));
   last_gas_used_ = r.gas_used;
@@ -373,7 +418,7 @@ bool ChainMarket::paused() {
 std::optional<Offer> ChainMarket::offer(const std::string& offer_id) {
   Bytes id = record_id_word(offer_id);
   auto st = eth::decode(kOfferTuple, view(config_.marketplace, eth::encode_call(kGetOffer, {id})));
-  if (is_zero(st[O_PROVIDER].as_address())) return std::nullopt;
+  if (st[O_PROVIDER].as_uint().as_u64() == 0) return std::nullopt;
   auto logs = logs_at(st[O_BLOCK].as_uint().as_u64(), topic(kOfferEvent), id);
   if (logs.empty()) throw std::runtime_error("offer '" + offer_id + "': its OfferPublished event is missing");
   const auto& log = logs.front();
@@ -390,7 +435,7 @@ std::optional<Offer> ChainMarket::offer(const std::string& offer_id) {
   o.valid_until = u64(terms[8]);
   o.stock = u64(terms[9]);
   o.seal_key = ev[3].as_bytes();
-  o.provider = name_of(st[O_PROVIDER].as_address());
+  o.provider = name_at(st[O_PROVIDER]);
   o.sold = u64(st[O_SOLD]);
   o.position = position_of(log);
   return o;
@@ -425,8 +470,8 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   r.sealed_target = ev[2].as_bytes();
   r.escrow = u64(st[R_ESCROW]);
   r.reply_key = ev[4].as_bytes();
-  r.home = name_of(st[R_HOME].as_address());
-  r.provider = name_of(st[R_PROVIDER].as_address());
+  r.home = name_at(st[R_HOME]);
+  r.provider = name_at(st[R_PROVIDER]);
   r.state = state_of(state);
   r.requested_at = u64(st[R_REQUESTED_AT]);
   r.expires_at = u64(st[R_EXPIRES_AT]);
@@ -441,7 +486,7 @@ std::optional<Request> ChainMarket::find_request(const std::string& request_id) 
   r.used = {u64(st[R_USED_DATA]), u64(st[R_USED_MINUTES]), u64(st[R_USED_SMS])};
   r.period_end = u64(st[R_PERIOD_END]);
   r.accepted_at = u64(st[R_ACCEPTED_AT]);
-  if (!is_zero(st[R_ARBITER].as_address())) r.arbiter = name_of(st[R_ARBITER].as_address());
+  if (st[R_ARBITER].as_uint().as_u64() != 0) r.arbiter = name_at(st[R_ARBITER]);
   r.position = position_of(log);
   return r;
 }
@@ -459,15 +504,14 @@ std::optional<Accept> ChainMarket::find_accept(const std::string& request_id) {
   a.request_id = record_id_from_word(log.topics.at(1));
   a.sealed_profile = ev[2].as_bytes();
   a.package_hash = ev[1].as_bytes();
-  a.provider = name_of(eth::topic_address(log.topics.at(2)));
+  a.provider = name_at_topic(log.topics.at(2));
   a.position = position_of(log);
   return a;
 }
 
 Balance ChainMarket::balance(const std::string& participant) {
-  auto a = participant_address(participant);
-  if (!a) return {};
-  auto out = eth::decode("(uint256,uint256)", view(config_.marketplace, eth::encode_call(kBalances, {*a})));
+  // By id: the balance of the participant's current key and its escrow.
+  auto out = eth::decode("(uint256,uint256)", view(config_.marketplace, eth::encode_call(kBalancesOf, {participant})));
   return {word_int(out[0].as_uint()), word_int(out[1].as_uint())};
 }
 
@@ -495,61 +539,61 @@ std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
   if (t0 == topic(kOfferEvent)) {
     auto d = eth::decode(kOfferData, log.data);
     e.type = "offer";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
+    e.author = name_at_topic(log.topics.at(2));
     e.time = u64(d[4]);
   } else if (t0 == topic(kRequestEvent)) {
     auto d = eth::decode(kRequestData, log.data);
     e.type = "request";
-    e.author = name_of(eth::topic_address(log.topics.at(3)));
-    e.counterparty = name_of(d[0].as_address());
+    e.author = name_at_topic(log.topics.at(3));
+    e.counterparty = name_at(d[0]);
     e.amount = u64(d[3]);
     e.time = u64(d[6]);
   } else if (t0 == topic(kAcceptEvent)) {
     auto d = eth::decode(kAcceptData, log.data);
     e.type = "accept";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.counterparty = name_of(d[0].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.counterparty = name_at(d[0]);
     e.time = u64(d[3]);
   } else if (t0 == topic(kActivateEvent)) {
     auto d = eth::decode(kActivateData, log.data);
     e.type = "activation";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.counterparty = name_of(d[0].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.counterparty = name_at(d[0]);
     e.time = u64(d[2]);
   } else if (t0 == topic(kUsageEvent)) {
     auto d = eth::decode(kUsageData, log.data);
     e.type = "usage";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.counterparty = name_of(d[0].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.counterparty = name_at(d[0]);
     e.amount = u64(d[6]);
     e.time = u64(d[7]);
   } else if (t0 == topic(kDisputeEvent)) {
     auto d = eth::decode(kDisputeData, log.data);
     e.type = "dispute";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.counterparty = name_of(d[0].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.counterparty = name_at(d[0]);
     e.time = u64(d[3]);
   } else if (t0 == topic(kResolveEvent)) {
     auto d = eth::decode(kResolveData, log.data);
     e.type = "resolve";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.escrow_of = name_of(d[0].as_address());
-    e.counterparty = name_of(d[1].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.escrow_of = name_at(d[0]);
+    e.counterparty = name_at(d[1]);
     e.amount = u64(d[2]);
     e.time = u64(d[3]);
   } else if (t0 == topic(kReleaseEvent)) {
     auto d = eth::decode(kReleaseData, log.data);
     e.type = "release";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.escrow_of = name_of(d[0].as_address());
-    e.counterparty = name_of(d[1].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.escrow_of = name_at(d[0]);
+    e.counterparty = name_at(d[1]);
     e.amount = u64(d[2]);
     e.time = u64(d[3]);
   } else if (t0 == topic(kRefundEvent)) {
     auto d = eth::decode(kRefundData, log.data);
     e.type = "refund";
-    e.author = name_of(eth::topic_address(log.topics.at(2)));
-    e.counterparty = name_of(d[0].as_address());
+    e.author = name_at_topic(log.topics.at(2));
+    e.counterparty = name_at(d[0]);
     e.amount = u64(d[1]);
     e.time = u64(d[2]);
   } else {

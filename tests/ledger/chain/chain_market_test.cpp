@@ -338,6 +338,17 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   // accept after refund
   EXPECT_EQ(refusal([&] { visited->accept(accept_terms("R-1")); }), "wrong-state");
 
+  // Key rotation: a participant with a balance (one SDRt move), the admin
+  // (the issuer role moves too), and the mint by the rotated admin.
+  auto fresh = [] { return std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::Secp256k1)); };
+  home->rotate_key("OP-H", fresh());
+  gas["rotateKey (participant with a balance)"] = home->last_gas_used();
+  admin->rotate_key("admin", fresh());
+  gas["rotateKey (the admin: issuer moves)"] = admin->last_gas_used();
+  admin->mint("OP-H", 1);
+  gas["mint after the admin's rotation"] = admin->last_gas_used();
+  EXPECT_EQ(home->balance("OP-H").available, 100 * kSdrt - 1'710'000 + 1);
+
   std::cout << "[gas used per write]\n";
   for (const auto& [what, g] : gas) std::cout << "  " << what << ": " << g << "\n";
 }

@@ -54,9 +54,10 @@ const std::string kHomeX = "home-x";
 const std::string kArbiterZ = "arbiter-z";
 const std::string kArbiterY = "arbiter-y";
 // A key no admin registered. (A registered id written with a key that is not
-// its own is left out on purpose: the embedded ledger refuses it as
-// AppendError bad-signature, the chain as not-registered, since there the key
-// is the account; both refuse it, with different codes.)
+// its own and never was is left out on purpose: the embedded ledger refuses
+// it as AppendError bad-signature, the chain as not-registered, since there
+// the key is the account; both refuse it, with different codes. A key the id
+// rotated out is in: both refuse it as not-registered.)
 const std::string kOutsider = "outsider";
 
 struct Party {
@@ -76,13 +77,36 @@ const std::vector<Party> kParties = {{kIssuer, "admin", ""},
                                      {kHomeX, "home-operator", kArbiterY},
                                      {kOutsider, "", ""}};
 
-// One backend under test: a Market per party, and its clock.
+// One backend under test: a Market per party, and its clock. Keys have
+// labels the generator uses on both backends alike: a party's registration
+// key is labelled with its id, the keys it rotates to "key-<n>"; each
+// backend makes its own key for a label (P-256 embedded, secp256k1 chain).
 struct Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   virtual Market& as(const std::string& party) = 0;
   virtual void set_time(std::int64_t t) = 0;  // the next writes are judged at (about) t
+  virtual std::shared_ptr<crypto::EcKey> make_key() = 0;
+  std::shared_ptr<crypto::EcKey> key(const std::string& label) {
+    auto& k = keys[label];
+    if (!k) k = make_key();
+    return k;
+  }
+  // One more handle writing as `party` with the key `label` (an old one).
+  virtual std::unique_ptr<Market> handle(const std::string& party, std::shared_ptr<crypto::EcKey> key) = 0;
+  Market& with_key(const std::string& party, const std::string& label) {
+    auto& m = stale[party + "/" + label];
+    if (!m) m = handle(party, key(label));
+    return *m;
+  }
+  std::map<std::string, std::shared_ptr<crypto::EcKey>> keys;
+  std::map<std::string, std::unique_ptr<Market>> stale;
 };
+
+eth::Secp256k1Key as_eth(const crypto::EcKey& k) {
+  auto s = k.private_scalar();
+  return eth::Secp256k1Key::from_private(ByteView(s.data(), s.size()));
+}
 
 struct EmbeddedBackend final : Backend {
   std::filesystem::path dir;
@@ -98,8 +122,7 @@ struct EmbeddedBackend final : Backend {
     opt.synchronous_full = false;
     opt.clock_ms = [this] { return now_s.load() * 1000; };
     ledger = std::make_shared<EmbeddedLedger>((dir / "ledger.db").string(), opt);
-    std::map<std::string, std::shared_ptr<crypto::EcKey>> keys;
-    for (const auto& p : kParties) keys[p.id] = std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
+    for (const auto& p : kParties) key(p.id);
     ledger->init(kIssuer, *keys[kIssuer]);
     for (const auto& p : kParties)
       if (!p.role.empty() && p.role != "admin")
@@ -107,6 +130,7 @@ struct EmbeddedBackend final : Backend {
     for (const auto& p : kParties) markets[p.id] = std::make_unique<EmbeddedMarket>(ledger, p.id, keys[p.id]);
   }
   ~EmbeddedBackend() override {
+    stale.clear();
     markets.clear();
     ledger.reset();
     std::error_code ec;
@@ -115,27 +139,39 @@ struct EmbeddedBackend final : Backend {
   std::string name() const override { return "embedded"; }
   Market& as(const std::string& p) override { return *markets.at(p); }
   void set_time(std::int64_t t) override { now_s = t; }
+  std::shared_ptr<crypto::EcKey> make_key() override {
+    return std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::P256));
+  }
+  std::unique_ptr<Market> handle(const std::string& p, std::shared_ptr<crypto::EcKey> k) override {
+    return std::make_unique<EmbeddedMarket>(ledger, p, std::move(k));
+  }
 };
 
 struct ChainBackend final : Backend {
   AnvilNode node;
   eth::JsonRpc rpc;
   std::map<std::string, std::unique_ptr<ChainMarket>> markets;
+  ChainDeployment d;
 
   ChainBackend() : rpc(node.url()) {
-    std::map<std::string, eth::Secp256k1Key> keys;
-    for (const auto& p : kParties) keys.emplace(p.id, eth::Secp256k1Key::generate());
+    auto acct = [this](const std::string& label) { return as_eth(*key(label)); };
     ChainDeployment free;
     free.free_gas = true;
     free.chain_id = node.chain_id();
-    eth::Sender admin(rpc, keys.at(kIssuer), sender_config(free));
-    ChainDeployment d = deploy_marketplace(admin, kIssuer);
+    eth::Sender admin(rpc, acct(kIssuer), sender_config(free));
+    d = deploy_marketplace(admin, kIssuer);
     d.free_gas = true;
     for (const auto& p : kParties)
       if (!p.role.empty() && p.role != "admin")
-        register_participant(admin, d, keys.at(p.id).address(), p.id, parse_chain_role(p.role),
-                             p.arbiter.empty() ? eth::Address{} : keys.at(p.arbiter).address());
-    for (const auto& p : kParties) markets[p.id] = std::make_unique<ChainMarket>(d.config(), keys.at(p.id));
+        register_participant(admin, d, acct(p.id).address(), p.id, parse_chain_role(p.role),
+                             p.arbiter.empty() ? eth::Address{} : acct(p.arbiter).address());
+    for (const auto& p : kParties) markets[p.id] = std::make_unique<ChainMarket>(d.config(), acct(p.id));
+  }
+  std::shared_ptr<crypto::EcKey> make_key() override {
+    return std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::Secp256k1));
+  }
+  std::unique_ptr<Market> handle(const std::string&, std::shared_ptr<crypto::EcKey> k) override {
+    return std::make_unique<ChainMarket>(d.config(), as_eth(*k));
   }
   std::string name() const override { return "chain"; }
   Market& as(const std::string& p) override { return *markets.at(p); }
@@ -177,10 +213,17 @@ struct Gen {
   std::map<std::string, std::vector<UsageReport>> reports;  // every usage report tried, per Request
   int serial = 0;
   int step = 0, steps = 0;  // this step, and how many the run has
+  // Key labels (see Backend): the one each party writes with now, and the
+  // ones it rotated out.
+  std::map<std::string, std::string> key_now;
+  std::map<std::string, std::vector<std::string>> rotated_out;
+  std::function<void()> on_ok;  // set by the step being made: run when both backends accepted it
   Bytes seal_key = crypto::EcKey::generate(crypto::Curve::P256).public_point();
   Bytes reply_key = crypto::EcKey::generate(crypto::Curve::P256).public_point();
 
-  Gen(std::uint64_t seed, std::int64_t t0, Market& v) : rng(seed), now(t0), view(v) {}
+  Gen(std::uint64_t seed, std::int64_t t0, Market& v) : rng(seed), now(t0), view(v) {
+    for (const auto& p : kParties) key_now[p.id] = p.id;
+  }
 
   std::int64_t uniform(std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); }
   bool chance(int percent) { return uniform(1, 100) <= percent; }
@@ -468,6 +511,85 @@ std::vector<OpKind> make_ops() {
     return Step{std::string(on ? "pause" : "resume") + " by " + by, [=](Backend& b) { b.as(by).set_paused(on); }, {}, {}};
   }});
 
+  // Key rotation (issue 16): mostly a party rotating its own key to a fresh
+  // one (the admin too: the issuer role follows), else someone else's or an
+  // unknown id (forbidden), or a key some party has or had, revoked or not
+  // (bad-participant); the outsider and revoked parties (not-registered).
+  ops.push_back({"rotate", 3, [](Gen& g) {
+    std::string by = g.chance(90) ? g.pick(std::vector<std::string>{kIssuer, kVisitedA, kVisitedC, kProviderD, kHomeB,
+                                                                    kHomeX, kArbiterZ, kArbiterY})
+                                  : kOutsider;
+    std::string target = g.chance(85) ? by : g.chance(70) ? g.party() : "nobody";
+    std::string label, bad;
+    if (g.chance(75)) {
+      label = g.fresh("key-");
+    } else {
+      // A key already used: any party's now (its own included) or one rotated out.
+      std::vector<std::string> used;
+      for (const auto& p : kParties)
+        if (p.id != kOutsider) used.push_back(g.key_now.at(p.id));  // the outsider's key was never a participant's
+      for (const auto& [p, labels] : g.rotated_out) used.insert(used.end(), labels.begin(), labels.end());
+      label = g.pick(used);
+      bad = " [reused]";
+    }
+    const std::string from = g.key_now.at(by);
+    g.on_ok = [&g, by, from, label] {
+      g.rotated_out[by].push_back(from);
+      g.key_now[by] = label;
+    };
+    return Step{"rotate " + target + " by " + by + " (key " + from + ") to key " + label + bad,
+                [=](Backend& b) { b.as(by).rotate_key(target, b.key(label)); }, {}, {}};
+  }});
+
+  // A write with a key its party rotated out: refused as not-registered on
+  // both, whatever the write (a mint, an Offer, a Request, a refund, a
+  // revocation, a rotation back, a pause).
+  ops.push_back({"stale-key", 2, [](Gen& g) {
+    std::vector<std::string> rotated;
+    for (const auto& [p, labels] : g.rotated_out) rotated.push_back(p);
+    if (rotated.empty()) return Step{"stale key: nothing rotated yet", {}, {}, {}};
+    const std::string by = g.pick(rotated);
+    const std::string label = g.pick(g.rotated_out.at(by));
+    const std::string rid = g.known_or_not(g.requests, "REQ-");
+    const std::string oid = g.offer_for_sale();
+    const std::string fresh_key = g.fresh("key-");
+    const auto what = g.uniform(0, 6);
+    const std::string names[] = {"mint", "offer", "request", "refund", "revoke", "rotate", "pause"};
+    OfferTerms o;
+    o.offer_id = g.fresh("OFFER-");
+    o.service = "data";
+    o.coverage = {"20801"};
+    o.allowance = {1000, 100, 50};
+    o.tariff = {1000, 20000, 5000};
+    o.price = 1'000'000;
+    o.term_seconds = 30 * 86400;
+    o.valid_until = g.now + 40 * 86400;
+    o.stock = 1;
+    o.seal_key = g.seal_key;
+    RequestTerms t;
+    t.request_id = g.fresh("REQ-");
+    t.offer_id = oid;
+    t.subscriber = "sub-stale";
+    t.sealed_target = crypto::random_bytes(40);
+    auto offer = g.view.offer(oid);
+    t.escrow = offer ? offer->price : 1'000'000;
+    t.reply_key = g.reply_key;
+    return Step{"stale key " + label + " of " + by + ": " + names[what],
+                [=](Backend& b) {
+                  Market& m = b.with_key(by, label);
+                  switch (what) {
+                    case 0: m.mint(kHomeB, 1'000'000); break;
+                    case 1: m.publish_offer(o); break;
+                    case 2: m.request(t); break;
+                    case 3: m.refund(rid); break;
+                    case 4: m.revoke(by); break;
+                    case 5: m.rotate_key(by, b.key(fresh_key)); break;
+                    default: m.set_paused(true); break;
+                  }
+                },
+                {rid, t.request_id}, {o.offer_id}};
+  }});
+
   ops.push_back({"advance", 4, [](Gen& g) {
     std::int64_t s = g.pick(std::vector<std::int64_t>{300, 300, 1800, 1800, 3 * 3600, 3 * 3600, 25 * 3600, 31 * 86400});
     g.now += s;
@@ -596,6 +718,8 @@ TEST(ChainDifferential, RandomOperationsAgree) {
     }
     ++tally[kind->name][out[0]];
     g.learn(s);
+    if (g.on_ok && out[0] == "ok" && out[1] == "ok") g.on_ok();
+    g.on_ok = nullptr;
     if (out[0] != out[1] || out[0].rfind("error", 0) == 0) return fail("outcome", out[0], out[1]);
     for (const auto& p : kParties) {
       auto e = describe(embedded.as(kIssuer).balance(p.id)), c = describe(chain.as(kIssuer).balance(p.id));

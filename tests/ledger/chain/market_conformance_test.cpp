@@ -48,6 +48,22 @@ struct ChainWorld : MarketWorld {
     return *stranger;
   }
   std::int64_t now() override { return static_cast<std::int64_t>(rpc->get_latest_block_timestamp()); }
+  static std::shared_ptr<crypto::EcKey> as_ec(const eth::Secp256k1Key& k) {
+    auto s = k.export_private();
+    return std::make_shared<crypto::EcKey>(crypto::EcKey::from_private_scalar(crypto::Curve::Secp256k1, ByteView(s.data(), s.size())));
+  }
+  static eth::Secp256k1Key as_eth(const crypto::EcKey& k) {
+    auto s = k.private_scalar();
+    return eth::Secp256k1Key::from_private(ByteView(s.data(), s.size()));
+  }
+  std::shared_ptr<crypto::EcKey> fresh_key() override {
+    return std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::Secp256k1));
+  }
+  std::shared_ptr<crypto::EcKey> key_of(const std::string& p) override { return as_ec(keys.at(p)); }
+  void now_uses(const std::string& p, std::shared_ptr<crypto::EcKey> k) override { keys.insert_or_assign(p, as_eth(*k)); }
+  std::unique_ptr<Market> with_key(const std::string&, std::shared_ptr<crypto::EcKey> k) override {
+    return std::make_unique<ChainMarket>(d.config(), as_eth(*k));
+  }
   // anvil's clock moves on with blocks: jump, then mine one.
   void advance(std::int64_t s) override {
     rpc->call("evm_increaseTime", nlohmann::json::array({s}));
@@ -89,6 +105,12 @@ TEST(ChainConformance, Identity) {
   if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
   ChainWorld w;
   identity(w);
+}
+
+TEST(ChainConformance, KeyRotation) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  key_rotation(w);
 }
 
 TEST(ChainConformance, UsageRecords) {

@@ -4,6 +4,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <vector>
 
 #include "rsp/ledger/ledger.hpp"
 #include "rsp/ledger/market_state.hpp"
@@ -14,9 +16,14 @@ namespace rsp::ledger {
 namespace detail {
 struct KnownParticipant {
   Participant p;
-  std::shared_ptr<crypto::EcKey> key;
+  std::shared_ptr<crypto::EcKey> key;  // the key it writes with now (p.curve, p.public_point)
+  // Keys it rotated out, with the seq of the rotation: an entry signed by
+  // one after that is refused as written by no participant.
+  std::vector<std::pair<std::int64_t, std::shared_ptr<crypto::EcKey>>> retired;
 };
 using ParticipantMap = std::map<std::string, KnownParticipant>;
+// Every key any participant has had (curve, 04||X||Y): never named again.
+using UsedKeys = std::set<std::pair<crypto::Curve, Bytes>>;
 }  // namespace detail
 
 enum class VerifyMode {
@@ -100,6 +107,7 @@ class EmbeddedLedger final : public Ledger {
     Head head{0, Bytes(kHashSize, 0), 0};
     Bytes genesis_hash;
     detail::ParticipantMap known;
+    detail::UsedKeys used_keys;
     MarketState market;
   };
   struct Witness {

@@ -2,6 +2,7 @@
 // ledger checks against the marketplace rules inside its append transaction.
 #pragma once
 #include <memory>
+#include <mutex>
 
 #include "rsp/ledger/embedded.hpp"
 #include "rsp/ledger/market.hpp"
@@ -28,6 +29,7 @@ class EmbeddedMarket final : public Market {
   Receipt resolve(const std::string& request_id, Resolution r) override;
   Receipt revoke(const std::string& participant) override;
   Receipt set_paused(bool paused) override;
+  Receipt rotate_key(const std::string& participant, std::shared_ptr<crypto::EcKey> new_key) override;
 
   std::vector<Offer> offers() override;
   std::optional<Offer> offer(const std::string& offer_id) override;
@@ -47,6 +49,9 @@ class EmbeddedMarket final : public Market {
 
   std::shared_ptr<EmbeddedLedger> ledger_;
   std::string me_;
+  std::shared_ptr<crypto::EcKey> key() const;
+
+  mutable std::mutex key_mu_;  // rotate_key replaces the key
   std::shared_ptr<crypto::EcKey> key_;
 };
 

@@ -65,6 +65,8 @@ struct Participant {
 // `arbiter`: the arbiter the participant accepts for disputes (omitted when empty).
 Bytes participant_payload(const std::string& id, const std::string& role, const crypto::EcKey& public_key,
                           const std::string& arbiter = "");
+// JSON payload of a "rotate" entry: {"id", "curve", "public_key"} (the new key).
+Bytes rotate_payload(const std::string& id, const crypto::EcKey& new_public_key);
 
 struct Head {
   std::int64_t seq = 0;  // 0: empty ledger

@@ -7,6 +7,7 @@
 // a participant cannot bypass them by writing to the ledger directly.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -219,6 +220,16 @@ class Market {
   // request, accept, activation and usage are refused (`paused`); refund,
   // dispute, resolve and revoke stay allowed, so no value is locked by it.
   virtual Receipt set_paused(bool paused) = 0;
+  // Key rotation (docs/ledger.md "Key rotation"): `participant`, which must
+  // be this handle's own (`forbidden`), moves to `new_key` (with its private
+  // part: this handle writes with it from then on). The old key writes
+  // nothing more (`not-registered`); the participant keeps its id,
+  // balances, Offers, Requests, escrow and arbiter. A key used before by
+  // anyone (current, rotated out or revoked) is refused (`bad-participant`);
+  // a revoked participant cannot rotate (`not-registered`). The admin
+  // rotates the same way and the issuer role follows. Allowed while paused.
+  // The chain backend takes only secp256k1 keys (its accounts; `bad-terms`).
+  virtual Receipt rotate_key(const std::string& participant, std::shared_ptr<crypto::EcKey> new_key) = 0;
 
   // ---- reads ----
   virtual std::vector<Offer> offers() = 0;

@@ -5,7 +5,10 @@
 // key (the node holds no keys).
 //
 // Mapping to rsp::ledger::Market:
-//   participant ids    the strings of the Marketplace registry (address <-> id, cached)
+//   participant ids    the strings of the Marketplace registry; records and events
+//                      name participants by number (number -> id and key -> id
+//                      cached: neither ever changes); the id -> key map changes
+//                      with a key rotation, so it is asked, never cached
 //   record ids         bytes32: the id's bytes left-aligned, zero-padded
 //   position           block_number * 1'000'000 + log_index of the record's event
 //   reference          the transaction hash, "0x..."
@@ -25,6 +28,7 @@
 #include <optional>
 #include <string>
 
+#include "rsp/eth/abi.hpp"
 #include "rsp/eth/address.hpp"
 #include "rsp/eth/json_rpc.hpp"
 #include "rsp/eth/key.hpp"
@@ -72,6 +76,9 @@ class ChainMarket final : public Market {
   Receipt resolve(const std::string& request_id, Resolution r) override;
   Receipt revoke(const std::string& participant) override;
   Receipt set_paused(bool paused) override;
+  // `new_key` must be a secp256k1 key with its private part (it becomes this
+  // handle's account; on a chain with gas fees it needs ether first).
+  Receipt rotate_key(const std::string& participant, std::shared_ptr<crypto::EcKey> new_key) override;
 
   std::vector<Offer> offers() override;
   std::optional<Offer> offer(const std::string& offer_id) override;
@@ -82,12 +89,16 @@ class ChainMarket final : public Market {
   std::vector<Event> events_after(std::int64_t position, std::size_t limit = 1000) override;
 
   // ---- chain specifics ----
-  const eth::Address& address() const;
+  eth::Address address() const;  // the key this handle writes with (changes with rotate_key)
   const ChainConfig& config() const { return config_; }
   eth::JsonRpc& rpc() { return *rpc_; }
-  // Registry lookups (cached once found; registrations are permanent).
+  // Registry lookups. key -> id is cached (a key, even rotated out, always
+  // names the same participant: keys are never reused); id -> current key
+  // is asked each time (it changes when the participant rotates).
   std::optional<std::string> participant_id(const eth::Address& a);
   std::optional<eth::Address> participant_address(const std::string& id);
+  // The id of participant number `n` (cached: numbers are permanent).
+  std::string participant_at(std::uint32_t n);
   // Gas used by the last successful write (approve + request for request()).
   std::uint64_t last_gas_used() const { return last_gas_used_.load(); }
 
@@ -97,18 +108,23 @@ class ChainMarket final : public Market {
   Bytes view(const eth::Address& to, const Bytes& data);
   std::vector<eth::Log> logs_at(std::uint64_t block, const Bytes& topic, const Bytes& id_topic);
   std::string name_of(const eth::Address& a);  // participant id, or the address if unregistered
+  std::string name_at(const eth::AbiValue& number);  // participant id of a number (a uint32 ABI value)
+  std::string name_at_topic(const Bytes& topic);     // ... of an indexed number
+  std::shared_ptr<eth::Sender> sender() const;
   std::optional<Event> to_event(const eth::Log& log);
 
   ChainConfig config_;
   std::unique_ptr<eth::JsonRpc> rpc_;
-  std::unique_ptr<eth::Sender> sender_;
+  mutable std::mutex sender_mu_;  // rotate_key swaps the sender
+  std::shared_ptr<eth::Sender> sender_;
+  eth::SenderConfig sender_config_;
   std::string me_;
   std::uint64_t deployed_at_ = 0;  // Marketplace.deployedAt: where log scans start
-  eth::Address issuer_{};  // SDRt.issuer(): the author of mints
+  eth::Address issuer_{};  // SDRt.issuer() when the handle was made: the author of mints (any of the admin's keys names it)
   std::mutex cache_mu_;
   std::mutex request_mu_;  // approve + request as one step: the allowance is shared per key
   std::map<eth::Address, std::string> id_of_;
-  std::map<std::string, eth::Address> address_of_;
+  std::map<std::uint32_t, std::string> id_at_;
   std::atomic<std::uint64_t> last_gas_used_{0};
 };
 
