@@ -7,6 +7,7 @@
 //
 //   RSP_DIFF_OPS   number of operations (default kDefaultOps, what CI runs)
 //   RSP_DIFF_SEED  the seed (default kDefaultSeed); printed either way
+//   RSP_DIFF_TRACE 1: print every step and its outcome
 //
 // Time: both backends judge a step at the same virtual time T. The embedded
 // ledger's clock returns T; on anvil the test mines a block at T before the
@@ -515,13 +516,13 @@ std::vector<OpKind> make_ops() {
   // one (the admin too: the issuer role follows), else someone else's or an
   // unknown id (forbidden), or a key some party has or had, revoked or not
   // (bad-participant); the outsider and revoked parties (not-registered).
-  ops.push_back({"rotate", 3, [](Gen& g) {
-    std::string by = g.chance(90) ? g.pick(std::vector<std::string>{kIssuer, kVisitedA, kVisitedC, kProviderD, kHomeB,
+  ops.push_back({"rotate", 4, [](Gen& g) {
+    std::string by = g.chance(88) ? g.pick(std::vector<std::string>{kIssuer, kVisitedA, kVisitedC, kProviderD, kHomeB,
                                                                     kHomeX, kArbiterZ, kArbiterY})
                                   : kOutsider;
-    std::string target = g.chance(85) ? by : g.chance(70) ? g.party() : "nobody";
+    std::string target = g.chance(80) ? by : g.chance(70) ? g.party() : "nobody";
     std::string label, bad;
-    if (g.chance(75)) {
+    if (g.chance(60)) {
       label = g.fresh("key-");
     } else {
       // A key already used: any party's now (its own included) or one rotated out.
@@ -668,6 +669,7 @@ TEST(ChainDifferential, RandomOperationsAgree) {
   const int n = env_int("RSP_DIFF_OPS", kDefaultOps);
   const char* seed_env = std::getenv("RSP_DIFF_SEED");
   const std::uint64_t seed = seed_env && *seed_env ? std::strtoull(seed_env, nullptr, 10) : kDefaultSeed;
+  const bool trace = env_int("RSP_DIFF_TRACE", 0) != 0;  // print every step and its outcome
   std::printf("differential test: seed %llu, %d operations (RSP_DIFF_SEED, RSP_DIFF_OPS)\n",
               static_cast<unsigned long long>(seed), n);
 
@@ -717,6 +719,7 @@ TEST(ChainDifferential, RandomOperationsAgree) {
       out[i] = s.run ? outcome_of([&] { s.run(*backends[i]); }) : "ok";
     }
     ++tally[kind->name][out[0]];
+    if (trace) std::printf("  step %d: %s -> %s\n", step, s.text.c_str(), out[0].c_str());
     g.learn(s);
     if (g.on_ok && out[0] == "ok" && out[1] == "ok") g.on_ok();
     g.on_ok = nullptr;
