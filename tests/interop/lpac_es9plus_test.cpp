@@ -123,11 +123,12 @@ Bytes b64(const json& j, const char* field) { return from_base64(j.at(field).get
 struct LpacEs9Plus : ::testing::Test {
   json v = load_vector("lpac-es9plus.json");
   std::vector<Exchange> all = exchanges(v);
-  void SetUp() override {
-    RSP_REQUIRE_SGP26();
-    if (!fs::exists(shared_testdata("ts48"))) GTEST_SKIP() << "TS.48 test profiles absent";
-  }
 };
+
+// The replays need the run's PKI (SGP.26) and its TS.48 packages.
+#define RSP_REQUIRE_REPLAY_INPUTS() \
+  RSP_REQUIRE_SGP26();              \
+  if (!fs::exists(shared_testdata("ts48"))) GTEST_SKIP() << "TS.48 test profiles absent"
 
 // Every ES9+ function of SGP.22 5.6 is in the corpus.
 TEST_F(LpacEs9Plus, CorpusHasEveryFunction) {
@@ -141,6 +142,7 @@ TEST_F(LpacEs9Plus, CorpusHasEveryFunction) {
 // The whole captured conversation, in order, against a fresh store: each
 // request answers what it answered lpac (success, or 204 for notifications).
 TEST_F(LpacEs9Plus, EveryRequestIsAcceptedAsInTheRun) {
+  RSP_REQUIRE_REPLAY_INPUTS();
   Smdp dp(v, "replay");
   std::map<std::string, json> ia_request_by_challenge;  // euiccChallenge -> initiateAuthentication request
   std::map<std::string, json> ia_response_by_txn;       // transactionId -> captured initiateAuthentication answer
@@ -239,6 +241,7 @@ TEST_F(LpacEs9Plus, EveryRequestIsAcceptedAsInTheRun) {
 // to a transactionId answer "unknown transaction" (8.10.1/3.9), never the
 // malformed-request code 1.2/2.1: the body itself is acceptable.
 TEST_F(LpacEs9Plus, UnknownTransactionIsNotAMalformedRequest) {
+  RSP_REQUIRE_REPLAY_INPUTS();
   Smdp dp(v, "unknown");
   int n = 0;
   for (const auto& e : all) {
@@ -254,7 +257,16 @@ TEST_F(LpacEs9Plus, UnknownTransactionIsNotAMalformedRequest) {
 // The DER inside lpac's bodies, field by field, through our module's
 // decoder (the same generated code the SM-DP+ uses).
 TEST_F(LpacEs9Plus, BodiesDecodeFieldByField) {
-  Bytes ci_ski = certs::parse(slurp(shared_testdata("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"))).subject_key_id;
+  // The CI our SM-DP+ named in the run (euiccCiPKIdToBeUsed, '04' SKI): the
+  // eUICC's signing list must hold it.
+  Bytes ci_ski;
+  for (const auto& e : all)
+    if (e.function == "initiateAuthentication" && ci_ski.empty()) {
+      Bytes to_be_used = b64(e.resp(), "euiccCiPKIdToBeUsed");
+      auto t = tlv::parse_one(to_be_used);
+      ci_ski.assign(t.value.begin(), t.value.end());
+    }
+  ASSERT_EQ(ci_ski.size(), 20u);
   for (const auto& e : all) {
     SCOPED_TRACE(e.function);
     json req = e.req();
