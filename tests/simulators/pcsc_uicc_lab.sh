@@ -29,8 +29,13 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 start_work
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
-# The response line scriptor prints for a command ("> CMD" then "< DATA SW : text").
-answer() { grep -A1 "^> $2\$" "$1" | tail -1 | sed 's/^< //; s/ : .*//'; }
+# The response scriptor prints for a command: "> CMD", then "< DATA SW : text",
+# wrapped after 16 bytes; joined into one line of bytes.
+answer() {
+  awk -v cmd="> $2" '$0 == cmd { on = 1; next }
+    on { sub(/^< /, ""); if (index($0, " : ")) { sub(/ : .*/, ""); printf "%s\n", out $0; exit } out = out $0 }' "$1" |
+    tr -s ' ' | sed 's/^ //; s/ $//'
+}
 
 step "test PKI"
 "$BUILD/certs/rsp-certs" generate --out "$WORK/pki" --curve nist --dp-host localhost >/dev/null
