@@ -255,6 +255,34 @@ TEST_F(Install, IccidMismatchRejected) {
   EXPECT_TRUE(card->profiles().empty());
 }
 
+// What the card changes (an UPDATE BINARY, a PIN counter) is in the state
+// file: a restarted eUICC rebuilds the file system from the package and
+// shows the changes (issue 15).
+TEST_F(Install, CardChangesSurviveRestart) {
+  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  Bytes iccid = header_iccid(*package);
+  download(*package, iccid);
+  select_isdr(*card);
+  Bytes enable = tlv::make(0xBF31, concat(tlv::make(0xA0, tlv::make(0x5A, iccid)), from_hex("8101FF")));
+  ASSERT_EQ(enable_result(call(enable)), 0);
+  auto usim = card->profiles()[0].usim_aid;
+  apdu::Command sel_usim{0x00, 0xA4, 0x04, 0x0C, usim, std::nullopt};
+  ASSERT_EQ(apdu::Response::parse(card->transmit(sel_usim.encode())).sw, 0x9000);
+  ASSERT_EQ(tx(*card, "00A4000C026F07").sw, 0x9000);
+  EXPECT_EQ(tx(*card, "00D600000109").sw, 0x6982);                     // EF.IMSI: ADM only
+  EXPECT_EQ(tx(*card, "002000810831313131FFFFFFFF").sw, 0x63C2);       // a wrong PIN2
+  EXPECT_EQ(tx(*card, "0020000A083535353535353535").sw, 0x9000);       // ADM1
+  EXPECT_EQ(tx(*card, "00D600000109").sw, 0x9000);
+  Bytes imsi = tx(*card, "00B0000009").data;
+  EXPECT_EQ(imsi[0], 0x09);
+  EXPECT_EQ(card->read_file({0x7FFF, 0x6F07}), imsi);
+  card = std::make_unique<Euicc>(config_for(pki(), state));
+  EXPECT_EQ(card->read_file({0x7FFF, 0x6F07}), imsi);
+  EXPECT_EQ(tx(*card, "0020008100").sw, 0x63C2);  // the counter too
+  EXPECT_NE(card->dump_file_system().find("3F00/2FE2 transparent size=10 sfi=02"), std::string::npos);
+}
+
 // Every TS.48 profile installs and shows an IMSI.
 TEST_F(Install, AllTs48Profiles) {
   namespace fs = std::filesystem;

@@ -264,17 +264,66 @@ TEST_F(UsimAuth, Ts48ProfileMilenage) {
 }
 
 // The TS.48 profile as published uses the USIM test algorithm (TS 34.108
-// 8.1.2), which the hook does not implement: 6985.
-TEST_F(UsimAuth, Ts48TestAlgorithmNotSupported) {
+// 8.1.2); the hook leaves it to the card core, which answers it. Expected
+// values are computed here from TS 34.108's definition: XDOUT = K xor RAND,
+// RES = XDOUT[0..7], CK = XDOUT rotated left 8 bits, IK rotated 16 bits,
+// AK = XDOUT[3..8], MAC = XDOUT[0..7] xor (SQN || AMF).
+TEST_F(UsimAuth, Ts48TestAlgorithm) {
   auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
   if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
   auto aka = package_aka(*package);
   ASSERT_TRUE(aka);
   EXPECT_EQ(aka->algorithm, AlgoParameter__algorithmID_usim_test_algorithm);
+  ASSERT_EQ(aka->k.size(), 16u);
   card->set_uicc_command_hook(make_usim_authenticate_hook());
   ASSERT_TRUE(install_and_enable(*package, aka->iccid));
   ASSERT_EQ(select_usim().sw, 0x9000);
-  EXPECT_EQ(authenticate(Bytes(16, 1), Bytes(16, 2)).sw, 0x6985);
+
+  auto xor_autn = [&](const Bytes& rand, const Bytes& sqn, const Bytes& amf) {
+    Bytes x(16);
+    for (int i = 0; i < 16; ++i) x[i] = aka->k[i] ^ rand[i];
+    Bytes autn;
+    for (int i = 0; i < 6; ++i) autn.push_back(sqn[i] ^ x[3 + i]);
+    append(autn, amf);
+    Bytes cd = concat(sqn, amf);
+    for (int i = 0; i < 8; ++i) autn.push_back(x[i] ^ cd[i]);
+    return std::make_pair(x, autn);
+  };
+  const Bytes sqn = from_hex("000000000021"), amf = from_hex("8000");
+
+  // A vector checked by eye: RAND = K gives XDOUT = 0, so RES, CK, IK and AK
+  // are all zero and AUTN = SQN || AMF || (SQN || AMF).
+  Bytes autn0 = concat(sqn, amf, sqn, amf);
+  auto r = authenticate(aka->k, autn0);
+  ASSERT_EQ(r.sw, 0x9000) << std::hex << r.sw;
+  auto ok = parse_success(r.data);
+  ASSERT_TRUE(ok) << to_hex(r.data);
+  EXPECT_EQ(ok->res, Bytes(8, 0));
+  EXPECT_EQ(ok->ck, Bytes(16, 0));
+  EXPECT_EQ(ok->ik, Bytes(16, 0));
+
+  const Bytes rand = from_hex("23553cbe9637a89d218ae64dae47bf35");
+  auto [x, autn] = xor_autn(rand, sqn, amf);
+  r = authenticate(rand, autn);
+  ASSERT_EQ(r.sw, 0x9000);
+  ok = parse_success(r.data);
+  ASSERT_TRUE(ok) << to_hex(r.data);
+  EXPECT_EQ(ok->res, Bytes(x.begin(), x.begin() + 8));
+  EXPECT_EQ(ok->ck, concat(Bytes(x.begin() + 1, x.end()), Bytes{x[0]}));
+  EXPECT_EQ(ok->ik, concat(Bytes(x.begin() + 2, x.end()), Bytes(x.begin(), x.begin() + 2)));
+  EXPECT_EQ(ok->kc, Bytes(milenage::c3_kc(ok->ck, ok->ik)));
+
+  // A wrong MAC: 9862.
+  autn[15] ^= 0x01;
+  EXPECT_EQ(authenticate(rand, autn).sw, 0x9862);
+  // GSM context: SRES = c2(RES), Kc = c3(CK, IK).
+  r = authenticate(rand, {}, 0x00, 0x80);
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data, concat(Bytes{0x04}, milenage::c2_sres(Bytes(x.begin(), x.begin() + 8)), Bytes{0x08},
+                           milenage::c3_kc(ok->ck, ok->ik)));
+  // Outside the USIM (the MF is the current DF): not an application command.
+  ASSERT_EQ(tx(*card, "00A40004023F00").sw, 0x9000);
+  EXPECT_EQ(authenticate(rand, autn).sw, 0x6D00);
 }
 
 // The parameters the hook reads from the stored PE agree with the package.

@@ -312,7 +312,7 @@ Bytes Euicc::Impl::bpp_finish() {
   long seq = state.next_seq++;
   Bytes pir = make_pir(p.isdp_aid, true, 0, 0, seq, p.iccid);
   state.notifications.push_back({seq, NotificationSummary::Op::Install, session.server_address, p.iccid, pir});
-  log::info(kLog, "installed profile " + p.iccid + " (" + std::to_string(p.files.size()) + " files)");
+  log::info(kLog, "installed profile " + p.iccid + " (" + std::to_string(p.image ? p.image->fs.adfs.size() : 0) + " applications)");
   state.profiles.push_back(std::move(p));
   save();
   session = RspSession{};

@@ -523,7 +523,7 @@ Bytes Euicc::Impl::enable_profile(ByteView request) {
     }
     target->enabled = true;
     add_other_notification(Op::Enable, *target);
-    for (auto& ch : channels) ch.fs = FsSelection{};  // REFRESH: the new file system
+    uicc_refresh();  // REFRESH: the new file system
     save();
     log::info(kLog, "enabled profile " + target->iccid);
   }
@@ -545,7 +545,7 @@ Bytes Euicc::Impl::disable_profile(ByteView request) {
   if (result == 0) {
     target->enabled = false;
     add_other_notification(Op::Disable, *target);
-    for (auto& ch : channels) ch.fs = FsSelection{};
+    uicc_refresh();
     save();
     log::info(kLog, "disabled profile " + target->iccid);
   }
@@ -669,7 +669,7 @@ Bytes Euicc::Impl::memory_reset(ByteView request) {
     changed = true;
   }
   if (changed) {
-    for (auto& ch : channels) ch.fs = FsSelection{};
+    uicc_refresh();
     save();
   }
   auto r = RSP_ASN1_MAKE(EuiccMemoryResetResponse);

@@ -25,10 +25,14 @@ apdu::Response sw_only(std::uint16_t sw) { return apdu::Response{{}, sw}; }
 }  // namespace
 
 Bytes default_atr() {
-  // TS=3B T0=9F (TA1, TD1, 15 historical bytes) TA1=96 TD1=80 (T=0, TD2)
+  // TS=3B T0=9F (TA1, TD1, 15 historical bytes) TA1=96 TD1=81 (T=1, TD2)
   // TD2=1F (T=15, TA3) TA3=C7 (clock stop, classes A/B/C), historical bytes
   // (category 80, card capabilities, life cycle), TCK.
-  Bytes atr = from_hex("3B9F96801FC78031E073FE211B633A204E8300900031");
+  // T=1, not T=0: the card answers a command's data in the same exchange
+  // (ISO 7816-3 T=1), as the APDU layer does; T=0 would want every case-4
+  // answer as 61xx and GET RESPONSE (issue 15). 61xx stays for answers
+  // longer than Le.
+  Bytes atr = from_hex("3B9F96811FC78031E073FE211B633A204E8300900031");
   atr.pop_back();
   std::uint8_t tck = 0;
   for (std::size_t i = 1; i < atr.size(); ++i) tck ^= atr[i];
@@ -108,6 +112,7 @@ void Euicc::Impl::save() {
 void Euicc::Impl::reset_volatile() {
   for (auto& ch : channels) ch = ChannelState{};
   channels[0].open = true;
+  uicc_security = uicc::SecurityStatus{};
   session = RspSession{};
 }
 
@@ -321,16 +326,30 @@ std::optional<std::string> Euicc::default_dp_address() const {
 
 std::optional<Bytes> Euicc::read_file(const std::vector<std::uint16_t>& path) const {
   std::lock_guard lock(impl_->mu);
-  const Profile* p = impl_->enabled_profile();
-  if (!p || path.empty()) return std::nullopt;
-  std::vector<std::uint16_t> full = path;
-  bool in_adf = path.front() == 0x7FFF;
-  if (!in_adf && path.front() != 0x3F00) full.insert(full.begin(), 0x3F00);
-  for (const auto& f : p->files) {
-    bool adf_match = in_adf ? (!f.adf.empty() && f.adf == p->usim_aid) : f.adf.empty();
-    if (adf_match && f.path == full && !f.is_df()) return f.content;
+  const Profile* p = static_cast<const Impl&>(*impl_).enabled_profile();
+  if (!p || !p->image || path.empty()) return std::nullopt;
+  const uicc::FileSystem& fs = p->image->fs;
+  const uicc::File* f = fs.resolve(path, p->usim_aid.empty() ? nullptr : fs.adf_by_aid(p->usim_aid));
+  if (!f || f->is_df() || !f->content) return std::nullopt;
+  return *f->content;
+}
+
+std::string Euicc::dump_file_system() const {
+  std::lock_guard lock(impl_->mu);
+  const Profile* p = static_cast<const Impl&>(*impl_).enabled_profile();
+  return p && p->image ? uicc::dump(p->image->fs) : std::string();
+}
+
+std::string dump_profiles(const std::string& state_path, const std::string& iccid) {
+  if (state_path.empty()) throw std::runtime_error("no state file");
+  State st = State::load(state_path);
+  std::string out;
+  for (const auto& p : st.profiles) {
+    if (!iccid.empty() && p.iccid != iccid) continue;
+    out += "profile " + p.iccid + (p.enabled ? " (enabled)" : " (disabled)") + "\n";
+    if (p.image) out += uicc::dump(p.image->fs);
   }
-  return std::nullopt;
+  return out;
 }
 
 void Euicc::set_uicc_command_hook(UiccCommandHook hook) {

@@ -3,8 +3,9 @@
 //   state.cpp          persistent state (JSON)
 //   es10.cpp           ES10a/b/c functions
 //   bpp.cpp            LoadBoundProfilePackage (SCP03t) and installation
-//   profile_package.cpp  profile package (PEDefinitions) -> file system
-//   uicc_fs.cpp        UICC side: SELECT by FID/path/AID, READ BINARY/RECORD
+//   profile_package.cpp  profile package -> the profile's UICC (rsp::uicc)
+//   uicc_fs.cpp        UICC side: the commands of rsp::uicc::Card on the
+//                      enabled profile, after the command hook
 #pragma once
 #include <array>
 #include <map>
@@ -20,24 +21,12 @@
 #include "rsp/crypto.hpp"
 #include "rsp/scp03t.hpp"
 #include "rsp/sim/euicc.hpp"
+#include "rsp/uicc/card.hpp"
+#include "rsp/uicc/profile_package.hpp"
 
 namespace rsp::sim {
 
 // ---- persistent state ------------------------------------------------------
-
-// One file of a profile's file system. Files under the MF have paths starting
-// with 3F00; files of an ADF have `adf` set and paths starting with 7FFF.
-struct FileEntry {
-  enum class Type { Df, Transparent, LinearFixed, Cyclic, BerTlv };
-  Bytes adf;                         // empty: under the MF
-  std::vector<std::uint16_t> path;   // FIDs from 3F00 (or 7FFF for an ADF)
-  Type type = Type::Transparent;
-  std::size_t record_len = 0;        // linear fixed / cyclic
-  std::uint8_t sfi = 0;              // 0: none
-  Bytes content;                     // transparent: the body; records: concatenated
-  std::uint16_t fid() const { return path.empty() ? 0 : path.back(); }
-  bool is_df() const { return type == Type::Df; }
-};
 
 struct Profile {
   std::string iccid;                 // digits
@@ -49,8 +38,11 @@ struct Profile {
   Bytes dp_proprietary_der;          // B8 from ConfigureISDP, if any
   std::string smdp_address;          // where the install notification went
   Bytes usim_aid;
-  std::vector<FileEntry> files;
-  std::vector<Bytes> aka_parameters;  // PE-AKAParameter DER (secret)
+  Bytes package;                     // the profile elements as installed (secret: keys, PINs)
+  // The UICC built from `package` (file system, PINs, AKA parameters), with
+  // the changes made since (UPDATE, PIN counters), which state.cpp keeps.
+  std::shared_ptr<uicc::CardImage> image;
+  std::vector<Bytes> aka_parameters;  // PE-AKAParameter DER (secret), for the Milenage hook
 };
 
 struct Notification {
@@ -76,18 +68,10 @@ struct State {
 
 // ---- volatile state --------------------------------------------------------
 
-// UICC-side selection on one channel.
-struct FsSelection {
-  Bytes adf;                          // non-empty when inside an ADF
-  std::vector<std::uint16_t> df_path{0x3F00};  // current DF (3F00.. or 7FFF..)
-  std::optional<std::vector<std::uint16_t>> ef_path;  // current EF, if any
-  std::size_t record_ptr = 0;         // current record (1-based; 0 none)
-};
-
 struct ChannelState {
   bool open = false;
   bool isdr_selected = false;
-  FsSelection fs;
+  uicc::Selection fs;                 // UICC-side selection on this channel
   Bytes store_data;                   // STORE DATA blocks received so far
   int next_block = 0;                 // expected P2 of the next block
   Bytes pending_response;             // left for GET RESPONSE
@@ -134,6 +118,7 @@ struct Euicc::Impl {
   std::array<ChannelState, 20> channels;
   RspSession session;
   UiccCommandHook hook;
+  uicc::SecurityStatus uicc_security;  // PINs verified since the last reset
   mutable std::mutex mu;
 
   std::time_t now() const { return cfg.now ? cfg.now() : std::time(nullptr); }
@@ -194,11 +179,12 @@ struct Euicc::Impl {
 
   // uicc_fs.cpp
   const Profile* enabled_profile() const;
+  Profile* enabled_profile();
   apdu::Response uicc_command(const apdu::Command& c, std::uint8_t channel, ChannelState& ch);
   apdu::Response uicc_select(const apdu::Command& c, ChannelState& ch);
-  apdu::Response uicc_read_binary(const apdu::Command& c, ChannelState& ch);
-  apdu::Response uicc_read_record(const apdu::Command& c, ChannelState& ch);
-  apdu::Response uicc_status(const apdu::Command& c, ChannelState& ch);
+  // A new file system (profile enabled, disabled, deleted): selections and
+  // PIN verification start over (TS 102 221 REFRESH / UICC reset).
+  void uicc_refresh();
 };
 
 // Helpers shared by the source files.

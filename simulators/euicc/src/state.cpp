@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -15,25 +16,6 @@ namespace rsp::sim {
 namespace {
 
 using nlohmann::json;
-
-const char* type_name(FileEntry::Type t) {
-  switch (t) {
-    case FileEntry::Type::Df: return "df";
-    case FileEntry::Type::Transparent: return "transparent";
-    case FileEntry::Type::LinearFixed: return "linear";
-    case FileEntry::Type::Cyclic: return "cyclic";
-    case FileEntry::Type::BerTlv: return "bertlv";
-  }
-  return "transparent";
-}
-
-FileEntry::Type type_from(const std::string& s) {
-  if (s == "df") return FileEntry::Type::Df;
-  if (s == "linear") return FileEntry::Type::LinearFixed;
-  if (s == "cyclic") return FileEntry::Type::Cyclic;
-  if (s == "bertlv") return FileEntry::Type::BerTlv;
-  return FileEntry::Type::Transparent;
-}
 
 const char* op_name(NotificationSummary::Op op) {
   switch (op) {
@@ -52,25 +34,59 @@ NotificationSummary::Op op_from(const std::string& s) {
   return NotificationSummary::Op::Install;
 }
 
-std::string path_text(const std::vector<std::uint16_t>& path) {
-  std::string s;
-  for (auto f : path) {
-    if (!s.empty()) s += '/';
-    s += to_hex(Bytes{static_cast<std::uint8_t>(f >> 8), static_cast<std::uint8_t>(f)}, true);
+// The changes a card keeps across restarts, on top of the image its package
+// builds: every EF's contents (and a cyclic file's newest record), the PIN
+// and PUK values and counters.
+void walk_efs(uicc::File& f, const std::string& prefix, const std::function<void(uicc::File&, const std::string&)>& fn) {
+  std::string id = prefix + to_hex(Bytes{static_cast<std::uint8_t>(f.fid >> 8), static_cast<std::uint8_t>(f.fid)}, true);
+  if (!f.is_df()) {
+    if (!f.linked) fn(f, id);
+    return;
   }
-  return s;
+  for (auto& c : f.children) walk_efs(*c, id + "/", fn);
 }
 
-std::vector<std::uint16_t> path_from(const std::string& s) {
-  std::vector<std::uint16_t> out;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, '/')) {
-    Bytes b = from_hex(part);
-    if (b.size() != 2) throw DecodeError("bad file path in state: " + s);
-    out.push_back(static_cast<std::uint16_t>(b[0] << 8 | b[1]));
+void walk_efs(uicc::CardImage& img, const std::function<void(uicc::File&, const std::string&)>& fn) {
+  if (img.fs.mf) walk_efs(*img.fs.mf, "", fn);
+  for (auto& a : img.fs.adfs) walk_efs(*a, to_hex(a->aid, true) + ":", fn);
+}
+
+json card_changes(const uicc::CardImage& img) {
+  json files = json::object();
+  walk_efs(const_cast<uicc::CardImage&>(img), [&](uicc::File& f, const std::string& id) {
+    json jf = {{"content", to_hex(*f.content, true)}};
+    if (f.cyclic_newest) jf["newest"] = f.cyclic_newest;
+    files[id] = std::move(jf);
+  });
+  json pins = json::object(), puks = json::object();
+  for (const auto& [kr, p] : img.pins)
+    pins[std::to_string(kr)] = {{"value", to_hex(p.value)}, {"left", p.attempts_left}, {"enabled", p.enabled}};
+  for (const auto& [kr, p] : img.puks) puks[std::to_string(kr)] = {{"value", to_hex(p.value)}, {"left", p.attempts_left}};
+  return {{"files", files}, {"pins", pins}, {"puks", puks}};
+}
+
+void apply_card_changes(uicc::CardImage& img, const json& j) {
+  const json files = j.value("files", json::object());
+  walk_efs(img, [&](uicc::File& f, const std::string& id) {
+    auto it = files.find(id);
+    if (it == files.end()) return;
+    *f.content = from_hex(it->value("content", std::string()));
+    f.cyclic_newest = it->value("newest", std::size_t{0});
+  });
+  const json pins = j.value("pins", json::object()), puks = j.value("puks", json::object());
+  for (const auto& [k, v] : pins.items()) {
+    auto it = img.pins.find(static_cast<std::uint8_t>(std::stoi(k)));
+    if (it == img.pins.end()) continue;
+    it->second.value = from_hex(v.value("value", to_hex(it->second.value)));
+    it->second.attempts_left = v.value("left", it->second.attempts_left);
+    it->second.enabled = v.value("enabled", it->second.enabled);
   }
-  return out;
+  for (const auto& [k, v] : puks.items()) {
+    auto it = img.puks.find(static_cast<std::uint8_t>(std::stoi(k)));
+    if (it == img.puks.end()) continue;
+    it->second.value = from_hex(v.value("value", to_hex(it->second.value)));
+    it->second.attempts_left = v.value("left", it->second.attempts_left);
+  }
 }
 
 }  // namespace
@@ -105,15 +121,15 @@ State State::load(const std::string& path) {
     p.dp_proprietary_der = from_hex(jp.value("dp_proprietary_data", std::string()));
     p.smdp_address = jp.value("smdp_address", std::string());
     p.usim_aid = from_hex(jp.value("usim_aid", std::string()));
-    for (const auto& jf : jp.value("files", json::array())) {
-      FileEntry f;
-      f.adf = from_hex(jf.value("adf", std::string()));
-      f.path = path_from(jf.at("path").get<std::string>());
-      f.type = type_from(jf.value("type", std::string("transparent")));
-      f.record_len = jf.value("record_len", 0u);
-      f.sfi = static_cast<std::uint8_t>(jf.value("sfi", 0u));
-      f.content = from_hex(jf.value("content", std::string()));
-      p.files.push_back(std::move(f));
+    p.package = from_hex(jp.value("package", std::string()));
+    if (!p.package.empty()) {
+      // The file system is rebuilt from the package, then the card's changes applied.
+      try {
+        p.image = std::shared_ptr<uicc::CardImage>(uicc::build_card_image(p.package));
+        if (jp.contains("card")) apply_card_changes(*p.image, jp["card"]);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("eUICC state file " + path + ": profile " + p.iccid + " does not rebuild: " + e.what());
+      }
     }
     for (const auto& ja : jp.value("aka_parameters", json::array())) p.aka_parameters.push_back(from_hex(ja.get<std::string>()));
     st.profiles.push_back(std::move(p));
@@ -154,17 +170,8 @@ void State::save(const std::string& path) const {
     jp["dp_proprietary_data"] = to_hex(p.dp_proprietary_der);
     jp["smdp_address"] = p.smdp_address;
     jp["usim_aid"] = to_hex(p.usim_aid, true);
-    jp["files"] = json::array();
-    for (const auto& f : p.files) {
-      json jf;
-      if (!f.adf.empty()) jf["adf"] = to_hex(f.adf, true);
-      jf["path"] = path_text(f.path);
-      jf["type"] = type_name(f.type);
-      if (f.record_len) jf["record_len"] = f.record_len;
-      if (f.sfi) jf["sfi"] = f.sfi;
-      if (!f.is_df()) jf["content"] = to_hex(f.content, true);
-      jp["files"].push_back(std::move(jf));
-    }
+    jp["package"] = to_hex(p.package);
+    if (p.image) jp["card"] = card_changes(*p.image);
     jp["aka_parameters"] = json::array();
     for (const auto& a : p.aka_parameters) jp["aka_parameters"].push_back(to_hex(a));
     j["profiles"].push_back(std::move(jp));

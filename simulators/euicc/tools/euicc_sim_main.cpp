@@ -34,9 +34,27 @@ bool split_host_port(const std::string& s, std::string& host, std::uint16_t& por
   return true;
 }
 
+// euicc-sim dump --state FILE [--iccid DIGITS]: the file tree of installed
+// profiles (path, type, size or records, SFI, EF.ARR reference, contents).
+int dump_main(int argc, char** argv) {
+  CLI::App app{"Print the file system of the profiles in an euicc-sim state file"};
+  std::string state, iccid;
+  app.add_option("--state", state, "state file (JSON)")->required()->check(CLI::ExistingFile);
+  app.add_option("--iccid", iccid, "only the profile with these ICCID digits");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    std::cout << rsp::sim::dump_profiles(state, iccid);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "euicc-sim dump: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "dump") return dump_main(argc - 1, argv + 1);
   CLI::App app{"Simulated SGP.22 eUICC (ISD-R with ES10a/b/c, profile file system)"};
   std::string cert, key, eum, state, vpcd, tcp, log_level = "info", default_dp;
   std::vector<std::string> cis;

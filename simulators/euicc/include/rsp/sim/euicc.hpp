@@ -136,6 +136,8 @@ class Euicc : public apdu::Transport {
   // File content of the enabled profile by path from the MF, e.g. {0x2FE2}
   // or {0x7FFF, 0x6F07}; nullopt if absent.
   std::optional<Bytes> read_file(const std::vector<std::uint16_t>& path) const;
+  // The file tree of the enabled profile (rsp::uicc::dump), "" if none.
+  std::string dump_file_system() const;
 
   void set_uicc_command_hook(UiccCommandHook hook);
 
@@ -144,5 +146,10 @@ class Euicc : public apdu::Transport {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// The file trees of the profiles installed in an eUICC state file (all, or
+// the one whose ICCID digits are `iccid`), one "profile ICCID" heading each.
+// Throws std::runtime_error when the state file does not load.
+std::string dump_profiles(const std::string& state_path, const std::string& iccid = "");
 
 }  // namespace rsp::sim
