@@ -164,7 +164,9 @@ TEST(SmsPpHandler, RefusalsExecuteNothing) {
     EXPECT_TRUE(o.complete);
     SmsSubmit s = decode_sms_submit(o.sms_submits.at(0));
     ResponsePacketReassembler r;
-    return open_response_packet(*r.add("x", s.tp_ud), read_command_packet(pkt).header, keys()).packet.status;
+    OpenedResponsePacket opened = open_response_packet(*r.add("x", s.tp_ud), read_command_packet(pkt).header, keys());
+    if (opened.packet.status != 0x00) EXPECT_TRUE(opened.packet.additional_data.empty());  // no application ran
+    return opened.packet.status;
   };
   Bytes bad_cc = packet("1639", 6, script);
   bad_cc.back() ^= 0x01;  // in the ciphertext: the CC no longer verifies
