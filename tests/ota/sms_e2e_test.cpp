@@ -49,9 +49,10 @@ struct Rig {
   ota_test::FakeOtaCard card{handler};
   std::atomic<bool> corrupt_next{false};
   std::unique_ptr<sim::Handset> handset;
+  Bytes last_mo;  // the card's last MO SMS-SUBMIT, for replaying it
   std::unique_ptr<SmsCommandSender> sender;
 
-  Rig() {
+  explicit Rig(std::chrono::milliseconds enquire_link = 30s) {
     store.add_card(kIccid, {{keys(), 0}}, {{kRfm, 0x16, 1}, {kNotOnCard, 0x16, 1}, {kWeakInStore, 0x06, 1}});
     entity.add_key_set(keys());
     files.efs[0x2FE2] = from_hex("98942000000000000001");
@@ -73,7 +74,10 @@ struct Rig {
           if (apdu[1] == kInsEnvelope && corrupt_next.exchange(false)) apdu.back() ^= 0x01;
           return card(apdu);
         },
-        [this](const std::string& from, ByteView tpdu) { smsc.submit_mo(from, tpdu); });
+        [this](const std::string& from, ByteView tpdu) {
+          last_mo.assign(tpdu.begin(), tpdu.end());
+          smsc.submit_mo(from, tpdu);
+        });
     smsc.register_handset(kMsisdn, handset.get());
     smpp::EsmeConfig ec;
     ec.port = port;
@@ -82,6 +86,7 @@ struct Rig {
     ec.reconnect_delay = 20ms;
     ec.throttled_pause = 30ms;
     ec.response_timeout = 2s;
+    ec.enquire_link_interval = enquire_link;
     sender = std::make_unique<SmsCommandSender>(store, ec);
   }
   ~Rig() {
@@ -223,4 +228,50 @@ TEST(OtaOverSms, ThrottledAndRefusedBindsLoseNothing) {
   EXPECT_GE(rig.sender->esme().stats().throttled, 1u);
   EXPECT_EQ(rig.smsc.stats().mt_delivered, 5u);
   EXPECT_EQ(rig.executed(), 10u);
+}
+
+TEST(OtaOverSms, AfterARestartUnsentReservationsGoFirstByteForByte) {
+  Rig rig;
+  // A server that reserved two packets and died before sending them.
+  CommandRequest r;
+  r.iccid = kIccid;
+  r.tar = kRfm;
+  r.spi = spi("1639");
+  r.secured_data = read_iccid();
+  ReservedPacket a = rig.store.reserve_command_packet(r);
+  ReservedPacket b = rig.store.reserve_command_packet(r);
+  ASSERT_EQ(rig.store.unsent(kIccid).size(), 2u);
+  rig.sender->start();
+  ASSERT_TRUE(rig.sender->esme().wait_bound(5s));
+  EXPECT_EQ(rig.sender->resend_unsent(kIccid, kMsisdn, kRfm), 2u);
+  ReservedPacket c = rig.sender->send(kMsisdn, r);  // something new, after them
+  for (const auto& p : {a, b, c}) {
+    ASSERT_TRUE(rig.sender->wait(kIccid, p.key_version, p.cntr, 5s));
+    EXPECT_EQ(rig.sender->outcome(kIccid, p.key_version, p.cntr)->por_status, 0x00) << p.cntr;
+  }
+  EXPECT_EQ(c.cntr, b.cntr + 1);
+  EXPECT_TRUE(rig.store.unsent(kIccid).empty());
+  EXPECT_EQ(rig.executed(), 6u);
+}
+
+TEST(OtaOverSms, EnquireLinkKeepsAnIdleLinkAndADuplicatePorChangesNothing) {
+  Rig rig(20ms);
+  rig.sender->start();
+  ASSERT_TRUE(rig.sender->esme().wait_bound(5s));
+  CommandOutcome o = rig.run(kRfm, "1639", read_iccid());
+  ASSERT_EQ(o.por_status, 0x00);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_GE(rig.smsc.stats().enquire_links, 2u);
+  EXPECT_EQ(rig.sender->esme().stats().link_losses, 0u);
+  EXPECT_TRUE(rig.sender->esme().bound());
+  // The same PoR again (an SMSC that delivered the card's MO twice): logged
+  // as matching nothing; the record keeps the first.
+  auto rec = rig.store.por(kIccid, 1, o.cntr);
+  ASSERT_TRUE(rec);
+  std::size_t before = rig.sender->unmatched_pors();
+  rig.smsc.submit_mo(kMsisdn, rig.last_mo);
+  for (int i = 0; i < 100 && rig.sender->unmatched_pors() == before; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(rig.sender->unmatched_pors(), before + 1);
+  EXPECT_EQ(rig.sender->outcome(kIccid, 1, o.cntr)->por_status, 0x00);
+  EXPECT_EQ(rig.store.por(kIccid, 1, o.cntr)->additional_data, rec->additional_data);
 }

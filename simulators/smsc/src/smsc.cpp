@@ -176,7 +176,10 @@ struct Smsc::Impl {
         flush_pending();
         return;
       }
-      case CommandId::EnquireLink:
+      case CommandId::EnquireLink: {
+        std::lock_guard l(mu);
+        ++stats.enquire_links;
+      }
         return respond(s, CommandId::EnquireLinkResp, p.sequence_number, smpp::status::kOk);
       case CommandId::Unbind:
         respond(s, CommandId::UnbindResp, p.sequence_number, smpp::status::kOk);

@@ -51,7 +51,7 @@ struct SmscConfig {
 
 struct SmscStats {
   std::uint64_t binds = 0, bind_refusals = 0, submits = 0, throttled = 0, mt_delivered = 0, mt_failed = 0,
-                mo_forwarded = 0, receipts = 0, dropped_connections = 0;
+                mo_forwarded = 0, receipts = 0, dropped_connections = 0, enquire_links = 0;
 };
 
 class Smsc {
