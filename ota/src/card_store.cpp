@@ -34,6 +34,9 @@ Bytes request_digest(const CommandRequest& r) {
 std::string key_place(const std::string& iccid, std::uint8_t version, const char* which) {
   return std::string("ota:") + which + ":" + iccid + ":" + std::to_string(version);
 }
+std::string por_place(const std::string& iccid, std::uint8_t version, std::uint64_t cntr) {
+  return "ota:por:" + iccid + ":" + std::to_string(version) + ":" + counter_hex(cntr);
+}
 std::string packet_place(const std::string& iccid, std::uint8_t version, std::uint64_t cntr) {
   return "ota:packet:" + iccid + ":" + std::to_string(version) + ":" + counter_hex(cntr);
 }
@@ -93,6 +96,12 @@ CardStore::CardStore(store::Db& db, ByteView storage_key) : db_(db), key_(Bytes(
       reserved_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),
       PRIMARY KEY (iccid, key_version, cntr),
       UNIQUE (iccid, command_id));
+    CREATE TABLE IF NOT EXISTS ota_pors (
+      iccid TEXT NOT NULL REFERENCES ota_cards(iccid) ON DELETE CASCADE,
+      key_version INTEGER NOT NULL, cntr INTEGER NOT NULL,
+      status INTEGER NOT NULL, data BLOB NOT NULL,
+      received_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),
+      PRIMARY KEY (iccid, key_version, cntr));
   )");
 }
 
@@ -177,7 +186,7 @@ void CardStore::delete_card(const std::string& iccid) {
   store::Transaction tx(db_);
   if (!has_card(iccid)) throw UnknownCard("no card " + iccid + " in the store");
   // Foreign keys cascade; deleting explicitly keeps it true should they be off.
-  for (const char* t : {"ota_reservations", "ota_tars", "ota_key_sets", "ota_cards"})
+  for (const char* t : {"ota_pors", "ota_reservations", "ota_tars", "ota_key_sets", "ota_cards"})
     db_.run(std::string("DELETE FROM ") + t + " WHERE iccid = ?", {iccid});
   tx.commit();
 }
@@ -333,6 +342,37 @@ void CardStore::mark_sent(const std::string& iccid, std::uint8_t key_version, st
     throw CardStoreError("card " + iccid + " has no packet reserved with key set " + std::to_string(key_version) +
                          " and counter " + counter_hex(cntr));
   tx.commit();
+}
+
+OpenedResponsePacket CardStore::open_response_packet(const std::string& iccid, std::uint8_t key_version,
+                                                     const CommandHeader& command, ByteView por) const {
+  std::lock_guard lock(db_.mutex());
+  KeySet keys = key_set(iccid, key_version);
+  return rsp::ota::open_response_packet(por, command, keys);
+}
+
+void CardStore::record_por(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr, const PorRecord& p) {
+  store::Transaction tx(db_);
+  if (!has_card(iccid)) throw UnknownCard("no card " + iccid + " in the store");
+  db_.run("INSERT OR REPLACE INTO ota_pors (iccid, key_version, cntr, status, data) VALUES (?,?,?,?,?)",
+          {iccid, std::int64_t{key_version}, static_cast<std::int64_t>(cntr), std::int64_t{p.status},
+           seal(por_place(iccid, key_version, cntr), p.additional_data)});
+  tx.commit();
+}
+
+std::optional<CardStore::PorRecord> CardStore::por(const std::string& iccid, std::uint8_t key_version,
+                                                   std::uint64_t cntr) const {
+  std::lock_guard lock(db_.mutex());
+  std::optional<PorRecord> out;
+  db_.query("SELECT status, data FROM ota_pors WHERE iccid = ? AND key_version = ? AND cntr = ?",
+            {iccid, std::int64_t{key_version}, static_cast<std::int64_t>(cntr)}, [&](const store::Row& r) {
+              PorRecord p;
+              p.status = static_cast<std::uint8_t>(r.i64(0));
+              SecretBytes d = open(por_place(iccid, key_version, cntr), r.blob(1));
+              p.additional_data.assign(d.begin(), d.end());
+              out = std::move(p);
+            });
+  return out;
 }
 
 }  // namespace rsp::ota

@@ -9,6 +9,9 @@
 //   ota card ... show --iccid 89..   (KCVs, counters, TARs: never a key)
 //   ota card ... list | delete --iccid 89..
 //   ota card ... build-packet --iccid 89.. --tar B00011 --data HEX [--spi HEX] [--command-id ID]
+//   ota card ... send --smpp HOST:PORT --system-id ID --password-file FILE --iccid 89.. --msisdn DIGITS
+//                     --tar B00011 --data HEX [--spi HEX] [--command-id ID] [--originator DIGITS] [--timeout S]
+//     (the packet over SMPP 3.4 as SMS-PP; waits for the PoR, prints it with its response script)
 //
 // The storage key file holds 64 hex digits (AES-256) and must be mode 0600,
 // as smdpd's storage_key_file.
@@ -24,8 +27,10 @@
 #include <vector>
 
 #include "rsp/file.hpp"
-#include "rsp/ota/card_store.hpp"
 #include "rsp/crypto.hpp"
+#include "rsp/ota/card_store.hpp"
+#include "rsp/ota/sms_sender.hpp"
+#include "script_command.hpp"
 
 namespace rsp::ota::cli {
 
@@ -38,6 +43,8 @@ struct CardOptions {
   std::string cipher = "AES", checksum = "AES", kic_key, kid_key, counter = "0";
   std::size_t cc_length = 0;
   bool verbose = false;
+  std::string smpp, system_id, password_file, msisdn, originator = "8800";
+  unsigned timeout = 30;
 };
 
 // A key file others can read is a key others may have (mode bits, as smdpd):
@@ -179,8 +186,7 @@ int remove(const CardOptions& o) {
   return 0;
 }
 
-int build_packet(const CardOptions& o) {
-  Session s(o);
+CommandRequest request_from(const CardOptions& o, Session& s) {
   CommandRequest r;
   r.iccid = o.iccid;
   r.tar = tar_of(o.tar);
@@ -199,12 +205,61 @@ int build_packet(const CardOptions& o) {
     if (!msl) throw CardStoreError("card " + o.iccid + " has no TAR " + o.tar + " (the card would answer 09)");
     r.spi = default_spi(*msl);
   }
-  ReservedPacket p = s.cards->reserve_command_packet(r);
+  return r;
+}
+
+int build_packet(const CardOptions& o) {
+  Session s(o);
+  ReservedPacket p = s.cards->reserve_command_packet(request_from(o, s));
   if (o.verbose)
     std::cerr << "key set " << unsigned{p.key_version} << ", CNTR " << counter_hex(p.cntr)
               << (p.retry ? " (reserved before: the same packet)" : "") << "\n";
   std::cout << to_hex(p.packet, true) << "\n";
   return 0;
+}
+
+int send(const CardOptions& o) {
+  auto colon = o.smpp.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("--smpp must be HOST:PORT");
+  smpp::EsmeConfig ec;
+  ec.host = o.smpp.substr(0, colon);
+  ec.port = static_cast<std::uint16_t>(std::stoul(o.smpp.substr(colon + 1)));
+  ec.bind.system_id = o.system_id;
+  if (!o.password_file.empty()) ec.bind.password = trimmed(read_secret_file(o.password_file, "SMPP password file"));
+  SmsSenderConfig sc;
+  sc.originator = o.originator;
+  Session s(o);
+  CommandRequest r = request_from(o, s);
+  SmsCommandSender sender(*s.cards, ec, sc);
+  sender.start();
+  auto timeout = std::chrono::seconds(o.timeout);
+  if (!sender.esme().wait_bound(timeout))
+    throw std::runtime_error("no SMPP bind with " + o.smpp + " within " + std::to_string(o.timeout) + " s");
+  ReservedPacket p = sender.send(o.msisdn, r);  // the counter is durable before this returns
+  if (o.verbose) std::cerr << "key set " << unsigned{p.key_version} << ", CNTR " << counter_hex(p.cntr) << "\n";
+  if (!sender.wait(o.iccid, p.key_version, p.cntr, timeout)) {
+    auto st = sender.outcome(o.iccid, p.key_version, p.cntr);
+    bool sent = st && st->state == CommandOutcome::State::Sent;
+    std::cerr << "error: no PoR within " << o.timeout << " s (CNTR " << counter_hex(p.cntr)
+              << (sent ? ", accepted by the SMSC" : ", not acknowledged by the SMSC") << ")\n";
+    sender.stop();
+    return 3;
+  }
+  CommandOutcome out = *sender.outcome(o.iccid, p.key_version, p.cntr);
+  sender.stop();
+  if (out.state == CommandOutcome::State::SubmitFailed) {
+    std::cerr << "error: the SMSC refused the submit_sm: " << smpp::status_name(out.submit_status) << "\n";
+    return 2;
+  }
+  std::uint8_t status = out.por_status.value_or(0xFF);
+  std::cout << "CNTR: " << counter_hex(p.cntr) << "\n"
+            << "PoR: " << to_hex(Bytes{status}, true) << " (" << status_name(status) << ")\n";
+  if (out.response) {
+    print_response_script(std::cout, *out.response);
+  } else if (!out.additional_data.empty()) {
+    std::cout << "additional data: " << to_hex(out.additional_data, true) << "\n";
+  }
+  return status == 0 ? 0 : 2;
 }
 
 int new_storage_key(const CardOptions& o) {
@@ -269,6 +324,20 @@ std::function<std::function<int()>()> add_card_command(CLI::App& app) {
   bp->add_option("--command-id", o->command_id, "the same id again returns the same packet (a retry)");
   bp->add_option("--cc-length", o->cc_length, "AES-CMAC length, 4 or 8 (default 8)");
   bp->add_flag("--verbose", o->verbose, "key set and CNTR on stderr");
+  auto* sd = card->add_subcommand("send", "send a command packet over SMPP (SMS-PP) and wait for its PoR");
+  sd->add_option("--smpp", o->smpp, "the SMSC's SMPP 3.4 address, HOST:PORT")->required();
+  sd->add_option("--system-id", o->system_id, "SMPP system_id")->required();
+  sd->add_option("--password-file", o->password_file, "file with the SMPP password, mode 0600");
+  sd->add_option("--iccid", o->iccid, "the card's ICCID")->required();
+  sd->add_option("--msisdn", o->msisdn, "the card's MSISDN (destination_addr)")->required();
+  sd->add_option("--tar", o->tar, "TAR, three bytes of hex")->required();
+  sd->add_option("--data", o->data, "secured data in clear, hex (e.g. from `ota script build`)")->required();
+  sd->add_option("--spi", o->spi, "SPI, two bytes of hex (default: from the TAR's MSL)");
+  sd->add_option("--command-id", o->command_id, "the same id again sends the same packet (a retry)");
+  sd->add_option("--cc-length", o->cc_length, "AES-CMAC length, 4 or 8 (default 8)");
+  sd->add_option("--originator", o->originator, "source_addr: where the card sends its PoR (default 8800)");
+  sd->add_option("--timeout", o->timeout, "seconds to wait for the bind and for the PoR (default 30)");
+  sd->add_flag("--verbose", o->verbose, "key set and CNTR on stderr");
 
   return [=]() -> std::function<int()> {
     if (!card->parsed()) return {};
@@ -280,6 +349,7 @@ std::function<std::function<int()>()> add_card_command(CLI::App& app) {
     if (ls->parsed()) return [=] { return list(*o); };
     if (del->parsed()) return [=] { return remove(*o); };
     if (bp->parsed()) return [=] { return build_packet(*o); };
+    if (sd->parsed()) return [=] { return send(*o); };
     return {};
   };
 }

@@ -9,7 +9,8 @@
 //   ota packet parse-por HEX --spi .. --kic .. --kid .. [keys]
 //   ota sms wrap PACKET [--oa DIGITS] [--scts HEX] [--ref N] [--ref16]
 //   ota sms unwrap TPDU...
-//   ota card ... add|add-key-set|add-tar|show|list|delete|build-packet (card_command.cpp)
+//   ota card ... add|add-key-set|add-tar|show|list|delete|build-packet|send (card_command.cpp)
+//   ota script build|parse-response (script_command.cpp)
 //
 // All values are hex; CNTR is the 5-byte counter (up to 10 hex digits).
 // --cipher/--checksum name the key set's algorithms when KIc/KID say
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "card_command.hpp"
+#include "script_command.hpp"
 #include "rsp/ota/command_packet.hpp"
 #include "rsp/ota/response_packet.hpp"
 #include "rsp/ota/sms_deliver.hpp"
@@ -270,10 +272,12 @@ int main(int argc, char** argv) {
   unwrap->add_option("tpdu", o.tpdus, "the TPDUs, hex, in any order")->required();
 
   auto card = rsp::ota::cli::add_card_command(app);
+  auto script = rsp::ota::cli::add_script_command(app);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (auto action = card()) return action();
+    if (auto action = script()) return action();
     if (b->parsed()) return build(o);
     if (p->parsed()) return parse(o);
     if (bp->parsed()) return build_por(o);

@@ -23,6 +23,7 @@
 #include "rsp/bytes.hpp"
 #include "rsp/ota/command_packet.hpp"
 #include "rsp/ota/key_set.hpp"
+#include "rsp/ota/response_packet.hpp"
 #include "rsp/store.hpp"
 
 namespace rsp::ota {
@@ -115,6 +116,21 @@ class CardStore {
   // restarted server must send (again, byte for byte) before anything new.
   std::vector<ReservedPacket> unsent(const std::string& iccid) const;
   void mark_sent(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr);
+
+  // A PoR to a packet secured with key set `key_version`, opened (deciphered,
+  // RC/CC checked) with that key set, which stays inside the store. Throws
+  // PacketError as open_response_packet.
+  OpenedResponsePacket open_response_packet(const std::string& iccid, std::uint8_t key_version,
+                                            const CommandHeader& command, ByteView por) const;
+  // The PoR the card answered a reserved packet with: its status and
+  // additional data (a response script, which may carry file contents:
+  // sealed at rest like the packets). A later PoR replaces an earlier one.
+  struct PorRecord {
+    std::uint8_t status = 0;
+    Bytes additional_data;
+  };
+  void record_por(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr, const PorRecord& por);
+  std::optional<PorRecord> por(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr) const;
 
  private:
   KeySet key_set(const std::string& iccid, std::uint8_t version) const;
