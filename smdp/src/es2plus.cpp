@@ -31,6 +31,16 @@ std::string required_string(const json& req, const char* name) {
   return v;
 }
 
+// The ICCID of an ES2+ request. The JSON binding's ICCID is 19 or 20 digits
+// where a 20th character may be the padding F (the text pySim's ES2+ client
+// quotes and follows: it sends every 19-digit ICCID as 20 characters with
+// that F); the store keys profiles by their digits, so the padding goes.
+std::string request_iccid(const json& req) {
+  std::string iccid = optional_string(req, "iccid");
+  if (iccid.size() == 20 && (iccid.back() == 'F' || iccid.back() == 'f')) iccid.pop_back();
+  return iccid;
+}
+
 // EID: 32 decimal digits (SGP.22 / SGP.29).
 std::string checked_eid(std::string eid) {
   if (eid.empty()) return eid;
@@ -57,7 +67,8 @@ std::string new_matching_id() {
 Es2Plus::Es2Plus(const Config& config, ProfileStore& store) : config_(config), store_(store) {}
 
 Profile Es2Plus::owned_profile(const std::string& operator_id, const json& req) {
-  std::string iccid = required_string(req, "iccid");
+  std::string iccid = request_iccid(req);
+  if (iccid.empty()) throw FunctionError(status::kMandatoryElementMissing, "missing iccid");
   auto p = store_.by_iccid(iccid);
   // Another operator's profile is answered exactly like an unknown one: an
   // operator learns nothing about profiles it does not own.
@@ -68,7 +79,7 @@ Profile Es2Plus::owned_profile(const std::string& operator_id, const json& req) 
 // SGP.22 5.3.1
 json Es2Plus::download_order(const std::string& operator_id, const json& req) {
   std::string eid = checked_eid(optional_string(req, "eid"));
-  std::string iccid = optional_string(req, "iccid");
+  std::string iccid = request_iccid(req);
   std::string type = optional_string(req, "profileType");
   if (iccid.empty() && type.empty())
     throw FunctionError(status::kMandatoryElementMissing, "iccid or profileType is required");

@@ -40,16 +40,22 @@ std::vector<LpacRun> runs(const json& v) {
   std::vector<LpacRun> out;
   for (const auto& r : v.at("runs")) {
     LpacRun run{r.at("command"), {}};
-    for (const auto& a : r.at("apdus")) run.apdus.push_back({from_hex(a.at("c").get<std::string>()), from_hex(a.at("r").get<std::string>())});
+    for (const auto& a : r.at("apdus"))
+      run.apdus.push_back({from_hex(a.at("c").get<std::string>()), from_hex(a.at("r").get<std::string>())});
     out.push_back(std::move(run));
   }
   return out;
 }
 
-std::uint16_t sw_of(ByteView r) { return r.size() < 2 ? 0 : static_cast<std::uint16_t>(r[r.size() - 2] << 8 | r[r.size() - 1]); }
+std::uint16_t sw_of(ByteView r) {
+  return r.size() < 2 ? 0 : static_cast<std::uint16_t>(r[r.size() - 2] << 8 | r[r.size() - 1]);
+}
 Bytes data_of(ByteView r) { return r.size() < 2 ? Bytes() : Bytes(r.begin(), r.end() - 2); }
 
-std::uint8_t channel_of(std::uint8_t cla) { return (cla & 0x40) ? static_cast<std::uint8_t>(4 + (cla & 0x0F)) : (cla & 0x03); }
+// ISO 7816-4 5.4.1: channels 0-3 in bits 1-2, 4-19 in bits 1-4 with bit 7 set.
+std::uint8_t channel_of(std::uint8_t cla) {
+  return (cla & 0x40) ? static_cast<std::uint8_t>(4 + (cla & 0x0F)) : (cla & 0x03);
+}
 std::uint8_t with_channel(std::uint8_t cla, std::uint8_t ch) {
   if (ch < 4) return static_cast<std::uint8_t>((cla & 0xBC) | ch);
   return static_cast<std::uint8_t>((cla & 0x80) | 0x40 | (ch - 4));

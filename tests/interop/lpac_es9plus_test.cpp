@@ -280,7 +280,8 @@ TEST_F(LpacEs9Plus, BodiesDecodeFieldByField) {
       auto asr = RSP_ASN1_DECODE(AuthenticateServerResponse, b64(req, "authenticateServerResponse"));
       ASSERT_EQ(asr->present, AuthenticateServerResponse_PR_authenticateResponseOk);
       const auto& ok = asr->choice.authenticateResponseOk;
-      EXPECT_EQ(to_hex(asn1::to_bytes(ok.euiccSigned1.transactionId), true), req.at("transactionId").get<std::string>());
+      EXPECT_EQ(to_hex(asn1::to_bytes(ok.euiccSigned1.transactionId), true),
+                req.at("transactionId").get<std::string>());
       ASSERT_EQ(ok.euiccSigned1.ctxParams1.present, CtxParams1_PR_ctxParamsForCommonAuthentication);
       const auto* mid = ok.euiccSigned1.ctxParams1.choice.ctxParamsForCommonAuthentication.matchingId;
       ASSERT_NE(mid, nullptr);
@@ -299,7 +300,8 @@ TEST_F(LpacEs9Plus, BodiesDecodeFieldByField) {
     } else if (e.function == "cancelSession") {
       auto csr = RSP_ASN1_DECODE(CancelSessionResponse, b64(req, "cancelSessionResponse"));
       ASSERT_EQ(csr->present, CancelSessionResponse_PR_cancelSessionResponseOk);
-      EXPECT_EQ(to_hex(asn1::to_bytes(csr->choice.cancelSessionResponseOk.euiccCancelSessionSigned.transactionId), true),
+      const auto& signed_cancel = csr->choice.cancelSessionResponseOk.euiccCancelSessionSigned;
+      EXPECT_EQ(to_hex(asn1::to_bytes(signed_cancel.transactionId), true),
                 req.at("transactionId").get<std::string>());
     }
   }

@@ -77,7 +77,8 @@ TEST_F(PysimBpp, UnwrapsToThePlaintextsPysimAsserts) {
 
   auto ppk = channel(v.at("ppk"));
   Bytes upp;
-  for (int i = 0; i < p->sequenceOf86.list.count; ++i) append(upp, ppk.unwrap(asn1::to_bytes(*p->sequenceOf86.list.array[i])));
+  for (int i = 0; i < p->sequenceOf86.list.count; ++i)
+    append(upp, ppk.unwrap(asn1::to_bytes(*p->sequenceOf86.list.array[i])));
   EXPECT_EQ(upp, from_base64(v.at("profile_package_b64").get<std::string>()));
   // The package itself is SIMalliance/TCA PEDefinitions our SM-DP+ stages.
   auto summary = smdp::inspect_upp(upp);
