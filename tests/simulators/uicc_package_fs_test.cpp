@@ -396,8 +396,20 @@ void check_profile(const Bytes& package) {
       target.aid = e.link->first;
       target.path = e.link->second;
       Bytes mine = body;
-      ASSERT_EQ(d.select(target).sw, 0x9000) << "link target " << where(target);
-      EXPECT_EQ(d.body(fdb, size, rec_len, records), mine) << "linked file differs from its target";
+      auto t = d.select(target);
+      ASSERT_EQ(t.sw, 0x9000) << "link target " << where(target);
+      auto tfcp = tlv::parse_one(t.data);
+      auto tfd = tlv::find(tfcp.value, 0x82);
+      auto tsz = tlv::find(tfcp.value, 0x80);
+      ASSERT_TRUE(tfd && tsz);
+      std::size_t tsize = num(tsz->value);
+      EXPECT_EQ(size, tsize) << "linked file and target differ in size";
+      std::size_t trl = tfd->value.size() >= 5 ? num(tfd->value.subspan(2, 2)) : 0;
+      std::size_t trecs = tfd->value.size() >= 5 ? tfd->value[4] : 0;
+      auto theirs = d.body(tfd->value[0] & 0xBF, tsize, trl, trecs);
+      ASSERT_TRUE(theirs);
+      EXPECT_EQ(*theirs, mine) << "linked file differs from its target";
+      EXPECT_GT(tsize, 0u);
       ++checked;
       continue;
     }
