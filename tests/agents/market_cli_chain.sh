@@ -42,4 +42,12 @@ V=(--chain d.json --key visited.key)
 H=(--chain d.json --key home.key)
 market_story
 $MK --chain d.json verify | grep -q "^OK: chain 31337, contracts present, 7 marketplace events" || fail "verify: $($MK --chain d.json verify 2>&1)"
+# Key rotation (issue 16): HOME-B moves to a new account and keeps its id
+# and balance; the old account writes nothing.
+$LC keygen --out home2.key >/dev/null
+before=$($MK "${H[@]}" balance)
+$MK "${H[@]}" rotate --new-key home2.key | grep -q "^OK" || fail "market rotate"
+expect_refused not-registered $MK "${H[@]}" rotate --new-key home2.key
+expect_refused bad-participant $MK --chain d.json --key home2.key rotate --new-key visited.key
+[[ $($MK --chain d.json --key home2.key balance) == "$before" ]] || fail "balance after the rotation"
 echo "market CLI on the chain: all checks passed"

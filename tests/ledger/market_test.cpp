@@ -186,6 +186,18 @@ TEST(EmbeddedMarket, RowSignedByARotatedOutKeyIsRefused) {
   EXPECT_EQ(code_of([&] { w.with_key(kHome, old)->rotate_key(kHome, std::make_shared<EcKey>(std::move(mallory))); }),
             "not-registered");
   EXPECT_EQ(w.ledger->participant(kHome)->public_point, w.keys.at(kHome)->public_point());
+  // Nor can the admin register a newcomer with it, or with a key in use.
+  auto reason_of = [&](const EcKey& k) {
+    try {
+      w.ledger->register_participant(kIssuer, *w.keys.at(kIssuer), "late-comer", "home-operator", k);
+    } catch (const AppendError& x) {
+      return std::string(reason_name(x.reason));
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(reason_of(*old), "bad-participant");
+  EXPECT_EQ(reason_of(*w.keys.at(kVisited)), "bad-participant");
+  EXPECT_EQ(reason_of(EcKey::generate(Curve::P256)), "accepted");
 }
 
 TEST(EmbeddedMarket, UsageRecords) {

@@ -343,6 +343,12 @@ TEST_F(ChainMarketTest, FullFlowWithExactBalances) {
   auto fresh = [] { return std::make_shared<crypto::EcKey>(crypto::EcKey::generate(crypto::Curve::Secp256k1)); };
   home->rotate_key("OP-H", fresh());
   gas["rotateKey (participant with a balance)"] = home->last_gas_used();
+  {
+    // A rotated-out key is never registered again, under any id.
+    eth::Sender admin_sender(*rpc, admin_key, sender_config(d));
+    EXPECT_EQ(refusal([&] { register_participant(admin_sender, d, home_key.address(), "OP-H2", ChainRole::HomeOperator); }),
+              "bad-participant");
+  }
   admin->rotate_key("admin", fresh());
   gas["rotateKey (the admin: issuer moves)"] = admin->last_gas_used();
   admin->mint("OP-H", 1);
