@@ -86,34 +86,46 @@ void SmsCommandSender::enqueue(const Key& k, const std::string& msisdn, Pending 
 
 void SmsCommandSender::dispatch(const std::string& msisdn) {
   CardQueue& q = cards_[msisdn];
-  if (q.active || q.waiting.empty() || stopping_) return;
-  Key k = q.waiting.front();
-  q.waiting.pop_front();
-  q.active = k;
-  Pending& pe = pending_[k];
-  pe.outcome.state = CommandOutcome::State::Submitted;
-  pe.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
-  // The SMS-DELIVERs the card will see; the SMSC builds them again from
-  // what we submit (the user data, PID, DCS, UDHI).
-  std::vector<Bytes> tpdus = command_packet_to_sms(pe.packet, SmsDeliver{}, reference_[msisdn]++);
-  pe.segments = tpdus.size();
-  pe.segments_ok = 0;
-  for (const auto& t : tpdus) {
-    SmsDeliver d = decode_sms_deliver(t);
-    smpp::ShortMessage m;
-    m.source_addr_ton = cfg_.originator_ton;
-    m.source_addr_npi = cfg_.originator_npi;
-    m.source_addr = cfg_.originator;
-    m.dest_addr_ton = 1;
-    m.dest_addr_npi = 1;
-    m.destination_addr = msisdn;
-    m.esm_class = smpp::kEsmClassUdhi;
-    m.protocol_id = kTpPidSimDataDownload;
-    m.data_coding = kTpDcsClass2Data;
-    m.registered_delivery = cfg_.receipts ? 1 : 0;
-    m.short_message = std::move(d.tp_ud);
-    // Under mu_: the result may come back before by_submit_ knows the id otherwise.
-    by_submit_[esme_->submit(std::move(m))] = k;
+  while (!q.active && !q.waiting.empty() && !stopping_) {
+    Key k = q.waiting.front();
+    q.waiting.pop_front();
+    Pending& pe = pending_[k];
+    std::vector<Bytes> tpdus;
+    try {
+      // The SMS-DELIVERs the card will see; the SMSC builds them again from
+      // what we submit (the user data, PID, DCS, UDHI).
+      tpdus = command_packet_to_sms(pe.packet, SmsDeliver{}, reference_[msisdn]++);
+    } catch (const SmsError& e) {
+      // More than 255 SMS: it cannot go by SMS at all (this runs on the
+      // ESME's thread too, so it must not throw). The card's next command goes.
+      pe.outcome.state = CommandOutcome::State::SubmitFailed;
+      pe.outcome.submit_status = smpp::status::kInvMsgLen;
+      log::warn("ota", "command to card " + std::get<0>(k) + " not sent: " + e.what());
+      cv_.notify_all();
+      continue;
+    }
+    q.active = k;
+    pe.outcome.state = CommandOutcome::State::Submitted;
+    pe.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
+    pe.segments = tpdus.size();
+    pe.segments_ok = 0;
+    for (const auto& t : tpdus) {
+      SmsDeliver d = decode_sms_deliver(t);
+      smpp::ShortMessage m;
+      m.source_addr_ton = cfg_.originator_ton;
+      m.source_addr_npi = cfg_.originator_npi;
+      m.source_addr = cfg_.originator;
+      m.dest_addr_ton = 1;
+      m.dest_addr_npi = 1;
+      m.destination_addr = msisdn;
+      m.esm_class = smpp::kEsmClassUdhi;
+      m.protocol_id = kTpPidSimDataDownload;
+      m.data_coding = kTpDcsClass2Data;
+      m.registered_delivery = cfg_.receipts ? 1 : 0;
+      m.short_message = std::move(d.tp_ud);
+      // Under mu_: the result may come back before by_submit_ knows the id otherwise.
+      by_submit_[esme_->submit(std::move(m))] = k;
+    }
   }
 }
 

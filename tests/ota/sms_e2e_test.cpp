@@ -275,3 +275,18 @@ TEST(OtaOverSms, EnquireLinkKeepsAnIdleLinkAndADuplicatePorChangesNothing) {
   EXPECT_EQ(rig.sender->outcome(kIccid, 1, o.cntr)->por_status, 0x00);
   EXPECT_EQ(rig.store.por(kIccid, 1, o.cntr)->additional_data, rec->additional_data);
 }
+
+TEST(OtaOverSms, APacketTooLongForSmsFailsAndTheNextCommandGoes) {
+  Rig rig;
+  rig.sender->start();
+  ASSERT_TRUE(rig.sender->esme().wait_bound(5s));
+  CommandRequest r;
+  r.iccid = kIccid;
+  r.tar = kRfm;
+  r.spi = spi("1639");
+  r.secured_data = Bytes(255 * 134, 0x00);  // more than 255 concatenated SMS can carry
+  ReservedPacket big = rig.sender->send(kMsisdn, r);
+  ASSERT_TRUE(rig.sender->wait(kIccid, big.key_version, big.cntr, 5s));
+  EXPECT_EQ(rig.sender->outcome(kIccid, big.key_version, big.cntr)->state, CommandOutcome::State::SubmitFailed);
+  EXPECT_EQ(rig.run(kRfm, "1639", read_iccid()).por_status, 0x00);  // a gap in the counters: "process if higher" takes it
+}

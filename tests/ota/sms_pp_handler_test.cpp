@@ -165,7 +165,9 @@ TEST(SmsPpHandler, RefusalsExecuteNothing) {
     SmsSubmit s = decode_sms_submit(o.sms_submits.at(0));
     ResponsePacketReassembler r;
     OpenedResponsePacket opened = open_response_packet(*r.add("x", s.tp_ud), read_command_packet(pkt).header, keys());
-    if (opened.packet.status != 0x00) EXPECT_TRUE(opened.packet.additional_data.empty());  // no application ran
+    if (opened.packet.status != 0x00) {
+      EXPECT_TRUE(opened.packet.additional_data.empty());  // no application ran
+    }
     return opened.packet.status;
   };
   Bytes bad_cc = packet("1639", 6, script);

@@ -17,6 +17,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "rsp/bytes.hpp"
 #include "rsp/ota/command_script.hpp"
