@@ -11,10 +11,10 @@ BUILD="${RSP_ASAN_BUILD:-build-asan}"
 # Unit tests of the libraries an outsider's bytes reach: BER-TLV, APDUs,
 # activation codes, HTTP, crypto (common), the asn1c runtime and C++ layer,
 # certificates, SM-DP+ (batch import, profile packages), eUICC simulator, LPA
-# (ES9+/ES10 clients, in-process downloads), OTA secured packets and SMS,
+# (ES9+/ES10 clients, in-process downloads), OTA secured packets, SMS and SMPP,
 # ledger. The end-to-end suites repeat the same code paths over real sockets
 # at several times the cost.
-TESTS=(common_tests asn1_tests certs_tests smdp_tests euicc_tests lpa_tests ota_tests ota_store_tests ledger_tests)
+TESTS=(common_tests asn1_tests certs_tests smdp_tests euicc_tests lpa_tests ota_tests ota_store_tests ota_sms_tests ledger_tests)
 
 start=$(date +%s)
 launcher=()
