@@ -10,7 +10,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -352,9 +351,11 @@ class Session : public std::enable_shared_from_this<Session<S>> {
     do_read();
   }
 
-  // Sends close_notify (TLS), half-closes, then discards what the client is
-  // still sending for a short while, so that the close does not turn into a
-  // RST that destroys the response we just sent (e.g. after 413).
+  // Sends close_notify (TLS; Asio's shutdown then waits for the client's,
+  // or its EOF, within the 2 s deadline), half-closes, then discards what
+  // the client is still sending for a short while, so that the close does
+  // not turn into a RST that destroys the response we just sent (e.g. after
+  // 413).
   void close_gracefully() {
     lowest(stream_).expires_after(std::chrono::seconds(2));
     if constexpr (kTls) {
