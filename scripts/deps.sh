@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git openssl ca-certificates
   asn1c libmbedtls-dev libboost-dev libboost-system-dev libcurl4-openssl-dev
+  libssl-dev
   libsqlite3-dev libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libqrencode-dev libpng-dev zbar-tools
   libsecp256k1-dev libcrypto++-dev sqlite3 curl

@@ -386,10 +386,12 @@ Bytes EcKey::public_der() const {
   return Bytes(buf + sizeof buf - n, buf + sizeof buf);
 }
 
-Bytes EcKey::sign(ByteView message) const {
+Bytes EcKey::sign(ByteView message) const { return sign_digest(sha256(message)); }
+
+Bytes EcKey::sign_digest(ByteView hash) const {
   if (!has_private()) throw CryptoError("no private key to sign with");
   if (curve() == Curve::Secp256k1) {
-    Bytes hash = sha256(message);
+    if (hash.size() != 32) throw CryptoError("secp256k1 signs 32-byte digests only");
     std::call_once(impl_->k1_sk_once, [this] { impl_->k1_sk = private_scalar(); });
     secp256k1_ecdsa_signature sig;
     // RFC 6979 nonces; the result is low-s (BIP 62) by construction.
@@ -400,7 +402,6 @@ Bytes EcKey::sign(ByteView message) const {
     return out;
   }
   auto* ec = impl_->ready();
-  Bytes hash = sha256(message);
   mbedtls_mpi r, s;
   mbedtls_mpi_init(&r);
   mbedtls_mpi_init(&s);

@@ -1,5 +1,6 @@
 // rsp::http::Server: Beast HTTP/1.1 over beast::tcp_stream, optionally wrapped
-// in rsp::tls::Stream (mbedTLS). See rsp/http_server.hpp and docs/http.md.
+// in Beast's ssl_stream (Boost.Asio's OpenSSL stream) with the SSL_CTX of
+// rsp::tls::ServerContext. See rsp/http_server.hpp and docs/http.md.
 #include "rsp/http_server.hpp"
 
 #include <atomic>
@@ -8,9 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -173,6 +176,8 @@ struct Shared {
   LogSink log;
   mutable ThrottledLog throttle;
   std::shared_ptr<const tls::ServerContext> tls;
+  // Asio's handle on tls's SSL_CTX (a second reference to it).
+  std::unique_ptr<asio::ssl::context> ssl_context;
   // Open connections; each Session holds one slot for its lifetime.
   mutable std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
@@ -197,8 +202,10 @@ class ConnectionSlot {
   std::shared_ptr<const Shared> shared_;
 };
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 beast::tcp_stream& lowest(beast::tcp_stream& s) { return s; }
-beast::tcp_stream& lowest(tls::Stream<beast::tcp_stream>& s) { return s.next_layer(); }
+beast::tcp_stream& lowest(TlsStream& s) { return s.next_layer(); }
 
 template <class S>
 class Session : public std::enable_shared_from_this<Session<S>> {
@@ -224,7 +231,8 @@ class Session : public std::enable_shared_from_this<Session<S>> {
   void begin() {
     if constexpr (kTls) {
       lowest(stream_).expires_after(shared_->config.handshake_timeout);
-      stream_.async_handshake([self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
     } else {
       do_read();
     }
@@ -238,8 +246,8 @@ class Session : public std::enable_shared_from_this<Session<S>> {
       return;
     }
     if constexpr (kTls) {
-      peer_cert_ = stream_.engine().peer_certificate();
-      psk_identity_ = stream_.engine().psk_identity();
+      peer_cert_ = tls::verified_peer_certificate(stream_.native_handle());
+      psk_identity_ = tls::psk_identity(stream_.native_handle());
     }
     do_read();
   }
@@ -343,9 +351,11 @@ class Session : public std::enable_shared_from_this<Session<S>> {
     do_read();
   }
 
-  // Sends close_notify (TLS), half-closes, then discards what the client is
-  // still sending for a short while, so that the close does not turn into a
-  // RST that destroys the response we just sent (e.g. after 413).
+  // Sends close_notify (TLS; Asio's shutdown then waits for the client's,
+  // or its EOF, within the 2 s deadline), half-closes, then discards what
+  // the client is still sending for a short while, so that the close does
+  // not turn into a RST that destroys the response we just sent (e.g. after
+  // 413).
   void close_gracefully() {
     lowest(stream_).expires_after(std::chrono::seconds(2));
     if constexpr (kTls) {
@@ -454,8 +464,7 @@ struct Server::Impl {
       shared->connections.fetch_add(1);
       try {
         if (shared->tls) {
-          std::make_shared<Session<tls::Stream<beast::tcp_stream>>>(shared, std::move(remote), shared->tls,
-                                                                    std::move(socket))
+          std::make_shared<Session<TlsStream>>(shared, std::move(remote), std::move(socket), *shared->ssl_context)
               ->run();
         } else {
           std::make_shared<Session<beast::tcp_stream>>(shared, std::move(remote), std::move(socket))->run();
@@ -497,7 +506,11 @@ void Server::start() {
   if (I.started) throw std::logic_error("http::Server already started");
   I.started = true;
   auto& cfg = I.shared->config;
-  if (cfg.tls) I.shared->tls = std::make_shared<tls::ServerContext>(*cfg.tls);
+  if (cfg.tls) {
+    I.shared->tls = std::make_shared<tls::ServerContext>(*cfg.tls);
+    SSL_CTX_up_ref(I.shared->tls->native_handle());
+    I.shared->ssl_context = std::make_unique<asio::ssl::context>(I.shared->tls->native_handle());
+  }
 
   std::size_t n = cfg.threads == 0 ? 1 : cfg.threads;
   I.ioc = std::make_unique<asio::io_context>(static_cast<int>(n));

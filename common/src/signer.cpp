@@ -11,6 +11,7 @@ class KeySigner final : public Signer {
   }
   Curve curve() const override { return key_.curve(); }
   Bytes sign(ByteView message) const override { return key_.sign(message); }
+  Bytes sign_digest(ByteView digest) const override { return key_.sign_digest(digest); }
 
  private:
   EcKey key_;

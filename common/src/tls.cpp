@@ -1,454 +1,318 @@
-// mbedTLS 2.28 server configuration and the memory-buffer TLS engine behind
-// rsp::tls::Stream. See rsp/tls.hpp and docs/http.md.
+// The server's SSL_CTX on OpenSSL 3 (TLS 1.2, SGP.22 2.6.6), for
+// boost::asio::ssl::stream. See rsp/tls.hpp and docs/http.md.
 #include "rsp/tls.hpp"
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/error.h>
-#include <mbedtls/oid.h>
-#include <mbedtls/pem.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/ssl.h>
-#include <mbedtls/ssl_ciphersuites.h>
-#include <mbedtls/x509_crt.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
-#include <boost/asio/error.hpp>
 #include <cstring>
-#include <string>
+#include <string_view>
+
+#include "tls_signer_key.hpp"
 
 namespace rsp::tls {
 
 namespace {
 
-std::string mbedtls_message(int ret) {
-  char buf[256];
-  mbedtls_strerror(ret, buf, sizeof buf);
-  return std::string(buf) + " (-0x" + [&] {
-    char hex[16];
-    std::snprintf(hex, sizeof hex, "%04X", static_cast<unsigned>(ret < 0 ? -ret : ret));
-    return std::string(hex);
-  }() + ")";
+// OpenSSL's error queue as one line (and emptied).
+std::string openssl_errors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
 }
 
-// boost::system::error_category has a non-virtual destructor by design
-// (categories are never deleted through a base pointer).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class MbedtlsCategory final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "mbedtls"; }
-  std::string message(int ev) const override { return mbedtls_message(-ev); }
+[[noreturn]] void fail(const std::string& what) { throw http::TlsConfigError(what + ": " + openssl_errors()); }
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
 };
-#pragma GCC diagnostic pop
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-[[noreturn]] void fail(const std::string& what, int ret) {
-  throw http::TlsConfigError(what + ": " + mbedtls_message(ret));
+bool is_pem(ByteView data, std::string_view marker) {
+  return std::string_view(reinterpret_cast<const char*>(data.data()), data.size()).find(marker) !=
+         std::string_view::npos;
 }
 
-// Extensions SGP.22 certificates carry that mbedTLS 2.28 does not interpret.
-// certificatePolicies reaches the callback when it holds a policy other than
-// anyPolicy (always, in SGP.22: 2.23.146.1.2.1.x), nameConstraints always.
-constexpr unsigned char kOidCertificatePolicies[] = {0x55, 0x1D, 0x20};  // 2.5.29.32
-constexpr unsigned char kOidNameConstraints[] = {0x55, 0x1D, 0x1E};      // 2.5.29.30
-constexpr unsigned char kOidCrlDistribution[] = {0x55, 0x1D, 0x1F};      // 2.5.29.31
-constexpr unsigned char kOidPolicyConstraints[] = {0x55, 0x1D, 0x24};    // 2.5.29.36
-constexpr unsigned char kOidInhibitAnyPolicy[] = {0x55, 0x1D, 0x36};     // 2.5.29.54
+// No passphrase prompts (an encrypted key file is a configuration error, not
+// a question for whoever holds the terminal).
+int no_password(char*, int, int, void*) { return -1; }
 
-template <std::size_t N>
-bool oid_is(const mbedtls_x509_buf* oid, const unsigned char (&want)[N]) {
-  return oid->len == N && std::memcmp(oid->p, want, N) == 0;
-}
-
-int sgp22_ext_cb(void*, mbedtls_x509_crt const*, mbedtls_x509_buf const* oid, int critical, const unsigned char*,
-                 const unsigned char*) {
-  if (!critical) return 0;  // unknown non-critical extensions are ignored
-  if (oid_is(oid, kOidCertificatePolicies) || oid_is(oid, kOidNameConstraints) || oid_is(oid, kOidCrlDistribution) ||
-      oid_is(oid, kOidPolicyConstraints) || oid_is(oid, kOidInhibitAnyPolicy)) {
-    // Accepted for parsing; SGP.22 chain rules (policies, EID name
-    // constraints) are the certificate layer's job, not TLS's.
-    return 0;
-  }
-  return MBEDTLS_ERR_X509_INVALID_EXTENSIONS;
-}
-
-// Splits PEM CERTIFICATE blocks or concatenated DER into DER certificates.
-std::vector<Bytes> split_chain(ByteView data) {
-  std::vector<Bytes> out;
-  static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
-  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-  if (text.find(kBegin) != std::string_view::npos) {
-    std::string z(text);  // mbedtls_pem_read_buffer wants a NUL-terminated buffer
-    std::size_t pos = 0;
-    while ((pos = z.find(kBegin, pos)) != std::string::npos) {
-      mbedtls_pem_context pem;
-      mbedtls_pem_init(&pem);
-      std::size_t used = 0;
-      int ret = mbedtls_pem_read_buffer(&pem, "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----",
-                                        reinterpret_cast<const unsigned char*>(z.c_str() + pos), nullptr, 0, &used);
-      if (ret != 0) {
-        mbedtls_pem_free(&pem);
-        fail("bad PEM certificate", ret);
-      }
-      out.emplace_back(pem.buf, pem.buf + pem.buflen);  // mbedTLS 2.x: no accessor
-      mbedtls_pem_free(&pem);
-      pos += used;
+std::vector<X509Ptr> load_chain(ByteView data, const std::string& what) {
+  std::vector<X509Ptr> out;
+  ERR_clear_error();
+  if (is_pem(data, "-----BEGIN CERTIFICATE-----")) {
+    BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, no_password, nullptr)) out.emplace_back(x);
+    // The loop ends on "no start line" after the last block; anything else
+    // (a damaged block) is an error.
+    unsigned long e = ERR_peek_last_error();
+    if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) fail(what);
+    ERR_clear_error();
+  } else {
+    const unsigned char* p = data.data();
+    const unsigned char* end = data.data() + data.size();
+    while (p < end) {
+      X509* x = d2i_X509(nullptr, &p, end - p);
+      if (x == nullptr) fail(what + ": neither PEM nor DER certificates");
+      out.emplace_back(x);
     }
-    return out;
   }
-  std::size_t i = 0;
-  while (i < data.size()) {
-    if (data.size() - i < 2 || data[i] != 0x30) throw http::TlsConfigError("certificate is neither PEM nor DER");
-    std::size_t len = data[i + 1], hdr = 2;
-    if (len & 0x80) {
-      std::size_t nb = len & 0x7F;
-      if (nb == 0 || nb > 4 || data.size() - i < 2 + nb) throw http::TlsConfigError("bad DER certificate length");
-      len = 0;
-      for (std::size_t k = 0; k < nb; ++k) len = (len << 8) | data[i + 2 + k];
-      hdr += nb;
-    }
-    if (data.size() - i - hdr < len) throw http::TlsConfigError("truncated DER certificate");
-    out.emplace_back(data.begin() + static_cast<std::ptrdiff_t>(i),
-                     data.begin() + static_cast<std::ptrdiff_t>(i + hdr + len));
-    i += hdr + len;
-  }
+  if (out.empty()) throw http::TlsConfigError(what + ": no certificate");
   return out;
 }
 
-void load_chain(mbedtls_x509_crt* chain, ByteView data, const char* what) {
-  auto ders = split_chain(data);
-  if (ders.empty()) throw http::TlsConfigError(std::string(what) + ": no certificate");
-  for (const auto& der : ders) {
-    int ret = mbedtls_x509_crt_parse_der_with_ext_cb(chain, der.data(), der.size(), 1, sgp22_ext_cb, nullptr);
-    if (ret != 0) fail(what, ret);
+Bytes der_of(X509* x) {
+  int n = i2d_X509(x, nullptr);
+  if (n <= 0) fail("certificate encoding");
+  Bytes der(static_cast<std::size_t>(n));
+  unsigned char* p = der.data();
+  i2d_X509(x, &p);
+  return der;
+}
+
+PkeyPtr load_private_key(const SecretBytes& key) {
+  ERR_clear_error();
+  EVP_PKEY* k = nullptr;
+  if (is_pem(key, "-----BEGIN")) {  // SEC1 "EC PRIVATE KEY" or PKCS#8 "PRIVATE KEY"
+    BioPtr bio(BIO_new_mem_buf(key.data(), static_cast<int>(key.size())));
+    k = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr);
+  } else {
+    const unsigned char* p = key.data();
+    k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(key.size()));
   }
+  if (k == nullptr) fail("server private key");
+  return PkeyPtr(k);
 }
 
-std::string iana_name(int id) {
-  const char* n = mbedtls_ssl_get_ciphersuite_name(id);
-  std::string s = n ? n : "unknown";
-  std::replace(s.begin(), s.end(), '-', '_');
-  return s;
+// SGP.22 2.6.6's suites, then the PSK suites GlobalPlatform Amd B (SCP81)
+// uses with TLS 1.2.
+constexpr const char* kCertificateSuites[] = {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                                              "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"};
+constexpr const char* kPskSuites[] = {"TLS_PSK_WITH_AES_128_GCM_SHA256", "TLS_PSK_WITH_AES_128_CBC_SHA256",
+                                      "TLS_PSK_WITH_AES_128_CCM"};
+
+// Where an SSL_CTX keeps its ServerContext::Impl (for the PSK callback). Not
+// the app data: boost::asio::ssl::context owns that slot (its password
+// callback) and frees what it finds there.
+int impl_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
 }
 
-int suite_id(const std::string& name) {
-  std::string m = name;
-  std::replace(m.begin(), m.end(), '_', '-');
-  int id = mbedtls_ssl_get_ciphersuite_id(m.c_str());
-  if (id == 0) throw http::TlsConfigError("cipher suite not available in mbedTLS: " + name);
-  return id;
+bool signs_for(EVP_PKEY* key, X509* certificate) {
+  static constexpr unsigned char kProbe[] = "rsp TLS key check: the signer belongs to this certificate";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  unsigned char sig[160];
+  std::size_t len = sizeof sig;
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+      EVP_DigestSign(md.get(), sig, &len, kProbe, sizeof kProbe) != 1)
+    return false;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> vd(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  return vd && EVP_DigestVerifyInit(vd.get(), nullptr, EVP_sha256(), nullptr, X509_get0_pubkey(certificate)) == 1 &&
+         EVP_DigestVerify(vd.get(), sig, len, kProbe, sizeof kProbe) == 1;
+}
+
+int accept_any_client_certificate(int, X509_STORE_CTX*) {
+  // ClientAuth::Optional: the handshake goes on whatever the verification
+  // says; SSL_get_verify_result keeps the verdict (verified_peer_certificate).
+  return 1;
 }
 
 }  // namespace
 
-const boost::system::error_category& mbedtls_category() {
-  static const MbedtlsCategory cat;
-  return cat;
+std::vector<Bytes> parse_certificate_chain(ByteView pem_or_der) {
+  std::vector<Bytes> out;
+  for (const auto& x : load_chain(pem_or_der, "certificate chain")) out.push_back(der_of(x.get()));
+  return out;
 }
 
-std::vector<Bytes> parse_certificate_chain(ByteView pem_or_der) {
-  mbedtls_x509_crt chain;
-  mbedtls_x509_crt_init(&chain);
-  try {
-    load_chain(&chain, pem_or_der, "certificate chain");
-  } catch (...) {
-    mbedtls_x509_crt_free(&chain);
-    throw;
-  }
-  std::vector<Bytes> out;
-  for (const mbedtls_x509_crt* c = &chain; c != nullptr && c->raw.p != nullptr; c = c->next)
-    out.emplace_back(c->raw.p, c->raw.p + c->raw.len);
-  mbedtls_x509_crt_free(&chain);
-  return out;
+std::string openssl_suite_name(const std::string& iana) {
+  const char* n = OPENSSL_cipher_name(iana.c_str());
+  if (n == nullptr || std::strcmp(n, "(NONE)") == 0)
+    throw http::TlsConfigError("cipher suite not available in OpenSSL: " + iana);
+  return n;
 }
 
 // ---------------------------------------------------------------------------
-// ServerContext
 
 struct ServerContext::Impl {
-  mbedtls_entropy_context entropy;
-  mbedtls_ctr_drbg_context drbg;
-  mbedtls_ssl_config conf;
-  mbedtls_x509_crt own_chain;
-  mbedtls_pk_context own_key;
-  mbedtls_x509_crt client_ca;
-  std::vector<int> suites;                   // 0-terminated
-  std::vector<mbedtls_ecp_group_id> curves;  // NONE-terminated
+  SSL_CTX* ctx = nullptr;
   std::function<std::optional<SecretBytes>(std::string_view)> psk_lookup;
 
-  Impl() {
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
-    mbedtls_ssl_config_init(&conf);
-    mbedtls_x509_crt_init(&own_chain);
-    mbedtls_pk_init(&own_key);
-    mbedtls_x509_crt_init(&client_ca);
-  }
-  ~Impl() {
-    mbedtls_x509_crt_free(&client_ca);
-    mbedtls_pk_free(&own_key);
-    mbedtls_x509_crt_free(&own_chain);
-    mbedtls_ssl_config_free(&conf);
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&entropy);
-  }
+  Impl() = default;
+  ~Impl() { SSL_CTX_free(ctx); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
-};
 
-struct Engine::Impl {
-  mbedtls_ssl_context ssl;
-  std::shared_ptr<const ServerContext> ctx;
-  std::vector<std::uint8_t> in;  // received ciphertext, consumed from in_pos
-  std::size_t in_pos = 0;
-  std::size_t in_fill = 0;        // bytes of `in` holding data
-  std::vector<std::uint8_t> out;  // ciphertext to send, from out_pos
-  std::size_t out_pos = 0;
-  std::optional<std::string> psk_identity;
-  bool done = false;
-
-  static int bio_send(void* p, const unsigned char* buf, std::size_t len) {
-    auto* self = static_cast<Impl*>(p);
-    self->out.insert(self->out.end(), buf, buf + len);
-    return static_cast<int>(len);
-  }
-  static int bio_recv(void* p, unsigned char* buf, std::size_t len) {
-    auto* self = static_cast<Impl*>(p);
-    std::size_t avail = self->in_fill - self->in_pos;
-    if (avail == 0) return MBEDTLS_ERR_SSL_WANT_READ;
-    std::size_t n = std::min(len, avail);
-    std::memcpy(buf, self->in.data() + self->in_pos, n);
-    self->in_pos += n;
-    if (self->in_pos == self->in_fill) self->in_pos = self->in_fill = 0;
-    return static_cast<int>(n);
+  static unsigned int psk_server_cb(SSL* ssl, const char* identity, unsigned char* psk, unsigned int max_len) {
+    auto* self = static_cast<Impl*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), impl_index()));
+    if (self == nullptr || !self->psk_lookup || identity == nullptr) return 0;
+    std::optional<SecretBytes> key;
+    try {
+      key = self->psk_lookup(identity);
+    } catch (...) {
+      return 0;
+    }
+    if (!key || key->empty() || key->size() > max_len) return 0;  // unknown identity: handshake fails
+    std::memcpy(psk, key->data(), key->size());
+    return static_cast<unsigned int>(key->size());
   }
 };
-
-namespace {
-int psk_callback(void* p, mbedtls_ssl_context* ssl, const unsigned char* id, std::size_t id_len) {
-  auto* ctx = static_cast<ServerContext::Impl*>(p);
-  // The bio context is the Engine::Impl that owns this ssl context.
-  auto* engine = static_cast<Engine::Impl*>(ssl->p_bio);
-  std::string identity(reinterpret_cast<const char*>(id), id_len);
-  std::optional<SecretBytes> key;
-  try {
-    key = ctx->psk_lookup(identity);
-  } catch (...) {
-    return -1;
-  }
-  if (!key || key->empty()) return -1;
-  if (mbedtls_ssl_set_hs_psk(ssl, key->data(), key->size()) != 0) return -1;
-  engine->psk_identity = std::move(identity);
-  return 0;
-}
-}  // namespace
 
 ServerContext::ServerContext(const http::ServerTlsConfig& cfg) : impl_(std::make_unique<Impl>()) {
   auto& I = *impl_;
-  static constexpr char kPers[] = "rsp-tls-server";
-  int ret = mbedtls_ctr_drbg_seed(&I.drbg, mbedtls_entropy_func, &I.entropy,
-                                  reinterpret_cast<const unsigned char*>(kPers), sizeof kPers - 1);
-  if (ret != 0) fail("DRBG seed", ret);
-  ret = mbedtls_ssl_config_defaults(&I.conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                    MBEDTLS_SSL_PRESET_DEFAULT);
-  if (ret != 0) fail("ssl config", ret);
-  mbedtls_ssl_conf_rng(&I.conf, mbedtls_ctr_drbg_random, &I.drbg);
-  // TLS 1.2 only.
-  mbedtls_ssl_conf_min_version(&I.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-  mbedtls_ssl_conf_max_version(&I.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-  mbedtls_ssl_conf_renegotiation(&I.conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+  ERR_clear_error();
+  I.ctx = SSL_CTX_new(TLS_server_method());
+  if (I.ctx == nullptr) fail("SSL_CTX_new");
+  SSL_CTX* ctx = I.ctx;
+  if (impl_index() < 0 || SSL_CTX_set_ex_data(ctx, impl_index(), &I) != 1) fail("SSL_CTX_set_ex_data");
+
+  // TLS 1.2 only (SGP.22 2.6.6); no renegotiation, no compression; our
+  // order of suites and groups.
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 || SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1)
+    fail("TLS version");
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+
+  // Session resumption (RFC 5077 tickets, keys random per context, and the
+  // server-side session cache for clients without tickets). The context id
+  // lets sessions with a verified client certificate be resumed.
+  static constexpr unsigned char kSessionContext[] = "rsp-http-server";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 
   const bool have_cert = !cfg.certificate_chain.empty();
   const bool have_psk = static_cast<bool>(cfg.psk_lookup);
   if (!have_cert && !have_psk) throw http::TlsConfigError("TLS needs a certificate chain or a PSK lookup");
 
   if (have_cert) {
-    load_chain(&I.own_chain, cfg.certificate_chain, "server certificate chain");
-    if (cfg.private_key.empty()) throw http::TlsConfigError("server private key missing");
-    // mbedtls_pk_parse_key wants PEM NUL-terminated (length including the NUL).
-    SecretBytes key(cfg.private_key);
-    bool pem = std::string_view(reinterpret_cast<const char*>(key.data()), key.size()).find("-----BEGIN") !=
-               std::string_view::npos;
-    if (pem && (key.empty() || key.back() != 0)) key.push_back(0);
-    ret = mbedtls_pk_parse_key(&I.own_key, key.data(), key.size(), nullptr, 0);
-    if (ret != 0) fail("server private key", ret);
-    ret = mbedtls_pk_check_pair(&I.own_chain.pk, &I.own_key);
-    if (ret != 0) fail("server private key does not match the certificate", ret);
-    ret = mbedtls_ssl_conf_own_cert(&I.conf, &I.own_chain, &I.own_key);
-    if (ret != 0) fail("own certificate", ret);
+    auto chain = load_chain(cfg.certificate_chain, "server certificate chain");
+    if (SSL_CTX_use_certificate(ctx, chain[0].get()) != 1) fail("server certificate");
+    for (std::size_t i = 1; i < chain.size(); ++i)
+      if (SSL_CTX_add1_chain_cert(ctx, chain[i].get()) != 1) fail("server certificate chain");
+    PkeyPtr key;
+    if (cfg.key_signer) {
+      key.reset(signer_private_key(cfg.key_signer, chain[0].get()));
+    } else {
+      if (cfg.private_key.empty()) throw http::TlsConfigError("server private key missing");
+      key = load_private_key(cfg.private_key);
+    }
+    if (X509_check_private_key(chain[0].get(), key.get()) != 1)
+      fail("server private key does not match the certificate");
+    // A signer's key object carries the certificate's public key whatever
+    // the signer holds: one signature, verified with the certificate, shows
+    // whether they belong together (and that the signer answers).
+    if (cfg.key_signer && !signs_for(key.get(), chain[0].get()))
+      fail("server key signer does not sign for the certificate's key");
+    if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+      fail("server private key");
   }
 
+  std::vector<std::string> wanted;
   if (!cfg.cipher_suites.empty()) {
-    for (const auto& n : cfg.cipher_suites) I.suites.push_back(suite_id(n));
+    wanted = cfg.cipher_suites;
   } else {
-    if (have_cert) {
-      I.suites.push_back(MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
-      I.suites.push_back(MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256);
-    }
-    if (have_psk) {
-      I.suites.push_back(MBEDTLS_TLS_PSK_WITH_AES_128_GCM_SHA256);
-      I.suites.push_back(MBEDTLS_TLS_PSK_WITH_AES_128_CBC_SHA256);
-      I.suites.push_back(MBEDTLS_TLS_PSK_WITH_AES_128_CCM);
-    }
+    if (have_cert) wanted.insert(wanted.end(), std::begin(kCertificateSuites), std::end(kCertificateSuites));
+    if (have_psk) wanted.insert(wanted.end(), std::begin(kPskSuites), std::end(kPskSuites));
   }
-  for (int id : I.suites)
-    if (mbedtls_ssl_ciphersuite_from_id(id) == nullptr)
-      throw http::TlsConfigError("cipher suite not compiled into mbedTLS: " + iana_name(id));
-  I.suites.push_back(0);
-  mbedtls_ssl_conf_ciphersuites(&I.conf, I.suites.data());
+  std::string list;
+  for (const auto& iana : wanted) list += (list.empty() ? "" : ":") + openssl_suite_name(iana);
+  if (SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1 || SSL_CTX_set_ciphersuites(ctx, "") != 1)
+    fail("cipher suites " + list);
+  // set_cipher_list skips names this build leaves out: every one asked for
+  // must be there.
+  auto enabled = cipher_suites();
+  for (const auto& iana : wanted)
+    if (std::find(enabled.begin(), enabled.end(), iana) == enabled.end())
+      throw http::TlsConfigError("cipher suite not enabled by OpenSSL: " + iana);
 
+  // Named groups for ECDHE by their TLS registry names, which OpenSSL takes
+  // as they are (secp256r1, brainpoolP256r1, secp384r1; P-256 too). Debian's
+  // OpenSSL leaves brainpool out by default, so name them here.
+  std::string groups;
   for (const auto& c : cfg.curves) {
-    const mbedtls_ecp_curve_info* info = mbedtls_ecp_curve_info_from_name(c.c_str());
-    if (info == nullptr) throw http::TlsConfigError("unknown curve: " + c);
-    I.curves.push_back(info->grp_id);
+    if (c.empty() || c.find(':') != std::string::npos || SSL_CTX_set1_groups_list(ctx, c.c_str()) != 1) {
+      ERR_clear_error();
+      throw http::TlsConfigError("unknown curve: " + c);
+    }
+    groups += (groups.empty() ? "" : ":") + c;
   }
-  if (I.curves.empty()) throw http::TlsConfigError("no curves configured");
-  I.curves.push_back(MBEDTLS_ECP_DP_NONE);
-  mbedtls_ssl_conf_curves(&I.conf, I.curves.data());
+  if (groups.empty()) throw http::TlsConfigError("no curves configured");
+  if (SSL_CTX_set1_groups_list(ctx, groups.c_str()) != 1) fail("curves " + groups);
 
   switch (cfg.client_auth) {
     case http::ClientAuth::None:
-      mbedtls_ssl_conf_authmode(&I.conf, MBEDTLS_SSL_VERIFY_NONE);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
       break;
     case http::ClientAuth::Optional:
-    case http::ClientAuth::Required:
+    case http::ClientAuth::Required: {
       if (cfg.client_ca_chain.empty()) throw http::TlsConfigError("client authentication needs client_ca_chain");
-      load_chain(&I.client_ca, cfg.client_ca_chain, "client CA chain");
-      mbedtls_ssl_conf_ca_chain(&I.conf, &I.client_ca, nullptr);
-      mbedtls_ssl_conf_authmode(&I.conf, cfg.client_auth == http::ClientAuth::Required ? MBEDTLS_SSL_VERIFY_REQUIRED
-                                                                                        : MBEDTLS_SSL_VERIFY_OPTIONAL);
+      X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+      for (const auto& ca : load_chain(cfg.client_ca_chain, "client CA chain")) {
+        if (X509_STORE_add_cert(store, ca.get()) != 1 || SSL_CTX_add_client_CA(ctx, ca.get()) != 1)
+          fail("client CA chain");
+      }
+      // Every certificate of client_ca_chain is a trust anchor, also an
+      // intermediate given without its root (as with mbedTLS's ca_chain).
+      X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+      if (cfg.client_auth == http::ClientAuth::Required)
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      else
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_client_certificate);
       break;
+    }
   }
 
   if (have_psk) {
     I.psk_lookup = cfg.psk_lookup;
-    mbedtls_ssl_conf_psk_cb(&I.conf, psk_callback, &I);
+    SSL_CTX_set_psk_server_callback(ctx, &Impl::psk_server_cb);
   }
 }
 
 ServerContext::~ServerContext() = default;
 
-const void* ServerContext::native_config() const { return &impl_->conf; }
+ssl_ctx_st* ServerContext::native_handle() const { return impl_->ctx; }
 
 std::vector<std::string> ServerContext::cipher_suites() const {
   std::vector<std::string> out;
-  for (int id : impl_->suites)
-    if (id != 0) out.push_back(iana_name(id));
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(impl_->ctx);
+  for (int i = 0; ciphers != nullptr && i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    const SSL_CIPHER* c = sk_SSL_CIPHER_value(ciphers, i);
+    if (std::strcmp(SSL_CIPHER_get_version(c), "TLSv1.3") == 0) continue;  // none: set_ciphersuites("")
+    if (const char* n = SSL_CIPHER_standard_name(c)) out.emplace_back(n);
+  }
   return out;
 }
 
-// ---------------------------------------------------------------------------
-// Engine
-
-Engine::Engine(std::shared_ptr<const ServerContext> ctx) : impl_(std::make_unique<Impl>()) {
-  mbedtls_ssl_init(&impl_->ssl);
-  impl_->ctx = std::move(ctx);
-  int ret = mbedtls_ssl_setup(&impl_->ssl, static_cast<const mbedtls_ssl_config*>(impl_->ctx->native_config()));
-  if (ret != 0) {
-    mbedtls_ssl_free(&impl_->ssl);
-    throw boost::system::system_error(make_error(ret), "mbedtls_ssl_setup");
-  }
-  mbedtls_ssl_set_bio(&impl_->ssl, impl_.get(), &Impl::bio_send, &Impl::bio_recv, nullptr);
+std::optional<Bytes> verified_peer_certificate(ssl_st* ssl) {
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  return der_of(peer);
 }
 
-Engine::~Engine() { mbedtls_ssl_free(&impl_->ssl); }
-
-Engine::Want Engine::handshake(boost::system::error_code& ec) {
-  int ret = mbedtls_ssl_handshake(&impl_->ssl);
-  if (ret == 0) {
-    impl_->done = true;
-    return Want::Nothing;
-  }
-  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return Want::Input;
-  ec = make_error(ret);
-  return Want::Nothing;
-}
-
-Engine::Want Engine::read(void* data, std::size_t size, std::size_t& n, boost::system::error_code& ec) {
-  n = 0;
-  if (size == 0) return Want::Nothing;
-  int ret = mbedtls_ssl_read(&impl_->ssl, static_cast<unsigned char*>(data), size);
-  if (ret > 0) {
-    n = static_cast<std::size_t>(ret);
-    return Want::Nothing;
-  }
-  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return Want::Input;
-  if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-    ec = boost::asio::error::eof;
-    return Want::Nothing;
-  }
-  ec = make_error(ret);
-  return Want::Nothing;
-}
-
-Engine::Want Engine::write(const void* data, std::size_t size, std::size_t& n, boost::system::error_code& ec) {
-  n = 0;
-  if (size == 0) return Want::Nothing;
-  int ret = mbedtls_ssl_write(&impl_->ssl, static_cast<const unsigned char*>(data), size);
-  if (ret > 0) {
-    n = static_cast<std::size_t>(ret);
-    return Want::Nothing;
-  }
-  if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) return Want::Input;
-  ec = make_error(ret);
-  return Want::Nothing;
-}
-
-Engine::Want Engine::shutdown(boost::system::error_code& ec) {
-  int ret = mbedtls_ssl_close_notify(&impl_->ssl);
-  if (ret != 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) ec = make_error(ret);
-  return Want::Nothing;
-}
-
-bool Engine::has_output() const { return impl_->out_pos < impl_->out.size(); }
-
-boost::asio::const_buffer Engine::output() const {
-  return {impl_->out.data() + impl_->out_pos, impl_->out.size() - impl_->out_pos};
-}
-
-void Engine::consume_output(std::size_t n) {
-  impl_->out_pos += std::min(n, impl_->out.size() - impl_->out_pos);
-  if (impl_->out_pos == impl_->out.size()) {
-    impl_->out.clear();
-    impl_->out_pos = 0;
-  }
-}
-
-boost::asio::mutable_buffer Engine::input_space() {
-  constexpr std::size_t kChunk = 17 * 1024;  // a full TLS record and then some
-  auto& I = *impl_;
-  if (I.in_pos > 0 && I.in_pos == I.in_fill) I.in_pos = I.in_fill = 0;
-  if (I.in.size() < I.in_fill + kChunk) {
-    if (I.in_pos > 0) {  // compact before growing
-      std::memmove(I.in.data(), I.in.data() + I.in_pos, I.in_fill - I.in_pos);
-      I.in_fill -= I.in_pos;
-      I.in_pos = 0;
-    }
-    if (I.in.size() < I.in_fill + kChunk) I.in.resize(I.in_fill + kChunk);
-  }
-  return {I.in.data() + I.in_fill, kChunk};
-}
-
-void Engine::commit_input(std::size_t n) { impl_->in_fill += n; }
-
-bool Engine::handshake_done() const { return impl_->done; }
-
-std::optional<Bytes> Engine::peer_certificate() const {
-  if (!impl_->done) return std::nullopt;
-  const mbedtls_x509_crt* peer = mbedtls_ssl_get_peer_cert(&impl_->ssl);
-  if (peer == nullptr || peer->raw.p == nullptr) return std::nullopt;
-  if (mbedtls_ssl_get_verify_result(&impl_->ssl) != 0) return std::nullopt;
-  return Bytes(peer->raw.p, peer->raw.p + peer->raw.len);
-}
-
-std::optional<std::string> Engine::psk_identity() const { return impl_->psk_identity; }
-
-std::string Engine::cipher_suite() const {
-  const char* n = mbedtls_ssl_get_ciphersuite(&impl_->ssl);
-  if (n == nullptr) return {};
-  std::string s = n;
-  std::replace(s.begin(), s.end(), '-', '_');
-  return s;
+std::optional<std::string> psk_identity(ssl_st* ssl) {
+  const char* id = SSL_get_psk_identity(ssl);
+  if (id == nullptr) return std::nullopt;
+  return std::string(id);
 }
 
 }  // namespace rsp::tls

@@ -161,10 +161,12 @@ Config load_config(const std::string& path) {
 
     Section tls(top.at("tls"), "tls", {"certificate", "key", "ci_certificate"});
     c.tls_certificate = read_file(rel(tls.text("certificate", "", true)).string());
-    if (pkcs11::is_uri(tls.text("key", "", true)))  // docs/hardening.md, "Keys in an HSM"
-      Section::fail("tls.key", "cannot be a PKCS#11 key yet (only dpauth_key and dppb_key can): the TLS "
-                               "library cannot sign handshakes with a key outside it");
-    c.tls_key = read_key_file(rel(tls.text("key", "", true)), "tls.key");
+    // A key file, or a key in a PKCS#11 token (docs/hardening.md, "Keys in
+    // an HSM"), which OpenSSL's handshakes sign with through our signer.
+    if (std::string ref = tls.text("key", "", true); pkcs11::is_uri(ref))
+      c.tls_signer = open_token_key(ref, base, c.tls_certificate, "tls.key");
+    else
+      c.tls_key = read_key_file(rel(ref), "tls.key");
     if (tls.has("ci_certificate")) c.tls_ci_certificate = read_file(rel(tls.text("ci_certificate", "")).string());
     c.allow_eum_without_name_constraints =
         top.flag("allow_eum_without_name_constraints", c.allow_eum_without_name_constraints);
@@ -216,6 +218,13 @@ Config load_config(const std::string& path) {
         c.operators.push_back(std::move(oc));
       }
     }
+    // Our ES2+ calls to operators (libcurl) present the TLS certificate and
+    // key unless es2plus names others; libcurl cannot sign with a token key.
+    bool notifies = false;
+    for (const auto& o : c.operators) notifies = notifies || !o.notification_url.empty();
+    if (c.tls_signer && notifies && c.es2_client_key.empty())
+      Section::fail("es2plus.client_key", "is needed when tls.key is a PKCS#11 key and operators have a "
+                                          "notification_url (the ES2+ client cannot sign with a token key)");
     const json& creds = top.at("credentials");
     if (!creds.is_array() || creds.empty()) Section::fail("credentials", "must be a non-empty array");
     for (std::size_t i = 0; i < creds.size(); ++i) {

@@ -90,8 +90,8 @@ void check_own_credentials(const Config& config, const certs::CrlSet& crls, std:
     std::vector<certs::Certificate> tls_anchors = config.tls_ci_certificate.empty()
                                                       ? std::vector<certs::Certificate>(cis.begin(), cis.end())
                                                       : std::vector<certs::Certificate>{cis.back()};
-    check_one("tls.certificate", config.tls_certificate, to_string(config.tls_key), false, certs::Role::DpTls, tls_anchors,
-              now, opt);
+    check_one("tls.certificate", config.tls_certificate, to_string(config.tls_key), config.tls_signer != nullptr,
+              certs::Role::DpTls, tls_anchors, now, opt);
   }
 }
 

@@ -245,6 +245,7 @@ Server::Server(const Config& config) {
   http::ServerTlsConfig t;
   t.certificate_chain = config.tls_certificate;
   t.private_key = config.tls_key;
+  t.key_signer = config.tls_signer;
   hc.tls = t;
   http_ = std::make_unique<http::Server>(
       hc, [this](const http::Request& r) { return handle_es9plus(*es9_, r, limiter_.get()); });

@@ -1,6 +1,7 @@
-// rsp::http::Server (Beast + mbedTLS) and rsp::http::Client (libcurl) on
+// rsp::http::Server (Beast + OpenSSL) and rsp::http::Client (libcurl) on
 // loopback. Every test makes its own throwaway PKI with mbedTLS, starts its
-// own server on 127.0.0.1:0 and stops it; all waits are bounded.
+// own server on 127.0.0.1:0 and stops it; all waits are bounded. Clients:
+// libcurl, mbedTLS (PSK, as a card would be) and OpenSSL (resumption, groups).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <mbedtls/ctr_drbg.h>
@@ -12,6 +13,8 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -28,6 +31,7 @@
 
 #include "rsp/http_client.hpp"
 #include "rsp/http_server.hpp"
+#include "rsp/signer.hpp"
 #include "rsp/tls.hpp"
 
 using namespace rsp;
@@ -78,7 +82,7 @@ struct Pk {
 
 // A P-256 key and a certificate for it, self-signed when issuer is null.
 Identity make_identity(const std::string& cn, const Identity* issuer, bool is_ca, bool critical_policies,
-                       bool san_localhost) {
+                       bool san_localhost, const Bytes* critical_name_constraints = nullptr) {
   auto& rng = Drbg::get();
   Identity id;
   id.subject = "CN=" + cn + ",O=RSP Test";
@@ -122,6 +126,12 @@ Identity make_identity(const std::string& cn, const Identity* issuer, bool is_ca
     EXPECT_EQ(mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_CERTIFICATE_POLICIES,
                                                   MBEDTLS_OID_SIZE(MBEDTLS_OID_CERTIFICATE_POLICIES), 1,
                                                   kPolicies.data(), kPolicies.size()),
+              0);
+  }
+  if (critical_name_constraints != nullptr) {
+    EXPECT_EQ(mbedtls_x509write_crt_set_extension(&crt, MBEDTLS_OID_NAME_CONSTRAINTS,
+                                                  MBEDTLS_OID_SIZE(MBEDTLS_OID_NAME_CONSTRAINTS), 1,
+                                                  critical_name_constraints->data(), critical_name_constraints->size()),
               0);
   }
   if (san_localhost) {
@@ -701,28 +711,222 @@ TEST(HttpServer, StartStopIsClean) {
   Server never_started(ServerConfig{}, echo);  // destructor without start()
 }
 
-// Known limitation, pinned so that it is noticed when it changes: mbedTLS 2.28
-// parses the *peer's* certificates inside the handshake with plain
-// mbedtls_x509_crt_parse_der (no extension callback), so a client certificate
-// with a critical certificatePolicies extension (non-anyPolicy) fails the
-// handshake even with ClientAuth::Optional. Server certificates and CA chains
-// are parsed by us and are fine (see above).
-TEST(HttpServer, ClientCertWithCriticalPoliciesIsRejectedByMbedtls228) {
-  Identity client_ca = make_identity("Operator CA", nullptr, true, false, false);
+// Operators' ES2+ clients (SGP.22 2.6.6, 4.5.2.2): their certificates carry
+// a critical certificatePolicies extension, and an operator CA may carry
+// critical nameConstraints. mbedTLS 2.28 refused such a client certificate
+// inside the handshake (it parses the peer's certificates without an
+// extension callback): this test pinned that failure until the server moved
+// to OpenSSL (issue 12). Now it verifies, and the constraints are enforced.
+TEST(HttpServer, ClientCertWithCriticalPoliciesAndNameConstraintsVerifies) {
+  // The CA may only vouch for the directory name of operator-p (RFC 5280
+  // 4.2.1.10: permittedSubtrees { directoryName }), taken from a trial
+  // certificate with the same subject.
+  Identity trial = make_identity("operator-p", nullptr, false, false, false);
+  const unsigned char* p = trial.cert_der.data();
+  X509* x = d2i_X509(nullptr, &p, static_cast<long>(trial.cert_der.size()));
+  ASSERT_NE(x, nullptr);
+  unsigned char* name_der = nullptr;
+  int name_len = i2d_X509_NAME(X509_get_subject_name(x), &name_der);
+  ASSERT_GT(name_len, 0);
+  Bytes name(name_der, name_der + name_len);
+  OPENSSL_free(name_der);
+  X509_free(x);
+  ASSERT_LT(name.size(), 120u);  // short-form lengths below
+  auto wrap = [](std::uint8_t tag, const Bytes& inner) {
+    Bytes out{tag, static_cast<std::uint8_t>(inner.size())};
+    out.insert(out.end(), inner.begin(), inner.end());
+    return out;
+  };
+  // NameConstraints ::= SEQUENCE { permittedSubtrees [0] { GeneralSubtree { [4] Name } } }
+  const Bytes constraints = wrap(0x30, wrap(0xA0, wrap(0x30, wrap(0xA4, name))));
+  Identity client_ca = make_identity("Operator CA", nullptr, true, /*critical_policies=*/true, false, &constraints);
   Identity op = make_identity("operator-p", &client_ca, false, /*critical_policies=*/true, false);
-  LogCapture logs;
-  ServerConfig cfg = tls_config(&logs);
-  cfg.tls->client_auth = ClientAuth::Optional;
-  cfg.tls->client_ca_chain = bytes_of(client_ca.cert_pem);
+  Identity outsider = make_identity("outsider", &client_ca, false, /*critical_policies=*/true, false);
+
+  for (ClientAuth mode : {ClientAuth::Optional, ClientAuth::Required}) {
+    LogCapture logs;
+    ServerConfig cfg = tls_config(&logs);
+    cfg.tls->client_auth = mode;
+    cfg.tls->client_ca_chain = bytes_of(client_ca.cert_pem);
+    Server server(cfg, echo);
+    server.start();
+    ClientConfig cc = client_config();
+    cc.client_cert_pem = bytes_of(op.cert_pem);
+    cc.client_key_pem = SecretBytes(bytes_of(op.key_pem));
+    Client client(cc);
+    auto res = client.post(https_url(server, "/x"), "{}");
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.headers.get("X-Peer-Cert"), to_hex(op.cert_der));
+
+    // Outside the CA's permitted names: never a verified peer.
+    ClientConfig oc = client_config();
+    oc.client_cert_pem = bytes_of(outsider.cert_pem);
+    oc.client_key_pem = SecretBytes(bytes_of(outsider.key_pem));
+    Client other(oc);
+    if (mode == ClientAuth::Required) {
+      EXPECT_THROW(other.post(https_url(server, "/x"), "{}"), HttpError);
+      EXPECT_TRUE(logs.wait_for("TLS handshake with 127.0.0.1:"));
+    } else {
+      EXPECT_EQ(other.post(https_url(server, "/x"), "{}").headers.get("X-Peer-Cert"), "none");
+    }
+    server.stop();
+  }
+}
+
+namespace {
+
+// A blocking OpenSSL TLS 1.2 client: one GET over a new connection, resuming
+// `session` when given. What it saw comes back.
+struct OsslResult {
+  bool handshake = false;
+  bool reused = false;
+  std::string group;  // negotiated ECDHE group
+  std::string response;
+  std::shared_ptr<SSL_SESSION> session;
+};
+
+OsslResult openssl_get(std::uint16_t port, SSL_SESSION* session, bool tickets, const char* groups = nullptr) {
+  OsslResult out;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // this test is about sessions, not trust
+  if (!tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  if (groups) SSL_CTX_set1_groups_list(ctx, groups);
+  SSL* ssl = SSL_new(ctx);
+  int fd = raw_connect(port, 5s);
+  if (fd >= 0) {
+    SSL_set_fd(ssl, fd);
+    if (session) SSL_set_session(ssl, session);
+    out.handshake = SSL_connect(ssl) == 1;
+    if (out.handshake) {
+      out.reused = SSL_session_reused(ssl) == 1;
+      int nid = SSL_get_negotiated_group(ssl);
+      if (const char* n = SSL_group_to_name(ssl, nid)) out.group = n;
+      std::string req = "GET /s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+      SSL_write(ssl, req.data(), static_cast<int>(req.size()));
+      char buf[4096];
+      for (int n; (n = SSL_read(ssl, buf, sizeof buf)) > 0;) out.response.append(buf, static_cast<std::size_t>(n));
+      out.session.reset(SSL_get1_session(ssl), SSL_SESSION_free);
+      SSL_shutdown(ssl);
+    }
+    ::close(fd);
+  }
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return out;
+}
+
+}  // namespace
+
+// Phones open a new connection per ES9+ request: a resumed session saves the
+// ECDHE and the server's signature (RFC 5077 tickets, or the server-side
+// session cache for clients that send no ticket).
+TEST(HttpServer, SessionsResume) {
+  Server server(tls_config(), echo);
+  server.start();
+  for (bool tickets : {true, false}) {
+    auto first = openssl_get(server.port(), nullptr, tickets);
+    ASSERT_TRUE(first.handshake);
+    EXPECT_FALSE(first.reused);
+    EXPECT_EQ(first.response.rfind("HTTP/1.1 200", 0), 0u) << first.response;
+    ASSERT_NE(first.session, nullptr);
+    EXPECT_EQ(SSL_SESSION_has_ticket(first.session.get()), tickets ? 1 : 0);
+    auto second = openssl_get(server.port(), first.session.get(), tickets);
+    EXPECT_TRUE(second.handshake);
+    EXPECT_TRUE(second.reused) << (tickets ? "ticket" : "session id");
+    EXPECT_EQ(second.response.rfind("HTTP/1.1 200", 0), 0u) << second.response;
+  }
+  server.stop();
+}
+
+// SGP.22 2.6.6: brainpoolP256r1 beside P-256 (Debian's OpenSSL leaves it out
+// unless named). A client's supported groups also bound the curve of an
+// ECDSA certificate it accepts (RFC 8422 5.1), so the P-256 server is asked
+// with P-256 in the list; the server's order decides (SSL_OP_CIPHER_SERVER_PREFERENCE).
+TEST(HttpServer, EcdheOnBrainpoolAndP256) {
+  ServerConfig brainpool_first = tls_config();
+  brainpool_first.tls->curves = {"brainpoolP256r1", "secp256r1"};
+  Server server(brainpool_first, echo);
+  server.start();
+  EXPECT_EQ(openssl_get(server.port(), nullptr, true, "P-256:brainpoolP256r1").group, "brainpoolP256r1");
+  EXPECT_EQ(openssl_get(server.port(), nullptr, true, "P-256").group, "secp256r1");
+  server.stop();
+  // Only the groups configured.
+  ServerConfig only_p256 = tls_config();
+  only_p256.tls->curves = {"secp256r1"};
+  Server narrow(only_p256, echo);
+  narrow.start();
+  EXPECT_EQ(openssl_get(narrow.port(), nullptr, true, "brainpoolP256r1:P-256").group, "secp256r1");
+  EXPECT_FALSE(openssl_get(narrow.port(), nullptr, true, "brainpoolP256r1").handshake);
+  narrow.stop();
+  ServerTlsConfig bad = *tls_config().tls;
+  bad.curves = {"notACurve"};
+  EXPECT_THROW(tls::ServerContext{bad}, TlsConfigError);
+
+  // A brainpoolP256r1 server certificate (SGP.26's, with its critical
+  // certificatePolicies), for a client that offers brainpool.
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(RSP_SHARED_TESTDATA) / "sgp26" / "DPtls";
+  if (!fs::exists(dir / "CERT_S_SM_DP_VARO_TLS_BRP.der")) GTEST_SKIP() << "no SGP.26 test data";
+  auto slurp = [](const fs::path& f) {
+    std::ifstream in(f, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+  };
+  ServerConfig brp;
+  brp.tls.emplace();
+  brp.tls->certificate_chain = slurp(dir / "CERT_S_SM_DP_VARO_TLS_BRP.der");
+  brp.tls->private_key = SecretBytes(slurp(dir / "SK_S_SM_DP_TLS_BRP.pem"));
+  Server brp_server(brp, echo);
+  brp_server.start();
+  auto r = openssl_get(brp_server.port(), nullptr, true, "brainpoolP256r1");
+  EXPECT_TRUE(r.handshake);
+  EXPECT_EQ(r.group, "brainpoolP256r1");
+  EXPECT_EQ(r.response.rfind("HTTP/1.1 200", 0), 0u) << r.response;
+  brp_server.stop();
+}
+
+namespace {
+// A signer that counts what it signs (and signs with a key in memory), as
+// the PKCS#11 token signer does with its key in the token.
+class CountingSigner final : public crypto::Signer {
+ public:
+  explicit CountingSigner(crypto::EcKey key) : inner_(crypto::key_signer(std::move(key))) {}
+  crypto::Curve curve() const override { return inner_->curve(); }
+  Bytes sign(ByteView m) const override { return inner_->sign(m); }
+  Bytes sign_digest(ByteView d) const override {
+    ++count;
+    return inner_->sign_digest(d);
+  }
+  mutable std::atomic<int> count{0};
+
+ private:
+  std::shared_ptr<const crypto::Signer> inner_;
+};
+}  // namespace
+
+// ServerTlsConfig::key_signer: OpenSSL never sees the key; every full
+// handshake's ServerKeyExchange signature is the signer's.
+TEST(HttpServer, TlsKeyFromASigner) {
+  auto signer = std::make_shared<CountingSigner>(crypto::EcKey::from_pem_or_der(bytes_of(server_id().key_pem)));
+  ServerConfig cfg = tls_config();
+  cfg.tls->private_key = SecretBytes();
+  cfg.tls->key_signer = signer;
   Server server(cfg, echo);
   server.start();
-  ClientConfig cc = client_config();
-  cc.client_cert_pem = bytes_of(op.cert_pem);
-  cc.client_key_pem = SecretBytes(bytes_of(op.key_pem));
-  Client client(cc);
-  EXPECT_THROW(client.post(https_url(server, "/x"), "{}"), HttpError);
-  EXPECT_TRUE(logs.wait_for("Unavailable feature"));
+  for (int i = 0; i < 3; ++i) {
+    Client client(client_config());  // a new connection each time
+    auto res = client.post(https_url(server, "/k"), "signed");
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, "signed");
+  }
+  EXPECT_EQ(signer->count.load(), 4);  // the check at start, then one per handshake
   server.stop();
+  // A signer whose key is not the certificate's is refused at start.
+  ServerTlsConfig wrong = *tls_config().tls;
+  wrong.private_key = SecretBytes();
+  wrong.key_signer = std::make_shared<CountingSigner>(crypto::EcKey::generate(crypto::Curve::P256));
+  EXPECT_THROW(tls::ServerContext{wrong}, TlsConfigError);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-// Keys in an HSM (issue 9): the SM-DP+'s SK.DPauth and SK.DPpb in a SoftHSM2
-// token, named in smdp.json by RFC 7512 URIs and loaded by the same
-// configuration loader smdpd uses; a whole download through our LPA into the
-// simulated eUICC verifies every signature they make (serverSignature1,
-// smdpSignature2, the BPP's InitialiseSecureChannel). The token lives in a
+// Keys in an HSM (issue 9): the SM-DP+'s SK.DPauth, SK.DPpb and SK.DP.TLS in
+// a SoftHSM2 token, named in smdp.json by RFC 7512 URIs and loaded by the
+// same configuration loader smdpd uses; a whole download through our LPA into
+// the simulated eUICC verifies every signature they make (the TLS
+// handshakes' ServerKeyExchange, serverSignature1, smdpSignature2, the BPP's
+// InitialiseSecureChannel). The token lives in a
 // temporary folder (SOFTHSM2_CONF points to its own softhsm2.conf), removed
 // on every exit path.
 #include <gtest/gtest.h>
@@ -155,19 +156,25 @@ class HsmDownload : public ::testing::TestWithParam<crypto::Curve> {
 
 }  // namespace
 
-TEST_P(HsmDownload, FullDownloadWithDpauthAndDppbKeysInSoftHsm2) {
+TEST_P(HsmDownload, FullDownloadWithDpauthDppbAndTlsKeysInSoftHsm2) {
   Token token;
   const crypto::Curve curve = GetParam();
   bool keys_from_token = false;
   World w(curve, std::string("hsm-") + (curve == crypto::Curve::P256 ? "nist" : "brp"), [&](World& world, smdp::Config& c) {
     token.import(world.pki.dp_auth.key, "dpauth", "01");
     token.import(world.pki.dp_pb.key, "dppb", "02");
+    token.import(world.pki.dp_tls.key, "tls", "03");
     // Loaded as smdpd loads it: the keys are URIs, nothing else names them.
-    auto loaded = smdp::load_config(write_config(token.dir(), world.dir, curve, token.uri("dpauth"), token.uri("dppb")).string());
+    auto loaded = smdp::load_config(
+        write_config(token.dir(), world.dir, curve, token.uri("dpauth"), token.uri("dppb"), token.uri("tls")).string());
     ASSERT_EQ(loaded.credentials.size(), 1u);
     const auto& cs = loaded.credentials[0];
-    keys_from_token = cs.dpauth_signer && cs.dppb_signer && cs.dpauth_key_pem.empty() && cs.dppb_key_pem.empty();
+    keys_from_token = cs.dpauth_signer && cs.dppb_signer && cs.dpauth_key_pem.empty() && cs.dppb_key_pem.empty() &&
+                      loaded.tls_signer && loaded.tls_key.empty();
     c.credentials = loaded.credentials;
+    c.tls_certificate = loaded.tls_certificate;
+    c.tls_key = loaded.tls_key;  // empty: OpenSSL never holds SK.DP.TLS
+    c.tls_signer = loaded.tls_signer;
   });
   ASSERT_TRUE(keys_from_token) << "the loader did not take the keys from the token";
   smdp::SubscriberValues v;
@@ -180,7 +187,8 @@ TEST_P(HsmDownload, FullDownloadWithDpauthAndDppbKeysInSoftHsm2) {
   lpa::DownloadOptions opt;
   opt.es9.http.ca_file = w.tls_ca_pem;
   auto r = lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("HSM-1")), opt);
-  // The eUICC checked serverSignature1 (DPauth), smdpSignature2 and the
+  // The LPA verified the TLS handshakes (signed in the token with SK.DP.TLS);
+  // the eUICC checked serverSignature1 (DPauth), smdpSignature2 and the
   // InitialiseSecureChannel signature (DPpb) before installing.
   ASSERT_TRUE(r.installation.success) << r.installation.describe();
   EXPECT_TRUE(r.notification_sent) << r.notification_error;
@@ -248,8 +256,14 @@ TEST(HsmConfig, RefusesWrongPinUnknownKeyWrongKeyReadablePinFileAndPinInUri) {
   e = error("pkcs11:token=smdp;object=dpauth", token.uri("dppb"));
   EXPECT_TRUE(has(e, "no module-path")) << e;
 
-  e = error(token.uri("dpauth"), token.uri("dppb"), token.uri("tls"));
-  EXPECT_TRUE(has(e, "tls.key cannot be a PKCS#11 key yet")) << e;
+  // The TLS key in the token: loaded when it is the certificate's, refused
+  // (field named) when it is not or is missing.
+  token.import(pki.dp_tls.key, "tls", "03");
+  EXPECT_EQ(error(token.uri("dpauth"), token.uri("dppb"), token.uri("tls")), "loaded");
+  e = error(token.uri("dpauth"), token.uri("dppb"), token.uri("dpauth"));
+  EXPECT_TRUE(has(e, "tls.key key does not match its certificate")) << e;
+  e = error(token.uri("dpauth"), token.uri("dppb"), token.uri("no-tls-key"));
+  EXPECT_TRUE(has(e, "tls.key") && has(e, "no private key in the token matches")) << e;
 }
 
 // smdpd signs from several worker threads: the token signer's sessions

@@ -73,6 +73,7 @@ class EcKey {
   Bytes public_der() const;         // SubjectPublicKeyInfo DER
 
   Bytes sign(ByteView message) const;  // ECDSA with SHA-256, raw r||s
+  Bytes sign_digest(ByteView digest) const;  // ECDSA over a precomputed digest, raw r||s
   bool verify(ByteView message, ByteView raw_rs) const;
   // ECKA-DH (BSI TR-03111): the x-coordinate of d * peer, field-size bytes.
   SecretBytes ecdh(ByteView peer_uncompressed_point) const;

@@ -1,7 +1,7 @@
-// HTTP/1.1 server (plain or TLS 1.2 over mbedTLS) on Boost.Asio + Beast.
+// HTTP/1.1 server (plain or TLS 1.2 over OpenSSL 3) on Boost.Asio + Beast.
 //
-// This header is deliberately light (no Boost, no mbedTLS): the Asio/Beast and
-// TLS machinery lives in http_server.cpp and rsp/tls.hpp. See docs/http.md.
+// This header is deliberately light (no Boost, no OpenSSL): the Asio/Beast
+// and TLS machinery lives in http_server.cpp and rsp/tls.hpp. See docs/http.md.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -16,6 +16,10 @@
 #include <vector>
 
 #include "rsp/bytes.hpp"
+
+namespace rsp::crypto {
+class Signer;  // rsp/signer.hpp
+}  // namespace rsp::crypto
 
 namespace rsp::http {
 
@@ -86,26 +90,36 @@ void log_to_stderr(std::string_view line);
 // Which client certificate policy the server applies (mutual TLS).
 enum class ClientAuth { None, Optional, Required };
 
-// TLS settings of the server. TLS 1.2 only (min = max = 1.2).
+// TLS settings of the server. TLS 1.2 only (min = max = 1.2, SGP.22 2.6.6),
+// sessions resumable (tickets and a server-side cache).
 struct ServerTlsConfig {
   // Server certificate chain, leaf first: PEM (one or more CERTIFICATE blocks)
-  // or DER (one or more concatenated certificates). Parsed with an extension
-  // callback that accepts SGP.22's critical certificatePolicies and
-  // nameConstraints.
+  // or DER (one or more concatenated certificates). OpenSSL accepts SGP.22's
+  // critical certificatePolicies and nameConstraints.
   Bytes certificate_chain;
   // Private key matching the leaf: PEM (SEC1 or PKCS#8) or DER.
   SecretBytes private_key;
+  // Or, instead of private_key, a signer for a key that stays where it is
+  // (a PKCS#11 token): the handshake's ECDSA signatures are its
+  // sign_digest(). Checked against the leaf at start like a key.
+  std::shared_ptr<const crypto::Signer> key_signer;
 
   // IANA suite names ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256") in order of
   // preference. Empty = defaults: the SGP.22 2.6.6 suites when a certificate is
   // configured, followed by the PSK suites when psk_lookup is set.
   std::vector<std::string> cipher_suites;
-  // Named groups offered/accepted for ECDHE, by mbedTLS name.
+  // Named groups accepted for ECDHE, by their TLS registry (RFC 8422,
+  // RFC 7027) names, which are OpenSSL's: "secp256r1" (or "P-256"),
+  // "brainpoolP256r1", "secp384r1".
   std::vector<std::string> curves = {"secp256r1", "brainpoolP256r1", "secp384r1"};
 
   // Mutual TLS. With Required, handshakes without a verifiable client
   // certificate fail. With Optional, the handshake succeeds either way and
   // Request::peer_certificate is set only when the certificate verified.
+  // Every certificate in client_ca_chain is a trust anchor; client
+  // certificates and their CAs may carry critical certificatePolicies and
+  // nameConstraints (RFC 5280 4.2.1.4, 4.2.1.10; OpenSSL enforces the
+  // latter).
   ClientAuth client_auth = ClientAuth::None;
   Bytes client_ca_chain;  // PEM or DER, like certificate_chain
 

@@ -1,6 +1,7 @@
 // The narrow signing interface for long-term private keys (the SM-DP+'s
-// SK.DPauth and SK.DPpb): the key may be in a file (crypto::EcKey) or in a
-// token that never lets it out (rsp/pkcs11.hpp). Callers only sign.
+// SK.DPauth, SK.DPpb and the TLS key SK.DP.TLS): the key may be in a file
+// (crypto::EcKey) or in a token that never lets it out (rsp/pkcs11.hpp).
+// Callers only sign.
 #pragma once
 #include <memory>
 
@@ -17,6 +18,11 @@ class Signer {
   // field size (64 bytes on 256-bit curves), as SGP.22 puts it in 5F37.
   // Thread-safe.
   virtual Bytes sign(ByteView message) const = 0;
+  // ECDSA over a digest the caller computed (TLS: the TLS library hashes the
+  // handshake with the hash the signature_algorithms extension chose, SHA-256
+  // or longer; ECDSA uses its leftmost bits, FIPS 186-4 6.4). Raw r||s as
+  // above. Thread-safe.
+  virtual Bytes sign_digest(ByteView digest) const = 0;
 };
 
 // A key held in memory (read from a file).

@@ -119,14 +119,16 @@ class TokenSigner final : public crypto::Signer {
   }
   crypto::Curve curve() const override { return curve_; }
 
-  Bytes sign(ByteView message) const override {
-    Bytes hash = crypto::sha256(message);
+  Bytes sign(ByteView message) const override { return sign_digest(crypto::sha256(message)); }
+
+  // CKM_ECDSA signs whatever digest it is given (PKCS#11 2.40 2.3.6).
+  Bytes sign_digest(ByteView hash) const override {
     CK_SESSION_HANDLE s = take();
     CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
     Bytes sig(64);
     CK_ULONG len = sig.size();
     CK_RV rv = m_->f->C_SignInit(s, &mech, key_);
-    if (rv == CKR_OK) rv = m_->f->C_Sign(s, hash.data(), hash.size(), sig.data(), &len);
+    if (rv == CKR_OK) rv = m_->f->C_Sign(s, const_cast<CK_BYTE*>(hash.data()), hash.size(), sig.data(), &len);
     if (rv != CKR_OK) {
       m_->f->C_CloseSession(s);  // it may still hold the operation
       throw Pkcs11Error("C_Sign (CKM_ECDSA) failed (" + rv_name(rv) + ")");

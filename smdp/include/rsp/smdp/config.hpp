@@ -72,7 +72,10 @@ struct Config {
   std::uint16_t port = 8443;
   std::size_t threads = 2;
   Bytes tls_certificate;  // PEM or DER
-  SecretBytes tls_key;    // PEM
+  SecretBytes tls_key;    // PEM; empty when the key is in a token:
+  // SK.DP.TLS in a PKCS#11 token (tls.key an RFC 7512 URI): the server's
+  // handshakes are signed there (http::ServerTlsConfig::key_signer).
+  std::shared_ptr<const crypto::Signer> tls_signer;
   // The CI the TLS certificate chains to, when it is none of the
   // credential sets' CIs (a brainpool set's TLS certificate is P-256).
   Bytes tls_ci_certificate;
