@@ -24,20 +24,42 @@ char digit_char(std::uint8_t v) { return "0123456789*#abc?"[v & 0x0F]; }
 
 }  // namespace
 
+void append_address_field(Bytes& out, const Address& a, const char* field) {
+  if (a.digits.size() > 20) throw SmsError(std::string(field) + " has more than 20 digits");
+  out.push_back(static_cast<std::uint8_t>(a.digits.size()));
+  out.push_back(a.type);
+  for (std::size_t i = 0; i < a.digits.size(); i += 2) {
+    std::uint8_t lo = digit_value(a.digits[i]);
+    std::uint8_t hi = i + 1 < a.digits.size() ? digit_value(a.digits[i + 1]) : 0x0F;
+    out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+  }
+}
+
+Address read_address_field(ByteView t, std::size_t& i, const char* tpdu, const char* field) {
+  auto need = [&](std::size_t n) {
+    if (t.size() < i + n) throw SmsError(std::string(tpdu) + " truncated in " + field);
+  };
+  need(2);
+  Address a;
+  std::size_t ndigits = t[i++];
+  a.type = t[i++];
+  if (ndigits > 20) throw SmsError(std::string(field) + " says " + std::to_string(ndigits) + " digits, at most 20");
+  need((ndigits + 1) / 2);
+  for (std::size_t k = 0; k < ndigits; ++k) {
+    std::uint8_t b = t[i + k / 2];
+    a.digits.push_back(digit_char(k % 2 ? b >> 4 : b & 0x0F));
+  }
+  i += (ndigits + 1) / 2;
+  return a;
+}
+
 Bytes encode_sms_deliver(const SmsDeliver& d) {
-  if (d.tp_oa.digits.size() > 20) throw SmsError("TP-OA has more than 20 digits");
   if (d.tp_ud.size() > kMaxUserData)
     throw SmsError("TP-UD of " + std::to_string(d.tp_ud.size()) + " octets exceeds 140");
   Bytes out;
   out.push_back(static_cast<std::uint8_t>(0x00 /* SMS-DELIVER */ | (d.tp_mms ? 0x04 : 0) | (d.tp_sri ? 0x20 : 0) |
                                           (d.tp_udhi ? 0x40 : 0) | (d.tp_rp ? 0x80 : 0)));
-  out.push_back(static_cast<std::uint8_t>(d.tp_oa.digits.size()));
-  out.push_back(d.tp_oa.type);
-  for (std::size_t i = 0; i < d.tp_oa.digits.size(); i += 2) {
-    std::uint8_t lo = digit_value(d.tp_oa.digits[i]);
-    std::uint8_t hi = i + 1 < d.tp_oa.digits.size() ? digit_value(d.tp_oa.digits[i + 1]) : 0x0F;
-    out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
-  }
+  append_address_field(out, d.tp_oa, "TP-OA");
   out.push_back(d.tp_pid);
   out.push_back(d.tp_dcs);
   out.insert(out.end(), d.tp_scts.begin(), d.tp_scts.end());
@@ -59,16 +81,7 @@ SmsDeliver decode_sms_deliver(ByteView t) {
   d.tp_sri = first & 0x20;
   d.tp_udhi = first & 0x40;
   d.tp_rp = first & 0x80;
-  need(2, "TP-OA");
-  std::size_t ndigits = t[i++];
-  d.tp_oa.type = t[i++];
-  if (ndigits > 20) throw SmsError("TP-OA says " + std::to_string(ndigits) + " digits, at most 20");
-  need((ndigits + 1) / 2, "TP-OA");
-  for (std::size_t k = 0; k < ndigits; ++k) {
-    std::uint8_t b = t[i + k / 2];
-    d.tp_oa.digits.push_back(digit_char(k % 2 ? b >> 4 : b & 0x0F));
-  }
-  i += (ndigits + 1) / 2;
+  d.tp_oa = read_address_field(t, i, "SMS-DELIVER", "TP-OA");
   need(2 + 7 + 1, "TP-PID..TP-UDL");
   d.tp_pid = t[i++];
   d.tp_dcs = t[i++];

@@ -8,37 +8,18 @@ namespace {
 
 std::string hex1(std::uint8_t v) { return to_hex(Bytes{v}, true); }
 
-std::uint8_t digit_value(char c) {
-  if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
-  switch (c) {
-    case '*': return 0xA;
-    case '#': return 0xB;
-    case 'a': case 'A': return 0xC;
-    case 'b': case 'B': return 0xD;
-    case 'c': case 'C': return 0xE;
-  }
-  throw SmsError(std::string("address digit '") + c + "' is not a semi-octet digit");
-}
-
 std::size_t vp_length(std::uint8_t vpf) { return vpf == 0 ? 0 : vpf == 2 ? 1 : 7; }
 
 }  // namespace
 
 Bytes encode_sms_submit(const SmsSubmit& s) {
-  if (s.tp_da.digits.size() > 20) throw SmsError("TP-DA has more than 20 digits");
   if (s.tp_ud.size() > kMaxUserData) throw SmsError("TP-UD of " + std::to_string(s.tp_ud.size()) + " octets exceeds 140");
   if (s.tp_vpf > 3 || s.tp_vp.size() != vp_length(s.tp_vpf)) throw SmsError("TP-VP does not match TP-VPF");
   Bytes out;
   out.push_back(static_cast<std::uint8_t>(0x01 /* SMS-SUBMIT */ | (s.tp_rd ? 0x04 : 0) | s.tp_vpf << 3 |
                                           (s.tp_srr ? 0x20 : 0) | (s.tp_udhi ? 0x40 : 0) | (s.tp_rp ? 0x80 : 0)));
   out.push_back(s.tp_mr);
-  out.push_back(static_cast<std::uint8_t>(s.tp_da.digits.size()));
-  out.push_back(s.tp_da.type);
-  for (std::size_t i = 0; i < s.tp_da.digits.size(); i += 2) {
-    std::uint8_t lo = digit_value(s.tp_da.digits[i]);
-    std::uint8_t hi = i + 1 < s.tp_da.digits.size() ? digit_value(s.tp_da.digits[i + 1]) : 0x0F;
-    out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
-  }
+  append_address_field(out, s.tp_da, "TP-DA");
   out.push_back(s.tp_pid);
   out.push_back(s.tp_dcs);
   append(out, s.tp_vp);
@@ -62,16 +43,7 @@ SmsSubmit decode_sms_submit(ByteView t) {
   s.tp_udhi = first & 0x40;
   s.tp_rp = first & 0x80;
   s.tp_mr = t[i++];
-  need(2, "TP-DA");
-  std::size_t ndigits = t[i++];
-  s.tp_da.type = t[i++];
-  if (ndigits > 20) throw SmsError("TP-DA says " + std::to_string(ndigits) + " digits, at most 20");
-  need((ndigits + 1) / 2, "TP-DA");
-  for (std::size_t k = 0; k < ndigits; ++k) {
-    std::uint8_t b = t[i + k / 2];
-    s.tp_da.digits.push_back("0123456789*#abc?"[(k % 2 ? b >> 4 : b) & 0x0F]);
-  }
-  i += (ndigits + 1) / 2;
+  s.tp_da = read_address_field(t, i, "SMS-SUBMIT", "TP-DA");
   std::size_t vpl = vp_length(s.tp_vpf);
   need(2 + vpl + 1, "TP-PID..TP-UDL");
   s.tp_pid = t[i++];

@@ -36,6 +36,13 @@ struct Address {
   std::uint8_t type = 0x81;  // unknown number, ISDN/telephony numbering plan
 };
 
+// The address field of a TPDU (TS 23.040 9.1.2.5: number of digits, type of
+// address, digits in semi-octets with an 'F' fill), shared by SMS-DELIVER's
+// TP-OA and SMS-SUBMIT's TP-DA. Both throw SmsError naming `field`.
+void append_address_field(Bytes& out, const Address& a, const char* field);
+// Reads the field at t[i] and moves i past it.
+Address read_address_field(ByteView t, std::size_t& i, const char* tpdu, const char* field);
+
 // TS 23.040 9.2.2.1.
 struct SmsDeliver {
   bool tp_mms = false;  // b2: 1 = no more messages waiting
