@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -250,7 +251,7 @@ Config load_config(const std::string& path) {
     }
     if (top.has("limits")) {
       Section l(top.at("limits"), "limits",
-                {"es9plus_max_body_bytes", "es2plus_max_body_bytes", "max_connections", "handshake_timeout_seconds",
+                {"es9plus_max_body_bytes", "es9plus_small_body_bytes", "es2plus_max_body_bytes", "max_connections", "handshake_timeout_seconds",
                  "header_timeout_seconds", "read_timeout_seconds", "initiate_authentication_per_second",
                  "initiate_authentication_burst", "session_retention_seconds", "session_purge_interval_seconds"});
       Limits& L = c.limits;
@@ -261,6 +262,7 @@ Config load_config(const std::string& path) {
         return static_cast<int>(l.integer(k, v, min, max));
       };
       L.es9plus_max_body_bytes = size("es9plus_max_body_bytes", L.es9plus_max_body_bytes, 1024, 4 << 20);
+      L.es9plus_small_body_bytes = size("es9plus_small_body_bytes", L.es9plus_small_body_bytes, 1024, 4 << 20);
       L.es2plus_max_body_bytes = size("es2plus_max_body_bytes", L.es2plus_max_body_bytes, 1024, 4 << 20);
       L.max_connections = size("max_connections", L.max_connections, 1, 1'000'000);
       L.handshake_timeout_seconds = secs("handshake_timeout_seconds", L.handshake_timeout_seconds, 1, 3600);
@@ -300,6 +302,12 @@ Config config_from_pki(const certs::Pki& pki, const std::string& address, const 
   cs.dppb_key_pem = pki.dp_pb.key.private_pem();
   c.credentials.push_back(cs);
   return c;
+}
+
+std::size_t es9plus_body_limit(const Limits& limits, std::string_view path) {
+  std::string_view function = path.substr(path.rfind('/') + 1);
+  if (function == "authenticateClient" || function == "handleNotification") return limits.es9plus_max_body_bytes;
+  return std::min(limits.es9plus_small_body_bytes, limits.es9plus_max_body_bytes);
 }
 
 }  // namespace rsp::smdp

@@ -238,6 +238,7 @@ Server::Server(const Config& config) {
   hc.port = config.port;
   hc.threads = config.threads;
   hc.max_body_bytes = lim.es9plus_max_body_bytes;
+  hc.body_limit = [lim](std::string_view path) { return es9plus_body_limit(lim, path); };
   hc.max_connections = lim.max_connections;
   hc.handshake_timeout = std::chrono::seconds(lim.handshake_timeout_seconds);
   hc.header_timeout = std::chrono::seconds(lim.header_timeout_seconds);
@@ -253,6 +254,7 @@ Server::Server(const Config& config) {
     http::ServerConfig ec = hc;
     ec.port = config.es2plus_port;
     ec.max_body_bytes = lim.es2plus_max_body_bytes;
+    ec.body_limit = nullptr;  // one limit for every ES2+ function
     ec.tls->client_auth = http::ClientAuth::Required;
     ec.tls->client_ca_chain = config.operator_ca;
     es2_http_ = std::make_unique<http::Server>(

@@ -65,10 +65,12 @@ struct Es9Link {
 // other body that is not a usable JSON object (HTTP 400), and the server
 // goes on serving.
 TEST(SmdpLimits, DeeplyNestedEs9BodyIsRefusedAndTheServerKeepsServing) {
-  // The body limit raised to 1 MiB, so that the JSON parser itself meets
-  // the 510 KB body (the limit is configurable up to 4 MiB).
-  e2e::World w(crypto::Curve::P256, "nested9",
-               [](e2e::World&, smdp::Config& c) { c.limits.es9plus_max_body_bytes = 1 << 20; });
+  // The body limits raised to 1 MiB, so that the JSON parser itself meets
+  // the 510 KB body (the limits are configurable up to 4 MiB).
+  e2e::World w(crypto::Curve::P256, "nested9", [](e2e::World&, smdp::Config& c) {
+    c.limits.es9plus_max_body_bytes = 1 << 20;
+    c.limits.es9plus_small_body_bytes = 1 << 20;
+  });
   Es9Link es9(w);
   std::string deep = nested_object(85'000);
   ASSERT_GT(deep.size(), 500'000u);
@@ -133,14 +135,34 @@ TEST(SmdpLimits, RealRequestsFitTheBodyLimitWithHeadroom) {
   auto r = lpa::download(*w.euicc, lpa::ActivationCode::parse(w.activation_code("SIZES")), opt);
   ASSERT_TRUE(r.installation.success);
   ASSERT_TRUE(r.notification_sent);
-  std::size_t limit = smdp::Limits{}.es9plus_max_body_bytes;
+  const smdp::Limits limits;
   for (const auto& [fn, n] : largest) {
-    std::printf("  %-26s %6zu bytes\n", fn.c_str(), n);
+    std::size_t limit = smdp::es9plus_body_limit(limits, "/gsma/rsp2/es9plus/" + fn);
+    std::printf("  %-26s %6zu bytes (limit %zu)\n", fn.c_str(), n, limit);
     EXPECT_LE(4 * n, limit) << fn;
   }
+  EXPECT_EQ(largest.size(), 4u);  // initiateAuthentication, authenticateClient, getBoundProfilePackage, handleNotification
   EXPECT_GT(largest["authenticateClient"], 1000u);  // the two certificates are in it
-  // Over the limit: 413 before the body is read.
-  EXPECT_EQ(Es9Link(w).post("authenticateClient", std::string(limit + 1, ' ')).status, 413);
+  // Over each function's limit: 413 before the body is read; at the limit
+  // the body is read (and refused by the function, not by its size).
+  Es9Link es9(w);
+  EXPECT_EQ(es9.post("authenticateClient", std::string(limits.es9plus_max_body_bytes + 1, ' ')).status, 413);
+  EXPECT_EQ(es9.post("handleNotification", std::string(limits.es9plus_max_body_bytes + 1, ' ')).status, 413);
+  for (const char* fn : {"initiateAuthentication", "getBoundProfilePackage", "cancelSession"}) {
+    EXPECT_EQ(es9.post(fn, std::string(limits.es9plus_small_body_bytes + 1, ' ')).status, 413) << fn;
+    EXPECT_NE(es9.post(fn, std::string(limits.es9plus_small_body_bytes, ' ')).status, 413) << fn;
+  }
+}
+
+TEST(SmdpLimits, Es9PlusBodyLimitPerFunction) {
+  smdp::Limits l;
+  EXPECT_EQ(smdp::es9plus_body_limit(l, "/gsma/rsp2/es9plus/authenticateClient"), 16u * 1024);
+  EXPECT_EQ(smdp::es9plus_body_limit(l, "/gsma/rsp2/es9plus/handleNotification"), 16u * 1024);
+  EXPECT_EQ(smdp::es9plus_body_limit(l, "/gsma/rsp2/es9plus/initiateAuthentication"), 4u * 1024);
+  EXPECT_EQ(smdp::es9plus_body_limit(l, "/gsma/rsp2/es9plus/cancelSession"), 4u * 1024);
+  EXPECT_EQ(smdp::es9plus_body_limit(l, "/anything/else"), 4u * 1024);
+  l.es9plus_max_body_bytes = 2048;  // the small limit never exceeds the large one
+  EXPECT_EQ(smdp::es9plus_body_limit(l, "/gsma/rsp2/es9plus/getBoundProfilePackage"), 2048u);
 }
 
 // initiateAuthentication costs a signature and a stored session: one

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rsp/bytes.hpp"
@@ -38,6 +39,12 @@ struct Limits {
   // authenticateClient carrying CERT.EUICC and CERT.EUM, is about 2.3 KB
   // (measured by tests/smdp/server_limits_test.cpp); ES2+ orders are smaller.
   std::size_t es9plus_max_body_bytes = 16 * 1024;
+  // The ES9+ functions that carry no certificate (initiateAuthentication,
+  // getBoundProfilePackage, cancelSession: a few hundred bytes each) get
+  // this smaller limit, capped by es9plus_max_body_bytes; the two that carry
+  // CERT.EUICC and CERT.EUM (authenticateClient, handleNotification) get
+  // es9plus_max_body_bytes. See es9plus_body_limit().
+  std::size_t es9plus_small_body_bytes = 4 * 1024;
   std::size_t es2plus_max_body_bytes = 16 * 1024;
   std::size_t max_connections = 2048;  // per listener
   int handshake_timeout_seconds = 10;
@@ -54,6 +61,12 @@ struct Limits {
   int session_retention_seconds = 3600;
   int session_purge_interval_seconds = 60;
 };
+
+// The body limit of one ES9+ path (SGP.22 6.5.2 functions, by the last
+// segment of /gsma/rsp2/es9plus/<function>): what the HTTP front refuses
+// with 413 before reading the body. Unknown paths get the small limit (they
+// are answered 404 anyway).
+std::size_t es9plus_body_limit(const Limits& limits, std::string_view path);
 
 // A CRL (SGP.22 4.6) as configured: where it came from (for messages) and its DER or PEM.
 struct CrlSource {
