@@ -25,7 +25,7 @@ SecretBytes read_private_file(const std::string& path) {
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw std::runtime_error(path + " has mode " + mode + ", which lets others read it (chmod 600 it)");
+    throw std::runtime_error(path + ", whose mode " + mode + " lets others read it (chmod 600 it)");
   }
   return read_file(path);
 }

@@ -1,7 +1,5 @@
 #include "rsp/smdp/config.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -91,15 +89,13 @@ constexpr std::int64_t kDay = 86400;
 // Key files must be private to their owner: a key others can read is a key
 // others may have (the check is on the mode bits, as root can read anyway).
 Bytes read_key_file(const std::filesystem::path& p, const std::string& field) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) Section::fail(field, "names " + p.string() + ", which cannot be read");
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    Section::fail(field, "names " + p.string() + ", whose mode " + mode +
-                             " lets others read it (chmod 600 it)");
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec)) Section::fail(field, "names " + p.string() + ", which cannot be read");
+  try {
+    return read_private_file(p.string());
+  } catch (const std::runtime_error& e) {
+    Section::fail(field, std::string("names ") + e.what());
   }
-  return read_file(p.string());
 }
 
 // A DPauth/DPpb key that is not the one of its certificate would only show
