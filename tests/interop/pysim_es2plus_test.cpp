@@ -9,6 +9,7 @@
 // must name the same profiles as our 19 digits.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "corpus.hpp"
@@ -130,6 +131,21 @@ TEST(PysimEs2Plus, CorpusHasEveryOperatorFunction) {
                                                                  .value("iccid", std::string())
                                                                  .ends_with('F');
   EXPECT_TRUE(padded);
+}
+
+// The ES2+ body limit (smdp::Limits::es2plus_max_body_bytes, issue 9) is
+// sized from real requests: every one pySim sends fits with 4x headroom,
+// (SmdpLimits.Es2PlusBodyLimit checks the 413 on a live server). Prints the
+// sizes (docs/smdp.md).
+TEST(PysimEs2Plus, RequestsFitTheBodyLimit) {
+  json v = load_vector("pysim-es2plus.json");
+  const smdp::Limits limits;
+  for (const auto& e : v.at("exchanges")) {
+    const std::string& body = e.at("request").get_ref<const std::string&>();
+    std::printf("  %-16s %4zu bytes (limit %zu)\n", e.at("function").get<std::string>().c_str(), body.size(),
+                limits.es2plus_max_body_bytes);
+    EXPECT_LE(4 * body.size(), limits.es2plus_max_body_bytes) << e.at("function");
+  }
 }
 
 TEST(PysimEs2Plus, EveryRequestIsExecutedOnTheStagedStore) {

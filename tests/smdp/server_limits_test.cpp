@@ -113,6 +113,28 @@ TEST(SmdpLimits, DeeplyNestedEs2BodyIsRefusedAndTheServerKeepsServing) {
   EXPECT_EQ(json::parse(r.body)["header"]["functionExecutionStatus"]["status"], "Failed");
 }
 
+// ES2+ over mutual TLS: a body one byte over es2plus_max_body_bytes gets
+// 413 before it is read; one at the limit is read and refused by the
+// function (it is not JSON), not by its size.
+TEST(SmdpLimits, Es2PlusBodyLimit) {
+  auto ca = certs::issue_operator_ca("Operators CA");
+  auto op = certs::issue_operator_certificate(ca, "OP-A");
+  e2e::World w(crypto::Curve::P256, "limit2", [&](e2e::World&, smdp::Config& c) {
+    c.es2plus_port = e2e::free_loopback_port();
+    c.operator_ca = ca.der;
+    c.operators = {{"OP-A", op.der, ""}};
+  });
+  http::ClientConfig cc;
+  cc.ca_file = w.tls_ca_pem;
+  cc.client_cert_pem = to_bytes(certs::to_pem(op.der));
+  cc.client_key_pem = SecretBytes(to_bytes(op.key.private_pem()));
+  http::Client client(cc);
+  std::string url = "https://localhost:" + std::to_string(w.smdp->es2plus_port()) + "/gsma/rsp2/es2plus/downloadOrder";
+  const smdp::Limits limits;
+  EXPECT_EQ(client.post(url, std::string(limits.es2plus_max_body_bytes + 1, ' '), es9_headers()).status, 413);
+  EXPECT_EQ(client.post(url, std::string(limits.es2plus_max_body_bytes, ' '), es9_headers()).status, 400);
+}
+
 // The ES9+ body limit is sized from the real requests: a whole download
 // (the eUICC's CERT.EUICC and CERT.EUM ride in authenticateClient, the
 // largest one) must fit with at least 4x headroom. Prints the sizes

@@ -45,7 +45,10 @@ struct Limits {
   // CERT.EUICC and CERT.EUM (authenticateClient, handleNotification) get
   // es9plus_max_body_bytes. See es9plus_body_limit().
   std::size_t es9plus_small_body_bytes = 4 * 1024;
-  std::size_t es2plus_max_body_bytes = 16 * 1024;
+  // ES2+ requests carry identifiers only (EID, ICCID, profile type,
+  // matching ID, confirmation code): the largest of pySim's is 267 bytes
+  // (tests/interop/data/pysim-es2plus.json, PysimEs2Plus.RequestsFitTheBodyLimit).
+  std::size_t es2plus_max_body_bytes = 4 * 1024;
   std::size_t max_connections = 2048;  // per listener
   int handshake_timeout_seconds = 10;
   int header_timeout_seconds = 10;     // request line and headers (and keep-alive idle)
