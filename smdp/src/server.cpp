@@ -140,6 +140,9 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
   for (const auto& o : operators)
     if (req.peer_certificate && *req.peer_certificate == o.certificate) op = &o;
   if (!op) return http::Response::text(403, "client certificate is not an ES2+ operator's\n");
+  // SGP.22 6.5.1: ES2+ requests carry X-Admin-Protocol like ES9+ ones.
+  if (req.headers.get_or("X-Admin-Protocol", "").rfind("gsma/rsp/v2.", 0) != 0)
+    return http::Response::text(400, "unsupported X-Admin-Protocol\n");
   std::string function(path.substr(prefix.size()));
   std::string why;
   auto parsed = parse_object(req.body, why);

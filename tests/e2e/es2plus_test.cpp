@@ -314,6 +314,15 @@ TEST_F(Es2Plus, BadInputGetsClearErrors) {
   auto r = c.post("https://localhost:" + std::to_string(w->smdp->es2plus_port()) + "/gsma/rsp2/es2plus/downloadOrder",
                   "{oops", h);
   EXPECT_EQ(r.status, 400);
+  // SGP.22 6.5.1: without X-Admin-Protocol (or another major version) the
+  // function is not executed.
+  for (const char* proto : {"", "gsma/rsp/v3.0.0"}) {
+    if (*proto) h.set("X-Admin-Protocol", proto);
+    r = c.post("https://localhost:" + std::to_string(w->smdp->es2plus_port()) + "/gsma/rsp2/es2plus/downloadOrder",
+               json{{"profileType", "roaming"}}.dump(), h);
+    EXPECT_EQ(r.status, 400) << proto;
+    EXPECT_EQ(r.body, "unsupported X-Admin-Protocol\n") << proto;
+  }
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", "8949449999999999999"}, {"releaseFlag", true}})), "8.2.1/3.9");
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", "8949449999999000000"}})), "1.2/2.2");  // no releaseFlag
   EXPECT_EQ(status(call(c, "downloadOrder", {{"profileType", "roaming"}, {"eid", "1234"}})), "8.1.1/2.1");

@@ -227,6 +227,7 @@ TEST(PysimEs2Plus, AnotherOperatorsCertificateChangesNothing) {
     http::Request r;
     r.method = e.at("method");
     r.target = e.at("path");
+    for (const auto& [name, value] : e.at("headers").items()) r.headers.add(name, value.get<std::string>());
     r.body = e.at("request");
     r.peer_certificate = smdp.operators.at(1).certificate;
     EXPECT_TRUE(outcome(smdp::handle_es2plus(*smdp.es2, smdp.operators, r)).starts_with("1.1/1.2"));
