@@ -207,7 +207,15 @@ struct AdminServer::Impl {
     auto card = keys->lookup(*req.psk_identity);
     if (!card) return admin_error(403, "unknown PSK identity\n");
     const std::string path(req.path());
-    if (path == cfg.admin_path) return open_session(req, *card);
+    if (path == cfg.admin_path) {
+      // The card names itself in X-Admin-From (Amendment B 3.4.1); it must be
+      // the card the PSK belongs to, or one card's key would open sessions
+      // in another card's name.
+      auto from = parse_admin_from(req.headers.get_or(kHeaderFrom, ""));
+      if (!from) return admin_error(400, "missing or malformed X-Admin-From\n");
+      if (!http::iequals(from->id, card->card_id)) return admin_error(403, "X-Admin-From is not this key's card\n");
+      return open_session(req, *card);
+    }
     const std::string prefix = cfg.admin_path + "/";
     if (path.rfind(prefix, 0) == 0) {
       std::string rest = path.substr(prefix.size());

@@ -10,10 +10,14 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "rsp/admin_agent/admin_agent.hpp"
+#include "rsp/admin_agent/trigger_application.hpp"
 #include "rsp/apdu.hpp"
+#include "rsp/ota/command_packet.hpp"
+#include "rsp/ota/receiving_entity.hpp"
 #include "rsp/ota/scp81_admin_server.hpp"
 #include "rsp/ota/scp81_protocol.hpp"
 #include "rsp/uicc/card.hpp"
@@ -331,5 +335,113 @@ TEST_F(Scp81Session, TriggeredSession) {
                                decode_triggering_parameters(encode_triggering_parameters(t)), stored))
                     .run(card.executor());
   EXPECT_TRUE(result.completed);
+  EXPECT_EQ(card.executed.load(), 3);
+}
+
+TEST_F(Scp81Session, XAdminFromMustNameTheKeysCard) {
+  scripts = {read_iccid()};
+  start();
+  PskTlsConnection conn(raw_options());
+  std::vector<HttpHeader> other = {{"X-Admin-Protocol", std::string(kProtocol)},
+                                   {"X-Admin-From", "//se-id/iccid/89014103211118519999"}};
+  EXPECT_EQ(conn.post("/gp/admin", other, {}).status, 403);
+  EXPECT_EQ(conn.post("/gp/admin", {{"X-Admin-Protocol", std::string(kProtocol)}}, {}).status, 400);
+  EXPECT_EQ(server->open_sessions(), 0u);
+  EXPECT_EQ(conn.post("/gp/admin", admin_headers(), {}).status, 200);
+}
+
+TEST_F(Scp81Session, ConcurrentCards) {
+  scripts = {read_iccid()};
+  start();
+  constexpr int kCards = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> completed{0};
+  for (int i = 0; i < kCards; ++i)
+    threads.emplace_back([&] {
+      CardUnderTest card;
+      try {
+        if (AdminAgent(agent_config()).run(card.executor()).completed && card.executed == 3) ++completed;
+      } catch (const std::exception&) {
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(completed.load(), kCards);
+  ASSERT_TRUE(reports.wait_for(kCards));
+  std::set<std::string> ids;
+  for (int i = 0; i < kCards; ++i) {
+    EXPECT_EQ(reports.at(static_cast<std::size_t>(i)).outcome, SessionOutcome::Completed);
+    ids.insert(reports.at(static_cast<std::size_t>(i)).session_id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kCards));
+  EXPECT_EQ(server->open_sessions(), 0u);
+}
+
+// Must-show 1's trigger: the server puts the triggering parameters in a
+// secured command packet (AES-CBC + AES-CMAC, counter "higher") to the
+// security domain's TAR; the card's receiving entity checks it, the trigger
+// application decodes it and the agent runs the session it names. A packet
+// with one bit flipped is refused (PoR 01) and starts nothing.
+TEST_F(Scp81Session, PushSmsTriggersTheSession) {
+  scripts = {read_iccid()};
+  start();
+  const ota::Tar kIsdTar{0x00, 0x00, 0x00};
+  ota::KeySet sd_keys;
+  sd_keys.version = 1;
+  sd_keys.cipher = ota::Algorithm::Aes;
+  sd_keys.kic = SecretBytes(from_hex("000102030405060708090A0B0C0D0E0F"));
+  sd_keys.checksum = ota::Algorithm::Aes;
+  sd_keys.kid = SecretBytes(from_hex("101112131415161718191A1B1C1D1E1F"));
+
+  TriggeringParameters t;
+  ConnectionParameters c;
+  c.port = server->port();
+  c.address = {127, 0, 0, 1};
+  t.connection = c;
+  t.security = SecurityParameters{to_bytes(kIdentity), 1, 0x40};
+  t.http_post = HttpPostParameters{std::nullopt, format_admin_from({"iccid", kIccid}), "/gp/admin"};
+  ota::CommandPacket p;
+  p.header.spi.rc_cc_ds = ota::RcCcDs::Cc;
+  p.header.spi.ciphering = true;
+  p.header.spi.counter = ota::CounterMode::ProcessIfHigher;
+  p.header.spi.por = ota::PorRequest::Always;
+  p.header.kic = 0x12;  // key version 1, AES
+  p.header.kid = 0x12;
+  p.header.tar = kIsdTar;
+  p.cntr = 1;
+  p.secured_data = encode_triggering_parameters(t);
+  const Bytes packet = ota::build_command_packet(p, sd_keys);
+
+  // The card: receiving entity, the trigger application at the ISD's TAR.
+  ota::ReceivingEntity re;
+  re.add_key_set(sd_keys);
+  re.add_application(kIsdTar, 0x16);  // MSL: CC, ciphering, counter "higher"
+  CardUnderTest card;
+  rsp::admin_agent::AgentResult result;
+  AdminAgentConfig stored;
+  stored.psk = SecretBytes(kPsk);
+  stored.timeout = std::chrono::milliseconds(5000);
+  rsp::admin_agent::AdminTriggerApplication trigger_app(
+      stored, [&](const AdminAgentConfig& cfg) { result = AdminAgent(cfg).run(card.executor()); });
+
+  Bytes tampered = packet;
+  tampered.back() ^= 0x01;
+  auto refused = re.receive(tampered);
+  EXPECT_EQ(refused.status, ota::ResponseStatus::RcCcDsFailed);
+  EXPECT_FALSE(refused.accepted());
+  EXPECT_EQ(reports.size(), 0u);
+
+  auto verdict = re.receive(packet);
+  ASSERT_TRUE(verdict.accepted()) << verdict.reason;
+  trigger_app.execute(verdict.secured_data);
+  EXPECT_FALSE(trigger_app.last_error());
+  EXPECT_TRUE(result.completed);
+  EXPECT_EQ(card.executed.load(), 3);
+  ASSERT_TRUE(reports.wait_for(1));
+  EXPECT_EQ(reports.at(0).outcome, SessionOutcome::Completed);
+  EXPECT_EQ(reports.at(0).card_id, kIccid);
+
+  // A trigger that does not decode starts nothing.
+  trigger_app.execute(from_hex("8203830100"));
+  EXPECT_TRUE(trigger_app.last_error());
   EXPECT_EQ(card.executed.load(), 3);
 }

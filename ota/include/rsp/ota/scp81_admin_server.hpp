@@ -4,7 +4,8 @@
 // answers the card's admin agent with command scripts (TS 102 226 5.2
 // expanded format) and reads its response scripts back.
 //
-// A session: the card's first POST to `admin_path` opens it; each answer
+// A session: the card's first POST to `admin_path` opens it (its
+// X-Admin-From must name the card the PSK identity belongs to); each answer
 // carries a script and X-Admin-Next-URI `<admin_path>/<session id>/<round>`;
 // the card posts the response script there; the server ends the session
 // with 204 when the script source has nothing more. The session is bound to
