@@ -445,3 +445,24 @@ TEST_F(Scp81Session, PushSmsTriggersTheSession) {
   EXPECT_TRUE(trigger_app.last_error());
   EXPECT_EQ(card.executed.load(), 3);
 }
+
+// Amendment B 3.5.2: a script for an application the card does not have is
+// answered "unknown-application" with no response script; nothing runs and
+// the server ends the session with 204, reporting the status.
+TEST_F(Scp81Session, UnknownTargetedApplicationRunsNothing) {
+  scripts = {AdminScript{read_iccid().script, "//aid/A000000087/1002FF"}};
+  start();
+  CardUnderTest card;
+  auto cfg = agent_config();
+  cfg.check_target = [](const std::string& targeted) -> std::optional<ScriptStatus> {
+    if (targeted == "//aid/A000000087/1002FF") return ScriptStatus::UnknownApplication;
+    return std::nullopt;
+  };
+  auto result = AdminAgent(cfg).run(card.executor());
+  EXPECT_TRUE(result.completed);
+  EXPECT_EQ(result.refused, ScriptStatus::UnknownApplication);
+  EXPECT_EQ(card.executed.load(), 0);
+  ASSERT_TRUE(reports.wait_for(1));
+  EXPECT_EQ(reports.at(0).outcome, SessionOutcome::ScriptStatusError);
+  EXPECT_EQ(reports.at(0).script_status, "unknown-application");
+}

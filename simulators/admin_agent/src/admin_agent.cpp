@@ -71,8 +71,19 @@ AgentResult AdminAgent::run(const ota::ApduExecutor& execute) {
     const std::string next = reply.header(scp81::kHeaderNextUri);
     if (next.empty()) throw AgentError("admin server sent a script without X-Admin-Next-URI");
     if (result.rounds >= cfg_.max_rounds) throw AgentError("too many scripts in one session");
-    ota::ResponseScript rs = ota::run_command_script(
-        reply.body, execute, command_set_for(reply.header(scp81::kHeaderTargetedApplication), cfg_.command_set));
+    const std::string targeted = reply.header(scp81::kHeaderTargetedApplication);
+    if (!targeted.empty() && cfg_.check_target) {
+      if (auto refusal = cfg_.check_target(targeted)) {
+        // Nothing runs; the status goes without a response script.
+        result.refused = refusal;
+        std::vector<HttpHeader> h = headers;
+        h.push_back({std::string(scp81::kHeaderScriptStatus), std::string(scp81::script_status_name(*refusal))});
+        reply = conn.post(next, h, {});
+        continue;
+      }
+    }
+    ota::ResponseScript rs =
+        ota::run_command_script(reply.body, execute, command_set_for(targeted, cfg_.command_set));
     rs.format = ota::ScriptFormat::Expanded;
     ++result.rounds;
     const Bytes body = ota::encode_response_script(rs);

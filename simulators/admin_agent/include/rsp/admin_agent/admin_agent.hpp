@@ -10,6 +10,7 @@
 // its APDU executor. The agent keeps nothing between sessions.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "rsp/bytes.hpp"
 #include "rsp/ota/command_script.hpp"
 #include "rsp/ota/remote_management.hpp"
+#include "rsp/ota/scp81_protocol.hpp"
 #include "rsp/ota/scp81_trigger.hpp"
 
 namespace rsp::admin_agent {
@@ -37,6 +39,12 @@ struct AdminAgentConfig {
   // The command set a script is read with when no X-Admin-Targeted-Application
   // says otherwise: RFM on the UICC file system by default.
   ota::CommandSet command_set = ota::CommandSet::Uicc;
+  // Can the card run a script for this X-Admin-Targeted-Application
+  // ("//aid/<RID>/<PIX>")? nullopt = yes; otherwise the status the agent
+  // answers instead of running it (Amendment B 3.5.2: unknown-application,
+  // not-a-security-domain, security-error), with no response script. Unset
+  // = every target is accepted.
+  std::function<std::optional<ota::scp81::ScriptStatus>(const std::string& targeted)> check_target;
 };
 
 // The stored parameters with what the trigger carries laid over them
@@ -51,6 +59,7 @@ struct AgentResult {
   std::size_t rounds = 0;  // scripts run
   std::string suite;       // negotiated TLS suite
   std::vector<ota::ResponseScript> responses;
+  std::optional<ota::scp81::ScriptStatus> refused;  // a script not run: the status answered
 };
 
 class AdminAgent {
