@@ -7,8 +7,15 @@
 // parse, an error script status, a card that goes away mid-session (the
 // server times the session out and drops it).
 #include <gtest/gtest.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -465,4 +472,132 @@ TEST_F(Scp81Session, UnknownTargetedApplicationRunsNothing) {
   ASSERT_TRUE(reports.wait_for(1));
   EXPECT_EQ(reports.at(0).outcome, SessionOutcome::ScriptStatusError);
   EXPECT_EQ(reports.at(0).script_status, "unknown-application");
+}
+
+namespace {
+
+// An admin server that answers with chunked bodies (Amendment B lets the
+// server use chunked transfer encoding; rsp::http sends Content-Length), to
+// exercise the agent's other way of reading an answer. mbedTLS, one
+// connection, two fixed answers: a script in three chunks, then 204.
+class ChunkedFakeServer {
+ public:
+  ChunkedFakeServer() {
+    mbedtls_net_init(&listen_);
+    if (mbedtls_net_bind(&listen_, "127.0.0.1", "0", MBEDTLS_NET_PROTO_TCP) != 0) return;
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    getsockname(listen_.fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ChunkedFakeServer() {
+    join();
+    mbedtls_net_free(&listen_);
+  }
+  std::uint16_t port() const { return port_; }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  std::vector<std::string> requests;  // read after join()
+
+ private:
+  mbedtls_net_context listen_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+
+  void serve() {
+    mbedtls_net_context client;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_ssl_config conf;
+    mbedtls_ssl_context ssl;
+    mbedtls_net_init(&client);
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_ssl_config_init(&conf);
+    mbedtls_ssl_init(&ssl);
+    bool ok = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, nullptr, 0) == 0 &&
+              mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+                                          MBEDTLS_SSL_PRESET_DEFAULT) == 0;
+    if (ok) {
+      mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+      mbedtls_ssl_conf_read_timeout(&conf, 5000);
+      mbedtls_ssl_conf_psk(&conf, kPsk.data(), kPsk.size(), reinterpret_cast<const unsigned char*>(kIdentity),
+                           std::strlen(kIdentity));
+      ok = mbedtls_ssl_setup(&ssl, &conf) == 0 && mbedtls_net_accept(&listen_, &client, nullptr, 0, nullptr) == 0;
+    }
+    if (ok) {
+      mbedtls_ssl_set_bio(&ssl, &client, mbedtls_net_send, nullptr, mbedtls_net_recv_timeout);
+      int rc;
+      do rc = mbedtls_ssl_handshake(&ssl);
+      while (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE);
+      ok = rc == 0;
+    }
+    const std::string script = to_string(ota::encode_command_script(read_iccid_script()));
+    const std::string answers[] = {
+        "HTTP/1.1 200 OK\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\n"
+        "Content-Type: application/vnd.globalplatform.card-content-mgt;version=1.0\r\n"
+        "X-Admin-Next-URI: /fake/1\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            chunk(script.substr(0, 1)) + chunk(script.substr(1, 5)) + chunk(script.substr(6)) + "0\r\n\r\n",
+        "HTTP/1.1 204 No Content\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\n\r\n"};
+    for (const auto& answer : answers) {
+      if (!ok) break;
+      std::string req;
+      unsigned char buf[2048];
+      while (ok && !(req.size() >= 5 && req.compare(req.size() - 5, 5, "0\r\n\r\n") == 0)) {
+        int n = mbedtls_ssl_read(&ssl, buf, sizeof buf);
+        if (n <= 0) ok = false;
+        else req.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(n));
+      }
+      requests.push_back(req);
+      if (ok) ok = mbedtls_ssl_write(&ssl, reinterpret_cast<const unsigned char*>(answer.data()), answer.size()) ==
+                   static_cast<int>(answer.size());
+    }
+    mbedtls_ssl_close_notify(&ssl);
+    mbedtls_ssl_free(&ssl);
+    mbedtls_ssl_config_free(&conf);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&entropy);
+    mbedtls_net_free(&client);
+  }
+  static std::string chunk(const std::string& data) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    return size + data + "\r\n";
+  }
+  static ota::CommandScript read_iccid_script() {
+    return ota::CommandScript::expanded(
+        {from_hex("00A4000C023F00"), from_hex("00A4000C022FE2"), from_hex("00B000000A")});
+  }
+};
+
+}  // namespace
+
+TEST(Scp81Agent, ReadsChunkedAnswersAndPostsChunked) {
+  ChunkedFakeServer fake;
+  ASSERT_NE(fake.port(), 0);
+  CardUnderTest card;
+  AdminAgentConfig cfg;
+  cfg.server_port = fake.port();
+  cfg.psk_identity = kIdentity;
+  cfg.psk = SecretBytes(kPsk);
+  cfg.admin_uri = "/fake";
+  cfg.admin_from = format_admin_from({"iccid", kIccid});
+  cfg.timeout = std::chrono::milliseconds(5000);
+  auto result = AdminAgent(cfg).run(card.executor());
+  EXPECT_TRUE(result.completed);
+  EXPECT_EQ(card.executed.load(), 3);
+  ASSERT_EQ(result.responses.size(), 1u);
+  EXPECT_EQ(result.responses[0].r_apdus().back(), concat(iccid_to_bcd(kIccid), from_hex("9000")));
+  fake.join();
+  ASSERT_EQ(fake.requests.size(), 2u);
+  EXPECT_EQ(fake.requests[0].rfind("POST /fake HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(fake.requests[0].find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  EXPECT_NE(fake.requests[0].find("X-Admin-Protocol: globalplatform-remote-admin/1.0\r\n"), std::string::npos);
+  EXPECT_EQ(fake.requests[1].rfind("POST /fake/1 HTTP/1.1\r\n", 0), 0u);
+  EXPECT_NE(fake.requests[1].find("X-Admin-Script-Status: ok\r\n"), std::string::npos);
+  EXPECT_NE(
+      fake.requests[1].find("Content-Type: application/vnd.globalplatform.card-content-mgt-response;version=1.0\r\n"),
+      std::string::npos);
 }
