@@ -2,7 +2,9 @@
 // is not ours: SMPP 3.4 PDUs from an SMSC (rsp/ota/smpp_pdu), TS 102 226
 // command and response scripts, TS 31.111 SMS-PP download ENVELOPEs through
 // the whole card side (SmsPpHandler: reassembly, TS 102 225 checks, the RFM
-// application), and SMS-SUBMIT PoRs with their reassembly on the server side.
+// application), SMS-SUBMIT PoRs with their reassembly on the server side,
+// and SCP81's administration session triggering parameters (the push SMS's
+// '81' TLV) and admin headers.
 // The first byte picks the parser; each may only throw its own error type.
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,8 @@
 #include "rsp/ota/envelope.hpp"
 #include "rsp/ota/receiving_entity.hpp"
 #include "rsp/ota/remote_management.hpp"
+#include "rsp/ota/scp81_protocol.hpp"
+#include "rsp/ota/scp81_trigger.hpp"
 #include "rsp/ota/smpp_pdu.hpp"
 #include "rsp/ota/sms_pp_handler.hpp"
 #include "rsp/ota/sms_submit.hpp"
@@ -47,7 +51,7 @@ struct Executor {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   ByteView in(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {  // SMPP PDU as the ESME reads it off the socket
       try {
         if (auto n = smpp::pending_length(in); n && *n <= in.size()) {
@@ -100,6 +104,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (executor->calls != before && !(o.verdict && o.verdict->accepted())) std::abort();
         start = stop + 2;
       }
+      break;
+    }
+    case 4: {  // SCP81 push SMS triggering parameters; what decodes must encode back to the same
+      try {
+        scp81::TriggeringParameters t = scp81::decode_triggering_parameters(in);
+        Bytes again;
+        try {
+          again = scp81::encode_triggering_parameters(t);
+        } catch (const std::invalid_argument&) {
+          std::abort();  // the decoder accepted a value the encoder refuses
+        }
+        // The known parts survive a round trip (unknown TLVs from inside
+        // '83' are re-emitted after it, by design: kept, not interpreted).
+        scp81::TriggeringParameters back = scp81::decode_triggering_parameters(again);
+        if (!(back.connection == t.connection && back.security == t.security && back.retry == t.retry &&
+              back.http_post == t.http_post))
+          std::abort();
+      } catch (const DecodeError&) {
+      }
+      std::string_view text(reinterpret_cast<const char*>(in.data()), in.size());
+      (void)scp81::parse_admin_from(text);
+      (void)scp81::parse_script_status(text);
       break;
     }
     default: {  // SMS-SUBMIT carrying a PoR, and its reassembly

@@ -21,18 +21,23 @@ std::uint16_t read_u16(ByteView v, const char* what) {
 std::uint32_t simple_tag(std::uint32_t tag) { return tag & 0x7F; }
 
 Bytes encode_connection(const ConnectionParameters& c) {
-  if (c.address_type == kAddressIpv4 && c.address.size() != 4)
+  // No address: the '3E' TLV is left out (a trigger may omit it; the card
+  // then resolves the admin host), as the decoder reads it.
+  const bool has_address = !c.address.empty();
+  if (has_address && c.address_type == kAddressIpv4 && c.address.size() != 4)
     throw std::invalid_argument("connection parameters: an IPv4 address has 4 bytes");
-  if (c.address_type == kAddressIpv6 && c.address.size() != 16)
+  if (has_address && c.address_type == kAddressIpv6 && c.address.size() != 16)
     throw std::invalid_argument("connection parameters: an IPv6 address has 16 bytes");
   Bytes v = tlv::make(kTagBearerDescription, c.bearer_description);
   if (c.buffer_size) append(v, tlv::make(kTagBufferSize, u16(*c.buffer_size)));
   Bytes transport{c.transport_protocol};
   append(transport, u16(c.port));
   append(v, tlv::make(kTagTransportLevel, transport));
-  Bytes addr{c.address_type};
-  append(addr, c.address);
-  append(v, tlv::make(kTagOtherAddress, addr));
+  if (has_address) {
+    Bytes addr{c.address_type};
+    append(addr, c.address);
+    append(v, tlv::make(kTagOtherAddress, addr));
+  }
   return tlv::make(kTagConnectionParameters, v);
 }
 
