@@ -127,3 +127,16 @@ TEST(Scp81Protocol, HeaderValues) {
   EXPECT_TRUE(same_media_type("application/vnd.globalplatform.card-content-mgt-response; version=1.0", kMediaResponse));
   EXPECT_FALSE(same_media_type(kMediaCommand, kMediaResponse));
 }
+
+// A trigger may leave out the server's address ('3E'): the card resolves the
+// admin host. Encoding such parameters leaves the TLV out, and they decode
+// back the same (the fuzzer found the encoder refusing what the decoder took).
+TEST(Scp81Trigger, ConnectionWithoutAddressRoundTrips) {
+  auto t = decode_triggering_parameters(from_hex(kTriggerHex));
+  t.connection->address.clear();
+  Bytes enc = encode_triggering_parameters(t);
+  EXPECT_EQ(to_hex(enc, true).find("3E05"), std::string::npos);
+  EXPECT_NE(to_hex(encode_triggering_parameters(decode_triggering_parameters(from_hex(kTriggerHex))), true).find("3E05"),
+            std::string::npos);
+  EXPECT_EQ(decode_triggering_parameters(enc), t);
+}
