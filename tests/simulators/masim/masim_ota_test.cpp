@@ -212,6 +212,26 @@ TEST_F(Rig, WrongChecksumGetsPor01AndStoresNothing) {
   EXPECT_EQ(imsi_from_ef(read_imsi()), "001010000000001");
 }
 
+TEST_F(Rig, BelowTheTarsMinimumSecurityLevelGetsPor0A) {
+  // SPI 06 19: CC and ciphering but no counter, below the applet TAR's MSL
+  // 16. Built directly: the server's store would not build it.
+  ota::CommandPacket cp;
+  cp.header.spi = ota::Spi::decode(0x06, 0x19);
+  cp.header.kic = cp.header.kid = 0x12;  // key version 1, AES
+  cp.header.tar = kAppletTar;
+  cp.cntr = 1;
+  cp.secured_data = store_and_switch_script();
+  ota::ReservedPacket p;
+  p.key_version = 1;
+  p.cntr = 1;
+  p.packet = ota::build_command_packet(cp, keys());
+  Bytes por;
+  download(p.packet, por);
+  EXPECT_EQ(open_por(p, por).packet.status, 0x0A);
+  EXPECT_TRUE(card->accounts().accounts.empty());
+  EXPECT_EQ(card->ota_counter(1), 0u);
+}
+
 TEST_F(Rig, StateSurvivesARestartSealedAndCountersKept) {
   ota::ReservedPacket p = packet(kAppletTar, store_and_switch_script());
   Bytes por;
