@@ -259,6 +259,50 @@ TEST_F(Rig, StateSurvivesARestartSealedAndCountersKept) {
   EXPECT_THROW(MultiAccountSim{wrong}, std::runtime_error);
 }
 
+TEST_F(Rig, LongScriptInConcatenatedSmsAndPreferredNetworksWritten) {
+  // Three accounts with full PLMN lists in one script: more than one SMS
+  // (TS 31.115 concatenation), reassembled by the card.
+  std::vector<Bytes> cmds;
+  for (std::uint8_t id = 1; id <= 3; ++id) {
+    Account a = test_account();
+    a.id = id;
+    a.plmn_wact.clear();
+    for (int i = 0; i < 8; ++i) append(a.plmn_wact, concat(plmn_bytes("262", "0" + std::to_string(i)), from_hex("C080")));
+    a.oplmn_wact = concat(plmn_bytes("208", "01"), from_hex("8000"));
+    Bytes t = encode_account(a);
+    cmds.push_back(concat(Bytes{0x80, ins::kStoreAccount, 0x00, 0x00, static_cast<std::uint8_t>(t.size())}, t));
+  }
+  cmds.push_back(Bytes{0x80, ins::kSwitchAccount, 0x03, 0x00});
+  Bytes script = ota::encode_command_script(ota::CommandScript::expanded(cmds));
+  ota::ReservedPacket p = packet(kAppletTar, script);
+  ota::SmsDeliver templ;
+  ASSERT_GT(ota::command_packet_to_sms(p.packet, templ, 7).size(), 1u);
+  Bytes por;
+  std::uint16_t sw = download(p.packet, por);
+  ASSERT_EQ(sw >> 8, 0x91);
+  EXPECT_EQ(open_por(p, por).packet.status, 0x00);
+  // The terminal fetches the REFRESH and answers it.
+  Bytes refresh = tx(Bytes{0x80, 0x12, 0x00, 0x00, static_cast<std::uint8_t>(sw & 0xFF)});
+  ASSERT_EQ(sw_of(refresh), 0x9000);
+  Bytes tr = concat(Bytes{0x81, 0x03, refresh[4], 0x01, 0x02}, from_hex("82028281830100"));
+  EXPECT_EQ(sw_of(tx(concat(Bytes{0x80, 0x14, 0x00, 0x00, static_cast<std::uint8_t>(tr.size())}, tr))), 0x9000);
+  ASSERT_EQ(card->accounts().accounts.size(), 3u);
+  EXPECT_EQ(card->accounts().active, std::optional<std::uint8_t>(3));
+  // EF.PLMNwAcT holds the 8 entries, then the template's empty entries.
+  read_imsi();
+  EXPECT_EQ(sw_of(tx("00A4000C026F60")), 0x9000);
+  Bytes plmn = tx("00B0000028");
+  ASSERT_EQ(sw_of(plmn), 0x9000);
+  EXPECT_EQ(Bytes(plmn.begin(), plmn.begin() + 5), concat(plmn_bytes("262", "00"), from_hex("C080")));
+  EXPECT_EQ(Bytes(plmn.begin() + 35, plmn.begin() + 40), concat(plmn_bytes("262", "07"), from_hex("C080")));
+  EXPECT_EQ(sw_of(tx("00A4000C026F61")), 0x9000);
+  Bytes oplmn = tx("00B0000005");
+  EXPECT_EQ(oplmn, concat(plmn_bytes("208", "01"), from_hex("80009000")));
+  // EF.AD: a 3-digit MNC (310 150).
+  EXPECT_EQ(sw_of(tx("00A4000C026FAD")), 0x9000);
+  EXPECT_EQ(tx("00B0000004"), from_hex("000000039000"));
+}
+
 TEST_F(Rig, RfmReadsTheUsimFilesAtItsTar) {
   Bytes script = ota::encode_command_script(ota::CommandScript::expanded(
       {from_hex("00A40004022FE2"), from_hex("00B000000A"), from_hex("00A40804047FFF6F07"), from_hex("00B0000009")}));
