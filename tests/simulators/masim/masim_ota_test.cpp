@@ -193,6 +193,8 @@ TEST_F(Rig, StoreAndSwitchOverScp80ThenRefreshNewImsiAndMilenage) {
   ASSERT_EQ(sw_of(r), 0x9000) << to_hex(r);
   Bytes expected = concat(Bytes{0xDB, 0x08}, from_hex(kRes), Bytes{0x10}, from_hex(kCk), Bytes{0x10}, from_hex(kIk));
   EXPECT_EQ(to_hex(Bytes(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(expected.size()))), to_hex(expected));
+  // The network side's XRES from rsp/milenage for the stored Ki/OPc: the same.
+  EXPECT_EQ(to_hex(ByteView(r).subspan(2, 8)), to_hex(m.f2345(rand).res));
   // The same AUTN again: SQN not fresh, resynchronisation (DC AUTS).
   Bytes again = tx(auth);
   EXPECT_EQ(again[0], 0xDC);
