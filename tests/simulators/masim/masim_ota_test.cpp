@@ -305,6 +305,46 @@ TEST_F(Rig, LongScriptInConcatenatedSmsAndPreferredNetworksWritten) {
   EXPECT_EQ(tx("00B0000004"), from_hex("000000039000"));
 }
 
+TEST(MasimKeySets, TripleDesKeySetOfAnotherVersion) {
+  // A second key set, version 2, 3DES with two keys: the card picks the key
+  // set by the version in KIc/KID (TS 102 225 Annex A), each with its counter.
+  ota::KeySet des;
+  des.version = 2;
+  des.cipher = des.checksum = ota::Algorithm::TripleDes2;
+  des.kic = from_hex("300102030405060708090a0b0c0d0e0f");
+  des.kid = from_hex("301102030405060708090a0b0c0d0e0f");
+  store::Db db(":memory:");
+  ota::CardStore server(db, Bytes(32, 0x42));
+  server.add_card(kIccid, {{keys(), 0}, {des, 0}}, {{kRfmTar, 0x16, 2}});
+  MasimConfig c;
+  c.iccid = kIccid;
+  c.key_sets = {keys(), des};
+  MultiAccountSim card(c);
+  card.reset();
+  ota::CommandRequest r;
+  r.iccid = kIccid;
+  r.tar = kRfmTar;
+  r.spi = ota::Spi::decode(0x16, 0x19);
+  r.secured_data = ota::encode_command_script(ota::CommandScript::expanded({from_hex("00A40004022FE2"), from_hex("00B000000A")}));
+  ota::ReservedPacket p = server.reserve_command_packet(r);
+  EXPECT_EQ(p.key_version, 2);
+  ota::SmsDeliver templ;
+  ota::SmsPpDownload d;
+  d.tpdu = ota::command_packet_to_sms(p.packet, templ, 1).front();
+  Bytes resp = card.transmit(ota::sms_pp_download_apdu(d));
+  ASSERT_EQ(resp[resp.size() - 2], 0x61);
+  Bytes por = card.transmit(Bytes{0x00, 0xC0, 0x00, 0x00, resp.back()});
+  ASSERT_EQ(sw_of(por), 0x9000);
+  ota::CommandHeader h = ota::read_command_packet(p.packet).header;
+  auto opened = server.open_response_packet(kIccid, 2, h, ByteView(por).subspan(3, por.size() - 5));
+  EXPECT_EQ(opened.packet.status, 0x00);
+  EXPECT_EQ(card.ota_counter(2), p.cntr);
+  EXPECT_EQ(card.ota_counter(1), 0u);
+  auto rs = ota::decode_response_script(ota::ScriptFormat::Expanded, opened.packet.additional_data);
+  ASSERT_EQ(rs.r_apdus().size(), 2u);
+  EXPECT_EQ(rs.r_apdus()[1], concat(iccid_to_bcd(kIccid), from_hex("9000")));
+}
+
 TEST_F(Rig, RfmReadsTheUsimFilesAtItsTar) {
   Bytes script = ota::encode_command_script(ota::CommandScript::expanded(
       {from_hex("00A40004022FE2"), from_hex("00B000000A"), from_hex("00A40804047FFF6F07"), from_hex("00B0000009")}));
