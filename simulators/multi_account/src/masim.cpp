@@ -3,6 +3,7 @@
 #include "rsp/masim/masim.hpp"
 
 #include <map>
+#include <stdexcept>
 
 #include "masim_state.hpp"
 #include "rsp/log.hpp"
@@ -126,7 +127,19 @@ struct MultiAccountSim::Impl {
 
   void save() { state.save(cfg.state_path, cfg.state_key); }
 
+  Bytes usim_aid = kUsimAid;
+
   void build_image() {
+    if (!cfg.profile_package.empty()) {
+      // The package's own file system (rsp::uicc::build_card_image); its
+      // first USIM takes the accounts. Without a USIM there is nothing to
+      // switch.
+      image = uicc::build_card_image(cfg.profile_package);
+      if (image->first_usim_aid.empty()) throw std::runtime_error("the profile package has no USIM");
+      usim_aid = image->first_usim_aid;
+      usim = image->fs.adf_by_aid(usim_aid);
+      return;
+    }
     uicc::ImageBuilder b;
     b.add_ef(b.mf(), "mf", "ef-iccid", iccid_to_bcd(cfg.iccid));
     b.add_ef(b.mf(), "mf", "ef-dir", dir_record(kUsimAid, "USIM", 38), 1, 38);
@@ -162,7 +175,10 @@ struct MultiAccountSim::Impl {
     if (!f) return;
     uicc::ImageBuilder scratch;
     uicc::File& fresh = scratch.add_ef(scratch.mf(), pe, member, content);
-    *f->content = *fresh.content;
+    // The file keeps its size (a package may have sized it otherwise).
+    Bytes body = *fresh.content;
+    body.resize(f->size(), 0xFF);
+    *f->content = std::move(body);
   }
 
   // The account becomes the USIM's. The files a handset reads at USIM
@@ -175,9 +191,11 @@ struct MultiAccountSim::Impl {
     rewrite(0x6F07, a.imsi, "usim", "ef-imsi");
     if (a.home_plmn.size() == 3) {
       // EF.AD byte 4: length of the MNC in the IMSI (2 or 3 digits).
-      Bytes ad = *usim->child(0x6FAD)->content;
-      ad[3] = (a.home_plmn[1] >> 4) == 0x0F ? 2 : 3;
-      rewrite(0x6FAD, ad, "usim", "ef-ad");
+      if (uicc::File* ef_ad = usim->child(0x6FAD); ef_ad && ef_ad->size() >= 4) {
+        Bytes ad = *ef_ad->content;
+        ad[3] = (a.home_plmn[1] >> 4) == 0x0F ? 2 : 3;
+        rewrite(0x6FAD, ad, "usim", "ef-ad");
+      }
       // EF.HPLMNwAcT (4.2.54): the home PLMN with UTRAN, E-UTRAN and GSM.
       rewrite(0x6F62, concat(a.home_plmn, from_hex("C080")), "opt-usim", "ef-hplmnwact");
       rewrite(0x6FD9, a.home_plmn, "opt-usim", "ef-ehplmn");
@@ -214,7 +232,7 @@ struct MultiAccountSim::Impl {
     for (std::uint16_t fid : {0x6F07, 0x6FAD, 0x6F46, 0x6F60, 0x6F61, 0x6F62, 0x6FD9, 0x6F78, 0x6F7E, 0x6F73, 0x6FE3,
                               0x6F08, 0x6F09, 0x6F7B})
       r.files.push_back({0x3F00, kUsimPathFid, fid});
-    r.aid = kUsimAid;
+    r.aid = usim_aid;
     card->proactive().queue(uicc::encode_refresh(r), [](const uicc::TerminalResponse& t) {
       log::info(kLog, "REFRESH terminal response: general result " + to_hex(Bytes{t.general_result}));
     });
@@ -225,7 +243,9 @@ struct MultiAccountSim::Impl {
     uicc::File* adf = sel.df ? sel.df->application() : nullptr;
     if (!adf || !uicc::is_usim_aid(adf->aid)) return std::nullopt;
     const Account* a = state.table.active ? state.table.find(*state.table.active) : nullptr;
-    if (!a) return sw_only(apdu::sw::kConditionsNotSatisfied);  // no account: no keys
+    // No account: the card core answers with the image's own AKA parameters
+    // (a TS.48 package's test algorithm), or '69 85' when it has none.
+    if (!a) return std::nullopt;
     uicc::MilenageKeys keys{a->ki, a->opc, a->constants};
     std::uint64_t& sqn = state.sqn_ms[a->id];
     std::uint64_t before = sqn;

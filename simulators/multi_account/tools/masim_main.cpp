@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   app.add_option("--imsi", cfg.factory_imsi, "IMSI before any account is active");
   app.add_option("--state", cfg.state_path, "state file (JSON; created if missing; \"\" keeps it in memory)");
   app.add_option("--keys", keys, "JSON file with state_key and the OTA key_sets")->check(CLI::ExistingFile);
+  std::string profile;
+  app.add_option("--profile", profile, "build the card from this profile package (DER PE sequence, e.g. a TS.48 test profile)")
+      ->check(CLI::ExistingFile);
   app.add_option("--rfm-msl", rfm_msl, "minimum security level of the RFM TAR B00000 (SPI first byte)")->check(CLI::Range(0, 255));
   app.add_option("--applet-msl", applet_msl, "minimum security level of the applet TAR 4D4153")->check(CLI::Range(0, 255));
   auto* o_vpcd = app.add_option("--vpcd", vpcd, "connect to vsmartcard vpcd, HOST:PORT");
@@ -102,6 +105,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   try {
     if (!keys.empty()) read_keys(keys, cfg);
+    if (!profile.empty()) {
+      std::ifstream in(profile, std::ios::binary);
+      cfg.profile_package.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     rsp::masim::MultiAccountSim card(std::move(cfg));
     if (dump) {
       std::cout << card.dump();

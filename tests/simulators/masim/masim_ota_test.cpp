@@ -345,6 +345,34 @@ TEST(MasimKeySets, TripleDesKeySetOfAnotherVersion) {
   EXPECT_EQ(rs.r_apdus()[1], concat(iccid_to_bcd(kIccid), from_hex("9000")));
 }
 
+TEST(MasimTs48, AccountSwitchOnATs48ProfileImage) {
+  std::filesystem::path file = std::filesystem::path(RSP_SHARED_TESTDATA) / "ts48" / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  std::ifstream in(file, std::ios::binary);
+  MasimConfig c;
+  c.iccid = kIccid;
+  c.key_sets = {keys()};
+  c.profile_package.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  MultiAccountSim card(c);
+  card.reset();
+  auto tx = [&](std::string_view hex) { return card.transmit(from_hex(hex)); };
+  // The package's USIM (by EF.DIR's first USIM, partial AID), its own IMSI.
+  EXPECT_EQ(sw_of(tx("00A4040C07A0000000871002")), 0x9000);
+  EXPECT_EQ(sw_of(tx("00A4000C026F07")), 0x9000);
+  Bytes before = tx("00B0000009");
+  ASSERT_EQ(sw_of(before), 0x9000);
+  // Switch through the applet selected by the terminal.
+  Bytes t = encode_account(test_account());
+  EXPECT_EQ(sw_of(tx("0070000001")), 0x9000);
+  EXPECT_EQ(sw_of(card.transmit(concat(from_hex("01A4040007"), kAppletAid, Bytes{0x00}))), 0x9000);
+  EXPECT_EQ(sw_of(card.transmit(concat(Bytes{0x81, ins::kStoreAccount, 0x00, 0x00, static_cast<std::uint8_t>(t.size())}, t))), 0x9000);
+  Bytes sw = tx("813A010000");
+  EXPECT_EQ(sw[0], 0x91);
+  Bytes after = tx("00B0000009");
+  EXPECT_EQ(imsi_from_ef(ByteView(after).first(9)), "310150123456789");
+  EXPECT_NE(before, after);
+}
+
 TEST_F(Rig, RfmReadsTheUsimFilesAtItsTar) {
   Bytes script = ota::encode_command_script(ota::CommandScript::expanded(
       {from_hex("00A40004022FE2"), from_hex("00B000000A"), from_hex("00A40804047FFF6F07"), from_hex("00B0000009")}));

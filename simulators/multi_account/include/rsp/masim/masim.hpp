@@ -37,7 +37,11 @@ inline constexpr ota::Tar kAppletTar{0x4D, 0x41, 0x53};
 inline const Bytes kUsimAid = from_hex("A0000000871002FFFFFFFF8907090000");
 
 struct MasimConfig {
-  std::string iccid = "8988211000000000016";  // digits (EF.ICCID)
+  std::string iccid = "8988211000000000016";  // digits (EF.ICCID; with a profile package: only names the state)
+  // A SIMalliance/TCA profile package (the PE sequence, DER), e.g. a TS.48
+  // test profile: the card's image is built from it instead of the default
+  // one; the first USIM is the one the accounts rewrite. Empty: the default.
+  Bytes profile_package;
   std::string factory_imsi = "001010000000001";  // EF.IMSI before any account is active
   std::string state_path;                      // "" = in memory only
   SecretBytes state_key;                       // 32 bytes: seals Ki/OPc in the state file; empty: stored in clear
