@@ -10,14 +10,9 @@
 # Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 
-if [[ "${1:-}" != --inner ]]; then
-  if [[ $EUID -ne 0 ]] || ! command -v unshare >/dev/null || ! command -v pcscd >/dev/null ||
-     [[ ! -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]] || ! command -v scriptor >/dev/null; then
-    echo "SKIP: needs root, unshare, pcscd, vsmartcard-vpcd and pcsc-tools"
-    exit 77
-  fi
-  exec unshare --mount --propagation private bash "$0" --inner "$@"
-fi
+# pcscd + vpcd in a private mount namespace: tests/lib/pcsc.sh.
+source "$(dirname "$0")/../lib/pcsc.sh"
+[[ "${1:-}" == --inner ]] || pcsc_reexec_private "$0" "$@"
 shift
 BUILD=$(realpath "$1"); TESTDATA=$2
 PROFILE=$TESTDATA/ts48/TS48V5-SAIP2-3-BERTLV-SUCI-UNIQUE.der
@@ -42,15 +37,7 @@ step "test PKI"
 TLS_CA=$WORK/pki/CERT_CI_ECDSA_NIST.pem
 
 step "pcscd with the vpcd driver"
-VPCD_PORT=$(free_port)
-mkdir -p /run/pcscd "$WORK/reader.conf.d"
-mount -t tmpfs tmpfs /run/pcscd
-printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x%X\nLIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x%X\n' \
-  "$VPCD_PORT" "$VPCD_PORT" > "$WORK/reader.conf.d/vpcd"
-pcscd -f -c "$WORK/reader.conf.d" > "$WORK/pcscd.log" 2>&1 &
-PIDS+=($!)
-wait_for 10 test -S /run/pcscd/pcscd.comm || fail "pcscd did not start"
-wait_for 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$VPCD_PORT)" || fail "vpcd is not listening on $VPCD_PORT"
+pcsc_start || fail "pcscd with vpcd did not start"
 
 step "eUICC simulator as the card in '$READER'"
 "$BUILD/simulators/euicc-sim" --cert "$WORK/pki/CERT_EUICC_ECDSA_$SUFFIX.der" --key "$WORK/pki/SK_EUICC_ECDSA_$SUFFIX.pem" \

@@ -7,6 +7,7 @@
 #include "euicc_impl.hpp"
 #include "rsp/log.hpp"
 #include "rsp/tlv.hpp"
+#include "rsp/uicc/uicc.hpp"
 
 namespace rsp::sim {
 namespace {
@@ -24,21 +25,12 @@ apdu::Response sw_only(std::uint16_t sw) { return apdu::Response{{}, sw}; }
 
 }  // namespace
 
-Bytes default_atr() {
-  // TS=3B T0=9F (TA1, TD1, 15 historical bytes) TA1=96 TD1=81 (T=1, TD2)
-  // TD2=1F (T=15, TA3) TA3=C7 (clock stop, classes A/B/C), historical bytes
-  // (category 80, card capabilities, life cycle), TCK.
-  // T=1, not T=0: the card answers a command's data in the same exchange
-  // (ISO 7816-3 T=1), as the APDU layer does; T=0 would want every case-4
-  // answer as 61xx and GET RESPONSE (issue 15). 61xx stays for answers
-  // longer than Le.
-  Bytes atr = from_hex("3B9F96811FC78031E073FE211B633A204E8300900031");
-  atr.pop_back();
-  std::uint8_t tck = 0;
-  for (std::size_t i = 1; i < atr.size(); ++i) tck ^= atr[i];
-  atr.push_back(tck);
-  return atr;
-}
+// The UICC platform's ATR (rsp/uicc/uicc.hpp: T=1 and T=15, TCK), one for
+// every simulated card. T=1, not T=0: the card answers a command's data in
+// the same exchange (ISO 7816-3 T=1), as the APDU layer does; T=0 would want
+// every case-4 answer as 61xx and GET RESPONSE (issue 15). 61xx stays for
+// answers longer than Le.
+Bytes default_atr() { return uicc::uicc_atr(); }
 
 std::string iccid_digits(ByteView bcd) {
   // Swapped nibbles, low nibble first; lossless (a non-decimal nibble shows

@@ -9,6 +9,7 @@
 
 #include "rsp/asn1.hpp"
 #include "rsp/log.hpp"
+#include "rsp/uicc/usim_milenage.hpp"
 
 #include <PE-AKAParameter.h>
 #include <ProfileElement.h>
@@ -18,14 +19,8 @@ namespace {
 
 constexpr std::string_view kLog = "usim-auth";
 constexpr std::uint8_t kInsAuthenticate = 0x88;
-// RID A000000087 (3GPP) + application code 1002 (USIM), TS 101 220 Annex E.
-const Bytes kUsimAidPrefix = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
 
 apdu::Response sw_only(std::uint16_t sw) { return apdu::Response{{}, sw}; }
-
-bool is_usim(ByteView aid) {
-  return aid.size() >= kUsimAidPrefix.size() && std::equal(kUsimAidPrefix.begin(), kUsimAidPrefix.end(), aid.begin());
-}
 
 std::optional<UsimMilenageParams> from_struct(const PE_AKAParameter_t& aka) {
   if (aka.algoConfiguration.present != PE_AKAParameter__algoConfiguration_PR_algoParameter) return std::nullopt;
@@ -44,19 +39,6 @@ std::optional<UsimMilenageParams> from_struct(const PE_AKAParameter_t& aka) {
     }
   }
   return p;
-}
-
-// ISO 7816 LV: one length byte, then the value.
-std::optional<ByteView> take_lv(ByteView& d) {
-  if (d.empty() || d[0] + 1u > d.size()) return std::nullopt;
-  ByteView v = d.subspan(1, d[0]);
-  d = d.subspan(1u + d[0]);
-  return v;
-}
-
-void put_lv(Bytes& out, ByteView v) {
-  out.push_back(static_cast<std::uint8_t>(v.size()));
-  append(out, v);
 }
 
 struct HookState {
@@ -86,7 +68,7 @@ namespace {
 std::optional<apdu::Response> authenticate(HookState& state, const UsimAuthenticateOptions& options,
                                            const apdu::Command& c, const UiccContext& ctx) {
   if (c.ins != kInsAuthenticate || (c.cla & 0x80) != 0) return std::nullopt;
-  if (!is_usim(ctx.selected_adf_aid)) return std::nullopt;
+  if (!uicc::is_usim_aid(ctx.selected_adf_aid)) return std::nullopt;
   if (ctx.iccid.empty() || !ctx.aka_parameters) return sw_only(apdu::sw::kConditionsNotSatisfied);
   if (c.p1 != 0x00) return sw_only(apdu::sw::kIncorrectP1P2);
   bool umts = c.p2 == 0x81;
@@ -100,51 +82,18 @@ std::optional<apdu::Response> authenticate(HookState& state, const UsimAuthentic
   // the card core answers it.
   if (!params) return std::nullopt;
 
-  ByteView d(c.data);
-  auto rand = take_lv(d);
-  if (!rand || rand->size() != milenage::kRandLen) return sw_only(apdu::sw::kWrongData);
-  milenage::Milenage m(params->k, params->opc, params->constants);
-
-  if (!umts) {  // GSM security context: L SRES L Kc
-    if (!d.empty()) return sw_only(apdu::sw::kWrongLength);
-    milenage::F2345 f = m.f2345(*rand);
-    Bytes out;
-    put_lv(out, milenage::c2_sres(f.res));
-    SecretBytes kc = milenage::c3_kc(f.ck, f.ik);
-    put_lv(out, kc);
-    return apdu::Response{std::move(out), apdu::sw::kOk};
-  }
-
-  auto autn = take_lv(d);
-  if (!autn || autn->size() != milenage::kAutnLen) return sw_only(apdu::sw::kWrongData);
-  if (!d.empty()) return sw_only(apdu::sw::kWrongLength);
-
+  // The Milenage part is the card core's, shared with the multi-account UICC.
+  uicc::MilenageKeys keys{params->k, params->opc, params->constants};
+  uicc::UsimAuthenticateOptions o;
+  o.include_kc = options.include_kc;
+  o.gsm_context = options.gsm_context;
   std::lock_guard<std::mutex> lock(state.mu);
   auto it = state.sqn_ms.try_emplace(ctx.iccid, params->sqn_init).first;
-  auto r = milenage::usim_check(m, *rand, *autn, it->second);
-  switch (r.status) {
-    case milenage::UsimAuthStatus::MacFailure:
-      log::info(kLog, "AUTHENTICATE: MAC failure (ICCID " + ctx.iccid + ")");
-      return sw_only(0x9862);  // TS 31.102 7.3.1: authentication error, incorrect MAC
-    case milenage::UsimAuthStatus::SyncFailure: {
-      log::info(kLog, "AUTHENTICATE: synchronisation failure, SQN " + to_hex(r.sqn) + " (ICCID " + ctx.iccid + ")");
-      Bytes out{0xDC};
-      put_lv(out, r.auts);
-      return apdu::Response{std::move(out), apdu::sw::kOk};
-    }
-    case milenage::UsimAuthStatus::Ok:
-      break;
-  }
-  it->second = milenage::sqn_to_u64(r.sqn);
-  Bytes out{0xDB};
-  put_lv(out, r.res);
-  put_lv(out, r.ck);
-  put_lv(out, r.ik);
-  if (options.include_kc) {
-    SecretBytes kc = milenage::c3_kc(r.ck, r.ik);
-    put_lv(out, kc);
-  }
-  return apdu::Response{std::move(out), apdu::sw::kOk};
+  apdu::Response r = uicc::usim_authenticate_milenage(c, keys, it->second, o);
+  if (r.sw == 0x9862) log::info(kLog, "AUTHENTICATE: MAC failure (ICCID " + ctx.iccid + ")");
+  else if (umts && r.sw == apdu::sw::kOk && !r.data.empty() && r.data[0] == 0xDC)
+    log::info(kLog, "AUTHENTICATE: synchronisation failure (ICCID " + ctx.iccid + ")");
+  return r;
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #include "rsp/sim/handset.hpp"
 
+#include <optional>
+
 #include "rsp/ota/envelope.hpp"
 #include "rsp/ota/sms_deliver.hpp"
+#include "rsp/tlv.hpp"
 
 namespace rsp::sim {
 
@@ -18,6 +21,18 @@ bool class2(std::uint8_t dcs) {
   if ((dcs & 0xF0) == 0xF0) return (dcs & 0x03) == 0x02;
   if ((dcs & 0xC0) == 0x00) return (dcs & 0x10) && (dcs & 0x03) == 0x02;
   return false;
+}
+
+// The command details (number, type, qualifier) of a REFRESH, else nullopt.
+std::optional<Bytes> refresh_details(ByteView proactive) {
+  try {
+    tlv::Tlv cmd = tlv::parse_one(proactive);
+    if (cmd.tag != ota::kTagProactiveCommand) return std::nullopt;
+    for (const auto& d : tlv::parse_all(cmd.value))
+      if ((d.tag & 0x7F) == 0x01 && d.value.size() == 3 && d.value[1] == 0x01) return Bytes(d.value.begin(), d.value.end());
+  } catch (const DecodeError&) {
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -55,10 +70,14 @@ DeliveryOutcome Handset::deliver_mt(ByteView tpdu) {
       std::lock_guard l(mu_);
       ++stats_.get_responses;
     }
-    if (sw_of(data) != 0x9000) {
+    std::uint16_t gr_sw = sw_of(data);
+    if (gr_sw != 0x9000 && (gr_sw >> 8) != 0x91) {
       out.delivered = false;
     } else {
       out.report_user_data.assign(data.begin(), data.end() - 2);
+      // '91 xx' after the data: a proactive command waits too (e.g. the
+      // REFRESH after a switch whose PoR goes by SMS-DELIVER-REPORT).
+      if ((gr_sw >> 8) == 0x91) proactive_session(gr_sw);
     }
   } else if (sw1 == 0x91) {
     proactive_session(sw);
@@ -84,6 +103,19 @@ void Handset::proactive_session(std::uint16_t sw) {
     if (sw_of(cmd) != 0x9000) return;
     ByteView body(cmd.data(), cmd.size() - 2);
     Bytes tr;
+    // TS 102 223 6.6.13 REFRESH (command details: number, type 01,
+    // qualifier): performed as far as a handset without a radio can: the
+    // terminal response says so, and the refresh is counted.
+    if (auto details = refresh_details(body)) {
+      tr = concat(Bytes{0x81, 0x03}, *details, Bytes{0x82, 0x02, 0x82, 0x81, 0x83, 0x01, 0x00});
+      {
+        std::lock_guard l(mu_);
+        ++stats_.refreshes;
+      }
+      Bytes apdu = concat(Bytes{0x80, ota::kInsTerminalResponse, 0x00, 0x00, static_cast<std::uint8_t>(tr.size())}, tr);
+      sw = sw_of(card_(apdu));
+      continue;
+    }
     try {
       ota::SendShortMessage ssm = ota::decode_send_short_message(body);
       send_mo_(msisdn_, ssm.tpdu);

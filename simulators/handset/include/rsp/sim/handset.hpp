@@ -5,9 +5,11 @@
 //
 // - '90 00': RP-ACK without data; '61 xx' / '9F xx': GET RESPONSE and RP-ACK
 //   with the data (the PoR by SMS-DELIVER-REPORT, TS 31.111 7.1.1.2);
-// - '91 xx': the card has a proactive command: FETCH, and for SEND SHORT
-//   MESSAGE (TS 31.111 6.4.10) the SMS-SUBMIT goes out as MO SMS through the
-//   SMSC, then TERMINAL RESPONSE; repeated while the card says '91 xx';
+// - '91 xx' (also after GET RESPONSE): the card has a proactive command:
+//   FETCH, and for SEND SHORT MESSAGE (TS 31.111 6.4.10) the SMS-SUBMIT goes
+//   out as MO SMS through the SMSC, REFRESH (TS 102 223 6.6.13) is answered
+//   "performed" and counted, then TERMINAL RESPONSE; repeated while the
+//   card says '91 xx';
 // - '93 00' (toolkit busy) and errors: RP-ERROR.
 //
 // Other MT SMS are just acknowledged (kept for tests to read).
@@ -27,7 +29,7 @@ namespace rsp::sim {
 using CardLink = std::function<Bytes(ByteView capdu)>;
 
 struct HandsetStats {
-  std::uint64_t envelopes = 0, get_responses = 0, fetches = 0, mo_sent = 0, rp_errors = 0, other_sms = 0;
+  std::uint64_t envelopes = 0, get_responses = 0, fetches = 0, mo_sent = 0, rp_errors = 0, other_sms = 0, refreshes = 0;
 };
 
 class Handset : public MobileStation {

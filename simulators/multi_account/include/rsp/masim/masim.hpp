@@ -1,0 +1,73 @@
+// rsp::masim::MultiAccountSim: the multi-account UICC of issue 10 as a
+// simulated card, an apdu::Transport like the eUICC (in-process; TCP, stdio
+// and vpcd through the `masim` tool):
+//
+// - the UICC platform (rsp::uicc::Uicc) over a default image built from the
+//   Interoperable Profile templates: MF with EF.ICCID, EF.DIR, EF.PL; ADF.USIM
+//   with EF.IMSI, EF.AD, EF.LOCI, EF.PSLOCI, EF.EPSLOCI, EF.SPN, EF.PLMNwAcT,
+//   EF.OPLMNwAcT, EF.HPLMNwAcT, EF.EHPLMN, EF.UST, EF.EST, EF.ACC, EF.FPLMN,
+//   EF.Keys, EF.KeysPS, EF.HPPLMN, EF.START-HFN, EF.THRESHOLD;
+// - the multi-account applet (multi_account_applet.hpp) at its AID;
+// - USIM AUTHENTICATE with Milenage for the active account's Ki/OPc;
+// - the card side of OTA: ENVELOPE D1 (SMS-PP download) -> ota::SmsPpHandler
+//   with the card's key sets and counters; RFM (UICC file system) at TAR
+//   B0 00 00 and the applet at TAR 4D 41 53; PoR as ENVELOPE response data
+//   (SMS-DELIVER-REPORT) or SEND SHORT MESSAGE (SMS-SUBMIT), as the SPI asks;
+// - state in a file (accounts, active one, SQNms per account, OTA counters),
+//   written atomically; Ki/OPc sealed with AES-256-GCM under the state key.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rsp/apdu.hpp"
+#include "rsp/masim/multi_account_applet.hpp"
+#include "rsp/ota/key_set.hpp"
+#include "rsp/ota/receiving_entity.hpp"
+#include "rsp/uicc/uicc.hpp"
+
+namespace rsp::masim {
+
+// TS 101 220 Annex D: B0 00 00 is RFM for the UICC file system (ADF.USIM
+// reached by path 7FFF). 4D 41 53 ("MAS") is our applet's TAR, outside the
+// ranges TS 101 220 reserves; docs/multi-account-applet.md.
+inline constexpr ota::Tar kRfmTar{0xB0, 0x00, 0x00};
+inline constexpr ota::Tar kAppletTar{0x4D, 0x41, 0x53};
+// ADF.USIM's AID: 3GPP RID, USIM application code, no country/provider code.
+inline const Bytes kUsimAid = from_hex("A0000000871002FFFFFFFF8907090000");
+
+struct MasimConfig {
+  std::string iccid = "8988211000000000016";  // digits (EF.ICCID; with a profile package: only names the state)
+  // A SIMalliance/TCA profile package (the PE sequence, DER), e.g. a TS.48
+  // test profile: the card's image is built from it instead of the default
+  // one; the first USIM is the one the accounts rewrite. Empty: the default.
+  Bytes profile_package;
+  std::string factory_imsi = "001010000000001";  // EF.IMSI before any account is active
+  std::string state_path;                      // "" = in memory only
+  SecretBytes state_key;                       // 32 bytes: seals Ki/OPc in the state file; empty: stored in clear
+  std::vector<ota::KeySet> key_sets;           // the card's OTA key sets (KIc/KID per key version)
+  std::uint8_t rfm_msl = 0x16;                 // TS 102 226 MSL: CC, ciphered, counter "higher"
+  std::uint8_t applet_msl = 0x16;
+  std::size_t capacity = MultiAccountApplet::kDefaultCapacity;
+  int extra_channels = 3;
+};
+
+class MultiAccountSim : public apdu::Transport {
+ public:
+  explicit MultiAccountSim(MasimConfig cfg);
+  ~MultiAccountSim() override;
+
+  Bytes transmit(ByteView command_apdu) override;
+  Bytes reset() override;
+
+  uicc::Uicc& uicc();
+  const AccountTable& accounts() const;
+  std::uint64_t ota_counter(std::uint8_t key_version) const;
+  std::string dump() const;  // the file tree (rsp::uicc::dump)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rsp::masim
