@@ -43,6 +43,23 @@ constexpr std::array<PrivilegeName, 20> kPrivileges{{
 }};
 }  // namespace
 
+std::string command_name(std::uint8_t i) {
+  switch (i) {
+    case ins::kDelete: return "DELETE";
+    case ins::kGetData: return "GET DATA";
+    case ins::kGetStatus: return "GET STATUS";
+    case ins::kInstall: return "INSTALL";
+    case ins::kLoad: return "LOAD";
+    case ins::kPutKey: return "PUT KEY";
+    case ins::kSelect: return "SELECT";
+    case ins::kSetStatus: return "SET STATUS";
+    case ins::kStoreData: return "STORE DATA";
+    case ins::kInitializeUpdate: return "INITIALIZE UPDATE";
+    case ins::kExternalAuthenticate: return "EXTERNAL AUTHENTICATE";
+    default: return "INS " + to_hex(Bytes{i}, true);
+  }
+}
+
 apdu::Command select(ByteView aid) { return apdu::Command{0x00, ins::kSelect, 0x04, 0x00, Bytes(aid.begin(), aid.end()), 256}; }
 
 apdu::Command get_status(StatusScope scope, bool next, ByteView aid_filter) {

@@ -1,6 +1,7 @@
 #include "rsp/gp/session.hpp"
 
 #include "rsp/crypto.hpp"
+#include "rsp/gp/commands.hpp"
 #include "rsp/gp/scp02.hpp"
 #include "rsp/gp/scp03.hpp"
 #include "rsp/gp/status_words.hpp"
@@ -40,7 +41,7 @@ apdu::Response Session::check(const apdu::Command& c, std::initializer_list<std:
   if (r.sw == sw::kOk) return r;
   for (auto s : also_ok)
     if (r.sw == s) return r;
-  throw CardError(sw::describe(r.sw), r.sw);
+  throw CardError(command_name(c.ins) + ": " + sw::describe(r.sw), r.sw);
 }
 
 apdu::Response Session::select(ByteView aid) {

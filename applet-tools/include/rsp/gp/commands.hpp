@@ -22,6 +22,9 @@ inline constexpr std::uint8_t kDelete = 0xE4, kGetData = 0xCA, kGetStatus = 0xF2
                               kInitializeUpdate = 0x50, kExternalAuthenticate = 0x82, kGetResponse = 0xC0;
 }
 
+// "INSTALL", "DELETE"... for messages (GP 2.3.1 Table 11-10).
+std::string command_name(std::uint8_t ins);
+
 // ---- SELECT (11.9) ----
 apdu::Command select(ByteView aid);
 
