@@ -50,16 +50,17 @@ apdu::Response Session::select(ByteView aid) {
   return transmit_plain(c);
 }
 
-void Session::open(const StaticKeys& keys, const SessionOptions& opt) {
+void Session::open(const StaticKeys& master_keys, const SessionOptions& opt) {
   channel_.reset();
   std::size_t n = opt.s16 ? 16 : 8;
   Bytes host_challenge = opt.host_challenge.empty() ? crypto::random_bytes(n) : opt.host_challenge;
   if (opt.scp == 2) host_challenge.resize(8);
-  apdu::Command iu{0x80, 0x50, keys.version, 0x00, host_challenge, 256};
+  apdu::Command iu{0x80, 0x50, master_keys.version, 0x00, host_challenge, 256};
   apdu::Response r = transmit_plain(iu);
   if (r.sw != sw::kOk) throw CardError("INITIALIZE UPDATE: " + sw::describe(r.sw), r.sw);
   if (r.data.size() < 12) throw SecurityError("INITIALIZE UPDATE response too short");
   std::uint8_t scp = r.data[11];
+  const StaticKeys keys = diversify(master_keys, opt.diversification, ByteView(r.data).subspan(0, 10));
   if (opt.scp && *opt.scp != scp) throw SecurityError("card offers SCP0" + std::to_string(scp) + ", asked for SCP0" + std::to_string(*opt.scp));
   apdu::Command ea{0x84, 0x82, opt.security_level, 0x00, {}, std::nullopt};
   apdu::Command wrapped;

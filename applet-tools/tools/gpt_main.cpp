@@ -26,6 +26,7 @@ struct Options {
   bool test_keys = false, json_out = false, s16 = false;
   int kvn = 0, scp = 0;
   std::string level = "mac";
+  std::string kdf = "none";
   std::size_t block_size = 200;
 };
 
@@ -93,6 +94,7 @@ class Tool {
     if (opt_.scp) so.scp = static_cast<std::uint8_t>(opt_.scp);
     so.security_level = parse_level(opt_.level);
     so.s16 = opt_.s16;
+    so.diversification = diversification_from_name(opt_.kdf);
     s.open(keys(), so);
     return s;
   }
@@ -192,6 +194,7 @@ int main(int argc, char** argv) {
   app.add_option("--key-mac", o.key_mac, "static Key-MAC (hex)");
   app.add_option("--key-dek", o.key_dek, "static Key-DEK (hex)");
   app.add_flag("--test-keys", o.test_keys, "use the GlobalPlatform test keys 404142..4F (never on production cards)");
+  app.add_option("--key-kdf", o.kdf, "diversify the keys with the card's KDD: none, visa2, emv (EMV CPS 1.1)")->capture_default_str();
   app.add_option("--kvn", o.kvn, "key version number for INITIALIZE UPDATE (0: the card's default)");
   app.add_option("--scp", o.scp, "insist on SCP 2 or 3 (default: what the card answers)");
   app.add_option("--level", o.level, "security level: mac, enc, mac+rmac, enc+rmac, all, or a hex byte")->capture_default_str();

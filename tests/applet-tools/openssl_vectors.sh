@@ -55,3 +55,11 @@ echo "== key check values and PUT KEY (GP 2.3.1 11.8.2.3, Amd D 7.3.2)"
 echo -n 01010101010101010101010101010101 | xxd -r -p | openssl enc -aes-128-ecb -K $K -nopad | xxd -p | cut -c1-6 | sed 's/^/AES KCV of 40..4F /'
 echo -n 0000000000000000 | xxd -r -p | openssl enc -des-ede-ecb -K $K -nopad | xxd -p | cut -c1-6 | sed 's/^/DES KCV of 40..4F /'
 echo -n $K | xxd -r -p | openssl enc -aes-128-ecb -K 00112233445566778899aabbccddeeff -nopad | xxd -p | sed 's/^/40..4F under DEK 0011..FF /'
+
+echo "== key diversification of 40..4F with KDD 00 01 .. 09 (ENC, MAC, DEK)"
+for t in "emv 040506070809" "visa2 000104050607"; do
+  set -- $t
+  for k in 01 02 03; do
+    echo -n "$2f0${k}${2}0f${k}" | xxd -r -p | openssl enc -des-ede-ecb -K $K -nopad | xxd -p | sed "s/^/$1 k=$k /"
+  done
+done

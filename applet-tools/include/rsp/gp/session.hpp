@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "rsp/apdu.hpp"
+#include "rsp/gp/diversification.hpp"
 #include "rsp/gp/secure_channel.hpp"
 
 namespace rsp::gp {
@@ -17,6 +18,8 @@ struct SessionOptions {
   std::uint8_t security_level = level::kCMac;
   bool s16 = false;                 // SCP03: 16-byte host challenge (S16 mode)
   Bytes host_challenge;             // empty: random (tests fix it)
+  // Master keys are diversified with the card's KDD (INITIALIZE UPDATE response bytes 0..9).
+  Diversification diversification = Diversification::None;
 };
 
 // A status word and its GlobalPlatform meaning (status_words.hpp).
