@@ -269,3 +269,30 @@ TEST(CardManagerNegative, CardLockAndStateFile) {
   EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::others_read, std::filesystem::perms::none);
   std::filesystem::remove(path);
 }
+
+TEST(CardManagerNative, RegisteredModuleGetsItsNativeImplementation) {
+  if (!have_caps()) GTEST_SKIP() << "no ../shared/testdata/cap";
+  struct Echo : rsp::sim::gp::Applet {
+    Bytes params;
+    apdu::Response process(const apdu::Command& c) override { return apdu::Response{concat(params, c.data), 0x9000}; }
+  };
+  CardManager card;
+  auto cap = CapFile::read(cap_path("helloworld.cap"));
+  const Bytes module = cap.info().applets.at(0);
+  card.register_native(module, [](ByteView, ByteView params) {
+    auto e = std::make_unique<Echo>();
+    e->params.assign(params.begin(), params.end());
+    return e;
+  });
+  card.reset();
+  Session s(card);
+  s.select(kIsd);
+  auto k = default_test_keys();
+  k.version = 0x30;
+  s.open(k);
+  load_cap(s, cap);
+  const Bytes instance = from_hex("D0D1D2D3D4D50102");
+  s.check(install_for_install(cap.info().package.aid, module, instance, from_hex("00"), from_hex("CAFE")));
+  ASSERT_EQ(s.select(instance).sw, 0x9000);
+  EXPECT_EQ(to_hex(s.transmit(apdu::Command{0x80, 0x01, 0, 0, from_hex("01"), std::nullopt}).data, true), "CAFE01");
+}

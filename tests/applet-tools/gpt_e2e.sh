@@ -88,6 +88,10 @@ for KVN in 30 20; do
   grep -q 6A88 "$WORK/old.err" || fail "old KVN: $(cat "$WORK/old.err")"
   if "${GPT[@]}" --test-keys --kvn "$NEWKVN" list 2> "$WORK/oldval.err"; then fail "old key values open the new key set"; fi
 done
+step "gp-card-sim --stdio answers SELECT of the ISD"
+printf 'reset\n00A4040008A00000015100000000\n' | "$BUILD/simulators/card_manager/gp-card-sim" --stdio > "$WORK/stdio.out" ||
+  fail "gp-card-sim --stdio"
+tail -1 "$WORK/stdio.out" | grep -q '^6F.*9000$' || fail "stdio SELECT: $(cat "$WORK/stdio.out")"
 step "gpt refuses to guess keys"
 if "${GPT[@]}" list 2> "$WORK/nokeys.err"; then fail "list without keys passed"; fi
 grep -q -- --test-keys "$WORK/nokeys.err" || fail "no hint about --test-keys"

@@ -63,3 +63,18 @@ for t in "emv 040506070809" "visa2 000104050607"; do
     echo -n "$2f0${k}${2}0f${k}" | xxd -r -p | openssl enc -des-ede-ecb -K $K -nopad | xxd -p | sed "s/^/$1 k=$k /"
   done
 done
+
+echo "== SCP02 level 13 (C-MAC, C-DECRYPTION, R-MAC), sequence counter 0001"
+# EXTERNAL AUTHENTICATE 84 82 13 00 10 || host cryptogram: retail MAC, ICV zero
+M="8482130010${HC2CRYPT}800000"
+S1=$(des1cbc $K1 $Z ${M:0:16})
+EA13=$(des3cbc $CMAC2 $S1 ${M:16:16}); echo "EXTERNAL AUTHENTICATE C-MAC $EA13"
+# STORE DATA 80 E2 80 00 03 AABBCC: MAC over the modified header and the clear data, ICV = DES(K1, last MAC)
+ICV3=$(echo -n $EA13 | xxd -r -p | openssl enc -des-ecb -K $K1 -nopad -provider legacy -provider default | xxd -p)
+S1=$(des1cbc $K1 $ICV3 84e280000baabbcc)
+SDMAC=$(des3cbc $CMAC2 $S1 8000000000000000); echo "STORE DATA C-MAC $SDMAC"
+SDENC=$(des3cbc $SENC2 $Z aabbcc8000000000); echo "STORE DATA enciphered data $SDENC"
+# response 01 02 90 00: R-MAC over 80 E2 80 00 03 AABBCC || 02 0102 || 9000, ICV zero, R-MAC session key
+KR1=${RMAC2:0:16}
+S1=$(des1cbc $KR1 $Z 80e2800003aabbcc)
+RM2=$(des3cbc $RMAC2 $S1 0201029000800000); echo "response R-MAC $RM2"

@@ -53,3 +53,12 @@ TEST(Scp02, CardSideRoundTripWithEncryptionAndRMac) {
   w.data[0] ^= 0x01;
   EXPECT_THROW(card.unwrap_command(w), SecurityError);
 }
+
+TEST(Scp02, EncryptedCommandAndRMacKnownAnswers) {
+  scp02::Channel host(scp02::derive_session_keys(default_test_keys(), kSeq), 0x13, 0x15);
+  apdu::Command ea{0x84, 0x82, 0x13, 0x00, from_hex("7486de8caf43db4e"), std::nullopt};
+  EXPECT_EQ(to_hex(host.wrap_external_authenticate(ea).encode()), "84821300107486de8caf43db4ecf957544a94d9dca");
+  apdu::Command store{0x80, 0xE2, 0x80, 0x00, from_hex("AABBCC"), std::nullopt};
+  EXPECT_EQ(to_hex(host.wrap(store).encode()), "84e2800010b5ee66f97fcd9515b332586a10fb884e");
+  EXPECT_EQ(to_hex(host.unwrap(apdu::Response{from_hex("0102f1b6db9ac9261652"), 0x9000}).data), "0102");
+}
