@@ -121,7 +121,8 @@ TEST_P(CardManagerFlow, LoadInstallSelectLockDeletePutKey) {
 
 INSTANTIATE_TEST_SUITE_P(Scp, CardManagerFlow,
                          ::testing::Values(Variant{0x30, 0x33, 0x70, false}, Variant{0x30, 0x01, 0x00, false},
-                                           Variant{0x30, 0x13, 0x30, true}, Variant{0x20, 0x01, 0x70, false},
+                                           Variant{0x30, 0x13, 0x30, true}, Variant{0x30, 0x03, 0x10, false},
+                                           Variant{0x20, 0x01, 0x70, false},
                                            Variant{0x20, 0x03, 0x70, false}, Variant{0x20, 0x13, 0x70, false}),
                          [](const auto& pi) {
                            const auto& v = pi.param;
@@ -295,4 +296,26 @@ TEST(CardManagerNative, RegisteredModuleGetsItsNativeImplementation) {
   s.check(install_for_install(cap.info().package.aid, module, instance, from_hex("00"), from_hex("CAFE")));
   ASSERT_EQ(s.select(instance).sw, 0x9000);
   EXPECT_EQ(to_hex(s.transmit(apdu::Command{0x80, 0x01, 0, 0, from_hex("01"), std::nullopt}).data, true), "CAFE01");
+}
+
+TEST(CardManagerFlowMore, GetStatusFollowsMoreData) {
+  if (!have_caps()) GTEST_SKIP() << "no ../shared/testdata/cap";
+  CardManager card;
+  card.reset();
+  Session s(card);
+  s.select(kIsd);
+  auto k = default_test_keys();
+  k.version = 0x30;
+  s.open(k);
+  auto cap = CapFile::read(cap_path("helloworld.cap"));
+  load_cap(s, cap);
+  for (int i = 0; i < 12; ++i) {
+    Bytes aid = from_hex("D0D1D2D3D4D50100");
+    aid.back() = static_cast<std::uint8_t>(0x10 + i);
+    s.check(install_for_install(cap.info().package.aid, cap.info().applets[0], aid, from_hex("00")));
+  }
+  // One GET STATUS answer holds at most 200 bytes here, so 12 entries need 6310 and P2=03.
+  apdu::Response first = s.transmit(get_status(StatusScope::Applications));
+  EXPECT_EQ(first.sw, sw::kMoreData);
+  EXPECT_EQ(get_status_all(s, StatusScope::Applications).size(), 12u);
 }
