@@ -88,6 +88,19 @@ for KVN in 30 20; do
   grep -q 6A88 "$WORK/old.err" || fail "old KVN: $(cat "$WORK/old.err")"
   if "${GPT[@]}" --test-keys --kvn "$NEWKVN" list 2> "$WORK/oldval.err"; then fail "old key values open the new key set"; fi
 done
+step "store-data, lock-card / unlock-card, raw APDUs"
+K=(--key 000102030405060708090A0B0C0D0E0F --kvn 0x31 --scp 3)
+"${GPT[@]}" "${K[@]}" store-data "$(printf '%0600d' 0)" || fail "store-data"
+"${GPT[@]}" "${K[@]}" lock-card || fail "lock-card"
+if "${GPT[@]}" "${K[@]}" install "$CAP" 2> "$WORK/locked.err"; then fail "install on a locked card passed"; fi
+"${GPT[@]}" "${K[@]}" unlock-card || fail "unlock-card"
+"${GPT[@]}" --json apdu 00A4040008A00000015100000000 80CA006600 > "$WORK/apdu.json" || fail "apdu"
+[[ $(grep -c '"sw": "9000"' "$WORK/apdu.json") == 2 ]] || fail "raw APDUs: $(cat "$WORK/apdu.json")"
+"${GPT[@]}" "${K[@]}" --json apdu --secure 80F28002024F0000 > "$WORK/sapdu.json" || fail "apdu --secure"
+grep -q '"sw": "9000"' "$WORK/sapdu.json" || fail "secure GET STATUS: $(cat "$WORK/sapdu.json")"
+if "${GPT[@]}" --json apdu 80F28002024F0000 > "$WORK/plain.json"; then :; fi
+grep -q '"sw": "6982"' "$WORK/plain.json" || fail "plain GET STATUS was not refused: $(cat "$WORK/plain.json")"
+
 step "gp-card-sim --stdio answers SELECT of the ISD"
 printf 'reset\n00A4040008A00000015100000000\n' | "$BUILD/simulators/card_manager/gp-card-sim" --stdio > "$WORK/stdio.out" ||
   fail "gp-card-sim --stdio"
