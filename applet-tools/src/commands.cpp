@@ -158,6 +158,31 @@ std::vector<KeyInfo> parse_key_information(ByteView resp) {
   return out;
 }
 
+CardRecognition parse_card_data(ByteView resp) {
+  static const Bytes kGp{0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B};  // 1.2.840.114283
+  auto t = tlv::parse_one(resp);
+  if (t.tag == 0x66) t = tlv::parse_one(t.value);
+  if (t.tag != 0x73) throw DecodeError("card recognition data: expected 73");
+  CardRecognition out;
+  auto gp_arcs = [&](ByteView oid) -> std::optional<Bytes> {
+    if (oid.size() < kGp.size() || !std::equal(kGp.begin(), kGp.end(), oid.begin())) return std::nullopt;
+    return Bytes(oid.begin() + static_cast<std::ptrdiff_t>(kGp.size()), oid.end());  // small arcs: one byte each
+  };
+  for (const auto& c : tlv::parse_all(t.value)) {
+    if (c.tag != 0x60 && c.tag != 0x64) continue;
+    auto oid = tlv::find(c.value, 0x06);
+    if (!oid) continue;
+    auto arcs = gp_arcs(oid->value);
+    if (!arcs || arcs->empty()) continue;
+    if (c.tag == 0x60 && (*arcs)[0] == 0x02) {
+      for (std::size_t i = 1; i < arcs->size(); ++i) out.gp_version += (i > 1 ? "." : "") + std::to_string((*arcs)[i]);
+    } else if (c.tag == 0x64 && (*arcs)[0] == 0x04 && arcs->size() >= 3) {
+      out.scps.emplace_back((*arcs)[1], (*arcs)[2]);
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> parse_cplc(ByteView resp) {
   // Table H-3 field sizes, in order.
   static const std::array<std::pair<const char*, std::size_t>, 20> kFields{{

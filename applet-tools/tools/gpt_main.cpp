@@ -157,7 +157,18 @@ void cmd_info(Tool& t) {
   apdu::Response cd = s.transmit(get_data(kTagCardData));
   if (cd.sw == sw::kOk) {
     j["card_data"] = to_hex(cd.data, true);
-    text += "Card data (66): " + to_hex(cd.data, true) + "\n";
+    try {
+      auto cr = parse_card_data(cd.data);
+      j["gp_version"] = cr.gp_version;
+      text += "GlobalPlatform " + cr.gp_version + "\n";
+      for (const auto& [scp, i] : cr.scps) {
+        std::string name = "SCP0" + std::to_string(scp) + " i=" + to_hex(Bytes{i}, true);
+        j["scp"].push_back(name);
+        text += "Secure channel " + name + "\n";
+      }
+    } catch (const DecodeError&) {
+      text += "Card data (66): " + to_hex(cd.data, true) + "\n";
+    }
   }
   apdu::Response cplc = s.transmit(get_data(kTagCplc));
   if (cplc.sw == sw::kOk) {

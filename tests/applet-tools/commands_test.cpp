@@ -84,3 +84,14 @@ TEST(GpCommands, KeyCheckValuesAndPutKey) {
   bad[23] ^= 1;  // a KCV byte
   EXPECT_THROW(PutKeyData::parse(bad, dek), DecodeError);
 }
+
+TEST(GpCommands, CardRecognitionData) {
+  // GP 2.3.1 H.2, written out by hand: GP RID OID, version 2.3.1, SCP03 i=70, SCP02 i=15.
+  Bytes cd = from_hex("6633 7331 0607 2A864886FC6B01 600C 060A 2A864886FC6B02020301"
+                      "640B 0609 2A864886FC6B040370 640B 0609 2A864886FC6B040215");
+  auto cr = parse_card_data(cd);
+  EXPECT_EQ(cr.gp_version, "2.3.1");
+  ASSERT_EQ(cr.scps.size(), 2u);
+  EXPECT_EQ(cr.scps[0], (std::pair<int, std::uint8_t>{3, 0x70}));
+  EXPECT_EQ(cr.scps[1], (std::pair<int, std::uint8_t>{2, 0x15}));
+}

@@ -68,6 +68,13 @@ struct KeyInfo {
 };
 // E0 { C0 { id version (type length)+ } ... } (11.3.3.1).
 std::vector<KeyInfo> parse_key_information(ByteView e0_response);
+// Card recognition data (GP 2.3.1 H.2, inside GET DATA 66 / the ISD's FCI):
+// the GP version and the secure channel protocols with their "i".
+struct CardRecognition {
+  std::string gp_version;                              // "2.3.1"
+  std::vector<std::pair<int, std::uint8_t>> scps;      // (2, 0x15), (3, 0x70)
+};
+CardRecognition parse_card_data(ByteView response);  // 66 {73 {...}} or 73 {...}; throws DecodeError
 // CPLC fields (GP 2.3.1 Table H-3) as name -> hex, in order.
 std::vector<std::pair<std::string, std::string>> parse_cplc(ByteView cplc_response);
 
