@@ -51,6 +51,12 @@ Bytes host_cryptogram(ByteView s_enc, ByteView host_challenge, ByteView seq, Byt
   return full_3des_mac(s_enc, concat(seq, card_challenge, host_challenge), kZero8);
 }
 
+Bytes pseudo_random_card_challenge(ByteView c_mac_session_key, ByteView aid) {
+  Bytes mac = full_3des_mac(c_mac_session_key, aid, kZero8);
+  mac.resize(6);
+  return mac;
+}
+
 InitUpdateResponse InitUpdateResponse::parse(ByteView d) {
   if (d.size() != 28) throw SecurityError("SCP02 INITIALIZE UPDATE response has " + std::to_string(d.size()) + " bytes, not 28");
   InitUpdateResponse r;

@@ -26,6 +26,7 @@ struct Variant {
   std::uint8_t level;
   std::uint8_t scp03_i;
   bool s16;
+  std::uint8_t scp02_i = 0x15;
 };
 
 class CardManagerFlow : public ::testing::TestWithParam<Variant> {};
@@ -48,6 +49,7 @@ TEST_P(CardManagerFlow, LoadInstallSelectLockDeletePutKey) {
   auto v = GetParam();
   CardManagerConfig cfg;
   cfg.scp03_i = v.scp03_i;
+  cfg.scp02_i = v.scp02_i;
   CardManager card(cfg);
   card.reset();
   Session s(card);
@@ -123,11 +125,12 @@ INSTANTIATE_TEST_SUITE_P(Scp, CardManagerFlow,
                          ::testing::Values(Variant{0x30, 0x33, 0x70, false}, Variant{0x30, 0x01, 0x00, false},
                                            Variant{0x30, 0x13, 0x30, true}, Variant{0x30, 0x03, 0x10, false},
                                            Variant{0x20, 0x01, 0x70, false},
-                                           Variant{0x20, 0x03, 0x70, false}, Variant{0x20, 0x13, 0x70, false}),
+                                           Variant{0x20, 0x03, 0x70, false}, Variant{0x20, 0x13, 0x70, false},
+                                           Variant{0x20, 0x03, 0x70, false, 0x55}),
                          [](const auto& pi) {
                            const auto& v = pi.param;
                            return std::string(v.kvn == 0x30 ? "SCP03_i" : "SCP02_i") +
-                                  to_hex(Bytes{v.kvn == 0x30 ? v.scp03_i : std::uint8_t{0x15}}) + "_level" +
+                                  to_hex(Bytes{v.kvn == 0x30 ? v.scp03_i : v.scp02_i}) + "_level" +
                                   to_hex(Bytes{v.level}) + (v.s16 ? "_S16" : "");
                          });
 

@@ -78,3 +78,6 @@ SDENC=$(des3cbc $SENC2 $Z aabbcc8000000000); echo "STORE DATA enciphered data $S
 KR1=${RMAC2:0:16}
 S1=$(des1cbc $KR1 $Z 80e2800003aabbcc)
 RM2=$(des3cbc $RMAC2 $S1 0201029000800000); echo "response R-MAC $RM2"
+
+echo "== SCP02 i=55 pseudo-random card challenge: full 3DES MAC of the ISD AID under the C-MAC session key (seq 0001)"
+PR2=$(des3cbc $CMAC2 $Z a0000001510000008000000000000000); echo "card challenge $(last8 $PR2 | cut -c1-12)"

@@ -62,3 +62,8 @@ TEST(Scp02, EncryptedCommandAndRMacKnownAnswers) {
   EXPECT_EQ(to_hex(host.wrap(store).encode()), "84e2800010b5ee66f97fcd9515b332586a10fb884e");
   EXPECT_EQ(to_hex(host.unwrap(apdu::Response{from_hex("0102f1b6db9ac9261652"), 0x9000}).data), "0102");
 }
+
+TEST(Scp02, PseudoRandomCardChallenge) {
+  auto s = scp02::derive_session_keys(default_test_keys(), kSeq);
+  EXPECT_EQ(to_hex(scp02::pseudo_random_card_challenge(s.c_mac, from_hex("A000000151000000"))), "ee69b58adc72");
+}

@@ -242,8 +242,10 @@ apdu::Response CardManager::initialize_update(const apdu::Command& c) {
   r.key_version = ks->version;
   r.scp = 2;
   r.sequence_counter = {static_cast<std::uint8_t>(scp02_counter_ >> 8), static_cast<std::uint8_t>(scp02_counter_)};
-  r.card_challenge = crypto::random_bytes(6);
   auto keys = rsp::gp::scp02::derive_session_keys(ks->keys, r.sequence_counter);
+  r.card_challenge = (cfg_.scp02_i & rsp::gp::scp02::param::kPseudoRandomChallenge)
+                         ? rsp::gp::scp02::pseudo_random_card_challenge(keys.c_mac, cfg_.isd_aid)
+                         : crypto::random_bytes(6);
   r.card_cryptogram = rsp::gp::scp02::card_cryptogram(keys.s_enc, c.data, r.sequence_counter, r.card_challenge);
   pa->expected_host_cryptogram = rsp::gp::scp02::host_cryptogram(keys.s_enc, c.data, r.sequence_counter, r.card_challenge);
   pa->i = cfg_.scp02_i;

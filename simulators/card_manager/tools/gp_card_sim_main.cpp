@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   CLI::App app{"gp-card-sim: a simulated GlobalPlatform card manager (ISD with SCP02 and SCP03)"};
   std::string tcp, vpcd, state, isd, log_level = "info";
   unsigned max_failures = 3;
-  std::string scp03_i = "70";
+  std::string scp03_i = "70", scp02_i = "15";
   bool stdio = false;
   auto* o_tcp = app.add_option("--tcp", tcp, "serve the vpcd framing on HOST:PORT (port 0 picks one)");
   auto* o_vpcd = app.add_option("--vpcd", vpcd, "connect to vsmartcard vpcd at HOST:PORT (card side)");
@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   app.add_option("--isd", isd, "ISD AID (default A000000151000000)");
   app.add_option("--max-auth-failures", max_failures, "failed EXTERNAL AUTHENTICATEs before 6983")->capture_default_str();
   app.add_option("--scp03-i", scp03_i, "SCP03 i parameter, hex (00, 10, 30, 70)")->capture_default_str();
+  app.add_option("--scp02-i", scp02_i, "SCP02 i parameter, hex (15, or 55: pseudo-random card challenge)")->capture_default_str();
   app.add_option("--log-level", log_level, "debug|info|warn|error|off")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
@@ -58,6 +59,9 @@ int main(int argc, char** argv) {
     rsp::Bytes i = rsp::from_hex(scp03_i);
     if (i.size() != 1) throw std::runtime_error("--scp03-i wants one hex byte");
     cfg.scp03_i = i[0];
+    i = rsp::from_hex(scp02_i);
+    if (i.size() != 1 || (i[0] != 0x15 && i[0] != 0x55)) throw std::runtime_error("--scp02-i wants 15 or 55");
+    cfg.scp02_i = i[0];
     if (!isd.empty()) cfg.isd_aid = rsp::from_hex(isd);
     rsp::sim::gp::CardManager card(cfg);
     std::string host;

@@ -44,6 +44,11 @@ Bytes retail_mac(ByteView key, ByteView data, ByteView icv);
 Bytes card_cryptogram(ByteView s_enc, ByteView host_challenge, ByteView sequence_counter, ByteView card_challenge);
 Bytes host_cryptogram(ByteView s_enc, ByteView host_challenge, ByteView sequence_counter, ByteView card_challenge);
 
+// E.4.2.1, i b7 ("well-known pseudo-random algorithm", i=55): the card
+// challenge is the first 6 bytes of a full 3DES MAC over the AID of the
+// selected application under the C-MAC session key, ICV zero.
+Bytes pseudo_random_card_challenge(ByteView c_mac_session_key, ByteView aid);
+
 // E.5.1.6: the INITIALIZE UPDATE response (28 bytes).
 struct InitUpdateResponse {
   Bytes key_diversification_data;  // 10
