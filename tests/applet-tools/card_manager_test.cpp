@@ -4,6 +4,8 @@
 // refused) and the negatives with their status words, nothing changed.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "rsp/gp/card_content.hpp"
