@@ -10,6 +10,7 @@
 
 #include "rsp/gp/card_content.hpp"
 #include "rsp/gp/scp02.hpp"
+#include "rsp/gp/scp03.hpp"
 #include "rsp/gp/status_words.hpp"
 #include "rsp/sim/card_manager.hpp"
 
@@ -323,4 +324,26 @@ TEST(CardManagerFlowMore, GetStatusFollowsMoreData) {
   apdu::Response first = s.transmit(get_status(StatusScope::Applications));
   EXPECT_EQ(first.sw, sw::kMoreData);
   EXPECT_EQ(get_status_all(s, StatusScope::Applications).size(), 12u);
+}
+
+TEST(CardManagerFlowMore, Scp03PseudoRandomChallengeCountsPerKeySet) {
+  CardManager card;  // i=70: pseudo-random challenges
+  card.reset();
+  Session s(card);
+  s.select(kIsd);
+  apdu::Command iu{0x80, 0x50, 0x30, 0x00, from_hex("0102030405060708"), 256};
+  auto r = scp03::InitUpdateResponse::parse(s.transmit_plain(iu).data);
+  // Amd D 6.2.2.1 with counter 000001 and the ISD AID (openssl_vectors.sh).
+  EXPECT_EQ(to_hex(r.sequence_counter), "000001");
+  EXPECT_EQ(to_hex(r.card_challenge), "86c8bd65fa1044ee");
+  r = scp03::InitUpdateResponse::parse(s.transmit_plain(iu).data);
+  EXPECT_EQ(to_hex(r.sequence_counter), "000002");
+  // Replacing the key set starts its counter again.
+  auto k = default_test_keys();
+  k.version = 0x30;
+  s.open(k);
+  put_key_set(s, default_test_keys(), 0x30, 0x30, 0x88);
+  s.select(kIsd);
+  r = scp03::InitUpdateResponse::parse(s.transmit_plain(iu).data);
+  EXPECT_EQ(to_hex(r.sequence_counter), "000001");
 }

@@ -220,9 +220,9 @@ apdu::Response CardManager::initialize_update(const apdu::Command& c) {
     r.i = pa->i;
     if (cfg_.scp03_i & rsp::gp::scp03::param::kPseudoRandomChallenge) {
       // Amd D 6.2.2.1: the counter counts sessions; the challenge is derived from it.
-      ++scp03_counter_;
-      r.sequence_counter = {static_cast<std::uint8_t>(scp03_counter_ >> 16), static_cast<std::uint8_t>(scp03_counter_ >> 8),
-                            static_cast<std::uint8_t>(scp03_counter_)};
+      if (ks->sequence_counter >= 0xFFFFFF) return status(sw::kConditionsNotSatisfied);
+      std::uint32_t n3 = ++ks->sequence_counter;
+      r.sequence_counter = {static_cast<std::uint8_t>(n3 >> 16), static_cast<std::uint8_t>(n3 >> 8), static_cast<std::uint8_t>(n3)};
       r.card_challenge = rsp::gp::scp03::pseudo_random_card_challenge(ks->keys.enc, r.sequence_counter, cfg_.isd_aid, n);
     } else {
       r.card_challenge = crypto::random_bytes(n);

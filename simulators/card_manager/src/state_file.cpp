@@ -43,7 +43,6 @@ void CardManager::save() const {
   if (cfg_.state_file.empty()) return;
   json j;
   j["auth_failures"] = auth_failures_;
-  j["scp03_counter"] = scp03_counter_;
   j["scp02_counter"] = scp02_counter_;
   j["default_key_version"] = cfg_.default_key_version;
   for (const auto& e : registry_) {
@@ -55,7 +54,7 @@ void CardManager::save() const {
   }
   for (const auto& k : key_sets_)
     j["key_sets"].push_back({{"version", k.version}, {"scp", k.scp}, {"enc", to_hex(k.keys.enc)}, {"mac", to_hex(k.keys.mac)},
-                             {"dek", to_hex(k.keys.dek)}});
+                             {"dek", to_hex(k.keys.dek)}, {"sequence_counter", k.sequence_counter}});
   std::string text = j.dump(1);
   std::string tmp = cfg_.state_file + ".tmp";
   write_private_file(tmp, to_bytes(text));
@@ -70,7 +69,6 @@ void CardManager::load_state() {
   SecretBytes raw = read_private_file(cfg_.state_file);
   json j = json::parse(raw.begin(), raw.end());
   auth_failures_ = j.value("auth_failures", 0u);
-  scp03_counter_ = j.value("scp03_counter", 0u);
   scp02_counter_ = j.value("scp02_counter", std::uint16_t{0});
   cfg_.default_key_version = j.value("default_key_version", cfg_.default_key_version);
   registry_.clear();
@@ -99,6 +97,7 @@ void CardManager::load_state() {
     ks.keys.mac = from_hex(k.at("mac").get<std::string>());
     ks.keys.dek = from_hex(k.at("dek").get<std::string>());
     ks.keys.version = ks.version;
+    ks.sequence_counter = k.value("sequence_counter", 0u);
     key_sets_.push_back(std::move(ks));
   }
   for (const auto& e : registry_)

@@ -57,6 +57,9 @@ struct KeySet {
   std::uint8_t version = 0;
   std::uint8_t scp = 3;
   rsp::gp::StaticKeys keys;
+  // Amd D 6.2.2.1: SCP03 pseudo-random challenges count per key set, from
+  // zero when the key set is created or replaced.
+  std::uint32_t sequence_counter = 0;
 };
 
 struct CardManagerConfig {
@@ -128,7 +131,6 @@ class CardManager : public apdu::Transport {
   Bytes personalizing_;   // INSTALL [for personalization] target
   Bytes store_data_;      // what STORE DATA gave the ISD
   unsigned auth_failures_ = 0;
-  std::uint32_t scp03_counter_ = 0;  // Amd D 6.2.2.1 sequence counter (3 bytes)
   std::uint16_t scp02_counter_ = 0;  // GP 2.3.1 E.4.1 sequence counter
   std::size_t status_cursor_ = 0;    // GET STATUS "next occurrence"
 };
