@@ -11,6 +11,7 @@ PACKAGES=(
   libsecp256k1-dev libcrypto++-dev sqlite3 curl
   clang-14 libclang-rt-14-dev
   softhsm2 libp11-kit-dev
+  zlib1g-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,105 @@
+// gp-card-sim: the simulated GlobalPlatform card manager behind a link:
+// --tcp HOST:PORT (the vpcd framing; port 0 picks one and prints it),
+// --vpcd HOST:PORT (card side of vsmartcard's vpcd, for pcscd), or stdio
+// (one hex C-APDU per line, hex R-APDU back; "reset" answers the ATR).
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "rsp/log.hpp"
+#include "rsp/sim/card_manager.hpp"
+#include "rsp/sim/vpcd.hpp"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  try {
+    int p = std::stoi(s.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !host.empty();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gp-card-sim: a simulated GlobalPlatform card manager (ISD with SCP02 and SCP03)"};
+  std::string tcp, vpcd, state, isd, log_level = "info";
+  unsigned max_failures = 3;
+  std::string scp03_i = "70", scp02_i = "15";
+  bool stdio = false;
+  auto* o_tcp = app.add_option("--tcp", tcp, "serve the vpcd framing on HOST:PORT (port 0 picks one)");
+  auto* o_vpcd = app.add_option("--vpcd", vpcd, "connect to vsmartcard vpcd at HOST:PORT (card side)");
+  auto* o_stdio = app.add_flag("--stdio", stdio, "hex C-APDU lines on stdin, hex R-APDU lines on stdout");
+  o_tcp->excludes(o_vpcd)->excludes(o_stdio);
+  o_vpcd->excludes(o_stdio);
+  app.add_option("--state", state, "file that keeps the registry and keys across runs (created 0600)");
+  app.add_option("--isd", isd, "ISD AID (default A000000151000000)");
+  app.add_option("--max-auth-failures", max_failures, "failed EXTERNAL AUTHENTICATEs before 6983")->capture_default_str();
+  app.add_option("--scp03-i", scp03_i, "SCP03 i parameter, hex (00, 10, 30, 70)")->capture_default_str();
+  app.add_option("--scp02-i", scp02_i, "SCP02 i parameter, hex (15, or 55: pseudo-random card challenge)")->capture_default_str();
+  app.add_option("--log-level", log_level, "debug|info|warn|error|off")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    rsp::log::set_level(rsp::log::level_from_name(log_level));
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    rsp::sim::gp::CardManagerConfig cfg;
+    cfg.state_file = state;
+    cfg.max_auth_failures = max_failures;
+    rsp::Bytes i = rsp::from_hex(scp03_i);
+    if (i.size() != 1) throw std::runtime_error("--scp03-i wants one hex byte");
+    cfg.scp03_i = i[0];
+    i = rsp::from_hex(scp02_i);
+    if (i.size() != 1 || (i[0] != 0x15 && i[0] != 0x55)) throw std::runtime_error("--scp02-i wants 15 or 55");
+    cfg.scp02_i = i[0];
+    if (!isd.empty()) cfg.isd_aid = rsp::from_hex(isd);
+    rsp::sim::gp::CardManager card(cfg);
+    std::string host;
+    std::uint16_t port = 0;
+    if (!vpcd.empty()) {
+      rsp::sim::vpcd::VpcdClientOptions opt;
+      if (!split_host_port(vpcd, opt.host, opt.port)) throw std::runtime_error("--vpcd wants HOST:PORT");
+      rsp::sim::vpcd::Slot slot(card);
+      return rsp::sim::vpcd::run_vpcd_client(slot, opt, g_stop);
+    }
+    if (!tcp.empty()) {
+      if (!split_host_port(tcp, host, port)) throw std::runtime_error("--tcp wants HOST:PORT");
+      rsp::sim::vpcd::TcpServer server;
+      std::uint16_t bound = server.listen(host, port);
+      std::cout << "listening " << host << ":" << bound << std::endl;
+      rsp::sim::vpcd::Slot slot(card);
+      server.serve(slot, g_stop);
+      return 0;
+    }
+    std::string line;
+    while (!g_stop.load() && std::getline(std::cin, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (line.empty() || line == "reset") {
+        std::cout << rsp::to_hex(card.reset(), true) << std::endl;
+        continue;
+      }
+      rsp::Bytes capdu;
+      try {
+        capdu = rsp::from_hex(line);
+      } catch (const rsp::DecodeError&) {
+        std::cout << "6700" << std::endl;
+        continue;
+      }
+      std::cout << rsp::to_hex(card.transmit(capdu), true) << std::endl;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "gp-card-sim: " << e.what() << "\n";
+    return 1;
+  }
+}
