@@ -149,6 +149,14 @@ class Builder {
     }
   }
 
+  // TS 102 222 CREATE FILE: no template, SFI defaults as genericFileManagement's.
+  static std::unique_ptr<File> created(ByteView fcp) {
+    FileSpec s;
+    read_fcp(fcp, s);
+    if (s.descriptor.empty() || !s.fid) throw DecodeError("CREATE FILE FCP without file descriptor or file identifier");
+    return make_file(s, nullptr, true);
+  }
+
   std::unique_ptr<CardImage> finish() {
     if (!saw_header) throw DecodeError("profile package has no ProfileHeader");
     if (!saw_end) throw DecodeError("profile package has no End element");
@@ -226,7 +234,7 @@ class Builder {
   }
 
   // Builds the File from the package's description and the template.
-  std::unique_ptr<File> make_file(const FileSpec& s, const Template* t, bool created_by_gfm = false) {
+  static std::unique_ptr<File> make_file(const FileSpec& s, const Template* t, bool created_by_gfm = false) {
     auto f = std::make_unique<File>();
     if (s.fid) f->fid = *s.fid;
     else if (t) f->fid = t->fid;
@@ -530,5 +538,7 @@ std::unique_ptr<CardImage> build_card_image(ByteView profile_elements) {
   }
   return b.finish();
 }
+
+std::unique_ptr<File> file_from_fcp(ByteView fcp) { return Builder::created(fcp); }
 
 }  // namespace rsp::uicc

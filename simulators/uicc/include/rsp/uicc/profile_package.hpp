@@ -52,4 +52,11 @@ struct CardImage {
 // Throws DecodeError when the package does not decode or lacks a header/end.
 std::unique_ptr<CardImage> build_card_image(ByteView profile_elements);
 
+// A file as a TS 102 222 CREATE FILE FCP (the value of tag 62) describes it,
+// built the way genericFileManagement's createFCP is: descriptor, file id,
+// AID, size, SFI (the file id's low five bits unless tag 88 says otherwise),
+// security attributes, fill/repeat pattern. Not placed in any tree. Throws
+// DecodeError without a file descriptor (82) or file identifier (83).
+std::unique_ptr<File> file_from_fcp(ByteView fcp);
+
 }  // namespace rsp::uicc
