@@ -190,7 +190,10 @@ TEST_F(UiccAdmin, DeleteFileAndOtherChannels) {
   sec = uicc::SecurityStatus{};
   EXPECT_EQ(run("00E4000002" "6F01").sw, 0x6982);  // delete child needs ADM
   verify_adm();
+  uicc::Selection third;  // a third channel on 6F01 itself
+  ASSERT_EQ(run("00A4000C026F01", &third).sw, 0x9000);
   EXPECT_EQ(run("00E4000002" "6F01").sw, 0x9000);
+  EXPECT_EQ(run("00B0000001", &third).sw, 0x6986);  // its EF is gone, its DF (the MF) is not
   EXPECT_EQ(run("00A4000C026F01").sw, 0x6A82);
   EXPECT_EQ(run("00E4000002" "6F01").sw, 0x6A82);
   EXPECT_EQ(run("00E40000016F").sw, 0x6700);

@@ -119,6 +119,8 @@ TEST_F(UiccRecords, EnhancedSearchByOffsetAndByValue) {
   EXPECT_EQ(enhanced(0x01, 0x0C, 0x7E, kAbc).data, from_hex("05"));
   EXPECT_EQ(enhanced(0x01, 0x0C, 0x00, kAbc).data, from_hex("0204"));
   EXPECT_EQ(enhanced(0x01, 0x0C, 0x00, from_hex("58")).sw, 0x6282);  // record 3 has no 00
+  // The search starts after the value, not at it: "00 41" is found nowhere.
+  EXPECT_EQ(enhanced(0x01, 0x0C, 0x00, from_hex("0041")).sw, 0x6282);
   // Forward from the next record: none current yet (just selected) -> from record 1.
   select("6F3A");
   EXPECT_EQ(enhanced(0x00, 0x06, 0x00, kAbc).data, from_hex("01020405"));
