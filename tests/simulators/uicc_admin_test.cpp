@@ -105,6 +105,11 @@ TEST_F(UiccAdmin, CreateFileUnderTheParentsAccessCondition) {
   ASSERT_EQ(run("00A4000C023F00").sw, 0x9000);
   ASSERT_EQ(create(from_hex("82027821" "83027F20" "8A0105" "8B032F0601")).sw, 0x9000);
   EXPECT_EQ(fcp_tag(run("80F2000000"), 0x83), from_hex("7F20"));
+  // A DF with a PIN status template (TS 102 221 9.5.2): its key reference, shown enabled.
+  ASSERT_EQ(run("00A4000C023F00").sw, 0x9000);
+  ASSERT_EQ(create(from_hex("82027821" "83027F22" "8A0105" "8B032F0601" "C606900180" "83010A")).sw, 0x9000);
+  EXPECT_EQ(fcp_tag(run("80F2000000"), 0xC6), from_hex("900180" "83010A"));
+  ASSERT_EQ(run("00A4000C027F20").sw, 0x9000);
   ASSERT_EQ(create(from_hex("82024121" "83026F03" "8B032F0602" "80020002")).sw, 0x9000);
   EXPECT_EQ(run("00A4080C047F206F03").sw, 0x9000);
   EXPECT_EQ(run("00A4080C026F03").sw, 0x6A82);  // not at the MF

@@ -154,6 +154,15 @@ class Builder {
     FileSpec s;
     read_fcp(fcp, s);
     if (s.descriptor.empty() || !s.fid) throw DecodeError("CREATE FILE FCP without file descriptor or file identifier");
+    // CREATE FILE carries the whole PIN status template DO (TS 102 221
+    // 9.5.2: 90 PS_DO, then 83 key references); the package's
+    // pinStatusTemplateDO, which File keeps, is the bare key reference list.
+    if (!s.pin_status.empty() && s.pin_status[0] == 0x90) {
+      Bytes refs;
+      for (const auto& d : tlv::parse_all(s.pin_status))
+        if (d.tag == 0x83 && d.value.size() == 1) refs.push_back(d.value[0]);
+      s.pin_status = std::move(refs);
+    }
     return make_file(s, nullptr, true);
   }
 
