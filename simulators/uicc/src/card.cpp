@@ -8,6 +8,7 @@
 #include "rsp/milenage.hpp"
 #include "rsp/tlv.hpp"
 #include "rsp/uicc/test_algorithm.hpp"
+#include "rsp/uicc/tuak.hpp"
 
 namespace rsp::uicc {
 namespace {
@@ -675,8 +676,10 @@ apdu::Response Card::get_challenge(const apdu::Command& c) {
 // ---- AUTHENTICATE ------------------------------------------------------------
 
 // TS 31.102 7.1.2 in the current application, with the application's AKA
-// parameters; here the test algorithm (TS 34.108 8.1.2). Milenage is served
-// before this by the eUICC's hook (it keeps SQNms).
+// parameters: the test algorithm (TS 34.108 8.1.2) or TUAK (TS 35.231: MAC
+// 64 bits as AUTN carries it, CK and IK 128 bits as the answer carries
+// them, RES `tuak_res_len`). Milenage is served before this by the eUICC's
+// hook (it keeps SQNms). Neither algorithm here checks SQN freshness.
 apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
   if (c.cla & 0x80) return sw_only(sw::kClaNotSupported);
   // In the application's context: the current DF is its ADF or below it.
@@ -685,7 +688,10 @@ apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
   const AkaParameters* aka = nullptr;
   for (const auto& [aid, p] : img_.aka)
     if (aid == adf->aid) aka = &p;
-  if (!aka || aka->algorithm != AkaParameters::Algorithm::TestXor) return sw_only(sw::kConditionsNotSatisfied);
+  using Algorithm = AkaParameters::Algorithm;
+  if (!aka || (aka->algorithm != Algorithm::TestXor && aka->algorithm != Algorithm::Tuak))
+    return sw_only(sw::kConditionsNotSatisfied);
+  bool tuak = aka->algorithm == Algorithm::Tuak;
   // The application PIN (first of 01..08 in its PIN status template) guards it.
   for (auto kr : adf->pin_status_template)
     if (kr >= 0x01 && kr <= 0x08) {
@@ -705,25 +711,38 @@ apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
     append(out, v);
   };
   auto rand = take_lv(d);
-  if (!rand || rand->size() != 16 || aka->key.size() != 16) return sw_only(sw::kWrongData);
-  auto v = test_algorithm::compute(aka->key, *rand);
+  if (!rand || rand->size() != 16) return sw_only(sw::kWrongData);
+  if (tuak ? (aka->key.size() != 16 && aka->key.size() != 32) || aka->opc.size() != 32 || aka->keccak_iterations == 0
+           : aka->key.size() != 16)
+    return sw_only(sw::kWrongData);
+  SecretBytes res, ck, ik;
+  Bytes ak;
+  std::optional<test_algorithm::Vectors> xor_v;
+  if (tuak) {
+    auto v = tuak::f2345(aka->opc, aka->key, *rand, aka->tuak_res_len, 16, 16, aka->keccak_iterations);
+    res = v.res, ck = v.ck, ik = v.ik, ak = v.ak;
+  } else {
+    xor_v = test_algorithm::compute(aka->key, *rand);
+    res = xor_v->res, ck = xor_v->ck, ik = xor_v->ik, ak = xor_v->ak;
+  }
   if (c.p2 == 0x80) {  // GSM context: SRES, Kc (TS 33.102 6.8.1.2 c2/c3)
     Bytes out;
-    put_lv(out, milenage::c2_sres(v.res));
-    put_lv(out, milenage::c3_kc(v.ck, v.ik));
+    put_lv(out, milenage::c2_sres(res));
+    put_lv(out, milenage::c3_kc(ck, ik));
     return ok(std::move(out));
   }
   auto autn = take_lv(d);
   if (!autn || autn->size() != 16) return sw_only(sw::kWrongData);
   Bytes sqn(6), amf(autn->begin() + 6, autn->begin() + 8);
-  for (std::size_t i = 0; i < 6; ++i) sqn[i] = (*autn)[i] ^ v.ak[i];
-  Bytes xmac = test_algorithm::mac(v, sqn, amf);
-  if (!std::equal(xmac.begin(), xmac.end(), autn->begin() + 8)) return sw_only(kMacFailure);
+  for (std::size_t i = 0; i < 6; ++i) sqn[i] = (*autn)[i] ^ ak[i];
+  Bytes xmac = tuak ? tuak::f1(aka->opc, aka->key, *rand, sqn, amf, 8, aka->keccak_iterations)
+                    : test_algorithm::mac(*xor_v, sqn, amf);
+  if (!equal_ct(xmac, autn->subspan(8, 8))) return sw_only(kMacFailure);
   Bytes out{0xDB};
-  put_lv(out, v.res);
-  put_lv(out, v.ck);
-  put_lv(out, v.ik);
-  put_lv(out, milenage::c3_kc(v.ck, v.ik));
+  put_lv(out, res);
+  put_lv(out, ck);
+  put_lv(out, ik);
+  put_lv(out, milenage::c3_kc(ck, ik));
   return ok(std::move(out));
 }
 

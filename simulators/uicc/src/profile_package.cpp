@@ -530,6 +530,7 @@ class Builder {
       p.algorithm_options = asn1::to_bytes(ap.algorithmOptions);
       p.key = asn1::to_bytes(ap.key);
       p.opc = asn1::to_bytes(ap.opc);
+      if (ap.numberOfKeccak) p.keccak_iterations = static_cast<unsigned>(*ap.numberOfKeccak);
     }
     Bytes aid = last_app ? last_app->aid : img->first_usim_aid;
     img->aka.emplace_back(std::move(aid), std::move(p));

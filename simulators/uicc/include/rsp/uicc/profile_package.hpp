@@ -34,7 +34,11 @@ struct AkaParameters {
   enum class Algorithm { Milenage = 1, Tuak = 2, TestXor = 3 } algorithm = Algorithm::Milenage;
   Bytes algorithm_options;
   Bytes key;
-  Bytes opc;
+  Bytes opc;                          // OPc (Milenage) or TOPc (TUAK)
+  unsigned keccak_iterations = 1;     // TUAK: numberOfKeccak
+  // TUAK RES length in bytes. algorithmOptions is not read for it (no
+  // independent statement of its coding for TUAK): 64 bits, as the AUTN's MAC.
+  std::size_t tuak_res_len = 8;
   Bytes der;                          // the whole ProfileElement DER, for the Milenage hook
 };
 
