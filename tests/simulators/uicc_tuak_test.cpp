@@ -125,6 +125,15 @@ TEST(Tuak, UsimAuthenticateWithTestSet1) {
   append(want, concat(Bytes{16}, h(t.f4)));
   append(want, concat(Bytes{8}, milenage::c3_kc(h(t.f3), h(t.f4))));
   EXPECT_EQ(to_hex(r.data), to_hex(want));
+  // The same AUTN again: its SQN is no longer fresh (TS 33.102 6.3.3):
+  // DC AUTS, AUTS = SQNms xor AK* || MAC-S over SQNms with AMF 0000; AK* is
+  // set 1's f5*.
+  auto again = card.process(apdu::Command{0x00, 0x88, 0x00, 0x81, data, 256}, sel);
+  ASSERT_EQ(again.sw, 0x9000);
+  Bytes auts = h(t.sqn), ak_star = h(t.f5_star);
+  for (std::size_t i = 0; i < 6; ++i) auts[i] ^= ak_star[i];
+  append(auts, uicc::tuak::f1_star(h(t.topc), h(t.k), h(t.rand), h(t.sqn), Bytes(2, 0), 8));
+  EXPECT_EQ(to_hex(again.data), to_hex(concat(Bytes{0xDC, 14}, auts)));
   // A MAC off by one bit: 9862.
   Bytes bad = data;
   bad.back() ^= 0x01;

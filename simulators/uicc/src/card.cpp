@@ -679,14 +679,17 @@ apdu::Response Card::get_challenge(const apdu::Command& c) {
 // parameters: the test algorithm (TS 34.108 8.1.2) or TUAK (TS 35.231: MAC
 // 64 bits as AUTN carries it, CK and IK 128 bits as the answer carries
 // them, RES `tuak_res_len`). Milenage is served before this by the eUICC's
-// hook (it keeps SQNms). Neither algorithm here checks SQN freshness.
+// hook. TUAK checks SQN freshness as TS 33.102 6.3.3 asks with the simple
+// scheme the Milenage hook uses (SQN must exceed SQNms, else DC AUTS, AUTS =
+// SQNms xor AK* || MAC-S, MAC-S = f1*(SQNms, AMF 0000), 6.3.5); the test
+// algorithm (TS 34.108 8.1.2) does not: not checked against that text.
 apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
   if (c.cla & 0x80) return sw_only(sw::kClaNotSupported);
   // In the application's context: the current DF is its ADF or below it.
   File* adf = current_df(sel)->application();
   if (!adf) return sw_only(sw::kInsNotSupported);
-  const AkaParameters* aka = nullptr;
-  for (const auto& [aid, p] : img_.aka)
+  AkaParameters* aka = nullptr;
+  for (auto& [aid, p] : img_.aka)
     if (aid == adf->aid) aka = &p;
   using Algorithm = AkaParameters::Algorithm;
   if (!aka || (aka->algorithm != Algorithm::TestXor && aka->algorithm != Algorithm::Tuak))
@@ -738,6 +741,19 @@ apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
   Bytes xmac = tuak ? tuak::f1(aka->opc, aka->key, *rand, sqn, amf, 8, aka->keccak_iterations)
                     : test_algorithm::mac(*xor_v, sqn, amf);
   if (!equal_ct(xmac, autn->subspan(8, 8))) return sw_only(kMacFailure);
+  if (tuak) {
+    std::uint64_t& sqn_ms = aka->sqn_ms;
+    if (milenage::sqn_to_u64(sqn) <= sqn_ms) {
+      Bytes ms = milenage::sqn_from_u64(sqn_ms);
+      Bytes auts = tuak::f5_star(aka->opc, aka->key, *rand, aka->keccak_iterations);
+      for (std::size_t i = 0; i < 6; ++i) auts[i] ^= ms[i];
+      append(auts, tuak::f1_star(aka->opc, aka->key, *rand, ms, Bytes(2, 0), 8, aka->keccak_iterations));
+      Bytes out{0xDC};
+      put_lv(out, auts);
+      return ok(std::move(out));
+    }
+    sqn_ms = milenage::sqn_to_u64(sqn);
+  }
   Bytes out{0xDB};
   put_lv(out, res);
   put_lv(out, ck);

@@ -16,6 +16,7 @@
 
 #include "rsp/asn1.hpp"
 #include "rsp/log.hpp"
+#include "rsp/milenage.hpp"
 #include "rsp/tlv.hpp"
 #include "templates.hpp"
 
@@ -531,6 +532,13 @@ class Builder {
       p.key = asn1::to_bytes(ap.key);
       p.opc = asn1::to_bytes(ap.opc);
       if (ap.numberOfKeccak) p.keccak_iterations = static_cast<unsigned>(*ap.numberOfKeccak);
+    }
+    if (a.sqnInit) {
+      for (int i = 0; i < a.sqnInit->list.count; ++i) {
+        const OCTET_STRING_t* s = a.sqnInit->list.array[i];
+        if (s && s->size == static_cast<int>(milenage::kSqnLen))
+          p.sqn_ms = std::max(p.sqn_ms, milenage::sqn_to_u64(asn1::view(*s)));
+      }
     }
     Bytes aid = last_app ? last_app->aid : img->first_usim_aid;
     img->aka.emplace_back(std::move(aid), std::move(p));
