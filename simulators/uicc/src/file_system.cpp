@@ -106,6 +106,27 @@ File* FileSystem::resolve(const std::vector<std::uint16_t>& path, const File* ad
   return cur;
 }
 
+void FileSystem::remove(File* f) {
+  if (!f || f == mf.get()) return;
+  auto take = [&](std::vector<std::unique_ptr<File>>& from) {
+    for (auto it = from.begin(); it != from.end(); ++it)
+      if (it->get() == f) {
+        deleted.push_back(std::move(*it));
+        from.erase(it);
+        return;
+      }
+  };
+  if (f->type == FileType::Adf) take(adfs);
+  else if (f->parent) take(f->parent->children);
+}
+
+bool FileSystem::removed(const File* f) const {
+  for (const File* x = f; x; x = x->parent)
+    for (const auto& d : deleted)
+      if (d.get() == x) return true;
+  return false;
+}
+
 std::string dump(const FileSystem& fs, std::size_t max_bytes) {
   std::ostringstream out;
   if (fs.mf) dump_file(out, *fs.mf, "", max_bytes);

@@ -16,6 +16,7 @@
 
 #include "rsp/asn1.hpp"
 #include "rsp/log.hpp"
+#include "rsp/milenage.hpp"
 #include "rsp/tlv.hpp"
 #include "templates.hpp"
 
@@ -149,6 +150,23 @@ class Builder {
     }
   }
 
+  // TS 102 222 CREATE FILE: no template, SFI defaults as genericFileManagement's.
+  static std::unique_ptr<File> created(ByteView fcp) {
+    FileSpec s;
+    read_fcp(fcp, s);
+    if (s.descriptor.empty() || !s.fid) throw DecodeError("CREATE FILE FCP without file descriptor or file identifier");
+    // CREATE FILE carries the whole PIN status template DO (TS 102 221
+    // 9.5.2: 90 PS_DO, then 83 key references); the package's
+    // pinStatusTemplateDO, which File keeps, is the bare key reference list.
+    if (!s.pin_status.empty() && s.pin_status[0] == 0x90) {
+      Bytes refs;
+      for (const auto& d : tlv::parse_all(s.pin_status))
+        if (d.tag == 0x83 && d.value.size() == 1) refs.push_back(d.value[0]);
+      s.pin_status = std::move(refs);
+    }
+    return make_file(s, nullptr, true);
+  }
+
   std::unique_ptr<CardImage> finish() {
     if (!saw_header) throw DecodeError("profile package has no ProfileHeader");
     if (!saw_end) throw DecodeError("profile package has no End element");
@@ -226,7 +244,7 @@ class Builder {
   }
 
   // Builds the File from the package's description and the template.
-  std::unique_ptr<File> make_file(const FileSpec& s, const Template* t, bool created_by_gfm = false) {
+  static std::unique_ptr<File> make_file(const FileSpec& s, const Template* t, bool created_by_gfm = false) {
     auto f = std::make_unique<File>();
     if (s.fid) f->fid = *s.fid;
     else if (t) f->fid = t->fid;
@@ -513,6 +531,14 @@ class Builder {
       p.algorithm_options = asn1::to_bytes(ap.algorithmOptions);
       p.key = asn1::to_bytes(ap.key);
       p.opc = asn1::to_bytes(ap.opc);
+      if (ap.numberOfKeccak) p.keccak_iterations = static_cast<unsigned>(*ap.numberOfKeccak);
+    }
+    if (a.sqnInit) {
+      for (int i = 0; i < a.sqnInit->list.count; ++i) {
+        const OCTET_STRING_t* s = a.sqnInit->list.array[i];
+        if (s && s->size == static_cast<int>(milenage::kSqnLen))
+          p.sqn_ms = std::max(p.sqn_ms, milenage::sqn_to_u64(asn1::view(*s)));
+      }
     }
     Bytes aid = last_app ? last_app->aid : img->first_usim_aid;
     img->aka.emplace_back(std::move(aid), std::move(p));
@@ -530,5 +556,7 @@ std::unique_ptr<CardImage> build_card_image(ByteView profile_elements) {
   }
   return b.finish();
 }
+
+std::unique_ptr<File> file_from_fcp(ByteView fcp) { return Builder::created(fcp); }
 
 }  // namespace rsp::uicc

@@ -1,9 +1,18 @@
 // The template table. Sizes, SFIs and default values follow the Interoperable
-// Profile template annex (TS 102 221 / TS 31.102 / TS 31.103 file ids); only
-// the templates the eUICC installs are listed: MF, CD, TELECOM, USIM and
-// OPT-USIM, PHONEBOOK, GSM-ACCESS, DF-5GS, DF-SAIP, ISIM and OPT-ISIM, EAP.
-// CSIM's template (3GPP2 C.S0065 files) is not listed: a CSIM PE must give
-// its files' sizes, or they get the size of their contents.
+// Profile template annex, v2.3.1 (TS 102 221 / TS 31.102 / TS 31.103 file
+// ids), checked entry by entry against pySim's transcription of it
+// (pySim/esim/saip/templates.py): MF, CD, TELECOM, USIM and OPT-USIM,
+// PHONEBOOK, GSM-ACCESS, DF-5GS, DF-SAIP, DF-SNPN, DF-5GPROSE, ISIM and
+// OPT-ISIM, EAP. Where the two disagree the TS 102 221 / TS 31.102 file id
+// is kept: EF.ICCID 2FE2 (pySim 2F02), EF.MMSSMODE 4F22 (4F21, EF.MSPL's),
+// EF.EXT7 6FCC (6FCB, EF.CFIS's), DF.5GS 5FC0 and DF.SAIP 5FD0 (6FC0,
+// 6FD0); EF.ICCID SFI 02 and the MF's EF.ARR SFI 06 are TS 102 221 13.2 /
+// 13.4's (pySim: none). Families with one member name for a range of file
+// ids (EF.ICON, EF.IIDF, the phonebook's EF.ADN..EF.CCP1) always come with
+// an FCP naming the file id, so they are not listed. CSIM's template (3GPP2
+// C.S0065 files) is not listed: there is no transcription of it to check
+// against, so a CSIM PE's files without a size get the size of their
+// contents.
 #include "templates.hpp"
 
 #include <array>
@@ -28,16 +37,23 @@ constexpr std::array kTemplates = {
     // PE-TELECOM (DF.TELECOM and its sub-DFs)
     Template{"telecom", "df-telecom", 0x7F10, DF, 0, 0, 0, ""},
     Template{"telecom", "ef-arr", 0x6F06, LF, 0, 0, 0, ""},
+    Template{"telecom", "ef-rma", 0x6F53, LF, 0, 0, 0, ""},
     Template{"telecom", "ef-sume", 0x6F54, TR, 0, 22, 0, ""},
     Template{"telecom", "ef-ice-dn", 0x6FE0, LF, 50, 24, 0, "FF...FF"},
+    Template{"telecom", "ef-ice-ff", 0x6FE1, LF, 0, 0, 0, "FF...FF"},
+    Template{"telecom", "ef-psismsc", 0x6FE5, LF, 0, 0, 0, ""},
     Template{"telecom", "df-graphics", 0x5F50, DF, 0, 0, 0, ""},
     Template{"telecom", "ef-img", 0x4F20, LF, 0, 0, 0, "00FF...FF"},
+    Template{"telecom", "ef-ice-graphics", 0x4F21, BT, 0, 0, 0, ""},
+    Template{"telecom", "ef-launch-scws", 0x4F01, TR, 0, 0, 0, ""},
     Template{"telecom", "df-phonebook", 0x5F3A, DF, 0, 0, 0, ""},
     Template{"telecom", "ef-pbr", 0x4F30, LF, 0, 0, 0, ""},
     Template{"telecom", "ef-psc", 0x4F22, TR, 0, 4, 0, "00000000"},
     Template{"telecom", "ef-cc", 0x4F23, TR, 0, 2, 0, "0000"},
     Template{"telecom", "ef-puid", 0x4F24, TR, 0, 2, 0, "0000"},
     Template{"telecom", "df-multimedia", 0x5F3B, DF, 0, 0, 0, ""},
+    Template{"telecom", "ef-mml", 0x4F47, BT, 0, 0, 0, ""},
+    Template{"telecom", "ef-mmdf", 0x4F48, BT, 0, 0, 0, ""},
     Template{"telecom", "df-mmss", 0x5F3C, DF, 0, 0, 0, ""},
     Template{"telecom", "ef-mlpl", 0x4F20, TR, 0, 0, 0x01, ""},
     Template{"telecom", "ef-mspl", 0x4F21, TR, 0, 0, 0x02, ""},
@@ -139,6 +155,10 @@ constexpr std::array kTemplates = {
     Template{"opt-usim", "ef-fdnuri", 0x6FED, LF, 0, 0, 0, "FF...FF"},
     Template{"opt-usim", "ef-bdnuri", 0x6FEE, LF, 0, 0, 0, "FF...FF"},
     Template{"opt-usim", "ef-sdnuri", 0x6FEF, LF, 0, 0, 0, "FF...FF"},
+    Template{"opt-usim", "ef-ufc", 0x6FE6, TR, 0, 30, 0, "801E60C01E900080040000000000000000F0000000004000000000000080"},
+    Template{"opt-usim", "ef-pws", 0x6FEC, TR, 0, 0, 0, ""},
+    Template{"opt-usim", "ef-ips", 0x6FF1, CY, 0, 4, 0, "FF...FF"},
+    Template{"opt-usim", "ef-ipd", 0x6FF2, LF, 0, 0, 0, "FF...FF"},
     Template{"opt-usim", "ef-eaka", 0x6F01, TR, 0, 1, 0, ""},
     // PE-PHONEBOOK (DF.PHONEBOOK in ADF.USIM)
     Template{"phonebook", "df-phonebook", 0x5F3A, DF, 0, 0, 0, ""},
@@ -156,8 +176,11 @@ constexpr std::array kTemplates = {
     Template{"df-5gs", "df-df-5gs", 0x5FC0, DF, 0, 0, 0, ""},
     Template{"df-5gs", "ef-5gs3gpploci", 0x4F01, TR, 0, 20, 0x01, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000001"},
     Template{"df-5gs", "ef-5gsn3gpploci", 0x4F02, TR, 0, 20, 0x02, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000001"},
-    Template{"df-5gs", "ef-5gs3gppnsc", 0x4F03, LF, 2, 62, 0x03, "FF...FF"},
-    Template{"df-5gs", "ef-5gsn3gppnsc", 0x4F04, LF, 2, 62, 0x04, "FF...FF"},
+    // 1 record of 57 bytes in the v2.3.1 annex (DF-5GS template OID v1); the
+    // later template versions (v2-v4, SAIP 3.x) have 2 of 62. The version is
+    // not told apart here: the TS.48 packages (SAIP 2.1/2.3) give both sizes.
+    Template{"df-5gs", "ef-5gs3gppnsc", 0x4F03, LF, 1, 57, 0x03, "FF...FF"},
+    Template{"df-5gs", "ef-5gsn3gppnsc", 0x4F04, LF, 1, 57, 0x04, "FF...FF"},
     Template{"df-5gs", "ef-5gauthkeys", 0x4F05, TR, 0, 110, 0x05, ""},
     Template{"df-5gs", "ef-uac-aic", 0x4F06, TR, 0, 4, 0x06, ""},
     Template{"df-5gs", "ef-suci-calc-info", 0x4F07, TR, 0, 0, 0x07, "FF...FF"},
@@ -169,6 +192,16 @@ constexpr std::array kTemplates = {
     // PE-DF-SAIP (DF.SAIP in ADF.USIM)
     Template{"df-saip", "df-df-saip", 0x5FD0, DF, 0, 0, 0, ""},
     Template{"df-saip", "ef-suci-calc-info-usim", 0x4F01, TR, 0, 0, 0, "FF...FF"},
+    // PE-DF-SNPN, PE-DF-5GPROSE (in ADF.USIM; annex 9.5.13, 9.5.14)
+    Template{"df-snpn", "df-df-snpn", 0x5FE0, DF, 0, 0, 0, ""},
+    Template{"df-snpn", "ef-pws-snpn", 0x4F01, TR, 0, 1, 0, ""},
+    Template{"df-5gprose", "df-df-5g-prose", 0x5FF0, DF, 0, 0, 0, ""},
+    Template{"df-5gprose", "ef-5g-prose-st", 0x4F01, TR, 0, 1, 0x01, ""},
+    Template{"df-5gprose", "ef-5g-prose-dd", 0x4F02, TR, 0, 26, 0x02, ""},
+    Template{"df-5gprose", "ef-5g-prose-dc", 0x4F03, TR, 0, 12, 0x03, ""},
+    Template{"df-5gprose", "ef-5g-prose-u2nru", 0x4F04, TR, 0, 32, 0x04, ""},
+    Template{"df-5gprose", "ef-5g-prose-ru", 0x4F05, TR, 0, 29, 0x05, ""},
+    Template{"df-5gprose", "ef-5g-prose-uir", 0x4F06, TR, 0, 32, 0x06, ""},
     // PE-ISIM (ADF.ISIM, created by default; TS 31.103)
     Template{"isim", "adf-isim", 0x7FF0, F::Adf, 0, 0, 0, ""},
     Template{"isim", "ef-impi", 0x6F02, TR, 0, 0, 0x02, ""},
@@ -189,7 +222,13 @@ constexpr std::array kTemplates = {
     Template{"opt-isim", "ef-uicciari", 0x6FE7, LF, 0, 0, 0, ""},
     // PE-EAP
     Template{"eap", "df-eap", 0x5F40, DF, 0, 0, 0, ""},
+    Template{"eap", "ef-eapkeys", 0x4F01, TR, 0, 0, 0, ""},
     Template{"eap", "ef-eapstatus", 0x4F02, TR, 0, 1, 0, "00"},
+    Template{"eap", "ef-puid", 0x4F03, TR, 0, 0, 0, ""},
+    Template{"eap", "ef-ps", 0x4F04, TR, 0, 0, 0, "FF...FF"},
+    Template{"eap", "ef-curid", 0x4F20, TR, 0, 0, 0, "FF...FF"},
+    Template{"eap", "ef-reid", 0x4F21, TR, 0, 0, 0, ""},  // EF.RelID
+    Template{"eap", "ef-realm", 0x4F22, TR, 0, 0, 0, ""},
     // PE-CSIM / PE-OPT-CSIM: the ADF only (see above)
     Template{"csim", "adf-csim", 0x7FF0, F::Adf, 0, 0, 0, ""},
     // PE-IoT (minimal profiles)

@@ -2,8 +2,10 @@
 // CardImage: SELECT, STATUS, READ/UPDATE BINARY and RECORD, SEARCH RECORD,
 // INCREASE, RETRIEVE/SET DATA (BER-TLV EFs), VERIFY/CHANGE/DISABLE/ENABLE/
 // UNBLOCK PIN, GET CHALLENGE, AUTHENTICATE (test algorithm; Milenage stays a
-// hook of the eUICC), TERMINAL PROFILE. Access conditions come from EF.ARR
-// (TS 102 221 9.2.4 expanded format). Logical channels, GET RESPONSE and
+// hook of the eUICC), TERMINAL PROFILE, DEACTIVATE/ACTIVATE FILE, and the
+// TS 102 222 administrative commands CREATE FILE, DELETE FILE, TERMINATE
+// DF/EF. Access conditions come from EF.ARR (TS 102 221 9.2.4 expanded
+// format). Logical channels, GET RESPONSE and
 // the transport stay with the card that embeds this core.
 #pragma once
 #include <set>
@@ -60,9 +62,24 @@ class Card {
   apdu::Response pin_command(const apdu::Command& c);
   apdu::Response get_challenge(const apdu::Command& c);
   apdu::Response authenticate(const apdu::Command& c, Selection& sel);
+  apdu::Response create_file(const apdu::Command& c, Selection& sel);
+  apdu::Response delete_file(const apdu::Command& c, Selection& sel);
+  apdu::Response life_cycle(const apdu::Command& c, Selection& sel);
+
+  // The EF structures the data commands work on.
+  enum class Structure { Transparent, Record, Cyclic };
 
   File* current_df(const Selection& sel) const;
+  // The file SELECT's P1/data name (by id, parent, AID, path), or nullptr
+  // with the status word in `sw`.
+  File* locate(const apdu::Command& c, const Selection& sel, std::uint16_t& sw) const;
   File* ef_for(const apdu::Command& c, Selection& sel, bool sfi_in_p1, std::uint16_t& sw);
+  // ef_for, then the checks every data command makes before touching the
+  // EF: its structure, its life cycle, and the access condition (access
+  // mode bit `am_bit` or command `ins`).
+  File* checked_ef(const apdu::Command& c, Selection& sel, Structure want, std::uint8_t am_bit, std::uint8_t ins,
+                   std::uint16_t& sw);
+  void select_file(File* target, Selection& sel) const;
   bool key_satisfied(std::uint8_t key_reference) const;
   bool sc_satisfied(ByteView sc_dos, bool all) const;
 };

@@ -23,7 +23,7 @@ struct File {
   std::size_t record_len = 0;         // linear fixed / cyclic
   std::optional<std::uint8_t> sfi;    // short file identifier (1..30)
   Bytes security_attributes;          // FCP tag 8B: EF.ARR file id + record number(s)
-  std::uint8_t lcsi = 0x05;           // life cycle status: operational, activated
+  std::uint8_t lcsi = 0x05;           // life cycle status (TS 102 221 11.1.1.4.9): 05/07 activated
   Bytes pin_status_template;          // DF/ADF: FCP tag C6 value (PS_DO + key references)
   std::shared_ptr<Bytes> content;     // EF body (BER-TLV: the data objects); shared when linked
   std::size_t max_size = 0;           // BER-TLV: reserved size
@@ -36,6 +36,9 @@ struct File {
 
   bool is_df() const { return type == FileType::Mf || type == FileType::Df || type == FileType::Adf; }
   bool is_record() const { return type == FileType::LinearFixed || type == FileType::Cyclic; }
+  // TS 102 221 11.1.1.4.9: '0000 01x0' operational deactivated, '0000 11xx' terminated.
+  bool deactivated() const { return (lcsi & 0xFD) == 0x04; }
+  bool terminated() const { return (lcsi & 0xFC) == 0x0C; }
   std::size_t size() const { return content ? content->size() : 0; }
   std::size_t record_count() const { return record_len ? size() / record_len : 0; }
   File* child(std::uint16_t id) const;
@@ -49,6 +52,10 @@ struct File {
 struct FileSystem {
   std::unique_ptr<File> mf;
   std::vector<std::unique_ptr<File>> adfs;  // parent: the MF, but not among its children
+  // Files taken out by DELETE FILE (TS 102 222 6.4). They stay allocated
+  // while the image lives, so that another logical channel's selection never
+  // dangles; `removed` tells such a channel its file is gone.
+  std::vector<std::unique_ptr<File>> deleted;
 
   // ADF whose AID starts with `aid` (partial AID selection, TS 102 221 8.4.1
   // / ISO 7816-4 right truncation); `nth` counts occurrences.
@@ -56,6 +63,10 @@ struct FileSystem {
   // A path of FIDs from the MF (3F00 first, or implied) or from an ADF (7FFF
   // first, resolved in `adf`). nullptr when absent.
   File* resolve(const std::vector<std::uint16_t>& path, const File* adf = nullptr) const;
+  // Takes `f` (not the MF) and its subtree out of the tree, into `deleted`.
+  void remove(File* f);
+  // Was `f`, or a DF above it, taken out by remove()?
+  bool removed(const File* f) const;
 };
 
 // A text tree of the file system: one line per file with its path, type,

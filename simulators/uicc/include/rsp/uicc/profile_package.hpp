@@ -34,7 +34,14 @@ struct AkaParameters {
   enum class Algorithm { Milenage = 1, Tuak = 2, TestXor = 3 } algorithm = Algorithm::Milenage;
   Bytes algorithm_options;
   Bytes key;
-  Bytes opc;
+  Bytes opc;                          // OPc (Milenage) or TOPc (TUAK)
+  unsigned keccak_iterations = 1;     // TUAK: numberOfKeccak
+  // TUAK RES length in bytes. algorithmOptions is not read for it (no
+  // independent statement of its coding for TUAK): 64 bits, as the AUTN's MAC.
+  std::size_t tuak_res_len = 8;
+  // TUAK: the highest SQN accepted (SQNms, TS 33.102 6.3.3), starting at
+  // the highest sqnInit; in memory only, as the Milenage hook keeps its own.
+  std::uint64_t sqn_ms = 0;
   Bytes der;                          // the whole ProfileElement DER, for the Milenage hook
 };
 
@@ -51,5 +58,12 @@ struct CardImage {
 
 // Throws DecodeError when the package does not decode or lacks a header/end.
 std::unique_ptr<CardImage> build_card_image(ByteView profile_elements);
+
+// A file as a TS 102 222 CREATE FILE FCP (the value of tag 62) describes it,
+// built the way genericFileManagement's createFCP is: descriptor, file id,
+// AID, size, SFI (the file id's low five bits unless tag 88 says otherwise),
+// security attributes, fill/repeat pattern. Not placed in any tree. Throws
+// DecodeError without a file descriptor (82) or file identifier (83).
+std::unique_ptr<File> file_from_fcp(ByteView fcp);
 
 }  // namespace rsp::uicc
