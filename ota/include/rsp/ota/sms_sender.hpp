@@ -71,6 +71,14 @@ class SmsCommandSender {
   std::size_t resend_unsent(const std::string& iccid, const std::string& msisdn, const Tar& tar,
                             ScriptFormat format = ScriptFormat::Expanded);
 
+  // After a restart: a command the store has marked sent whose PoR has not
+  // been recorded. Nothing is sent; the card's queue waits for that PoR (the
+  // SMSC keeps MO SMS until an ESME binds) up to por_timeout, as if it had
+  // just been sent, so the card never gets the same counter twice. Call it
+  // before any send() to that card (std::logic_error otherwise).
+  void await_por(const std::string& msisdn, const std::string& iccid, const ReservedPacket& p,
+                 ScriptFormat format = ScriptFormat::Expanded);
+
   std::optional<CommandOutcome> outcome(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr) const;
   // Waits for the PoR of a command (or a refused submit); false on timeout.
   bool wait(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr, std::chrono::milliseconds timeout) const;

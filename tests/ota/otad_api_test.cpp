@@ -1,0 +1,203 @@
+// otad's operator API as a client sees it: mutual TLS required, a card
+// registered and a command script run on it to its PoR, the multi-account
+// operations queued at their TAR, refusals with status codes and short
+// reasons, bounded bodies (oversized and too deep), SIGTERM, and a campaign
+// cancelled midway. otad runs as its own process (OTAD_BINARY).
+#include <gtest/gtest.h>
+
+#include "otad_harness.hpp"
+
+using namespace otad_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+json get_json(rsp::http::Client& c, const std::string& url) {
+  auto r = c.get(url);
+  EXPECT_EQ(r.status, 200) << url << " " << r.body;
+  return json::parse(r.body);
+}
+
+// Polls until `done(status)` or 20 s.
+template <typename F>
+json poll(rsp::http::Client& c, const std::string& url, F done) {
+  json j;
+  for (int i = 0; i < 400; ++i) {
+    j = get_json(c, url);
+    if (done(j)) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  return j;
+}
+
+struct World {
+  Farm farm;
+  OtadFiles files;
+  std::unique_ptr<OtadProcess> otad;
+  explicit World(std::size_t cards, const json& extra = json::object()) : farm(cards), files(farm.port, extra) {
+    otad = std::make_unique<OtadProcess>(OTAD_BINARY, files);
+  }
+};
+
+}  // namespace
+
+TEST(OtadApi, RefusesClientsWithoutACertificate) {
+  World w(1);
+  ASSERT_NE(w.otad->port(), 0);
+  auto anonymous = w.files.client(false);
+  EXPECT_THROW(anonymous.get(w.otad->url("/ota/v1/cards/" + iccid(0))), rsp::http::HttpError);
+  auto c = w.files.client();
+  EXPECT_EQ(c.get(w.otad->url("/ota/v1/cards/" + iccid(0))).status, 404);
+}
+
+TEST(OtadApi, RegistersACardAndRunsAScriptToItsPor) {
+  World w(1);
+  auto c = w.files.client();
+  auto r = c.post(w.otad->url("/ota/v1/cards"), register_body(0).dump(), json_headers());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards"), register_body(0).dump(), json_headers()).status, 409);
+  json card = get_json(c, w.otad->url("/ota/v1/cards/" + iccid(0)));
+  EXPECT_EQ(card["msisdn"], msisdn(0));
+  EXPECT_EQ(card["key_sets"][0]["cipher"], "AES");
+  EXPECT_EQ(card.dump().find(rsp::to_hex(key(0x10, 0))), std::string::npos);  // KCVs only, never a key
+
+  r = c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/commands"),
+             json{{"tar", "B00010"}, {"apdus", {"00A40004022FE2", "00B000000A"}}}.dump(), json_headers());
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id = json::parse(r.body)["id"];
+  json s = poll(c, w.otad->url("/ota/v1/commands/" + id), [](const json& j) { return j["state"] != "queued" && j["state"] != "sent"; });
+  EXPECT_EQ(s["state"], "por_ok") << s.dump();
+  EXPECT_EQ(s["por_status"], "00");
+  EXPECT_EQ(s["cntr"], 1);
+  ASSERT_EQ(s["r_apdus"].size(), 2u) << s.dump();
+  EXPECT_EQ(s["r_apdus"][1], "989420000000000000019000");
+  EXPECT_EQ(w.farm.cards[0]->executed, std::vector<std::uint64_t>{1});
+}
+
+TEST(OtadApi, RefusalsCarryAStatusAndAShortReason) {
+  World w(1);
+  auto c = w.files.client();
+  ASSERT_EQ(c.post(w.otad->url("/ota/v1/cards"), register_body(0).dump(), json_headers()).status, 201);
+  auto bad = register_body(1);
+  bad["key_sets"][0]["kic"] = "00zz";
+  auto r = c.post(w.otad->url("/ota/v1/cards"), bad.dump(), json_headers());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["error"], "kic must be hex");
+  bad = register_body(1);
+  bad["key_sets"][0]["kic"] = "0011";  // not an AES key
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards"), bad.dump(), json_headers()).status, 400);
+  r = c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/commands"),
+             json{{"tar", "B00099"}, {"apdus", {"00A40004022FE2"}}}.dump(), json_headers());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(json::parse(r.body)["error"], "card " + iccid(0) + " has no TAR B00099");
+  EXPECT_EQ(c.get(w.otad->url("/ota/v1/commands/cmd-0000")).status, 404);
+  EXPECT_EQ(c.get(w.otad->url("/ota/v1/nothing")).status, 404);
+  r = c.post(w.otad->url("/ota/v1/campaigns"), json{{"tar", "B00010"}, {"apdus", {"00B000000A"}}, {"cards", {iccid(5)}}}.dump(),
+             json_headers());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(json::parse(r.body)["error"], "card " + iccid(5) + " is not registered");
+}
+
+// Issue 9 for the OTA API: a body over its endpoint's limit is refused
+// unread (413), one nested deeper than the limit is refused before any tree
+// is built (400), and the server keeps serving.
+TEST(OtadApi, OversizedAndTooDeepBodiesAreRefused) {
+  World w(1);
+  auto c = w.files.client();
+  std::string big = json{{"iccid", std::string(9000, '1')}}.dump();  // over the 8 KiB of /cards
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards"), big, json_headers()).status, 413);
+  std::string huge(600 * 1024, ' ');  // over the 512 KiB of /campaigns
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/campaigns"), huge, json_headers()).status, 413);
+  std::string deep;
+  for (int i = 0; i < 7; ++i) deep += "{\"a\":";
+  deep += "1";
+  for (int i = 0; i < 7; ++i) deep += "}";
+  auto r = c.post(w.otad->url("/ota/v1/cards"), deep, json_headers());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["error"], "the body is not usable JSON: JSON nested deeper than 6 levels");
+  std::string nested;
+  for (int i = 0; i < 3000; ++i) nested += "[";
+  for (int i = 0; i < 3000; ++i) nested += "]";
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards"), nested, json_headers()).status, 400);
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards"), register_body(0).dump(), json_headers()).status, 201);
+}
+
+TEST(OtadApi, AccountOperationsGoToTheAppletsTar) {
+  World w(1);
+  auto c = w.files.client();
+  auto body = register_body(0);
+  body["tars"].push_back({{"tar", "B20001"}, {"msl", "16"}, {"key_version", 1}});
+  ASSERT_EQ(c.post(w.otad->url("/ota/v1/cards"), body.dump(), json_headers()).status, 201);
+  json account = {{"id", 2},
+                  {"imsi", "001010123456789"},
+                  {"ki", "000102030405060708090a0b0c0d0e0f"},
+                  {"opc", "101112131415161718191a1b1c1d1e1f"},
+                  {"spn", "Visited"}};
+  auto r = c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts"), account.dump(), json_headers());
+  ASSERT_EQ(r.status, 202) << r.body;
+  // The farm's card has no applet at that TAR: it answers 09, and nothing ran.
+  json s = poll(c, w.otad->url("/ota/v1/commands/" + json::parse(r.body)["id"].get<std::string>()),
+                [](const json& j) { return j["state"] == "por_error" || j["state"] == "por_ok"; });
+  EXPECT_EQ(s["state"], "por_error");
+  EXPECT_EQ(s["por_status"], "09");
+  EXPECT_TRUE(w.farm.cards[0]->executed.empty());
+  r = c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts/2/switch"), "", json_headers());
+  EXPECT_EQ(r.status, 202) << r.body;
+  r = c.request("DELETE", w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts/2"));
+  EXPECT_EQ(r.status, 202) << r.body;
+  account["ki"] = "0011";
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts"), account.dump(), json_headers()).status, 400);
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts/16/switch"), "", json_headers()).status, 400);
+  // The account's keys are sealed at rest: not in the database file.
+  w.otad->kill(SIGTERM);
+  std::ifstream db(w.files.dir.path / "otad.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  std::string ki = rsp::to_string(rsp::from_hex("000102030405060708090a0b0c0d0e0f"));
+  EXPECT_EQ(bytes.find(ki), std::string::npos);
+}
+
+TEST(OtadApi, StopsOnSigterm) {
+  World w(1);
+  ASSERT_NE(w.otad->port(), 0);
+  int st = w.otad->kill(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
+TEST(OtadApi, RefusesAnUnknownConfigurationKey) {
+  Farm farm(0);
+  OtadFiles files(farm.port, json{{"smpp", {{"windw", 3}}}});
+  OtadProcess p(OTAD_BINARY, files);
+  EXPECT_EQ(p.port(), 0);
+  std::ifstream log(files.dir.path / "otad.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("smpp.windw is not a configuration key"), std::string::npos) << text;
+}
+
+TEST(OtadCampaign, CancelStopsWhatIsQueued) {
+  World w(20);
+  auto c = w.files.client();
+  json cards = json::array();
+  for (std::size_t i = 0; i < 20; ++i) {
+    ASSERT_EQ(c.post(w.otad->url("/ota/v1/cards"), register_body(i).dump(), json_headers()).status, 201);
+    cards.push_back(iccid(i));
+  }
+  auto r = c.post(w.otad->url("/ota/v1/campaigns"),
+                  json{{"tar", "B00010"}, {"apdus", {"00A40004022FE2", "00B000000A"}}, {"cards", cards}, {"sms_per_second", 4}}.dump(),
+                  json_headers());
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = json::parse(r.body)["id"];
+  std::this_thread::sleep_for(1s);
+  r = c.post(w.otad->url("/ota/v1/campaigns/" + id + "/cancel"), "", json_headers());
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/campaigns/" + id + "/cancel"), "", json_headers()).status, 409);
+  json s = poll(c, w.otad->url("/ota/v1/campaigns/" + id), [](const json& j) { return j["counts"]["sent"] == 0; });
+  EXPECT_EQ(s["state"], "cancelled");
+  std::size_t ok = s["counts"]["por_ok"], cancelled = s["counts"]["cancelled"];
+  EXPECT_EQ(ok + cancelled, 20u) << s.dump();
+  EXPECT_GE(cancelled, 10u);
+  std::this_thread::sleep_for(500ms);
+  std::size_t ran = 0;
+  for (auto& card : w.farm.cards) ran += card->executed.size();
+  EXPECT_EQ(ran, ok);  // nothing queued went after the cancel
+}
