@@ -63,17 +63,14 @@ std::size_t CampaignRunner::resume() {
         settled.push_back(c);
         continue;
       }
+      // Whether or not the store had marked it sent, the packet may have
+      // reached the card (the crash can fall between the SMSC taking it and
+      // the mark): wait for its PoR first, which the SMSC delivers again
+      // after the bind. Only when none comes within the PoR timeout does
+      // the runner send it again (the same bytes, as a retry).
       Job job = jobs_.job(c.job_id);
-      ota::CommandRequest req = request(c, job.tar);
-      bool unsent = false;
-      for (const auto& u : cards_.unsent(c.iccid))
-        if (u.key_version == c.key_version && u.cntr == c.cntr) unsent = true;
-      if (unsent) {
-        sender_.send(c.msisdn, req);  // the same bytes: its command id was reserved before
-      } else {
-        ota::ReservedPacket p = cards_.reserve_command_packet(req);  // the stored packet, no new counter
-        sender_.await_por(c.msisdn, c.iccid, p, ota::script_format(c.script));
-      }
+      ota::ReservedPacket p = cards_.reserve_command_packet(request(c, job.tar));  // the stored packet, no new counter
+      sender_.await_por(c.msisdn, c.iccid, p, ota::script_format(c.script));
       flights_[c.iccid] = Flight{c, deadline};
       ++n;
     } catch (const std::exception& e) {
@@ -157,6 +154,14 @@ void CampaignRunner::tick() {
     } else if (o && o->state == ota::CommandOutcome::State::SubmitFailed) {
       c.submit_status = o->submit_status;
       retry_or_expire(c, now);
+    } else if (o && o->state == ota::CommandOutcome::State::Submitted) {
+      // Still in the ESME's queue (throttled, link down): not late yet.
+      it->second.deadline = std::chrono::steady_clock::time_point::max();
+      finished = false;
+    } else if (it->second.deadline == std::chrono::steady_clock::time_point::max()) {
+      // Taken by the SMSC since the last look: the PoR clock starts.
+      it->second.deadline = steady + por_timeout_ + kDeadlineMargin;
+      finished = false;
     } else if (steady > it->second.deadline) {
       log::info("otad", "no PoR from card " + c.iccid + " (job " + c.job_id + ", attempt " +
                             std::to_string(c.attempts) + ")");
@@ -221,7 +226,8 @@ void CampaignRunner::tick() {
   jobs_.update(updates);
 
   // 3. Hand them to the sender, now that their state is on disk.
-  auto deadline = std::chrono::steady_clock::now() + por_timeout_ + kDeadlineMargin;
+  // The PoR clock starts once the SMSC has taken the packet (tick above).
+  auto deadline = std::chrono::steady_clock::time_point::max();
   std::vector<JobCard> refused;
   for (auto& [c, req] : to_send) {
     try {

@@ -128,7 +128,9 @@ void SmsCommandSender::dispatch(const std::string& msisdn) {
     }
     q.active = k;
     pe.outcome.state = CommandOutcome::State::Submitted;
-    pe.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
+    // The PoR clock starts when the SMSC has taken every segment (below): a
+    // command waiting in the ESME's queue (throttled, link down) is not late.
+    pe.deadline = std::chrono::steady_clock::time_point::max();
     pe.segments = tpdus.size();
     pe.segments_ok = 0;
     for (const auto& t : tpdus) {
@@ -177,6 +179,7 @@ void SmsCommandSender::on_submit_result(const smpp::SubmitResult& r) {
       sent = k;
       if (p.outcome.state == CommandOutcome::State::Submitted) {
         p.outcome.state = CommandOutcome::State::Sent;
+        p.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
         // Without a PoR to wait for, the card's next command may go now.
         if (p.header.spi.por != PorRequest::Always) done(k);
       }

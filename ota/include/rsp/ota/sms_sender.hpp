@@ -38,7 +38,7 @@ struct SmsSenderConfig {
   std::string originator = "8800";  // source_addr of the submit_sm: the card answers to it
   std::uint8_t originator_ton = 0, originator_npi = 1;
   bool receipts = true;  // registered_delivery 1
-  std::chrono::milliseconds por_timeout{30000};  // then the card's next command goes; the PoR is still taken if it comes
+  std::chrono::milliseconds por_timeout{30000};  // from the last segment's submit_sm_resp; then the card's next command goes; the PoR is still taken if it comes
 };
 
 struct CommandOutcome {

@@ -6,12 +6,12 @@
 // was refused, and writes every state change back.
 //
 // After a restart (kill -9 included), resume() picks up the cards recorded
-// as sent: a PoR already in the card store settles them; a packet the store
-// never marked sent goes again, byte for byte (same command id, same
-// counter); a packet marked sent is not sent again: the runner waits for
-// its PoR, which the SMSC kept while no ESME was bound. So no counter is
-// ever used for two packets, and a card sees a packet twice only when the
-// crash fell between a submit_sm and its response.
+// as sent: a PoR already in the card store settles them; for the others the
+// runner waits for the PoR first (the SMSC keeps MO SMS, and delivers again
+// a deliver_sm the dead ESME never answered), and only after the PoR
+// timeout sends the packet again, byte for byte (same command id, same
+// counter). So no counter is ever used for two packets, and a card sees a
+// packet twice only when its PoR took longer than the timeout.
 #pragma once
 #include <chrono>
 #include <condition_variable>
