@@ -317,8 +317,9 @@ http::Response Api::account(const std::string& iccid, const std::string& method,
                             const std::vector<std::string>& parts, const std::string& body) {
   // POST .../accounts (install), POST .../accounts/N/switch, DELETE .../accounts/N
   auto slot = [&](const std::string& s) {
-    if (s.empty() || s.size() > 2 || s.find_first_not_of("0123456789") != std::string::npos)
-      throw ApiError(400, "account id must be 1 to 15");
+    if (s.empty() || s.size() > 3 || s.find_first_not_of("0123456789") != std::string::npos || std::stoi(s) < 1 ||
+        std::stoi(s) > 254)
+      throw ApiError(400, "account id must be 1 to 254");
     return static_cast<std::uint8_t>(std::stoi(s));
   };
   json j = body.empty() ? json::object() : parse_body(body, limits_);
@@ -327,7 +328,7 @@ http::Response Api::account(const std::string& iccid, const std::string& method,
   std::vector<Bytes> apdus;
   if (parts.empty() && method == "POST") {
     Account a;
-    a.id = static_cast<std::uint8_t>(integer(j, "id", 1, 1, 15));
+    a.id = static_cast<std::uint8_t>(integer(j, "id", 1, 1, 254));
     a.imsi = text(j, "imsi");
     Bytes ki = hex_field(text(j, "ki"), "ki", 16, 16), opc = hex_field(text(j, "opc"), "opc", 16, 16);
     a.ki = SecretBytes(ki.begin(), ki.end());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "otad_harness.hpp"
+#include "rsp/otad/multi_account_commands.hpp"
 
 using namespace otad_test;
 using namespace std::chrono_literals;
@@ -126,7 +127,7 @@ TEST(OtadApi, AccountOperationsGoToTheAppletsTar) {
   World w(1);
   auto c = w.files.client();
   auto body = register_body(0);
-  body["tars"].push_back({{"tar", "B20001"}, {"msl", "16"}, {"key_version", 1}});
+  body["tars"].push_back({{"tar", "4D4153"}, {"msl", "16"}, {"key_version", 1}});
   ASSERT_EQ(c.post(w.otad->url("/ota/v1/cards"), body.dump(), json_headers()).status, 201);
   json account = {{"id", 2},
                   {"imsi", "001010123456789"},
@@ -147,7 +148,7 @@ TEST(OtadApi, AccountOperationsGoToTheAppletsTar) {
   EXPECT_EQ(r.status, 202) << r.body;
   account["ki"] = "0011";
   EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts"), account.dump(), json_headers()).status, 400);
-  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts/16/switch"), "", json_headers()).status, 400);
+  EXPECT_EQ(c.post(w.otad->url("/ota/v1/cards/" + iccid(0) + "/accounts/255/switch"), "", json_headers()).status, 400);
   // The account's keys are sealed at rest: not in the database file.
   w.otad->kill(SIGTERM);
   std::ifstream db(w.files.dir.path / "otad.db", std::ios::binary);
@@ -252,4 +253,30 @@ TEST(OtadCampaign, SmppFaultsLoseNothingAndSendNothingTwice) {
   }
   EXPECT_EQ(once, farm.cards.size());
   EXPECT_EQ(received_once, farm.cards.size());
+}
+
+// The applet's APDUs against bytes assembled by hand from
+// docs/multi-account-applet.md (STORE ACCOUNT with template A0, EF.IMSI
+// coding of TS 31.102 4.2.2, SWITCH, DELETE).
+TEST(MultiAccountCommands, MatchTheAppletsSpecification) {
+  rsp::otad::Account a;
+  a.id = 2;
+  a.imsi = "001010123456789";
+  rsp::Bytes ki = rsp::from_hex("000102030405060708090A0B0C0D0E0F"), opc = rsp::from_hex("101112131415161718191A1B1C1D1E1F");
+  a.ki = rsp::SecretBytes(ki.begin(), ki.end());
+  a.opc = rsp::SecretBytes(opc.begin(), opc.end());
+  auto apdus = rsp::otad::install_account_apdus(a);
+  ASSERT_EQ(apdus.size(), 2u);
+  EXPECT_EQ(rsp::to_hex(apdus[0], true), "00A4040007F05253504D4101");
+  EXPECT_EQ(rsp::to_hex(apdus[1], true),
+            "801A000034A032800102810908091010103254769882100001020304050607080" "90A0B0C0D0E0F"
+            "8310101112131415161718191A1B1C1D1E1F");
+  EXPECT_EQ(rsp::to_hex(rsp::otad::switch_account_apdus(2)[1], true), "803A0200");
+  EXPECT_EQ(rsp::to_hex(rsp::otad::delete_account_apdus(2)[1], true), "801C0200");
+  a.imsi = "00101012345";  // shorter: FF-padded to 9 bytes
+  EXPECT_EQ(rsp::to_hex(rsp::otad::install_account_apdus(a)[1], true).substr(20, 22), "810906091010103254FFFF");
+  EXPECT_THROW(rsp::otad::switch_account_apdus(0), std::invalid_argument);
+  EXPECT_THROW(rsp::otad::switch_account_apdus(0xFF), std::invalid_argument);
+  a.spn = "Visited";
+  EXPECT_NE(rsp::to_hex(rsp::otad::install_account_apdus(a)[1], true).find("891100" + rsp::to_hex(rsp::to_bytes("Visited"), true) + "FFFFFFFFFFFFFFFFFF"), std::string::npos);
 }
