@@ -280,3 +280,39 @@ TEST(MultiAccountCommands, MatchTheAppletsSpecification) {
   a.spn = "Visited";
   EXPECT_NE(rsp::to_hex(rsp::otad::install_account_apdus(a)[1], true).find("891100" + rsp::to_hex(rsp::to_bytes("Visited"), true) + "FFFFFFFFFFFFFFFFFF"), std::string::npos);
 }
+
+// `ota campaign create` and `ota campaign status --follow` against otad: the
+// progress lines end on the finished campaign; `ota api` for one card.
+TEST(OtadCli, CampaignCreateAndFollow) {
+  World w(5);
+  auto c = w.files.client();
+  for (std::size_t i = 0; i < 5; ++i)
+    ASSERT_EQ(c.post(w.otad->url("/ota/v1/cards"), register_body(i).dump(), json_headers()).status, 201);
+  auto run = [&](const std::string& args) {
+    const auto& d = w.files.dir.path;
+    std::string cmd = std::string(OTA_BINARY) + " " + args + " --url https://localhost:" + std::to_string(w.otad->port()) +
+                      " --ca " + (d / "server-ca.pem").string() + " --cert " + (d / "client.pem").string() + " --key " +
+                      (d / "client.key").string() + " 2>&1";
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    int st = ::pclose(p);
+    return std::make_pair(WEXITSTATUS(st), out);
+  };
+  std::string iccids;
+  for (std::size_t i = 0; i < 5; ++i) iccids += " --iccid " + iccid(i);
+  auto [rc, out] = run("campaign create --tar B00010 --apdu 00A40004022FE2 --apdu 00B000000A --sms-per-second 5" + iccids);
+  ASSERT_EQ(rc, 0) << out;
+  std::string id = json::parse(out)["id"];
+  std::tie(rc, out) = run("campaign status --follow " + id);
+  EXPECT_EQ(rc, 0) << out;
+  std::cout << out;
+  EXPECT_NE(out.find("] 5/5 ok 5 error 0 retrying 0 expired 0  done"), std::string::npos) << out;
+  std::tie(rc, out) = run("api GET /ota/v1/cards/" + iccid(0));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(json::parse(out)["msisdn"], msisdn(0));
+  std::tie(rc, out) = run("api GET /ota/v1/commands/cmd-00");
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(out.find("error: HTTP 404: unknown command or campaign"), std::string::npos) << out;
+}

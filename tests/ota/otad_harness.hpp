@@ -156,6 +156,10 @@ struct OtadFiles {
     write("tls.pem", rsp::certs::to_pem(pki.dp_tls.der));
     rsp::write_private_file((dir.path / "tls.key").string(), rsp::to_bytes(pki.dp_tls.key.private_pem()));
     write("client-ca.pem", rsp::certs::to_pem(opca.der));
+    // For the `ota api` / `ota campaign` client.
+    write("server-ca.pem", ca_pem);
+    write("client.pem", rsp::to_string(client_cert_pem));
+    rsp::write_private_file((dir.path / "client.key").string(), client_key_pem);
     rsp::write_private_file((dir.path / "storage.key").string(),
                             rsp::to_bytes(rsp::to_hex(rsp::Bytes(32, 0x5A))));
     rsp::write_private_file((dir.path / "smpp.pw").string(), rsp::to_bytes("secret"));
