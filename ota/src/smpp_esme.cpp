@@ -192,10 +192,13 @@ struct Esme::Impl {
         resp.command_id = CommandId::DeliverSmResp;
         resp.sequence_number = p.sequence_number;
         resp.body = MessageIdResp{};
-        send(std::move(resp));
+        // Answered once handled: the sender records a PoR in the store
+        // before returning, so a crash before the response leaves the SMSC
+        // holding the message, to deliver again after the next bind.
         if (handlers.on_deliver) {
           if (auto* m = std::get_if<ShortMessage>(&p.body)) handlers.on_deliver(*m);
         }
+        send(std::move(resp));
         return;
       }
       case CommandId::EnquireLink: {

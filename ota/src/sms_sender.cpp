@@ -77,6 +77,28 @@ std::size_t SmsCommandSender::resend_unsent(const std::string& iccid, const std:
   return n;
 }
 
+void SmsCommandSender::await_por(const std::string& msisdn, const std::string& iccid, const ReservedPacket& p,
+                                 ScriptFormat format) {
+  Key k{iccid, p.key_version, p.cntr};
+  Pending pe;
+  pe.outcome.iccid = iccid;
+  pe.outcome.msisdn = msisdn;
+  pe.outcome.key_version = p.key_version;
+  pe.outcome.cntr = p.cntr;
+  pe.outcome.state = CommandOutcome::State::Sent;
+  pe.header = read_command_packet(p.packet).header;
+  pe.format = format;
+  pe.packet = p.packet;
+  pe.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
+  std::lock_guard l(mu_);
+  CardQueue& q = cards_[msisdn];
+  // Only before anything new for this card: the older command's PoR first.
+  if (q.active || !q.waiting.empty()) throw std::logic_error("await_por after a send to card " + iccid);
+  iccid_of_[msisdn] = iccid;
+  pending_[k] = std::move(pe);
+  q.active = k;
+}
+
 void SmsCommandSender::enqueue(const Key& k, const std::string& msisdn, Pending p) {
   iccid_of_[msisdn] = std::get<0>(k);
   pending_[k] = std::move(p);  // a retry of a command (same bytes) starts afresh
@@ -106,7 +128,9 @@ void SmsCommandSender::dispatch(const std::string& msisdn) {
     }
     q.active = k;
     pe.outcome.state = CommandOutcome::State::Submitted;
-    pe.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
+    // The PoR clock starts when the SMSC has taken every segment (below): a
+    // command waiting in the ESME's queue (throttled, link down) is not late.
+    pe.deadline = std::chrono::steady_clock::time_point::max();
     pe.segments = tpdus.size();
     pe.segments_ok = 0;
     for (const auto& t : tpdus) {
@@ -155,6 +179,7 @@ void SmsCommandSender::on_submit_result(const smpp::SubmitResult& r) {
       sent = k;
       if (p.outcome.state == CommandOutcome::State::Submitted) {
         p.outcome.state = CommandOutcome::State::Sent;
+        p.deadline = std::chrono::steady_clock::now() + cfg_.por_timeout;
         // Without a PoR to wait for, the card's next command may go now.
         if (p.header.spi.por != PorRequest::Always) done(k);
       }

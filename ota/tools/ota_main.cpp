@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "api_command.hpp"
 #include "card_command.hpp"
 #include "script_command.hpp"
 #include "rsp/ota/command_packet.hpp"
@@ -273,11 +274,13 @@ int main(int argc, char** argv) {
 
   auto card = rsp::ota::cli::add_card_command(app);
   auto script = rsp::ota::cli::add_script_command(app);
+  auto api = rsp::ota::cli::add_api_command(app);
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (auto action = card()) return action();
     if (auto action = script()) return action();
+    if (auto action = api()) return action();
     if (b->parsed()) return build(o);
     if (p->parsed()) return parse(o);
     if (bp->parsed()) return build_por(o);

@@ -59,6 +59,10 @@ struct Smsc::Impl {
     bool bound = false, receives = false, closed = false;
     bool dropping = false;  // the drop fault: close once what is queued is written, read nothing more
     std::uint32_t next_seq = 1;
+    // deliver_sm written and not yet answered: an ESME that goes away before
+    // its deliver_sm_resp has not taken the message (SMPP 3.4 4.6.2); it is
+    // delivered again to the next receiving bind, as an SMSC retries.
+    std::map<std::uint32_t, smpp::ShortMessage> unacked;
     explicit Session(std::uint64_t i, tcp::socket s) : id(i), socket(std::move(s)) {}
   };
 
@@ -97,6 +101,11 @@ struct Smsc::Impl {
     boost::system::error_code ignored;
     s->socket.close(ignored);
     sessions.erase(s->id);
+    if (!s->unacked.empty()) {
+      for (auto it = s->unacked.rbegin(); it != s->unacked.rend(); ++it) pending_deliver.push_front(std::move(it->second));
+      s->unacked.clear();
+      flush_pending();
+    }
   }
 
   void send(const std::shared_ptr<Session>& s, const smpp::Pdu& p) {
@@ -189,6 +198,8 @@ struct Smsc::Impl {
       case CommandId::SubmitSm:
         return submit(s, p);
       case CommandId::DeliverSmResp:
+        s->unacked.erase(p.sequence_number);
+        return;
       case CommandId::EnquireLinkResp:
       case CommandId::UnbindResp:
       case CommandId::GenericNack:
@@ -298,6 +309,7 @@ struct Smsc::Impl {
       smpp::Pdu p;
       p.command_id = smpp::CommandId::DeliverSm;
       p.sequence_number = to->next_seq++;
+      to->unacked.emplace(p.sequence_number, pending_deliver.front());
       p.body = std::move(pending_deliver.front());
       pending_deliver.pop_front();
       send(to, p);

@@ -38,7 +38,7 @@ struct SmsSenderConfig {
   std::string originator = "8800";  // source_addr of the submit_sm: the card answers to it
   std::uint8_t originator_ton = 0, originator_npi = 1;
   bool receipts = true;  // registered_delivery 1
-  std::chrono::milliseconds por_timeout{30000};  // then the card's next command goes; the PoR is still taken if it comes
+  std::chrono::milliseconds por_timeout{30000};  // from the last segment's submit_sm_resp; then the card's next command goes; the PoR is still taken if it comes
 };
 
 struct CommandOutcome {
@@ -70,6 +70,14 @@ class SmsCommandSender {
   // byte for byte (CardStore::unsent), before anything new.
   std::size_t resend_unsent(const std::string& iccid, const std::string& msisdn, const Tar& tar,
                             ScriptFormat format = ScriptFormat::Expanded);
+
+  // After a restart: a command the store has marked sent whose PoR has not
+  // been recorded. Nothing is sent; the card's queue waits for that PoR (the
+  // SMSC keeps MO SMS until an ESME binds) up to por_timeout, as if it had
+  // just been sent, so the card never gets the same counter twice. Call it
+  // before any send() to that card (std::logic_error otherwise).
+  void await_por(const std::string& msisdn, const std::string& iccid, const ReservedPacket& p,
+                 ScriptFormat format = ScriptFormat::Expanded);
 
   std::optional<CommandOutcome> outcome(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr) const;
   // Waits for the PoR of a command (or a refused submit); false on timeout.

@@ -1,0 +1,74 @@
+// The campaign runner: takes the cards of running jobs from the campaign
+// store in order, paces them (SMS/s per job, a cap on cards with a command
+// out), reserves each card's packet in the card store and records the card
+// as sent (both durable) before handing it to the SMS sender, follows each
+// command to its PoR, retries with backoff when no PoR came or the submit
+// was refused, and writes every state change back.
+//
+// After a restart (kill -9 included), resume() picks up the cards recorded
+// as sent: a PoR already in the card store settles them; for the others the
+// runner waits for the PoR first (the SMSC keeps MO SMS, and delivers again
+// a deliver_sm the dead ESME never answered), and only after the PoR
+// timeout sends the packet again, byte for byte (same command id, same
+// counter). So no counter is ever used for two packets, and a card sees a
+// packet twice only when its PoR took longer than the timeout.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "rsp/ota/card_store.hpp"
+#include "rsp/ota/sms_sender.hpp"
+#include "rsp/otad/campaign_store.hpp"
+#include "rsp/otad/config.hpp"
+
+namespace rsp::otad {
+
+class CampaignRunner {
+ public:
+  CampaignRunner(CampaignStore& jobs, ota::CardStore& cards, ota::SmsCommandSender& sender, CampaignPacing pacing,
+                 std::chrono::milliseconds por_timeout, double default_sms_per_second);
+  ~CampaignRunner();
+  CampaignRunner(const CampaignRunner&) = delete;
+  CampaignRunner& operator=(const CampaignRunner&) = delete;
+
+  // Before the sender starts: the cards with a packet out. Returns how many.
+  std::size_t resume();
+  void start();
+  void stop();
+  void wake();  // a job was created or cancelled
+
+  static std::int64_t now_ms();
+
+ private:
+  struct Flight {
+    JobCard card;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at{};
+  };
+  void loop();
+  void tick();
+  void retry_or_expire(JobCard& c, std::int64_t now);
+  ota::CommandRequest request(const JobCard& c, const ota::Tar& tar) const;
+
+  CampaignStore& jobs_;
+  ota::CardStore& cards_;
+  ota::SmsCommandSender& sender_;
+  CampaignPacing pacing_;
+  std::chrono::milliseconds por_timeout_;
+  double default_rate_;
+  std::map<std::string, Flight> flights_;  // by ICCID: one command out per card
+  std::map<std::string, Bucket> buckets_;  // by job
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rsp::otad

@@ -1,0 +1,49 @@
+// otad: the OTA server as one object: the card store and the campaign store
+// in one SQLite file, the SMS sender with its SMPP ESME to the SMSC, the
+// campaign runner, and the operator API over HTTPS with mutual TLS.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "rsp/http_server.hpp"
+#include "rsp/ota/card_store.hpp"
+#include "rsp/ota/sms_sender.hpp"
+#include "rsp/otad/api.hpp"
+#include "rsp/otad/campaign_runner.hpp"
+#include "rsp/otad/campaign_store.hpp"
+#include "rsp/otad/config.hpp"
+#include "rsp/store.hpp"
+
+namespace rsp::otad {
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();  // stop()s
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Resumes the commands that were out at the last stop or crash, binds to
+  // the SMSC, starts the runner and the API. Throws on bad TLS material or
+  // a port in use.
+  void start();
+  // API first (no new work), then the runner, then the SMPP link. Nothing
+  // durable is lost at any point: a kill -9 does no worse than this.
+  void stop();
+  std::uint16_t port() const;
+  std::size_t resumed() const { return resumed_; }
+
+ private:
+  Config config_;
+  std::unique_ptr<store::Db> db_;
+  std::unique_ptr<ota::CardStore> cards_;
+  std::unique_ptr<CampaignStore> jobs_;
+  std::unique_ptr<ota::SmsCommandSender> sender_;
+  std::unique_ptr<CampaignRunner> runner_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<http::Server> http_;
+  std::size_t resumed_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace rsp::otad
