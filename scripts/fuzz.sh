@@ -16,7 +16,7 @@ ROOT="$PWD"
 SECONDS_PER_TARGET="${1:-600}"
 shift || true
 BUILD="${RSP_FUZZ_BUILD:-build-fuzz}"
-ALL=(asn1_pdu tlv apdu activation_code batch smdp_request lpa ota ota_sms)
+ALL=(asn1_pdu tlv apdu activation_code batch smdp_request lpa ota ota_sms gp)
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=("${ALL[@]}")
 
