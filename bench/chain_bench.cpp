@@ -24,6 +24,7 @@
 #include <cctype>
 #include <atomic>
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -416,7 +417,7 @@ int main(int argc, char** argv) {
   app.add_option("n", n, "transactions per case")->check(CLI::Range(1, 10'000'000));
   app.add_option("m", m, "usage reports waited for one by one")->check(CLI::Range(0, 100'000));
   app.add_option("gas_limit", gas_limit, "block gas limit (default: anvil's 30 M)");
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "chain_bench")) return *rc;
   try {
     return run(n, m, gas_limit);
   } catch (const std::exception& e) {

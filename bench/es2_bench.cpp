@@ -4,6 +4,7 @@
 // (DownloadOrder + ConfirmOrder) over HTTPS with mutual TLS, next to the same
 // calls made in-process (the store's cost without HTTP/TLS).
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <ProfileElement.h>
 
 #include <atomic>
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
   app.add_option("--orders", n_orders, "ES2+ orders (DownloadOrder + ConfirmOrder)")->check(CLI::Range(1, 10'000'000));
   app.add_option("-c,--concurrency", c, "concurrent operator connections")->check(CLI::Range(1, 1024));
   app.add_option("--template", tmpl_path, "template profile package");
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "es2_bench")) return *rc;
   rsp::log::set_level(rsp::log::Level::Warn);
   std::ifstream f(tmpl_path, std::ios::binary);
   if (!f) {

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -272,7 +273,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1'000'000));
   app.add_option("--max-retries", max_retries, "retries of one interrupted download before it counts as failed")
       ->check(CLI::Range(0, 1000));
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "es9_download_bench")) return *rc;
   rsp::log::set_level(rsp::log::Level::Warn);
   const bool attack = idle > 0 || slow > 0 || flooding;
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -164,7 +165,7 @@ int main(int argc, char** argv) {
   app.add_option("n", n, "usage reports per case")->check(CLI::Range(1, 10'000'000));
   app.add_option("dir", dir, "folder for the ledger files (a subfolder is made and removed)")
       ->check(CLI::ExistingDirectory);
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "ledger_bench")) return *rc;
   dir += "/ledger_bench_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::printf("ledger_bench: %d usage reports per case (signed, verified, rules applied, committed), dir %s\n", n,

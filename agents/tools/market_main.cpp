@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <nlohmann/json.hpp>
 
 #include "rsp/agents/visited_operator_agent.hpp"
@@ -175,7 +176,7 @@ int main(int argc, char** argv) {
 
   auto* verify = app.add_subcommand("verify", "walk the whole ledger: signatures, hash chain, market rules");
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "market")) return *rc;
 
   try {
     if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
@@ -347,7 +348,7 @@ int main(int argc, char** argv) {
     return 3;
   } catch (const ChainError& e) {
     std::cerr << "CHAIN BROKEN at seq " << e.seq << ": " << e.reason << "\n";
-    return 2;
+    return 4;  // 2 is the usage error of every program (docs/operations.md)
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -3,6 +3,7 @@
 // ledger, on the SM-DP+, on the device and on the visited network, and the
 // SDRt balances at the end (checked to the smallest unit).
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
                  "built-in minimal USIM profile)");
   app.add_flag("--keep", keep, "keep the work folder (ledger, SM-DP+ store, HSS) afterwards (the ledger's last entries are a simulated "
                "day ahead: other tools refuse them until that day)");
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "marketplace-demo")) return *rc;
   if (!std::getenv("RSP_LOG")) log::set_level(log::Level::Warn);
 
   if (!tmpl.empty() && !fs::exists(tmpl)) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <nlohmann/json.hpp>
 
 #include "rsp/file.hpp"
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
   show->add_option("--from", from, "first seq to print (default: all)");
   show->add_option("--limit", limit, "at most this many entries");
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "ledger-tool")) return *rc;
 
   try {
     if (*keygen) {
@@ -154,7 +155,7 @@ int main(int argc, char** argv) {
     }
   } catch (const ChainError& e) {
     std::cerr << "CHAIN BROKEN at seq " << e.seq << ": " << e.reason << "\n";
-    return 2;
+    return 4;  // 2 is the usage error of every program (docs/operations.md)
   } catch (const AppendError& e) {
     std::cerr << "REJECTED (" << reason_name(e.reason) << "): " << e.what() << "\n";
     return 3;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -385,7 +386,7 @@ int main(int argc, char** argv) {
   auto* notif_remove_cmd = notif->add_subcommand("remove", "delete a pending notification without sending it");
   notif_remove_cmd->add_option("seq", remove_seq, "sequence number")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "lpa")) return *rc;
 
   Output out(g.json_out);
   try {

@@ -1,6 +1,8 @@
 // smdpd: the SM-DP+ daemon (ES9+ over HTTPS) and its profile staging command.
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -72,8 +74,11 @@ struct RequirementOptions {
 int main(int argc, char** argv) {
   CLI::App app{"SM-DP+ (GSMA SGP.22): ES9+ server and profile staging"};
   app.require_subcommand(1);
-  std::string config_path = "smdp.json";
-  app.add_option("-c,--config", config_path, "configuration file (docs/smdp.md)");
+  // Where an installed smdpd finds its configuration (docs/operations.md):
+  // --config, else $RSP_SMDPD_CONFIG, else /etc/rsp/smdpd.json.
+  std::string config_path;
+  app.add_option("-c,--config", config_path,
+                 "configuration file (docs/smdp.md); default: $RSP_SMDPD_CONFIG, else /etc/rsp/smdpd.json");
 
   auto* serve = app.add_subcommand("serve", "run the ES9+ HTTPS server until SIGINT/SIGTERM");
   std::string port_file;
@@ -170,7 +175,7 @@ int main(int argc, char** argv) {
   qr->add_option("--png", qr_png_path, "PNG file");
   qr->add_option("--svg", qr_svg_path, "SVG file");
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "smdpd")) return *rc;
   auto write_qr = [&](const std::string& text) {
     if (!qr_png_path.empty()) write_output(qr_png_path, rsp::to_string(rsp::smdp::qr_png(text)));
     if (!qr_svg_path.empty()) write_output(qr_svg_path, rsp::smdp::qr_svg(text));
@@ -179,6 +184,10 @@ int main(int argc, char** argv) {
     if (*qr) {
       write_qr(rsp::ActivationCode::parse(ac_text).to_string());
       return 0;
+    }
+    if (config_path.empty()) {
+      const char* env = std::getenv("RSP_SMDPD_CONFIG");
+      config_path = env && *env ? env : "/etc/rsp/smdpd.json";
     }
     auto config = rsp::smdp::load_config(config_path);
     if (*serve) {

@@ -34,8 +34,8 @@ set +e; out=$($LT rotate --db l.db --id VISITED-A --key visited.pem --new-key vs
 [[ $rc == 3 && $out == *"rotated out"* ]] || fail "the old visited key still writes: rc=$rc $out"
 [[ $($MK --ledger l.db --as HOME-B --key home2.pem balance) == "$before" ]] || fail "balance after the rotation"
 $MK --ledger l.db verify | grep -q "^OK: 12 entries" || fail "verify after the rotations"
-# Tampering with a stored entry is found on open (exit 2, seq named).
+# Tampering with a stored entry is found on open (exit 4, seq named).
 sqlite3 l.db "UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), '1234', '1200') AS BLOB) WHERE type = 'usage'"
 set +e; out=$($MK --ledger l.db verify 2>&1); rc=$?; set -e
-[[ $rc == 2 && $out == *"CHAIN BROKEN at seq 9"* ]] || fail "tamper not detected: rc=$rc $out"
+[[ $rc == 4 && $out == *"CHAIN BROKEN at seq 9"* ]] || fail "tamper not detected: rc=$rc $out"
 echo "market CLI: all checks passed"

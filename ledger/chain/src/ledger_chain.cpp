@@ -11,6 +11,7 @@
 // ("REFUSED (code): ..."). Private keys are only read from and written to
 // files, never printed.
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <iostream>
 
 #include "rsp/eth/address.hpp"
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
   bal->add_option("--id", id, "participant id")->required();
   bal->add_option("--rpc", rpc, "override the deployment's JSON-RPC URL");
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "ledger-chain")) return *rc;
 
   try {
     if (*keygen) {

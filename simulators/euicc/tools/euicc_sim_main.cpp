@@ -2,6 +2,7 @@
 // (vsmartcard vpcd), a TCP server with the same framing, or stdio (one hex
 // C-APDU per line in, one hex R-APDU per line out).
 #include <CLI/CLI.hpp>
+#include "rsp/cli.hpp"
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -41,7 +42,7 @@ int dump_main(int argc, char** argv) {
   std::string state, iccid;
   app.add_option("--state", state, "state file (JSON)")->required()->check(CLI::ExistingFile);
   app.add_option("--iccid", iccid, "only the profile with these ICCID digits");
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "euicc-sim")) return *rc;
   try {
     std::cout << rsp::sim::dump_profiles(state, iccid);
     return 0;
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
   app.add_option("--rat-operator", rat_operators, "RAT of a new state: MCC+MNC the rule allows ('E' wildcard digits); repeat");
   o_vpcd->excludes(o_tcp)->excludes(o_stdio);
   o_tcp->excludes(o_stdio);
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "euicc-sim")) return *rc;
 
   rsp::log::set_level(rsp::log::level_from_name(log_level));
   std::signal(SIGINT, on_signal);
