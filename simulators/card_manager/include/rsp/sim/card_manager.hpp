@@ -10,9 +10,10 @@
 // (e.g. the multi-account applet), any other module an inert application that
 // answers SELECT and nothing else (6D00).
 //
-// process() is the whole card side, so the UICC platform can later mount it
-// as an applet; transmit()/reset() make it an apdu::Transport for the TCP,
-// stdio and vpcd links.
+// process() is the whole card side: the UICC platform mounts it as an applet
+// and as the RAM application (masim, docs/multi-account-applet.md);
+// transmit()/reset() make it an apdu::Transport for the TCP, stdio and vpcd
+// links.
 #pragma once
 #include <functional>
 #include <map>
