@@ -49,4 +49,36 @@ void write_private_file(const std::string& path, ByteView data) {
   if (::close(fd) != 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
 }
 
+void replace_private_file(const std::string& path, ByteView data, const std::string& what) {
+  std::string tmp = path + ".tmp";
+  auto fail = [&](const std::string& step) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot " + step + ": " + std::strerror(e));
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail("write " + what + " " + tmp);
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (w == 0) errno = EIO;
+      int e = errno;
+      ::close(fd);
+      errno = e;
+      fail("write " + what + " " + tmp);
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    fail("write " + what + " " + tmp);
+  }
+  if (::close(fd) != 0) fail("write " + what + " " + tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("replace " + what + " " + path);
+}
+
 }  // namespace rsp

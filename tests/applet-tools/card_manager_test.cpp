@@ -347,3 +347,31 @@ TEST(CardManagerFlowMore, Scp03PseudoRandomChallengeCountsPerKeySet) {
   r = scp03::InitUpdateResponse::parse(s.transmit_plain(iu).data);
   EXPECT_EQ(to_hex(r.sequence_counter), "000001");
 }
+
+// Origin::RemoteManagement (a RAM script the OTA receiving entity accepted,
+// TS 102 226 8): content management without a session, but only the GP
+// commands; the contact interface is unchanged and its session left open.
+TEST(CardManagerRemoteManagement, PreAuthenticatedPerCallOnly) {
+  using Origin = CardManager::Origin;
+  CardManager card;
+  card.reset();
+  apdu::Command gs = get_status(StatusScope::Isd);
+  EXPECT_EQ(card.process(gs).sw, sw::kSecurityNotSatisfied);               // contact, no session
+  EXPECT_EQ(card.process(gs, Origin::RemoteManagement).sw, sw::kOk);       // RAM
+  EXPECT_EQ(card.process(gs).sw, sw::kSecurityNotSatisfied);               // the flag does not stick
+  EXPECT_EQ(card.process(select(kIsd), Origin::RemoteManagement).sw, sw::kInsNotSupported);
+  apdu::Command iu{0x80, 0x50, 0x30, 0x00, from_hex("0102030405060708"), 256};
+  EXPECT_EQ(card.process(iu, Origin::RemoteManagement).sw, sw::kInsNotSupported);
+  apdu::Command sm = gs;
+  sm.cla = 0x84;
+  EXPECT_EQ(card.process(sm, Origin::RemoteManagement).sw, sw::kClaNotSupported);
+
+  Session s(card);
+  s.select(kIsd);
+  auto k = default_test_keys();
+  k.version = 0x30;
+  s.open(k);
+  EXPECT_EQ(card.process(gs, Origin::RemoteManagement).sw, sw::kOk);
+  EXPECT_TRUE(card.session_open());
+  EXPECT_EQ(list_registry(s).size(), 1u);  // the contact session still works
+}

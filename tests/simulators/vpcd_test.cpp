@@ -136,3 +136,20 @@ TEST(Vpcd, TcpServerAndTransport) {
 }
 
 }  // namespace
+
+// The HOST:PORT of the tools' --vpcd / --tcp options (one parser for masim,
+// euicc-sim and gp-card-sim).
+TEST(Vpcd, SplitHostPort) {
+  std::string host;
+  std::uint16_t port = 0;
+  EXPECT_TRUE(vpcd::split_host_port("127.0.0.1:35963", host, port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 35963);
+  EXPECT_TRUE(vpcd::split_host_port("::1:0", host, port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 0);
+  EXPECT_FALSE(vpcd::split_host_port("127.0.0.1", host, port));
+  EXPECT_FALSE(vpcd::split_host_port(":35963", host, port));
+  EXPECT_FALSE(vpcd::split_host_port("127.0.0.1:65536", host, port));
+  EXPECT_FALSE(vpcd::split_host_port("127.0.0.1:x", host, port));
+}

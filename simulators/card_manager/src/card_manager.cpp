@@ -61,6 +61,10 @@ CardManager::CardManager(CardManagerConfig cfg) : cfg_(std::move(cfg)) {
   isd.life_cycle = kCardSecured;
   isd.privileges = from_hex("9EFE80");  // SD, card lock/terminate/reset, CVM, all byte-2 global privileges
   registry_.push_back(isd);
+  for (const auto& e : cfg_.platform_content) {
+    registry_.push_back(e);
+    if (e.kind == Kind::Application || e.kind == Kind::SecurityDomain) instantiate(e);
+  }
   if (!cfg_.state_file.empty()) load_state();
 }
 
@@ -101,8 +105,18 @@ Bytes CardManager::transmit(ByteView raw) {
   return process(c).encode();
 }
 
-apdu::Response CardManager::process(const apdu::Command& c) {
+apdu::Response CardManager::process(const apdu::Command& c, Origin origin) {
   if (c.channel() != 0) return status(apdu::sw::kLogicalChannelNotSupported);
+  if (origin == Origin::RemoteManagement) {
+    // TS 102 226 8.2.1: a RAM script holds the card management commands
+    // only (CLA 80, no secure messaging); SELECT and the channel opening
+    // have no meaning there.
+    if (c.ins == rsp::gp::ins::kSelect || c.ins == rsp::gp::ins::kInitializeUpdate ||
+        c.ins == rsp::gp::ins::kExternalAuthenticate)
+      return status(sw::kInsNotSupported);
+    if (c.cla & 0x04) return status(sw::kClaNotSupported);
+    return dispatch(c, origin);
+  }
   if (c.ins == rsp::gp::ins::kSelect && c.p1 == 0x04) return select(c);
   if (!selected_.empty()) {
     auto it = instances_.find(selected_);
@@ -126,14 +140,15 @@ apdu::Response CardManager::process(const apdu::Command& c) {
   } else if (c.cla & 0x04) {
     return status(sw::kSecurityNotSatisfied);
   }
-  apdu::Response r = dispatch(plain);
+  apdu::Response r = dispatch(plain, origin);
   if (channel_) return channel_->wrap_response(r);
   return r;
 }
 
-apdu::Response CardManager::dispatch(const apdu::Command& c) {
+apdu::Response CardManager::dispatch(const apdu::Command& c, Origin origin) {
   if ((c.cla & 0xF0) != 0x80 && c.ins != rsp::gp::ins::kGetData) return status(sw::kClaNotSupported);
-  bool authenticated = channel_ != nullptr;
+  bool remote = origin == Origin::RemoteManagement;
+  bool authenticated = remote || channel_ != nullptr;
   switch (c.ins) {
     case rsp::gp::ins::kGetData: return get_data(c);
     case rsp::gp::ins::kGetStatus:
@@ -156,7 +171,7 @@ apdu::Response CardManager::dispatch(const apdu::Command& c) {
       case rsp::gp::ins::kInstall: return install(c);
       case rsp::gp::ins::kLoad: return load(c);
       case rsp::gp::ins::kDelete: return delete_object(c);
-      case rsp::gp::ins::kPutKey: return put_key(c);
+      case rsp::gp::ins::kPutKey: return put_key(c, remote);
       case rsp::gp::ins::kSetStatus: return set_status(c);
       case rsp::gp::ins::kStoreData: return store_data(c);
       default: return status(sw::kInsNotSupported);
@@ -492,8 +507,19 @@ apdu::Response CardManager::delete_object(const apdu::Command& c) {
   return apdu::Response{Bytes{0x00}, sw::kOk};
 }
 
-apdu::Response CardManager::put_key(const apdu::Command& c) {
-  auto pk = rsp::gp::PutKeyData::parse(c.data, channel_->key_encryption_key());
+apdu::Response CardManager::put_key(const apdu::Command& c, bool remote) {
+  // The key data is enciphered with the session's key encryption key; over
+  // RAM there is no session: our choice is the static DEK of the default
+  // key set, the key an SCP03 host would use (Amd D 7.3.2; docs/applet-tools.md).
+  SecretBytes kek;
+  if (remote) {
+    auto ks = std::find_if(key_sets_.begin(), key_sets_.end(), [&](const KeySet& k) { return k.version == cfg_.default_key_version; });
+    if (ks == key_sets_.end()) return status(sw::kRefDataNotFound);
+    kek = ks->keys.dek;
+  } else {
+    kek = channel_->key_encryption_key();
+  }
+  auto pk = rsp::gp::PutKeyData::parse(c.data, kek);
   if (pk.keys.size() != 3 || (c.p2 & 0x7F) != 0x01) return status(sw::kWrongData);  // whole ENC/MAC/DEK key sets only
   std::uint8_t type = pk.keys[0].type;
   for (const auto& k : pk.keys)

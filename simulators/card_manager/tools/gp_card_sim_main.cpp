@@ -15,20 +15,6 @@
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = s.substr(0, colon);
-  try {
-    int p = std::stoi(s.substr(colon + 1));
-    if (p < 0 || p > 65535) return false;
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return !host.empty();
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,12 +54,12 @@ int main(int argc, char** argv) {
     std::uint16_t port = 0;
     if (!vpcd.empty()) {
       rsp::sim::vpcd::VpcdClientOptions opt;
-      if (!split_host_port(vpcd, opt.host, opt.port)) throw std::runtime_error("--vpcd wants HOST:PORT");
+      if (!rsp::sim::vpcd::split_host_port(vpcd, opt.host, opt.port)) throw std::runtime_error("--vpcd wants HOST:PORT");
       rsp::sim::vpcd::Slot slot(card);
       return rsp::sim::vpcd::run_vpcd_client(slot, opt, g_stop);
     }
     if (!tcp.empty()) {
-      if (!split_host_port(tcp, host, port)) throw std::runtime_error("--tcp wants HOST:PORT");
+      if (!rsp::sim::vpcd::split_host_port(tcp, host, port)) throw std::runtime_error("--tcp wants HOST:PORT");
       rsp::sim::vpcd::TcpServer server;
       std::uint16_t bound = server.listen(host, port);
       std::cout << "listening " << host << ":" << bound << std::endl;

@@ -1,8 +1,5 @@
 // Persistent eUICC state as JSON, rewritten atomically (tmp + fsync + rename).
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -11,6 +8,7 @@
 #include <sstream>
 
 #include "euicc_impl.hpp"
+#include "rsp/file.hpp"
 
 namespace rsp::sim {
 namespace {
@@ -182,37 +180,8 @@ void State::save(const std::string& path) const {
         {{"seq", n.seq}, {"op", op_name(n.op)}, {"address", n.address}, {"iccid", n.iccid}, {"pending", to_hex(n.pending_der)}});
   }
   std::string text = j.dump(1);
-  // Written to a temporary file, flushed, then renamed over the state: a
-  // failure at any step leaves the previous state file as it was.
-  std::string tmp = path + ".tmp";
-  auto fail = [&](const std::string& what) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot " + what + ": " + std::strerror(e));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("write eUICC state " + tmp);
-  std::size_t off = 0;
-  while (off < text.size()) {
-    ssize_t w = ::write(fd, text.data() + off, text.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      if (w == 0) errno = EIO;
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      fail("write eUICC state " + tmp);
-    }
-    off += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
-    fail("write eUICC state " + tmp);
-  }
-  if (::close(fd) != 0) fail("write eUICC state " + tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("replace eUICC state " + path);
+  // A failure at any step leaves the previous state file as it was.
+  replace_private_file(path, to_bytes(text), "eUICC state");
 }
 
 }  // namespace rsp::sim

@@ -20,21 +20,6 @@ std::atomic<bool> g_stop{false};
 std::atomic<bool> g_state_lost{false};  // a change could not be written to --state
 void on_signal(int) { g_stop.store(true); }
 
-bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = s.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    unsigned long p = std::stoul(s.substr(colon + 1));
-    if (p > 65535) return false;
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
-
 // euicc-sim dump --state FILE [--iccid DIGITS]: the file tree of installed
 // profiles (path, type, size or records, SFI, EF.ARR reference, contents).
 int dump_main(int argc, char** argv) {
@@ -128,7 +113,7 @@ int main(int argc, char** argv) {
 
     if (!vpcd.empty()) {
       rsp::sim::vpcd::VpcdClientOptions opt;
-      if (!split_host_port(vpcd, opt.host, opt.port)) {
+      if (!rsp::sim::vpcd::split_host_port(vpcd, opt.host, opt.port)) {
         std::cerr << "--vpcd wants HOST:PORT\n";
         return 2;
       }
@@ -140,7 +125,7 @@ int main(int argc, char** argv) {
     if (!tcp.empty()) {
       std::string host;
       std::uint16_t port = 0;
-      if (!split_host_port(tcp, host, port)) {
+      if (!rsp::sim::vpcd::split_host_port(tcp, host, port)) {
         std::cerr << "--tcp wants HOST:PORT\n";
         return 2;
       }

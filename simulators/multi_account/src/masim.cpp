@@ -91,6 +91,25 @@ class AppletFront : public uicc::Applet {
   std::function<void()> after_;
 };
 
+// The card manager as the platform sees it (GP 2.3.1 9.1: the ISD is a
+// selectable application). It answers on the basic channel only: its secure
+// channel MACs the CLA byte, and the card manager knows one session.
+class IsdFront : public uicc::Applet {
+ public:
+  explicit IsdFront(sim::gp::CardManager& cm) : cm_(cm) {}
+  const Bytes& aid() const override { return kIsdAid; }
+  apdu::Response select(std::uint8_t ch) override {
+    if (ch != 0) return sw_only(apdu::sw::kLogicalChannelNotSupported);
+    // The card manager's own SELECT: its FCI, and the session closed.
+    return cm_.process(apdu::Command{0x00, 0xA4, 0x04, 0x00, kIsdAid, 256});
+  }
+  apdu::Response process(const apdu::Command& c, std::uint8_t) override { return cm_.process(c); }
+  void deselect(std::uint8_t) override { cm_.reset(); }
+
+ private:
+  sim::gp::CardManager& cm_;
+};
+
 }  // namespace
 
 struct MultiAccountSim::Impl {
@@ -100,6 +119,7 @@ struct MultiAccountSim::Impl {
   std::unique_ptr<uicc::Uicc> card;
   uicc::File* usim = nullptr;
   std::shared_ptr<MultiAccountApplet> applet;
+  std::unique_ptr<sim::gp::CardManager> isd;
   ota::ReceivingEntity entity;
   std::unique_ptr<ota::SmsPpHandler> sms;
   bool refresh_due = false;
@@ -117,6 +137,8 @@ struct MultiAccountSim::Impl {
     };
     applet = std::make_shared<MultiAccountApplet>(state.table, hooks, cfg.capacity);
     card->add_applet(std::make_shared<AppletFront>(applet, [this] { queue_refresh_if_due(); }));
+    setup_card_manager();
+    card->add_applet(std::make_shared<IsdFront>(*isd));
     card->add_command_hook([this](const apdu::Command& cmd, uicc::Selection& sel) { return authenticate(cmd, sel); });
     setup_ota();
     card->set_envelope_handler(ota::kTagSmsPpDownload, [this](ByteView d) { return sms_pp_download(d); });
@@ -254,6 +276,31 @@ struct MultiAccountSim::Impl {
     return r;
   }
 
+  // The ISD's registry starts with what the platform holds: the
+  // multi-account applet's load file and its instance (SELECTABLE).
+  void setup_card_manager() {
+    sim::gp::CardManagerConfig c;
+    c.isd_aid = kIsdAid;
+    c.key_sets = cfg.gp_key_sets;
+    if (!cfg.state_path.empty()) c.state_file = cfg.state_path + ".isd.json";
+    sim::gp::RegistryEntry elf;
+    elf.kind = sim::gp::RegistryEntry::Kind::LoadFile;
+    elf.aid = kAppletLoadFileAid;
+    elf.life_cycle = 0x01;  // LOADED (GP 2.3.1 11.1.1.1)
+    elf.associated_sd = kIsdAid;
+    elf.version = {0x01, 0x00};
+    elf.modules = {kAppletAid};
+    sim::gp::RegistryEntry app;
+    app.kind = sim::gp::RegistryEntry::Kind::Application;
+    app.aid = kAppletAid;
+    app.life_cycle = 0x07;  // SELECTABLE
+    app.load_file_aid = kAppletLoadFileAid;
+    app.module_aid = kAppletAid;
+    app.associated_sd = kIsdAid;
+    c.platform_content = {elf, app};
+    isd = std::make_unique<sim::gp::CardManager>(std::move(c));
+  }
+
   void setup_ota() {
     for (const auto& k : cfg.key_sets) {
       entity.add_key_set(k);
@@ -267,6 +314,18 @@ struct MultiAccountSim::Impl {
         [this](const apdu::Command& c, uicc::Selection&) { return applet->process(c, 0); });
     sms->add_application(kRfmTar, cfg.rfm_msl, rfm);
     sms->add_application(kAppletTar, cfg.applet_msl, applet_app);
+    // RAM (TS 102 226 8): the GlobalPlatform commands of the script run on
+    // the ISD as already authenticated by the receiving entity.
+    auto ram = std::make_shared<ota::RemoteManagementApplication>(
+        [this](ByteView capdu) -> Bytes {
+          try {
+            return isd->process(apdu::Command::parse(capdu), sim::gp::CardManager::Origin::RemoteManagement).encode();
+          } catch (const DecodeError&) {
+            return sw_only(apdu::sw::kWrongLength).encode();
+          }
+        },
+        ota::CommandSet::GlobalPlatform);
+    sms->add_application(kIsdTar, cfg.ram_msl, ram);
   }
 
   // ENVELOPE (SMS-PP download), TS 31.111 7.1.1.2: the PoR as response data
@@ -308,6 +367,7 @@ Bytes MultiAccountSim::transmit(ByteView command_apdu) { return impl_->card->tra
 Bytes MultiAccountSim::reset() { return impl_->card->reset(); }
 uicc::Uicc& MultiAccountSim::uicc() { return *impl_->card; }
 const AccountTable& MultiAccountSim::accounts() const { return impl_->state.table; }
+sim::gp::CardManager& MultiAccountSim::card_manager() { return *impl_->isd; }
 std::uint64_t MultiAccountSim::ota_counter(std::uint8_t key_version) const { return impl_->entity.counter(key_version); }
 std::string MultiAccountSim::dump() const { return uicc::dump(impl_->image->fs); }
 

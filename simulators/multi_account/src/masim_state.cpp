@@ -1,10 +1,7 @@
 // MasimState load/save (see masim_state.hpp).
 #include "masim_state.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -13,6 +10,7 @@
 #include <stdexcept>
 
 #include "rsp/crypto.hpp"
+#include "rsp/file.hpp"
 
 namespace rsp::masim {
 namespace {
@@ -24,38 +22,6 @@ Bytes aad_for(const std::string& iccid, std::uint8_t id) {
   Bytes aad = to_bytes("masim-account:" + iccid + ":");
   aad.push_back(id);
   return aad;
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  auto fail = [&](const std::string& what) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot " + what + ": " + std::strerror(e));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("write masim state " + tmp);
-  std::size_t off = 0;
-  while (off < text.size()) {
-    ssize_t w = ::write(fd, text.data() + off, text.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      if (w == 0) errno = EIO;
-      int e = errno;
-      ::close(fd);
-      errno = e;
-      fail("write masim state " + tmp);
-    }
-    off += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
-    fail("write masim state " + tmp);
-  }
-  if (::close(fd) != 0) fail("write masim state " + tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("replace masim state " + path);
 }
 
 std::string hex_of(ByteView b) { return to_hex(b); }
@@ -146,7 +112,7 @@ void MasimState::save(const std::string& path, ByteView key) const {
   json counters = json::object();
   for (const auto& [kv, v] : ota_counters) counters[std::to_string(kv)] = v;
   j["ota_counters"] = counters;
-  write_atomically(path, j.dump(1));
+  replace_private_file(path, to_bytes(j.dump(1)), "masim state");
 }
 
 }  // namespace rsp::masim

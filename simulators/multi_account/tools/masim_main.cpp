@@ -24,20 +24,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
-bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = s.substr(0, colon);
-  try {
-    unsigned long p = std::stoul(s.substr(colon + 1));
-    if (p > 65535) return false;
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
-
 rsp::ota::Algorithm algorithm(const std::string& name) {
   if (name == "aes") return rsp::ota::Algorithm::Aes;
   if (name == "3des2") return rsp::ota::Algorithm::TripleDes2;
@@ -116,7 +102,7 @@ int main(int argc, char** argv) {
     }
     if (!vpcd.empty()) {
       rsp::sim::vpcd::VpcdClientOptions opt;
-      if (!split_host_port(vpcd, opt.host, opt.port)) {
+      if (!rsp::sim::vpcd::split_host_port(vpcd, opt.host, opt.port)) {
         std::cerr << "--vpcd wants HOST:PORT\n";
         return 2;
       }
@@ -127,7 +113,7 @@ int main(int argc, char** argv) {
     if (!tcp.empty()) {
       std::string host;
       std::uint16_t port = 0;
-      if (!split_host_port(tcp, host, port)) {
+      if (!rsp::sim::vpcd::split_host_port(tcp, host, port)) {
         std::cerr << "--tcp wants HOST:PORT\n";
         return 2;
       }

@@ -265,4 +265,18 @@ Bytes TcpTransport::reset() {
   return *r;
 }
 
+bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  try {
+    unsigned long p = std::stoul(s.substr(colon + 1));
+    if (p > 65535) return false;
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !host.empty();
+}
+
 }  // namespace rsp::sim::vpcd

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # masim on stdio and TCP, and `masim dump`: the ATR, the applet's FCI,
 # EF.ICCID, the file tree, a state file that keeps the OTA keys out of argv.
-#   masim_cli.sh MASIM_BINARY
+# With GPT_BINARY: gpt over TCP lists the card manager's content (ISD, the
+# multi-account applet and its load file) with SCP03 and SCP02.
+#   masim_cli.sh MASIM_BINARY [GPT_BINARY]
 set -euo pipefail
 MASIM=$1
+GPT=${2:-}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -41,6 +44,17 @@ fi
 "$MASIM" --tcp 127.0.0.1:0 --log-level off > "$WORK/tcp.out" &
 pid=$!
 for _ in $(seq 50); do grep -q listening "$WORK/tcp.out" && break; sleep 0.1; done
+grep -q '^listening 127.0.0.1:[1-9]' "$WORK/tcp.out" || { kill "$pid"; fail "no listening line"; }
+if [[ -n "$GPT" ]]; then
+  port=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/tcp.out")
+  for k in "0x30 3 all" "0x20 2 enc+rmac"; do
+    read -r kvn scp level <<< "$k"
+    timeout 30 "$GPT" --tcp "127.0.0.1:$port" --test-keys --kvn "$kvn" --scp "$scp" --level "$level" --json list \
+      > "$WORK/list.json" || { kill "$pid"; fail "gpt list (SCP0$scp)"; }
+    for aid in A000000151000000 F05253504D4101 F05253504D41; do
+      grep -q "\"$aid\"" "$WORK/list.json" || { kill "$pid"; fail "gpt list (SCP0$scp): $aid missing"; }
+    done
+  done
+fi
 kill "$pid"; wait "$pid" 2>/dev/null || true
-grep -q '^listening 127.0.0.1:[1-9]' "$WORK/tcp.out" || fail "no listening line"
-echo "PASS: masim stdio, dump, sealed state, tcp"
+echo "PASS: masim stdio, dump, sealed state, tcp${GPT:+, gpt list over tcp}"

@@ -10,9 +10,10 @@
 // (e.g. the multi-account applet), any other module an inert application that
 // answers SELECT and nothing else (6D00).
 //
-// process() is the whole card side, so the UICC platform can later mount it
-// as an applet; transmit()/reset() make it an apdu::Transport for the TCP,
-// stdio and vpcd links.
+// process() is the whole card side: the UICC platform mounts it as an applet
+// and as the RAM application (masim, docs/multi-account-applet.md);
+// transmit()/reset() make it an apdu::Transport for the TCP, stdio and vpcd
+// links.
 #pragma once
 #include <functional>
 #include <map>
@@ -71,6 +72,10 @@ struct CardManagerConfig {
   std::uint8_t scp02_i = 0x15;
   unsigned max_auth_failures = 3;           // then INITIALIZE UPDATE answers 6983
   std::string state_file;                   // registry and keys survive restarts when set
+  // What the card holds from manufacture besides the ISD (GP 2.3.1 5.1:
+  // executable load files in ROM and the applications the platform made
+  // from them), e.g. the UICC's own applets; ignored when a state file exists.
+  std::vector<RegistryEntry> platform_content;
   // Highest javacard.framework version the "platform" offers (1.5 = Java Card 3.0.4);
   // load files that import a newer API are refused with 6A80.
   std::uint8_t javacard_api_major = 1, javacard_api_minor = 5;
@@ -81,7 +86,17 @@ class CardManager : public apdu::Transport {
   explicit CardManager(CardManagerConfig cfg = {});
   ~CardManager() override;
 
-  apdu::Response process(const apdu::Command& c);
+  // Where a command comes from. Interface: the contact interface (or a
+  // link standing for it): card content management needs the SCP02/SCP03
+  // session (GP 2.3.1 9.1). RemoteManagement: a command of a TS 102 226
+  // RAM script that the OTA receiving entity has already checked against
+  // the ISD TAR's minimum security level (TS 102 226 8.1: the SCP80
+  // security replaces the secure channel); it goes to the ISD whatever is
+  // selected, without secure messaging, and leaves the contact session alone.
+  // The card decides the origin per call; nothing an APDU carries can.
+  enum class Origin { Interface, RemoteManagement };
+
+  apdu::Response process(const apdu::Command& c, Origin origin = Origin::Interface);
   Bytes transmit(ByteView command_apdu) override;
   Bytes reset() override;  // ATR; closes the session, selects the ISD
 
@@ -101,7 +116,7 @@ class CardManager : public apdu::Transport {
     Bytes data;
     std::size_t next_block = 0;
   };
-  apdu::Response dispatch(const apdu::Command& c);
+  apdu::Response dispatch(const apdu::Command& c, Origin origin);
   apdu::Response select(const apdu::Command& c);
   apdu::Response initialize_update(const apdu::Command& c);
   apdu::Response external_authenticate(const apdu::Command& c);
@@ -110,7 +125,7 @@ class CardManager : public apdu::Transport {
   apdu::Response install(const apdu::Command& c);
   apdu::Response load(const apdu::Command& c);
   apdu::Response delete_object(const apdu::Command& c);
-  apdu::Response put_key(const apdu::Command& c);
+  apdu::Response put_key(const apdu::Command& c, bool remote);
   apdu::Response set_status(const apdu::Command& c);
   apdu::Response store_data(const apdu::Command& c);
   Bytes card_recognition_data() const;

@@ -13,6 +13,10 @@
 //   with the card's key sets and counters; RFM (UICC file system) at TAR
 //   B0 00 00 and the applet at TAR 4D 41 53; PoR as ENVELOPE response data
 //   (SMS-DELIVER-REPORT) or SEND SHORT MESSAGE (SMS-SUBMIT), as the SPI asks;
+// - the GlobalPlatform card manager (rsp::sim::gp::CardManager, the ISD) as
+//   a selectable applet at its AID (SCP02/SCP03 as gp-card-sim) and as the
+//   RAM application at the ISD's TAR 00 00 00 (TS 102 226 8), where the
+//   SCP80 security replaces the secure channel;
 // - state in a file (accounts, active one, SQNms per account, OTA counters),
 //   written atomically; Ki/OPc sealed with AES-256-GCM under the state key.
 #pragma once
@@ -24,6 +28,7 @@
 #include "rsp/masim/multi_account_applet.hpp"
 #include "rsp/ota/key_set.hpp"
 #include "rsp/ota/receiving_entity.hpp"
+#include "rsp/sim/card_manager.hpp"
 #include "rsp/uicc/uicc.hpp"
 
 namespace rsp::masim {
@@ -33,6 +38,12 @@ namespace rsp::masim {
 // ranges TS 101 220 reserves; docs/multi-account-applet.md.
 inline constexpr ota::Tar kRfmTar{0xB0, 0x00, 0x00};
 inline constexpr ota::Tar kAppletTar{0x4D, 0x41, 0x53};
+// TS 101 220 Annex D: 00 00 00 is the Issuer Security Domain (RAM).
+inline constexpr ota::Tar kIsdTar{0x00, 0x00, 0x00};
+// The ISD's AID (GP 2.3.1 F.1 default) and the load file the multi-account
+// applet comes from as the card manager's registry shows it.
+inline const Bytes kIsdAid = from_hex("A000000151000000");
+inline const Bytes kAppletLoadFileAid = {0xF0, 0x52, 0x53, 0x50, 0x4D, 0x41};
 // ADF.USIM's AID: 3GPP RID, USIM application code, no country/provider code.
 inline const Bytes kUsimAid = from_hex("A0000000871002FFFFFFFF8907090000");
 
@@ -48,6 +59,10 @@ struct MasimConfig {
   std::vector<ota::KeySet> key_sets;           // the card's OTA key sets (KIc/KID per key version)
   std::uint8_t rfm_msl = 0x16;                 // TS 102 226 MSL: CC, ciphered, counter "higher"
   std::uint8_t applet_msl = 0x16;
+  std::uint8_t ram_msl = 0x16;                 // the ISD TAR's MSL
+  // The card manager's SCP02/SCP03 key sets; empty: the GP test keys
+  // (KVN 30 AES, 20 DES). Its registry and keys go to `state_path`.isd.json.
+  std::vector<sim::gp::KeySet> gp_key_sets;
   std::size_t capacity = MultiAccountApplet::kDefaultCapacity;
   int extra_channels = 3;
 };
@@ -62,6 +77,7 @@ class MultiAccountSim : public apdu::Transport {
 
   uicc::Uicc& uicc();
   const AccountTable& accounts() const;
+  sim::gp::CardManager& card_manager();
   std::uint64_t ota_counter(std::uint8_t key_version) const;
   std::string dump() const;  // the file tree (rsp::uicc::dump)
 

@@ -61,6 +61,11 @@ struct VpcdClientOptions {
 };
 int run_vpcd_client(Slot& slot, const VpcdClientOptions& opt, const std::atomic<bool>& stop);
 
+// "HOST:PORT" of a link option (--vpcd, --tcp of the simulator tools): the
+// last colon splits (so "::1:35963" works); false when there is none, the
+// host is empty or the port is not a number up to 65535.
+bool split_host_port(const std::string& s, std::string& host, std::uint16_t& port);
+
 // The same framing as a TCP server (for test clients, or for a reader that
 // dials the card): one client at a time. listen() binds (port 0 picks one)
 // and returns the bound port; serve() loops until `stop`.
