@@ -11,7 +11,7 @@
 #include "rsp/apdu.hpp"
 #include "rsp/gp/cap_file.hpp"
 #include "rsp/gp/commands.hpp"
-#include "rsp/sim/gp/card_manager.hpp"
+#include "rsp/sim/card_manager.hpp"
 
 namespace {
 using namespace rsp;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 
 #include "rsp/file.hpp"
 
@@ -17,6 +18,13 @@ std::uint16_t u16le(ByteView b, std::size_t off) {
   return static_cast<std::uint16_t>(b[off] | (b[off + 1] << 8));
 }
 std::uint32_t u32le(ByteView b, std::size_t off) { return u16le(b, off) | (static_cast<std::uint32_t>(u16le(b, off + 2)) << 16); }
+
+// Bounded before anything is allocated (issue 9): a JCVM component is at
+// most 3 + 65,535 bytes (u1 tag, u2 size), and the archive's other entries
+// (manifest, descriptors) are small; an archive recording a 4 GB entry is
+// refused, not allocated. The whole archive inflates to at most 16 MiB.
+constexpr std::size_t kMaxEntryBytes = 1 << 20;
+constexpr std::size_t kMaxArchiveBytes = 16 << 20;
 
 Bytes inflate_raw(ByteView in, std::size_t expected) {
   Bytes out(expected);
@@ -58,6 +66,7 @@ std::map<std::string, Bytes> read_zip(ByteView zip) {
   if (eocd == std::string::npos) throw CapError("not a zip archive (no end of central directory)");
   std::size_t count = u16le(zip, eocd + 10), off = u32le(zip, eocd + 16);
   std::map<std::string, Bytes> out;
+  std::size_t total = 0;
   for (std::size_t n = 0; n < count; ++n) {
     if (u32le(zip, off) != 0x02014b50) throw CapError("zip central directory is corrupt");
     std::uint16_t method = u16le(zip, off + 10);
@@ -71,6 +80,9 @@ std::map<std::string, Bytes> read_zip(ByteView zip) {
     std::size_t data = local + 30 + u16le(zip, local + 26) + u16le(zip, local + 28);
     if (data + csize > zip.size()) throw CapError("zip entry " + name + " is truncated");
     ByteView raw = zip.subspan(data, csize);
+    std::size_t size = method == 0 ? csize : usize;
+    if (size > kMaxEntryBytes) throw CapError("zip entry " + name + " is " + std::to_string(size) + " bytes, over the 1 MiB a CAP entry may have");
+    if ((total += size) > kMaxArchiveBytes) throw CapError("zip archive inflates to over 16 MiB");
     if (method == 0) {
       out[name] = Bytes(raw.begin(), raw.end());
     } else if (method == 8) {
@@ -141,7 +153,13 @@ LoadFileInfo parse_load_file(ByteView d) {
   return info;
 }
 
-CapFile CapFile::read(const std::string& path) { return from_zip(read_file(path)); }
+CapFile CapFile::read(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw CapError("cannot read " + path + ": " + ec.message());
+  if (size > kMaxArchiveBytes) throw CapError(path + " is over 16 MiB, not a CAP file");
+  return from_zip(read_file(path));
+}
 
 CapFile CapFile::from_zip(ByteView zip) {
   CapFile cap;

@@ -71,3 +71,26 @@ TEST(CapFile, MissingOrMisorderedComponentsAreRefused) {
   EXPECT_THROW(parse_load_file(cut), CapError);  // a size that overruns
   EXPECT_THROW(CapFile::from_zip(from_hex("504b0304")), CapError);
 }
+
+// Issue 9: a zip's recorded sizes are bounded before anything is allocated.
+// The archive is Python zipfile's (one deflated entry, 01 00 00); with its
+// central directory claiming 4 GB uncompressed it is refused, not allocated
+// (the fuzzer's out-of-memory input had exactly this shape).
+TEST(CapFile, RecordedEntrySizeIsBoundedBeforeInflating) {
+  Bytes zip = from_hex(
+      "504b0304140000000800479f825d25b383fe050000000300000015000000612f6a617661636172642f4865616465722e636170636460"
+      "0000504b01021403140000000800479f825d25b383fe0500000003000000150000000000000000000000800100000000612f6a617661"
+      "636172642f4865616465722e636170504b0506000000000100010043000000380000000000");
+  auto entries = read_zip(zip);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries.at("a/javacard/Header.cap"), from_hex("010000"));
+  std::size_t cd = 0x38;  // the central directory's offset, from the end record
+  ASSERT_EQ(to_hex(ByteView(zip).subspan(cd, 4)), "504b0102");
+  for (std::size_t i = 0; i < 4; ++i) zip[cd + 24 + i] = i == 0 ? 0xEE : 0xFF;  // uncompressed size FFFFFFEE
+  try {
+    read_zip(zip);
+    FAIL() << "a 4 GB entry was accepted";
+  } catch (const CapError& e) {
+    EXPECT_NE(std::string(e.what()).find("over the 1 MiB"), std::string::npos) << e.what();
+  }
+}
