@@ -21,9 +21,10 @@ std::uint16_t read_u16(ByteView v, const char* what) {
 std::uint32_t simple_tag(std::uint32_t tag) { return tag & 0x7F; }
 
 Bytes encode_connection(const ConnectionParameters& c) {
-  // No address: the '3E' TLV is left out (a trigger may omit it; the card
-  // then resolves the admin host), as the decoder reads it.
-  const bool has_address = !c.address.empty();
+  // No address (empty, of the default type): the '3E' TLV is left out (a
+  // trigger may omit it; the card then resolves the admin host), as the
+  // decoder reads it. An address of another type is kept even when empty.
+  const bool has_address = !c.address.empty() || c.address_type != kAddressIpv4;
   if (has_address && c.address_type == kAddressIpv4 && c.address.size() != 4)
     throw std::invalid_argument("connection parameters: an IPv4 address has 4 bytes");
   if (has_address && c.address_type == kAddressIpv6 && c.address.size() != 16)

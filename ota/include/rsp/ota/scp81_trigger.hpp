@@ -62,7 +62,7 @@ struct ConnectionParameters {
   std::uint8_t transport_protocol = kTransportTcpClientRemote;
   std::uint16_t port = 0;
   std::uint8_t address_type = kAddressIpv4;
-  Bytes address;  // 4 bytes (IPv4) or 16 (IPv6); empty: no '3E' TLV (not in the trigger)
+  Bytes address;  // 4 bytes (IPv4) or 16 (IPv6); empty with the default type: no '3E' TLV (not in the trigger)
   bool operator==(const ConnectionParameters&) const = default;
 
   // "192.0.2.1" for an IPv4 address; throws std::invalid_argument otherwise.
