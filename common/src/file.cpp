@@ -7,16 +7,39 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <cstdint>
+#include <string>
 #include <stdexcept>
 
 namespace rsp {
 
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
+Bytes read_file(const std::string& path, std::size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw std::runtime_error("cannot read " + path + ": it is a directory");
+  auto too_large = [&] {
+    return std::runtime_error("cannot read " + path + ": larger than " + std::to_string(max_bytes) + " bytes");
+  };
+  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_bytes) throw too_large();
+  Bytes out;
+  if (S_ISREG(st.st_mode)) out.reserve(static_cast<std::size_t>(st.st_size));
+  std::uint8_t buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    }
+    if (n == 0) return out;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) throw too_large();
+    out.insert(out.end(), buf, buf + n);
+  }
 }
 
 SecretBytes read_private_file(const std::string& path) {
@@ -27,7 +50,7 @@ SecretBytes read_private_file(const std::string& path) {
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     throw std::runtime_error(path + ", whose mode " + mode + " lets others read it (chmod 600 it)");
   }
-  return read_file(path);
+  return read_file(path, kMaxPrivateFileBytes);
 }
 
 void write_private_file(const std::string& path, ByteView data) {

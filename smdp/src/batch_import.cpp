@@ -80,9 +80,7 @@ BatchRow make_row(std::size_t line, const std::function<std::string(const char*)
 
 const std::set<std::string> kColumns = {"iccid", "imsi", "ki", "opc", "pin1", "puk1", "pin2", "puk2", "adm1", "spn"};
 
-// A batch is a vendor's file, read whole: 256 MiB is over a million
-// subscribers. A row is ten short fields.
-constexpr std::size_t kMaxBatchBytes = 256u << 20;
+// A row is ten short fields.
 constexpr std::size_t kMaxLineBytes = 4096;
 
 void check_batch_size(std::string_view text) {

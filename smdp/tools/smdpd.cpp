@@ -271,7 +271,7 @@ int main(int argc, char** argv) {
       rsp::Bytes tmpl = stored                        ? *stored
                         : template_path == "builtin" ? rsp::smdp::minimal_profile_template()
                                                       : rsp::read_file(template_path);
-      rsp::Bytes csv = rsp::read_file(batch_path);
+      rsp::Bytes csv = rsp::read_file(batch_path, rsp::smdp::kMaxBatchBytes);
       bool json = batch_path.size() > 5 && batch_path.substr(batch_path.size() - 5) == ".json";
       auto rows = json ? rsp::smdp::parse_batch_json(rsp::to_string(csv)) : rsp::smdp::parse_batch_csv(rsp::to_string(csv));
       rsp::smdp::ImportOptions io;

@@ -1,13 +1,25 @@
 // Whole-file reads and private writes for the command-line tools.
 #pragma once
+#include <cstddef>
 #include <string>
 
 #include "rsp/bytes.hpp"
 
 namespace rsp {
 
-// The file's bytes; throws std::runtime_error naming the path.
-Bytes read_file(const std::string& path);
+// The most any tool reads from one file unless it asks for more (issue 9:
+// every file a tool reads is bounded). The largest real inputs are SIM-vendor
+// batches and profile packages (a million-profile batch is ~200 MB; tools
+// reading those pass their own bound); configurations, certificates and keys
+// are a few KB.
+inline constexpr std::size_t kMaxFileBytes = 64u << 20;
+// What read_private_file accepts: a key, a PIN or a password is far smaller.
+inline constexpr std::size_t kMaxPrivateFileBytes = 64u << 10;
+
+// The file's bytes; throws std::runtime_error naming the path when it cannot
+// be read, is a directory, or holds more than `max_bytes` (checked while
+// reading, so /dev/zero or a growing file stops there too).
+Bytes read_file(const std::string& path, std::size_t max_bytes = kMaxFileBytes);
 // Creates or truncates `path` with mode 0600 before writing (keys, secrets).
 void write_private_file(const std::string& path, ByteView data);
 // Replaces `path` atomically with `data`, mode 0600: written to `path`.tmp,

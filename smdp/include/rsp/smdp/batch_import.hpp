@@ -4,6 +4,7 @@
 // nothing: a bad row is reported with its line number and nothing of the
 // batch is stored.
 #pragma once
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -13,6 +14,10 @@
 #include "rsp/smdp/profile_store.hpp"
 
 namespace rsp::smdp {
+
+// A batch is a vendor's file, read whole: 256 MiB is over a million
+// subscribers (what `smdpd batch import` reads from a file, too).
+inline constexpr std::size_t kMaxBatchBytes = 256u << 20;
 
 struct BatchError : std::runtime_error {
   // `line`: the CSV line, or the 1-based entry of a JSON batch (`unit` "entry").
