@@ -5,6 +5,7 @@
 // the admin listener refuses a non-loopback address unless allowed.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -59,6 +60,25 @@ std::string es9(const std::string& function, const std::string& result) {
 std::string latency_count(const std::string& function) {
   return "smdp_request_duration_seconds_count{interface=\"es9plus\",function=\"" + function + "\"}";
 }
+
+// SK.DPpb "in a token" that can be unplugged: signing throws while it is.
+class UnpluggableSigner : public crypto::Signer {
+ public:
+  explicit UnpluggableSigner(std::shared_ptr<const crypto::Signer> inner) : inner_(std::move(inner)) {}
+  crypto::Curve curve() const override { return inner_->curve(); }
+  Bytes sign(ByteView m) const override {
+    if (unplugged) throw std::runtime_error("token not present");
+    return inner_->sign(m);
+  }
+  Bytes sign_digest(ByteView d) const override {
+    if (unplugged) throw std::runtime_error("token not present");
+    return inner_->sign_digest(d);
+  }
+  mutable std::atomic<bool> unplugged{false};
+
+ private:
+  std::shared_ptr<const crypto::Signer> inner_;
+};
 
 const fs::path kProfile = rsp::e2e::testdata("ts48/TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der");
 
@@ -143,7 +163,13 @@ TEST(SmdpMetrics, ADownloadMovesTheCountersByExactlyItsCalls) {
 }
 
 TEST(SmdpHealth, ReadyFollowsTheStoreFolderAndLiveStaysUp) {
-  World w(crypto::Curve::P256, "obs-health", with_admin);
+  std::shared_ptr<UnpluggableSigner> dppb;
+  World w(crypto::Curve::P256, "obs-health", [&](World& world, smdp::Config& c) {
+    with_admin(world, c);
+    auto& cs = c.credentials.at(0);
+    dppb = std::make_shared<UnpluggableSigner>(crypto::key_signer(crypto::EcKey::from_pem_or_der(to_bytes(cs.dppb_key_pem))));
+    cs.dppb_signer = dppb;
+  });
   auto ready = admin_get(w, "/health/ready");
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_EQ(nlohmann::json::parse(ready.body)["status"], "ready");
@@ -180,7 +206,16 @@ TEST(SmdpHealth, ReadyFollowsTheStoreFolderAndLiveStaysUp) {
   fs::rename(w.dir / "orig.db", db);
   EXPECT_EQ(admin_get(w, "/health/ready").status, 200);
 
+  // The key that signs the BPP's metadata gone (an HSM unplugged).
+  dppb->unplugged = true;
+  auto nokey = admin_get(w, "/health/ready");
+  EXPECT_EQ(nokey.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(nokey.body)["reason"], "key credentials[0].dppb_key: token not present") << nokey.body;
+  dppb->unplugged = false;
+  EXPECT_EQ(admin_get(w, "/health/ready").status, 200);
+
   EXPECT_EQ(admin_get(w, "/nothing").status, 404);
+  EXPECT_EQ(admin_get(w, "/metrics?x").status, 200);
 }
 
 TEST(SmdpAdmin, NonLoopbackAddressIsRefusedWithoutAllowRemote) {
