@@ -4,16 +4,23 @@
 // turns 503 when the store's folder is moved away and 200 when it is back;
 // the admin listener refuses a non-loopback address unless allowed.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 
 #include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "rsp/file.hpp"
 #include "rsp/http_client.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/smdp/config.hpp"
 #include "world.hpp"
+
+extern char** environ;
 
 using namespace rsp;
 using rsp::e2e::World;
@@ -248,5 +255,118 @@ TEST(SmdpAdmin, NonLoopbackAddressIsRefusedWithoutAllowRemote) {
   c.admin.enabled = true;
   c.admin.listen = "0.0.0.0";
   EXPECT_THROW(smdp::Server s(c), std::runtime_error);
+  fs::remove_all(dir);
+}
+
+// The smdpd binary as installed: the configuration's admin and log keys take
+// effect (the admin listener announced, every stderr line one JSON object,
+// access lines for the probes), and a non-loopback admin.listen stops it at
+// start with exit 1.
+namespace {
+struct Smdpd {
+  pid_t pid = 0;
+  ~Smdpd() { stop(SIGKILL); }
+  void start(const fs::path& config, const fs::path& port_file, const fs::path& err) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<std::string> args = {RSP_SMDPD, "--config", config.string(), "serve", "--port-file", port_file.string()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid, RSP_SMDPD, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw std::runtime_error("cannot start smdpd");
+  }
+  // Exit status once it has exited within `ms`, or -1.
+  int wait_exit(int ms) {
+    for (int i = 0; i < ms / 20; ++i) {
+      int st = 0;
+      if (waitpid(pid, &st, WNOHANG) == pid) {
+        pid = 0;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+  int stop(int sig) {
+    if (pid <= 0) return -1;
+    ::kill(pid, sig);
+    int rc = wait_exit(5000);
+    if (rc == -1) {
+      ::kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      pid = 0;
+    }
+    return rc;
+  }
+};
+
+std::string smdpd_config(std::uint16_t port, const std::string& admin) {
+  return "{\"address\": \"localhost:" + std::to_string(port) + "\", \"port\": " + std::to_string(port) +
+         ", \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","
+         " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\"},"
+         " \"credentials\": [{\"ci_certificate\": \"CERT_CI_ECDSA_NIST.der\","
+         " \"dpauth_certificate\": \"CERT_S_SM_DPauth_ECDSA_NIST.der\", \"dpauth_key\": \"SK_S_SM_DPauth_ECDSA_NIST.pem\","
+         " \"dppb_certificate\": \"CERT_S_SM_DPpb_ECDSA_NIST.der\", \"dppb_key\": \"SK_S_SM_DPpb_ECDSA_NIST.pem\"}],"
+         " \"admin\": " + admin + ", \"log\": {\"format\": \"json\", \"access\": true}}\n";
+}
+}  // namespace
+
+TEST(SmdpdAdmin, TheBinaryServesHealthAndLogsJsonFromItsConfiguration) {
+  fs::path dir = fs::temp_directory_path() / ("rsp-e2e-obs-bin-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  certs::PkiOptions po;
+  po.dp_host = "localhost";
+  certs::write_pki(certs::generate_pki(po), dir);
+  write_private_file((dir / "storage.key").string(), to_bytes(to_hex(crypto::random_bytes(32))));
+  std::uint16_t admin_port = http::free_loopback_port();
+  std::ofstream(dir / "smdp.json") << smdpd_config(http::free_loopback_port(),
+                                                   "{\"port\": " + std::to_string(admin_port) + "}");
+  Smdpd s;
+  s.start(dir / "smdp.json", dir / "port", dir / "stderr");
+  for (int i = 0; i < 500 && !fs::exists(dir / "port") && s.wait_exit(20) == -1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs::exists(dir / "port")) << to_string(rsp::read_file((dir / "stderr").string()));
+  http::ClientConfig cc;
+  cc.timeout = std::chrono::milliseconds(5000);
+  http::Client client(cc);
+  std::string base = "http://127.0.0.1:" + std::to_string(admin_port);
+  EXPECT_EQ(client.get(base + "/health/live").status, 200);
+  EXPECT_EQ(client.get(base + "/health/ready").status, 200);
+  auto m = client.get(base + "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("# TYPE smdp_es9plus_requests_total counter\n"), std::string::npos);
+  EXPECT_EQ(s.stop(SIGTERM), 0);
+
+  std::istringstream err(to_string(rsp::read_file((dir / "stderr").string())));
+  bool announced = false, access = false;
+  int lines = 0;
+  for (std::string line; std::getline(err, line);) {
+    ++lines;
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(line)) << line;
+    ASSERT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
+    EXPECT_EQ(j["ts"].get<std::string>().back(), 'Z') << line;
+    std::string msg = j["msg"];
+    announced |= msg == "admin (/health/live, /health/ready, /metrics) listening on http://127.0.0.1:" +
+                            std::to_string(admin_port);
+    access |= j["component"] == "access" && j.value("path", "") == "/health/ready" && j.value("status", "") == "200";
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_TRUE(announced);
+  EXPECT_TRUE(access);
+
+  // Not loopback, no allow_remote: refused before anything listens.
+  std::ofstream(dir / "smdp.json") << smdpd_config(http::free_loopback_port(),
+                                                   "{\"listen\": \"0.0.0.0\", \"port\": " + std::to_string(admin_port) + "}");
+  Smdpd refused;
+  refused.start(dir / "smdp.json", dir / "port2", dir / "stderr2");
+  EXPECT_EQ(refused.wait_exit(15000), 1);
+  EXPECT_NE(to_string(rsp::read_file((dir / "stderr2").string())).find("admin.listen 0.0.0.0 is not a loopback address"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "port2"));
   fs::remove_all(dir);
 }
