@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "rsp/log.hpp"
 #include "rsp/tls.hpp"
 
 namespace rsp::http {
@@ -117,6 +118,8 @@ Response Response::empty(int status) {
 }
 
 void log_to_stderr(std::string_view line) {
+  // With JSON logs (RSP_LOG_FORMAT=json) every line on stderr is one object.
+  if (log::format() == log::Format::Json) return log::write(log::Level::Warn, "http", line);
   static std::mutex m;
   std::lock_guard lock(m);
   std::cerr << "[http] " << line << '\n';
@@ -239,6 +242,7 @@ class Session : public std::enable_shared_from_this<Session<S>> {
   }
 
   void on_handshake(error_code ec) {
+    if (shared_->config.on_tls_handshake) shared_->config.on_tls_handshake(!ec);
     if (ec) {
       const char* what = ec == beast::error::timeout ? "timed out" : nullptr;
       shared_->connection_log("TLS handshake with " + remote_ + " failed: " + (what ? std::string(what) : ec.message()));

@@ -1,5 +1,7 @@
 #include "rsp/smdp/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -143,7 +145,7 @@ Config load_config(const std::string& path) {
     Section top(j, "",
                 {"address", "db", "session_timeout_seconds", "max_cc_attempts", "max_download_attempts",
                  "order_expiry_seconds", "use_ppk", "listen", "port", "threads", "tls", "storage_key_file", "es2plus",
-                 "operators", "credentials", "limits", "crls", "allow_eum_without_name_constraints"});
+                 "operators", "credentials", "limits", "crls", "allow_eum_without_name_constraints", "admin", "log"});
     c.address = top.text("address", c.address);
     c.db_path = rel(top.text("db", c.db_path)).string();
     c.session_timeout_seconds =
@@ -272,6 +274,25 @@ Config load_config(const std::string& path) {
       L.session_purge_interval_seconds =
           secs("session_purge_interval_seconds", L.session_purge_interval_seconds, 1, kDay);
     }
+    if (top.has("admin")) {
+      Section a(top.at("admin"), "admin", {"listen", "port", "allow_remote"});
+      c.admin.listen = a.text("listen", c.admin.listen);
+      c.admin.port = static_cast<std::uint16_t>(a.integer("port", 0, 0, 65535));
+      c.admin.allow_remote = a.flag("allow_remote", false);
+      c.admin.enabled = c.admin.port != 0;
+      if (c.admin.enabled) check_admin_listen(c.admin);
+    }
+    if (top.has("log")) {
+      Section l(top.at("log"), "log", {"format", "access", "level"});
+      c.log_format = l.text("format", "");
+      if (!c.log_format.empty() && c.log_format != "text" && c.log_format != "json")
+        Section::fail("log.format", "must be \"text\" or \"json\"");
+      c.access_log = l.flag("access", false);
+      c.log_level = l.text("level", "");
+      if (!c.log_level.empty() && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+          c.log_level != "error")
+        Section::fail("log.level", "must be debug, info, warn or error");
+    }
   } catch (const nlohmann::json::exception& e) {  // not expected: every access above is checked
     throw std::runtime_error(path + ": invalid configuration");
   } catch (const std::runtime_error& e) {
@@ -298,6 +319,21 @@ Config config_from_pki(const certs::Pki& pki, const std::string& address, const 
   cs.dppb_key_pem = pki.dp_pb.key.private_pem();
   c.credentials.push_back(cs);
   return c;
+}
+
+void check_admin_listen(const AdminConfig& admin) {
+  unsigned char a[16];
+  bool v4 = inet_pton(AF_INET, admin.listen.c_str(), a) == 1;
+  bool v6 = !v4 && inet_pton(AF_INET6, admin.listen.c_str(), a) == 1;
+  if (!v4 && !v6) Section::fail("admin.listen", "must be an IP address, not '" + admin.listen + "'");
+  static const unsigned char v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  bool loopback = v4 ? a[0] == 127 : std::equal(a, a + 16, v6_loopback);
+  // /health and /metrics answer anyone who connects: on another address they
+  // tell the network our inventory and traffic (docs/operations.md).
+  if (!loopback && !admin.allow_remote)
+    Section::fail("admin.listen", admin.listen +
+                                      " is not a loopback address: the admin listener has no authentication; set "
+                                      "admin.allow_remote to true to serve it there anyway");
 }
 
 std::size_t es9plus_body_limit(const Limits& limits, std::string_view path) {

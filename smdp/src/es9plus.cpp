@@ -630,6 +630,7 @@ void Es9Plus::handle_notification(const json& req) {
     if (s->state != "done" && s->state != "install-failed")
       store_.end_session(s->transaction_id, installed ? "done" : "install-failed");
     tx.commit();
+    if (changed && on_install_result) on_install_result(installed);
     if (changed) {
       FunctionError failure(status::kInstallFailed, "the eUICC could not install the profile");
       progress(*p, s->eid, kPointBppInstallation, installed, installed ? nullptr : &failure, der);

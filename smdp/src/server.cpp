@@ -131,7 +131,8 @@ bool AddressRateLimiter::allow(std::string_view remote_address) {
   return true;
 }
 
-http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req) {
+http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req,
+                              std::string* result) {
   constexpr std::string_view prefix = "/gsma/rsp2/es2plus/";
   std::string_view path = req.path();
   if (path.substr(0, prefix.size()) != prefix) return http::Response::text(404, "not found\n");
@@ -155,18 +156,24 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
       if (fri != h->end() && (!fri->is_string() || fri->get<std::string>() != op->id))
         throw FunctionError("1.1", "1.2", "functionRequesterIdentifier is not the authenticated operator");
     }
-    if (function == "downloadOrder") return json_response(es2.download_order(op->id, body));
-    if (function == "confirmOrder") return json_response(es2.confirm_order(op->id, body));
-    if (function == "cancelOrder") return json_response(es2.cancel_order(op->id, body));
-    if (function == "releaseProfile") return json_response(es2.release_profile(op->id, body));
+    auto done = [&](nlohmann::json j) {
+      if (result) *result = "executed-success";
+      return json_response(j);
+    };
+    if (function == "downloadOrder") return done(es2.download_order(op->id, body));
+    if (function == "confirmOrder") return done(es2.confirm_order(op->id, body));
+    if (function == "cancelOrder") return done(es2.cancel_order(op->id, body));
+    if (function == "releaseProfile") return done(es2.release_profile(op->id, body));
     return http::Response::text(404, "unknown ES2+ function\n");
   } catch (const FunctionError& e) {
+    if (result) *result = e.subject_code + "/" + e.reason_code;
     log::warn("es2+", op->id + " " + function + " failed " + e.subject_code + "/" + e.reason_code + ": " + e.what());
     return json_response(failed(e));
   }
 }
 
-http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRateLimiter* limiter) {
+http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRateLimiter* limiter,
+                              std::string* result) {
   std::string_view path = req.path();
   if (path.substr(0, kPrefix.size()) != kPrefix) return http::Response::text(404, "not found\n");
   if (req.method != "POST") return http::Response::text(405, "ES9+ functions are called with POST\n");
@@ -188,23 +195,30 @@ http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRat
   if (!parsed) return bad_body(why);
   nlohmann::json& body = *parsed;
   try {
-    if (function == "initiateAuthentication") return json_response(es9.initiate_authentication(body));
-    if (function == "authenticateClient") return json_response(es9.authenticate_client(body));
-    if (function == "getBoundProfilePackage") return json_response(es9.get_bound_profile_package(body));
-    if (function == "cancelSession") return json_response(es9.cancel_session(body));
+    auto done = [&](nlohmann::json j) {
+      if (result) *result = "executed-success";
+      return json_response(j);
+    };
+    if (function == "initiateAuthentication") return done(es9.initiate_authentication(body));
+    if (function == "authenticateClient") return done(es9.authenticate_client(body));
+    if (function == "getBoundProfilePackage") return done(es9.get_bound_profile_package(body));
+    if (function == "cancelSession") return done(es9.cancel_session(body));
     if (function == "handleNotification") {
       es9.handle_notification(body);
+      if (result) *result = "executed-success";
       auto r = http::Response::empty(204);
       r.headers.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
       return r;
     }
     return http::Response::text(404, "unknown ES9+ function\n");
   } catch (const FunctionError& e) {
+    if (result) *result = e.subject_code + "/" + e.reason_code;
     log::warn("es9+", function + " failed " + e.subject_code + "/" + e.reason_code + ": " + e.what());
     return json_response(failed(e));
   } catch (const DecodeError& e) {
     // The decoder's wording stays in the log; the caller learns the code.
     FunctionError fe(code::kFunctionProvider, code::kInvalid, "malformed " + function + " request");
+    if (result) *result = fe.subject_code + "/" + fe.reason_code;
     log::warn("es9+", function + " malformed input: " + e.what());
     return json_response(failed(fe));
   }
@@ -229,6 +243,31 @@ Server::Server(const Config& config) {
   nc.client_key_pem = config.es2_client_key.empty() ? config.tls_key : config.es2_client_key;
   notifier_ = std::make_unique<ProgressNotifier>(*db_, endpoints, nc, config.functional_id);
   es9_->on_progress = [this](const ProgressEvent& e) { notifier_->enqueue(e); };
+  metrics_ = std::make_unique<SmdpMetrics>();
+  metrics::Counter* installed = &metrics_->downloads.with({"installed"});
+  metrics::Counter* install_failed = &metrics_->downloads.with({"install-failed"});
+  es9_->on_install_result = [installed, install_failed](bool ok) { (ok ? installed : install_failed)->inc(); };
+  metrics_->registry.on_scrape([this] { metrics_->collect_from(*db_); });
+  access_log_ = config.access_log;
+  // Readiness signs with every long-term key the SM-DP+ signs with at run time.
+  std::vector<Readiness::Key> keys;
+  for (std::size_t i = 0; i < config.credentials.size(); ++i) {
+    const auto& c = config.credentials[i];
+    auto add = [&](const char* what, const std::shared_ptr<const crypto::Signer>& signer, const std::string& pem,
+                   const Bytes& cert) {
+      auto parsed = certs::parse(certs::der_from_pem_or_der(cert));
+      keys.push_back({"credentials[" + std::to_string(i) + "]." + what,
+                      signer ? signer : crypto::key_signer(crypto::EcKey::from_pem_or_der(to_bytes(pem))),
+                      parsed.public_point, parsed.curve});
+    };
+    add("dpauth_key", c.dpauth_signer, c.dpauth_key_pem, c.dpauth_certificate);
+    add("dppb_key", c.dppb_signer, c.dppb_key_pem, c.dppb_certificate);
+  }
+  if (config.tls_signer) {
+    auto parsed = certs::parse(certs::der_from_pem_or_der(config.tls_certificate));
+    keys.push_back({"tls.key", config.tls_signer, parsed.public_point, parsed.curve});
+  }
+  readiness_ = std::make_unique<Readiness>(*db_, config.db_path, std::move(keys));
   es2_->on_progress = es9_->on_progress;
   const Limits& lim = config.limits;
   if (lim.initiate_authentication_per_second > 0 && lim.initiate_authentication_burst > 0)
@@ -251,8 +290,15 @@ Server::Server(const Config& config) {
   t.private_key = config.tls_key;
   t.key_signer = config.tls_signer;
   hc.tls = t;
-  http_ = std::make_unique<http::Server>(
-      hc, [this](const http::Request& r) { return handle_es9plus(*es9_, r, limiter_.get()); });
+  hc.on_tls_handshake = metrics_->handshake_counter("es9plus");
+  static const std::vector<std::string_view> kEs9Functions = {
+      "initiateAuthentication", "authenticateClient", "getBoundProfilePackage", "handleNotification", "cancelSession"};
+  static const std::vector<std::string_view> kEs2Functions = {"downloadOrder", "confirmOrder", "cancelOrder",
+                                                              "releaseProfile"};
+  http_ = std::make_unique<http::Server>(hc, [this](const http::Request& r) {
+    return observed("es9plus", kEs9Functions, r,
+                    [&](std::string* result) { return handle_es9plus(*es9_, r, limiter_.get(), result); });
+  });
   if (config.es2plus_port) {
     http::ServerConfig ec = hc;
     ec.port = config.es2plus_port;
@@ -260,15 +306,48 @@ Server::Server(const Config& config) {
     ec.body_limit = nullptr;  // one limit for every ES2+ function
     ec.tls->client_auth = http::ClientAuth::Required;
     ec.tls->client_ca_chain = config.operator_ca;
-    es2_http_ = std::make_unique<http::Server>(
-        ec, [this](const http::Request& r) { return handle_es2plus(*es2_, operators_, r); });
+    ec.on_tls_handshake = metrics_->handshake_counter("es2plus");
+    es2_http_ = std::make_unique<http::Server>(ec, [this](const http::Request& r) {
+      return observed("es2plus", kEs2Functions, r,
+                      [&](std::string* result) { return handle_es2plus(*es2_, operators_, r, result); });
+    });
   }
+  if (config.admin.enabled) {
+    check_admin_listen(config.admin);
+    http::ServerConfig ac;
+    ac.bind_address = config.admin.listen;
+    ac.port = config.admin.port;
+    ac.threads = 1;  // probes and scrapes: a few requests a minute
+    ac.max_body_bytes = 1024;
+    ac.max_connections = 64;
+    admin_http_ = std::make_unique<http::Server>(ac, [this](const http::Request& r) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto res = handle_admin(r, *metrics_, [this] { return readiness_->check(); });
+      if (access_log_)
+        log_access("admin", r, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      return res;
+    });
+  }
+}
+
+http::Response Server::observed(std::string_view interface, const std::vector<std::string_view>& functions,
+                                const http::Request& req,
+                                const std::function<http::Response(std::string* result)>& handle) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::string result;
+  http::Response res = handle(&result);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (result.empty()) result = "http-" + std::to_string(res.status);
+  metrics_->request(interface, function_label(req.path(), functions), result, seconds);
+  if (access_log_) log_access(interface, req, res.status, seconds);
+  return res;
 }
 
 Server::~Server() { stop(); }
 void Server::start() {
   http_->start();
   if (es2_http_) es2_http_->start();
+  if (admin_http_) admin_http_->start();
   notifier_->start();
   purger_ = std::thread([this] { purge_loop(); });
 }
@@ -283,6 +362,7 @@ void Server::stop() {
   }
   if (http_) http_->stop();
   if (es2_http_) es2_http_->stop();
+  if (admin_http_) admin_http_->stop();
   if (notifier_) notifier_->stop();
 }
 
@@ -302,5 +382,6 @@ void Server::purge_loop() {
 }
 std::uint16_t Server::port() const { return http_->port(); }
 std::uint16_t Server::es2plus_port() const { return es2_http_ ? es2_http_->port() : 0; }
+std::uint16_t Server::admin_port() const { return admin_http_ ? admin_http_->port() : 0; }
 
 }  // namespace rsp::smdp

@@ -190,11 +190,22 @@ int main(int argc, char** argv) {
       config_path = env && *env ? env : "/etc/rsp/smdpd.json";
     }
     auto config = rsp::smdp::load_config(config_path);
+    // log.format / log.level in the configuration win over RSP_LOG_FORMAT / RSP_LOG.
+    if (!config.log_format.empty()) rsp::log::set_format(rsp::log::format_from_name(config.log_format));
+    if (!config.log_level.empty()) rsp::log::set_level(rsp::log::level_from_name(config.log_level));
     if (*serve) {
       rsp::smdp::Server server(config);
       server.start();
       rsp::log::info("smdpd", "ES9+ listening on https://" + config.listen + ":" + std::to_string(server.port()) +
                                   " as " + config.address);
+      if (server.es2plus_port())
+        rsp::log::info("smdpd", "ES2+ listening on https://" + config.listen + ":" +
+                                    std::to_string(server.es2plus_port()) + " (mutual TLS)");
+      if (server.admin_port())
+        rsp::log::info("smdpd", "admin (/health/live, /health/ready, /metrics) listening on http://" +
+                                    (config.admin.listen.find(':') != std::string::npos ? "[" + config.admin.listen + "]"
+                                                                                        : config.admin.listen) +
+                                    ":" + std::to_string(server.admin_port()));
       if (!port_file.empty()) write_output(port_file, std::to_string(server.port()) + "\n");
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);

@@ -603,3 +603,40 @@ TEST_F(Es2Plus, FailedInstallNotificationAfterASuccessfulOneChangesNothing) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a second point 4 would arrive by now
   EXPECT_EQ(endpoint.points(iccid), (std::vector<int>{1, 3, 4}));
 }
+
+// Issue 13 metrics (docs/operations.md): ES2+ calls by function and SGP.22
+// result, the inventory by profile type and state at scrape, and failed
+// handshakes on the ES2+ listener (mutual TLS).
+TEST_F(Es2Plus, CallsAndHandshakesAreCounted) {
+  auto b = client_for(ops.b);
+  EXPECT_EQ(status(call(b, "downloadOrder", {{"profileType", "roaming"}})), "ok");
+  EXPECT_EQ(status(call(b, "downloadOrder", {{"profileType", "roaming"}})), "ok");
+  EXPECT_EQ(status(call(b, "downloadOrder", {{"profileType", "roaming"}})), "8.2.5/3.7");
+  int http_status = 0;
+  call(b, "noSuchFunction", json::object(), &http_status);
+  EXPECT_EQ(http_status, 404);
+  http::ClientConfig anon;
+  anon.ca_file = w->tls_ca_pem;
+  http::Client anonymous(anon);
+  EXPECT_THROW(call(anonymous, "downloadOrder", {{"profileType", "roaming"}}), http::HttpError);
+
+  auto has = [&](const std::string& line) {
+    return w->smdp->metrics().registry.render().find("\n" + line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("smdp_es2plus_requests_total{function=\"downloadOrder\",result=\"executed-success\"} 2"));
+  EXPECT_TRUE(has("smdp_es2plus_requests_total{function=\"downloadOrder\",result=\"8.2.5/3.7\"} 1"));
+  EXPECT_TRUE(has("smdp_es2plus_requests_total{function=\"unknown\",result=\"http-404\"} 1"));
+  EXPECT_TRUE(has("smdp_request_duration_seconds_count{interface=\"es2plus\",function=\"downloadOrder\"} 3"));
+  // 40 of OP-A's and none of OP-B's are still available; OP-B's two allocated.
+  EXPECT_TRUE(has("smdp_profiles{type=\"roaming\",state=\"available\"} 40"));
+  EXPECT_TRUE(has("smdp_profiles{type=\"roaming\",state=\"allocated\"} 2"));
+  // The anonymous client's handshake failed (counted on a worker: polled).
+  bool failed = false;
+  for (int i = 0; i < 50 && !failed; ++i) {
+    failed = has("smdp_tls_handshakes_total{listener=\"es2plus\",result=\"failed\"} 1");
+    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(failed);
+  EXPECT_NE(w->smdp->metrics().registry.render().find("smdp_tls_handshakes_total{listener=\"es2plus\",result=\"ok\"} "),
+            std::string::npos);
+}

@@ -245,3 +245,38 @@ TEST(SmdpdTool, StageRecordsRequirementsAndPolicyRules) {
   ASSERT_EQ(r.device_capabilities.size(), 1u);
   EXPECT_EQ(r.device_capabilities[0].first, "nr5gcSupportedRelease");
 }
+
+// admin (docs/operations.md, "Health and metrics"): port 0 or absent = off;
+// a non-loopback listen address only with allow_remote; log keys checked.
+TEST(SmdpConfig, AdminListenerIsLoopbackUnlessAllowedAndLogKeysAreChecked) {
+  ConfigDir d;
+  auto c = smdp::load_config(d.write(d.base));
+  EXPECT_FALSE(c.admin.enabled);
+  auto j = d.base;
+  j["admin"] = {{"port", 9100}};
+  c = smdp::load_config(d.write(j));
+  EXPECT_TRUE(c.admin.enabled);
+  EXPECT_EQ(c.admin.listen, "127.0.0.1");
+  EXPECT_EQ(c.admin.port, 9100);
+  j["admin"] = {{"port", 9100}, {"listen", "0.0.0.0"}};
+  EXPECT_TRUE(has(d.error(j), "admin.listen 0.0.0.0 is not a loopback address")) << d.error(j);
+  j["admin"]["allow_remote"] = true;
+  EXPECT_EQ(d.error(j), "");
+  j["admin"] = {{"port", 9100}, {"listen", "::1"}};
+  EXPECT_EQ(d.error(j), "");
+  j["admin"] = {{"port", 0}, {"listen", "0.0.0.0"}};  // off: nothing binds
+  EXPECT_EQ(d.error(j), "");
+  j["admin"] = {{"port", 9100}, {"allow_remot", true}};
+  EXPECT_TRUE(has(d.error(j), "admin.allow_remot is not a configuration key")) << d.error(j);
+
+  j = d.base;
+  j["log"] = {{"format", "json"}, {"access", true}, {"level", "warn"}};
+  c = smdp::load_config(d.write(j));
+  EXPECT_EQ(c.log_format, "json");
+  EXPECT_TRUE(c.access_log);
+  EXPECT_EQ(c.log_level, "warn");
+  j["log"] = {{"format", "xml"}};
+  EXPECT_TRUE(has(d.error(j), "log.format must be")) << d.error(j);
+  j["log"] = {{"access", "yes"}};
+  EXPECT_TRUE(has(d.error(j), "log.access must be true or false")) << d.error(j);
+}

@@ -157,6 +157,9 @@ struct ServerConfig {
   std::string server_header = "rsp";  // value of the Server header ("" = none)
   LogSink log;          // empty = log_to_stderr; bodies are never logged
   bool log_requests = false;  // one line per request: method, path, status
+  // Called once per TLS handshake with its outcome (metrics: handshakes by
+  // listener and result). Runs on a worker thread; keep it cheap.
+  std::function<void(bool ok)> on_tls_handshake;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound, closed), for

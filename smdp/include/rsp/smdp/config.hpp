@@ -71,6 +71,22 @@ struct Limits {
 // are answered 404 anyway).
 std::size_t es9plus_body_limit(const Limits& limits, std::string_view path);
 
+// The admin listener (docs/operations.md, "Health and metrics"): plain HTTP
+// with /health/live, /health/ready and /metrics for probes and Prometheus.
+// It has no authentication, so it binds loopback only unless allow_remote
+// says otherwise (check_admin_listen).
+struct AdminConfig {
+  bool enabled = false;  // load_config: admin.port given and not 0
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = 0;  // 0 with enabled = ephemeral (tests)
+  bool allow_remote = false;
+};
+
+// Throws std::runtime_error naming admin.listen when it is not a numeric
+// loopback address (127.0.0.0/8, ::1) and allow_remote is false, or not an
+// IP address at all.
+void check_admin_listen(const AdminConfig& admin);
+
 // A CRL (SGP.22 4.6) as configured: where it came from (for messages) and its DER or PEM.
 struct CrlSource {
   std::string name;
@@ -126,6 +142,14 @@ struct Config {
   // of encrypting them with each session's keys (the default).
   bool use_ppk = false;
   Limits limits;
+  AdminConfig admin;
+  // log.access: one line per request (method, path, status, latency,
+  // client; never bodies) on the ES9+, ES2+ and admin listeners.
+  bool access_log = false;
+  // log.format ("text"/"json"); empty = RSP_LOG_FORMAT or text. smdpd
+  // applies it (rsp::log::set_format), load_config only checks it.
+  std::string log_format;
+  std::string log_level;  // log.level: debug|info|warn|error; empty = RSP_LOG or info
 };
 
 // Loads the JSON configuration file documented in docs/smdp.md; relative

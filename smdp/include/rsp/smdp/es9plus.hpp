@@ -33,6 +33,10 @@ class Es9Plus {
 
   // Download progress for the owning operator (ES2+.HandleDownloadProgressInfo).
   std::function<void(const ProgressEvent&)> on_progress;
+  // A download ended: the eUICC's signed ProfileInstallationResult moved the
+  // profile to Installed (true) or Error (false), once per profile and
+  // outcome (metrics: smdp_downloads_total).
+  std::function<void(bool installed)> on_install_result;
 
   // Test hook: the clock used for session expiry and certificate validity.
   void set_clock(std::function<std::time_t()> now) { now_ = std::move(now); }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "rsp/http_server.hpp"
+#include "rsp/smdp/admin.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/es9plus.hpp"
 #include "rsp/smdp/progress_notifier.hpp"
@@ -40,11 +41,15 @@ class AddressRateLimiter {
 // Maps one HTTP request to an ES9+ function (SGP.22 6.5: POST
 // /gsma/rsp2/es9plus/<function>, JSON, X-Admin-Protocol gsma/rsp/v2.x).
 // With `limiter`, initiateAuthentication is rate-limited per client address
-// (HTTP 429 with Retry-After).
-http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRateLimiter* limiter = nullptr);
+// (HTTP 429 with Retry-After). With `result`, the SGP.22 outcome for the
+// metrics: "executed-success", "<subjectCode>/<reasonCode>", or left empty
+// when the function was not executed (then the HTTP status tells).
+http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRateLimiter* limiter = nullptr,
+                              std::string* result = nullptr);
 // ES2+ (SGP.22 6.5.2): POST /gsma/rsp2/es2plus/<function>; the operator is
 // the one whose pinned certificate the client presented.
-http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req);
+http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req,
+                              std::string* result = nullptr);
 
 class Server {
  public:
@@ -54,6 +59,10 @@ class Server {
   void stop();
   std::uint16_t port() const;
   std::uint16_t es2plus_port() const;
+  std::uint16_t admin_port() const;  // 0 when the admin listener is off
+  SmdpMetrics& metrics() { return *metrics_; }
+  // "" when ready to serve downloads, else why not (GET /health/ready).
+  std::string readiness() { return readiness_->check(); }
   Es9Plus& es9plus() { return *es9_; }
   Es2Plus& es2plus() { return *es2_; }
   ProgressNotifier& notifier() { return *notifier_; }
@@ -68,6 +77,15 @@ class Server {
   std::unique_ptr<http::Server> http_, es2_http_;
   std::vector<OperatorConfig> operators_;
   std::unique_ptr<AddressRateLimiter> limiter_;
+  std::unique_ptr<SmdpMetrics> metrics_;
+  std::unique_ptr<Readiness> readiness_;
+  std::unique_ptr<http::Server> admin_http_;
+  bool access_log_ = false;
+  // Runs one ES9+/ES2+ call through `handle`, counting it by function and
+  // result and timing it (and the access log line).
+  http::Response observed(std::string_view interface, const std::vector<std::string_view>& functions,
+                          const http::Request& req,
+                          const std::function<http::Response(std::string* result)>& handle);
   // Deletes ended and abandoned sessions now and then (ProfileStore::purge_sessions).
   void purge_loop();
   std::int64_t purge_age_ = 0, purge_interval_ = 60;
