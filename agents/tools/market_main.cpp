@@ -6,7 +6,11 @@
 // Commands: offers, publish, request, accept, open, activate, usage, refund, dispute, resolve,
 // mint, balance, statement, events, verify. Keys are read from files and
 // never printed; amounts are SDRt with up to 6 decimals.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,8 +19,11 @@
 #include "rsp/cli.hpp"
 #include <nlohmann/json.hpp>
 
+#include "rsp/activation_code.hpp"
 #include "rsp/agents/visited_operator_agent.hpp"
+#include "rsp/eid.hpp"
 #include "rsp/file.hpp"
+#include "rsp/smdp/profile_generator.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/ledger/seal.hpp"
 #ifdef RSP_WITH_CHAIN
@@ -54,6 +61,48 @@ json offer_json(const Offer& o) {
           {"stock", o.stock},
           {"sold", o.sold}};
 }
+
+// Option values checked and normalised while parsing, so a bad one is a
+// usage error (exit 2, docs/operations.md) before anything is written to the
+// ledger (issue 13). Each returns "" when the value is good, else the reason.
+
+// ICCID: 19 or 20 decimal digits ending in the ITU-T E.118 Luhn check digit;
+// the trailing F that pads a 19-digit ICCID to 20 nibbles (as pySim and
+// EF ICCID write it) is dropped.
+std::string normalise_iccid(std::string& v) {
+  if (v.size() == 20 && (v.back() == 'F' || v.back() == 'f')) v.pop_back();
+  if ((v.size() != 19 && v.size() != 20) || v.find_first_not_of("0123456789") != std::string::npos)
+    return "ICCID must be 19 or 20 decimal digits (E.118), got '" + v + "'";
+  if (!smdp::luhn_valid(v)) {
+    auto expected = smdp::luhn_complete(std::string_view(v).substr(0, v.size() - 1)).back();
+    return "ICCID " + v + ": wrong Luhn check digit (E.118; expected " + std::string(1, expected) + ")";
+  }
+  return {};
+}
+
+// EID: 32 digits with the SGP.29 check digits (mod 97 == 1).
+std::string check_eid(std::string& v) {
+  if (v.size() != 32 || v.find_first_not_of("0123456789") != std::string::npos)
+    return "EID must be 32 decimal digits (SGP.29), got '" + v + "'";
+  if (!eid_valid(v)) return "EID " + v + ": wrong check digits (SGP.29: the EID mod 97 must be 1)";
+  return {};
+}
+
+// Activation code (SGP.22 4.1), with or without "LPA:": kept without the
+// prefix ("1$..."), the form the home operator's LPA side expects; `open`
+// prints it back with "LPA:".
+std::string normalise_activation_code(std::string& v) {
+  try {
+    v = ActivationCode::parse(v).to_string(false);
+  } catch (const ActivationCodeError& e) {
+    return std::string("activation code: ") + e.what();
+  }
+  return {};
+}
+
+const CLI::Validator kIccid(normalise_iccid, "ICCID", "iccid");
+const CLI::Validator kEid(check_eid, "EID", "eid");
+const CLI::Validator kActivationCode(normalise_activation_code, "LPA:1$ADDRESS$MATCHING-ID", "activation-code");
 
 }  // namespace
 
@@ -95,15 +144,15 @@ int main(int argc, char** argv) {
   request->add_option("--offer", offer_id)->required();
   request->add_option("--id", request_id, "request id (default: random)");
   request->add_option("--subscriber", subscriber, "subscriber pseudonym (no personal data)")->required();
-  auto* eid_opt = request->add_option("--eid", eid, "target eUICC");
-  request->add_option("--iccid", iccid, "target multi-account SIM")->excludes(eid_opt);
+  auto* eid_opt = request->add_option("--eid", eid, "target eUICC")->transform(kEid);
+  request->add_option("--iccid", iccid, "target multi-account SIM")->excludes(eid_opt)->transform(kIccid);
   request->add_option("--reply-key", reply_key_path, "P-256 key the Accept is sealed to (PEM)")->required();
 
   auto* accept = app.add_subcommand("accept", "answer a Request with a profile sealed to the home operator");
   std::string ac, package_path;
   accept->add_option("--request", request_id)->required();
-  accept->add_option("--activation-code", ac, "SGP.22 activation code")->required();
-  accept->add_option("--iccid", iccid, "ICCID of the profile")->required();
+  accept->add_option("--activation-code", ac, "SGP.22 activation code, with or without LPA:")->required()->transform(kActivationCode);
+  accept->add_option("--iccid", iccid, "ICCID of the profile")->required()->transform(kIccid);
   accept->add_option("--package", package_path, "protected profile package file")->required();
 
   auto* open = app.add_subcommand("open", "open an Accept with the reply key (home operator)");
@@ -212,10 +261,17 @@ int main(int argc, char** argv) {
       throw std::runtime_error("this build has no chain backend (RSP_CHAIN=OFF)");
 #endif
     } else {
+      // Only `ledger-tool init` creates a ledger: a mistyped path must not
+      // become a fresh empty one (issue 13).
+      struct stat st{};
+      if (::stat(ledger_path.c_str(), &st) != 0)
+        throw std::runtime_error("no ledger at " + ledger_path + "; create one with ledger-tool init");
       EmbeddedLedger::Options lopt;
       if (!genesis_hex.empty()) lopt.pin = GenesisPin{from_hex(genesis_hex), {}};
       lopt.witness_path = witness_path;
       auto ledger = std::make_shared<EmbeddedLedger>(ledger_path, lopt);
+      if (ledger->head().seq == 0)
+        throw std::runtime_error("no ledger at " + ledger_path + " (no genesis entry); create one with ledger-tool init");
       if (verify->parsed()) {
         auto rep = ledger->verify();
         std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " " << to_hex(rep.head_hash) << "\n";
@@ -272,8 +328,11 @@ int main(int argc, char** argv) {
       bool ok = crypto::sha256(d.protected_package) == a->package_hash;
       std::cout << "activation code: LPA:" << d.activation_code << "\niccid: " << d.iccid << "\npackage: "
                 << d.protected_package.size() << " bytes, hash " << (ok ? "matches the Accept" : "DOES NOT MATCH") << "\n";
-      if (!package_out.empty()) std::ofstream(package_out, std::ios::binary).write(reinterpret_cast<const char*>(d.protected_package.data()),
-                                                                                  static_cast<std::streamsize>(d.protected_package.size()));
+      if (!package_out.empty()) {
+        std::ofstream f(package_out, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(d.protected_package.data()), static_cast<std::streamsize>(d.protected_package.size()));
+        if (!f.flush()) throw std::runtime_error("cannot write the package to " + package_out + ": " + std::strerror(errno));
+      }
       return ok ? 0 : 3;
     } else if (target->parsed()) {
       auto r = m.find_request(request_id);
