@@ -326,7 +326,14 @@ int main(int argc, char** argv) {
       auto ctx = accept_context(m.ledger_id(), *r, o->seal_key, a->package_hash);
       auto d = agents::ProfileDelivery::from_json(open_sealed(load_key(reply_key_path), ctx, a->sealed_profile));
       bool ok = crypto::sha256(d.protected_package) == a->package_hash;
-      std::cout << "activation code: LPA:" << d.activation_code << "\niccid: " << d.iccid << "\npackage: "
+      // Printed in the canonical form: an Accept written before `accept`
+      // normalised its code may hold "LPA:1$..." already (issue 13).
+      std::string shown = "LPA:" + d.activation_code;
+      try {
+        shown = ActivationCode::parse(d.activation_code).to_string();
+      } catch (const ActivationCodeError&) {
+      }
+      std::cout << "activation code: " << shown << "\niccid: " << d.iccid << "\npackage: "
                 << d.protected_package.size() << " bytes, hash " << (ok ? "matches the Accept" : "DOES NOT MATCH") << "\n";
       if (!package_out.empty()) {
         std::ofstream f(package_out, std::ios::binary);

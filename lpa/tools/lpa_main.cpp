@@ -4,7 +4,7 @@
 //       chip info | chip default-smdp ADDRESS | chip purge --yes
 //       reader list
 //       profile list | enable ID | disable ID | delete ID | nickname ICCID NAME
-//       profile download --ac 'LPA:1$...' [--cc CODE] [--imei IMEI] [--yes]
+//       profile download [--ac 'LPA:1$...' | -s ADDRESS [-m ID]] [--cc CODE] [--imei IMEI] [--yes]
 //       notification list | process [--remove] [--seq N] | remove SEQ
 //
 // ID is an ICCID (18-20 digits) or an ISD-P AID (hex, starting A0). See
