@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <ctime>
+#include <regex>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -100,6 +102,41 @@ std::string normalise_activation_code(std::string& v) {
   return {};
 }
 
+// A time: Unix seconds as they are, or ISO 8601 in UTC ("2026-12-03",
+// "2026-12-03T08:00", "2026-12-03T08:00:00Z", "...+01:00"), turned into Unix
+// seconds before CLI11 converts the option.
+std::string normalise_time(std::string& v) {
+  static const std::regex kUnix(R"(-?[0-9]+)");
+  static const std::regex kIso(
+      R"(([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?(Z|([+-])([0-9]{2}):?([0-9]{2}))?)");
+  if (std::regex_match(v, kUnix)) return {};
+  std::smatch m;
+  const std::string bad = "time '" + v + "': give Unix seconds or ISO 8601 (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])";
+  if (!std::regex_match(v, m, kIso)) return bad;
+  auto num = [&](int i) { return m[i].matched ? std::stoi(m[i].str()) : 0; };
+  std::tm tm{};
+  tm.tm_year = num(1) - 1900;
+  tm.tm_mon = num(2) - 1;
+  tm.tm_mday = num(3);
+  tm.tm_hour = num(4);
+  tm.tm_min = num(5);
+  tm.tm_sec = num(6);
+  const std::tm asked = tm;
+  std::time_t t = timegm(&tm);
+  // timegm normalises 2026-02-30 to March 2: such a date is refused.
+  if (tm.tm_year != asked.tm_year || tm.tm_mon != asked.tm_mon || tm.tm_mday != asked.tm_mday ||
+      tm.tm_hour != asked.tm_hour || tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
+    return bad;
+  if (m[8].matched) {
+    if (num(9) > 23 || num(10) > 59) return bad;
+    std::time_t offset = static_cast<std::time_t>(num(9)) * 3600 + static_cast<std::time_t>(num(10)) * 60;
+    t += m[8].str() == "+" ? -offset : offset;  // 08:00+01:00 is 07:00Z
+  }
+  v = std::to_string(static_cast<long long>(t));
+  return {};
+}
+
+const CLI::Validator kTime(normalise_time, "UNIX-SECONDS|ISO-8601", "time");
 const CLI::Validator kIccid(normalise_iccid, "ICCID", "iccid");
 const CLI::Validator kEid(check_eid, "EID", "eid");
 const CLI::Validator kActivationCode(normalise_activation_code, "LPA:1$ADDRESS$MATCHING-ID", "activation-code");
@@ -179,8 +216,9 @@ int main(int argc, char** argv) {
   usage->add_option("--sms", ur.used.sms);
   usage->add_option("--record-id", ur.record_id, "the network's usage record id (default: report-<no>); sent again, applied once");
   std::int64_t period_start = -1, period_end = -1;
-  usage->add_option("--period-start", period_start, "Unix seconds (default: where the last period ended, or the activation)");
-  usage->add_option("--period-end", period_end, "Unix seconds (default: now)");
+  usage->add_option("--period-start", period_start, "Unix seconds or ISO 8601 (default: where the last period ended, or the activation)")
+      ->transform(kTime);
+  usage->add_option("--period-end", period_end, "Unix seconds or ISO 8601 (default: now)")->transform(kTime);
 
   auto* refund = app.add_subcommand("refund", "close a Request: unused escrow returns to the home operator");
   refund->add_option("--request", request_id)->required();
@@ -216,8 +254,8 @@ int main(int argc, char** argv) {
   auto* statement = app.add_subcommand("statement", "statement for a period");
   std::int64_t from = 0, until = 0;
   statement->add_option("--of", of, "participant (default: --as)");
-  statement->add_option("--from", from, "Unix seconds (default 0)");
-  statement->add_option("--to", until, "Unix seconds (default now)");
+  statement->add_option("--from", from, "Unix seconds or ISO 8601, e.g. 2026-12-01 (UTC) (default 0)")->transform(kTime);
+  statement->add_option("--to", until, "Unix seconds or ISO 8601 (default now)")->transform(kTime);
 
   auto* events = app.add_subcommand("events", "market events after a position (JSON lines)");
   std::int64_t after = 0;

@@ -88,5 +88,14 @@ grep -qx 'activation code: LPA:1$smdp.example$MID-2' <<<"$out" || fail "open R2:
 # A package that cannot be written is an error naming the path.
 expect 1 "cannot write the package to $W/no/dir/p.bin" $MK "${H[@]}" open --request R1 --reply-key hreply.pem --package-out "$W/no/dir/p.bin"
 
+# --- times: Unix seconds or ISO 8601 (UTC unless an offset is given)
+$MK "${H[@]}" statement --from 2026-01-01 --to 2026-01-02T00:00:00Z | grep -q "^statement of HOME-B \[1767225600, 1767312000)" \
+  || fail "statement with ISO 8601 dates: $($MK "${H[@]}" statement --from 2026-01-01 --to 2026-01-02T00:00:00Z 2>&1)"
+$MK "${H[@]}" statement --from 2026-12-03T08:00+01:00 --to 1796281201 | grep -q "^statement of HOME-B \[1796281200, 1796281201)" \
+  || fail "statement with an offset"
+expect 2 "give Unix seconds or ISO 8601" $MK "${H[@]}" statement --from 2026-02-30
+expect 2 "give Unix seconds or ISO 8601" $MK "${H[@]}" statement --from yesterday
+expect 2 "give Unix seconds or ISO 8601" $MK "${V[@]}" usage --request R1 --report-no 1 --period-end 2026-12-03T25:00
+
 if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
 echo "market CLI errors: all checks passed"
