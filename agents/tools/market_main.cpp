@@ -6,7 +6,13 @@
 // Commands: offers, publish, request, accept, open, activate, usage, refund, dispute, resolve,
 // mint, balance, statement, events, verify. Keys are read from files and
 // never printed; amounts are SDRt with up to 6 decimals.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <ctime>
+#include <regex>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,8 +21,11 @@
 #include "rsp/cli.hpp"
 #include <nlohmann/json.hpp>
 
+#include "rsp/activation_code.hpp"
 #include "rsp/agents/visited_operator_agent.hpp"
+#include "rsp/eid.hpp"
 #include "rsp/file.hpp"
+#include "rsp/smdp/profile_generator.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/ledger/seal.hpp"
 #ifdef RSP_WITH_CHAIN
@@ -54,6 +63,83 @@ json offer_json(const Offer& o) {
           {"stock", o.stock},
           {"sold", o.sold}};
 }
+
+// Option values checked and normalised while parsing, so a bad one is a
+// usage error (exit 2, docs/operations.md) before anything is written to the
+// ledger (issue 13). Each returns "" when the value is good, else the reason.
+
+// ICCID: 19 or 20 decimal digits ending in the ITU-T E.118 Luhn check digit;
+// the trailing F that pads a 19-digit ICCID to 20 nibbles (as pySim and
+// EF ICCID write it) is dropped.
+std::string normalise_iccid(std::string& v) {
+  if (v.size() == 20 && (v.back() == 'F' || v.back() == 'f')) v.pop_back();
+  if ((v.size() != 19 && v.size() != 20) || v.find_first_not_of("0123456789") != std::string::npos)
+    return "ICCID must be 19 or 20 decimal digits (E.118), got '" + v + "'";
+  if (!smdp::luhn_valid(v)) {
+    auto expected = smdp::luhn_complete(std::string_view(v).substr(0, v.size() - 1)).back();
+    return "ICCID " + v + ": wrong Luhn check digit (E.118; expected " + std::string(1, expected) + ")";
+  }
+  return {};
+}
+
+// EID: 32 digits with the SGP.29 check digits (mod 97 == 1).
+std::string check_eid(std::string& v) {
+  if (v.size() != 32 || v.find_first_not_of("0123456789") != std::string::npos)
+    return "EID must be 32 decimal digits (SGP.29), got '" + v + "'";
+  if (!eid_valid(v)) return "EID " + v + ": wrong check digits (SGP.29: the EID mod 97 must be 1)";
+  return {};
+}
+
+// Activation code (SGP.22 4.1), with or without "LPA:": kept without the
+// prefix ("1$..."), the form the home operator's LPA side expects; `open`
+// prints it back with "LPA:".
+std::string normalise_activation_code(std::string& v) {
+  try {
+    v = ActivationCode::parse(v).to_string(false);
+  } catch (const ActivationCodeError& e) {
+    return std::string("activation code: ") + e.what();
+  }
+  return {};
+}
+
+// A time: Unix seconds as they are, or ISO 8601 in UTC ("2026-12-03",
+// "2026-12-03T08:00", "2026-12-03T08:00:00Z", "...+01:00"), turned into Unix
+// seconds before CLI11 converts the option.
+std::string normalise_time(std::string& v) {
+  static const std::regex kUnix(R"(-?[0-9]+)");
+  static const std::regex kIso(
+      R"(([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?(Z|([+-])([0-9]{2}):?([0-9]{2}))?)");
+  if (std::regex_match(v, kUnix)) return {};
+  std::smatch m;
+  const std::string bad = "time '" + v + "': give Unix seconds or ISO 8601 (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])";
+  if (!std::regex_match(v, m, kIso)) return bad;
+  auto num = [&](int i) { return m[i].matched ? std::stoi(m[i].str()) : 0; };
+  std::tm tm{};
+  tm.tm_year = num(1) - 1900;
+  tm.tm_mon = num(2) - 1;
+  tm.tm_mday = num(3);
+  tm.tm_hour = num(4);
+  tm.tm_min = num(5);
+  tm.tm_sec = num(6);
+  const std::tm asked = tm;
+  std::time_t t = timegm(&tm);
+  // timegm normalises 2026-02-30 to March 2: such a date is refused.
+  if (tm.tm_year != asked.tm_year || tm.tm_mon != asked.tm_mon || tm.tm_mday != asked.tm_mday ||
+      tm.tm_hour != asked.tm_hour || tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
+    return bad;
+  if (m[8].matched) {
+    if (num(9) > 23 || num(10) > 59) return bad;
+    std::time_t offset = static_cast<std::time_t>(num(9)) * 3600 + static_cast<std::time_t>(num(10)) * 60;
+    t += m[8].str() == "+" ? -offset : offset;  // 08:00+01:00 is 07:00Z
+  }
+  v = std::to_string(static_cast<long long>(t));
+  return {};
+}
+
+const CLI::Validator kTime(normalise_time, "UNIX-SECONDS|ISO-8601", "time");
+const CLI::Validator kIccid(normalise_iccid, "ICCID", "iccid");
+const CLI::Validator kEid(check_eid, "EID", "eid");
+const CLI::Validator kActivationCode(normalise_activation_code, "LPA:1$ADDRESS$MATCHING-ID", "activation-code");
 
 }  // namespace
 
@@ -95,15 +181,15 @@ int main(int argc, char** argv) {
   request->add_option("--offer", offer_id)->required();
   request->add_option("--id", request_id, "request id (default: random)");
   request->add_option("--subscriber", subscriber, "subscriber pseudonym (no personal data)")->required();
-  auto* eid_opt = request->add_option("--eid", eid, "target eUICC");
-  request->add_option("--iccid", iccid, "target multi-account SIM")->excludes(eid_opt);
+  auto* eid_opt = request->add_option("--eid", eid, "target eUICC")->transform(kEid);
+  request->add_option("--iccid", iccid, "target multi-account SIM")->excludes(eid_opt)->transform(kIccid);
   request->add_option("--reply-key", reply_key_path, "P-256 key the Accept is sealed to (PEM)")->required();
 
   auto* accept = app.add_subcommand("accept", "answer a Request with a profile sealed to the home operator");
   std::string ac, package_path;
   accept->add_option("--request", request_id)->required();
-  accept->add_option("--activation-code", ac, "SGP.22 activation code")->required();
-  accept->add_option("--iccid", iccid, "ICCID of the profile")->required();
+  accept->add_option("--activation-code", ac, "SGP.22 activation code, with or without LPA:")->required()->transform(kActivationCode);
+  accept->add_option("--iccid", iccid, "ICCID of the profile")->required()->transform(kIccid);
   accept->add_option("--package", package_path, "protected profile package file")->required();
 
   auto* open = app.add_subcommand("open", "open an Accept with the reply key (home operator)");
@@ -130,8 +216,9 @@ int main(int argc, char** argv) {
   usage->add_option("--sms", ur.used.sms);
   usage->add_option("--record-id", ur.record_id, "the network's usage record id (default: report-<no>); sent again, applied once");
   std::int64_t period_start = -1, period_end = -1;
-  usage->add_option("--period-start", period_start, "Unix seconds (default: where the last period ended, or the activation)");
-  usage->add_option("--period-end", period_end, "Unix seconds (default: now)");
+  usage->add_option("--period-start", period_start, "Unix seconds or ISO 8601 (default: where the last period ended, or the activation)")
+      ->transform(kTime);
+  usage->add_option("--period-end", period_end, "Unix seconds or ISO 8601 (default: now)")->transform(kTime);
 
   auto* refund = app.add_subcommand("refund", "close a Request: unused escrow returns to the home operator");
   refund->add_option("--request", request_id)->required();
@@ -167,8 +254,8 @@ int main(int argc, char** argv) {
   auto* statement = app.add_subcommand("statement", "statement for a period");
   std::int64_t from = 0, until = 0;
   statement->add_option("--of", of, "participant (default: --as)");
-  statement->add_option("--from", from, "Unix seconds (default 0)");
-  statement->add_option("--to", until, "Unix seconds (default now)");
+  statement->add_option("--from", from, "Unix seconds or ISO 8601, e.g. 2026-12-01 (UTC) (default 0)")->transform(kTime);
+  statement->add_option("--to", until, "Unix seconds or ISO 8601 (default now)")->transform(kTime);
 
   auto* events = app.add_subcommand("events", "market events after a position (JSON lines)");
   std::int64_t after = 0;
@@ -212,10 +299,17 @@ int main(int argc, char** argv) {
       throw std::runtime_error("this build has no chain backend (RSP_CHAIN=OFF)");
 #endif
     } else {
+      // Only `ledger-tool init` creates a ledger: a mistyped path must not
+      // become a fresh empty one (issue 13).
+      struct stat st{};
+      if (::stat(ledger_path.c_str(), &st) != 0)
+        throw std::runtime_error("no ledger at " + ledger_path + "; create one with ledger-tool init");
       EmbeddedLedger::Options lopt;
       if (!genesis_hex.empty()) lopt.pin = GenesisPin{from_hex(genesis_hex), {}};
       lopt.witness_path = witness_path;
       auto ledger = std::make_shared<EmbeddedLedger>(ledger_path, lopt);
+      if (ledger->head().seq == 0)
+        throw std::runtime_error("no ledger at " + ledger_path + " (no genesis entry); create one with ledger-tool init");
       if (verify->parsed()) {
         auto rep = ledger->verify();
         std::cout << "OK: " << rep.entries_checked << " entries, head seq " << rep.head_seq << " " << to_hex(rep.head_hash) << "\n";
@@ -270,10 +364,20 @@ int main(int argc, char** argv) {
       auto ctx = accept_context(m.ledger_id(), *r, o->seal_key, a->package_hash);
       auto d = agents::ProfileDelivery::from_json(open_sealed(load_key(reply_key_path), ctx, a->sealed_profile));
       bool ok = crypto::sha256(d.protected_package) == a->package_hash;
-      std::cout << "activation code: LPA:" << d.activation_code << "\niccid: " << d.iccid << "\npackage: "
+      // Printed in the canonical form: an Accept written before `accept`
+      // normalised its code may hold "LPA:1$..." already (issue 13).
+      std::string shown = "LPA:" + d.activation_code;
+      try {
+        shown = ActivationCode::parse(d.activation_code).to_string();
+      } catch (const ActivationCodeError&) {
+      }
+      std::cout << "activation code: " << shown << "\niccid: " << d.iccid << "\npackage: "
                 << d.protected_package.size() << " bytes, hash " << (ok ? "matches the Accept" : "DOES NOT MATCH") << "\n";
-      if (!package_out.empty()) std::ofstream(package_out, std::ios::binary).write(reinterpret_cast<const char*>(d.protected_package.data()),
-                                                                                  static_cast<std::streamsize>(d.protected_package.size()));
+      if (!package_out.empty()) {
+        std::ofstream f(package_out, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(d.protected_package.data()), static_cast<std::streamsize>(d.protected_package.size()));
+        if (!f.flush()) throw std::runtime_error("cannot write the package to " + package_out + ": " + std::strerror(errno));
+      }
       return ok ? 0 : 3;
     } else if (target->parsed()) {
       auto r = m.find_request(request_id);

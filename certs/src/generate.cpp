@@ -427,6 +427,23 @@ std::vector<std::filesystem::path> write_pki(const Pki& pki, const std::filesyst
   return written;
 }
 
+std::vector<std::filesystem::path> pki_file_paths(crypto::Curve curve, const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> paths;
+  const std::string s = file_suffix(curve);
+  for (const auto& [cert_name, key_name] : std::vector<std::pair<std::string, std::string>>{
+           {"CERT_CI_ECDSA_" + s, "SK_CI_ECDSA_" + s},
+           {"CERT_EUM_ECDSA_" + s, "SK_EUM_ECDSA_" + s},
+           {"CERT_EUICC_ECDSA_" + s, "SK_EUICC_ECDSA_" + s},
+           {"CERT_S_SM_DPauth_ECDSA_" + s, "SK_S_SM_DPauth_ECDSA_" + s},
+           {"CERT_S_SM_DPpb_ECDSA_" + s, "SK_S_SM_DPpb_ECDSA_" + s},
+           {"CERT_S_SM_DP_TLS_NIST", "SK_S_SM_DP_TLS_NIST"}}) {
+    paths.push_back(dir / (cert_name + ".der"));
+    paths.push_back(dir / (cert_name + ".pem"));
+    paths.push_back(dir / (key_name + ".pem"));
+  }
+  return paths;
+}
+
 std::optional<Issued> load_issued(const std::filesystem::path& cert_der, const std::filesystem::path& key_pem) {
   std::error_code ec;
   if (!std::filesystem::exists(cert_der, ec) || !std::filesystem::exists(key_pem, ec)) return std::nullopt;

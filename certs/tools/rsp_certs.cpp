@@ -1,18 +1,17 @@
 // rsp-certs: generate an SGP.26-shaped test PKI, check eUICC / SM-DP+
 // certificate chains the way the SM-DP+ and the eUICC do, show a certificate.
 //
-//   rsp-certs generate --out DIR --curve nist|brp|both [--eid EID] [--dp-host HOST] [--days N] [--eum-org O]
+//   rsp-certs generate --out DIR --curve nist|brp|both [--eid EID] [--dp-host HOST] [--days N] [--eum-org O] [--force]
 //   rsp-certs verify-euicc --ci CI.der [--ci CI2.der] --eum EUM.der --euicc EUICC.der [--at 2025-01-01]
 //   rsp-certs verify-dp --ci CI.der --cert DP.der --role auth|pb|tls [--at ...]
 //   rsp-certs show FILE.der|FILE.pem ...
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 
 #include "rsp/certs.hpp"
+#include "rsp/cli.hpp"
 #include "rsp/pki.hpp"
 
 using namespace rsp;
@@ -83,12 +82,27 @@ void show(const Certificate& c) {
   for (auto& d : c.dns_names) std::cout << "dNSName:        " << d << "\n";
 }
 
-int run_generate(const std::string& out, const std::string& curve, const PkiOptions& base) {
+int run_generate(const std::string& out, const std::string& curve, const PkiOptions& base, bool force) {
   std::vector<crypto::Curve> curves;
   if (curve == "both")
     curves = {crypto::Curve::P256, crypto::Curve::BrainpoolP256r1};
   else
     curves = {crypto::curve_from_name(curve)};
+  // Refuse before writing anything: a second run into the same folder would
+  // replace every key and certificate that SM-DP+s and eUICCs already trust
+  // (issue 13). A reused NIST CI (brainpool set) is written back unchanged and
+  // is not an overwrite; the DP TLS certificate under it is.
+  if (!force) {
+    for (auto c : curves) {
+      for (const auto& p : pki_file_paths(c, out)) {
+        std::error_code ec;
+        if (std::filesystem::exists(std::filesystem::symlink_status(p, ec))) {
+          std::cerr << "rsp-certs: " << p.string() << " exists; not overwriting keys and certificates (--force to replace)\n";
+          return cli::exit_failed;
+        }
+      }
+    }
+  }
   for (auto c : curves) {
     PkiOptions o = base;
     o.curve = c;
@@ -120,6 +134,8 @@ int main(int argc, char** argv) {
   gen->add_option("--dp-host", opt.dp_host, "SM-DP+ host name (DP certificates' CN, TLS dNSName)");
   gen->add_option("--days", opt.days, "validity in days")->check(CLI::PositiveNumber);
   gen->add_option("--eum-org", opt.eum_organization, "EUM organisation (O of the EUM and eUICC)");
+  bool force = false;
+  gen->add_flag("--force", force, "replace keys and certificates already in --out (default: refuse, exit 1)");
 
   auto* ve = app.add_subcommand("verify-euicc", "check CERT.EUICC under CERT.EUM under a trusted CI (SGP.22 5.6.1)");
   std::vector<std::string> cis;
@@ -152,10 +168,10 @@ int main(int argc, char** argv) {
   crl_cmd->add_option("--number", crl_number, "cRLNumber (a fresher CRL needs a higher one)");
   crl_cmd->add_option("--out", crl_out, "output file (DER)")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = cli::parse(app, argc, argv, "rsp-certs")) return *rc;
 
   try {
-    if (*gen) return run_generate(out, curve, opt);
+    if (*gen) return run_generate(out, curve, opt, force);
     if (*ve || *vd) {
       std::vector<Certificate> trusted;
       for (auto& f : cis) trusted.push_back(load(f));
@@ -203,9 +219,12 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+  } catch (const CLI::ValidationError& e) {  // --at that does not parse: a usage error
+    std::cerr << "rsp-certs: " << e.what() << "\n";
+    return cli::exit_usage;
   } catch (const std::exception& e) {
     std::cerr << "rsp-certs: " << e.what() << "\n";
-    return 2;
+    return cli::exit_failed;
   }
   return 0;
 }

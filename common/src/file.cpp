@@ -53,10 +53,14 @@ SecretBytes read_private_file(const std::string& path) {
   return read_file(path, kMaxPrivateFileBytes);
 }
 
-void write_private_file(const std::string& path, ByteView data) {
+namespace {
+void write_all_private(const std::string& path, ByteView data, int flags) {
   // open() with the mode, so the file is never readable by others, not even briefly.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) throw std::runtime_error(path + " exists");
+    throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  }
   ::fchmod(fd, 0600);
   std::size_t off = 0;
   while (off < data.size()) {
@@ -71,6 +75,11 @@ void write_private_file(const std::string& path, ByteView data) {
   }
   if (::close(fd) != 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
 }
+}  // namespace
+
+void write_private_file(const std::string& path, ByteView data) { write_all_private(path, data, O_TRUNC); }
+
+void create_private_file(const std::string& path, ByteView data) { write_all_private(path, data, O_EXCL); }
 
 void replace_private_file(const std::string& path, ByteView data, const std::string& what) {
   std::string tmp = path + ".tmp";

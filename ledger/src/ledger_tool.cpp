@@ -2,6 +2,7 @@
 // Keys are read from files and never printed or logged.
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
   std::string out_path, pub_out;
   keygen->add_option("--out", out_path, "private key file (SEC1 PEM)")->required();
   keygen->add_option("--curve", curve, "P-256 | brainpoolP256r1");
+  bool force = false;
+  keygen->add_flag("--force", force, "replace an existing --out (default: refuse, exit 1)");
 
   auto* init = app.add_subcommand("init", "create the ledger and its genesis entry (registers the admin)");
   init->add_option("--db", db, "ledger file")->required();
@@ -103,7 +106,17 @@ int main(int argc, char** argv) {
   try {
     if (*keygen) {
       auto k = crypto::EcKey::generate(crypto::curve_from_name(curve));
-      write_private_file(out_path, to_bytes(k.private_pem()));
+      // A participant's key is its identity on the ledger: never replaced
+      // by accident (issue 13).
+      try {
+        if (force)
+          write_private_file(out_path, to_bytes(k.private_pem()));
+        else
+          create_private_file(out_path, to_bytes(k.private_pem()));
+      } catch (const std::runtime_error& e) {
+        if (force || !std::filesystem::exists(std::filesystem::symlink_status(out_path))) throw;
+        throw std::runtime_error(std::string(e.what()) + "; not overwriting the key (--force to replace)");
+      }
       std::cout << "wrote " << out_path << " (" << crypto::curve_name(k.curve()) << ")\n";
     } else if (*init) {
       crypto::EcKey k;

@@ -152,6 +152,11 @@ DownloadResult Session::run() {
                                   (ac_.confirmation_code_required ? "required" : "not required") +
                                   ", the SM-DP+ says otherwise; following the SM-DP+");
 
+  // SGP.22 3.1.3.1 / 3.1.3.2: the end user sees the profile's metadata and
+  // consents first; only then is the Confirmation Code asked for (a user who
+  // declines is never asked for a code, and a code is never typed in for a
+  // profile the user has not seen).
+  if (opt_.confirm && !opt_.confirm(result.offer)) fail("the user declined the profile", CancelSessionReason::EndUserRejection);
   stage("ConfirmationCode");
   std::optional<std::string> cc;
   if (acr.cc_required) {
@@ -159,7 +164,6 @@ DownloadResult Session::run() {
     if (!cc && opt_.ask_confirmation_code) cc = opt_.ask_confirmation_code();
     if (!cc || cc->empty()) fail("a confirmation code is required", CancelSessionReason::EndUserRejection);
   }
-  if (opt_.confirm && !opt_.confirm(result.offer)) fail("the user declined the profile", CancelSessionReason::EndUserRejection);
 
   // SGP.22 3.1.3: a wrong confirmation code (8.2.7/3.8) leaves the RSP
   // session open; the LPA asks for the code again and repeats PrepareDownload

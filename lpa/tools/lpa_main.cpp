@@ -4,7 +4,7 @@
 //       chip info | chip default-smdp ADDRESS | chip purge --yes
 //       reader list
 //       profile list | enable ID | disable ID | delete ID | nickname ICCID NAME
-//       profile download --ac 'LPA:1$...' [--cc CODE] [--imei IMEI] [--yes]
+//       profile download [--ac 'LPA:1$...' | -s ADDRESS [-m ID]] [--cc CODE] [--imei IMEI] [--yes]
 //       notification list | process [--remove] [--seq N] | remove SEQ
 //
 // ID is an ICCID (18-20 digits) or an ISD-P AID (hex, starting A0). See
@@ -232,9 +232,31 @@ int report_result(Output& out, const std::string& what, const Es10Result& r, jso
   return 0;
 }
 
-int profile_download(Es10Client& euicc, Output& out, const Globals& g, const std::string& ac_text,
+// Where the download goes: the activation code; else an SM-DP+ address and
+// matching id given apart (lpac's -s/-m); else the default SM-DP+ address the
+// eUICC holds (ES10a GetEuiccConfiguredAddresses, SGP.22 5.7.3), with an
+// empty MatchingID: the "default SM-DP+" case of SGP.22 3.1.3, where the
+// SM-DP+ finds the order by the EID.
+ActivationCode download_target(Es10Client& euicc, const std::string& ac_text, const std::string& smdp,
+                               const std::string& matching_id) {
+  if (!ac_text.empty()) return ActivationCode::parse(ac_text);
+  std::string address = smdp;
+  if (address.empty()) {
+    auto addr = euicc.get_configured_addresses();
+    if (!addr.default_dp_address || addr.default_dp_address->empty())
+      throw std::runtime_error(
+          "no activation code and no default SM-DP+ address on the eUICC (give --ac or --smdp, or set one with "
+          "`lpa chip default-smdp ADDRESS`)");
+    address = *addr.default_dp_address;
+  }
+  // The address is checked as in an activation code; the token may be empty here.
+  ActivationCode ac = ActivationCode::parse("1$" + address + "$" + (matching_id.empty() ? "-" : matching_id));
+  ac.matching_id = matching_id;
+  return ac;
+}
+
+int profile_download(Es10Client& euicc, Output& out, const Globals& g, const ActivationCode& ac,
                      const std::string& cc, const std::string& imei, bool yes, const std::string& notify) {
-  ActivationCode ac = ActivationCode::parse(ac_text);
   DownloadOptions opt;
   opt.es9 = es9_options(g);
   if (!cc.empty()) opt.confirmation_code = cc;
@@ -249,20 +271,33 @@ int profile_download(Es10Client& euicc, Output& out, const Globals& g, const std
       if (!std::getline(std::cin, line)) return std::nullopt;
       return line;
     };
-    if (!yes) {
-      opt.confirm = [](const ProfileOffer& p) {
-        std::cerr << "Install profile " << p.iccid << " (" << p.service_provider_name << " / " << p.profile_name << ")";
-        for (int ppr : p.policy_rules)
-          if (ppr == 1) std::cerr << "; it cannot be disabled once enabled (PPR1)";
-          else if (ppr == 2) std::cerr << "; it cannot be deleted (PPR2)";
-        std::cerr << "? [y/N] " << std::flush;
-        std::string line;
-        return std::getline(std::cin, line) && (line == "y" || line == "Y" || line == "yes");
-      };
-    }
+    // The profile's metadata is shown before anything is asked (the download
+    // calls confirm before it asks for the confirmation code, SGP.22
+    // 3.1.3.1); with --yes it is shown and not asked.
+    opt.confirm = [yes](const ProfileOffer& p) {
+      std::cerr << (yes ? "Installing profile " : "Install profile ") << p.iccid << " (" << p.service_provider_name
+                << " / " << p.profile_name;
+      if (p.profile_class) std::cerr << ", class " << profile_class_name(*p.profile_class);
+      std::cerr << ")";
+      for (int ppr : p.policy_rules)
+        if (ppr == 1) std::cerr << "; it cannot be disabled once enabled (PPR1)";
+        else if (ppr == 2) std::cerr << "; it cannot be deleted (PPR2)";
+      if (yes) {
+        std::cerr << std::endl;
+        return true;
+      }
+      std::cerr << "? [y/N] " << std::flush;
+      std::string line;
+      return std::getline(std::cin, line) && (line == "y" || line == "Y" || line == "yes");
+    };
   }
+  // Progress always goes to stderr (lpa/README.md): text, or with --json one
+  // JSON object a line, so stdout keeps its single result object.
   opt.progress = [&](std::string_view stage) {
-    if (!out.json_mode()) std::cerr << "... " << stage << std::endl;
+    if (out.json_mode())
+      std::cerr << json{{"progress", std::string(stage)}}.dump() << std::endl;
+    else
+      std::cerr << "... " << stage << std::endl;
   };
   DownloadResult r = download(euicc, ac, opt);
   const auto& pir = r.installation;
@@ -366,8 +401,14 @@ int main(int argc, char** argv) {
   profile_nick_cmd->add_option("nickname", nickname, "nickname (empty clears)")->required();
   std::string ac_text, cc, imei, notify = "install";
   bool yes = false;
-  auto* profile_dl_cmd = profile->add_subcommand("download", "download and install a profile (SGP.22 3.1.3)");
-  profile_dl_cmd->add_option("--ac,-a", ac_text, "activation code, e.g. 'LPA:1$smdp.example.com$MATCHING-ID'")->required();
+  auto* profile_dl_cmd = profile->add_subcommand(
+      "download", "download and install a profile (SGP.22 3.1.3); without --ac or --smdp from the eUICC's default SM-DP+");
+  std::string dl_smdp, dl_matching_id;
+  auto* ac_opt = profile_dl_cmd->add_option("--ac,-a", ac_text, "activation code, e.g. 'LPA:1$smdp.example.com$MATCHING-ID'");
+  auto* smdp_opt = profile_dl_cmd->add_option("--smdp,-s", dl_smdp, "SM-DP+ address (instead of --ac)")->excludes(ac_opt);
+  profile_dl_cmd->add_option("--matching-id,-m", dl_matching_id, "matching id, with --smdp (default: none)")
+      ->excludes(ac_opt)
+      ->needs(smdp_opt);
   profile_dl_cmd->add_option("--cc,-c", cc, "confirmation code");
   profile_dl_cmd->add_option("--imei,-i", imei, "device IMEI (15/16 digits) for DeviceInfo");
   profile_dl_cmd->add_flag("--yes,-y", yes, "do not ask for consent");
@@ -430,7 +471,8 @@ int main(int argc, char** argv) {
     } else if (*profile_nick_cmd) {
       return report_result(out, "SetNickname", euicc.set_nickname(pid, nickname));
     } else if (*profile_dl_cmd) {
-      return profile_download(euicc, out, g, ac_text, cc, imei, yes, notify);
+      return profile_download(euicc, out, g, download_target(euicc, ac_text, dl_smdp, dl_matching_id), cc, imei, yes,
+                              notify);
     } else if (*notif_list_cmd) {
       auto list = euicc.list_notifications();
       if (out.json_mode()) {

@@ -1,8 +1,11 @@
 // smdpd: the SM-DP+ daemon (ES9+ over HTTPS) and its profile staging command.
 #include <CLI/CLI.hpp>
 #include "rsp/cli.hpp"
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -32,10 +35,25 @@ void on_signal(int) { g_stop = 1; }
 // Writes a whole file or throws naming it (a full disk or a missing folder
 // is an error, not a silent exit 0).
 void write_output(const std::string& path, std::string_view data) {
+  errno = 0;
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (f) f.write(data.data(), static_cast<std::streamsize>(data.size()));
   if (f) f.close();
-  if (!f) throw std::runtime_error("cannot write " + path);
+  if (!f) throw std::runtime_error("cannot write " + path + (errno ? std::string(": ") + std::strerror(errno) : ""));
+}
+
+// Fails before any work when `path` cannot be created: its folder must exist
+// and be writable. `order` checks its --png/--svg with it so a bad path does
+// not leave a confirmed order behind an exit 1 (issue 13).
+void check_output_path(const std::string& path) {
+  if (path.empty()) return;
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw std::runtime_error("cannot write " + path + ": " + dir.string() + " is not a folder");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
 }
 
 // Eligibility and policy options shared by `stage` and `import` (docs/smdp.md).
@@ -128,6 +146,8 @@ int main(int argc, char** argv) {
   tmpl_add->add_option("--name", tmpl_name)->required();
   tmpl_add->add_option("--upp", tmpl_file, "profile package (DER)")->required();
   tmpl_add->add_option("--owner", tmpl_owner, "operator id");
+  bool tmpl_replace = false;
+  tmpl_add->add_flag("--replace,--force", tmpl_replace, "replace a stored template of that name (default: refuse, exit 1)");
   auto* tmpl_list = tmpl_cmd->add_subcommand("list", "list templates");
 
   auto* import = app.add_subcommand("import", "import a subscription batch (CSV) as profiles from a template");
@@ -168,6 +188,12 @@ int main(int argc, char** argv) {
   cancel->add_option("--owner", owner, "operator id")->required();
   cancel->add_option("--iccid", cancel_iccid)->required();
   cancel->add_option("--final", final_status, "Available|Unavailable");
+
+  auto* export_pkg = app.add_subcommand(
+      "export-package", "write the protected profile package (SGP.22 2.5.3) held for an ICCID, for `market accept --package`");
+  std::string export_iccid, export_out;
+  export_pkg->add_option("--iccid", export_iccid, "ICCID of a profile staged or imported with --ppk")->required();
+  export_pkg->add_option("--out", export_out, "output file")->required();
 
   auto* qr = app.add_subcommand("qr", "render an activation code as a QR code");
   std::string ac_text;
@@ -269,6 +295,10 @@ int main(int argc, char** argv) {
     if (*tmpl_add) {
       rsp::Bytes upp = rsp::read_file(tmpl_file);
       auto summary = rsp::smdp::inspect_upp(upp);
+      // Profiles are generated from it later: replacing one silently would
+      // change what every next import or order installs (issue 13).
+      if (!tmpl_replace && profiles.template_package(tmpl_name))
+        throw std::runtime_error("template " + tmpl_name + " exists; not replacing it (--replace to replace)");
       profiles.put_template(tmpl_name, tmpl_owner, upp);
       std::cout << "template " << tmpl_name << ": " << summary.elements << " profile elements\n";
       return 0;
@@ -326,7 +356,23 @@ int main(int argc, char** argv) {
                });
       return 0;
     }
+    if (*export_pkg) {
+      // Only the segments, protected under the profile protection keys: the
+      // PPKs stay in the store and reach the eUICC in ReplaceSessionKeys of
+      // the BPP (SGP.22 2.5.3, 5.5), so the file can travel on the ledger.
+      if (!profiles.by_iccid(export_iccid)) throw std::runtime_error("no profile with ICCID " + export_iccid);
+      auto pkg = profiles.protected_package(export_iccid);
+      if (!pkg)
+        throw std::runtime_error("ICCID " + export_iccid +
+                                 " has no protected package (stage or import it with --ppk, or set use_ppk)");
+      write_output(export_out, rsp::to_string(pkg->segments));
+      std::cout << "wrote " << export_out << ": protected package of ICCID " << export_iccid << ", "
+                << pkg->segments.size() << " bytes, SHA-256 " << rsp::to_hex(rsp::crypto::sha256(pkg->segments)) << "\n";
+      return 0;
+    }
     if (*order || *cancel) {
+      check_output_path(qr_png_path);
+      check_output_path(qr_svg_path);
       rsp::smdp::Es2Plus es2(config, profiles);
       if (*cancel) {
         es2.cancel_order(owner, {{"iccid", cancel_iccid}, {"finalProfileStatusIndicator", final_status}});

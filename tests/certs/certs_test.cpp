@@ -359,6 +359,13 @@ TEST_P(Generated, FilesAndOpenSsl) {
   TempDir d;
   auto files = write_pki(p, d.path);
   const std::string s = file_suffix(GetParam());
+  // What `rsp-certs generate` checks before writing is what write_pki writes
+  // (plus the TLS CI files when it writes a fresh TLS CI for a brainpool set).
+  auto expected = pki_file_paths(GetParam(), d.path);
+  if (p.tls_ci)
+    for (std::string f : {"CERT_CI_ECDSA_NIST.der", "CERT_CI_ECDSA_NIST.pem", "SK_CI_ECDSA_NIST.pem"})
+      expected.insert(expected.end() - 3, d.path / f);
+  EXPECT_EQ(files, expected);
   for (std::string f : {"CERT_CI_ECDSA_", "SK_CI_ECDSA_", "CERT_EUM_ECDSA_", "SK_EUM_ECDSA_", "CERT_EUICC_ECDSA_",
                         "SK_EUICC_ECDSA_", "CERT_S_SM_DPauth_ECDSA_", "SK_S_SM_DPauth_ECDSA_", "CERT_S_SM_DPpb_ECDSA_",
                         "SK_S_SM_DPpb_ECDSA_"}) {
@@ -452,7 +459,11 @@ TEST(Tool, GenerateVerifyShow) {
   auto r = run(tool + " generate --out " + out + " --curve nist" + opts);
   ASSERT_EQ(r.rc, 0) << r.out;
   auto nist_ci = read_file(d.path / "CERT_CI_ECDSA_NIST.der");
+  // Adding a brainpool set reissues the DP TLS certificate: only with --force.
   r = run(tool + " generate --out " + out + " --curve brp" + opts);
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_FALSE(fs::exists(d.path / "CERT_CI_ECDSA_BRP.der"));
+  r = run(tool + " generate --out " + out + " --curve brp --force" + opts);
   ASSERT_EQ(r.rc, 0) << r.out;
   // The brainpool run kept the NIST CI (so the NIST set stays valid) and put its TLS certificate under it.
   EXPECT_EQ(read_file(d.path / "CERT_CI_ECDSA_NIST.der"), nist_ci);
@@ -482,6 +493,42 @@ TEST(Tool, GenerateVerifyShow) {
   EXPECT_NE(r.out.find("dp.test.local"), std::string::npos) << r.out;
   r = run(tool + " generate --out " + out + " --curve nist --eid 1234");
   EXPECT_NE(r.rc, 0);
+}
+
+// A second run into the same folder refuses before writing anything, naming
+// the first file it would replace (issue 13); --force replaces.
+TEST(Tool, GenerateRefusesToOverwrite) {
+  TempDir d;
+  const std::string tool = RSP_CERTS_TOOL, out = d.path.string();
+  auto r = run(tool + " generate --out " + out + " --curve nist --days 2");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto ci = read_file(d.path / "CERT_CI_ECDSA_NIST.der");
+  auto ci_key = read_file(d.path / "SK_CI_ECDSA_NIST.pem");
+  // Only one file of the set is there: still a refusal, naming that file.
+  TempDir e;
+  rsp::write_private_file((e.path / "SK_EUM_ECDSA_NIST.pem").string(), to_bytes("keep me"));
+  r = run(tool + " generate --out " + e.path.string() + " --curve nist --days 2");
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find((e.path / "SK_EUM_ECDSA_NIST.pem").string() + " exists"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--force"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(e.path / "CERT_CI_ECDSA_NIST.der"));  // nothing half-written
+  EXPECT_EQ(to_string(read_file(e.path / "SK_EUM_ECDSA_NIST.pem")), "keep me");
+
+  for (std::string curve : {"nist", "both"}) {
+    r = run(tool + " generate --out " + out + " --curve " + curve + " --days 2");
+    EXPECT_EQ(r.rc, 1) << curve << ": " << r.out;
+    EXPECT_NE(r.out.find("CERT_CI_ECDSA_NIST.der exists"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(read_file(d.path / "CERT_CI_ECDSA_NIST.der"), ci);
+  EXPECT_EQ(read_file(d.path / "SK_CI_ECDSA_NIST.pem"), ci_key);
+  r = run(tool + " generate --out " + out + " --curve nist --days 2 --force");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(read_file(d.path / "CERT_CI_ECDSA_NIST.der"), ci);
+  EXPECT_NE(read_file(d.path / "SK_CI_ECDSA_NIST.pem"), ci_key);
+  // A bad --at is a usage error.
+  r = run(tool + " verify-dp --ci " + out + "/CERT_CI_ECDSA_NIST.der --cert " + out +
+          "/CERT_S_SM_DP_TLS_NIST.der --role tls --at yesterday");
+  EXPECT_EQ(r.rc, 2) << r.out;
 }
 
 TEST(Tool, VerifiesSgp26) {

@@ -176,6 +176,37 @@ TEST(LpaDownload, ConfirmationCode) {
   EXPECT_TRUE(r.offer.confirmation_code_required);
 }
 
+// The end user sees the profile (ICCID, provider, name) and consents before
+// the confirmation code is asked for; a declined profile asks for no code
+// (SGP.22 3.1.3.1, issue 13).
+TEST(LpaDownload, MetadataIsShownBeforeTheConfirmationCodeIsAsked) {
+  if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
+  Harness h;
+  std::string iccid = h.stage("LPA-CC-ORDER", "1234");
+  std::string iccid2 = h.stage("LPA-CC-ORDER2", "1234");
+  auto ac = ActivationCode::parse("LPA:1$" + h.address + "$LPA-CC-ORDER$$1");
+  DownloadOptions opt;
+  opt.es9 = h.es9();
+  std::vector<std::string> events;
+  bool consent = false;
+  opt.confirm = [&](const ProfileOffer& offer) {
+    events.push_back("metadata " + offer.iccid + " " + offer.service_provider_name);
+    return consent;
+  };
+  opt.ask_confirmation_code = [&] {
+    events.emplace_back("code");
+    return std::optional<std::string>("1234");
+  };
+  EXPECT_THROW(download(*h.euicc, ac, opt), DownloadError);
+  EXPECT_EQ(events, (std::vector<std::string>{"metadata " + iccid + " LPA Test SP"}));
+  EXPECT_TRUE(h.euicc->profiles().empty());
+  events.clear();
+  consent = true;
+  DownloadResult r = download(*h.euicc, ActivationCode::parse("LPA:1$" + h.address + "$LPA-CC-ORDER2$$1"), opt);
+  EXPECT_TRUE(r.installation.success) << r.installation.describe();
+  EXPECT_EQ(events, (std::vector<std::string>{"metadata " + iccid2 + " LPA Test SP", "code"}));
+}
+
 TEST(LpaDownload, WrongConfirmationCodeFailsAtTheSmdp) {
   if (!have_material()) GTEST_SKIP() << "TS.48 test profiles absent";
   Harness h;

@@ -97,6 +97,12 @@ Issued issue_operator_certificate(const Issued& ca, const std::string& cn, int d
 // Keys are SEC1 PEM, mode 0600. Returns the paths written.
 std::vector<std::filesystem::path> write_pki(const Pki& pki, const std::filesystem::path& dir);
 
+// The files write_pki writes for a set of `curve` in `dir` that has no reused
+// TLS CI (a reused CI is written back unchanged), in write_pki's order: what
+// `rsp-certs generate` checks before writing so it never overwrites a key or
+// certificate without --force (issue 13).
+std::vector<std::filesystem::path> pki_file_paths(crypto::Curve curve, const std::filesystem::path& dir);
+
 // Reads CERT_CI_ECDSA_NIST.der + SK_CI_ECDSA_NIST.pem from `dir` if both
 // exist and match, for reuse as the TLS CI of a brainpool set.
 std::optional<Issued> load_issued(const std::filesystem::path& cert_der, const std::filesystem::path& key_pem);

@@ -22,6 +22,11 @@ inline constexpr std::size_t kMaxPrivateFileBytes = 64u << 10;
 Bytes read_file(const std::string& path, std::size_t max_bytes = kMaxFileBytes);
 // Creates or truncates `path` with mode 0600 before writing (keys, secrets).
 void write_private_file(const std::string& path, ByteView data);
+// Like write_private_file, but only creates: when `path` exists (a file, a
+// dangling symlink, anything) nothing is written and std::runtime_error
+// "<path> exists" is thrown (O_EXCL, so no race between check and write).
+// For the tools that must never replace a key without --force (issue 13).
+void create_private_file(const std::string& path, ByteView data);
 // Replaces `path` atomically with `data`, mode 0600: written to `path`.tmp,
 // fsync'd, renamed over it, so a failure at any step leaves the previous file
 // as it was (a state file that must survive a crash). Throws
