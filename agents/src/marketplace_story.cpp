@@ -57,7 +57,12 @@ StoryResult run_marketplace_story(StoryParties& p,
   auto offer = p.home.offer(o.offer_id);
   if (!offer) throw std::runtime_error("the Offer is not on the ledger");
   std::string pseudonym = subscriber_pseudonym(to_bytes("home-operator-secret:" + H), p.subscriber_imsi);
-  res.request_id = home_agent.buy(*offer, pseudonym, p.eid);
+  if (p.card) {
+    home_agent.use_ota(p.card->otad);
+    res.request_id = home_agent.buy_for_card(*offer, pseudonym, p.card->iccid);
+  } else {
+    res.request_id = home_agent.buy(*offer, pseudonym, p.eid);
+  }
   expect(p.home.balance(H).available, home0 + credit - o.price, H + " balance after the Request");
   expect(p.home.balance(H).escrowed, o.price, H + " escrow");
   narrate("ledger", H + ": " + sdrt(p.home.balance(H).available) + " available, " + sdrt(p.home.balance(H).escrowed) +
@@ -67,41 +72,70 @@ StoryResult run_marketplace_story(StoryParties& p,
   VisitedOperatorAgent visited_agent(p.visited, seal_key, p.es2, p.packages, p.hss, visited_state, p.profile_type,
                                      p.progress);
   visited_agent.say = [&](const std::string& s) { narrate("visited", s); };
+  if (p.card) visited_agent.serve_accounts(p.card->inventory, p.plmn, p.card->spn, p.card->label);
   if (visited_agent.poll() != 1) throw std::runtime_error("the visited operator's agent did not accept the Request");
 
-  // 5. The home operator's agent opens the Accept and hands the activation code to the device.
-  std::optional<DeliveredProfile> delivered;
-  home_agent.deliver = [&](const DeliveredProfile& d) { delivered = d; };
-  if (home_agent.poll() != 1 || !delivered) throw std::runtime_error("the home operator's agent delivered nothing");
-  res.iccid = delivered->profile.iccid;
-  narrate("home", "sends the activation code to subscriber " + pseudonym.substr(0, 8) + "...'s device (LPA)");
+  if (p.card) {
+    // 5. The home operator's agent opens the Accept and has its OTA server
+    // store the account in the card's applet, then switch to it.
+    std::optional<InstalledAccount> installed;
+    home_agent.say = [&](const std::string& s) {
+      narrate(s.rfind("otad", 0) == 0 || s.rfind("account ", 0) == 0 || s.rfind("ICCID ", 0) == 0 ? "ota" : "home", s);
+    };
+    home_agent.account_switched = [&](const InstalledAccount& a) { installed = a; };
+    if (home_agent.poll() != 1 || !installed) throw std::runtime_error("the home operator's agent installed no account");
+    res.iccid = installed->iccid;
+    res.slot = installed->slot;
+    res.install_por = installed->install.por_status.value_or(installed->install.state);
+    res.switch_por = installed->activate.por_status.value_or(installed->activate.state);
+    if (p.card->otad.transport() == "sms" && (res.install_por != "00" || res.switch_por != "00"))
+      throw std::runtime_error("PoR not 00: STORE ACCOUNT " + res.install_por + ", SWITCH ACCOUNT " + res.switch_por);
+    // 6. The card holds the account: the handset re-reads the USIM after the
+    // REFRESH (TS 102 223 6.4.7) and finds the visited operator's IMSI.
+    if (p.card->await_refresh && !p.card->await_refresh())
+      throw std::runtime_error("the card's REFRESH did not reach the handset within 10 s");
+    std::string imsi = sim::ue::read_imsi(p.card->card);
+    if (imsi != installed->imsi)
+      throw std::runtime_error("the card's EF.IMSI is " + imsi + ", not the allocated " + installed->imsi);
+    narrate("card", "ICCID " + res.iccid + " (" + p.card->link + "): account " + std::to_string(res.slot) +
+                        " active after SWITCH ACCOUNT + REFRESH; EF.IMSI reads " + imsi);
+  } else {
+    // 5. The home operator's agent opens the Accept and hands the activation code to the device.
+    std::optional<DeliveredProfile> delivered;
+    home_agent.deliver = [&](const DeliveredProfile& d) { delivered = d; };
+    if (home_agent.poll() != 1 || !delivered) throw std::runtime_error("the home operator's agent delivered nothing");
+    res.iccid = delivered->profile.iccid;
+    narrate("home", "sends the activation code to subscriber " + pseudonym.substr(0, 8) + "...'s device (LPA)");
 
-  // 6. The device's LPA downloads and installs the profile, then enables it.
-  auto ac = lpa::ActivationCode::parse("LPA:" + delivered->profile.activation_code);
-  auto dl = lpa::download(p.device, ac, p.lpa);
-  if (!dl.installation.success) throw std::runtime_error("installation failed: " + dl.installation.describe());
-  narrate("device", "LPA downloads from " + dl.smdp_address + " (SGP.22 ES9+), eUICC " + p.eid + " installs ICCID " +
-                        res.iccid + (dl.notification_sent ? "; install notification sent to the SM-DP+" : ""));
-  lpa::Es10Client es10(p.device);
-  es10.enable_profile(lpa::ProfileId::from_iccid(res.iccid));
-  narrate("device", "profile enabled");
-  if (p.progress) {
-    // The SM-DP+ reports the installation to the visited operator (ES2+
-    // HandleDownloadProgressInfo from its outbox): wait for it, bounded.
-    for (int i = 0; i < 200 && !visited_agent.installed(res.iccid); ++i) {
-      visited_agent.poll();
-      if (!visited_agent.installed(res.iccid)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // 6. The device's LPA downloads and installs the profile, then enables it.
+    auto ac = lpa::ActivationCode::parse("LPA:" + delivered->profile.activation_code);
+    auto dl = lpa::download(p.device, ac, p.lpa);
+    if (!dl.installation.success) throw std::runtime_error("installation failed: " + dl.installation.describe());
+    narrate("device", "LPA downloads from " + dl.smdp_address + " (SGP.22 ES9+), eUICC " + p.eid + " installs ICCID " +
+                          res.iccid + (dl.notification_sent ? "; install notification sent to the SM-DP+" : ""));
+    lpa::Es10Client es10(p.device);
+    es10.enable_profile(lpa::ProfileId::from_iccid(res.iccid));
+    narrate("device", "profile enabled");
+    if (p.progress) {
+      // The SM-DP+ reports the installation to the visited operator (ES2+
+      // HandleDownloadProgressInfo from its outbox): wait for it, bounded.
+      for (int i = 0; i < 200 && !visited_agent.installed(res.iccid); ++i) {
+        visited_agent.poll();
+        if (!visited_agent.installed(res.iccid)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!visited_agent.installed(res.iccid))
+        throw std::runtime_error("no installation report from the SM-DP+ within 10 s");
     }
-    if (!visited_agent.installed(res.iccid))
-      throw std::runtime_error("no installation report from the SM-DP+ within 10 s");
   }
 
   // 7. The device attaches to the visited network: Milenage authentication.
   sim::VisitedNetwork network(p.hss, p.plmn);
   network.on_first_attach = [&](const sim::AttachResult& a) { visited_agent.on_first_attach(a, p.plmn); };
-  auto att = network.attach(p.device);
+  auto att = network.attach(p.card ? p.card->card : p.device);
   if (!att.accepted) throw std::runtime_error("attach refused: " + att.cause);
-  narrate("network", "attach on " + p.plmn + ": USIM answered AUTHENTICATE, RES == XRES (Milenage): accepted");
+  res.imsi = att.imsi;
+  narrate("network", "attach of IMSI " + att.imsi + " on " + p.plmn +
+                         ": USIM answered AUTHENTICATE, RES == XRES (Milenage): accepted");
   auto r = p.home.find_request(res.request_id);
   if (!r || r->state != ledger::RequestState::Active) throw std::runtime_error("the Request is not active after the attach");
 

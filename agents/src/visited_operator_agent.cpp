@@ -1,5 +1,7 @@
 #include "rsp/agents/visited_operator_agent.hpp"
 
+#include "rsp/agents/account_delivery.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "rsp/json.hpp"
@@ -40,6 +42,14 @@ VisitedOperatorAgent::VisitedOperatorAgent(ledger::Market& market, const crypto:
                                            std::string profile_type, ProgressInbox* progress)
     : market_(market), seal_key_(seal_key), es2_(es2), packages_(std::move(packages)), hss_(hss), state_(state),
       profile_type_(std::move(profile_type)), progress_(progress) {}
+
+void VisitedOperatorAgent::serve_accounts(AccountInventory& inventory, std::string plmn, std::string spn,
+                                          std::string label) {
+  accounts_ = &inventory;
+  account_plmn_ = std::move(plmn);
+  account_spn_ = std::move(spn);
+  account_label_ = std::move(label);
+}
 
 int VisitedOperatorAgent::poll() {
   if (progress_)
@@ -85,7 +95,8 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
     }
   };
   try {
-    // The sealed target of a Request: {"eid": ...}.
+    // The sealed target of a Request: {"eid": ...} (an eUICC) or
+    // {"iccid": ...} (a multi-account SIM).
     // It opens only in the Request it was sealed for (this ledger, id, home
     // operator, keys): a copy under a front-running Request does not.
     const Bytes ledger_id = market_.ledger_id();
@@ -93,9 +104,15 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
         rsp::to_string(ledger::open_sealed(seal_key_, ledger::target_context(ledger_id, *r, seal_key_.public_point()),
                                            r->sealed_target)),
         JsonLimits{ledger::max_payload_size("request"), 1, 16, 1024});
-    eid = target.at("eid").get<std::string>();
+    if (!target.is_object()) throw std::runtime_error("sealed target is not a JSON object");
     // The reply key must be a P-256 point before anything is ordered for it.
     (void)crypto::EcKey::from_public_point(crypto::Curve::P256, r->reply_key);
+    if (target.contains("iccid")) {
+      iccid = target.at("iccid").get<std::string>();
+      accept_account(rid, *r, iccid);
+      return;
+    }
+    eid = target.at("eid").get<std::string>();
     if (known) cancel();  // ordered before a restart: start over cleanly
     say("Request " + rid + " from " + r->home + " for Offer " + r->offer_id + ": target eUICC " + eid);
     iccid = es2_.download_order(eid, profile_type_);
@@ -114,6 +131,7 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
   } catch (const std::exception& ex) {
     say("cannot serve " + rid + " (" + ex.what() + "): closing it, the escrow returns to " + r->home);
     cancel();
+    if (accounts_) accounts_->release(rid);  // the account goes back to the inventory
     try {
       market_.refund(rid);
     } catch (const std::exception& ex2) {
@@ -121,6 +139,33 @@ void VisitedOperatorAgent::handle_request(const std::string& rid) {
     }
     state_.put(Order{rid, r->subscriber, iccid, "closed", 0});
   }
+}
+
+// The account is allocated to the Request (recorded with its id, so a restart
+// finds the same one) and provisioned in the HSS before the Accept; the
+// Accept's package hash is SHA-256 of the sealed delivery's plaintext.
+void VisitedOperatorAgent::accept_account(const std::string& rid, const ledger::Request& r,
+                                          const std::string& card_iccid) {
+  if (card_iccid.size() < 18 || card_iccid.size() > 20 || card_iccid.find_first_not_of("0123456789") != std::string::npos)
+    throw std::runtime_error("target ICCID is not 18 to 20 digits");
+  if (!accounts_) throw std::runtime_error("no account inventory for multi-account SIMs");
+  say("Request " + rid + " from " + r.home + " for Offer " + r.offer_id + ": target multi-account SIM, ICCID " +
+      card_iccid);
+  auto a = accounts_->allocate(rid);
+  if (!a) throw std::runtime_error("account inventory exhausted");
+  state_.put(Order{rid, r.subscriber, card_iccid, "ordered", 0});
+  hss_.provision(a->imsi, card_iccid, a->ki, a->opc);
+  say("allocates IMSI " + a->imsi + " from its inventory, provisioned in its HSS for ICCID " + card_iccid);
+  AccountDelivery d{card_iccid, a->imsi, a->ki, a->opc, account_spn_, account_label_, account_plmn_};
+  const Bytes plain = d.to_json();
+  Bytes hash = crypto::sha256(plain);
+  Bytes sealed = ledger::seal(r.reply_key, ledger::accept_context(market_.ledger_id(), r, seal_key_.public_point(), hash),
+                              plain);
+  state_.put(Order{rid, r.subscriber, card_iccid, "accepting", 0});
+  auto rec = market_.accept(ledger::AcceptTerms{rid, sealed, hash});
+  state_.put(Order{rid, r.subscriber, card_iccid, "accepted", 0});
+  say("Accept " + rid + " on the ledger: the account sealed to " + r.home + " (" + std::to_string(sealed.size()) +
+      "-byte ciphertext, SHA-256 " + to_hex(hash).substr(0, 16) + "..., ref " + rec.reference.substr(0, 16) + "...)");
 }
 
 void VisitedOperatorAgent::handle_progress(const ProgressReport& r) {
@@ -162,7 +207,10 @@ void VisitedOperatorAgent::on_first_attach(const sim::AttachResult& a, const std
   auto o = state_.order_by_iccid(a.iccid);
   if (!o) return;
   say("first attach of IMSI " + a.imsi.substr(0, 5) + "... on " + plmn + " authenticated (Milenage)");
-  if (o->status == "installed" || (o->status == "accepted" && !progress_)) {
+  // An account on a multi-account SIM has no ES2+ installation report: its
+  // first authenticated attach is the proof it is on the card.
+  const bool account = accounts_ && accounts_->allocated(o->request_id);
+  if (o->status == "installed" || (o->status == "accepted" && (!progress_ || account))) {
     activate(*o, plmn);
   } else if (o->status == "accepted") {
     attached_on_[a.iccid] = plmn;

@@ -10,8 +10,8 @@
 # Exit 0 pass, 1 fail, 77 skip.
 set -euo pipefail
 
-# pcscd + vpcd in a private mount namespace: tests/lib/pcsc.sh.
-source "$(dirname "$0")/../lib/pcsc.sh"
+# pcscd + vpcd in a private mount namespace: scripts/pcsc.sh.
+source "$(dirname "$0")/../../scripts/pcsc.sh"
 [[ "${1:-}" == --inner ]] || pcsc_reexec_private "$0" "$@"
 shift
 BUILD=$(realpath "$1"); TESTDATA=$2

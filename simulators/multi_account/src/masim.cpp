@@ -2,6 +2,7 @@
 // wired to the USIM, Milenage AUTHENTICATE, the OTA card side, the state.
 #include "rsp/masim/masim.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -310,8 +311,15 @@ struct MultiAccountSim::Impl {
     sms = std::make_unique<ota::SmsPpHandler>(entity);
     auto rfm = std::make_shared<ScriptApplication>(
         [this](const apdu::Command& c, uicc::Selection& sel) { return card->process_file_system(c, sel); });
-    auto applet_app = std::make_shared<ScriptApplication>(
-        [this](const apdu::Command& c, uicc::Selection&) { return applet->process(c, 0); });
+    auto applet_app = std::make_shared<ScriptApplication>([this](const apdu::Command& c, uicc::Selection&) {
+      // A script may open with SELECT of the applet itself, by its AID or a
+      // right-truncated prefix (otad's account operations do): the TAR
+      // already routes to it, so it answers as to the terminal's SELECT.
+      if (c.cla == 0x00 && c.ins == 0xA4 && c.p1 == 0x04 && !c.data.empty() && c.data.size() <= kAppletAid.size() &&
+          std::equal(c.data.begin(), c.data.end(), kAppletAid.begin()))
+        return applet->select(0);
+      return applet->process(c, 0);
+    });
     sms->add_application(kRfmTar, cfg.rfm_msl, rfm);
     sms->add_application(kAppletTar, cfg.applet_msl, applet_app);
     // RAM (TS 102 226 8): the GlobalPlatform commands of the script run on

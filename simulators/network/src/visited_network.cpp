@@ -106,8 +106,12 @@ std::string read_imsi(apdu::Transport& card) {
 }
 
 std::optional<Bytes> authenticate(apdu::Transport& card, ByteView rand, ByteView autn) {
-  Bytes cmd = concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), autn);
+  // Case 4 (TS 31.102 7.1.2: Le = 00). A card that answers '61 xx' anyway
+  // (a T=0 card, or one that treats it as case 3) gets GET RESPONSE for
+  // its xx bytes (TS 102 221 7.3.1.1.4), as a terminal does.
+  Bytes cmd = concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), autn, Bytes{0x00});
   auto r = send(card, cmd);
+  if ((r.sw >> 8) == 0x61) r = send(card, Bytes{0x00, 0xC0, 0x00, 0x00, static_cast<std::uint8_t>(r.sw & 0xFF)});
   if (r.sw != 0x9000 || r.data.size() < 10 || r.data[0] != 0xDB) return std::nullopt;
   std::size_t n = r.data[1];
   if (r.data.size() < 2 + n) return std::nullopt;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The multi-account UICC through a real PC/SC stack (issue 10): pcscd with
-# the vpcd driver (tests/lib/pcsc.sh), masim as the card in the virtual
+# the vpcd driver (scripts/pcsc.sh), masim as the card in the virtual
 # reader, scriptor (pcsc-tools, an independent PC/SC client) selecting the
 # applet and reading EF.IMSI, then masim_pcsc_tests: OTA over SMPP -> SMSC ->
 # handset -> PC/SC -> the card.
@@ -10,7 +10,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../../scripts/lib.sh"
-source "$HERE/../../lib/pcsc.sh"
+source "$HERE/../../../scripts/pcsc.sh"
 [[ "${1:-}" == --inner ]] || pcsc_reexec_private "$0" "$@"
 shift
 BUILD=$(realpath "$1")

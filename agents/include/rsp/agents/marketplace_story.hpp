@@ -13,7 +13,9 @@
 #include <functional>
 #include <string>
 
+#include "rsp/agents/account_inventory.hpp"
 #include "rsp/agents/es2plus_client.hpp"
+#include "rsp/agents/otad_client.hpp"
 #include "rsp/agents/visited_operator_agent.hpp"
 #include "rsp/apdu.hpp"
 #include "rsp/ledger/market.hpp"
@@ -22,6 +24,25 @@
 #include "rsp/store.hpp"
 
 namespace rsp::agents {
+
+// The multi-account variant (issue 10): the subscriber's device holds a
+// multi-account SIM instead of an eUICC. The Request targets the card's
+// ICCID, the visited operator answers with an account from its inventory,
+// the home operator's agent has its OTA server store it in the card and
+// switch to it (over `otad`'s transport: SMS or SCP81), the card REFRESHes
+// and attaches with the new IMSI.
+struct MultiAccountCard {
+  std::string iccid;
+  apdu::Transport& card;        // the card as the handset sees it (in process or PC/SC)
+  OtadClient& otad;             // the home operator's OTA server
+  AccountInventory& inventory;  // the visited operator's accounts
+  std::string spn = "VISITED", label = "Roaming";
+  std::string link = "in process";  // how the card is reached, for the narration
+  // Returns once the handset has run the card's REFRESH (the PoR of SWITCH
+  // ACCOUNT can reach otad before the handset FETCHes it), false after a
+  // bounded wait. Empty: not waited for.
+  std::function<bool()> await_refresh;
+};
 
 struct StoryParties {
   ledger::Market& issuer;   // the admin: issues SDRt
@@ -45,15 +66,22 @@ struct StoryParties {
   // tests: a simulated day for the dispute window, ledger::kDisputeSeconds).
   // Empty: the story ends with the usage charges still held in escrow.
   std::function<void(std::int64_t seconds)> advance_ledger_clock;
+  // Set: the story runs on this multi-account SIM (`device`, `eid`, `lpa`
+  // and `progress` are then unused).
+  MultiAccountCard* card = nullptr;
 };
 
 struct StoryResult {
   std::string request_id, iccid;
+  std::string imsi;  // the IMSI that attached
+  int slot = 0;      // multi-account: the applet slot the account went to
+  std::string install_por, switch_por;  // multi-account: the PoR status of STORE and SWITCH ACCOUNT
   ledger::Amount home_available = 0, visited_available = 0, charged = 0, refunded = 0;
 };
 
 // `narrate(party, text)`: party is "issuer", "visited", "home", "device",
-// "network" or "ledger".
+// "network", "ledger", and for a multi-account SIM "ota" (the home
+// operator's OTA server) and "card".
 StoryResult run_marketplace_story(StoryParties& p,
                                   const std::function<void(const std::string&, const std::string&)>& narrate);
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "rsp/agents/account_inventory.hpp"
 #include "rsp/agents/agent_state.hpp"
 #include "rsp/agents/es2plus_client.hpp"
 #include "rsp/agents/progress_endpoint.hpp"
@@ -44,6 +45,12 @@ class VisitedOperatorAgent {
                        ProtectedPackageSource packages, sim::Hss& hss, AgentState& state, std::string profile_type,
                        ProgressInbox* progress = nullptr);
 
+  // Serves Requests whose target is a multi-account SIM ({"iccid": ...}):
+  // an account from `inventory` (IMSI in `plmn`), provisioned in the HSS and
+  // sealed in the Accept (AccountDelivery). Without it such Requests are
+  // closed (escrow back).
+  void serve_accounts(AccountInventory& inventory, std::string plmn, std::string spn, std::string label);
+
   // Handles the SM-DP+'s progress reports, then every new ledger event
   // (Requests on its Offers). Returns how many Requests it accepted.
   int poll();
@@ -59,6 +66,8 @@ class VisitedOperatorAgent {
 
  private:
   void handle_request(const std::string& request_id);
+  // The multi-account path of handle_request: returns the ICCID it accepted for.
+  void accept_account(const std::string& rid, const ledger::Request& r, const std::string& card_iccid);
   void handle_progress(const ProgressReport& r);
   void activate(Order& o, const std::string& plmn);
   ledger::Market& market_;
@@ -69,6 +78,8 @@ class VisitedOperatorAgent {
   AgentState& state_;
   std::string profile_type_;
   ProgressInbox* progress_;
+  AccountInventory* accounts_ = nullptr;
+  std::string account_plmn_, account_spn_, account_label_;
   // ICCID -> the PLMN of an attach that waits for the installation report.
   std::map<std::string, std::string> attached_on_;
 };

@@ -1,0 +1,151 @@
+#include "rsp/agents/ota_stack.hpp"
+
+#include <fstream>
+#include <thread>
+#include <nlohmann/json.hpp>
+
+#include "rsp/crypto.hpp"
+#include "rsp/json.hpp"
+#include "rsp/lpa/pcsc.hpp"
+#include "rsp/pki.hpp"
+
+namespace rsp::agents {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+class OtaStack::LockedCard : public apdu::Transport {
+ public:
+  explicit LockedCard(apdu::Transport& card) : card_(card) {}
+  Bytes transmit(ByteView c) override {
+    std::lock_guard l(mu_);
+    return card_.transmit(c);
+  }
+  Bytes reset() override {
+    std::lock_guard l(mu_);
+    return card_.reset();
+  }
+
+ private:
+  apdu::Transport& card_;
+  std::mutex mu_;
+};
+
+void load_masim_keys(const fs::path& path, OtaStackOptions& o) {
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error("cannot read " + path.string());
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  json j = parse_json(text, JsonLimits{64 * 1024, 6, 1000, 4096});
+  if (!j.is_object() || !j.contains("key_sets") || !j["key_sets"].is_array())
+    throw std::runtime_error(path.string() + ": no key_sets");
+  for (const auto& k : j["key_sets"]) {
+    if (!k.is_object() || k.value("algorithm", "") != "aes") continue;
+    o.key_version = static_cast<std::uint8_t>(k.value("version", 1));
+    o.kic = from_hex(k.at("kic").get<std::string>());
+    o.kid = from_hex(k.at("kid").get<std::string>());
+    return;
+  }
+  throw std::runtime_error(path.string() + ": no AES key set");
+}
+
+OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
+  fs::create_directories(o_.dir);
+  if (o_.kic.empty()) o_.kic = crypto::random_bytes(16);
+  if (o_.kid.empty()) o_.kid = crypto::random_bytes(16);
+
+  // otad's TLS: a server certificate for "localhost" under a fresh test CA,
+  // and the home operator's client certificate under its own CA.
+  certs::PkiOptions po;
+  po.dp_host = "localhost";
+  certs::Pki pki = certs::generate_pki(po);
+  auto opca = certs::issue_operator_ca("Home operator OTA clients CA");
+  auto op = certs::issue_operator_certificate(opca, "home-operator-agent");
+  client_tls_.ca_pem = to_bytes(certs::to_pem(pki.ci.der));
+  client_tls_.client_cert_pem = to_bytes(certs::to_pem(op.der));
+  client_tls_.client_key_pem = SecretBytes(to_bytes(op.key.private_pem()));
+
+  // The card.
+  if (o_.pcsc_reader.empty()) {
+    masim::MasimConfig mc;
+    mc.iccid = o_.iccid;
+    ota::KeySet k;
+    k.version = o_.key_version;
+    k.cipher = k.checksum = ota::Algorithm::Aes;
+    k.kic = SecretBytes(o_.kic);
+    k.kid = SecretBytes(o_.kid);
+    mc.key_sets = {k};
+    mc.applet_msl = o_.applet_msl;
+    sim_ = std::make_unique<masim::MultiAccountSim>(mc);
+    link_ = std::make_unique<LockedCard>(*sim_);
+  } else {
+    reader_ = std::make_unique<pcsc::Reader>(pcsc::Reader::connect(o_.pcsc_reader, pcsc::Protocol::T1));
+    link_ = std::make_unique<LockedCard>(*reader_);
+  }
+
+  // The SMSC and the handset the card sits in.
+  smsc_ = std::make_unique<sim::Smsc>(sim::SmscConfig{});
+  const std::uint16_t smpp_port = smsc_->start();
+  handset_ = std::make_unique<sim::Handset>(
+      o_.msisdn, [this](ByteView c) { return link_->transmit(c); },
+      [this](const std::string& from, ByteView tpdu) { smsc_->submit_mo(from, tpdu); });
+  smsc_->register_handset(o_.msisdn, handset_.get());
+
+  // otad in this process, the way otad.json would configure it.
+  otad::Config c;
+  c.db_path = (o_.dir / "otad.db").string();
+  c.storage_key = SecretBytes(crypto::random_bytes(32));
+  c.port = 0;
+  c.threads = 2;
+  c.tls_certificate = to_bytes(certs::to_pem(pki.dp_tls.der));
+  c.tls_key = SecretBytes(to_bytes(pki.dp_tls.key.private_pem()));
+  c.client_ca = to_bytes(certs::to_pem(opca.der));
+  c.smpp.port = smpp_port;
+  c.smpp.bind.system_id = "ota";
+  c.smpp.bind.password = "secret";
+  c.smpp.response_timeout = std::chrono::milliseconds(5000);
+  c.por_timeout_ms = 10'000;
+  c.campaigns.tick_ms = 20;
+  c.campaigns.retry_backoff_ms = 500;
+  daemon_ = std::make_unique<otad::Daemon>(c);
+  daemon_->start();
+
+  client_ = std::make_unique<OtadClient>(otad_url(), client_tls_, o_.transport);
+
+  // The home operator registers the card (POST /ota/v1/cards).
+  json body = {{"iccid", o_.iccid},
+               {"msisdn", o_.msisdn},
+               {"key_sets",
+                {{{"version", o_.key_version},
+                  {"cipher", "AES"},
+                  {"kic", to_hex(o_.kic)},
+                  {"checksum", "AES"},
+                  {"kid", to_hex(o_.kid)}}}},
+               {"tars", {{{"tar", "4D4153"}, {"msl", to_hex(Bytes{o_.applet_msl})}, {"key_version", o_.key_version}}}}};
+  http::Client hc(client_tls_);
+  http::Headers h;
+  h.set("Content-Type", "application/json");
+  std::string b = body.dump();
+  auto r = hc.post(otad_url() + "/ota/v1/cards", b, h);
+  wipe(b.data(), b.size());
+  if (r.status != 201) throw std::runtime_error("otad refused the card: HTTP " + std::to_string(r.status) + " " + r.body);
+}
+
+OtaStack::~OtaStack() {
+  if (daemon_) daemon_->stop();
+  if (smsc_) smsc_->stop();
+}
+
+apdu::Transport& OtaStack::card() { return *link_; }
+
+bool OtaStack::wait_refreshes(std::uint64_t n, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (handset_->stats().refreshes < n) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+std::string OtaStack::otad_url() const { return "https://localhost:" + std::to_string(daemon_->port()); }
+
+}  // namespace rsp::agents
