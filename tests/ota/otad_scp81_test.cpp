@@ -101,7 +101,7 @@ json until_final(rsp::http::Client& c, const Scp81World& w, const std::string& i
     EXPECT_EQ(r.status, 200) << r.body;
     j = json::parse(r.body);
     std::string s = j.value("state", "");
-    if (s == "done" || s == "por_error" || s == "expired" || s == "failed" || s == "cancelled") break;
+    if (s == "done" || s == "por_ok" || s == "por_error" || s == "expired" || s == "failed" || s == "cancelled") break;
     std::this_thread::sleep_for(50ms);
   }
   return j;
@@ -260,4 +260,23 @@ TEST(OtadScp81, ConfigSectionReadAndRefusedWhenWrong) {
   refused(json{{"port", 8443}, {"listen", "0.0.0.0"}}, "scp81.public_address is required");
   refused(json{{"port", 8443}, {"admin_path", "gp/admin"}}, "scp81.admin_path must be an absolute path");
   refused(json{{"port", 8443}, {"session_timeout_ms", 10}}, "scp81.session_timeout_ms is out of range");
+}
+
+// The same account operation over SMS to the same card, for comparison: the
+// applet's SELECT at the head of otad's script answers its FCI at TAR 4D4153.
+TEST(OtadScp81, SameAccountOverSmsGetsPorOk) {
+  Scp81World w(kPskHex);
+  auto c = w.files->client();
+  post(c, w.url("/ota/v1/cards"), registration(true), 201);
+  json install = {{"id", 9},
+                  {"imsi", "001019876543219"},
+                  {"ki", "000102030405060708090a0b0c0d0e0f"},
+                  {"opc", "101112131415161718191a1b1c1d1e1f"}};
+  std::string id = post(c, w.url("/ota/v1/cards/" + kIccid + "/accounts"), install, 202)["id"];
+  json st = until_final(c, w, id);
+  EXPECT_EQ(st["state"], "por_ok") << st.dump();
+  EXPECT_EQ(st["transport"], "sms");
+  EXPECT_EQ(st["executed"], 2) << st.dump();
+  ASSERT_NE(w.card->accounts().find(9), nullptr);
+  EXPECT_EQ(w.card->admin_sessions().started, 0u);
 }
