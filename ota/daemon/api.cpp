@@ -9,6 +9,7 @@
 #include "rsp/ota/command_script.hpp"
 #include "rsp/ota/status.hpp"
 #include "rsp/otad/multi_account_commands.hpp"
+#include "rsp/otad/scp81_sessions.hpp"
 
 namespace rsp::otad {
 
@@ -168,9 +169,33 @@ json card_json(const JobCard& c) {
 }
 
 json counts_json(const JobCounts& c) {
-  return {{"queued", c.queued},     {"sent", c.sent},       {"por_ok", c.por_ok},
-          {"por_error", c.por_error}, {"retrying", c.retrying}, {"expired", c.expired},
-          {"cancelled", c.cancelled}, {"failed", c.failed}};
+  return {{"queued", c.queued},       {"sent", c.sent},           {"por_ok", c.por_ok},
+          {"por_error", c.por_error}, {"retrying", c.retrying},   {"expired", c.expired},
+          {"cancelled", c.cancelled}, {"failed", c.failed},       {"done", c.done}};
+}
+
+// "transport": "sms" (default) or "scp81".
+Transport transport_field(const json& j) {
+  std::string t = text(j, "transport", false, "sms");
+  if (t == "sms") return Transport::Sms;
+  if (t == "scp81") return Transport::Scp81;
+  throw ApiError(400, "transport must be sms or scp81");
+}
+
+// The security domain's TAR (TS 101 220 Annex D: the ISD): where the push
+// SMS goes (GlobalPlatform Amendment B 3.6).
+constexpr ota::Tar kIsdTar{0x00, 0x00, 0x00};
+const Bytes kIsdAid = from_hex("A000000151000000");
+
+// Over SCP81 the TAR names no application: the script says which one with
+// X-Admin-Targeted-Application (Amendment B 3.4.2), or none for the
+// security domain's default, RFM on the UICC file system (TS 102 226
+// annex B). The TARs we know the application of.
+std::string targeted_for_tar(const ota::Tar& tar) {
+  if (tar == multi_account_tar()) return targeted_application(multi_account_aid());
+  if (tar == kIsdTar) return targeted_application(kIsdAid);
+  if (tar == ota::Tar{0xB0, 0x00, 0x00}) return "";  // RFM, UICC file system (TS 101 220 Annex D)
+  throw ApiError(422, "over scp81 the tar must be B00000 (RFM), 000000 (the ISD) or 4D4153 (the multi-account applet)");
 }
 
 }  // namespace
@@ -183,8 +208,14 @@ std::size_t api_body_limit(const Limits& limits, std::string_view path) {
 }
 
 Api::Api(ota::CardStore& cards, CampaignStore& jobs, CampaignRunner& runner, const Limits& limits,
-         double default_sms_per_second)
-    : cards_(cards), jobs_(jobs), runner_(runner), limits_(limits), default_rate_(default_sms_per_second) {}
+         double default_sms_per_second, Scp81Keys& scp81_keys, bool scp81_on)
+    : cards_(cards),
+      jobs_(jobs),
+      runner_(runner),
+      limits_(limits),
+      default_rate_(default_sms_per_second),
+      scp81_keys_(scp81_keys),
+      scp81_on_(scp81_on) {}
 
 http::Response Api::handle(const http::Request& req) {
   std::string_view path = req.path();
@@ -210,6 +241,8 @@ http::Response Api::handle(const http::Request& req) {
     return error(404, "unknown card");
   } catch (const UnknownJob&) {
     return error(404, "unknown command or campaign");
+  } catch (const Scp81Keys::DuplicateIdentity& e) {
+    return error(409, e.what());
   } catch (const ota::DuplicateCard&) {
     return error(409, "card already registered");
   } catch (const ota::CardStoreError& e) {
@@ -258,7 +291,34 @@ http::Response Api::register_card(const std::string& body) {
       tars.push_back(ct);
     }
   }
+  // SCP81 (optional): the card's PSK-TLS key, checked before anything is
+  // written.
+  std::optional<Scp81Key> psk;
+  if (j.contains("scp81")) {
+    const json& s = j.at("scp81");
+    if (!s.is_object()) throw ApiError(400, "scp81 must be an object");
+    Scp81Key k;
+    k.psk_identity = text(s, "psk_identity");
+    Bytes p = hex_field(text(s, "psk"), "psk", 16, 32);
+    k.psk = SecretBytes(p.begin(), p.end());
+    std::fill(p.begin(), p.end(), 0);
+    if (!s.contains("key_version")) throw ApiError(400, "key_version is required");
+    if (!s.contains("key_id")) throw ApiError(400, "key_id is required");
+    k.key_version = static_cast<std::uint8_t>(integer(s, "key_version", 0, 1, 127));
+    k.key_id = static_cast<std::uint8_t>(integer(s, "key_id", 0, 1, 255));
+    Scp81Keys::check(k);
+    if (scp81_keys_.identity_taken(k.psk_identity)) throw ApiError(409, "scp81.psk_identity is another card's");
+    psk = std::move(k);
+  }
   cards_.add_card(iccid, sets, tars);
+  if (psk) {
+    try {
+      scp81_keys_.add(iccid, *psk);
+    } catch (...) {
+      cards_.delete_card(iccid);  // all or nothing
+      throw;
+    }
+  }
   jobs_.set_msisdn(iccid, msisdn);
   log::info("otad", "card " + iccid + " registered");
   return reply(201, json{{"iccid", iccid}});
@@ -278,29 +338,53 @@ http::Response Api::show_card(const std::string& iccid) {
     tars.push_back({{"tar", to_hex(ByteView(t.tar.data(), 3), true)},
                     {"msl", to_hex(Bytes{t.msl}, true)},
                     {"key_version", t.key_version}});
-  return reply(200, json{{"iccid", iccid}, {"msisdn", jobs_.msisdn(iccid).value_or("")}, {"key_sets", sets}, {"tars", tars}});
+  json out = {{"iccid", iccid}, {"msisdn", jobs_.msisdn(iccid).value_or("")}, {"key_sets", sets}, {"tars", tars}};
+  if (auto k = scp81_keys_.info(iccid))
+    out["scp81"] = {{"psk_identity", k->psk_identity},
+                    {"key_version", k->key_version},
+                    {"key_id", k->key_id},
+                    {"psk_kcv", k->psk_kcv}};
+  return reply(200, out);
 }
 
 http::Response Api::delete_card(const std::string& iccid) {
   cards_.delete_card(iccid);
+  scp81_keys_.forget(iccid);
   jobs_.forget_card(iccid);
   return http::Response::empty(204);
 }
 
 http::Response Api::queue_command(const std::string& iccid, const ota::Tar& tar, const std::string& spi_hex,
-                                  const Bytes& script) {
+                                  const Bytes& script, Transport transport) {
   check_iccid(iccid);
   auto msisdn = jobs_.msisdn(iccid);
   if (!msisdn) throw ota::UnknownCard("unknown card");
   JobCard c;
   c.iccid = iccid;
   c.msisdn = *msisdn;
-  c.spi = spi_for(cards_.show(iccid), tar, spi_hex);
   c.script = script;
+  c.transport = transport;
+  ota::Tar packet_tar = tar;
+  if (transport == Transport::Scp81) {
+    if (!scp81_on_) throw ApiError(422, "this otad has no SCP81 listener (scp81.port)");
+    if (!scp81_keys_.info(iccid)) throw ApiError(422, "card " + iccid + " has no SCP81 keys registered");
+    c.targeted = targeted_for_tar(tar);
+    // The admin session carries expanded scripts only (TS 102 226 annex B).
+    try {
+      auto set = tar == kIsdTar ? ota::CommandSet::GlobalPlatform : ota::CommandSet::Uicc;
+      auto s = ota::decode_command_script(script, set);
+      s.format = ota::ScriptFormat::Expanded;
+      c.script = ota::encode_command_script(s, set);
+    } catch (const DecodeError&) {
+      throw ApiError(400, "script does not parse as a TS 102 226 command script");
+    }
+    packet_tar = kIsdTar;  // the push SMS goes to the security domain
+  }
+  c.spi = spi_for(cards_.show(iccid), packet_tar, spi_hex);
   Job job;
   job.id = new_id("cmd-");
   job.kind = "command";
-  job.tar = tar;
+  job.tar = packet_tar;
   job.created_ms = CampaignRunner::now_ms();
   c.job_id = job.id;
   jobs_.create(job, {c});
@@ -310,7 +394,7 @@ http::Response Api::queue_command(const std::string& iccid, const ota::Tar& tar,
 
 http::Response Api::command(const std::string& iccid, const std::string& body) {
   json j = parse_body(body, limits_);
-  return queue_command(iccid, tar_field(j), text(j, "spi", false), script_field(j));
+  return queue_command(iccid, tar_field(j), text(j, "spi", false), script_field(j), transport_field(j));
 }
 
 http::Response Api::account(const std::string& iccid, const std::string& method,
@@ -345,7 +429,8 @@ http::Response Api::account(const std::string& iccid, const std::string& method,
   } else {
     return error(404, "no such endpoint");
   }
-  return queue_command(iccid, tar, spi, ota::encode_command_script(ota::CommandScript::expanded(std::move(apdus))));
+  return queue_command(iccid, tar, spi, ota::encode_command_script(ota::CommandScript::expanded(std::move(apdus))),
+                       transport_field(j));
 }
 
 http::Response Api::command_status(const std::string& id) {
@@ -356,6 +441,23 @@ http::Response Api::command_status(const std::string& id) {
   json j = card_json(c);
   j["id"] = id;
   j["kind"] = job.kind;
+  j["transport"] = std::string(to_string(c.transport));
+  if (c.transport == Transport::Scp81) {
+    // The push SMS's PoR (por_status) and the admin session's outcome.
+    if (!c.script_status.empty()) j["script_status"] = c.script_status;
+    if (!c.response.empty()) {
+      try {
+        auto rs = ota::decode_response_script(ota::ScriptFormat::Expanded, c.response);
+        json r = json::array();
+        for (const auto& x : rs.r_apdus()) r.push_back(to_hex(x, true));
+        j["executed"] = rs.executed;
+        j["r_apdus"] = r;
+      } catch (const DecodeError&) {
+        j["response_script"] = to_hex(c.response, true);
+      }
+    }
+    return reply(200, j);
+  }
   if (c.por_status) {
     if (auto por = cards_.por(c.iccid, c.key_version, c.cntr); por && !por->additional_data.empty()) {
       j["additional_data"] = to_hex(por->additional_data, true);

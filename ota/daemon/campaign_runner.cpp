@@ -6,6 +6,7 @@
 #include "rsp/log.hpp"
 #include "rsp/ota/command_packet.hpp"
 #include "rsp/ota/command_script.hpp"
+#include "rsp/ota/scp81_protocol.hpp"
 #include "rsp/ota/status.hpp"
 
 namespace rsp::otad {
@@ -41,14 +42,75 @@ CampaignRunner::CampaignRunner(CampaignStore& jobs, ota::CardStore& cards, ota::
 
 CampaignRunner::~CampaignRunner() { stop(); }
 
+void CampaignRunner::set_scp81(Scp81Sessions* sessions, std::chrono::milliseconds session_wait) {
+  scp81_ = sessions;
+  session_wait_ = session_wait;
+}
+
 ota::CommandRequest CampaignRunner::request(const JobCard& c, const ota::Tar& tar) const {
   ota::CommandRequest r;
   r.iccid = c.iccid;
   r.tar = tar;
   r.spi = c.spi;
+  if (c.transport == Transport::Scp81) {
+    // The push SMS: the trigger at the security domain's TAR (the job's). A
+    // new trigger per attempt, with a new counter: the card ran the last
+    // one (its PoR said so) and would answer the same bytes '02' (counter
+    // low) without starting a session.
+    if (!scp81_) throw std::runtime_error("SCP81 is not configured");
+    r.secured_data = scp81_->trigger(c.iccid);
+    r.command_id = CampaignStore::command_id(c.job_id, c.iccid) + ":trigger-" + std::to_string(c.attempts + 1);
+    return r;
+  }
   r.secured_data = c.script;
   r.command_id = CampaignStore::command_id(c.job_id, c.iccid);
   return r;
+}
+
+bool CampaignRunner::scp81_outcome(JobCard& c, std::chrono::steady_clock::time_point& deadline,
+                                   std::chrono::steady_clock::time_point steady, std::int64_t now) {
+  if (auto r = scp81_->take(c.iccid, c.job_id, c.attempts)) {
+    c.script_status = r->script_status;
+    // The push SMS's PoR, when it is in already (the session can end first).
+    if (auto o = sender_.outcome(c.iccid, c.key_version, c.cntr); o && o->por_status) c.por_status = *o->por_status;
+    using O = ota::scp81::SessionOutcome;
+    if (r->outcome == O::Completed && r->response) {
+      c.state = CardState::Done;
+      c.response = ota::encode_response_script(*r->response);
+    } else if (r->outcome == O::ScriptStatusError) {
+      c.state = CardState::PorError;  // the card would not run it (unknown application, security error)
+    } else {
+      log::info("otad", "SCP81 session of card " + c.iccid + " (job " + c.job_id + ", attempt " +
+                            std::to_string(c.attempts) + ") failed: " + ota::scp81::outcome_name(r->outcome));
+      retry_or_expire(c, now);
+    }
+    return true;
+  }
+  auto o = sender_.outcome(c.iccid, c.key_version, c.cntr);
+  if (o && o->state == ota::CommandOutcome::State::PorReceived && o->por_status && *o->por_status != 0) {
+    c.por_status = *o->por_status;  // the card refused the push SMS: no session will come
+    c.state = CardState::PorError;
+  } else if (o && o->state == ota::CommandOutcome::State::SubmitFailed) {
+    c.submit_status = o->submit_status;
+    retry_or_expire(c, now);
+  } else if (o && o->state == ota::CommandOutcome::State::Submitted) {
+    deadline = std::chrono::steady_clock::time_point::max();
+    return false;
+  } else if (deadline == std::chrono::steady_clock::time_point::max()) {
+    // Taken by the SMSC: the card has the PoR timeout to take the trigger
+    // and the session wait to open its session and end it.
+    deadline = steady + por_timeout_ + session_wait_ + kDeadlineMargin;
+    if (o && o->por_status) c.por_status = *o->por_status;
+    return false;
+  } else if (steady > deadline) {
+    log::info("otad", "no SCP81 session from card " + c.iccid + " (job " + c.job_id + ", attempt " +
+                          std::to_string(c.attempts) + ")");
+    retry_or_expire(c, now);
+  } else {
+    if (o && o->por_status) c.por_status = *o->por_status;  // 00: the trigger was taken
+    return false;
+  }
+  return true;
 }
 
 std::size_t CampaignRunner::resume() {
@@ -56,6 +118,12 @@ std::size_t CampaignRunner::resume() {
   std::size_t n = 0;
   auto deadline = std::chrono::steady_clock::now() + por_timeout_ + kDeadlineMargin;
   for (JobCard& c : jobs_.in_flight()) {
+    if (c.transport == Transport::Scp81) {
+      // Its session (if any) died with the last process: a new trigger.
+      retry_or_expire(c, now_ms());
+      settled.push_back(c);
+      continue;
+    }
     try {
       if (auto por = cards_.por(c.iccid, c.key_version, c.cntr)) {
         c.por_status = por->status;
@@ -146,6 +214,17 @@ void CampaignRunner::tick() {
   // 1. Outcomes of the commands out.
   for (auto it = flights_.begin(); it != flights_.end();) {
     JobCard& c = it->second.card;
+    if (c.transport == Transport::Scp81) {
+      if (scp81_outcome(c, it->second.deadline, steady, now)) {
+        if (c.state == CardState::Retrying || c.state == CardState::Expired || c.state == CardState::PorError)
+          scp81_->forget(c.iccid, c.job_id);
+        updates.push_back(c);
+        it = flights_.erase(it);
+      } else {
+        ++it;
+      }
+      continue;
+    }
     auto o = sender_.outcome(c.iccid, c.key_version, c.cntr);
     bool finished = true;
     if (o && o->state == ota::CommandOutcome::State::PorReceived && o->por_status) {
@@ -203,8 +282,9 @@ void CampaignRunner::tick() {
       if (j == jobs.end()) continue;
       Bucket& b = buckets_[c.job_id];
       if (b.tokens < 1) continue;
-      ota::CommandRequest req = request(c, j->second.tar);
+      ota::CommandRequest req;
       try {
+        req = request(c, j->second.tar);
         // Durable before anything leaves: the packet and its counter in the
         // card store, then the card as sent with that counter (below).
         ota::ReservedPacket p = cards_.reserve_command_packet(req);
@@ -231,6 +311,9 @@ void CampaignRunner::tick() {
   std::vector<JobCard> refused;
   for (auto& [c, req] : to_send) {
     try {
+      // The script waits before the trigger leaves: the card may connect
+      // before the PoR is back.
+      if (c.transport == Transport::Scp81) scp81_->expect(c.iccid, Scp81Attempt{c.job_id, c.attempts, c.script, c.targeted});
       sender_.send(c.msisdn, req);
       flights_[c.iccid] = Flight{c, deadline};
     } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "rsp/otad/campaign_store.hpp"
 
 #include <array>
+#include <set>
 #include <stdexcept>
 
 #include "rsp/crypto.hpp"
@@ -9,14 +10,19 @@ namespace rsp::otad {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kCardStateNames = {"queued",  "sent",      "por_ok", "por_error",
-                                                             "retrying", "expired", "cancelled", "failed"};
+constexpr std::array<std::string_view, 9> kCardStateNames = {"queued",  "sent",      "por_ok", "por_error", "retrying",
+                                                             "expired", "cancelled", "failed", "done"};
 
 std::string script_place(const std::string& job, const std::string& iccid) { return "otad:script:" + job + ":" + iccid; }
 
 // The columns card_from() reads, in its order.
 constexpr const char* kCardColumns =
-    "job_id, seq, iccid, msisdn, spi, script, state, attempts, next_at, key_version, cntr, por_status, submit_status";
+    "job_id, seq, iccid, msisdn, spi, script, state, attempts, next_at, key_version, cntr, por_status, submit_status,"
+    " transport, targeted, script_status, response";
+
+std::string response_place(const std::string& job, const std::string& iccid) {
+  return "otad:response:" + job + ":" + iccid;
+}
 
 }  // namespace
 
@@ -30,8 +36,10 @@ CardState card_state_from(std::string_view s) {
 
 bool is_final(CardState s) {
   return s == CardState::PorOk || s == CardState::PorError || s == CardState::Expired || s == CardState::Cancelled ||
-         s == CardState::Failed;
+         s == CardState::Failed || s == CardState::Done;
 }
+
+std::string_view to_string(Transport t) { return t == Transport::Scp81 ? "scp81" : "sms"; }
 
 std::string_view to_string(JobState s) {
   switch (s) {
@@ -62,6 +70,15 @@ CampaignStore::CampaignStore(store::Db& db, ByteView storage_key) : db_(db), key
       " next_at INTEGER NOT NULL, key_version INTEGER NOT NULL, cntr INTEGER NOT NULL, por_status INTEGER,"
       " submit_status INTEGER NOT NULL, PRIMARY KEY (job_id, iccid));"
       "CREATE INDEX IF NOT EXISTS otad_job_cards_state ON otad_job_cards (state, job_id, seq);");
+  // The SCP81 columns came later: a database of an older otad gets them
+  // (its jobs are SMS jobs).
+  std::set<std::string> columns;
+  db_.query("PRAGMA table_info(otad_job_cards)", {}, [&](const store::Row& r) { columns.insert(r.text(1)); });
+  if (!columns.count("transport"))
+    db_.exec("ALTER TABLE otad_job_cards ADD COLUMN transport TEXT NOT NULL DEFAULT 'sms';"
+             "ALTER TABLE otad_job_cards ADD COLUMN targeted TEXT NOT NULL DEFAULT '';"
+             "ALTER TABLE otad_job_cards ADD COLUMN script_status TEXT NOT NULL DEFAULT '';"
+             "ALTER TABLE otad_job_cards ADD COLUMN response BLOB");
 }
 
 void CampaignStore::set_msisdn(const std::string& iccid, const std::string& msisdn) {
@@ -88,8 +105,10 @@ void CampaignStore::create(const Job& job, const std::vector<JobCard>& cards) {
     Bytes sealed = crypto::aes_gcm_encrypt(key_, iv, to_bytes(script_place(job.id, c.iccid)), c.script);
     sealed.insert(sealed.begin(), iv.begin(), iv.end());
     db_.run("INSERT INTO otad_job_cards (job_id, seq, iccid, msisdn, spi, script, state, attempts, next_at,"
-            " key_version, cntr, por_status, submit_status) VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, 0, 0, 0, NULL, 0)",
-            {job.id, seq++, c.iccid, c.msisdn, Bytes(spi.begin(), spi.end()), sealed});
+            " key_version, cntr, por_status, submit_status, transport, targeted, script_status, response)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, 0, 0, 0, NULL, 0, ?, ?, '', NULL)",
+            {job.id, seq++, c.iccid, c.msisdn, Bytes(spi.begin(), spi.end()), sealed, std::string(to_string(c.transport)),
+             c.targeted});
   }
   t.commit();
 }
@@ -139,6 +158,7 @@ JobCounts CampaignStore::counts(const std::string& id) const {
                 case CardState::Expired: c.expired += n; break;
                 case CardState::Cancelled: c.cancelled += n; break;
                 case CardState::Failed: c.failed += n; break;
+                case CardState::Done: c.done += n; break;
               }
             });
   return c;
@@ -168,6 +188,20 @@ JobCard CampaignStore::card_from(const store::Row& r) const {
   c.cntr = static_cast<std::uint64_t>(r.i64(10));
   if (!r.is_null(11)) c.por_status = static_cast<std::uint8_t>(r.i64(11));
   c.submit_status = static_cast<std::uint32_t>(r.i64(12));
+  c.transport = r.text(13) == "scp81" ? Transport::Scp81 : Transport::Sms;
+  c.targeted = r.text(14);
+  c.script_status = r.text(15);
+  if (!r.is_null(16)) {
+    // A response script may carry file contents: sealed like the PoRs.
+    Bytes sealed_response = r.blob(16);
+    if (sealed_response.size() < 12) throw store::StoreError("sealed response too short");
+    try {
+      c.response = crypto::aes_gcm_decrypt(key_, ByteView(sealed_response).first(12),
+                                           to_bytes(response_place(c.job_id, c.iccid)), ByteView(sealed_response).subspan(12));
+    } catch (const std::exception&) {
+      throw store::StoreError("a job's response does not open with this storage key");
+    }
+  }
   return c;
 }
 
@@ -200,13 +234,21 @@ std::vector<JobCard> CampaignStore::in_flight() const {
 void CampaignStore::update(const std::vector<JobCard>& cards) {
   if (cards.empty()) return;
   store::Transaction t(db_);
-  for (const auto& c : cards)
+  for (const auto& c : cards) {
+    store::Value response(nullptr);
+    if (!c.response.empty()) {
+      Bytes iv = crypto::random_bytes(12);
+      Bytes sealed = crypto::aes_gcm_encrypt(key_, iv, to_bytes(response_place(c.job_id, c.iccid)), c.response);
+      sealed.insert(sealed.begin(), iv.begin(), iv.end());
+      response = store::Value(sealed);
+    }
     db_.run("UPDATE otad_job_cards SET state = ?, attempts = ?, next_at = ?, key_version = ?, cntr = ?, por_status = ?,"
-            " submit_status = ? WHERE job_id = ? AND iccid = ?",
+            " submit_status = ?, script_status = ?, response = ? WHERE job_id = ? AND iccid = ?",
             {std::string(to_string(c.state)), std::int64_t{c.attempts}, c.next_at_ms, std::int64_t{c.key_version},
              static_cast<std::int64_t>(c.cntr),
              c.por_status ? store::Value(std::int64_t{*c.por_status}) : store::Value(nullptr),
-             std::int64_t{c.submit_status}, c.job_id, c.iccid});
+             std::int64_t{c.submit_status}, c.script_status, response, c.job_id, c.iccid});
+  }
   t.commit();
 }
 

@@ -107,7 +107,7 @@ Config load_config(const std::string& path) {
   Config c;
   Section top(j, "",
               {"db", "storage_key_file", "listen", "port", "threads", "tls", "client_ca", "smpp", "originator",
-               "por_timeout_ms", "campaigns", "limits"});
+               "por_timeout_ms", "campaigns", "limits", "scp81"});
   c.db_path = rel(top.text("db", c.db_path)).string();
   c.listen = top.text("listen", c.listen);
   c.port = static_cast<std::uint16_t>(top.integer("port", c.port, 0, 65535));
@@ -182,7 +182,46 @@ Config load_config(const std::string& path) {
     lim.header_timeout_seconds = static_cast<int>(l.integer("header_timeout_seconds", lim.header_timeout_seconds, 1, 600));
     lim.read_timeout_seconds = static_cast<int>(l.integer("read_timeout_seconds", lim.read_timeout_seconds, 1, 3600));
   }
+  if (top.has("scp81")) {
+    Section p(top.at("scp81"), "scp81",
+              {"listen", "port", "admin_path", "session_timeout_ms", "public_address", "public_port"});
+    auto& sc = c.scp81;
+    sc.listen = p.text("listen", sc.listen);
+    sc.port = static_cast<std::uint16_t>(p.integer("port", 0, 0, 65535));
+    sc.enabled = sc.port != 0;
+    sc.admin_path = p.text("admin_path", sc.admin_path);
+    // The admin URI goes into the trigger ('8C') and the Next-URIs are built
+    // under it: an absolute path of URI characters, no query.
+    if (sc.admin_path.size() < 2 || sc.admin_path.size() > 64 || sc.admin_path[0] != '/' || sc.admin_path.back() == '/' ||
+        sc.admin_path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-._~") !=
+            std::string::npos)
+      fail("scp81.admin_path", "must be an absolute path like /gp/admin (letters, digits, / - . _ ~; at most 64)");
+    sc.session_timeout_ms = static_cast<int>(p.integer("session_timeout_ms", sc.session_timeout_ms, 100, 3'600'000));
+    sc.public_address = p.text("public_address", "");
+    sc.public_port = static_cast<std::uint16_t>(p.integer("public_port", 0, 0, 65535));
+    const std::string& advertised = sc.public_address.empty() ? sc.listen : sc.public_address;
+    if (sc.enabled && !is_ipv4(advertised))
+      fail(sc.public_address.empty() ? "scp81.listen" : "scp81.public_address",
+           "must be an IPv4 address the cards can reach (the trigger carries one, TS 102 223 8.58)");
+    if (sc.enabled && advertised == "0.0.0.0") fail("scp81.public_address", "is required when listening on 0.0.0.0");
+  }
   return c;
+}
+
+bool is_ipv4(const std::string& s) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t j = s.find('.', i);
+    if (j == std::string::npos) j = s.size();
+    std::string part = s.substr(i, j - i);
+    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(part) > 255)
+      return false;
+    ++parts;
+    i = j + 1;
+  }
+  return parts == 4;
 }
 
 }  // namespace rsp::otad

@@ -8,13 +8,32 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {
   db_ = std::make_unique<store::Db>(config_.db_path);
   cards_ = std::make_unique<ota::CardStore>(*db_, config_.storage_key);
   jobs_ = std::make_unique<CampaignStore>(*db_, config_.storage_key);
+  scp81_keys_ = std::make_shared<Scp81Keys>(*db_, config_.storage_key);
   ota::SmsSenderConfig sc;
   sc.originator = config_.originator;
   sc.por_timeout = std::chrono::milliseconds(config_.por_timeout_ms);
   sender_ = std::make_unique<ota::SmsCommandSender>(*cards_, config_.smpp, sc);
   runner_ = std::make_unique<CampaignRunner>(*jobs_, *cards_, *sender_, config_.campaigns, sc.por_timeout,
                                              config_.campaigns.commands_per_second);
-  api_ = std::make_unique<Api>(*cards_, *jobs_, *runner_, config_.limits, config_.campaigns.commands_per_second);
+  if (config_.scp81.enabled) {
+    scp81_sessions_ = std::make_unique<Scp81Sessions>(config_.scp81, *scp81_keys_);
+    runner_->set_scp81(scp81_sessions_.get(), std::chrono::milliseconds(config_.scp81.session_timeout_ms));
+    ota::scp81::AdminServerConfig ac;
+    ac.bind_address = config_.scp81.listen;
+    ac.port = config_.scp81.port;
+    ac.admin_path = config_.scp81.admin_path;
+    ac.session_timeout = std::chrono::milliseconds(config_.scp81.session_timeout_ms);
+    ac.threads = config_.threads;
+    ac.handshake_timeout = std::chrono::seconds(config_.limits.handshake_timeout_seconds);
+    ac.header_timeout = std::chrono::seconds(config_.limits.header_timeout_seconds);
+    ac.log = [](std::string_view line) { log::info("otad", "scp81: " + std::string(line)); };
+    Scp81Sessions* sessions = scp81_sessions_.get();
+    admin_ = std::make_unique<ota::scp81::AdminServer>(
+        ac, scp81_keys_, [sessions](const ota::scp81::SessionView& v) { return sessions->next_script(v); },
+        [sessions](const ota::scp81::SessionReport& r) { sessions->on_report(r); });
+  }
+  api_ = std::make_unique<Api>(*cards_, *jobs_, *runner_, config_.limits, config_.campaigns.commands_per_second,
+                               *scp81_keys_, config_.scp81.enabled);
 
   const Limits& lim = config_.limits;
   http::ServerConfig hc;
@@ -43,6 +62,11 @@ Daemon::~Daemon() { stop(); }
 void Daemon::start() {
   resumed_ = runner_->resume();  // before the ESME binds: the SMSC's stored PoRs must find their commands
   if (resumed_) log::info("otad", "resumed " + std::to_string(resumed_) + " commands out at the last stop");
+  if (admin_) {
+    admin_->start();  // before the runner: the triggers advertise its port
+    scp81_sessions_->set_listening_port(admin_->port());
+    log::info("otad", "SCP81 admin server on " + config_.scp81.listen + ":" + std::to_string(admin_->port()));
+  }
   sender_->start();
   runner_->start();
   http_->start();
@@ -54,9 +78,11 @@ void Daemon::stop() {
   started_ = false;
   http_->stop();
   runner_->stop();
+  if (admin_) admin_->stop();
   sender_->stop();
 }
 
 std::uint16_t Daemon::port() const { return http_->port(); }
+std::uint16_t Daemon::scp81_port() const { return admin_ ? admin_->port() : 0; }
 
 }  // namespace rsp::otad

@@ -82,6 +82,7 @@ AgentResult AdminAgent::run(const ota::ApduExecutor& execute) {
         continue;
       }
     }
+    if (cfg_.on_script) cfg_.on_script(targeted);
     ota::ResponseScript rs =
         ota::run_command_script(reply.body, execute, command_set_for(targeted, cfg_.command_set));
     rs.format = ota::ScriptFormat::Expanded;

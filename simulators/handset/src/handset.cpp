@@ -91,6 +91,18 @@ DeliveryOutcome Handset::deliver_mt(ByteView tpdu) {
   return out;
 }
 
+bool Handset::poll() {
+  // STATUS, P1 00 (no indication), P2 0C (no data returned): TS 102 221 11.1.2.
+  std::uint16_t sw = sw_of(card_(Bytes{0x80, 0xF2, 0x00, 0x0C}));
+  {
+    std::lock_guard l(mu_);
+    ++stats_.polls;
+  }
+  if ((sw >> 8) != 0x91) return false;
+  proactive_session(sw);
+  return true;
+}
+
 void Handset::proactive_session(std::uint16_t sw) {
   // Bounded: a card that keeps asking is cut off after 16 commands.
   for (int n = 0; n < 16 && (sw >> 8) == 0x91; ++n) {

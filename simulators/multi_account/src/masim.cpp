@@ -3,13 +3,19 @@
 #include "rsp/masim/masim.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "masim_state.hpp"
+#include "rsp/admin_agent/admin_agent.hpp"
 #include "rsp/log.hpp"
 #include "rsp/ota/envelope.hpp"
 #include "rsp/ota/remote_management.hpp"
+#include "rsp/ota/scp81_trigger.hpp"
 #include "rsp/ota/sms_pp_handler.hpp"
 #include "rsp/tlv.hpp"
 #include "rsp/uicc/image_builder.hpp"
@@ -111,6 +117,46 @@ class IsdFront : public uicc::Applet {
   sim::gp::CardManager& cm_;
 };
 
+// The ISD's TAR takes two kinds of secured data: a RAM command script (TS
+// 102 226 8) and the SCP81 push (GlobalPlatform Amendment B 3.6: the
+// administration session triggering parameters, tag '81'). They are told
+// apart by the first byte: an expanded script starts with its Command
+// Scripting template 'AA'/'AE', a compact one with the CLA of its first
+// C-APDU, which for RAM is '80' or '84' (GP 2.3.1 11.1.4); '81' would be a
+// proprietary CLA on logical channel 1, which a script over SMS has no use
+// for. docs/ota.md lists this among the things not certain.
+class IsdTarApplication : public ota::RemoteApplication {
+ public:
+  IsdTarApplication(std::shared_ptr<ota::RemoteApplication> ram, std::function<Bytes(ByteView)> trigger)
+      : ram_(std::move(ram)), trigger_(std::move(trigger)) {}
+  Bytes execute(ByteView d) override {
+    if (!d.empty() && d[0] == ota::scp81::kTagTriggeringParameters) return trigger_(d);
+    return ram_->execute(d);
+  }
+
+ private:
+  std::shared_ptr<ota::RemoteApplication> ram_;
+  std::function<Bytes(ByteView)> trigger_;
+};
+
+std::string upper(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// X-Admin-Targeted-Application of an AID: "//aid/<RID>/<PIX>" (Amendment B 3.4.2).
+std::string targeted_name(ByteView aid) {
+  return "//AID/" + upper(to_hex(aid.first(5))) + "/" + upper(to_hex(aid.subspan(5)));
+}
+
+// The CLA of a command on logical channel `ch` (TS 102 221 10.1.1): 1-3 in
+// b2b1 of the first interindustry / proprietary coding, 4-19 in the
+// further coding (b7 set, channel - 4 in b4..b1).
+std::uint8_t on_channel(std::uint8_t cla, std::uint8_t ch) {
+  if (ch < 4) return static_cast<std::uint8_t>((cla & 0xBC) | ch);
+  return static_cast<std::uint8_t>((cla & 0x80) | 0x40 | ((cla & 0x10)) | (ch - 4));
+}
+
 }  // namespace
 
 struct MultiAccountSim::Impl {
@@ -125,6 +171,19 @@ struct MultiAccountSim::Impl {
   std::unique_ptr<ota::SmsPpHandler> sms;
   bool refresh_due = false;
   std::uint8_t next_command_number = 1;
+
+  // One APDU at a time: the terminal's (transmit) and the admin agent's.
+  std::mutex card_mu;
+  // The admin agent: one session at a time, on its own thread.
+  mutable std::mutex agent_mu;
+  mutable std::condition_variable agent_cv;
+  bool agent_running = false;
+  AdminSessions agent_stats;
+  std::thread agent_thread;
+
+  ~Impl() {
+    if (agent_thread.joinable()) agent_thread.join();
+  }
 
   explicit Impl(MasimConfig c) : cfg(std::move(c)) {
     state = MasimState::load(cfg.state_path, cfg.state_key, cfg.iccid);
@@ -333,7 +392,154 @@ struct MultiAccountSim::Impl {
           }
         },
         ota::CommandSet::GlobalPlatform);
-    sms->add_application(kIsdTar, cfg.ram_msl, ram);
+    sms->add_application(kIsdTar, cfg.ram_msl, std::make_shared<IsdTarApplication>(ram, [this](ByteView d) {
+                           return on_trigger(d);
+                         }));
+  }
+
+  // ---- SCP81 ---------------------------------------------------------------
+
+  admin_agent::AdminAgentConfig stored_agent_config() const {
+    const MasimScp81& s = *cfg.scp81;
+    admin_agent::AdminAgentConfig c;
+    c.server_host = s.server_host;
+    c.server_port = s.server_port;
+    c.admin_uri = s.admin_uri;
+    c.admin_from = s.admin_from.empty() ? "//se-id/iccid/" + cfg.iccid : s.admin_from;
+    c.psk_identity = s.psk_identity;
+    c.psk = s.psk;
+    c.timeout = s.timeout;
+    return c;
+  }
+
+  // The push SMS's secured data, under card_mu (inside the ENVELOPE): the
+  // session starts on a thread of its own so that the ENVELOPE answers at
+  // once (its PoR goes back while the session runs). No PoR data: the
+  // session's outcome travels over HTTPS.
+  Bytes on_trigger(ByteView d) {
+    if (!cfg.scp81) {
+      log::warn(kLog, "SCP81 trigger ignored: this card has no SCP81 parameters");
+      return {};
+    }
+    admin_agent::AdminAgentConfig ac;
+    try {
+      ota::scp81::TriggeringParameters t = ota::scp81::decode_triggering_parameters(d);
+      // The trigger names the PSK by key version and id (Amendment B
+      // 3.8.2); the card has the one it was given.
+      if (t.security && (t.security->key_version != cfg.scp81->key_version || t.security->key_id != cfg.scp81->key_id)) {
+        log::warn(kLog, "SCP81 trigger refused: it names PSK key version " + to_hex(Bytes{t.security->key_version}) +
+                            " id " + to_hex(Bytes{t.security->key_id}) + ", the card has another");
+        std::lock_guard l(agent_mu);
+        ++agent_stats.refused;
+        return {};
+      }
+      ac = admin_agent::agent_config_from_trigger(t, stored_agent_config());
+    } catch (const std::exception& e) {
+      log::warn(kLog, std::string("SCP81 trigger not usable: ") + e.what());
+      std::lock_guard l(agent_mu);
+      ++agent_stats.refused;
+      return {};
+    }
+    if (ac.server_port == 0) {
+      log::warn(kLog, "SCP81 trigger refused: no server port in the trigger nor in the card");
+      std::lock_guard l(agent_mu);
+      ++agent_stats.refused;
+      return {};
+    }
+    {
+      std::lock_guard l(agent_mu);
+      if (agent_running) {
+        log::warn(kLog, "SCP81 trigger refused: an admin session is running (one at a time)");
+        ++agent_stats.refused;
+        return {};
+      }
+      agent_running = true;
+      ++agent_stats.started;
+    }
+    // A logical channel of the agent's own (TS 102 221 11.1.17 MANAGE
+    // CHANNEL open), opened here, inside the ENVELOPE: the basic channel is
+    // the terminal's, and a command on it between the ENVELOPE's '61 xx' and
+    // the terminal's GET RESPONSE would lose the PoR.
+    Bytes opened = card->transmit(from_hex("0070000001"));
+    if (opened.size() != 3 || (opened[1] != 0x90 && opened[1] != 0x91)) {
+      log::warn(kLog, "SCP81 trigger refused: no logical channel free for the admin agent");
+      std::lock_guard l(agent_mu);
+      agent_running = false;
+      --agent_stats.started;
+      ++agent_stats.refused;
+      return {};
+    }
+    if (agent_thread.joinable()) agent_thread.join();  // the previous session's thread, ended
+    log::info(kLog, "SCP81 trigger: admin session to " + ac.server_host + ":" + std::to_string(ac.server_port));
+    agent_thread = std::thread([this, ac, ch = opened[0]] { run_agent(ac, ch); });
+    return {};
+  }
+
+  // Closed on the channel itself, not from the basic channel (see above).
+  void close_channel(std::uint8_t ch) {
+    std::lock_guard l(card_mu);
+    card->transmit(Bytes{on_channel(0x00, ch), 0x70, 0x80, ch});
+  }
+
+  // One C-APDU of an admin session's script. RFM and the applet: through
+  // the card's own processing on the agent's channel, with the GET RESPONSE
+  // a terminal would send after '61 xx'; '91 xx' (the REFRESH a switch
+  // queued) is the terminal interface's business, the command itself ended
+  // '90 00'. The ISD answers on the basic channel only (its secure channel):
+  // its scripts run as RAM does from an SMS (the PSK-TLS session stands in
+  // for the secure channel, Amendment B 2.2).
+  Bytes agent_apdu(ByteView capdu, const std::string& target, std::uint8_t ch) {
+    std::lock_guard l(card_mu);
+    if (target == targeted_name(kIsdAid)) {
+      try {
+        return isd->process(apdu::Command::parse(capdu), sim::gp::CardManager::Origin::RemoteManagement).encode();
+      } catch (const DecodeError&) {
+        return sw_only(apdu::sw::kWrongLength).encode();
+      }
+    }
+    if (capdu.size() < 4) return sw_only(apdu::sw::kWrongLength).encode();
+    Bytes c(capdu.begin(), capdu.end());
+    c[0] = on_channel(c[0], ch);
+    Bytes r = card->transmit(c);
+    if (r.size() >= 2 && r[r.size() - 2] == 0x61) {
+      Bytes data(r.begin(), r.end() - 2);
+      Bytes more = card->transmit(Bytes{on_channel(0x00, ch), 0xC0, 0x00, 0x00, r.back()});
+      r = concat(data, more);
+    }
+    if (r.size() >= 2 && r[r.size() - 2] == 0x91) {
+      r[r.size() - 2] = 0x90;
+      r.back() = 0x00;
+    }
+    // The switch queued its REFRESH (AppletFront): the terminal fetches it
+    // at its next command or status poll.
+    return r;
+  }
+
+  void run_agent(admin_agent::AdminAgentConfig ac, std::uint8_t channel) {
+    std::string target;
+    const std::string applet_target = targeted_name(kAppletAid), isd_target = targeted_name(kIsdAid);
+    ac.check_target = [&](const std::string& t) -> std::optional<ota::scp81::ScriptStatus> {
+      std::string u = upper(t);
+      if (u == applet_target || u == isd_target) return std::nullopt;
+      return ota::scp81::ScriptStatus::UnknownApplication;
+    };
+    ac.on_script = [&](const std::string& t) { target = upper(t); };
+    bool completed = false;
+    try {
+      admin_agent::AgentResult r =
+          admin_agent::AdminAgent(ac).run([&](ByteView capdu) { return agent_apdu(capdu, target, channel); });
+      completed = r.completed;
+      log::info(kLog, "SCP81 admin session ended: " + std::to_string(r.rounds) + " script(s) run (" + r.suite + ")");
+    } catch (const std::exception& e) {
+      log::warn(kLog, std::string("SCP81 admin session failed: ") + e.what());
+    }
+    close_channel(channel);
+    {
+      std::lock_guard l(agent_mu);
+      agent_running = false;
+      ++(completed ? agent_stats.completed : agent_stats.failed);
+    }
+    agent_cv.notify_all();
   }
 
   // ENVELOPE (SMS-PP download), TS 31.111 7.1.1.2: the PoR as response data
@@ -371,8 +577,22 @@ struct MultiAccountSim::Impl {
 MultiAccountSim::MultiAccountSim(MasimConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
 MultiAccountSim::~MultiAccountSim() = default;
 
-Bytes MultiAccountSim::transmit(ByteView command_apdu) { return impl_->card->transmit(command_apdu); }
-Bytes MultiAccountSim::reset() { return impl_->card->reset(); }
+Bytes MultiAccountSim::transmit(ByteView command_apdu) {
+  std::lock_guard l(impl_->card_mu);
+  return impl_->card->transmit(command_apdu);
+}
+Bytes MultiAccountSim::reset() {
+  std::lock_guard l(impl_->card_mu);
+  return impl_->card->reset();
+}
+MultiAccountSim::AdminSessions MultiAccountSim::admin_sessions() const {
+  std::lock_guard l(impl_->agent_mu);
+  return impl_->agent_stats;
+}
+bool MultiAccountSim::wait_admin_idle(std::chrono::milliseconds timeout) const {
+  std::unique_lock l(impl_->agent_mu);
+  return impl_->agent_cv.wait_for(l, timeout, [this] { return !impl_->agent_running; });
+}
 uicc::Uicc& MultiAccountSim::uicc() { return *impl_->card; }
 const AccountTable& MultiAccountSim::accounts() const { return impl_->state.table; }
 sim::gp::CardManager& MultiAccountSim::card_manager() { return *impl_->isd; }

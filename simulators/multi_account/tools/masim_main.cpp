@@ -3,10 +3,14 @@
 // never from the command line (argv is visible to every local user):
 //
 //   { "state_key": "<64 hex>",
-//     "key_sets": [ { "version": 1, "algorithm": "aes", "kic": "<hex>", "kid": "<hex>" } ] }
+//     "key_sets": [ { "version": 1, "algorithm": "aes", "kic": "<hex>", "kid": "<hex>" } ],
+//     "scp81": { "psk_identity": "...", "psk": "<hex, 16 or 32 bytes>", "key_version": 64, "key_id": 1,
+//                "server_host": "127.0.0.1", "server_port": 8443, "admin_uri": "/gp/admin",
+//                "admin_from": "//se-id/iccid/<iccid>" } }   (scp81 optional; server_* etc. optional)
 //
 // `masim dump [options]` prints the card's file tree and exits.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -48,6 +52,23 @@ void read_keys(const std::string& path, rsp::masim::MasimConfig& cfg) {
     ks.kic = rsp::from_hex(k.at("kic").get<std::string>());
     ks.kid = rsp::from_hex(k.at("kid").get<std::string>());
     cfg.key_sets.push_back(std::move(ks));
+  }
+  if (j.contains("scp81")) {
+    const auto& s = j.at("scp81");
+    rsp::masim::MasimScp81 p;
+    p.psk_identity = s.at("psk_identity").get<std::string>();
+    rsp::Bytes psk = rsp::from_hex(s.at("psk").get<std::string>());
+    if (psk.size() != 16 && psk.size() != 32) throw std::invalid_argument("scp81.psk: 16 or 32 bytes");
+    p.psk = rsp::SecretBytes(psk.begin(), psk.end());
+    std::fill(psk.begin(), psk.end(), 0);
+    if (p.psk_identity.empty()) throw std::invalid_argument("scp81.psk_identity: required");
+    p.key_version = s.value("key_version", p.key_version);
+    p.key_id = s.value("key_id", p.key_id);
+    p.server_host = s.value("server_host", p.server_host);
+    p.server_port = s.value("server_port", p.server_port);
+    p.admin_uri = s.value("admin_uri", p.admin_uri);
+    p.admin_from = s.value("admin_from", p.admin_from);
+    cfg.scp81 = std::move(p);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "rsp/otad/campaign_runner.hpp"
 #include "rsp/otad/campaign_store.hpp"
 #include "rsp/otad/config.hpp"
+#include "rsp/otad/scp81_keys.hpp"
 
 namespace rsp::otad {
 
@@ -25,7 +26,9 @@ std::size_t api_body_limit(const Limits& limits, std::string_view path);
 
 class Api {
  public:
-  Api(ota::CardStore& cards, CampaignStore& jobs, CampaignRunner& runner, const Limits& limits, double default_sms_per_second);
+  // `scp81_on`: otad listens for admin sessions, so jobs may go over SCP81.
+  Api(ota::CardStore& cards, CampaignStore& jobs, CampaignRunner& runner, const Limits& limits, double default_sms_per_second,
+      Scp81Keys& scp81_keys, bool scp81_on);
   http::Response handle(const http::Request& req);
 
  private:
@@ -41,13 +44,15 @@ class Api {
   http::Response cancel_campaign(const std::string& id);
   // One job of one card: what command() and account() queue.
   http::Response queue_command(const std::string& iccid, const ota::Tar& tar, const std::string& spi_hex,
-                               const Bytes& script);
+                               const Bytes& script, Transport transport);
 
   ota::CardStore& cards_;
   CampaignStore& jobs_;
   CampaignRunner& runner_;
   Limits limits_;
   double default_rate_;
+  Scp81Keys& scp81_keys_;
+  bool scp81_on_;
 };
 
 }  // namespace rsp::otad

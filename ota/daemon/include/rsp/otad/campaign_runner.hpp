@@ -24,6 +24,7 @@
 #include "rsp/ota/sms_sender.hpp"
 #include "rsp/otad/campaign_store.hpp"
 #include "rsp/otad/config.hpp"
+#include "rsp/otad/scp81_sessions.hpp"
 
 namespace rsp::otad {
 
@@ -34,6 +35,11 @@ class CampaignRunner {
   ~CampaignRunner();
   CampaignRunner(const CampaignRunner&) = delete;
   CampaignRunner& operator=(const CampaignRunner&) = delete;
+
+  // SCP81 jobs (before start): their push SMS go through the same sender;
+  // their scripts wait in `sessions` for the card's admin session, for at
+  // most the PoR timeout plus `session_wait` after the push SMS was taken.
+  void set_scp81(Scp81Sessions* sessions, std::chrono::milliseconds session_wait);
 
   // Before the sender starts: the cards with a packet out. Returns how many.
   std::size_t resume();
@@ -56,6 +62,9 @@ class CampaignRunner {
   void tick();
   void retry_or_expire(JobCard& c, std::int64_t now);
   ota::CommandRequest request(const JobCard& c, const ota::Tar& tar) const;
+  // An SCP81 card's flight: false while it waits.
+  bool scp81_outcome(JobCard& c, std::chrono::steady_clock::time_point& deadline,
+                     std::chrono::steady_clock::time_point steady, std::int64_t now);
 
   CampaignStore& jobs_;
   ota::CardStore& cards_;
@@ -63,6 +72,8 @@ class CampaignRunner {
   CampaignPacing pacing_;
   std::chrono::milliseconds por_timeout_;
   double default_rate_;
+  Scp81Sessions* scp81_ = nullptr;
+  std::chrono::milliseconds session_wait_{0};
   std::map<std::string, Flight> flights_;  // by ICCID: one command out per card
   std::map<std::string, Bucket> buckets_;  // by job
   std::mutex mu_;

@@ -21,11 +21,18 @@ namespace rsp::otad {
 
 // A card's state in a job. Final: PorOk, PorError, Expired, Cancelled,
 // Failed (refused before anything was sent: the card, its TAR or key set is
-// gone from the store, or the SPI is below the TAR's MSL).
-enum class CardState { Queued, Sent, PorOk, PorError, Retrying, Expired, Cancelled, Failed };
+// gone from the store, or the SPI is below the TAR's MSL), Done (SCP81: the
+// admin session ran the script and returned its response script; an SCP81
+// job's PorError is a refused trigger or a script status other than "ok").
+enum class CardState { Queued, Sent, PorOk, PorError, Retrying, Expired, Cancelled, Failed, Done };
 std::string_view to_string(CardState s);  // "queued", "sent", "por_ok", ...
 CardState card_state_from(std::string_view s);
 bool is_final(CardState s);
+
+// How a job's script reaches the card: in the SMS's secured packet (SCP80),
+// or over the card's HTTPS admin session (SCP81) that a push SMS triggers.
+enum class Transport { Sms, Scp81 };
+std::string_view to_string(Transport t);  // "sms", "scp81"
 
 enum class JobState { Running, Cancelled, Done };
 std::string_view to_string(JobState s);
@@ -43,6 +50,12 @@ struct JobCard {
   std::uint64_t cntr = 0;  // of the command's packet, once reserved
   std::optional<std::uint8_t> por_status;
   std::uint32_t submit_status = 0;  // the last refused submit_sm's command_status
+  // SCP81: the packet above is the push SMS (the trigger at the security
+  // domain's TAR); the script goes in the admin session.
+  Transport transport = Transport::Sms;
+  std::string targeted;        // X-Admin-Targeted-Application, "" = none
+  std::string script_status;   // X-Admin-Script-Status of the session's response
+  Bytes response;              // the response script (expanded), empty until done
 };
 
 struct Job {
@@ -57,8 +70,8 @@ struct Job {
 
 struct JobCounts {
   std::size_t total = 0, queued = 0, sent = 0, por_ok = 0, por_error = 0, retrying = 0, expired = 0, cancelled = 0,
-              failed = 0;
-  std::size_t final() const { return por_ok + por_error + expired + cancelled + failed; }
+              failed = 0, done = 0;
+  std::size_t final() const { return por_ok + por_error + expired + cancelled + failed + done; }
 };
 
 struct UnknownJob : std::runtime_error {

@@ -40,6 +40,20 @@ struct CampaignPacing {
   int tick_ms = 50;                   // how often the runner looks at outcomes and writes them
 };
 
+// otad's SCP81 listener (docs/ota.md, "SCP81 jobs"): the PSK-TLS admin
+// server the cards' admin agents connect to, and what the push SMS's
+// trigger tells them (GlobalPlatform Amendment B 3.8.1: the address the
+// card reaches, which behind NAT or a proxy is not the listen address).
+struct Scp81Config {
+  bool enabled = false;            // the file's port 0 = off
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = 0;          // with enabled: 0 = ephemeral (tests), see Daemon::scp81_port()
+  std::string admin_path = "/gp/admin";
+  int session_timeout_ms = 30'000;
+  std::string public_address;      // IPv4 the trigger advertises; empty = `listen`
+  std::uint16_t public_port = 0;   // 0 = the listening port
+};
+
 struct Config {
   std::string db_path = "otad.db";
   SecretBytes storage_key;  // 32 bytes: the card store's AES-256 key at rest
@@ -54,11 +68,15 @@ struct Config {
   int por_timeout_ms = 30'000;
   CampaignPacing campaigns;
   Limits limits;
+  Scp81Config scp81;
 };
 
 // Loads the JSON file; relative paths are relative to its folder. Unknown
 // keys and out-of-range values are refused naming the field; key files must
 // be mode 0600.
 Config load_config(const std::string& path);
+
+// Dotted-quad IPv4 ("192.0.2.1"), nothing else.
+bool is_ipv4(const std::string& s);
 
 }  // namespace rsp::otad

@@ -1,17 +1,21 @@
 // otad: the OTA server as one object: the card store and the campaign store
 // in one SQLite file, the SMS sender with its SMPP ESME to the SMSC, the
-// campaign runner, and the operator API over HTTPS with mutual TLS.
+// campaign runner, the operator API over HTTPS with mutual TLS, and (when
+// configured) the SCP81 admin server the cards' agents connect to.
 #pragma once
 #include <cstdint>
 #include <memory>
 
 #include "rsp/http_server.hpp"
+#include "rsp/ota/scp81_admin_server.hpp"
 #include "rsp/ota/card_store.hpp"
 #include "rsp/ota/sms_sender.hpp"
 #include "rsp/otad/api.hpp"
 #include "rsp/otad/campaign_runner.hpp"
 #include "rsp/otad/campaign_store.hpp"
 #include "rsp/otad/config.hpp"
+#include "rsp/otad/scp81_keys.hpp"
+#include "rsp/otad/scp81_sessions.hpp"
 #include "rsp/store.hpp"
 
 namespace rsp::otad {
@@ -31,6 +35,7 @@ class Daemon {
   // durable is lost at any point: a kill -9 does no worse than this.
   void stop();
   std::uint16_t port() const;
+  std::uint16_t scp81_port() const;  // 0 when SCP81 is off
   std::size_t resumed() const { return resumed_; }
 
  private:
@@ -38,6 +43,9 @@ class Daemon {
   std::unique_ptr<store::Db> db_;
   std::unique_ptr<ota::CardStore> cards_;
   std::unique_ptr<CampaignStore> jobs_;
+  std::shared_ptr<Scp81Keys> scp81_keys_;
+  std::unique_ptr<Scp81Sessions> scp81_sessions_;
+  std::unique_ptr<ota::scp81::AdminServer> admin_;
   std::unique_ptr<ota::SmsCommandSender> sender_;
   std::unique_ptr<CampaignRunner> runner_;
   std::unique_ptr<Api> api_;

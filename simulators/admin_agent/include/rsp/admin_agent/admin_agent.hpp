@@ -45,6 +45,10 @@ struct AdminAgentConfig {
   // not-a-security-domain, security-error), with no response script. Unset
   // = every target is accepted.
   std::function<std::optional<ota::scp81::ScriptStatus>(const std::string& targeted)> check_target;
+  // Called before each script the agent runs with its
+  // X-Admin-Targeted-Application ("" = none), so that the card can route
+  // the script's C-APDUs to that application.
+  std::function<void(const std::string& targeted)> on_script;
 };
 
 // The stored parameters with what the trigger carries laid over them

@@ -29,7 +29,8 @@ namespace rsp::sim {
 using CardLink = std::function<Bytes(ByteView capdu)>;
 
 struct HandsetStats {
-  std::uint64_t envelopes = 0, get_responses = 0, fetches = 0, mo_sent = 0, rp_errors = 0, other_sms = 0, refreshes = 0;
+  std::uint64_t envelopes = 0, get_responses = 0, fetches = 0, mo_sent = 0, rp_errors = 0, other_sms = 0, refreshes = 0,
+                polls = 0;
 };
 
 class Handset : public MobileStation {
@@ -38,6 +39,12 @@ class Handset : public MobileStation {
   Handset(std::string msisdn, CardLink card, std::function<void(const std::string&, ByteView)> send_mo);
 
   DeliveryOutcome deliver_mt(ByteView sms_deliver_tpdu) override;
+
+  // Proactive polling (TS 102 221 14.6.1: an idle terminal sends STATUS):
+  // a '91 xx' answer runs the proactive session, e.g. the REFRESH a card
+  // queued outside any terminal command (an SCP81 admin session's switch).
+  // True when there was a proactive command.
+  bool poll();
 
   const std::string& msisdn() const { return msisdn_; }
   HandsetStats stats() const;

@@ -17,10 +17,17 @@
 //   a selectable applet at its AID (SCP02/SCP03 as gp-card-sim) and as the
 //   RAM application at the ISD's TAR 00 00 00 (TS 102 226 8), where the
 //   SCP80 security replaces the secure channel;
+// - the SCP81 admin agent (GlobalPlatform Amendment B): a push SMS at the
+//   ISD's TAR whose secured data is the '81' triggering parameters starts
+//   an admin session (rsp::admin_agent::AdminAgent, PSK-TLS) on a
+//   background thread; its scripts run through the card's own APDU
+//   processing on a logical channel of their own (docs/multi-account-applet.md);
 // - state in a file (accounts, active one, SQNms per account, OTA counters),
 //   written atomically; Ki/OPc sealed with AES-256-GCM under the state key.
 #pragma once
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +54,22 @@ inline const Bytes kAppletLoadFileAid = {0xF0, 0x52, 0x53, 0x50, 0x4D, 0x41};
 // ADF.USIM's AID: 3GPP RID, USIM application code, no country/provider code.
 inline const Bytes kUsimAid = from_hex("A0000000871002FFFFFFFF8907090000");
 
+// The card's SCP81 parameters (the ISD's stored administration session
+// parameters and PSK, Amendment B 3.8): what a trigger leaves out comes
+// from here. The agent connects over TCP from the card's process (a real
+// card goes through the handset's BIP channel: not simulated).
+struct MasimScp81 {
+  std::string psk_identity;
+  std::uint8_t key_version = 0x40;  // the PSK's KVN and key id in the ISD's key set
+  std::uint8_t key_id = 0x01;
+  SecretBytes psk;                  // 16 or 32 bytes
+  std::string server_host = "127.0.0.1";
+  std::uint16_t server_port = 0;    // 0: the trigger must give it
+  std::string admin_uri = "/gp/admin";
+  std::string admin_from;           // X-Admin-From; "" = //se-id/iccid/<iccid>
+  std::chrono::milliseconds timeout{10'000};
+};
+
 struct MasimConfig {
   std::string iccid = "8988211000000000016";  // digits (EF.ICCID; with a profile package: only names the state)
   // A SIMalliance/TCA profile package (the PE sequence, DER), e.g. a TS.48
@@ -65,12 +88,16 @@ struct MasimConfig {
   std::vector<sim::gp::KeySet> gp_key_sets;
   std::size_t capacity = MultiAccountApplet::kDefaultCapacity;
   int extra_channels = 3;
+  std::optional<MasimScp81> scp81;             // none: a trigger is answered but starts nothing
 };
 
 class MultiAccountSim : public apdu::Transport {
  public:
   explicit MultiAccountSim(MasimConfig cfg);
-  ~MultiAccountSim() override;
+  ~MultiAccountSim() override;  // joins a running admin session's thread
+
+  // transmit() and reset() may be called from any thread (the handset's,
+  // while the admin agent's thread runs its scripts): one APDU at a time.
 
   Bytes transmit(ByteView command_apdu) override;
   Bytes reset() override;
@@ -80,6 +107,14 @@ class MultiAccountSim : public apdu::Transport {
   sim::gp::CardManager& card_manager();
   std::uint64_t ota_counter(std::uint8_t key_version) const;
   std::string dump() const;  // the file tree (rsp::uicc::dump)
+
+  // SCP81 admin sessions: started, and ended (completed or failed).
+  struct AdminSessions {
+    std::size_t started = 0, completed = 0, failed = 0, refused = 0;
+  };
+  AdminSessions admin_sessions() const;
+  // Waits until no admin session runs; false on timeout.
+  bool wait_admin_idle(std::chrono::milliseconds timeout) const;
 
  private:
   struct Impl;
