@@ -86,10 +86,20 @@ StoryResult run_marketplace_story(StoryParties& p,
     if (home_agent.poll() != 1 || !installed) throw std::runtime_error("the home operator's agent installed no account");
     res.iccid = installed->iccid;
     res.slot = installed->slot;
-    res.install_por = installed->install.por_status.value_or(installed->install.state);
-    res.switch_por = installed->activate.por_status.value_or(installed->activate.state);
-    if (p.card->otad.transport() == "sms" && (res.install_por != "00" || res.switch_por != "00"))
-      throw std::runtime_error("PoR not 00: STORE ACCOUNT " + res.install_por + ", SWITCH ACCOUNT " + res.switch_por);
+    if (p.card->otad.transport() == "sms") {
+      res.install_por = installed->install.por_status.value_or(installed->install.state);
+      res.switch_por = installed->activate.por_status.value_or(installed->activate.state);
+      if (res.install_por != "00" || res.switch_por != "00")
+        throw std::runtime_error("PoR not 00: STORE ACCOUNT " + res.install_por + ", SWITCH ACCOUNT " + res.switch_por);
+    } else {
+      // SCP81: the outcome is the admin session's response script (otad's
+      // state "done"), not the push SMS's PoR.
+      res.install_por = installed->install.state;
+      res.switch_por = installed->activate.state;
+      if (res.install_por != "done" || res.switch_por != "done")
+        throw std::runtime_error("SCP81 commands not done: STORE ACCOUNT " + res.install_por + ", SWITCH ACCOUNT " +
+                                 res.switch_por);
+    }
     // 6. The card holds the account: the handset re-reads the USIM after the
     // REFRESH (TS 102 223 6.4.7) and finds the visited operator's IMSI.
     if (p.card->await_refresh && !p.card->await_refresh())

@@ -43,6 +43,13 @@ void load_masim_keys(const fs::path& path, OtaStackOptions& o) {
     o.key_version = static_cast<std::uint8_t>(k.value("version", 1));
     o.kic = from_hex(k.at("kic").get<std::string>());
     o.kid = from_hex(k.at("kid").get<std::string>());
+    if (j.contains("scp81") && j["scp81"].is_object()) {
+      const auto& s = j["scp81"];
+      o.scp81_psk_identity = s.at("psk_identity").get<std::string>();
+      o.scp81_psk = from_hex(s.at("psk").get<std::string>());
+      o.scp81_key_version = s.value("key_version", o.scp81_key_version);
+      o.scp81_key_id = s.value("key_id", o.scp81_key_id);
+    }
     return;
   }
   throw std::runtime_error(path.string() + ": no AES key set");
@@ -52,6 +59,12 @@ OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
   fs::create_directories(o_.dir);
   if (o_.kic.empty()) o_.kic = crypto::random_bytes(16);
   if (o_.kid.empty()) o_.kid = crypto::random_bytes(16);
+  if (o_.transport != "sms" && o_.transport != "scp81") throw std::invalid_argument("OTA transport must be sms or scp81");
+  const bool scp81 = o_.transport == "scp81";
+  if (scp81 && o_.scp81_psk.empty()) {
+    if (!o_.pcsc_reader.empty()) throw std::invalid_argument("SCP81 through PC/SC: the card's PSK is needed");
+    o_.scp81_psk = crypto::random_bytes(16);
+  }
 
   // otad's TLS: a server certificate for "localhost" under a fresh test CA,
   // and the home operator's client certificate under its own CA.
@@ -75,6 +88,17 @@ OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
     k.kid = SecretBytes(o_.kid);
     mc.key_sets = {k};
     mc.applet_msl = o_.applet_msl;
+    if (scp81) {
+      // The admin server's address and port come in the push SMS (otad's
+      // listener below), so the card stores none.
+      masim::MasimScp81 s;
+      s.psk_identity = o_.scp81_psk_identity;
+      s.psk = SecretBytes(o_.scp81_psk);
+      s.key_version = o_.scp81_key_version;
+      s.key_id = o_.scp81_key_id;
+      s.timeout = std::chrono::milliseconds(5000);
+      mc.scp81 = s;
+    }
     sim_ = std::make_unique<masim::MultiAccountSim>(mc);
     link_ = std::make_unique<LockedCard>(*sim_);
   } else {
@@ -106,6 +130,12 @@ OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
   c.por_timeout_ms = 10'000;
   c.campaigns.tick_ms = 20;
   c.campaigns.retry_backoff_ms = 500;
+  if (scp81) {
+    // Loopback, ephemeral port; the trigger carries the bound port.
+    c.scp81.enabled = true;
+    c.scp81.port = 0;
+    c.scp81.session_timeout_ms = 5000;
+  }
   daemon_ = std::make_unique<otad::Daemon>(c);
   daemon_->start();
 
@@ -121,6 +151,14 @@ OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
                   {"checksum", "AES"},
                   {"kid", to_hex(o_.kid)}}}},
                {"tars", {{{"tar", "4D4153"}, {"msl", to_hex(Bytes{o_.applet_msl})}, {"key_version", o_.key_version}}}}};
+  if (scp81) {
+    // The push SMS goes to the ISD (TAR 000000, Amendment B 2.4.3.2).
+    body["tars"].push_back({{"tar", "000000"}, {"msl", "16"}, {"key_version", o_.key_version}});
+    body["scp81"] = {{"psk_identity", o_.scp81_psk_identity},
+                     {"psk", to_hex(o_.scp81_psk)},
+                     {"key_version", o_.scp81_key_version},
+                     {"key_id", o_.scp81_key_id}};
+  }
   http::Client hc(client_tls_);
   http::Headers h;
   h.set("Content-Type", "application/json");
@@ -131,7 +169,8 @@ OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
 }
 
 OtaStack::~OtaStack() {
-  if (daemon_) daemon_->stop();
+  if (daemon_) daemon_->stop();  // first: a card's admin session still open ends now
+  if (sim_) sim_->wait_admin_idle(std::chrono::seconds(10));
   if (smsc_) smsc_->stop();
 }
 
@@ -141,6 +180,7 @@ bool OtaStack::wait_refreshes(std::uint64_t n, std::chrono::milliseconds timeout
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (handset_->stats().refreshes < n) {
     if (std::chrono::steady_clock::now() >= until) return false;
+    if (o_.transport == "scp81") handset_->poll();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;

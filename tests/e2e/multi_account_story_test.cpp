@@ -3,8 +3,9 @@
 // carrying the sealed account -> the home agent -> otad (operator API over
 // mutual TLS) -> SMPP -> the simulated SMSC -> the handset -> the card's
 // multi-account applet (PoR 00) -> SWITCH ACCOUNT + REFRESH -> attach with
-// the new IMSI (Milenage) -> Activation -> usage -> settlement. The same
-// story through pcscd + vpcd runs in multi_account_pcsc.sh.
+// the new IMSI (Milenage) -> Activation -> usage -> settlement; then the
+// same over SCP81 (the push SMS, the card's PSK-TLS admin session to otad).
+// The same stories through pcscd + vpcd run in multi_account_pcsc.sh.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,9 +52,10 @@ struct World {
   EmbeddedMarkets m{mw.dir};
   std::unique_ptr<agents::OtaStack> ota;
   std::unique_ptr<agents::AccountInventory> inventory;
-  explicit World(const std::string& name) : mw(name) {
+  explicit World(const std::string& name, const std::string& transport = "sms") : mw(name) {
     agents::OtaStackOptions o;
     o.dir = mw.dir / "ota";
+    o.transport = transport;
     ota = std::make_unique<agents::OtaStack>(o);
     inventory = std::make_unique<agents::AccountInventory>(mw.stack->visited_agent_db(), Bytes(32, 0x33));
     inventory->generate("20801", 3, 7000);
@@ -91,6 +93,65 @@ TEST(MultiAccountStory, StoryOverSmsWithTheCardInProcess) {
   EXPECT_GE(w.ota->handset().stats().envelopes, 2u);
   EXPECT_GE(w.ota->handset().stats().refreshes, 1u);
   EXPECT_EQ(w.ota->simulated_card()->ota_counter(1), 2u);  // two secured packets: STORE and SWITCH ACCOUNT
+  // The attached IMSI is the one allocated to this Request, in the visited PLMN.
+  auto allocated = w.inventory->allocated(res.request_id);
+  ASSERT_TRUE(allocated);
+  EXPECT_EQ(res.imsi, allocated->imsi);
+  EXPECT_EQ(res.imsi.substr(0, 5), "20801");
+  EXPECT_EQ(w.inventory->free_count(), 2u);
+  // The card holds it in slot 1, active, with the inventory's Ki and OPc.
+  const auto& table = w.ota->simulated_card()->accounts();
+  ASSERT_TRUE(table.active);
+  EXPECT_EQ(*table.active, 1);
+  const masim::Account* stored = table.find(1);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(masim::imsi_from_ef(ByteView(stored->imsi).first(9)), allocated->imsi);
+  EXPECT_EQ(to_hex(stored->ki), to_hex(allocated->ki));
+  EXPECT_EQ(to_hex(stored->opc), to_hex(allocated->opc));
+  EXPECT_EQ(sim::ue::read_imsi(w.ota->card()), allocated->imsi);
+  // The HSS maps the IMSI to the card.
+  EXPECT_EQ(w.mw.stack->hss().iccid_of(res.imsi), std::optional<std::string>(w.ota->options().iccid));
+  // Activation was recorded on the ledger (by the first attach).
+  bool activation = false;
+  for (const auto& e : w.m.home->events_after(0, 10000))
+    if (e.type == "activation" && e.id == res.request_id) activation = true;
+  EXPECT_TRUE(activation);
+  // 1200 + 800 + 2600 MB... as the eSIM story: 11.44 SDRt charged of 12.
+  EXPECT_EQ(res.charged, 11'440'000);
+  EXPECT_EQ(res.refunded, 12'000'000 - 11'440'000);
+  EXPECT_EQ(res.home_available, 88'560'000);
+  EXPECT_EQ(res.visited_available, 11'440'000);
+  // Nothing personal on the ledger: not the ICCID, not the IMSI, not the Ki.
+  for (const auto& e : w.m.ledger->entries_after(0, 100000)) {
+    std::string payload = rsp::to_string(e.payload);
+    EXPECT_EQ(payload.find(res.iccid), std::string::npos) << "seq " << e.seq;
+    EXPECT_EQ(payload.find(res.imsi), std::string::npos) << "seq " << e.seq;
+    EXPECT_EQ(payload.find(to_hex(allocated->ki)), std::string::npos) << "seq " << e.seq;
+  }
+}
+
+// Over SCP81: the push SMS (SCP80, TAR 000000) opens the card's PSK-TLS
+// session to otad's admin server, which runs STORE / SWITCH ACCOUNT in it;
+// the handset fetches the REFRESH at its next poll.
+TEST(MultiAccountStory, StoryOverScp81WithTheCardInProcess) {
+  World w("ma-story81", "scp81");
+  auto parties = w.mw.stack->parties(*w.m.issuer, *w.m.visited, *w.m.home);
+  parties.advance_ledger_clock = [s = w.m.skipped_ms](std::int64_t seconds) { *s += seconds * 1000; };
+  agents::MultiAccountCard card{w.ota->options().iccid, w.ota->card(), w.ota->otad_client(), *w.inventory};
+  card.await_refresh = [&] { return w.ota->wait_refreshes(1); };
+  parties.card = &card;
+  auto res = agents::run_marketplace_story(parties, print);
+
+  // Both commands done in an admin session (otad's final state for SCP81).
+  EXPECT_EQ(w.ota->otad_client().transport(), "scp81");
+  EXPECT_EQ(res.install_por, "done");
+  EXPECT_EQ(res.switch_por, "done");
+  EXPECT_EQ(res.slot, 1);
+  ASSERT_TRUE(w.ota->simulated_card()->wait_admin_idle(std::chrono::seconds(5)));
+  auto sessions = w.ota->simulated_card()->admin_sessions();
+  EXPECT_EQ(sessions.completed, 2u);  // STORE, then SWITCH ACCOUNT: one session each
+  EXPECT_EQ(sessions.failed, 0u);
+  EXPECT_GE(w.ota->handset().stats().refreshes, 1u);
   // The attached IMSI is the one allocated to this Request, in the visited PLMN.
   auto allocated = w.inventory->allocated(res.request_id);
   ASSERT_TRUE(allocated);

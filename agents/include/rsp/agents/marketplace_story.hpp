@@ -75,7 +75,9 @@ struct StoryResult {
   std::string request_id, iccid;
   std::string imsi;  // the IMSI that attached
   int slot = 0;      // multi-account: the applet slot the account went to
-  std::string install_por, switch_por;  // multi-account: the PoR status of STORE and SWITCH ACCOUNT
+  // multi-account: the PoR status of STORE and SWITCH ACCOUNT (SMS), or
+  // otad's final state of each (SCP81: "done")
+  std::string install_por, switch_por;
   ledger::Amount home_available = 0, visited_available = 0, charged = 0, refunded = 0;
 };
 

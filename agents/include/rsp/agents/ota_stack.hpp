@@ -6,7 +6,10 @@
 // reached through a CardLink: the masim simulator in this process, or a real
 // PC/SC reader (pcscd + vpcd with `masim --vpcd` as its own process). The
 // card is registered in otad with its OTA key set (AES KIc/KID) and the
-// multi-account applet's TAR 4D4153 with its MSL.
+// multi-account applet's TAR 4D4153 with its MSL. With transport "scp81"
+// otad also listens for the card's admin sessions (PSK-TLS, GlobalPlatform
+// Amendment B) on a loopback ephemeral port, and the card is registered with
+// its SCP81 PSK and the ISD's TAR 000000 (the push SMS's target).
 #pragma once
 #include <chrono>
 #include <filesystem>
@@ -33,10 +36,17 @@ struct OtaStackOptions {
   // Empty: the card is masim in this process. Else the PC/SC reader's name
   // ("Virtual PCD 00 00"); the card there must hold `kic`/`kid`.
   std::string pcsc_reader;
-  std::string transport = "sms";  // what the home agent asks otad for
+  std::string transport = "sms";  // what the home agent asks otad for: "sms" or "scp81"
+  // SCP81 (transport "scp81"): the card's PSK-TLS identity and PSK (16
+  // bytes; empty: a fresh random one, in-process card only) and the PSK's
+  // key version / id in the ISD's key set (Amendment B 3.8).
+  std::string scp81_psk_identity = "masim-8988211000000000016";
+  SecretBytes scp81_psk;
+  std::uint8_t scp81_key_version = 0x40, scp81_key_id = 0x01;
 };
 
-// A masim --keys file (the card's key sets): the first AES key set.
+// A masim --keys file (the card's key sets): the first AES key set, and
+// its "scp81" object when there is one.
 void load_masim_keys(const std::filesystem::path& keys_json, OtaStackOptions& o);
 
 class OtaStack {
@@ -55,7 +65,9 @@ class OtaStack {
   sim::Handset& handset() { return *handset_; }
   const OtaStackOptions& options() const { return o_; }
   std::string otad_url() const;
-  // Waits (bounded) until the handset has performed `n` REFRESH commands in all.
+  // Waits (bounded) until the handset has performed `n` REFRESH commands in
+  // all. Over SCP81 the switch queues its REFRESH outside any terminal
+  // command, so the handset polls (STATUS, TS 102 221 14.6.1) meanwhile.
   bool wait_refreshes(std::uint64_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // A client of otad's API with the home operator's certificate.
   http::ClientConfig client_tls() const { return client_tls_; }
