@@ -41,7 +41,8 @@ pcsc_start() {
 }
 
 # pcsc_start_masim MASIM ICCID KEYS_FILE: writes KEYS_FILE (a fresh state key
-# and one AES-128 OTA key set, fresh random KIc/KID; mode 0600) unless it
+# and one AES-128 OTA key set, fresh random KIc/KID, and an SCP81 PSK
+# (fresh, 16 bytes, identity masim-ICCID, KVN 40 id 01); mode 0600) unless it
 # exists, starts masim as the card in $PCSC_READER (its pid in $PIDS, log
 # $WORK/masim.log, state $WORK/masim.json) and waits until scriptor sees the
 # multi-account applet. Returns 1 when the card does not appear.
@@ -51,7 +52,8 @@ pcsc_start_masim() {
   if [[ ! -f $keys ]]; then
     (umask 077 && cat > "$keys" <<JSON
 { "state_key": "$(hex 32)",
-  "key_sets": [ { "version": 1, "algorithm": "aes", "kic": "$(hex 16)", "kid": "$(hex 16)" } ] }
+  "key_sets": [ { "version": 1, "algorithm": "aes", "kic": "$(hex 16)", "kid": "$(hex 16)" } ],
+  "scp81": { "psk_identity": "masim-$iccid", "psk": "$(hex 16)", "key_version": 64, "key_id": 1 } }
 JSON
     )
   fi

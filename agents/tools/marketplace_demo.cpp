@@ -4,7 +4,8 @@
 // SDRt balances at the end (checked to the smallest unit). Then the same
 // story on a multi-account SIM (issue 10): the account reaches the card over
 // the air (otad -> SMPP -> SMSC -> handset -> the card, through PC/SC when
-// --card-reader names the reader masim sits in, else in this process).
+// --card-reader names the reader masim sits in, else in this process), then
+// once more over SCP81 (a push SMS, the card's PSK-TLS admin session).
 #include <CLI/CLI.hpp>
 #include "rsp/cli.hpp"
 
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "rsp/agents/agent_state.hpp"
 #include "rsp/agents/local_stack.hpp"
 #include "rsp/agents/ota_stack.hpp"
 #include "rsp/ledger/embedded_market.hpp"
@@ -105,7 +107,7 @@ int main(int argc, char** argv) {
                "ciphertext, download to the eSIM, authenticated attach, usage, settlement."};
   std::string workdir, tmpl;
   bool keep = false;
-  std::string story = "both", card_reader, card_keys, card_iccid = "8988211000000000016";
+  std::string story = "both", card_transport = "both", card_reader, card_keys, card_iccid = "8988211000000000016";
   app.add_option("--workdir", workdir, "scratch folder (default: a new one under /tmp)");
   app.add_option("--template", tmpl,
                  "profile package the visited operator personalises per subscriber (default: the SM-DP+'s "
@@ -118,6 +120,10 @@ int main(int argc, char** argv) {
                  "PC/SC reader holding the multi-account SIM (masim --vpcd); default: the card in this process");
   app.add_option("--card-keys", card_keys, "the card's OTA keys (masim's --keys JSON); with --card-reader");
   app.add_option("--card-iccid", card_iccid, "the card's ICCID (masim's --iccid)");
+  app.add_option("--card-transport", card_transport,
+                 "the multi-account story's OTA transport: sms, scp81 or both (default; SCP81 through PC/SC needs "
+                 "the card's \"scp81\" keys in --card-keys)")
+      ->check(CLI::IsMember({"sms", "scp81", "both"}));
   if (auto rc = rsp::cli::parse(app, argc, argv, "marketplace-demo")) return *rc;
   if (!card_reader.empty() && card_keys.empty()) {
     std::fprintf(stderr, "marketplace-demo: --card-reader needs --card-keys\n");
@@ -161,25 +167,40 @@ int main(int argc, char** argv) {
       esim = agents::run_marketplace_story(parties, narrate);
       summary.push_back(l.close("eSIM story", *esim));
     }
-    if (story != "esim") {
+    // The multi-account story over one OTA transport: SMS (SCP80 secured
+    // packets to the applet) or SCP81 (a push SMS, then the card's PSK-TLS
+    // admin session to otad). Each run: its own otad, ledger and agent
+    // databases, and its own IMSI range (through PC/SC the card is the same).
+    // `slots_taken`: the card's applet slots an earlier run on the same card
+    // (PC/SC) filled; this run's home agent starts above them (the active
+    // account's slot cannot be replaced).
+    auto run_multi = [&](const std::string& transport, int story_no, std::uint64_t first_imsi, int slots_taken) {
       agents::OtaStackOptions oo;
-      oo.dir = dir / "ota";
+      oo.dir = dir / (transport == "sms" ? "ota" : "ota-" + transport);
       oo.iccid = card_iccid;
       oo.pcsc_reader = card_reader;
+      oo.transport = transport;
       if (!card_keys.empty()) agents::load_masim_keys(card_keys, oo);
-      std::printf("\n== Story %d: a multi-account SIM (otad -> SMPP -> SMSC -> handset -> %s)\n\n", esim ? 2 : 1,
+      const std::string path = transport == "sms" ? "otad -> SMPP -> SMSC -> handset -> "
+                                                   : "otad push SMS -> handset -> card; card PSK-TLS -> otad's SCP81 admin server; ";
+      std::printf("\n== Story %d: a multi-account SIM over %s (%s%s)\n\n", story_no, transport == "sms" ? "SMS" : "SCP81",
+                  path.c_str(),
                   card_reader.empty() ? "the card IN PROCESS (not through pcscd/vpcd)"
                                       : ("PC/SC reader '" + card_reader + "' (pcscd + vpcd) -> masim").c_str());
       // Its own ledger file and agent databases: the first story's ledger
       // clock is a simulated day ahead of the network's metering clock.
-      DemoLedger l(dir / "ledger-multi-account.db", o.plmn);
-      store::Db vdb((dir / "visited-agent-multi-account.db").string()), hdb((dir / "home-agent-multi-account.db").string());
+      const std::string tag = transport == "sms" ? "multi-account" : "multi-account-" + transport;
+      DemoLedger l(dir / ("ledger-" + tag + ".db"), o.plmn);
+      store::Db vdb((dir / ("visited-agent-" + tag + ".db")).string()), hdb((dir / ("home-agent-" + tag + ".db")).string());
+      if (slots_taken > 0) agents::AgentState(hdb).put_ota(agents::OtaJob{"(earlier story)", card_iccid, slots_taken, ""});
       agents::OtaStack ota(oo);
-      std::printf("  [%s] otad (in process): operator API on %s with mutual TLS, SMPP bound to the SMSC; card %s "
-                  "registered (AES KIc/KID, TAR 4D4153)\n",
-                  label("ota"), ota.otad_url().c_str(), card_iccid.c_str());
+      std::printf("  [%s] otad (in process): operator API on %s with mutual TLS, SMPP bound to the SMSC%s; card %s "
+                  "registered (AES KIc/KID, TAR 4D4153%s)\n",
+                  label("ota"), ota.otad_url().c_str(),
+                  transport == "scp81" ? ", SCP81 admin server (PSK-TLS) on loopback" : "", card_iccid.c_str(),
+                  transport == "scp81" ? ", TAR 000000, SCP81 PSK" : "");
       agents::AccountInventory inventory(vdb, crypto::random_bytes(32));
-      inventory.generate(o.plmn, 3, 7000);
+      inventory.generate(o.plmn, 3, first_imsi);
       std::printf("  [%s] account inventory: 3 IMSIs in PLMN %s with fresh Ki/OPc (sealed at rest)\n",
                   label("visited"), o.plmn.c_str());
       agents::MultiAccountCard card{card_iccid, ota.card(), ota.otad_client(), inventory};
@@ -190,10 +211,24 @@ int main(int argc, char** argv) {
                                    "310150123456789", stack.lpa_options(), vdb, hdb,  nullptr};
       parties.advance_ledger_clock = [s = l.skipped_ms](std::int64_t seconds) { *s += seconds * 1000; };
       parties.card = &card;
-      multi = agents::run_marketplace_story(parties, narrate);
-      std::printf("  [%s] STORE ACCOUNT PoR %s, SWITCH ACCOUNT PoR %s; attached as IMSI %s\n", label("ota"),
-                  multi->install_por.c_str(), multi->switch_por.c_str(), multi->imsi.c_str());
-      summary.push_back(l.close("multi-account story", *multi));
+      auto r = agents::run_marketplace_story(parties, narrate);
+      if (transport == "sms")
+        std::printf("  [%s] STORE ACCOUNT PoR %s, SWITCH ACCOUNT PoR %s; attached as IMSI %s\n", label("ota"),
+                    r.install_por.c_str(), r.switch_por.c_str(), r.imsi.c_str());
+      else
+        std::printf("  [%s] over SCP81: STORE ACCOUNT %s, SWITCH ACCOUNT %s (admin sessions); attached as IMSI %s\n",
+                    label("ota"), r.install_por.c_str(), r.switch_por.c_str(), r.imsi.c_str());
+      summary.push_back(l.close(transport == "sms" ? "multi-account story" : "multi-account story over SCP81", r));
+      return r;
+    };
+    if (story != "esim") {
+      int n = esim ? 2 : 1;
+      int slots = 0;
+      if (card_transport != "scp81") {
+        multi = run_multi("sms", n++, 7000, 0);
+        if (!card_reader.empty()) slots = multi->slot;  // the same card again
+      }
+      if (card_transport != "sms") multi = run_multi("scp81", n, 7100, slots);
     }
     std::printf("\nFinal SDRt balances (each story on its own ledger, checked to the unit)\n");
     for (const auto& line : summary) std::printf("%s", line.c_str());
