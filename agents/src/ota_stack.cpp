@@ -149,7 +149,8 @@ OtaStack::OtaStack(OtaStackOptions o) : o_(std::move(o)) {
                   {"cipher", "AES"},
                   {"kic", to_hex(o_.kic)},
                   {"checksum", "AES"},
-                  {"kid", to_hex(o_.kid)}}}},
+                  {"kid", to_hex(o_.kid)},
+                  {"counter", o_.counter}}}},
                {"tars", {{{"tar", "4D4153"}, {"msl", to_hex(Bytes{o_.applet_msl})}, {"key_version", o_.key_version}}}}};
   if (scp81) {
     // The push SMS goes to the ISD (TAR 000000, Amendment B 2.4.3.2).
@@ -184,6 +185,16 @@ bool OtaStack::wait_refreshes(std::uint64_t n, std::chrono::milliseconds timeout
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+std::uint64_t OtaStack::counter() const {
+  http::Client hc(client_tls_);
+  auto r = hc.get(otad_url() + "/ota/v1/cards/" + o_.iccid);
+  if (r.status != 200) throw std::runtime_error("otad: card " + o_.iccid + ": HTTP " + std::to_string(r.status));
+  json j = parse_json(r.body, JsonLimits{64 * 1024, 6, 1000, 4096});
+  for (const auto& k : j.at("key_sets"))
+    if (k.value("version", 0) == o_.key_version) return k.at("counter").get<std::uint64_t>();
+  throw std::runtime_error("otad: card " + o_.iccid + " has no key set " + std::to_string(o_.key_version));
 }
 
 std::string OtaStack::otad_url() const { return "https://localhost:" + std::to_string(daemon_->port()); }

@@ -174,12 +174,15 @@ int main(int argc, char** argv) {
     // `slots_taken`: the card's applet slots an earlier run on the same card
     // (PC/SC) filled; this run's home agent starts above them (the active
     // account's slot cannot be replaced).
+    // `counter`: the card's OTA counter after that run (otad's next must be higher).
+    std::uint64_t counter = 0;
     auto run_multi = [&](const std::string& transport, int story_no, std::uint64_t first_imsi, int slots_taken) {
       agents::OtaStackOptions oo;
       oo.dir = dir / (transport == "sms" ? "ota" : "ota-" + transport);
       oo.iccid = card_iccid;
       oo.pcsc_reader = card_reader;
       oo.transport = transport;
+      oo.counter = counter;
       if (!card_keys.empty()) agents::load_masim_keys(card_keys, oo);
       const std::string path = transport == "sms" ? "otad -> SMPP -> SMSC -> handset -> "
                                                    : "otad push SMS -> handset -> card; card PSK-TLS -> otad's SCP81 admin server; ";
@@ -212,6 +215,7 @@ int main(int argc, char** argv) {
       parties.advance_ledger_clock = [s = l.skipped_ms](std::int64_t seconds) { *s += seconds * 1000; };
       parties.card = &card;
       auto r = agents::run_marketplace_story(parties, narrate);
+      counter = ota.counter();
       if (transport == "sms")
         std::printf("  [%s] STORE ACCOUNT PoR %s, SWITCH ACCOUNT PoR %s; attached as IMSI %s\n", label("ota"),
                     r.install_por.c_str(), r.switch_por.c_str(), r.imsi.c_str());
@@ -227,6 +231,7 @@ int main(int argc, char** argv) {
       if (card_transport != "scp81") {
         multi = run_multi("sms", n++, 7000, 0);
         if (!card_reader.empty()) slots = multi->slot;  // the same card again
+        else counter = 0;                               // a fresh card in process
       }
       if (card_transport != "sms") multi = run_multi("scp81", n, 7100, slots);
     }

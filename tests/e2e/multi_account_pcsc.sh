@@ -7,8 +7,10 @@
 # SMPP -> SMSC -> handset -> SCardTransmit -> the applet (PoR 00) -> SWITCH +
 # REFRESH -> Milenage attach with the new IMSI -> Activation -> usage ->
 # settlement (the demo checks each step and every balance to the unit, and
-# exits 1 otherwise). Then scriptor (pcsc-tools, an independent PC/SC client)
-# reads EF.IMSI: the IMSI the story attached with.
+# exits 1 otherwise). Then the same story again over SCP81 on the same card
+# (a push SMS to TAR 000000, masim's PSK-TLS admin session to otad; account
+# 2). Then scriptor (pcsc-tools, an independent PC/SC client) reads EF.IMSI:
+# the IMSI the SCP81 story attached with.
 #
 #   multi_account_pcsc.sh BUILD_DIR
 # Exit 0 pass, 1 fail, 77 skip.
@@ -32,7 +34,7 @@ step "masim as the card in '$PCSC_READER' (fresh OTA keys)"
 pcsc_start_masim "$BUILD/simulators/multi_account/masim" "$ICCID" "$WORK/keys.json" ||
   fail "the card did not appear in $PCSC_READER"
 
-step "the story through PC/SC"
+step "the story through PC/SC, over SMS then over SCP81"
 "$BUILD/agents/marketplace-demo" --story multi-account --card-reader "$PCSC_READER" --card-keys "$WORK/keys.json" \
   --card-iccid "$ICCID" --workdir "$WORK/demo" > "$WORK/story.out" 2> "$WORK/story.log" || {
   cat "$WORK/story.out"
@@ -41,9 +43,10 @@ step "the story through PC/SC"
 cat "$WORK/story.out"
 grep -q "PC/SC reader '$PCSC_READER'" "$WORK/story.out" || fail "the story did not go through PC/SC"
 grep -q "STORE ACCOUNT PoR 00, SWITCH ACCOUNT PoR 00" "$WORK/story.out" || fail "no PoR 00 for both commands"
-grep -q "Activation of REQ-" "$WORK/story.out" || fail "no Activation"
+grep -q "over SCP81: STORE ACCOUNT done, SWITCH ACCOUNT done" "$WORK/story.out" || fail "the SCP81 commands are not done"
+[[ $(grep -c "Activation of REQ-" "$WORK/story.out") -ge 2 ]] || fail "not two Activations"
 grep -q "MARKETPLACE STORY COMPLETE" "$WORK/story.out" || fail "the story did not complete"
-IMSI=$(sed -n 's/.*attached as IMSI \([0-9]*\).*/\1/p' "$WORK/story.out")
+IMSI=$(sed -n 's/.*attached as IMSI \([0-9]*\).*/\1/p' "$WORK/story.out" | tail -1)  # the SCP81 story's
 [[ $IMSI == 20801* ]] || fail "no IMSI of the visited PLMN 20801 attached ($IMSI)"
 
 step "scriptor: EF.IMSI is the allocated IMSI $IMSI"
@@ -53,5 +56,6 @@ scriptor -r "$PCSC_READER" "$WORK/imsi.apdu" | tee "$WORK/imsi.out"
 want=$(printf '9%s' "$IMSI" | sed 's/\(.\)\(.\)/\2\1 /g; s/ $//' | tr 'a-f' 'A-F')
 grep -A1 "^> 00 B0 00 00 09" "$WORK/imsi.out" | tail -1 | grep -q "^< 08 $want 90 00" ||
   fail "EF.IMSI is not $IMSI (expected 08 $want)"
-grep -q '"active": 1' "$WORK/masim.json" || fail "the state file does not record account 1 as active"
-echo "PASS: the multi-account story through pcscd + vpcd; IMSI $IMSI attached; balances settled"
+grep -q '"active": 2' "$WORK/masim.json" || fail "the state file does not record account 2 as active"
+grep -q "SCP81 admin session ended" "$WORK/masim.log" || fail "masim ran no SCP81 admin session"
+echo "PASS: the multi-account story through pcscd + vpcd over SMS and over SCP81; IMSI $IMSI attached; balances settled"

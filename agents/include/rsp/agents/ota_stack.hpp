@@ -32,6 +32,10 @@ struct OtaStackOptions {
   std::string msisdn = "447700900123";
   std::uint8_t key_version = 1;
   SecretBytes kic, kid;  // AES-128 each; empty: fresh random keys (in-process card only)
+  // The key set's counter as otad registers it (the last one used): a card
+  // that earlier OTA servers already sent packets to needs one at least as
+  // high (TS 102 225 5.1.1: "process if higher", else PoR 02).
+  std::uint64_t counter = 0;
   std::uint8_t applet_msl = 0x16;  // CC, ciphered, counter "process if higher" (as masim's default)
   // Empty: the card is masim in this process. Else the PC/SC reader's name
   // ("Virtual PCD 00 00"); the card there must hold `kic`/`kid`.
@@ -65,6 +69,8 @@ class OtaStack {
   sim::Handset& handset() { return *handset_; }
   const OtaStackOptions& options() const { return o_; }
   std::string otad_url() const;
+  // The key set's counter in otad now (GET /ota/v1/cards/{iccid}).
+  std::uint64_t counter() const;
   // Waits (bounded) until the handset has performed `n` REFRESH commands in
   // all. Over SCP81 the switch queues its REFRESH outside any terminal
   // command, so the handset polls (STATUS, TS 102 221 14.6.1) meanwhile.
