@@ -7,8 +7,11 @@
 #  2. multi-account SIM: Offer -> Request for the card's ICCID -> Accept
 #     carrying the sealed account -> home agent -> otad -> SMPP -> SMSC ->
 #     handset -> pcscd + vpcd -> masim (PoR 00) -> switch + REFRESH -> attach
-#     with the new IMSI -> Activation -> usage -> settlement.
-# The card of story 2 sits behind pcscd + vpcd (scripts/pcsc.sh, in a private
+#     with the new IMSI -> Activation -> usage -> settlement;
+#  3. the same on the same card over SCP81: otad's push SMS -> the card's
+#     PSK-TLS admin session to otad -> STORE / SWITCH ACCOUNT -> REFRESH at
+#     the handset's next poll -> attach -> ... -> settlement.
+# The card of stories 2 and 3 sits behind pcscd + vpcd (scripts/pcsc.sh, in a private
 # mount namespace; masim its own process) when this runs as root with
 # pcscd, vsmartcard-vpcd and pcsc-tools; otherwise the demo says so and runs
 # the card in its own process.
