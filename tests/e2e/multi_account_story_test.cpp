@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 
 #include "marketplace_world.hpp"
 #include "rsp/agents/account_delivery.hpp"
@@ -162,11 +163,27 @@ TEST(MultiAccountStory, StoryOverScp81WithTheCardInProcess) {
   expect_account_story_outcome(w, res);
 }
 
+// Holds MT SMS at the air interface until opened, then hands them to the
+// handset: keeps a command in flight for as long as a test needs.
+struct GatedStation : sim::MobileStation {
+  explicit GatedStation(sim::Handset& h) : handset(h), opened(gate.get_future().share()) {}
+  sim::DeliveryOutcome deliver_mt(ByteView tpdu) override {
+    opened.wait();
+    return handset.deliver_mt(tpdu);
+  }
+  sim::Handset& handset;
+  std::promise<void> gate;
+  std::shared_future<void> opened;
+};
+
 // The home agent stops while otad's STORE ACCOUNT is out (its wait bounded
-// to 1 ms); restarted on the same state it waits for that command instead
-// of sending another, then switches: two packets reach the card in all.
+// to 1 ms, the SMS held before the handset so the PoR cannot come first);
+// restarted on the same state it waits for that command instead of sending
+// another, then switches: two packets reach the card in all.
 TEST(MultiAccountStory, HomeAgentRestartResumesTheCommandInFlight) {
   World w("ma-resume");
+  GatedStation gated(w.ota->handset());
+  w.ota->smsc().register_handset(w.ota->options().msisdn, &gated);
   auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
   w.m.issuer->mint("HOME-B", 5'000'000);
   auto o = small_offer(seal_key);
@@ -188,6 +205,7 @@ TEST(MultiAccountStory, HomeAgentRestartResumesTheCommandInFlight) {
     ASSERT_TRUE(hs.ota(rid));
     EXPECT_FALSE(hs.ota(rid)->command_id.empty());
   }
+  gated.gate.set_value();
   agents::HomeOperatorAgent restarted(*w.m.home, reply, hs);
   restarted.say = [](const std::string& s) { print("home", s); };
   restarted.use_ota(w.ota->otad_client(), std::chrono::seconds(15));
@@ -202,6 +220,7 @@ TEST(MultiAccountStory, HomeAgentRestartResumesTheCommandInFlight) {
   EXPECT_EQ(sim::ue::read_imsi(w.ota->card()), w.inventory->allocated(rid)->imsi);
   EXPECT_EQ(restarted.poll(), 0);  // nothing left to do
   EXPECT_EQ(w.ota->simulated_card()->ota_counter(1), 2u);
+  w.ota->smsc().register_handset(w.ota->options().msisdn, &w.ota->handset());  // `gated` goes first
 }
 
 // A visited operator that seals one account but publishes the hash of
