@@ -172,7 +172,10 @@ std::string Registry::render() {
   }
   std::lock_guard lock(mu_);
   std::string out;
-  for (const auto& [name, e] : families_) {
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+  for (const auto& family : families_) {
+    const std::string& name = family.first;
+    const auto& e = family.second;
     out += "# HELP " + name + ' ' + escape_help(e.help) + '\n';
     switch (e.type) {
       case Type::Counter:
