@@ -3,9 +3,12 @@
 //   lpa [--reader NAME | --pcsc-index N | --tcp HOST:PORT] [--json] [--ca FILE]
 //       chip info | chip default-smdp ADDRESS | chip purge --yes
 //       reader list
-//       profile list | enable ID | disable ID | delete ID | nickname ICCID NAME
-//       profile download [--ac 'LPA:1$...' | -s ADDRESS [-m ID]] [--cc CODE] [--imei IMEI] [--yes]
-//       notification list | process [--remove] [--seq N] | remove SEQ
+//       profile list | enable ID [1|0] | disable ID [1|0] | delete ID | nickname ICCID NAME
+//       profile download [--ac 'LPA:1$...' | -s ADDRESS [-m ID]] [--cc CODE] [--imei IMEI] [--yes | -p]
+//       notification list | process [--remove] [SEQ | -a] | remove SEQ | remove -a
+//
+// lpac's spellings are accepted too (chip defaultsmdp, driver apdu list, the
+// positional refresh flag and SEQ, -a, -p): docs/interop.md has the table.
 //
 // ID is an ICCID (18-20 digits) or an ISD-P AID (hex, starting A0). See
 // lpa/README.md.
@@ -122,6 +125,11 @@ class Output {
       std::cerr << "lpa: error: " << message << std::endl;
     }
     return 1;
+  }
+  // A usage error the parser cannot see (docs/operations.md: exit 2).
+  int usage_error(const std::string& message) {
+    failure(message);
+    return 2;
   }
   // Progress and human-readable text (stderr in JSON mode).
   std::ostream& text() { return json_ ? std::cerr : std::cout; }
@@ -256,14 +264,16 @@ ActivationCode download_target(Es10Client& euicc, const std::string& ac_text, co
 }
 
 int profile_download(Es10Client& euicc, Output& out, const Globals& g, const ActivationCode& ac,
-                     const std::string& cc, const std::string& imei, bool yes, const std::string& notify) {
+                     const std::string& cc, const std::string& imei, bool yes, bool preview,
+                     const std::string& notify) {
   DownloadOptions opt;
   opt.es9 = es9_options(g);
   if (!cc.empty()) opt.confirmation_code = cc;
   if (!imei.empty()) opt.device_info.set_imei(imei);
   if (notify == "none") opt.notifications = DownloadOptions::Notifications::None;
   if (notify == "all") opt.notifications = DownloadOptions::Notifications::All;
-  const bool interactive = stdin_is_tty() && !out.json_mode();
+  // lpac's -p asks on stdin even when it is not a terminal (a front end answers).
+  const bool interactive = (stdin_is_tty() && !out.json_mode()) || preview;
   if (interactive) {
     opt.ask_confirmation_code = []() -> std::optional<std::string> {
       std::cerr << "Confirmation code: " << std::flush;
@@ -325,6 +335,25 @@ int profile_download(Es10Client& euicc, Output& out, const Globals& g, const Act
   return 0;
 }
 
+// NotificationSent for every pending notification, without delivering them (lpac's `notification remove -a`).
+int notification_remove_all(Es10Client& euicc, Output& out) {
+  json a = json::array();
+  for (const auto& m : euicc.list_notifications()) {
+    auto r = euicc.notification_sent(m.seq_number);
+    if (!r.ok())
+      return out.failure("NotificationSent " + std::to_string(m.seq_number) + ": " + r.name,
+                         json{{"result", r.name}, {"code", r.code}, {"removed", a}});
+    a.push_back(m.seq_number);
+    if (!out.json_mode()) out.text() << "NotificationSent " << m.seq_number << ": ok\n";
+  }
+  if (out.json_mode()) out.success(json{{"removed", a}});
+  else if (a.empty()) out.text() << "No pending notifications.\n";
+  return 0;
+}
+
+// refreshFlag (SGP.22 5.7.16/17): lpac's positional 1/0 or our --no-refresh; true by default.
+bool refresh(std::optional<int> positional, bool no_refresh) { return positional ? *positional == 1 : !no_refresh; }
+
 int notification_process(Es10Client& euicc, Output& out, const Globals& g, bool remove, std::optional<long long> seq) {
   NotificationOptions no;
   no.es9 = es9_options(g);
@@ -375,6 +404,7 @@ int main(int argc, char** argv) {
   auto* chip_info_cmd = chip->add_subcommand("info", "EID, configured addresses, EUICCInfo2");
   std::string default_dp;
   auto* chip_dp_cmd = chip->add_subcommand("default-smdp", "set the default SM-DP+ address (empty to clear)");
+  chip_dp_cmd->alias("defaultsmdp");  // lpac's spelling
   chip_dp_cmd->add_option("address", default_dp, "SM-DP+ address")->required();
   bool purge_yes = false;
   auto* chip_purge_cmd = chip->add_subcommand("purge", "EuiccMemoryReset: delete operational and test profiles");
@@ -382,18 +412,27 @@ int main(int argc, char** argv) {
 
   auto* reader = app.add_subcommand("reader", "PC/SC readers")->require_subcommand(1);
   auto* reader_list_cmd = reader->add_subcommand("list", "list PC/SC readers");
+  // lpac lists its PC/SC readers with `driver apdu list`.
+  auto* driver = app.add_subcommand("driver", "lpac's form of `reader list`: driver apdu list")->require_subcommand(1);
+  auto* driver_apdu_list_cmd =
+      driver->add_subcommand("apdu", "APDU driver")->require_subcommand(1)->add_subcommand("list", "list PC/SC readers");
 
   auto* profile = app.add_subcommand("profile", "profiles")->require_subcommand(1);
   profile->fallthrough();
   auto* profile_list_cmd = profile->add_subcommand("list", "list installed profiles");
   std::string pid, nickname;
   bool no_refresh = false;
+  std::optional<int> refresh_flag;  // lpac's positional form: `profile enable ID [1|0]`
   auto* profile_enable_cmd = profile->add_subcommand("enable", "enable a profile");
   profile_enable_cmd->add_option("id", pid, "ICCID or ISD-P AID")->required();
-  profile_enable_cmd->add_flag("--no-refresh", no_refresh, "refreshFlag false");
+  profile_enable_cmd->add_flag("--no-refresh", no_refresh, "refreshFlag false")
+      ->excludes(profile_enable_cmd->add_option("refresh", refresh_flag, "refreshFlag, lpac style: 1 (default) or 0")
+                     ->check(CLI::IsMember({0, 1})));
   auto* profile_disable_cmd = profile->add_subcommand("disable", "disable a profile");
   profile_disable_cmd->add_option("id", pid, "ICCID or ISD-P AID")->required();
-  profile_disable_cmd->add_flag("--no-refresh", no_refresh, "refreshFlag false");
+  profile_disable_cmd->add_flag("--no-refresh", no_refresh, "refreshFlag false")
+      ->excludes(profile_disable_cmd->add_option("refresh", refresh_flag, "refreshFlag, lpac style: 1 (default) or 0")
+                     ->check(CLI::IsMember({0, 1})));
   auto* profile_delete_cmd = profile->add_subcommand("delete", "delete a (disabled) profile");
   profile_delete_cmd->add_option("id", pid, "ICCID or ISD-P AID")->required();
   auto* profile_nick_cmd = profile->add_subcommand("nickname", "set a profile's nickname");
@@ -412,6 +451,10 @@ int main(int argc, char** argv) {
   profile_dl_cmd->add_option("--cc,-c", cc, "confirmation code");
   profile_dl_cmd->add_option("--imei,-i", imei, "device IMEI (15/16 digits) for DeviceInfo");
   profile_dl_cmd->add_flag("--yes,-y", yes, "do not ask for consent");
+  bool preview = false;
+  profile_dl_cmd->add_flag("--preview,-p", preview,
+                           "lpac's interactive preview: show the profile and ask for consent (the default on a terminal)")
+      ->excludes("--yes");
   profile_dl_cmd->add_option("--notify", notify, "notifications afterwards: none|install|all")
       ->check(CLI::IsMember({"none", "install", "all"}));
 
@@ -422,10 +465,19 @@ int main(int argc, char** argv) {
   std::optional<long long> seq;
   auto* notif_process_cmd = notif->add_subcommand("process", "send pending notifications (ES9+ handleNotification)");
   notif_process_cmd->add_flag("--remove,-r", remove, "NotificationSent after delivery");
-  notif_process_cmd->add_option("--seq", seq, "only this sequence number");
-  long long remove_seq = 0;
+  auto* seq_opt = notif_process_cmd->add_option("--seq", seq, "only this sequence number");
+  std::optional<long long> seq_positional;  // lpac: `notification process SEQ`
+  auto* seq_pos = notif_process_cmd->add_option("seq", seq_positional, "only this sequence number (lpac's form)")
+      ->excludes(seq_opt);
+  bool process_all = false;
+  notif_process_cmd->add_flag("--all,-a", process_all, "every pending notification (the default without a SEQ)")
+      ->excludes(seq_opt)
+      ->excludes(seq_pos);
+  std::optional<long long> remove_seq;
+  bool remove_all = false;
   auto* notif_remove_cmd = notif->add_subcommand("remove", "delete a pending notification without sending it");
-  notif_remove_cmd->add_option("seq", remove_seq, "sequence number")->required();
+  auto* remove_seq_opt = notif_remove_cmd->add_option("seq", remove_seq, "sequence number");
+  notif_remove_cmd->add_flag("--all,-a", remove_all, "every pending notification (lpac's -a)")->excludes(remove_seq_opt);
 
   if (auto rc = rsp::cli::parse(app, argc, argv, "lpa")) return *rc;
 
@@ -437,7 +489,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*reader_list_cmd) {
+    if (*reader_list_cmd || *driver_apdu_list_cmd) {
       auto readers = rsp::pcsc::list_readers();
       if (out.json_mode()) {
         json a = json::array();
@@ -463,15 +515,16 @@ int main(int argc, char** argv) {
     } else if (*profile_list_cmd) {
       profile_list(euicc, out);
     } else if (*profile_enable_cmd) {
-      return report_result(out, "EnableProfile", euicc.enable_profile(ProfileId::parse(pid), !no_refresh));
+      return report_result(out, "EnableProfile", euicc.enable_profile(ProfileId::parse(pid), refresh(refresh_flag, no_refresh)));
     } else if (*profile_disable_cmd) {
-      return report_result(out, "DisableProfile", euicc.disable_profile(ProfileId::parse(pid), !no_refresh));
+      return report_result(out, "DisableProfile",
+                           euicc.disable_profile(ProfileId::parse(pid), refresh(refresh_flag, no_refresh)));
     } else if (*profile_delete_cmd) {
       return report_result(out, "DeleteProfile", euicc.delete_profile(ProfileId::parse(pid)));
     } else if (*profile_nick_cmd) {
       return report_result(out, "SetNickname", euicc.set_nickname(pid, nickname));
     } else if (*profile_dl_cmd) {
-      return profile_download(euicc, out, g, download_target(euicc, ac_text, dl_smdp, dl_matching_id), cc, imei, yes,
+      return profile_download(euicc, out, g, download_target(euicc, ac_text, dl_smdp, dl_matching_id), cc, imei, yes, preview,
                               notify);
     } else if (*notif_list_cmd) {
       auto list = euicc.list_notifications();
@@ -486,9 +539,11 @@ int main(int argc, char** argv) {
                      << m.iccid.value_or("") << "\n";
       }
     } else if (*notif_process_cmd) {
-      return notification_process(euicc, out, g, remove, seq);
+      return notification_process(euicc, out, g, remove, seq ? seq : seq_positional);
     } else if (*notif_remove_cmd) {
-      return report_result(out, "NotificationSent", euicc.notification_sent(remove_seq));
+      if (remove_seq) return report_result(out, "NotificationSent", euicc.notification_sent(*remove_seq));
+      if (!remove_all) return out.usage_error("notification remove: give a SEQ, or -a for every pending notification");
+      return notification_remove_all(euicc, out);
     }
     return 0;
   } catch (const DownloadError& e) {

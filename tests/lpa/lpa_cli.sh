@@ -66,5 +66,34 @@ grep -q "no activation code and no default SM-DP+ address on the eUICC" "$WORK/n
 "$BUILD/lpa/lpa" --tcp "$CARD" profile download -m CLI-SM > /dev/null 2>&1
 [[ $? == 2 ]] || fail "-m without -s is not a usage error"
 
+# --- lpac's spellings (docs/interop.md, "lpac's commands and ours")
+"${LPA[@]}" chip defaultsmdp "lpac.example:$SMDP_PORT" >/dev/null || fail "chip defaultsmdp"
+[[ $("${LPA[@]}" --json chip info | jq -r .data.EuiccConfiguredAddresses.defaultDpAddress) == "lpac.example:$SMDP_PORT" ]] \
+  || fail "chip defaultsmdp did not set the address"
+"${LPA[@]}" profile enable 8944476500000000062 0 >/dev/null || fail "profile enable ICCID 0"
+"${LPA[@]}" profile disable 8944476500000000062 0 >/dev/null || fail "profile disable ICCID 0"
+"${LPA[@]}" profile enable 8944476500000000062 2 >/dev/null 2>&1
+[[ $? == 2 ]] || fail "refresh flag 2 is not a usage error"
+"${LPA[@]}" profile enable 8944476500000000062 1 --no-refresh >/dev/null 2>&1
+[[ $? == 2 ]] || fail "refresh flag and --no-refresh together are not a usage error"
+# Two downloads leave their install notifications pending (--notify none):
+# one processed by its positional SEQ with -r, the other removed with -a.
+BEFORE=$("${LPA[@]}" --json notification list | jq '.data | length')
+for pair in N1:8944476500000000070 N2:8944476500000000088; do
+  id=${pair%%:*}
+  "${SMDPD[@]}" stage --template builtin --iccid "${pair#*:}" --matching-id "CLI-$id" >/dev/null || die "stage CLI-$id"
+  "${LPA[@]}" profile download -y --notify none -a "LPA:1\$localhost:$SMDP_PORT\$CLI-$id" >/dev/null 2>&1 || fail "download CLI-$id"
+done
+"${LPA[@]}" --json notification list > "$WORK/nl.out" || fail "notification list"
+[[ $(jq '.data | length' "$WORK/nl.out") == $((BEFORE + 2)) ]] || fail "two more pending notifications expected: $(cat "$WORK/nl.out")"
+SEQ=$(jq -r '.data[-1].seqNumber' "$WORK/nl.out")
+"${LPA[@]}" --json notification process "$SEQ" -r > "$WORK/np.out" 2>/dev/null || fail "notification process SEQ -r: $(cat "$WORK/np.out")"
+[[ $(jq -r '[.data[] | select(.delivered and .removed)] | length' "$WORK/np.out") == 1 ]] \
+  || fail "notification process SEQ -r did not deliver and remove exactly one: $(cat "$WORK/np.out")"
+"${LPA[@]}" notification remove >/dev/null 2>&1
+[[ $? == 2 ]] || fail "notification remove without SEQ or -a is not a usage error"
+"${LPA[@]}" notification remove -a >/dev/null || fail "notification remove -a"
+[[ $("${LPA[@]}" --json notification list | jq '.data | length') == 0 ]] || fail "notifications left after remove -a"
+
 if ((failures)); then echo "$failures check(s) failed"; exit 1; fi
 echo "lpa CLI: all checks passed"
