@@ -12,6 +12,7 @@
 #include "otad_harness.hpp"
 #include "rsp/http_server.hpp"
 #include "rsp/otad/config.hpp"
+#include "rsp/otad/metrics.hpp"
 
 using namespace otad_test;
 using namespace std::chrono_literals;
@@ -209,4 +210,31 @@ TEST(OtadConfig, AdminListenerIsLoopbackUnlessAllowed) {
   EXPECT_FALSE(rsp::otad::load_config(off.config.string()).admin.enabled);
   OtadFiles typo(farm.port, json{{"admin", {{"port", 9100}, {"allow_remot", true}}}});
   EXPECT_THROW(rsp::otad::load_config(typo.config.string()), std::runtime_error);
+}
+
+// Every route Api::handle serves has its own label; anything else (an id
+// in the wrong place, another method, a path outside /ota/v1/) is
+// "unknown", so a client cannot create series.
+TEST(OtadMetrics, EveryApiRouteHasItsLabelAndNothingElseDoes) {
+  using rsp::otad::api_endpoint_label;
+  const std::string card = "/ota/v1/cards/" + iccid(0);
+  EXPECT_EQ(api_endpoint_label("POST", "/ota/v1/cards"), "POST /cards");
+  EXPECT_EQ(api_endpoint_label("GET", card), "GET /cards/{iccid}");
+  EXPECT_EQ(api_endpoint_label("DELETE", card), "DELETE /cards/{iccid}");
+  EXPECT_EQ(api_endpoint_label("POST", card + "/commands"), "POST /cards/{iccid}/commands");
+  EXPECT_EQ(api_endpoint_label("POST", card + "/accounts"), "POST /cards/{iccid}/accounts");
+  EXPECT_EQ(api_endpoint_label("POST", card + "/accounts/2/switch"), "POST /cards/{iccid}/accounts/{slot}/switch");
+  EXPECT_EQ(api_endpoint_label("DELETE", card + "/accounts/2"), "DELETE /cards/{iccid}/accounts/{slot}");
+  EXPECT_EQ(api_endpoint_label("GET", "/ota/v1/commands/job-1"), "GET /commands/{id}");
+  EXPECT_EQ(api_endpoint_label("POST", "/ota/v1/campaigns"), "POST /campaigns");
+  EXPECT_EQ(api_endpoint_label("GET", "/ota/v1/campaigns/job-2"), "GET /campaigns/{id}");
+  EXPECT_EQ(api_endpoint_label("POST", "/ota/v1/campaigns/job-2/cancel"), "POST /campaigns/{id}/cancel");
+  for (auto [m, p] : std::vector<std::pair<std::string, std::string>>{{"GET", "/ota/v1/cards"},
+                                                                      {"PUT", card},
+                                                                      {"POST", card + "/commandz"},
+                                                                      {"POST", card + "/accounts/2/enable"},
+                                                                      {"GET", "/ota/v2/cards/" + iccid(0)},
+                                                                      {"GET", "/metrics"},
+                                                                      {"POST", "/ota/v1/campaigns/job-2/cancel/now"}})
+    EXPECT_EQ(api_endpoint_label(m, p), "unknown") << m << " " << p;
 }
