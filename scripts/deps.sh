@@ -12,6 +12,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   softhsm2 libp11-kit-dev
   zlib1g-dev
+  help2man
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "rsp/cli.hpp"
 #include "rsp/gp/card_content.hpp"
 #include "rsp/gp/status_words.hpp"
 #include "rsp/lpa/pcsc.hpp"
@@ -260,7 +261,7 @@ int main(int argc, char** argv) {
   raw->add_option("apdus", apdus, "C-APDUs in hex")->required();
   raw->add_flag("--secure", secure, "open the secure channel and wrap each APDU");
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "gpt")) return *rc;
   Tool t(o);
   try {
     if (*list) {

@@ -314,8 +314,9 @@ void CampaignRunner::tick() {
       // The script waits before the trigger leaves: the card may connect
       // before the PoR is back.
       if (c.transport == Transport::Scp81) scp81_->expect(c.iccid, Scp81Attempt{c.job_id, c.attempts, c.script, c.targeted});
-      sender_.send(c.msisdn, req);
+      ota::ReservedPacket sent = sender_.send(c.msisdn, req);
       flights_[c.iccid] = Flight{c, deadline};
+      if (on_sent_) on_sent_(c.transport, c.attempts, sms_count(sent.packet.size()));
     } catch (const std::exception& e) {
       log::warn("otad", "card " + c.iccid + " of job " + c.job_id + " not sent: " + e.what());
       c.state = CardState::Failed;

@@ -107,7 +107,7 @@ Config load_config(const std::string& path) {
   Config c;
   Section top(j, "",
               {"db", "storage_key_file", "listen", "port", "threads", "tls", "client_ca", "smpp", "originator",
-               "por_timeout_ms", "campaigns", "limits", "scp81"});
+               "por_timeout_ms", "campaigns", "limits", "scp81", "admin"});
   c.db_path = rel(top.text("db", c.db_path)).string();
   c.listen = top.text("listen", c.listen);
   c.port = static_cast<std::uint16_t>(top.integer("port", c.port, 0, 65535));
@@ -204,6 +204,17 @@ Config load_config(const std::string& path) {
       fail(sc.public_address.empty() ? "scp81.listen" : "scp81.public_address",
            "must be an IPv4 address the cards can reach (the trigger carries one, TS 102 223 8.58)");
     if (sc.enabled && advertised == "0.0.0.0") fail("scp81.public_address", "is required when listening on 0.0.0.0");
+  }
+  if (top.has("admin")) {
+    Section a(top.at("admin"), "admin", {"listen", "port", "allow_remote"});
+    c.admin.listen = a.text("listen", c.admin.listen);
+    c.admin.port = static_cast<std::uint16_t>(a.integer("port", 0, 0, 65535));
+    if (a.has("allow_remote")) {
+      if (!a.at("allow_remote").is_boolean()) fail("admin.allow_remote", "must be true or false");
+      c.admin.allow_remote = a.at("allow_remote").get<bool>();
+    }
+    c.admin.enabled = c.admin.port != 0;
+    if (c.admin.enabled) check_admin_listen(c.admin);  // loopback unless allowed (no authentication)
   }
   return c;
 }

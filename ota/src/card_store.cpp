@@ -122,6 +122,18 @@ SecretBytes CardStore::open(const std::string& place, ByteView sealed) const {
   }
 }
 
+std::string CardStore::check_storage_key() const {
+  std::string why;
+  db_.query("SELECT iccid, version, kic FROM ota_key_sets ORDER BY rowid LIMIT 1", {}, [&](const store::Row& r) {
+    try {
+      open(key_place(r.text(0), static_cast<std::uint8_t>(r.i64(1)), "kic"), r.blob(2));
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+  });
+  return why;
+}
+
 bool CardStore::has_card(const std::string& iccid) const {
   bool found = false;
   db_.query("SELECT 1 FROM ota_cards WHERE iccid = ?", {iccid}, [&](const store::Row&) { found = true; });

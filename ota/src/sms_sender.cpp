@@ -263,6 +263,7 @@ void SmsCommandSender::on_por(const std::string& msisdn, ByteView por) {
       done(match);
     }
     cv_.notify_all();
+    if (cfg_.on_por) cfg_.on_por(o.packet.status);
     return;
   }
   log::warn("ota", "PoR from " + msisdn + " for TAR " + to_hex(tar, true) + " matches no command sent");

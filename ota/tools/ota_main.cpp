@@ -23,6 +23,7 @@
 #include "api_command.hpp"
 #include "card_command.hpp"
 #include "script_command.hpp"
+#include "rsp/cli.hpp"
 #include "rsp/ota/command_packet.hpp"
 #include "rsp/ota/response_packet.hpp"
 #include "rsp/ota/sms_deliver.hpp"
@@ -276,7 +277,7 @@ int main(int argc, char** argv) {
   auto script = rsp::ota::cli::add_script_command(app);
   auto api = rsp::ota::cli::add_api_command(app);
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "ota")) return *rc;
   try {
     if (auto action = card()) return action();
     if (auto action = script()) return action();

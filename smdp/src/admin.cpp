@@ -1,11 +1,5 @@
 #include "rsp/smdp/admin.hpp"
 
-#include <sys/stat.h>
-
-#include <nlohmann/json.hpp>
-
-#include "rsp/log.hpp"
-
 namespace rsp::smdp {
 
 SmdpMetrics::SmdpMetrics()
@@ -74,45 +68,11 @@ std::string function_label(std::string_view path, const std::vector<std::string_
   return "unknown";
 }
 
-void log_access(std::string_view listener, const http::Request& req, int status, double seconds) {
-  std::string path(req.path().substr(0, 256));
-  std::string st = std::to_string(status);
-  char ms[32];
-  std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000);
-  log::info("access", req.method + " " + path + " " + st,
-            {{"listener", listener}, {"method", req.method}, {"path", path}, {"status", st}, {"latency_ms", ms},
-             {"client", req.remote_address}});
-}
-
 Readiness::Readiness(store::Db& db, std::string db_path, std::vector<Key> keys)
-    : db_(db), db_path_(std::move(db_path)), keys_(std::move(keys)) {
-  struct stat st{};
-  if (db_path_ != ":memory:" && ::stat(db_path_.c_str(), &st) == 0) {
-    have_identity_ = true;
-    dev_ = st.st_dev;
-    ino_ = st.st_ino;
-  }
-}
+    : store_(db, std::move(db_path), "profiles"), keys_(std::move(keys)) {}
 
 std::string Readiness::check() {
-  // The file at the configured path must still be the one we have open: a
-  // store folder removed, moved or unmounted under a running server leaves
-  // SQLite writing to a file no restart will find (WAL keeps working on the
-  // open descriptors, so a query alone would not notice).
-  if (have_identity_) {
-    struct stat st{};
-    if (::stat(db_path_.c_str(), &st) != 0) return "store: the database file is gone from its path";
-    if (static_cast<unsigned long long>(st.st_dev) != dev_ || static_cast<unsigned long long>(st.st_ino) != ino_)
-      return "store: the database file at its path is not the one opened";
-  }
-  try {
-    // BEGIN IMMEDIATE takes the write lock (a store another process holds
-    // locked is not ready), then a read; rolled back, nothing is written.
-    store::Transaction tx(db_);
-    db_.query("SELECT COUNT(*) FROM profiles", {}, [](const store::Row&) {});
-  } catch (const std::exception& e) {
-    return std::string("store: ") + e.what();
-  }
+  if (std::string why = store_.check(); !why.empty()) return why;
   // SK.DPauth/SK.DPpb (and a token-held SK.DP.TLS) sign, and the signature
   // verifies with the certificate's key: an HSM that is unplugged or logged
   // out fails here rather than in the middle of a download.
@@ -127,23 +87,6 @@ std::string Readiness::check() {
     }
   }
   return "";
-}
-
-http::Response handle_admin(const http::Request& req, SmdpMetrics& m, const std::function<std::string()>& ready) {
-  std::string_view path = req.path();
-  if (path != "/health/live" && path != "/health/ready" && path != "/metrics")
-    return http::Response::text(404, "not found\n");
-  if (req.method != "GET") return http::Response::text(405, "GET only\n");
-  if (path == "/health/live") return http::Response::json(R"({"status":"live"})");
-  if (path == "/health/ready") {
-    std::string why = ready();
-    if (why.empty()) return http::Response::json(R"({"status":"ready"})");
-    return http::Response::json(nlohmann::json{{"status", "unready"}, {"reason", why}}.dump(), 503);
-  }
-  http::Response r;
-  r.headers.set("Content-Type", metrics::kContentType);
-  r.body = m.registry.render();
-  return r;
 }
 
 }  // namespace rsp::smdp

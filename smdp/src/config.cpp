@@ -1,6 +1,5 @@
 #include "rsp/smdp/config.hpp"
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cmath>
@@ -319,21 +318,6 @@ Config config_from_pki(const certs::Pki& pki, const std::string& address, const 
   cs.dppb_key_pem = pki.dp_pb.key.private_pem();
   c.credentials.push_back(cs);
   return c;
-}
-
-void check_admin_listen(const AdminConfig& admin) {
-  unsigned char a[16];
-  bool v4 = inet_pton(AF_INET, admin.listen.c_str(), a) == 1;
-  bool v6 = !v4 && inet_pton(AF_INET6, admin.listen.c_str(), a) == 1;
-  if (!v4 && !v6) Section::fail("admin.listen", "must be an IP address, not '" + admin.listen + "'");
-  static const unsigned char v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  bool loopback = v4 ? a[0] == 127 : std::equal(a, a + 16, v6_loopback);
-  // /health and /metrics answer anyone who connects: on another address they
-  // tell the network our inventory and traffic (docs/operations.md).
-  if (!loopback && !admin.allow_remote)
-    Section::fail("admin.listen", admin.listen +
-                                      " is not a loopback address: the admin listener has no authentication; set "
-                                      "admin.allow_remote to true to serve it there anyway");
 }
 
 std::size_t es9plus_body_limit(const Limits& limits, std::string_view path) {

@@ -313,16 +313,10 @@ Server::Server(const Config& config) {
     });
   }
   if (config.admin.enabled) {
-    check_admin_listen(config.admin);
-    http::ServerConfig ac;
-    ac.bind_address = config.admin.listen;
-    ac.port = config.admin.port;
-    ac.threads = 1;  // probes and scrapes: a few requests a minute
-    ac.max_body_bytes = 1024;
-    ac.max_connections = 64;
+    http::ServerConfig ac = admin_server_config(config.admin);
     admin_http_ = std::make_unique<http::Server>(ac, [this](const http::Request& r) {
       auto t0 = std::chrono::steady_clock::now();
-      auto res = handle_admin(r, *metrics_, [this] { return readiness_->check(); });
+      auto res = handle_admin(r, metrics_->registry, [this] { return readiness_->check(); });
       if (access_log_)
         log_access("admin", r, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       return res;

@@ -1,6 +1,7 @@
 // smdpd: the SM-DP+ daemon (ES9+ over HTTPS) and its profile staging command.
 #include <CLI/CLI.hpp>
 #include "rsp/cli.hpp"
+#include "rsp/config_path.hpp"
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -211,10 +212,7 @@ int main(int argc, char** argv) {
       write_qr(rsp::ActivationCode::parse(ac_text).to_string());
       return 0;
     }
-    if (config_path.empty()) {
-      const char* env = std::getenv("RSP_SMDPD_CONFIG");
-      config_path = env && *env ? env : "/etc/rsp/smdpd.json";
-    }
+    config_path = rsp::config_path(config_path, "RSP_SMDPD_CONFIG", "/etc/rsp/smdpd.json");
     auto config = rsp::smdp::load_config(config_path);
     // log.format / log.level in the configuration win over RSP_LOG_FORMAT / RSP_LOG.
     if (!config.log_format.empty()) rsp::log::set_format(rsp::log::format_from_name(config.log_format));

@@ -32,7 +32,7 @@ for spec in "$@"; do
            expect_usage "$name" "$bin" order --no-such-option ;;
     euicc-sim) expect_usage "$name" "$bin"            # required options missing
                expect_usage "$name" "$bin" dump --no-such-option ;;
-    lpa|market|ledger-tool|rsp-certs) expect_usage "$name" "$bin" no-such-command ;;
+    lpa|market|ledger-tool|rsp-certs|ota|gpt) expect_usage "$name" "$bin" no-such-command ;;
   esac
 done
 if ((failures)); then echo "$failures check(s) failed" >&2; exit 1; fi

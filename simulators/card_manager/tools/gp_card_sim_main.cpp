@@ -8,6 +8,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "rsp/cli.hpp"
 #include "rsp/log.hpp"
 #include "rsp/sim/card_manager.hpp"
 #include "rsp/sim/vpcd.hpp"
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--scp03-i", scp03_i, "SCP03 i parameter, hex (00, 10, 30, 70)")->capture_default_str();
   app.add_option("--scp02-i", scp02_i, "SCP02 i parameter, hex (15, or 55: pseudo-random card challenge)")->capture_default_str();
   app.add_option("--log-level", log_level, "debug|info|warn|error|off")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "gp-card-sim")) return *rc;
   try {
     rsp::log::set_level(rsp::log::level_from_name(log_level));
     std::signal(SIGINT, on_signal);

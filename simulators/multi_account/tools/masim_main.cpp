@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "rsp/cli.hpp"
 #include "rsp/log.hpp"
 #include "rsp/masim/masim.hpp"
 #include "rsp/sim/vpcd.hpp"
@@ -102,7 +103,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug|info|warn|error|off");
   o_vpcd->excludes(o_tcp)->excludes(o_stdio);
   o_tcp->excludes(o_stdio);
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = rsp::cli::parse(app, argc, argv, "masim")) return *rc;
   cfg.rfm_msl = static_cast<std::uint8_t>(rfm_msl);
   cfg.applet_msl = static_cast<std::uint8_t>(applet_msl);
 

@@ -132,6 +132,12 @@ class CardStore {
   void record_por(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr, const PorRecord& por);
   std::optional<PorRecord> por(const std::string& iccid, std::uint8_t key_version, std::uint64_t cntr) const;
 
+  // Readiness (docs/ota.md, "Health and metrics"): "" when the storage key
+  // opens a sealed key of the store (or there is none yet), else why not --
+  // a server started with another storage key than the store's would
+  // otherwise fail only at its first command.
+  std::string check_storage_key() const;
+
  private:
   KeySet key_set(const std::string& iccid, std::uint8_t version) const;
   void insert_key_set(const std::string& iccid, const KeySet& k, std::uint64_t counter);  // in a transaction

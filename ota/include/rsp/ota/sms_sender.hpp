@@ -17,6 +17,7 @@
 // would answer the overtaken older command 02 and never run it.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -38,7 +39,10 @@ struct SmsSenderConfig {
   std::string originator = "8800";  // source_addr of the submit_sm: the card answers to it
   std::uint8_t originator_ton = 0, originator_npi = 1;
   bool receipts = true;  // registered_delivery 1
-  std::chrono::milliseconds por_timeout{30000};  // from the last segment's submit_sm_resp; then the card's next command goes; the PoR is still taken if it comes
+  std::chrono::milliseconds por_timeout{30000};
+  // Called (outside the sender's lock) with the status of each PoR matched
+  // to a command, once it is recorded: otad's PoR counter.
+  std::function<void(std::uint8_t status)> on_por;  // from the last segment's submit_sm_resp; then the card's next command goes; the PoR is still taken if it comes
 };
 
 struct CommandOutcome {

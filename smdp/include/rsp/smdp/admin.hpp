@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rsp/admin_listener.hpp"
 #include "rsp/http_server.hpp"
 #include "rsp/metrics.hpp"
 #include "rsp/signer.hpp"
@@ -45,10 +46,6 @@ struct SmdpMetrics {
 // unbounded series.
 std::string function_label(std::string_view path, const std::vector<std::string_view>& known);
 
-// One access log line (log.access): method, path (without the query),
-// status, latency, client address -- never bodies, headers or certificates.
-void log_access(std::string_view listener, const http::Request& req, int status, double seconds);
-
 // Whether the SM-DP+ can serve downloads: the store answers and writes, its
 // file is the one it opened, and every long-term key signs.
 class Readiness {
@@ -64,15 +61,8 @@ class Readiness {
   std::string check();
 
  private:
-  store::Db& db_;
-  std::string db_path_;
+  StoreReadiness store_;
   std::vector<Key> keys_;
-  bool have_identity_ = false;
-  unsigned long long dev_ = 0, ino_ = 0;  // the store file as opened
 };
-
-// GET /health/live, GET /health/ready, GET /metrics; 404 elsewhere, 405 for
-// other methods. `ready` is Readiness::check.
-http::Response handle_admin(const http::Request& req, SmdpMetrics& m, const std::function<std::string()>& ready);
 
 }  // namespace rsp::smdp

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rsp/admin_listener.hpp"
 #include "rsp/bytes.hpp"
 #include "rsp/signer.hpp"
 
@@ -71,21 +72,11 @@ struct Limits {
 // are answered 404 anyway).
 std::size_t es9plus_body_limit(const Limits& limits, std::string_view path);
 
-// The admin listener (docs/operations.md, "Health and metrics"): plain HTTP
-// with /health/live, /health/ready and /metrics for probes and Prometheus.
-// It has no authentication, so it binds loopback only unless allow_remote
-// says otherwise (check_admin_listen).
-struct AdminConfig {
-  bool enabled = false;  // load_config: admin.port given and not 0
-  std::string listen = "127.0.0.1";
-  std::uint16_t port = 0;  // 0 with enabled = ephemeral (tests)
-  bool allow_remote = false;
-};
-
-// Throws std::runtime_error naming admin.listen when it is not a numeric
-// loopback address (127.0.0.0/8, ::1) and allow_remote is false, or not an
-// IP address at all.
-void check_admin_listen(const AdminConfig& admin);
+// The admin listener (docs/operations.md, "Health and metrics"): the
+// listener otad has too (rsp/admin_listener.hpp); loopback only unless
+// allow_remote says otherwise (check_admin_listen).
+using AdminConfig = AdminListenerConfig;
+using rsp::check_admin_listen;
 
 // A CRL (SGP.22 4.6) as configured: where it came from (for messages) and its DER or PEM.
 struct CrlSource {

@@ -15,6 +15,7 @@
 #pragma once
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -40,6 +41,10 @@ class CampaignRunner {
   // their scripts wait in `sessions` for the card's admin session, for at
   // most the PoR timeout plus `session_wait` after the push SMS was taken.
   void set_scp81(Scp81Sessions* sessions, std::chrono::milliseconds session_wait);
+
+  // Called (before start) for each card's command handed to the sender:
+  // its transport, attempt (1 = first) and how many SMS its packet takes.
+  void on_sent(std::function<void(Transport, int attempt, std::size_t sms)> f) { on_sent_ = std::move(f); }
 
   // Before the sender starts: the cards with a packet out. Returns how many.
   std::size_t resume();
@@ -74,6 +79,7 @@ class CampaignRunner {
   double default_rate_;
   Scp81Sessions* scp81_ = nullptr;
   std::chrono::milliseconds session_wait_{0};
+  std::function<void(Transport, int, std::size_t)> on_sent_;
   std::map<std::string, Flight> flights_;  // by ICCID: one command out per card
   std::map<std::string, Bucket> buckets_;  // by job
   std::mutex mu_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "rsp/admin_listener.hpp"
 #include "rsp/bytes.hpp"
 #include "rsp/ota/smpp_esme.hpp"
 
@@ -69,6 +70,9 @@ struct Config {
   CampaignPacing campaigns;
   Limits limits;
   Scp81Config scp81;
+  // /health/live, /health/ready, /metrics over plain HTTP (docs/ota.md,
+  // "Health and metrics"); off unless admin.port is given.
+  AdminListenerConfig admin;
 };
 
 // Loads the JSON file; relative paths are relative to its folder. Unknown

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "rsp/admin_listener.hpp"
 #include "rsp/http_server.hpp"
 #include "rsp/ota/scp81_admin_server.hpp"
 #include "rsp/ota/card_store.hpp"
@@ -14,6 +15,7 @@
 #include "rsp/otad/campaign_runner.hpp"
 #include "rsp/otad/campaign_store.hpp"
 #include "rsp/otad/config.hpp"
+#include "rsp/otad/metrics.hpp"
 #include "rsp/otad/scp81_keys.hpp"
 #include "rsp/otad/scp81_sessions.hpp"
 #include "rsp/store.hpp"
@@ -36,6 +38,13 @@ class Daemon {
   void stop();
   std::uint16_t port() const;
   std::uint16_t scp81_port() const;  // 0 when SCP81 is off
+  std::uint16_t admin_port() const;  // 0 when the admin listener is off
+  const std::string& admin_listen() const { return config_.admin.listen; }
+  OtadMetrics& metrics() { return *metrics_; }
+  // "" when otad can take and carry commands, else why not (GET
+  // /health/ready; docs/ota.md): the store answers and takes its write lock,
+  // the storage key opens the store's keys, the ESME is bound to the SMSC.
+  std::string readiness();
   std::size_t resumed() const { return resumed_; }
 
  private:
@@ -50,6 +59,9 @@ class Daemon {
   std::unique_ptr<CampaignRunner> runner_;
   std::unique_ptr<Api> api_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<OtadMetrics> metrics_;
+  std::unique_ptr<StoreReadiness> store_ready_;
+  std::unique_ptr<http::Server> admin_http_;
   std::size_t resumed_ = 0;
   bool started_ = false;
 };
