@@ -12,6 +12,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   softhsm2 libp11-kit-dev
   zlib1g-dev
+  python3-jsonschema python3-yaml  # the OpenAPI tests (docs/openapi, issue 13), run by /usr/bin/python3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
