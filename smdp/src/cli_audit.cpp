@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -31,7 +32,9 @@ bool secret_option(const std::string& name) {
   static const std::vector<std::string> stems = {"--cc", "--confirmation-code", "--ki", "--opc", "--key", "--psk",
                                                  "--pin", "--puk", "--adm", "--password", "--secret", "--storage-key"};
   for (const auto& s : stems)
-    if (name == s || (name.rfind(s, 0) == 0 && name.size() > s.size() && name[s.size()] == '-')) return true;
+    if (name == s || (name.rfind(s, 0) == 0 && name.size() > s.size() &&
+                      (name[s.size()] == '-' || std::isdigit(static_cast<unsigned char>(name[s.size()])))))
+      return true;  // --pin, --pin1, --pin-file
   return false;
 }
 
