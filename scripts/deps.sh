@@ -13,6 +13,7 @@ PACKAGES=(
   softhsm2 libp11-kit-dev
   zlib1g-dev
   help2man
+  python3-jsonschema python3-yaml  # the OpenAPI tests (docs/openapi, issue 13), run by /usr/bin/python3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

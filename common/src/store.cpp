@@ -115,18 +115,24 @@ void Db::query(const std::string& sql, const std::vector<Value>& params, const s
 
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
-Transaction::Transaction(Db& db) : db_(db), lock_(db.mutex()) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Db& db) : db_(db), lock_(db.mutex()), level_(db.tx_depth_) {
+  db_.exec(level_ == 0 ? std::string("BEGIN IMMEDIATE") : "SAVEPOINT tx" + std::to_string(level_));
+  ++db_.tx_depth_;
+}
 Transaction::~Transaction() {
   if (!done_) {
     try {
-      db_.exec("ROLLBACK");
+      std::string sp = "tx" + std::to_string(level_);
+      db_.exec(level_ == 0 ? std::string("ROLLBACK") : "ROLLBACK TO " + sp + "; RELEASE " + sp);
     } catch (...) {
     }
+    --db_.tx_depth_;
   }
 }
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(level_ == 0 ? std::string("COMMIT") : "RELEASE tx" + std::to_string(level_));
   done_ = true;
+  --db_.tx_depth_;
 }
 
 }  // namespace rsp::store

@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <ctime>
 #include <map>
+#include <optional>
 
+#include "rsp/crypto.hpp"
 #include "rsp/json.hpp"
 #include "rsp/log.hpp"
 #include "rsp/smdp/status.hpp"
@@ -131,25 +134,74 @@ bool AddressRateLimiter::allow(std::string_view remote_address) {
   return true;
 }
 
+namespace {
+// The audit row of one ES2+ call, before its outcome is known.
+AuditEntry es2_audit_entry(const http::Request& req, std::string_view function, const OperatorConfig* op) {
+  AuditEntry e;
+  e.at = static_cast<std::int64_t>(std::time(nullptr));
+  e.interface = "ES2+";
+  e.actor = op ? op->id : "";
+  e.action = std::string(function);
+  e.client = req.remote_address;
+  return e;
+}
+
+// A call not executed (HTTP error): recorded on its own, there is no change
+// to go with it. Never fails the answer: the refusal stands either way.
+http::Response refused(AuditTrail* audit, AuditEntry e, http::Response res, const std::string& why) {
+  if (audit) {
+    e.status = "Refused";
+    e.code = res.status;
+    e.detail = why;
+    try {
+      audit->record(e);
+    } catch (const std::exception& x) {
+      log::error("es2+", std::string("audit row of a refused call not written: ") + x.what());
+    }
+  }
+  return res;
+}
+
+std::string json_text(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+}  // namespace
+
 http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req,
-                              std::string* result) {
+                              std::string* result, AuditTrail* audit) {
   constexpr std::string_view prefix = "/gsma/rsp2/es2plus/";
   std::string_view path = req.path();
   if (path.substr(0, prefix.size()) != prefix) return http::Response::text(404, "not found\n");
-  if (req.method != "POST") return http::Response::text(405, "ES2+ functions are called with POST\n");
+  std::string function(path.substr(prefix.size()));
   const OperatorConfig* op = nullptr;
   for (const auto& o : operators)
     if (req.peer_certificate && *req.peer_certificate == o.certificate) op = &o;
-  if (!op) return http::Response::text(403, "client certificate is not an ES2+ operator's\n");
+  AuditEntry entry = es2_audit_entry(req, function, op);
+  if (req.method != "POST")
+    return refused(audit, entry, http::Response::text(405, "ES2+ functions are called with POST\n"), "method " + req.method);
+  if (!op) {
+    // Who it was, as far as TLS tells: the certificate's hash (the chain
+    // verified against client_ca, but it is no configured operator's).
+    std::string who = req.peer_certificate ? "client certificate SHA-256 " + to_hex(crypto::sha256(*req.peer_certificate))
+                                           : std::string("no client certificate");
+    return refused(audit, entry, http::Response::text(403, "client certificate is not an ES2+ operator's\n"),
+                   who + " is not an operator's");
+  }
   // SGP.22 6.5.1: ES2+ requests carry X-Admin-Protocol like ES9+ ones.
   if (req.headers.get_or("X-Admin-Protocol", "").rfind("gsma/rsp/v2.", 0) != 0)
-    return http::Response::text(400, "unsupported X-Admin-Protocol\n");
-  std::string function(path.substr(prefix.size()));
+    return refused(audit, entry, http::Response::text(400, "unsupported X-Admin-Protocol\n"), "unsupported X-Admin-Protocol");
   std::string why;
   auto parsed = parse_object(req.body, why);
-  if (!parsed) return bad_body(why);
+  if (!parsed) return refused(audit, entry, bad_body(why), "body: " + why);
   nlohmann::json& body = *parsed;
+  entry.iccid = json_text(body, "iccid");
+  entry.matching_id = json_text(body, "matchingId");
   try {
+    // The function's own transaction nests in this one (a savepoint), so the
+    // change and its audit row commit together or not at all.
+    std::optional<store::Transaction> tx;
+    if (audit) tx.emplace(audit->db());
     // SGP.22 6.5.1.3: the requester named in the header must be the caller.
     if (auto h = body.find("header"); h != body.end() && h->is_object()) {
       auto fri = h->find("functionRequesterIdentifier");
@@ -158,17 +210,49 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
     }
     auto done = [&](nlohmann::json j) {
       if (result) *result = "executed-success";
+      if (audit) {
+        if (auto v = json_text(j, "iccid"); !v.empty()) entry.iccid = v;
+        if (auto v = json_text(j, "matchingId"); !v.empty()) entry.matching_id = v;
+        entry.status = "Executed-Success";
+        entry.code = 200;
+        audit->record(entry);
+        tx->commit();
+      }
       return json_response(j);
     };
     if (function == "downloadOrder") return done(es2.download_order(op->id, body));
     if (function == "confirmOrder") return done(es2.confirm_order(op->id, body));
     if (function == "cancelOrder") return done(es2.cancel_order(op->id, body));
     if (function == "releaseProfile") return done(es2.release_profile(op->id, body));
-    return http::Response::text(404, "unknown ES2+ function\n");
+    tx.reset();
+    return refused(audit, entry, http::Response::text(404, "unknown ES2+ function\n"), "unknown function");
   } catch (const FunctionError& e) {
     if (result) *result = e.subject_code + "/" + e.reason_code;
     log::warn("es2+", op->id + " " + function + " failed " + e.subject_code + "/" + e.reason_code + ": " + e.what());
+    if (audit) {
+      // Nothing changed (rolled back): the refusal is a row of its own. If
+      // even that cannot be written, the caller must not be told "Failed"
+      // as if all were recorded: the exception makes it an HTTP 500.
+      entry.status = "Failed";
+      entry.subject_code = e.subject_code;
+      entry.reason_code = e.reason_code;
+      entry.code = 200;
+      entry.detail = e.what();
+      audit->record(entry);
+    }
     return json_response(failed(e));
+  } catch (const std::exception& e) {
+    // Not the caller's fault (the store, say): rolled back, an HTTP 500.
+    if (audit) {
+      entry.status = "Error";
+      entry.code = 500;
+      entry.detail = "internal error";
+      try {
+        audit->record(entry);
+      } catch (...) {
+      }
+    }
+    throw;
   }
 }
 
@@ -227,6 +311,7 @@ http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRat
 Server::Server(const Config& config) {
   db_ = std::make_unique<store::Db>(config.db_path);
   profiles_ = std::make_unique<ProfileStore>(*db_, config.storage_key);
+  audit_ = std::make_unique<AuditTrail>(*db_);
   es9_ = std::make_unique<Es9Plus>(config, *profiles_);
   es2_ = std::make_unique<Es2Plus>(config, *profiles_);
   operators_ = config.operators;
@@ -308,8 +393,9 @@ Server::Server(const Config& config) {
     ec.tls->client_ca_chain = config.operator_ca;
     ec.on_tls_handshake = metrics_->handshake_counter("es2plus");
     es2_http_ = std::make_unique<http::Server>(ec, [this](const http::Request& r) {
-      return observed("es2plus", kEs2Functions, r,
-                      [&](std::string* result) { return handle_es2plus(*es2_, operators_, r, result); });
+      return observed("es2plus", kEs2Functions, r, [&](std::string* result) {
+        return handle_es2plus(*es2_, operators_, r, result, audit_.get());
+      });
     });
   }
   if (config.admin.enabled) {

@@ -19,6 +19,7 @@
 #include "rsp/crypto.hpp"
 #include "rsp/file.hpp"
 #include "rsp/smdp/batch_import.hpp"
+#include "rsp/smdp/cli_audit.hpp"
 #include "rsp/smdp/lab_staging.hpp"
 #include "rsp/smdp/profile_generator.hpp"
 #include "rsp/smdp/eligibility.hpp"
@@ -202,6 +203,8 @@ int main(int argc, char** argv) {
   qr->add_option("--png", qr_png_path, "PNG file");
   qr->add_option("--svg", qr_svg_path, "SVG file");
 
+  rsp::smdp::AuditCommand audit_cmd(app);  // `smdpd audit` (docs/smdp.md, audit trail)
+
   if (auto rc = rsp::cli::parse(app, argc, argv, "smdpd")) return *rc;
   auto write_qr = [&](const std::string& text) {
     if (!qr_png_path.empty()) write_output(qr_png_path, rsp::to_string(rsp::smdp::qr_png(text)));
@@ -239,6 +242,9 @@ int main(int argc, char** argv) {
     }
     rsp::store::Db db(config.db_path);
     rsp::smdp::ProfileStore profiles(db, config.storage_key);
+    // Issue 13: a state-changing command commits its change with its audit row, or neither.
+    if (audit_cmd.chosen()) return audit_cmd.run(db, std::cout);
+    rsp::smdp::CliAudit cli_audit(db, app, argc, argv);
     if (*stage) {
       rsp::smdp::LabProfile lp;
       if (upp_path.empty() == stage_template.empty()) throw std::invalid_argument("give either --upp or --template");

@@ -55,6 +55,8 @@ class Db {
   std::recursive_mutex& mutex() { return mu_; }
 
  private:
+  friend class Transaction;
+  int tx_depth_ = 0;  // open Transactions on this connection (guarded by mu_)
   struct Cached {
     sqlite3_stmt* stmt;
     bool busy;
@@ -66,6 +68,11 @@ class Db {
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is called.
+// Nested inside another Transaction on the same Db (same thread: the lock is
+// recursive), it is a SAVEPOINT: its commit() releases it into the outer
+// transaction, which alone makes the change durable. So a caller can put a
+// function that commits its own change and a record of that change (an audit
+// row) into one transaction.
 class Transaction {
  public:
   explicit Transaction(Db& db);
@@ -74,6 +81,7 @@ class Transaction {
  private:
   Db& db_;
   std::unique_lock<std::recursive_mutex> lock_;
+  int level_ = 0;  // 0: the outermost (BEGIN/COMMIT); n: SAVEPOINT tx<n>
   bool done_ = false;
 };
 

@@ -11,6 +11,7 @@
 
 #include "rsp/http_server.hpp"
 #include "rsp/smdp/admin.hpp"
+#include "rsp/smdp/audit_trail.hpp"
 #include "rsp/smdp/es2plus.hpp"
 #include "rsp/smdp/es9plus.hpp"
 #include "rsp/smdp/progress_notifier.hpp"
@@ -47,9 +48,11 @@ class AddressRateLimiter {
 http::Response handle_es9plus(Es9Plus& es9, const http::Request& req, AddressRateLimiter* limiter = nullptr,
                               std::string* result = nullptr);
 // ES2+ (SGP.22 6.5.2): POST /gsma/rsp2/es2plus/<function>; the operator is
-// the one whose pinned certificate the client presented.
+// the one whose pinned certificate the client presented. With `audit`, every
+// call leaves an audit row: an executed function's in the same transaction
+// as its change (docs/smdp.md, "Audit trail").
 http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& operators, const http::Request& req,
-                              std::string* result = nullptr);
+                              std::string* result = nullptr, AuditTrail* audit = nullptr);
 
 class Server {
  public:
@@ -71,6 +74,7 @@ class Server {
  private:
   std::unique_ptr<store::Db> db_;
   std::unique_ptr<ProfileStore> profiles_;
+  std::unique_ptr<AuditTrail> audit_;
   std::unique_ptr<Es9Plus> es9_;
   std::unique_ptr<Es2Plus> es2_;
   std::unique_ptr<ProgressNotifier> notifier_;
