@@ -109,11 +109,11 @@ int main(int argc, char** argv) {
   init->add_option("--certs", init_certs, "rsp-certs generate folder (CI, DPauth, DPpb, DP TLS)")->required();
   init->add_option("--out", init_out, "folder for smdpd.json, storage.key and the store (created if missing)")->required();
   init->add_option("--hostname", init_opt.hostname, "SM-DP+ host name in activation codes (default: the TLS certificate's)");
-  init->add_option("--listen", init_opt.listen, "ES9+ and ES2+ listen address")->capture_default_str();
-  init->add_option("--port", init_opt.port, "ES9+ port")->capture_default_str();
-  init->add_option("--es2plus-port", init_opt.es2plus_port, "ES2+ port (0: no ES2+)")->capture_default_str();
+  init->add_option("--listen", init_opt.listen, "ES9+ and ES2+ listen address");
+  init->add_option("--port", init_opt.port, "ES9+ port");
+  init->add_option("--es2plus-port", init_opt.es2plus_port, "ES2+ port (0: no ES2+)");
   init->add_option("--admin-port", init_opt.admin_port, "admin port on 127.0.0.1 (/health, /metrics; 0: off)")
-      ->capture_default_str();
+      ;
   init->add_option("--operator-ca", init_operator_ca,
                    "CA of the operators' ES2+ client certificates (default: operators-ca.pem in --certs, if any)");
   init->add_option("--operator", init_operators, "ES2+ operator ID=CERT.pem[,NOTIFICATION_URL]; repeat")
@@ -219,13 +219,13 @@ int main(int argc, char** argv) {
   bool release = true, caption = false;
   std::size_t order_count = 1;
   order->add_option("--owner", owner, "operator id")->required();
-  order->add_option("--type", type, "profile type")->capture_default_str();
+  order->add_option("--type", type, "profile type");
   order->add_option("--eid", order_eid, "bind to this EID");
   order->add_option("--cc", order_cc, "confirmation code");
   order->add_flag("--release,!--no-release", release, "release now (default) or later with ReleaseProfile (`release`)");
   auto* count_opt = order->add_option("--count", order_count, "number of orders in this run (all or none)")
                         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
-                        ->capture_default_str();
+                        ;
   order->add_option("--png", qr_png_path, "write the activation code's QR code as PNG")->excludes(count_opt);
   order->add_option("--svg", qr_svg_path, "write the activation code's QR code as SVG (with --caption: captioned)")
       ->excludes(count_opt);
