@@ -45,7 +45,8 @@ PATH="$WORK/bin:$PATH" timeout 90 bash "$WORK/quickstart.sh" > "$WORK/out" 2>&1
 rc=$?
 if [[ $rc != 0 ]]; then
   echo "FAIL: the quick start stopped (exit $rc) at:"
-  grep '^+' "$WORK/out" | tail -3
+  # The last doc command run (the EXIT trap's own lines left out).
+  grep '^+' "$WORK/out" | grep -vE '^\+ (rc=|jobs -p|xargs -r kill|wait|exit )' | tail -1
   echo "--- output"; tail -40 "$WORK/out"
   exit 1
 fi
