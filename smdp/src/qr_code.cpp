@@ -24,17 +24,64 @@ struct Qr {
 };
 }  // namespace
 
-std::string qr_svg(std::string_view text, int module_px) {
+namespace {
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string qr_svg(std::string_view text, int module_px, const std::vector<std::string>& caption) {
   Qr qr(text);
-  int size = (qr.width() + 2 * kQuietZone) * module_px;
+  const int side = qr.width() + 2 * kQuietZone;  // in modules
+  // Caption lines of 2 modules each (a 1.4-module monospace font), below the
+  // quiet zone; the text may be wider than the code, so it is scaled to fit.
+  const int extra = caption.empty() ? 0 : 2 * static_cast<int>(caption.size()) + 1;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-                    std::to_string(size) + "\" height=\"" + std::to_string(size) + "\" viewBox=\"0 0 " +
-                    std::to_string(qr.width() + 2 * kQuietZone) + " " + std::to_string(qr.width() + 2 * kQuietZone) +
+                    std::to_string(side * module_px) + "\" height=\"" + std::to_string((side + extra) * module_px) +
+                    "\" viewBox=\"0 0 " + std::to_string(side) + " " + std::to_string(side + extra) +
                     "\" shape-rendering=\"crispEdges\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"";
   for (int y = 0; y < qr.width(); ++y)
     for (int x = 0; x < qr.width(); ++x)
       if (qr.dark(x, y)) out += "M" + std::to_string(x + kQuietZone) + " " + std::to_string(y + kQuietZone) + "h1v1h-1z";
-  out += "\"/>\n</svg>\n";
+  out += "\"/>\n";
+  for (std::size_t i = 0; i < caption.size(); ++i)
+    out += "<text x=\"" + std::to_string(side / 2.0) + "\" y=\"" + std::to_string(side + 2 * static_cast<int>(i) + 1) +
+           "\" font-family=\"monospace\" font-size=\"1.4\" text-anchor=\"middle\"" +
+           // A monospace glyph is about 0.6 em wide: squeeze only a line that would not fit.
+           (caption[i].size() * 0.84 > side - 2
+                ? " textLength=\"" + std::to_string(side - 2) + "\" lengthAdjust=\"spacingAndGlyphs\""
+                : std::string()) +
+           ">" + xml_escape(caption[i]) + "</text>\n";
+  out += "</svg>\n";
+  return out;
+}
+
+std::string qr_terminal(std::string_view text) {
+  Qr qr(text);
+  const int side = qr.width() + 2 * kQuietZone;
+  auto light = [&](int x, int y) {
+    x -= kQuietZone;
+    y -= kQuietZone;
+    return !(x >= 0 && y >= 0 && x < qr.width() && y < qr.width() && qr.dark(x, y));
+  };
+  std::string out;
+  for (int y = 0; y < side; y += 2) {
+    for (int x = 0; x < side; ++x) {
+      bool top = light(x, y), bottom = y + 1 < side ? light(x, y + 1) : false;
+      out += top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+    }
+    out += "\n";
+  }
   return out;
 }
 

@@ -29,7 +29,10 @@ for spec in "$@"; do
   expect_usage "$name" "$bin" --no-such-option
   case $name in
     smdpd) expect_usage "$name" "$bin" serve --no-such-option
-           expect_usage "$name" "$bin" order --no-such-option ;;
+           expect_usage "$name" "$bin" order --no-such-option
+           # Defaults shown in --help (rsp::cli::show_defaults, for every tool).
+           "$bin" init --help 2>/dev/null | grep -qE -- '--port UINT=8443' || fail "$name init --help does not show --port's default"
+           "$bin" order --help 2>/dev/null | grep -qE -- '--type TEXT=default' || fail "$name order --help does not show --type's default" ;;
     euicc-sim) expect_usage "$name" "$bin"            # required options missing
                expect_usage "$name" "$bin" dump --no-such-option ;;
     lpa|market|ledger-tool|rsp-certs|ota|gpt) expect_usage "$name" "$bin" no-such-command ;;

@@ -57,7 +57,7 @@ fi
 "${S[@]}" order --owner OP --png "$W/ok.png" >out 2>/dev/null || fail "order with a good --png"
 grep -qF 'activation code LPA:1$localhost:8443$' out || fail "order printed: $(cat out)"
 [[ $(head -c 8 ok.png | od -An -tx1 | tr -d ' ') == 89504e470d0a1a0a ]] || fail "ok.png is not a PNG"
-expect 1 "cannot write $W/missing/dir/x.png: No such file or directory" "$SMDPD" qr --ac 'LPA:1$localhost$X' --png "$W/missing/dir/x.png"
+expect 1 "cannot write $W/missing/dir/x.png: $W/missing/dir is not a folder" "$SMDPD" qr --ac 'LPA:1$localhost$X' --png "$W/missing/dir/x.png"
 expect 1 "cannot write $W/missing/x.svg" "$SMDPD" qr --ac 'LPA:1$localhost$X' --svg "$W/missing/x.svg"
 
 # --- export-package: the protected package of a --ppk profile, for `market accept --package`
