@@ -451,12 +451,13 @@ struct MultiAccountSim::Impl {
   // this for an INSTALL [for install] of it (and for an instance already in
   // its registry at start). The account table, the USIM hooks and TAR
   // 4D4153 are the card's, bound to the applet's own AID: an instance under
-  // another AID is refused ('6A 80', nothing registered: the card manager
-  // writes its registry entry only after the instance exists).
+  // another AID is a registry entry only (the card manager's inert
+  // application: neither SELECT nor a TAR reach it).
   void register_applet_module() {
     isd->register_native(kAppletAid, [this](ByteView instance_aid, ByteView) -> std::unique_ptr<sim::gp::Applet> {
       if (!std::equal(instance_aid.begin(), instance_aid.end(), kAppletAid.begin(), kAppletAid.end()))
-        throw DecodeError("the multi-account applet is instantiated under its module AID only");
+        return std::make_unique<AppletInstance>([](const apdu::Command&) { return sw_only(apdu::sw::kInsNotSupported); },
+                                                [] {});
       if (!applet_wired) {
         sms->add_application(kAppletTar, cfg.applet_msl, applet_tar_app);
         applet_wired = true;
