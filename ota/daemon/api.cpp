@@ -9,6 +9,7 @@
 #include "rsp/ota/command_script.hpp"
 #include "rsp/ota/status.hpp"
 #include "rsp/otad/multi_account_commands.hpp"
+#include "rsp/otad/remote_application.hpp"
 #include "rsp/otad/scp81_sessions.hpp"
 
 namespace rsp::otad {
@@ -229,6 +230,7 @@ http::Response Api::handle(const http::Request& req) {
     if (p.size() == 3 && p[0] == "cards" && p[2] == "commands" && m == "POST") return command(p[1], req.body);
     if (p.size() >= 3 && p[0] == "cards" && p[2] == "accounts")
       return account(p[1], m, std::vector<std::string>(p.begin() + 3, p.end()), req.body);
+    if (p.size() == 3 && p[0] == "cards" && p[2] == "applications" && m == "POST") return application(p[1], req.body);
     if (p.size() == 2 && p[0] == "commands" && m == "GET") return command_status(p[1]);
     if (p.size() == 1 && p[0] == "campaigns" && m == "POST") return create_campaign(req.body);
     if (p.size() == 2 && p[0] == "campaigns" && m == "GET")
@@ -355,7 +357,7 @@ http::Response Api::delete_card(const std::string& iccid) {
 }
 
 http::Response Api::queue_command(const std::string& iccid, const ota::Tar& tar, const std::string& spi_hex,
-                                  const Bytes& script, Transport transport) {
+                                  const Bytes& script, Transport transport, const std::string& kind) {
   check_iccid(iccid);
   auto msisdn = jobs_.msisdn(iccid);
   if (!msisdn) throw ota::UnknownCard("unknown card");
@@ -383,7 +385,7 @@ http::Response Api::queue_command(const std::string& iccid, const ota::Tar& tar,
   c.spi = spi_for(cards_.show(iccid), packet_tar, spi_hex);
   Job job;
   job.id = new_id("cmd-");
-  job.kind = "command";
+  job.kind = kind;
   job.tar = packet_tar;
   job.created_ms = CampaignRunner::now_ms();
   c.job_id = job.id;
@@ -433,6 +435,47 @@ http::Response Api::account(const std::string& iccid, const std::string& method,
                        transport_field(j));
 }
 
+http::Response Api::application(const std::string& iccid, const std::string& body) {
+  json j = parse_body(body, limits_);
+  ApplicationRequest r;
+  std::string action = text(j, "action");
+  auto aid = [&](const char* k) { return hex_field(text(j, k), k, 5, 16); };
+  if (action == "install") {
+    r.action = ApplicationRequest::Action::Install;
+    r.load_file_aid = aid("package_aid");
+    r.module_aid = aid("module_aid");
+    r.instance_aid = j.contains("instance_aid") ? aid("instance_aid") : r.module_aid;
+    r.privileges = hex_field(text(j, "privileges", false, "00"), "privileges", 1, 3);
+    r.install_params = hex_field(text(j, "install_params", false), "install_params", 0, 200);
+    if (j.contains("make_selectable")) {
+      if (!j.at("make_selectable").is_boolean()) throw ApiError(400, "make_selectable must be true or false");
+      r.make_selectable = j.at("make_selectable").get<bool>();
+    }
+  } else if (action == "delete" || action == "lock" || action == "unlock") {
+    r.action = action == "delete" ? ApplicationRequest::Action::Delete
+               : action == "lock" ? ApplicationRequest::Action::Lock
+                                  : ApplicationRequest::Action::Unlock;
+    r.aid = aid("aid");
+    if (j.contains("related")) {
+      if (!j.at("related").is_boolean() || action != "delete") throw ApiError(400, "related must be true or false, with delete");
+      r.related = j.at("related").get<bool>();
+    }
+  } else if (action == "status") {
+    r.action = ApplicationRequest::Action::Status;
+    std::string scope = text(j, "scope", false, "applications");
+    if (scope == "applications") r.scope = gp::StatusScope::Applications;
+    else if (scope == "load_files") r.scope = gp::StatusScope::LoadFilesAndModules;
+    else if (scope == "isd") r.scope = gp::StatusScope::Isd;
+    else throw ApiError(400, "scope must be applications, load_files or isd");
+  } else {
+    throw ApiError(400, "action must be install, delete, lock, unlock or status");
+  }
+  // The ISD's TAR: over SMS the script's packet goes there (TS 102 226 8),
+  // over SCP81 the script names the ISD (X-Admin-Targeted-Application).
+  Bytes script = ota::encode_command_script(ota::CommandScript::expanded(application_apdus(r)), ota::CommandSet::GlobalPlatform);
+  return queue_command(iccid, kIsdTar, text(j, "spi", false), script, transport_field(j), "application");
+}
+
 http::Response Api::command_status(const std::string& id) {
   Job job = jobs_.job(id);
   auto cards = jobs_.cards(id, 1);
@@ -452,10 +495,13 @@ http::Response Api::command_status(const std::string& id) {
         for (const auto& x : rs.r_apdus()) r.push_back(to_hex(x, true));
         j["executed"] = rs.executed;
         j["r_apdus"] = r;
+        if (job.kind == "application") j["result"] = application_result(c.script, rs.r_apdus());
       } catch (const DecodeError&) {
         j["response_script"] = to_hex(c.response, true);
       }
     }
+    if (job.kind == "application" && is_final(c.state) && !j.contains("result"))
+      j["result"] = {{"success", false}, {"reason", "no response script from the card"}};
     return reply(200, j);
   }
   if (c.por_status) {
@@ -467,11 +513,20 @@ http::Response Api::command_status(const std::string& id) {
         for (const auto& x : rs.r_apdus()) r.push_back(to_hex(x, true));
         j["executed"] = rs.executed;
         j["r_apdus"] = r;
+        if (job.kind == "application") j["result"] = application_result(c.script, rs.r_apdus());
       } catch (const DecodeError&) {
         // given as it came (additional_data)
       }
     }
   }
+  // PoR 00 is not success: the script may have stopped at a refusal
+  // (TS 102 226 5.1.1); a PoR other than 00 ran nothing.
+  if (job.kind == "application" && is_final(c.state) && !j.contains("result"))
+    j["result"] = {{"success", false},
+                   {"reason", !c.por_status       ? std::string("no PoR")
+                              : *c.por_status == 0x00 ? std::string("PoR 00 without a response script")
+                                                      : "PoR " + to_hex(Bytes{*c.por_status}, true) + " (" +
+                                                            std::string(ota::status_name(*c.por_status)) + "): nothing ran"}};
   return reply(200, j);
 }
 

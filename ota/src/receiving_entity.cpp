@@ -31,6 +31,7 @@ void ReceivingEntity::add_key_set(KeySet k) {
 }
 
 void ReceivingEntity::add_application(const Tar& tar, std::uint8_t msl) { msl_[tar] = msl; }
+void ReceivingEntity::remove_application(const Tar& tar) { msl_.erase(tar); }
 
 std::uint64_t ReceivingEntity::counter(std::uint8_t key_version) const { return counters_.at(key_version); }
 

@@ -11,6 +11,11 @@ void SmsPpHandler::add_application(const Tar& tar, std::uint8_t msl, std::shared
   apps_[tar] = std::move(app);
 }
 
+void SmsPpHandler::remove_application(const Tar& tar) {
+  entity_.remove_application(tar);
+  apps_.erase(tar);
+}
+
 SmsPpOutcome SmsPpHandler::envelope(ByteView envelope_data) {
   SmsPpOutcome out;
   SmsDeliver deliver;
@@ -32,7 +37,8 @@ SmsPpOutcome SmsPpHandler::envelope(ByteView envelope_data) {
   if (v.accepted()) {
     // Every check passed and the counter moved: the application runs.
     auto app = apps_.find(v.header->tar);
-    if (app != apps_.end()) additional = app->second->execute(v.secured_data);
+    // A copy: the script may install or delete applications (apps_ changes).
+    if (app != apps_.end()) additional = std::shared_ptr<RemoteApplication>(app->second)->execute(v.secured_data);
   }
   Bytes por = entity_.respond(v, additional);
   out.verdict = std::move(v);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,11 @@ struct ApiOptions {
   std::vector<std::string> apdus, iccids;
   double sms_per_second = 0;
   bool follow = false, json_out = false;
+  // app
+  std::string iccid, transport = "sms", package_aid, module_aid, instance_aid, privileges, install_params, aid,
+                     scope = "applications";
+  bool no_make_selectable = false, related = false, wait = false;
+  int wait_seconds = 60;
 };
 
 void add_connection(CLI::App* c, ApiOptions& o) {
@@ -120,6 +126,47 @@ int campaign_create(const ApiOptions& o) {
   return finish(c.post(o.url + "/ota/v1/campaigns", body.dump(), json_headers()));
 }
 
+// `ota app ACTION`: POST /ota/v1/cards/ICCID/applications, then with
+// --wait the command's status until it is final: exit 0 only when the
+// result says success (every R-APDU 90 00), 2 otherwise.
+int app_command(const ApiOptions& o, const std::string& action) {
+  json body = {{"action", action}, {"transport", o.transport}};
+  if (action == "install") {
+    body["package_aid"] = o.package_aid;
+    body["module_aid"] = o.module_aid;
+    if (!o.instance_aid.empty()) body["instance_aid"] = o.instance_aid;
+    if (!o.privileges.empty()) body["privileges"] = o.privileges;
+    if (!o.install_params.empty()) body["install_params"] = o.install_params;
+    if (o.no_make_selectable) body["make_selectable"] = false;
+  } else if (action == "status") {
+    body["scope"] = o.scope;
+  } else {
+    body["aid"] = o.aid;
+    if (o.related) body["related"] = true;
+  }
+  if (!o.spi.empty()) body["spi"] = o.spi;
+  auto c = client(o);
+  auto r = c.post(o.url + "/ota/v1/cards/" + o.iccid + "/applications", body.dump(), json_headers());
+  if (!o.wait || r.status != 202) return finish(r);
+  std::string id = json::parse(r.body).value("id", "");
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o.wait_seconds);
+  for (;;) {
+    auto st = c.get(o.url + "/ota/v1/commands/" + id);
+    if (st.status != 200) return finish(st);
+    json j = json::parse(st.body);
+    if (j.contains("result")) {
+      std::cout << j.dump() << "\n";
+      return j["result"].value("success", false) ? 0 : 2;
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      std::cerr << "error: command " << id << " not final after " << o.wait_seconds << " s (state "
+                << j.value("state", std::string()) << ")\n";
+      return 3;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace
 
 std::function<std::function<int()>()> add_api_command(CLI::App& app) {
@@ -149,7 +196,44 @@ std::function<std::function<int()>()> add_api_command(CLI::App& app) {
   add_connection(cancel, *o);
   cancel->add_option("id", o->campaign_id)->required();
 
+  auto* app_cmd = app.add_subcommand("app", "remote application management at the card's ISD (RAM over SCP80 or SCP81)")
+                      ->require_subcommand(1);
+  std::vector<std::pair<CLI::App*, std::string>> actions;
+  const std::pair<const char*, const char*> kActions[] = {
+      {"install", "INSTALL [for install and make selectable] of a module from a load file on the card"},
+      {"delete", "DELETE an application or load file"},
+      {"lock", "SET STATUS: lock an application"},
+      {"unlock", "SET STATUS: unlock an application"},
+      {"status", "GET STATUS: the card's registry"}};
+  for (const auto& action : kActions) {
+    auto* sub = app_cmd->add_subcommand(action.first, action.second);
+    add_connection(sub, *o);
+    sub->add_option("--iccid", o->iccid, "the card")->required();
+    sub->add_option("--transport", o->transport, "sms (default) or scp81")->check(CLI::IsMember({"sms", "scp81"}));
+    sub->add_option("--spi", o->spi, "SPI, 2 bytes of hex (default: from the ISD TAR's MSL)");
+    sub->add_flag("--wait", o->wait, "wait for the result; exit 0 only when every R-APDU is 9000");
+    sub->add_option("--wait-seconds", o->wait_seconds, "how long --wait waits (default 60)");
+    std::string name = action.first;
+    if (name == "install") {
+      sub->add_option("--package", o->package_aid, "executable load file AID (hex)")->required();
+      sub->add_option("--module", o->module_aid, "module (applet class) AID (hex)")->required();
+      sub->add_option("--instance", o->instance_aid, "instance AID (hex; default: the module's)");
+      sub->add_option("--privileges", o->privileges, "1 or 3 bytes of hex (default 00)");
+      sub->add_option("--params", o->install_params, "application specific parameters, the value of C9 (hex)");
+      sub->add_flag("--no-make-selectable", o->no_make_selectable, "INSTALL [for install] only (P1 04)");
+    } else if (name == "status") {
+      sub->add_option("--scope", o->scope, "applications (default), load_files or isd")
+          ->check(CLI::IsMember({"applications", "load_files", "isd"}));
+    } else {
+      sub->add_option("--aid", o->aid, "the application's (or load file's) AID (hex)")->required();
+      if (name == "delete") sub->add_flag("--related", o->related, "with related objects (P2 80)");
+    }
+    actions.emplace_back(sub, name);
+  }
+
   return [=]() -> std::function<int()> {
+    for (const auto& a : actions)
+      if (a.first->parsed()) return [o, name = a.second] { return app_command(*o, name); };
     if (api->parsed())
       return [o] {
         std::string body = o->body;

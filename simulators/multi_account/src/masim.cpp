@@ -81,13 +81,22 @@ class ScriptApplication : public ota::RemoteApplication {
 
 // The applet as the platform sees it: after a command that switched the
 // account, the REFRESH is queued, so that this command's status word
-// already announces it ('91 xx').
+// already announces it ('91 xx'). `refusal` is the card manager's word on
+// the instance (0: SELECTABLE and not locked): without an instance SELECT
+// answers '6A 82' as for any AID the card lacks; INSTALLED or LOCKED '69 99'
+// (GP 2.3.1 11.1.1.2: only a SELECTABLE, unlocked application is selected).
 class AppletFront : public uicc::Applet {
  public:
-  AppletFront(std::shared_ptr<MultiAccountApplet> a, std::function<void()> after) : a_(std::move(a)), after_(std::move(after)) {}
+  AppletFront(std::shared_ptr<MultiAccountApplet> a, std::function<void()> after, std::function<std::uint16_t()> refusal)
+      : a_(std::move(a)), after_(std::move(after)), refusal_(std::move(refusal)) {}
   const Bytes& aid() const override { return a_->aid(); }
-  apdu::Response select(std::uint8_t ch) override { return a_->select(ch); }
+  apdu::Response select(std::uint8_t ch) override {
+    if (std::uint16_t r = refusal_()) return sw_only(r);
+    return a_->select(ch);
+  }
   apdu::Response process(const apdu::Command& c, std::uint8_t ch) override {
+    // Deleted or locked while selected on this channel.
+    if (refusal_()) return sw_only(apdu::sw::kConditionsNotSatisfied);
     apdu::Response r = a_->process(c, ch);
     after_();
     return r;
@@ -96,6 +105,22 @@ class AppletFront : public uicc::Applet {
  private:
   std::shared_ptr<MultiAccountApplet> a_;
   std::function<void()> after_;
+  std::function<std::uint16_t()> refusal_;
+};
+
+// The applet's instance as the card manager holds it (its registry entry's
+// code): made by INSTALL [for install] of module F05253504D4101 or at
+// start, destroyed by DELETE. `gone` closes the instance's TAR.
+class AppletInstance : public sim::gp::Applet {
+ public:
+  AppletInstance(std::function<apdu::Response(const apdu::Command&)> run, std::function<void()> gone)
+      : run_(std::move(run)), gone_(std::move(gone)) {}
+  ~AppletInstance() override { gone_(); }
+  apdu::Response process(const apdu::Command& c) override { return run_(c); }
+
+ private:
+  std::function<apdu::Response(const apdu::Command&)> run_;
+  std::function<void()> gone_;
 };
 
 // The card manager as the platform sees it (GP 2.3.1 9.1: the ISD is a
@@ -181,8 +206,16 @@ struct MultiAccountSim::Impl {
   AdminSessions agent_stats;
   std::thread agent_thread;
 
+  // The applet's TAR is open (an instance exists); the card is going away
+  // (the instance's destruction then is no DELETE).
+  bool applet_wired = false;
+  bool closing = false;
+  std::shared_ptr<ota::RemoteApplication> applet_tar_app;
+
   ~Impl() {
     if (agent_thread.joinable()) agent_thread.join();
+    closing = true;
+    isd.reset();
   }
 
   explicit Impl(MasimConfig c) : cfg(std::move(c)) {
@@ -196,11 +229,13 @@ struct MultiAccountSim::Impl {
       refresh_due = true;
     };
     applet = std::make_shared<MultiAccountApplet>(state.table, hooks, cfg.capacity);
-    card->add_applet(std::make_shared<AppletFront>(applet, [this] { queue_refresh_if_due(); }));
+    card->add_applet(std::make_shared<AppletFront>(applet, [this] { queue_refresh_if_due(); },
+                                                   [this] { return applet_refusal(); }));
     setup_card_manager();
     card->add_applet(std::make_shared<IsdFront>(*isd));
     card->add_command_hook([this](const apdu::Command& cmd, uicc::Selection& sel) { return authenticate(cmd, sel); });
     setup_ota();
+    register_applet_module();
     card->set_envelope_handler(ota::kTagSmsPpDownload, [this](ByteView d) { return sms_pp_download(d); });
     if (state.table.active)
       if (const Account* a = state.table.find(*state.table.active)) apply(*a);
@@ -337,7 +372,8 @@ struct MultiAccountSim::Impl {
   }
 
   // The ISD's registry starts with what the platform holds: the
-  // multi-account applet's load file and its instance (SELECTABLE).
+  // multi-account applet's load file and (unless `applet_instance` is
+  // false) its instance, SELECTABLE.
   void setup_card_manager() {
     sim::gp::CardManagerConfig c;
     c.isd_aid = kIsdAid;
@@ -357,7 +393,8 @@ struct MultiAccountSim::Impl {
     app.load_file_aid = kAppletLoadFileAid;
     app.module_aid = kAppletAid;
     app.associated_sd = kIsdAid;
-    c.platform_content = {elf, app};
+    c.platform_content = {elf};
+    if (cfg.applet_instance) c.platform_content.push_back(app);
     isd = std::make_unique<sim::gp::CardManager>(std::move(c));
   }
 
@@ -375,12 +412,15 @@ struct MultiAccountSim::Impl {
       // right-truncated prefix (otad's account operations do): the TAR
       // already routes to it, so it answers as to the terminal's SELECT.
       if (c.cla == 0x00 && c.ins == 0xA4 && c.p1 == 0x04 && !c.data.empty() && c.data.size() <= kAppletAid.size() &&
-          std::equal(c.data.begin(), c.data.end(), kAppletAid.begin()))
+          std::equal(c.data.begin(), c.data.end(), kAppletAid.begin())) {
+        if (std::uint16_t r = applet_refusal()) return sw_only(r);  // INSTALLED or LOCKED: 69 99
         return applet->select(0);
+      }
+      if (applet_refusal()) return sw_only(apdu::sw::kConditionsNotSatisfied);
       return applet->process(c, 0);
     });
     sms->add_application(kRfmTar, cfg.rfm_msl, rfm);
-    sms->add_application(kAppletTar, cfg.applet_msl, applet_app);
+    applet_tar_app = applet_app;  // TAR 4D4153 opens with the instance (register_applet_module)
     // RAM (TS 102 226 8): the GlobalPlatform commands of the script run on
     // the ISD as already authenticated by the receiving entity.
     auto ram = std::make_shared<ota::RemoteManagementApplication>(
@@ -395,6 +435,50 @@ struct MultiAccountSim::Impl {
     sms->add_application(kIsdTar, cfg.ram_msl, std::make_shared<IsdTarApplication>(ram, [this](ByteView d) {
                            return on_trigger(d);
                          }));
+  }
+
+  // ---- the applet's instance (GP 2.3.1 9.3 / 11.5) -------------------------
+
+  // The card manager's word on the instance for SELECT (see AppletFront).
+  std::uint16_t applet_refusal() const {
+    const sim::gp::RegistryEntry* e = isd ? isd->find(kAppletAid) : nullptr;
+    if (!e || !applet_wired) return apdu::sw::kFileNotFound;
+    if ((e->life_cycle & 0x80) || (e->life_cycle & 0x07) != 0x07) return 0x6999;
+    return 0;
+  }
+
+  // The native code behind module F05253504D4101: the card manager calls
+  // this for an INSTALL [for install] of it (and for an instance already in
+  // its registry at start). The account table, the USIM hooks and TAR
+  // 4D4153 are the card's, bound to the applet's own AID: an instance under
+  // another AID is a registry entry only (the card manager's inert
+  // application: neither SELECT nor a TAR reach it).
+  void register_applet_module() {
+    isd->register_native(kAppletAid, [this](ByteView instance_aid, ByteView) -> std::unique_ptr<sim::gp::Applet> {
+      if (!std::equal(instance_aid.begin(), instance_aid.end(), kAppletAid.begin(), kAppletAid.end()))
+        return std::make_unique<AppletInstance>([](const apdu::Command&) { return sw_only(apdu::sw::kInsNotSupported); },
+                                                [] {});
+      if (!applet_wired) {
+        sms->add_application(kAppletTar, cfg.applet_msl, applet_tar_app);
+        applet_wired = true;
+        log::info(kLog, "multi-account applet instance made: TAR 4D4153 open");
+      }
+      return std::make_unique<AppletInstance>([this](const apdu::Command& c) { return applet->process(c, 0); },
+                                              [this] { applet_deleted(); });
+    });
+  }
+
+  // DELETE of the instance (or of its load file with related objects): the
+  // TAR is unknown again (PoR 09) and, as for any deleted Java Card applet,
+  // its data goes with it (GP 2.3.1 11.2.2.1): the accounts. The USIM's
+  // files keep what the last switch wrote.
+  void applet_deleted() {
+    if (closing || !applet_wired) return;
+    sms->remove_application(kAppletTar);
+    applet_wired = false;
+    state.table = AccountTable{};
+    save();
+    log::info(kLog, "multi-account applet instance deleted: TAR 4D4153 closed, accounts gone");
   }
 
   // ---- SCP81 ---------------------------------------------------------------
@@ -520,7 +604,14 @@ struct MultiAccountSim::Impl {
     const std::string applet_target = targeted_name(kAppletAid), isd_target = targeted_name(kIsdAid);
     ac.check_target = [&](const std::string& t) -> std::optional<ota::scp81::ScriptStatus> {
       std::string u = upper(t);
-      if (u == applet_target || u == isd_target) return std::nullopt;
+      if (u == applet_target) {
+        // Amendment B 3.4.2: an application the card does not hold (no
+        // instance yet, or deleted) is an unknown application.
+        std::lock_guard l(card_mu);
+        if (!applet_wired) return ota::scp81::ScriptStatus::UnknownApplication;
+        return std::nullopt;
+      }
+      if (u == isd_target) return std::nullopt;
       return ota::scp81::ScriptStatus::UnknownApplication;
     };
     ac.on_script = [&](const std::string& t) { target = upper(t); };

@@ -96,6 +96,9 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--rfm-msl", rfm_msl, "minimum security level of the RFM TAR B00000 (SPI first byte)")->check(CLI::Range(0, 255));
   app.add_option("--applet-msl", applet_msl, "minimum security level of the applet TAR 4D4153")->check(CLI::Range(0, 255));
+  bool no_instance = false;
+  app.add_flag("--no-applet-instance", no_instance,
+               "first start with the applet's load file only: its instance comes by INSTALL (RAM or gpt)");
   auto* o_vpcd = app.add_option("--vpcd", vpcd, "connect to vsmartcard vpcd, HOST:PORT");
   auto* o_tcp = app.add_option("--tcp", tcp, "serve the vpcd framing on HOST:PORT (port 0 picks one)");
   auto* o_stdio = app.add_flag("--stdio", stdio, "hex C-APDU lines on stdin, hex R-APDU lines on stdout");
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
   if (auto rc = rsp::cli::parse(app, argc, argv, "masim")) return *rc;
   cfg.rfm_msl = static_cast<std::uint8_t>(rfm_msl);
   cfg.applet_msl = static_cast<std::uint8_t>(applet_msl);
+  cfg.applet_instance = !no_instance;
 
   rsp::log::set_level(rsp::log::level_from_name(log_level));
   std::signal(SIGINT, on_signal);

@@ -10,8 +10,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 
+#include "rsp/gp/commands.hpp"
 #include "rsp/lpa/pcsc.hpp"
 #include "rsp/masim/masim.hpp"
 #include "rsp/milenage.hpp"
@@ -43,6 +45,79 @@ const char* kIk = "f769bcd751044604127672711c6d3441";
 
 std::uint16_t sw_of(ByteView r) { return static_cast<std::uint16_t>(r[r.size() - 2] << 8 | r.back()); }
 
+ota::KeySet card_keys() {
+  ota::KeySet keys;
+  keys.version = 1;
+  keys.cipher = keys.checksum = ota::Algorithm::Aes;
+  keys.kic = from_hex(kKic);
+  keys.kid = from_hex(kKid);
+  return keys;
+}
+
+// The OTA server's store, one for the binary's tests: the card's counter
+// moves with every packet, so the next test must go on above it.
+ota::CardStore& server_store() {
+  static store::Db db(":memory:");
+  static std::unique_ptr<ota::CardStore> server;
+  if (!server) {
+    server = std::make_unique<ota::CardStore>(db, Bytes(32, 0x42));
+    server->add_card(kIccid, {{card_keys(), 0}}, {{kAppletTar, 0x16, 1}, {kIsdTar, 0x16, 1}});
+  }
+  return *server;
+}
+
+// Issue 11, with masim started --no-applet-instance (masim_pcsc.sh --ram),
+// before the story below: STORE ACCOUNT at TAR 4D4153 gets PoR 09 (no
+// application there yet); INSTALL [for install and make selectable] of
+// module F05253504D4101 in a RAM script at the ISD's TAR 000000 answers
+// 90 00, all through PC/SC; the next test then finds the instance.
+TEST(MasimPcsc, InstallTheAppletOverRamThroughPcsc) {
+  const char* reader_name = std::getenv("MASIM_PCSC_READER");
+  const char* ram = std::getenv("MASIM_PCSC_RAM");
+  if (!reader_name || !ram || std::string(ram) != "1") GTEST_SKIP() << "run masim_pcsc.sh BUILD --ram";
+  pcsc::Reader reader = pcsc::Reader::connect(reader_name, pcsc::Protocol::T1);
+  std::mutex card_mu;
+  auto card = [&](ByteView c) {
+    std::lock_guard l(card_mu);
+    return reader.transmit(c);
+  };
+  ota::CardStore& server = server_store();
+  sim::Smsc smsc{sim::SmscConfig{}};
+  std::uint16_t port = smsc.start();
+  sim::Handset handset(kMsisdn, card, [&](const std::string& from, ByteView tpdu) { smsc.submit_mo(from, tpdu); });
+  smsc.register_handset(kMsisdn, &handset);
+  ota::smpp::EsmeConfig ec;
+  ec.port = port;
+  ec.bind.system_id = "ota";
+  ec.bind.password = "secret";
+  ec.response_timeout = 5s;
+  ota::SmsCommandSender sender(server, ec);
+  sender.start();
+  ASSERT_TRUE(sender.esme().wait_bound(5s));
+  auto send = [&](const ota::Tar& tar, std::vector<Bytes> capdus) {
+    ota::CommandRequest r;
+    r.iccid = kIccid;
+    r.tar = tar;
+    r.spi = ota::Spi::decode(0x16, 0x39);
+    r.secured_data = ota::encode_command_script(ota::CommandScript::expanded(std::move(capdus)));
+    ota::ReservedPacket p = sender.send(kMsisdn, r);
+    EXPECT_TRUE(sender.wait(kIccid, p.key_version, p.cntr, 10s)) << "no PoR";
+    return sender.outcome(kIccid, p.key_version, p.cntr);
+  };
+  auto before = send(kAppletTar, {Bytes{0x80, ins::kListAccounts, 0x00, 0x00}});
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->por_status, std::optional<std::uint8_t>(0x09));
+  auto installed = send(kIsdTar, {gp::install_for_install(kAppletLoadFileAid, kAppletAid, kAppletAid, Bytes{0x00}).encode()});
+  ASSERT_TRUE(installed);
+  EXPECT_EQ(installed->por_status, std::optional<std::uint8_t>(0x00));
+  ASSERT_TRUE(installed->response);
+  auto r = installed->response->r_apdus();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(sw_of(r[0]), 0x9000) << to_hex(r[0]);
+  sender.stop();
+  smsc.stop();
+}
+
 TEST(MasimPcsc, StoreAndSwitchOverSmsThroughPcscThenAttachKeys) {
   const char* reader_name = std::getenv("MASIM_PCSC_READER");
   if (!reader_name) GTEST_SKIP() << "MASIM_PCSC_READER not set (run masim_pcsc.sh)";
@@ -53,14 +128,7 @@ TEST(MasimPcsc, StoreAndSwitchOverSmsThroughPcscThenAttachKeys) {
     return reader.transmit(c);
   };
 
-  ota::KeySet keys;
-  keys.version = 1;
-  keys.cipher = keys.checksum = ota::Algorithm::Aes;
-  keys.kic = from_hex(kKic);
-  keys.kid = from_hex(kKid);
-  store::Db db(":memory:");
-  ota::CardStore server(db, Bytes(32, 0x42));
-  server.add_card(kIccid, {{keys, 0}}, {{kAppletTar, 0x16, 1}});
+  ota::CardStore& server = server_store();
 
   sim::Smsc smsc{sim::SmscConfig{}};
   std::uint16_t port = smsc.start();

@@ -35,6 +35,9 @@ class ReceivingEntity {
  public:
   void add_key_set(KeySet k);                      // replaces the same version
   void add_application(const Tar& tar, std::uint8_t msl);  // MSL: SPI first-byte coding
+  // The application was deleted (GP DELETE over RAM): its TAR is unknown
+  // again, answered 09 (TS 102 225 5.2).
+  void remove_application(const Tar& tar);
   std::uint64_t counter(std::uint8_t key_version) const;   // throws std::out_of_range
   void set_counter(std::uint8_t key_version, std::uint64_t value);
 

@@ -45,6 +45,9 @@ class SmsPpHandler {
   // An application at a TAR with its minimum security level (TS 102 226
   // 8.2.1.3.2.4, SPI first-byte coding).
   void add_application(const Tar& tar, std::uint8_t msl, std::shared_ptr<RemoteApplication> app);
+  // An application installed or deleted while the card runs (RAM, TS 102
+  // 226 8): a script at one TAR may add or remove another TAR's.
+  void remove_application(const Tar& tar);
 
   // The ENVELOPE's data field. Never throws for what comes off the air: an
   // ENVELOPE or SMS that does not parse (wrong concatenation references,

@@ -38,13 +38,15 @@ class Api {
   http::Response command(const std::string& iccid, const std::string& body);
   http::Response account(const std::string& iccid, const std::string& method, const std::vector<std::string>& parts,
                          const std::string& body);
+  // Remote application management at the ISD (remote_application.hpp).
+  http::Response application(const std::string& iccid, const std::string& body);
   http::Response command_status(const std::string& id);
   http::Response create_campaign(const std::string& body);
   http::Response campaign_status(const std::string& id, bool with_cards);
   http::Response cancel_campaign(const std::string& id);
   // One job of one card: what command() and account() queue.
   http::Response queue_command(const std::string& iccid, const ota::Tar& tar, const std::string& spi_hex,
-                               const Bytes& script, Transport transport);
+                               const Bytes& script, Transport transport, const std::string& kind = "command");
 
   ota::CardStore& cards_;
   CampaignStore& jobs_;

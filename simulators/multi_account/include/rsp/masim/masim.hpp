@@ -7,7 +7,9 @@
 //   with EF.IMSI, EF.AD, EF.LOCI, EF.PSLOCI, EF.EPSLOCI, EF.SPN, EF.PLMNwAcT,
 //   EF.OPLMNwAcT, EF.HPLMNwAcT, EF.EHPLMN, EF.UST, EF.EST, EF.ACC, EF.FPLMN,
 //   EF.Keys, EF.KeysPS, EF.HPPLMN, EF.START-HFN, EF.THRESHOLD;
-// - the multi-account applet (multi_account_applet.hpp) at its AID;
+// - the multi-account applet (multi_account_applet.hpp) at its AID, an
+//   instance the card manager makes from module F05253504D4101 (at start,
+//   or by INSTALL when `applet_instance` is false) and DELETE removes;
 // - USIM AUTHENTICATE with Milenage for the active account's Ki/OPc;
 // - the card side of OTA: ENVELOPE D1 (SMS-PP download) -> ota::SmsPpHandler
 //   with the card's key sets and counters; RFM (UICC file system) at TAR
@@ -88,6 +90,13 @@ struct MasimConfig {
   std::vector<sim::gp::KeySet> gp_key_sets;
   std::size_t capacity = MultiAccountApplet::kDefaultCapacity;
   int extra_channels = 3;
+  // The applet's instance at first start (GP 2.3.1 5.1: what the card
+  // holds from manufacture). false: only its load file F0525350 4D41 is on
+  // the card (LOADED): the instance, its TAR 4D4153 and its SELECT exist
+  // once an INSTALL [for install] of module F05253504D4101 made it (RAM
+  // over SCP80/SCP81, or the contact ISD). Ignored when the ISD's state
+  // file exists: its registry says.
+  bool applet_instance = true;
   std::optional<MasimScp81> scp81;             // none: a trigger is answered but starts nothing
 };
 
