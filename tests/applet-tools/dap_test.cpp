@@ -125,6 +125,8 @@ class OpensslDap : public ::testing::Test {
     };
     cfg.platform_content.push_back(sd(kDapSd, 0xC0));
     cfg.dap_keys.push_back({kDapSd, ec("dap").public_point()});
+    // The ISD gets a key too but no DAP privilege: its DAP must count for nothing.
+    cfg.dap_keys.push_back({kIsd, ec("dap").public_point()});
     if (mandated) {
       cfg.platform_content.push_back(sd(kMandatedSd, 0xC1));
       cfg.dap_keys.push_back({kMandatedSd, ec("dap").public_point()});
