@@ -5,6 +5,8 @@
 # a DAP and with a stranger's key (both refused with 6A80, nothing listed),
 # then installs it with the right key (listed). gpt -d traces the APDUs on
 # stderr: the DAP block is in the first LOAD, the static keys are not there.
+# Then KDF3: a card whose SCP03 key set openssl diversified from 40..4F with
+# the simulator's KDD opens to `gpt --test-keys --key-kdf kdf3` and not without it.
 #
 #   gpt_dap_e2e.sh BUILD_DIR TESTDATA_DIR
 # Exit 0 pass, 1 fail, 77 skip.
@@ -56,4 +58,25 @@ grep -q '^A>> ' "$WORK/trace.log" && grep -q '^A<< ' "$WORK/trace.log" || fail "
 grep -Eq "^A>> 84 ?E6 ?02 ?00.*07 ?D0 ?D1 ?D2 ?D3 ?D4 ?D5 ?01 ?00 ?14" "$WORK/trace.log" || fail "INSTALL [for load] without the SHA-1 hash"
 sed 's/ //g' "$WORK/trace.log" | grep -Eq "^A>>84E80000..E24C4F08${DAPSD}C340[0-9A-F]{128}C4" || fail "first LOAD does not start with the DAP block"
 if sed 's/ //g' "$WORK/trace.log" | grep -qi 404142434445464748494A4B4C4D4E4F; then fail "a static key appears in the trace"; fi
+
+step "KDF3: a card holding keys openssl diversified from 40..4F"
+# KDD = the simulator's 01 02 .. 0A; key_k = AES-CMAC(master, 01 || 000000 || k || 00 || KDD).
+KDD=0102030405060708090a; M=404142434445464748494a4b4c4d4e4f
+kdf3() { echo -n "01000000${1}00$KDD" | xxd -r -p | openssl mac -cipher AES-128-CBC -macopt hexkey:$M CMAC | tr A-F a-f; }
+ENC=$(kdf3 01); MAC=$(kdf3 02); DEK=$(kdf3 03)
+[[ ${#ENC} == 32 && $ENC != "$MAC" ]] || fail "openssl KDF3: '$ENC' '$MAC'"
+(umask 077 && cat > "$WORK/kdf3.json" <<JSON
+{"auth_failures": 0, "scp02_counter": 0, "default_key_version": 48,
+ "registry": [{"kind": "isd", "aid": "A000000151000000", "life_cycle": 15, "privileges": "9EFE80", "load_file": "",
+               "module": "", "sd": "", "version": "", "modules": [], "imports": [], "params": ""}],
+ "key_sets": [{"version": 48, "scp": 3, "enc": "$ENC", "mac": "$MAC", "dek": "$DEK", "sequence_counter": 0}]}
+JSON
+)
+"$BUILD/simulators/card_manager/gp-card-sim" --tcp 127.0.0.1:0 --state "$WORK/kdf3.json" > "$WORK/sim2.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 grep -q '^listening' "$WORK/sim2.log" || fail "gp-card-sim (KDF3 card) did not start"
+PORT2=$(sed -n 's/^listening 127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/sim2.log")
+GPT2=("$BUILD/applet-tools/gpt" --tcp "127.0.0.1:$PORT2" --test-keys --kvn 0x30)
+"${GPT2[@]}" --key-kdf kdf3 list > /dev/null || fail "gpt --key-kdf kdf3 does not open the KDF3 card"
+if "${GPT2[@]}" list 2> /dev/null; then fail "the undiversified master keys opened the KDF3 card"; fi
 echo PASS
