@@ -34,9 +34,16 @@ std::vector<RegistryEntry> list_registry(Session& s) {
   return out;
 }
 
-void load_cap(Session& s, const CapFile& cap, ByteView sd_aid, std::size_t block_size) {
-  s.check(install_for_load(cap.info().package.aid, sd_aid));
-  for (const auto& b : load_blocks(cap.load_file_data_block(), block_size)) s.check(b);
+void load_cap(Session& s, const CapFile& cap, ByteView sd_aid, std::size_t block_size, const LoadDap* dap) {
+  const Bytes& lfdb = cap.load_file_data_block();
+  Bytes hash, dap_block;
+  if (dap) {
+    if (!dap->key) throw std::invalid_argument("load_cap: a DAP without a key");
+    hash = load_file_data_block_hash(lfdb, dap->hash);
+    dap_block = encode_dap_block({dap->sd_aid, dap_signature(*dap->key, hash)});
+  }
+  s.check(install_for_load(cap.info().package.aid, sd_aid, hash));
+  for (const auto& b : load_blocks(lfdb, block_size, dap_block)) s.check(b);
 }
 
 Bytes put_key_set(Session& s, const StaticKeys& keys, std::uint8_t new_version, std::uint8_t replace_version,

@@ -60,8 +60,11 @@ void Session::open(const StaticKeys& master_keys, const SessionOptions& opt) {
   if (r.sw != sw::kOk) throw CardError("INITIALIZE UPDATE: " + sw::describe(r.sw), r.sw);
   if (r.data.size() < 12) throw SecurityError("INITIALIZE UPDATE response too short");
   std::uint8_t scp = r.data[11];
-  const StaticKeys keys = diversify(master_keys, opt.diversification, ByteView(r.data).subspan(0, 10));
   if (opt.scp && *opt.scp != scp) throw SecurityError("card offers SCP0" + std::to_string(scp) + ", asked for SCP0" + std::to_string(*opt.scp));
+  // KDF3 makes AES keys: it has no meaning for an SCP02 (3DES) key set.
+  if (opt.diversification == Diversification::Kdf3 && scp != 0x03)
+    throw SecurityError("KDF3 diversification is for SCP03 key sets; the card answered SCP0" + std::to_string(scp));
+  const StaticKeys keys = diversify(master_keys, opt.diversification, ByteView(r.data).subspan(0, 10));
   apdu::Command ea{0x84, 0x82, opt.security_level, 0x00, {}, std::nullopt};
   apdu::Command wrapped;
   if (scp == 0x03) {

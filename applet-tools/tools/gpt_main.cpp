@@ -6,8 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <optional>
 
 #include "rsp/cli.hpp"
 #include "rsp/gp/card_content.hpp"
@@ -29,6 +32,29 @@ struct Options {
   std::string level = "mac";
   std::string kdf = "none";
   std::size_t block_size = 200;
+  bool trace = false;
+};
+
+// -d/--trace: every APDU as it crosses the link (after secure messaging), on
+// stderr. Keys never appear there: the static keys stay on the host, session
+// keys are derived, and PUT KEY sends keys enciphered with the DEK.
+class TracingTransport : public apdu::Transport {
+ public:
+  explicit TracingTransport(std::unique_ptr<apdu::Transport> inner) : inner_(std::move(inner)) {}
+  Bytes transmit(ByteView c) override {
+    std::cerr << "A>> " << to_hex(c, true) << "\n";
+    Bytes r = inner_->transmit(c);
+    std::cerr << "A<< " << to_hex(r, true) << "\n";
+    return r;
+  }
+  Bytes reset() override {
+    Bytes atr = inner_->reset();
+    std::cerr << "ATR " << to_hex(atr, true) << "\n";
+    return atr;
+  }
+
+ private:
+  std::unique_ptr<apdu::Transport> inner_;
 };
 
 std::uint8_t parse_level(const std::string& s) {
@@ -63,6 +89,7 @@ class Tool {
         link_ = std::make_unique<pcsc::Reader>(pcsc::Reader::connect(opt_.reader));
       else
         link_ = std::make_unique<pcsc::Reader>(pcsc::Reader::connect(std::size_t{0}));
+      if (opt_.trace) link_ = std::make_unique<TracingTransport>(std::move(link_));
       link_->reset();
     }
     return *link_;
@@ -206,13 +233,14 @@ int main(int argc, char** argv) {
   app.add_option("--key-mac", o.key_mac, "static Key-MAC (hex)");
   app.add_option("--key-dek", o.key_dek, "static Key-DEK (hex)");
   app.add_flag("--test-keys", o.test_keys, "use the GlobalPlatform test keys 404142..4F (never on production cards)");
-  app.add_option("--key-kdf", o.kdf, "diversify the keys with the card's KDD: none, visa2, emv (EMV CPS 1.1)")->capture_default_str();
+  app.add_option("--key-kdf", o.kdf, "diversify the keys with the card's KDD: none, visa2, emv (EMV CPS 1.1), kdf3 (SCP03 AES)")->capture_default_str();
   app.add_option("--kvn", o.kvn, "key version number for INITIALIZE UPDATE (0: the card's default)");
   app.add_option("--scp", o.scp, "insist on SCP 2 or 3 (default: what the card answers)");
   app.add_option("--level", o.level, "security level: mac, enc, mac+rmac, enc+rmac, all, or a hex byte")->capture_default_str();
   app.add_flag("--s16", o.s16, "SCP03 S16 mode (16-byte challenges and MACs)");
   app.add_flag("--json", o.json_out, "JSON output");
   app.add_option("--block-size", o.block_size, "LOAD block size")->capture_default_str();
+  app.add_flag("-d,--trace", o.trace, "print every APDU (as sent, after secure messaging) on stderr");
 
   auto* list = app.add_subcommand("list", "list the ISD, applications, security domains and load files");
   auto* info = app.add_subcommand("info", "card data, CPLC and key information (no authentication)");
@@ -226,6 +254,13 @@ int main(int argc, char** argv) {
   install->add_option("--create", create, "instance AID (default: the module AID)");
   install->add_option("--privs", privs, "privileges, comma-separated names (e.g. SecurityDomain,CardLock)");
   install->add_option("--params", params, "application specific install parameters (hex, sent in C9)");
+  // DAP (GP 2.3.1 9.2.1): ECDSA P-256 over the Load File Data Block Hash (rsp/gp/dap.hpp).
+  std::string dap_key_file, dap_domain, dap_hash = "sha256";
+  for (auto* sc : {load, install}) {
+    sc->add_option("--dap-key", dap_key_file, "sign a DAP with this ECDSA P-256 private key (PEM)");
+    sc->add_option("--dap-domain", dap_domain, "AID of the security domain that verifies the DAP (default: --sd, else the ISD)");
+    sc->add_option("--dap-hash", dap_hash, "Load File Data Block Hash: sha1 or sha256")->capture_default_str();
+  }
   std::string aid;
   bool force = false;
   auto* del = app.add_subcommand("delete", "delete an application, security domain or load file");
@@ -270,11 +305,24 @@ int main(int argc, char** argv) {
       cmd_info(t);
     } else if (*load || *install) {
       auto cap = CapFile::read(cap_file);
+      std::optional<crypto::EcKey> dap_key;
+      LoadDap dap;
+      if (!dap_key_file.empty()) {
+        std::ifstream f(dap_key_file, std::ios::binary);
+        if (!f) throw std::runtime_error("--dap-key: cannot read " + dap_key_file);
+        std::string pem((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        dap_key = crypto::EcKey::from_pem_or_der(Bytes(pem.begin(), pem.end()));
+        dap.key = &*dap_key;
+        dap.hash = load_file_hash_from_name(dap_hash);
+        dap.sd_aid = from_hex(!dap_domain.empty() ? dap_domain : !sd.empty() ? sd : o.isd);
+      } else if (!dap_domain.empty()) {
+        throw std::runtime_error("--dap-domain needs --dap-key");
+      }
       Session& s = t.authenticated();
       const Bytes pkg = cap.info().package.aid;
       bool present = false;
       for (const auto& e : get_status_all(s, StatusScope::LoadFiles)) present |= e.aid == pkg;
-      if (!present || *load) load_cap(s, cap, sd.empty() ? Bytes{} : from_hex(sd), o.block_size);
+      if (!present || *load) load_cap(s, cap, sd.empty() ? Bytes{} : from_hex(sd), o.block_size, dap.key ? &dap : nullptr);
       json j{{"load_file", to_hex(pkg, true)}, {"loaded", !present || *load}};
       std::string text = "Loaded " + to_hex(pkg, true) + " (" + std::to_string(cap.load_file_data_block().size()) + " bytes)\n";
       if (*install) {

@@ -81,3 +81,15 @@ RM2=$(des3cbc $RMAC2 $S1 0201029000800000); echo "response R-MAC $RM2"
 
 echo "== SCP02 i=55 pseudo-random card challenge: full 3DES MAC of the ISD AID under the C-MAC session key (seq 0001)"
 PR2=$(des3cbc $CMAC2 $Z a0000001510000008000000000000000); echo "card challenge $(last8 $PR2 | cut -c1-12)"
+
+echo "== KDF3 (GlobalPlatformPro's SCP03 diversification): AES-CMAC(master, i || 000000 || k || 00 || KDD)"
+# 40..4F with KDD 00 01 .. 09: the diversified keys and their AES KCVs
+# (GlobalPlatformPro's TestPlaintextKeys expects KCVs E79C05, D1BD77, 3FDE8C).
+for k in 01 02 03; do
+  D=$(cmac $K 01000000${k}0000010203040506070809); echo "kdf3 k=$k $D KCV $(echo -n 01010101010101010101010101010101 | xxd -r -p | openssl enc -aes-128-ecb -K $D -nopad | xxd -p | cut -c1-6)"
+done
+# AES-256 master key: two blocks (i = 01, 02); GlobalPlatformPro's "external" vector.
+M=8c72c72cf908411653018807950d82fbad947562f0828a0b10b8b9606abf3bcd; KDD=d9b1de5d0362dedce4fb
+A=$(echo -n 0100000001 00$KDD | tr -d ' ' | xxd -r -p | openssl mac -cipher AES-256-CBC -macopt hexkey:$M CMAC | tr A-F a-f)
+B=$(echo -n 0200000001 00$KDD | tr -d ' ' | xxd -r -p | openssl mac -cipher AES-256-CBC -macopt hexkey:$M CMAC | tr A-F a-f)
+echo "kdf3 AES-256 ENC $A$B"

@@ -25,6 +25,10 @@ constexpr std::uint8_t kCardSecured = 0x0F, kCardLocked = 0x7F, kAppInstalled = 
 const Bytes kJavaCardApiRid = from_hex("A000000062");
 
 apdu::Response status(std::uint16_t s) { return apdu::Response{{}, s}; }
+// A DAP that is missing, wrong, or over another hash: GP 2.3.1 11.6.3 lists
+// no status word of its own for it; the signature in the command data is
+// wrong, so "incorrect values in command data".
+constexpr std::uint16_t kDapRefused = sw::kWrongData;
 
 // An application without native code: it answers SELECT (through the card
 // manager) and refuses every other instruction.
@@ -380,7 +384,9 @@ apdu::Response CardManager::install(const apdu::Command& c) {
     if (d.load_file_aid.size() < 5 || d.load_file_aid.size() > 16) return status(sw::kWrongData);
     if (find(d.load_file_aid)) return status(sw::kConditionsNotSatisfied);  // already on the card
     if (!d.sd_aid.empty() && d.sd_aid != cfg_.isd_aid && !find(d.sd_aid)) return status(sw::kRefDataNotFound);
-    pending_load_ = PendingLoad{d.load_file_aid, d.sd_aid.empty() ? cfg_.isd_aid : d.sd_aid, {}, 0};
+    // 11.5.2.3: the Load File Data Block Hash, SHA-1 or SHA-256 (told apart by length).
+    if (!d.hash.empty() && d.hash.size() != 20 && d.hash.size() != 32) return status(sw::kWrongData);
+    pending_load_ = PendingLoad{d.load_file_aid, d.sd_aid.empty() ? cfg_.isd_aid : d.sd_aid, d.hash, {}, 0};
     return apdu::Response{Bytes{0x00}, sw::kOk};
   }
   if (c.p1 == p1::kForInstall || c.p1 == p1::kForInstallAndMakeSelectable) {
@@ -436,11 +442,12 @@ apdu::Response CardManager::load(const apdu::Command& c) {
   rsp::gp::LoadFileInfo info;
   try {
     // 11.6.2.3: [E2 DAP blocks] C4 load file data block.
-    std::size_t off = 0;
-    while (off < pl.data.size() && pl.data[off] == 0xE2) off += tlv::parse_one(ByteView(pl.data).subspan(off)).raw.size();
-    auto c4 = tlv::parse_one(ByteView(pl.data).subspan(off));
-    if (c4.tag != 0xC4 || off + c4.raw.size() != pl.data.size()) return status(sw::kWrongData);
-    info = rsp::gp::parse_load_file(c4.value);
+    auto ld = rsp::gp::LoadData::parse(pl.data);
+    if (auto why = dap_refusal(pl, ld.load_file_data_block, ld.daps)) {
+      log::info("card-manager", "LOAD refused: " + *why);
+      return status(kDapRefused);
+    }
+    info = rsp::gp::parse_load_file(ld.load_file_data_block);
   } catch (const std::exception& e) {
     log::info("card-manager", std::string("LOAD refused: ") + e.what());
     return status(sw::kWrongData);
@@ -471,6 +478,50 @@ apdu::Response CardManager::load(const apdu::Command& c) {
   registry_.push_back(std::move(e));
   save();
   return apdu::Response{Bytes{0x00}, sw::kOk};
+}
+
+// GP 2.3.1 9.2.1: before a load file is kept, the DAP of every security
+// domain with the Mandated DAP Verification privilege, and of the SD the load
+// file is associated with when that SD has the DAP Verification privilege,
+// must verify over the Load File Data Block Hash; that hash must be the hash
+// of what was loaded. A DAP block for an SD without either privilege or
+// without a DAP key is refused too. Returns why, or nothing when the load may stay.
+std::optional<std::string> CardManager::dap_refusal(const PendingLoad& pl, ByteView lfdb,
+                                                    const std::vector<rsp::gp::DapBlock>& daps) const {
+  namespace priv = rsp::gp::privilege;
+  auto is_dap_sd = [](const RegistryEntry& e) {
+    return (e.kind == Kind::Isd || e.kind == Kind::SecurityDomain) && !e.privileges.empty() &&
+           (e.privileges[0] & priv::kSecurityDomain) && (e.privileges[0] & priv::kDapVerification);
+  };
+  std::vector<Bytes> required;
+  for (const auto& e : registry_) {
+    if (!is_dap_sd(e)) continue;
+    if ((e.privileges[0] & priv::kMandatedDap) || e.aid == pl.sd_aid) required.push_back(e.aid);
+  }
+  if (daps.empty() && required.empty()) {
+    if (pl.hash.empty()) return std::nullopt;
+  } else if (pl.hash.empty()) {
+    return std::string("a DAP is required or present, INSTALL [for load] gave no Load File Data Block Hash");
+  }
+  const auto how = pl.hash.size() == 20 ? rsp::gp::LoadFileHash::Sha1 : rsp::gp::LoadFileHash::Sha256;
+  if (!equal_ct(rsp::gp::load_file_data_block_hash(lfdb, how), pl.hash))
+    return std::string("the Load File Data Block Hash of INSTALL [for load] is not the hash of the loaded data");
+  std::vector<Bytes> verified;
+  for (const auto& d : daps) {
+    const RegistryEntry* sd = find(d.sd_aid);
+    if (!sd || !is_dap_sd(*sd)) return "DAP block for " + to_hex(d.sd_aid, true) + ", not a security domain with DAP Verification";
+    const DapKey* key = nullptr;
+    for (const auto& k : cfg_.dap_keys)
+      if (k.sd_aid == d.sd_aid) key = &k;
+    if (!key) return "security domain " + to_hex(d.sd_aid, true) + " has no DAP key";
+    auto pub = crypto::EcKey::from_public_point(crypto::Curve::P256, key->public_point);
+    if (!rsp::gp::dap_verify(pub, pl.hash, d.signature)) return "the DAP of " + to_hex(d.sd_aid, true) + " does not verify";
+    verified.push_back(d.sd_aid);
+  }
+  for (const auto& r : required)
+    if (std::find(verified.begin(), verified.end(), r) == verified.end())
+      return "no DAP of security domain " + to_hex(r, true) + ", which requires one";
+  return std::nullopt;
 }
 
 apdu::Response CardManager::delete_object(const apdu::Command& c) {

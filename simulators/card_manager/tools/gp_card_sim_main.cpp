@@ -6,9 +6,12 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "rsp/cli.hpp"
+#include "rsp/crypto.hpp"
 #include "rsp/log.hpp"
 #include "rsp/sim/card_manager.hpp"
 #include "rsp/sim/vpcd.hpp"
@@ -35,6 +38,11 @@ int main(int argc, char** argv) {
   app.add_option("--scp03-i", scp03_i, "SCP03 i parameter, hex (00, 10, 30, 70)")->capture_default_str();
   app.add_option("--scp02-i", scp02_i, "SCP02 i parameter, hex (15, or 55: pseudo-random card challenge)")->capture_default_str();
   app.add_option("--log-level", log_level, "debug|info|warn|error|off")->capture_default_str();
+  std::string dap_sd, dap_key;
+  bool mandated_dap = false;
+  app.add_option("--dap-sd", dap_sd, "AID of a security domain with the DAP Verification privilege (needs --dap-key)");
+  app.add_option("--dap-key", dap_key, "its DAP key: ECDSA P-256 public (or private) key, PEM file");
+  app.add_flag("--mandated-dap", mandated_dap, "the --dap-sd has Mandated DAP Verification: every load needs its DAP");
   if (auto rc = rsp::cli::parse(app, argc, argv, "gp-card-sim")) return *rc;
   try {
     rsp::log::set_level(rsp::log::level_from_name(log_level));
@@ -50,6 +58,23 @@ int main(int argc, char** argv) {
     if (i.size() != 1 || (i[0] != 0x15 && i[0] != 0x55)) throw std::runtime_error("--scp02-i wants 15 or 55");
     cfg.scp02_i = i[0];
     if (!isd.empty()) cfg.isd_aid = rsp::from_hex(isd);
+    if (dap_sd.empty() != dap_key.empty()) throw std::runtime_error("--dap-sd and --dap-key go together");
+    if (!dap_sd.empty()) {
+      // GP 2.3.1 Table 6-1: DAP Verification = SD bit + b7 (C0); Mandated DAP also b1 (C1).
+      rsp::sim::gp::RegistryEntry sd;
+      sd.kind = rsp::sim::gp::RegistryEntry::Kind::SecurityDomain;
+      sd.aid = rsp::from_hex(dap_sd);
+      sd.life_cycle = 0x0F;  // PERSONALIZED (11.1.1.3)
+      sd.privileges = {static_cast<std::uint8_t>(mandated_dap ? 0xC1 : 0xC0), 0x00, 0x00};
+      sd.associated_sd = cfg.isd_aid;
+      cfg.platform_content.push_back(sd);
+      std::ifstream f(dap_key, std::ios::binary);
+      if (!f) throw std::runtime_error("--dap-key: cannot read " + dap_key);
+      std::string pem((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      auto k = rsp::crypto::EcKey::from_pem_or_der(rsp::Bytes(pem.begin(), pem.end()));
+      if (k.curve() != rsp::crypto::Curve::P256) throw std::runtime_error("--dap-key: not a P-256 key");
+      cfg.dap_keys.push_back({sd.aid, k.public_point()});
+    }
     rsp::sim::gp::CardManager card(cfg);
     std::string host;
     std::uint16_t port = 0;

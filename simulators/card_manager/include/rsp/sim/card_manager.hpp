@@ -24,6 +24,7 @@
 
 #include "rsp/apdu.hpp"
 #include "rsp/bytes.hpp"
+#include "rsp/gp/dap.hpp"
 #include "rsp/gp/secure_channel.hpp"
 
 namespace rsp::sim::gp {
@@ -63,6 +64,15 @@ struct KeySet {
   std::uint32_t sequence_counter = 0;
 };
 
+// The DAP key of a security domain with the DAP Verification or Mandated DAP
+// Verification privilege (GP 2.3.1 9.2.1; the SD itself is a registry entry,
+// e.g. in platform_content): an ECDSA P-256 public key, 04 || X || Y
+// (rsp/gp/dap.hpp says which scheme).
+struct DapKey {
+  Bytes sd_aid;
+  Bytes public_point;
+};
+
 struct CardManagerConfig {
   Bytes isd_aid = from_hex("A000000151000000");
   // Key sets; empty gives the GP test keys 40..4F as SCP03 KVN 30 and SCP02 KVN 20.
@@ -79,6 +89,7 @@ struct CardManagerConfig {
   // Highest javacard.framework version the "platform" offers (1.5 = Java Card 3.0.4);
   // load files that import a newer API are refused with 6A80.
   std::uint8_t javacard_api_major = 1, javacard_api_minor = 5;
+  std::vector<DapKey> dap_keys;
 };
 
 class CardManager : public apdu::Transport {
@@ -113,6 +124,7 @@ class CardManager : public apdu::Transport {
   struct PendingAuth;
   struct PendingLoad {
     Bytes load_file_aid, sd_aid;
+    Bytes hash;  // Load File Data Block Hash of INSTALL [for load], if any
     Bytes data;
     std::size_t next_block = 0;
   };
@@ -124,6 +136,7 @@ class CardManager : public apdu::Transport {
   apdu::Response get_data(const apdu::Command& c);
   apdu::Response install(const apdu::Command& c);
   apdu::Response load(const apdu::Command& c);
+  std::optional<std::string> dap_refusal(const PendingLoad& pl, ByteView lfdb, const std::vector<rsp::gp::DapBlock>& daps) const;
   apdu::Response delete_object(const apdu::Command& c);
   apdu::Response put_key(const apdu::Command& c, bool remote);
   apdu::Response set_status(const apdu::Command& c);
