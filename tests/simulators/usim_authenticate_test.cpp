@@ -464,3 +464,57 @@ TEST_F(EuiccPlatform, IsdrOnALogicalChannelWhileTheUsimKeepsTheBasicChannel) {
   EXPECT_EQ(tx(*card, "81E2910006BF3E035C015A00").sw, 0x6881);
   EXPECT_EQ(tx(*card, "00B0000009").data, *imsi);
 }
+
+// Issue 15: what a card keeps across a restart of the eUICC (its state
+// file): a PIN's retry counter, a file made by CREATE FILE, the test
+// algorithm's SQNms. The card is rebuilt from the state file by a new Euicc.
+TEST_F(EuiccPlatform, PinCounterCreatedFileAndSqnSurviveARestart) {
+  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  auto aka = package_aka(*package);
+  ASSERT_TRUE(aka);
+  const std::string path = temp_path("restart-state.json");
+  card = std::make_unique<Euicc>(config_for(pki(), path));
+  ASSERT_TRUE(install_and_enable(*package, aka->iccid));
+  // XOR test algorithm AUTN for SQN (TS 34.108 8.1.2, as in Ts48TestAlgorithm).
+  const Bytes rand = from_hex("00112233445566778899aabbccddeeff"), amf = from_hex("8000");
+  auto autn_for = [&](const Bytes& sqn) {
+    Bytes x(16), autn;
+    for (int i = 0; i < 16; ++i) x[i] = aka->k[i] ^ rand[i];
+    for (int i = 0; i < 6; ++i) autn.push_back(sqn[i] ^ x[3 + i]);
+    append(autn, amf);
+    Bytes cd = concat(sqn, amf);
+    for (int i = 0; i < 8; ++i) autn.push_back(x[i] ^ cd[i]);
+    return autn;
+  };
+
+  ASSERT_EQ(select_usim().sw, 0x9000);
+  // PIN2 (key 81, "9999" in TS.48): one wrong try leaves 2.
+  EXPECT_EQ(tx(*card, "002000810839393939FFFFFF00").sw, 0x63C2);
+  auto r = authenticate(rand, autn_for(from_hex("000000000040")));
+  ASSERT_EQ(r.sw, 0x9000);
+  ASSERT_EQ(r.data.at(0), 0xDB);
+  // ADM1 (key 0A), then CREATE FILE of a transparent EF 6FF1 of 10 bytes in ADF.USIM.
+  ASSERT_EQ(tx(*card, "0020000A083535353535353535").sw, 0x9000);
+  auto created = tx(*card, "00E0000016" "6214" "82024121" "83026FF1" "8A0105" "8B036F0601" "8002000A");
+  ASSERT_EQ(created.sw, 0x9000);
+  auto before = tx(*card, "00A40004026FF100");
+  ASSERT_EQ(before.sw, 0x9000);
+
+  card->reset();
+  card.reset();
+  card = std::make_unique<Euicc>(config_for(pki(), path));
+  card->reset();
+  ASSERT_EQ(select_usim().sw, 0x9000);
+  EXPECT_EQ(tx(*card, "0020008100").sw, 0x63C2);  // the counter, not back at 3
+  auto after = tx(*card, "00A40004026FF100");
+  ASSERT_EQ(after.sw, 0x9000);
+  EXPECT_EQ(after.data, before.data);  // the same FCP: id, size, security attributes
+  r = authenticate(rand, autn_for(from_hex("000000000040")));
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data.at(0), 0xDC);  // SQNms 0x40 was kept: a replay
+  r = authenticate(rand, autn_for(from_hex("000000000041")));
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data.at(0), 0xDB);
+  std::filesystem::remove(path);
+}

@@ -41,6 +41,12 @@ std::optional<apdu::Response> Euicc::Impl::uicc_hook(const apdu::Command& c, uic
       ctx.aka_parameters = &p->aka_parameters;
       // The application whose ADF (or a DF in it) is the current DF.
       if (const uicc::File* adf = sel.df ? sel.df->application() : nullptr) ctx.selected_adf_aid = adf->aid;
+      if (p->image && !ctx.selected_adf_aid.empty())
+        for (auto& a : p->image->aka)
+          if (a.first == ctx.selected_adf_aid) {
+            ctx.sqn_ms = &a.second.sqn_ms;
+            break;
+          }
       if (sel.ef) ctx.selected_file_id = sel.ef->fid;
       else if (sel.df) ctx.selected_file_id = sel.df->fid;
     }

@@ -814,6 +814,7 @@ apdu::Response Card::create_file(const apdu::Command& c, Selection& sel) {
     auto t = tlv::parse_one(c.data);
     if (t.tag != 0x62 || t.raw.size() != c.data.size()) return sw_only(sw::kWrongData);
     f = file_from_fcp(t.value);
+    f->created_fcp.assign(t.value.begin(), t.value.end());
   } catch (const DecodeError&) {
     return sw_only(sw::kWrongData);
   }
