@@ -11,7 +11,8 @@ namespace rsp::e2e {
 
 inline apdu::Response usim_authenticate(apdu::Transport& card, const milenage::Milenage& m, ByteView rand, ByteView sqn) {
   Bytes autn = milenage::make_autn(m, rand, sqn, from_hex("8000"));
-  Bytes cmd = concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), autn);
+  // Case 4 (TS 31.102 7.1.2: Le = 00): without Le the platform answers '61 xx'.
+  Bytes cmd = concat(from_hex("0088008122"), tlv::encode_length(16), rand, tlv::encode_length(16), autn, Bytes{0x00});
   return apdu::Response::parse(card.transmit(cmd));
 }
 

@@ -25,8 +25,16 @@ TEST_F(ApduLayer, ResetGivesAtrWithValidTck) {
 }
 
 TEST_F(ApduLayer, SelectIsdrReturnsFci) {
+  // Without Le (case 3) the FCI waits for GET RESPONSE ('61 xx'), the
+  // platform's rule for every simulated card (rsp/uicc/uicc.hpp).
   auto r = tx(*card, "00A4040010A0000005591010FFFFFFFF8900000100");
+  ASSERT_EQ(r.sw1(), 0x61);
+  EXPECT_TRUE(r.data.empty());
+  auto gr = tx(*card, "00C00000" + to_hex(Bytes{r.sw2()}));
+  EXPECT_EQ(gr.sw, 0x9000);
+  r = tx(*card, "00A4040010A0000005591010FFFFFFFF890000010000");
   EXPECT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data, gr.data);
   ASSERT_FALSE(r.data.empty());
   auto fci = tlv::parse_one(r.data);
   EXPECT_EQ(fci.tag, 0x6Fu);

@@ -139,7 +139,7 @@ TEST_F(Install, Ts48ProfileInstallEnableReadImsi) {
   EXPECT_EQ(enable_result(call(enable)), 2);  // profileNotInDisabledState
 
   // UICC side on the basic channel: EF ICCID under the MF.
-  auto sel = tx(*card, "00A40004022FE2");
+  auto sel = tx(*card, "00A40004022FE200");
   ASSERT_EQ(sel.sw, 0x9000);
   EXPECT_EQ(tlv::parse_one(sel.data).tag, 0x62u);
   auto rb = tx(*card, "00B000000A");
@@ -165,7 +165,7 @@ TEST_F(Install, Ts48ProfileInstallEnableReadImsi) {
   EXPECT_EQ(tx(*card, "00B0870009").data, imsi.data);
   // READ BINARY past the end / on a DF.
   EXPECT_EQ(tx(*card, "00B0001000").sw, 0x6B00);
-  EXPECT_EQ(tx(*card, "00A40004023F00").sw, 0x9000);
+  EXPECT_EQ(tx(*card, "00A40004023F0000").sw, 0x9000);
   EXPECT_EQ(tx(*card, "00B0000001").sw, 0x6986);
 
   // Notifications: install (from the download) and enable.

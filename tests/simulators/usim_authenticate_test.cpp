@@ -259,7 +259,7 @@ TEST_F(UsimAuth, Ts48ProfileMilenage) {
   EXPECT_EQ(authenticate(rand, Bytes(10, 1)).sw, 0x6A80);                                     // short AUTN
 
   // Back on the MF (no ADF selected): not ours any more.
-  ASSERT_EQ(tx(*card, "00A40004023F00").sw, 0x9000);
+  ASSERT_EQ(tx(*card, "00A40004023F0000").sw, 0x9000);
   EXPECT_EQ(authenticate(rand, milenage::make_autn(m, rand, milenage::sqn_from_u64(0x2000), amf)).sw, 0x6D00);
 }
 
@@ -303,7 +303,8 @@ TEST_F(UsimAuth, Ts48TestAlgorithm) {
   EXPECT_EQ(ok->ik, Bytes(16, 0));
 
   const Bytes rand = from_hex("23553cbe9637a89d218ae64dae47bf35");
-  auto [x, autn] = xor_autn(rand, sqn, amf);
+  const Bytes sqn2 = from_hex("000000000022");  // fresh: above the 0x21 just accepted
+  auto [x, autn] = xor_autn(rand, sqn2, amf);
   r = authenticate(rand, autn);
   ASSERT_EQ(r.sw, 0x9000);
   ok = parse_success(r.data);
@@ -321,8 +322,33 @@ TEST_F(UsimAuth, Ts48TestAlgorithm) {
   ASSERT_EQ(r.sw, 0x9000);
   EXPECT_EQ(r.data, concat(Bytes{0x04}, milenage::c2_sres(Bytes(x.begin(), x.begin() + 8)), Bytes{0x08},
                            milenage::c3_kc(ok->ck, ok->ik)));
+  // SQN freshness (TS 34.108 8.1.2 gives the test algorithm f1* and f5*,
+  // TS 33.102 6.3.3/6.3.5): the same AUTN again (SQN 0x22 = SQNms) is a
+  // synchronisation failure, 'DC' 0E AUTS with AUTS = SQNms xor AK ||
+  // MAC-S, MAC-S = XDOUT[0..63] xor (SQNms || 0000). Worked by hand for RAND
+  // = K xor 3434...34 (XDOUT = 34 x16): AK = 34x6, SQNms xor AK =
+  // 34 34 34 34 34 16; MAC-S = 34 34 34 34 34 16 34 34.
+  autn[15] ^= 0x01;  // the correct MAC again
+  r = authenticate(rand, autn);
+  ASSERT_EQ(r.sw, 0x9000);
+  ASSERT_FALSE(r.data.empty());
+  EXPECT_EQ(r.data[0], 0xDC) << to_hex(r.data);
+  Bytes rand34(16);
+  for (int i = 0; i < 16; ++i) rand34[i] = aka->k[i] ^ 0x34;
+  auto [x34, autn_stale] = xor_autn(rand34, from_hex("000000000010"), amf);  // older than 0x22
+  EXPECT_EQ(x34, Bytes(16, 0x34));
+  r = authenticate(rand34, autn_stale);
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(to_hex(r.data), "dc0e" "343434343416" "3434343434163434");
+  // A fresh SQN (0x23) goes through, and the card moves on to it.
+  auto [x23, autn23] = xor_autn(rand34, from_hex("000000000023"), amf);
+  r = authenticate(rand34, autn23);
+  ASSERT_EQ(r.sw, 0x9000);
+  ASSERT_FALSE(r.data.empty());
+  EXPECT_EQ(r.data[0], 0xDB);
+  EXPECT_EQ(authenticate(rand34, autn23).data.at(0), 0xDC);
   // Outside the USIM (the MF is the current DF): not an application command.
-  ASSERT_EQ(tx(*card, "00A40004023F00").sw, 0x9000);
+  ASSERT_EQ(tx(*card, "00A40004023F0000").sw, 0x9000);
   EXPECT_EQ(authenticate(rand, autn).sw, 0x6D00);
 }
 
@@ -376,3 +402,119 @@ TEST(UsimAuthHook, InertWithoutUsim) {
 }
 
 }  // namespace
+
+// Issue 15: the eUICC on the card core's platform layer (rsp::uicc::Uicc),
+// as a device uses a real one (SGP.22 2.2.1 / 5.7.2: the LPA talks to the
+// ISD-R on a logical channel while the modem keeps the USIM on the basic
+// channel; TS 102 221 11.1.17: each channel its own current DF/EF).
+using EuiccPlatform = UsimAuth;
+
+TEST_F(EuiccPlatform, IsdrOnALogicalChannelWhileTheUsimKeepsTheBasicChannel) {
+  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  auto aka = package_aka(*package);
+  ASSERT_TRUE(aka);
+  ASSERT_TRUE(install_and_enable(*package, aka->iccid));
+  auto imsi = card->read_file({0x7FFF, 0x6F07});
+  auto iccid = card->read_file({0x2FE2});
+  ASSERT_TRUE(imsi && iccid);
+
+  // The modem: ADF.USIM, then EF.IMSI, on the basic channel.
+  ASSERT_EQ(select_usim().sw, 0x9000);
+  ASSERT_EQ(tx(*card, "00A4000C026F07").sw, 0x9000);
+
+  // The LPA: a logical channel assigned by the card, the ISD-R there, ES10.
+  auto open = tx(*card, "0070000001");
+  ASSERT_EQ(open.sw, 0x9000);
+  ASSERT_EQ(open.data, Bytes{0x01});
+  select_isdr(*card, 1);
+  std::uint16_t sw = 0;
+  EXPECT_EQ(es10(*card, from_hex("BF3E035C015A"), &sw, 1), concat(from_hex("BF3E125A10"), card->eid()));
+  EXPECT_EQ(sw, 0x9000);
+
+  // The basic channel kept its EF: READ BINARY without a file id reads EF.IMSI.
+  auto rb = tx(*card, "00B0000009");
+  ASSERT_EQ(rb.sw, 0x9000);
+  EXPECT_EQ(rb.data, *imsi);
+  // The ISD-R's channel is not the file system's, and the basic channel
+  // has no ISD-R: STORE DATA there is refused.
+  EXPECT_EQ(tx(*card, "01B0000009").sw, 0x6D00);
+  EXPECT_EQ(tx(*card, "80E2910006BF3E035C015A00").sw, 0x6985);
+
+  // A third channel at the MF: EF.ICCID by SFI 02 (TS 102 221 13.2) while
+  // the other two keep theirs.
+  ASSERT_EQ(tx(*card, "0070000002").sw, 0x9000);
+  auto by_sfi = tx(*card, "02B082000A");
+  ASSERT_EQ(by_sfi.sw, 0x9000);
+  EXPECT_EQ(by_sfi.data, *iccid);
+  EXPECT_EQ(tx(*card, "00B0000009").data, *imsi);
+  es10(*card, from_hex("BF3E035C015A"), &sw, 1);
+  EXPECT_EQ(sw, 0x9000);
+
+  // The CAT commands are the platform's (TS 102 221 11.2): TERMINAL PROFILE
+  // kept, FETCH with nothing pending '6F 00', TERMINAL RESPONSE to nothing
+  // fetched '69 85', an ENVELOPE nobody serves '6A 80'.
+  EXPECT_EQ(tx(*card, "8010000003FFFFFF").sw, 0x9000);
+  EXPECT_EQ(tx(*card, "8012000010").sw, 0x6F00);
+  EXPECT_EQ(tx(*card, "801400000C810301130082028281830100").sw, 0x6985);
+  EXPECT_EQ(tx(*card, "80C2000004D3028201").sw, 0x6A80);
+
+  // Closed: the channel answers '68 81'; the basic channel still on EF.IMSI.
+  EXPECT_EQ(tx(*card, "0070800100").sw, 0x9000);
+  EXPECT_EQ(tx(*card, "81E2910006BF3E035C015A00").sw, 0x6881);
+  EXPECT_EQ(tx(*card, "00B0000009").data, *imsi);
+}
+
+// Issue 15: what a card keeps across a restart of the eUICC (its state
+// file): a PIN's retry counter, a file made by CREATE FILE, the test
+// algorithm's SQNms. The card is rebuilt from the state file by a new Euicc.
+TEST_F(EuiccPlatform, PinCounterCreatedFileAndSqnSurviveARestart) {
+  auto package = read_testdata("ts48/TS48v5_SAIP2.3_NoBERTLV.der");
+  if (!package) GTEST_SKIP() << "no TS.48 test profiles in " << RSP_SHARED_TESTDATA;
+  auto aka = package_aka(*package);
+  ASSERT_TRUE(aka);
+  const std::string path = temp_path("restart-state.json");
+  card = std::make_unique<Euicc>(config_for(pki(), path));
+  ASSERT_TRUE(install_and_enable(*package, aka->iccid));
+  // XOR test algorithm AUTN for SQN (TS 34.108 8.1.2, as in Ts48TestAlgorithm).
+  const Bytes rand = from_hex("00112233445566778899aabbccddeeff"), amf = from_hex("8000");
+  auto autn_for = [&](const Bytes& sqn) {
+    Bytes x(16), autn;
+    for (int i = 0; i < 16; ++i) x[i] = aka->k[i] ^ rand[i];
+    for (int i = 0; i < 6; ++i) autn.push_back(sqn[i] ^ x[3 + i]);
+    append(autn, amf);
+    Bytes cd = concat(sqn, amf);
+    for (int i = 0; i < 8; ++i) autn.push_back(x[i] ^ cd[i]);
+    return autn;
+  };
+
+  ASSERT_EQ(select_usim().sw, 0x9000);
+  // PIN2 (key 81, "9999" in TS.48): one wrong try leaves 2.
+  EXPECT_EQ(tx(*card, "002000810839393939FFFFFF00").sw, 0x63C2);
+  auto r = authenticate(rand, autn_for(from_hex("000000000040")));
+  ASSERT_EQ(r.sw, 0x9000);
+  ASSERT_EQ(r.data.at(0), 0xDB);
+  // ADM1 (key 0A), then CREATE FILE of a transparent EF 6FF1 of 10 bytes in ADF.USIM.
+  ASSERT_EQ(tx(*card, "0020000A083535353535353535").sw, 0x9000);
+  auto created = tx(*card, "00E0000016" "6214" "82024121" "83026FF1" "8A0105" "8B036F0601" "8002000A");
+  ASSERT_EQ(created.sw, 0x9000);
+  auto before = tx(*card, "00A40004026FF100");
+  ASSERT_EQ(before.sw, 0x9000);
+
+  card->reset();
+  card.reset();
+  card = std::make_unique<Euicc>(config_for(pki(), path));
+  card->reset();
+  ASSERT_EQ(select_usim().sw, 0x9000);
+  EXPECT_EQ(tx(*card, "0020008100").sw, 0x63C2);  // the counter, not back at 3
+  auto after = tx(*card, "00A40004026FF100");
+  ASSERT_EQ(after.sw, 0x9000);
+  EXPECT_EQ(after.data, before.data);  // the same FCP: id, size, security attributes
+  r = authenticate(rand, autn_for(from_hex("000000000040")));
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data.at(0), 0xDC);  // SQNms 0x40 was kept: a replay
+  r = authenticate(rand, autn_for(from_hex("000000000041")));
+  ASSERT_EQ(r.sw, 0x9000);
+  EXPECT_EQ(r.data.at(0), 0xDB);
+  std::filesystem::remove(path);
+}

@@ -54,7 +54,7 @@ TEST(Vpcd, ClientServesAFakeVpcdDriver) {
   auto atr = vpcd::read_frame(fd);
   ASSERT_TRUE(atr);
   EXPECT_EQ((*atr)[0], 0x3B);
-  Bytes sel = from_hex("00A4040010A0000005591010FFFFFFFF8900000100");
+  Bytes sel = from_hex("00A4040010A0000005591010FFFFFFFF890000010000");
   Bytes hdr{0x00, static_cast<std::uint8_t>(sel.size())};
   ASSERT_EQ(::send(fd, hdr.data(), 2, 0), 2);
   ASSERT_EQ(::send(fd, sel.data(), sel.size(), 0), static_cast<ssize_t>(sel.size()));

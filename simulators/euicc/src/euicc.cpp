@@ -1,6 +1,7 @@
-// rsp::sim::Euicc: configuration, the public API, and the APDU layer
-// (ISO 7816-4 logical channels, SELECT of the ISD-R, GlobalPlatform STORE
-// DATA block reassembly, 61xx / GET RESPONSE).
+// rsp::sim::Euicc: configuration, the public API, and the ISD-R as an
+// application of the UICC platform layer (rsp::uicc::Uicc: logical
+// channels, 61xx / GET RESPONSE, CAT commands), with GlobalPlatform STORE
+// DATA block reassembly.
 #include <fstream>
 #include <iterator>
 
@@ -22,6 +23,23 @@ Bytes read_whole(const std::string& path) {
 }
 
 apdu::Response sw_only(std::uint16_t sw) { return apdu::Response{{}, sw}; }
+
+// Instructions that may change what the state file keeps: EF contents
+// (UPDATE BINARY/RECORD, INCREASE, SET DATA), PIN and PUK values and
+// counters (VERIFY, CHANGE, DISABLE, ENABLE, UNBLOCK), the file tree and
+// life cycles (CREATE/DELETE FILE, (DE)ACTIVATE, TERMINATE DF/EF) and
+// SQNms (AUTHENTICATE).
+bool changes_card(std::uint8_t ins) {
+  switch (ins) {
+    case 0xD6: case 0xDC: case 0x32: case 0xDB:
+    case 0x20: case 0x24: case 0x26: case 0x28: case 0x2C:
+    case 0xE0: case 0xE4: case 0x04: case 0x44: case 0xE6: case 0xE8:
+    case 0x88:
+      return true;
+    default:
+      return false;
+  }
+}
 
 }  // namespace
 
@@ -80,6 +98,7 @@ Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
   if (eid.size() != 16) throw std::runtime_error("eUICC certificate subject serialNumber is not a 32-digit EID");
   if (cfg.extra_channels < 1 || cfg.extra_channels > 19) cfg.extra_channels = 3;
   atr = default_atr();
+  make_platform();
   state = State::load(cfg.state_path);
   restore_crls();
   if (!state.default_dp_address && !cfg.initial_default_dp_address.empty())
@@ -102,168 +121,93 @@ void Euicc::Impl::save() {
 }
 
 void Euicc::Impl::reset_volatile() {
-  for (auto& ch : channels) ch = ChannelState{};
-  channels[0].open = true;
-  uicc_security = uicc::SecurityStatus{};
+  platform->reset();  // channels, applets and verified PINs (the ISD-R's STORE DATA sequences go with them)
   session = RspSession{};
+  uicc_refresh();
 }
 
-// ---- dispatcher --------------------------------------------------------------
+// ---- the ISD-R on the UICC platform ------------------------------------------
 
-apdu::Response Euicc::Impl::dispatch(const apdu::Command& c) {
-  if (c.cla == 0xFF) return sw_only(apdu::sw::kClaNotSupported);
-  if (!(c.cla & 0x40) && (c.cla & 0x20)) return sw_only(apdu::sw::kClaNotSupported);  // RFU class bits
-  if (c.cla & 0x10) return sw_only(0x6884);  // command chaining not supported
-  std::uint8_t n = c.channel();
-  if (n >= channels.size() || !channels[n].open) return sw_only(apdu::sw::kLogicalChannelNotSupported);
-  ChannelState& ch = channels[n];
-  if (c.ins != 0xC0) ch.pending_response.clear();
-  bool proprietary = (c.cla & 0x80) != 0;
-  switch (c.ins) {
-    case 0x70:
-      if (proprietary) return sw_only(apdu::sw::kClaNotSupported);
-      return manage_channel(c);
-    case 0xA4:
-      return select(c, ch);
-    case 0xC0:
-      return get_response(c, ch);
-    case 0xE2:
-      if (!proprietary) return sw_only(apdu::sw::kClaNotSupported);
-      if (!ch.isdr_selected) return sw_only(apdu::sw::kConditionsNotSatisfied);
-      return store_data(c, ch);
-    default:
-      break;
-  }
-  if (ch.isdr_selected) return sw_only(apdu::sw::kInsNotSupported);
-  return uicc_command(c, n, ch);
-}
+// The ISD-R (SGP.22 2.2.1) as an application of the card's platform layer
+// (rsp::uicc::Uicc, shared with the multi-account UICC): SELECT by its AID
+// on any logical channel, then GlobalPlatform STORE DATA carrying the ES10
+// commands (SGP.22 5.7.2). MANAGE CHANNEL, GET RESPONSE (61xx), the CLA
+// checks and the CAT commands are the platform's; the file system of the
+// enabled profile answers on every channel where the ISD-R is not selected.
+class IsdrApplet : public uicc::Applet {
+ public:
+  explicit IsdrApplet(Euicc::Impl& impl) : impl_(impl) {}
+  const Bytes& aid() const override { return kIsdrAid; }
 
-apdu::Response Euicc::Impl::manage_channel(const apdu::Command& c) {
-  std::uint8_t origin = c.channel();
-  if (c.p1 == 0x00) {  // open
-    int target = c.p2;
-    if (target == 0) {
-      for (int i = 1; i <= cfg.extra_channels; ++i)
-        if (!channels[static_cast<std::size_t>(i)].open) {
-          target = i;
-          break;
-        }
-      if (target == 0) return sw_only(0x6A81);  // no channel available
-    } else if (target > cfg.extra_channels || channels[static_cast<std::size_t>(target)].open) {
-      return sw_only(apdu::sw::kIncorrectP1P2);
-    }
-    ChannelState& ch = channels[static_cast<std::size_t>(target)];
-    ch = ChannelState{};
-    ch.open = true;
-    // Opened from a channel other than the basic one: inherit its selection.
-    if (origin != 0) {
-      ch.isdr_selected = channels[origin].isdr_selected;
-      ch.fs = channels[origin].fs;
-    }
-    log::debug(kLog, "opened logical channel " + std::to_string(target));
-    if (c.p2 == 0) return apdu::Response{{static_cast<std::uint8_t>(target)}, apdu::sw::kOk};
-    return sw_only(apdu::sw::kOk);
-  }
-  if (c.p1 == 0x80) {  // close
-    int target = c.p2 ? c.p2 : origin;
-    if (target == 0 || target >= static_cast<int>(channels.size()) || !channels[static_cast<std::size_t>(target)].open)
-      return sw_only(apdu::sw::kIncorrectP1P2);
-    channels[static_cast<std::size_t>(target)] = ChannelState{};
-    log::debug(kLog, "closed logical channel " + std::to_string(target));
-    return sw_only(apdu::sw::kOk);
-  }
-  return sw_only(apdu::sw::kIncorrectP1P2);
-}
-
-apdu::Response Euicc::Impl::select(const apdu::Command& c, ChannelState& ch) {
-  if (c.p1 == 0x04 && !c.data.empty() && c.data.size() <= kIsdrAid.size() &&
-      std::equal(c.data.begin(), c.data.end(), kIsdrAid.begin()) && c.data.size() >= 9) {
-    // ISD-R, by full AID or a right-truncated one (ISO 7816-4 partial DF name).
-    if ((c.p2 & 0x02) != 0) return sw_only(apdu::sw::kFileNotFound);  // next occurrence: only one ISD-R
-    ch.isdr_selected = true;
-    ch.store_data.clear();
-    ch.next_block = 0;
-    if ((c.p2 & 0x0C) == 0x0C) return sw_only(apdu::sw::kOk);
+  apdu::Response select(std::uint8_t channel) override {
+    seq_[channel] = Sequence{};
     // FCI: 6F { 84 AID, A5 { 9F65 maximum length of data field in command message } }
     Bytes prop = tlv::make(0x9F65, Bytes{0xFF});
-    Bytes fci = tlv::make(0x6F, concat(tlv::make(0x84, kIsdrAid), tlv::make(0xA5, prop)));
-    return deliver(ch, fci, c.le);
+    return apdu::Response{tlv::make(0x6F, concat(tlv::make(0x84, kIsdrAid), tlv::make(0xA5, prop))), apdu::sw::kOk};
   }
-  if (c.cla & 0x80) return sw_only(apdu::sw::kClaNotSupported);
-  ch.isdr_selected = false;
-  return uicc_select(c, ch);
-}
 
-apdu::Response Euicc::Impl::deliver(ChannelState& ch, Bytes data, std::optional<std::size_t> le) {
-  std::size_t max = le.value_or(256);
-  if (data.size() <= max) return apdu::Response{std::move(data), apdu::sw::kOk};
-  apdu::Response r;
-  r.data.assign(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(max));
-  ch.pending_response.assign(data.begin() + static_cast<std::ptrdiff_t>(max), data.end());
-  std::size_t left = ch.pending_response.size();
-  r.sw = static_cast<std::uint16_t>(0x6100 | (left >= 256 ? 0 : left));
-  return r;
-}
+  apdu::Response process(const apdu::Command& c, std::uint8_t channel) override {
+    if (c.ins != 0xE2) return sw_only(apdu::sw::kInsNotSupported);
+    if (!(c.cla & 0x80)) return sw_only(apdu::sw::kClaNotSupported);  // STORE DATA is proprietary class
+    return store_data(c, seq_[channel]);
+  }
 
-apdu::Response Euicc::Impl::get_response(const apdu::Command& c, ChannelState& ch) {
-  if (c.p1 != 0 || c.p2 != 0) return sw_only(apdu::sw::kIncorrectP1P2);
-  if (ch.pending_response.empty()) return sw_only(apdu::sw::kConditionsNotSatisfied);
-  Bytes rest = std::move(ch.pending_response);
-  ch.pending_response.clear();
-  return deliver(ch, std::move(rest), c.le);
-}
+  void deselect(std::uint8_t channel) override { seq_[channel] = Sequence{}; }
 
-apdu::Response Euicc::Impl::store_data(const apdu::Command& c, ChannelState& ch) {
-  if (c.p1 != 0x11 && c.p1 != 0x91) {
-    ch.store_data.clear();
-    ch.next_block = 0;
-    return sw_only(apdu::sw::kIncorrectP1P2);
+ private:
+  // STORE DATA blocks of one logical channel (GP Card Spec 11.11).
+  struct Sequence {
+    Bytes data;
+    int next_block = 0;
+  };
+
+  static apdu::Response drop(Sequence& q, std::uint16_t sw) {
+    q = Sequence{};
+    return sw_only(sw);
   }
-  // STORE DATA always carries data (GP Card Spec 11.11.2: Lc 01..FF): a block
-  // without any, intermediate or last, is a wrong length, as a card answers.
-  if (c.data.empty()) {
-    ch.store_data.clear();
-    ch.next_block = 0;
-    return sw_only(apdu::sw::kWrongLength);
-  }
-  if (c.p2 == 0) {
-    ch.store_data.clear();  // a new sequence; drop any unfinished one
-  } else if (c.p2 != ch.next_block) {
-    ch.store_data.clear();
-    ch.next_block = 0;
-    return sw_only(apdu::sw::kIncorrectP1P2);
-  }
-  if (ch.store_data.size() + c.data.size() > kMaxStoreData) {
-    ch.store_data.clear();
-    ch.next_block = 0;
-    return sw_only(apdu::sw::kWrongData);
-  }
-  append(ch.store_data, c.data);
-  if (c.p1 == 0x11) {
-    ch.next_block = c.p2 + 1;
-    if (ch.next_block > 0xFF) {
-      ch.store_data.clear();
-      ch.next_block = 0;
-      return sw_only(apdu::sw::kIncorrectP1P2);
+
+  apdu::Response store_data(const apdu::Command& c, Sequence& q) {
+    if (c.p1 != 0x11 && c.p1 != 0x91) return drop(q, apdu::sw::kIncorrectP1P2);
+    // STORE DATA always carries data (GP Card Spec 11.11.2: Lc 01..FF): a
+    // block without any, intermediate or last, is a wrong length, as a card answers.
+    if (c.data.empty()) return drop(q, apdu::sw::kWrongLength);
+    if (c.p2 == 0) q.data.clear();  // a new sequence; drop any unfinished one
+    else if (c.p2 != q.next_block) return drop(q, apdu::sw::kIncorrectP1P2);
+    if (q.data.size() + c.data.size() > kMaxStoreData) return drop(q, apdu::sw::kWrongData);
+    append(q.data, c.data);
+    if (c.p1 == 0x11) {
+      q.next_block = c.p2 + 1;
+      if (q.next_block > 0xFF) return drop(q, apdu::sw::kIncorrectP1P2);
+      return sw_only(apdu::sw::kOk);
     }
-    return sw_only(apdu::sw::kOk);
+    Bytes request = std::move(q.data);
+    q = Sequence{};
+    Bytes response;
+    try {
+      response = impl_.es10(request);
+    } catch (const DecodeError& e) {
+      log::warn(kLog, std::string("ES10 command does not decode: ") + e.what());
+      return sw_only(apdu::sw::kWrongData);
+    } catch (const std::exception& e) {
+      log::error(kLog, std::string("ES10 command failed: ") + e.what());
+      return sw_only(apdu::sw::kNoInfo);
+    }
+    return apdu::Response{std::move(response), apdu::sw::kOk};
   }
-  Bytes request = std::move(ch.store_data);
-  ch.store_data.clear();
-  ch.next_block = 0;
-  if (request.empty()) return sw_only(apdu::sw::kWrongData);
-  Bytes response;
-  try {
-    response = es10(request);
-  } catch (const DecodeError& e) {
-    log::warn(kLog, std::string("ES10 command does not decode: ") + e.what());
-    return sw_only(apdu::sw::kWrongData);
-  } catch (const std::exception& e) {
-    log::error(kLog, std::string("ES10 command failed: ") + e.what());
-    return sw_only(apdu::sw::kNoInfo);
-  }
-  if (response.empty()) return sw_only(apdu::sw::kOk);
-  return deliver(ch, std::move(response), c.le);
+
+  Euicc::Impl& impl_;
+  std::array<Sequence, uicc::Uicc::kMaxChannels> seq_{};
+};
+
+void Euicc::Impl::make_platform() {
+  no_profile = std::make_unique<uicc::CardImage>();
+  no_profile->fs.mf = std::make_unique<uicc::File>();
+  no_profile->fs.mf->type = uicc::FileType::Mf;
+  no_profile->fs.mf->fid = 0x3F00;
+  platform = std::make_unique<uicc::Uicc>(*no_profile, uicc::Uicc::Options{cfg.extra_channels, atr});
+  platform->add_applet(std::make_shared<IsdrApplet>(*this));
+  platform->add_command_hook(
+      [this](const apdu::Command& c, uicc::Selection& sel) { return uicc_hook(c, sel); });
 }
 
 // ---- public API ----------------------------------------------------------------
@@ -276,7 +220,12 @@ Bytes Euicc::transmit(ByteView command_apdu) {
   apdu::Response r;
   try {
     auto c = apdu::Command::parse(command_apdu);
-    r = impl_->dispatch(c);
+    r = impl_->platform->process(c);
+    // A change the state file keeps (file contents and structure, PIN
+    // counters, SQNms): written before the answer goes out.
+    if (changes_card(c.ins) && r.sw != apdu::sw::kInsNotSupported && r.sw != apdu::sw::kClaNotSupported &&
+        r.sw != apdu::sw::kIncorrectP1P2)
+      impl_->save();
   } catch (const DecodeError&) {
     r = sw_only(command_apdu.size() < 4 ? apdu::sw::kWrongLength : apdu::sw::kWrongLength);
   } catch (const std::exception& e) {

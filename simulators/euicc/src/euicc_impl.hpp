@@ -1,5 +1,5 @@
 // Internal state of rsp::sim::Euicc, shared by its source files:
-//   euicc.cpp          APDU layer (channels, SELECT, STORE DATA, GET RESPONSE)
+//   euicc.cpp          the ISD-R on the UICC platform layer (STORE DATA)
 //   state.cpp          persistent state (JSON)
 //   es10.cpp           ES10a/b/c functions
 //   bpp.cpp            LoadBoundProfilePackage (SCP03t) and installation
@@ -23,6 +23,7 @@
 #include "rsp/sim/euicc.hpp"
 #include "rsp/uicc/card.hpp"
 #include "rsp/uicc/profile_package.hpp"
+#include "rsp/uicc/uicc.hpp"
 
 namespace rsp::sim {
 
@@ -68,15 +69,6 @@ struct State {
 
 // ---- volatile state --------------------------------------------------------
 
-struct ChannelState {
-  bool open = false;
-  bool isdr_selected = false;
-  uicc::Selection fs;                 // UICC-side selection on this channel
-  Bytes store_data;                   // STORE DATA blocks received so far
-  int next_block = 0;                 // expected P2 of the next block
-  Bytes pending_response;             // left for GET RESPONSE
-};
-
 // The RSP session (SGP.22 3.1.3), one per eUICC.
 struct RspSession {
   Bytes euicc_challenge;              // issued by GetEuiccChallenge
@@ -115,23 +107,21 @@ struct Euicc::Impl {
   Bytes eid;
   Bytes atr;
   State state;
-  std::array<ChannelState, 20> channels;
   RspSession session;
   UiccCommandHook hook;
-  uicc::SecurityStatus uicc_security;  // PINs verified since the last reset
+  // The card's platform layer (logical channels, GET RESPONSE, the ISD-R
+  // as an application, CAT commands) over the enabled profile's file
+  // system, or over `no_profile` (an MF alone) when none is enabled.
+  std::unique_ptr<uicc::CardImage> no_profile;
+  std::unique_ptr<uicc::Uicc> platform;
   mutable std::mutex mu;
 
   std::time_t now() const { return cfg.now ? cfg.now() : std::time(nullptr); }
   void save();  // throws (after on_state_write_error) when the state file cannot be written
   void reset_volatile();
 
-  // euicc.cpp
-  apdu::Response dispatch(const apdu::Command& c);
-  apdu::Response manage_channel(const apdu::Command& c);
-  apdu::Response select(const apdu::Command& c, ChannelState& ch);
-  apdu::Response store_data(const apdu::Command& c, ChannelState& ch);
-  apdu::Response get_response(const apdu::Command& c, ChannelState& ch);
-  apdu::Response deliver(ChannelState& ch, Bytes data, std::optional<std::size_t> le);
+  // euicc.cpp: the platform with the ISD-R applet and uicc_hook.
+  void make_platform();
 
   // es10.cpp: one reassembled ES10 command in, its response out. An empty
   // return means "no data, 9000" (intermediate BPP segments).
@@ -180,10 +170,14 @@ struct Euicc::Impl {
   // uicc_fs.cpp
   const Profile* enabled_profile() const;
   Profile* enabled_profile();
-  apdu::Response uicc_command(const apdu::Command& c, std::uint8_t channel, ChannelState& ch);
-  apdu::Response uicc_select(const apdu::Command& c, ChannelState& ch);
-  // A new file system (profile enabled, disabled, deleted): selections and
-  // PIN verification start over (TS 102 221 REFRESH / UICC reset).
+  // The platform's command hook on a channel's file-system selection: the
+  // user's UiccCommandHook (e.g. Milenage AUTHENTICATE), STORE DATA where
+  // the ISD-R is not selected, and the answers when no profile is enabled;
+  // nullopt leaves the command to the card core.
+  std::optional<apdu::Response> uicc_hook(const apdu::Command& c, uicc::Selection& sel);
+  // A new file system (profile enabled, disabled, deleted): the platform
+  // switches to it; selections and PIN verification start over (TS 102 221
+  // REFRESH / UICC reset).
   void uicc_refresh();
 };
 

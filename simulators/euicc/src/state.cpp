@@ -33,8 +33,37 @@ NotificationSummary::Op op_from(const std::string& s) {
 }
 
 // The changes a card keeps across restarts, on top of the image its package
-// builds: every EF's contents (and a cyclic file's newest record), the PIN
-// and PUK values and counters.
+// builds: files made by CREATE FILE (their FCP, under their parent) and
+// files taken out by DELETE FILE, every EF's contents (and a cyclic file's
+// newest record) and life cycle, the PIN and PUK values and counters, and
+// SQNms of each application's AKA parameters.
+
+// A file's key: its FIDs from the MF ("3F00/7F10/6F3A") or from its ADF
+// ("<AID>:7FF0/6F07"), as walk_efs names them.
+std::string file_key(const uicc::File& f) {
+  std::vector<const uicc::File*> chain;
+  for (const uicc::File* x = &f; x; x = x->parent) {
+    chain.push_back(x);
+    if (x->type == uicc::FileType::Adf) break;
+  }
+  std::string s = chain.back()->type == uicc::FileType::Adf ? to_hex(chain.back()->aid, true) + ":" : "";
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (it != chain.rbegin()) s += "/";
+    s += to_hex(Bytes{static_cast<std::uint8_t>((*it)->fid >> 8), static_cast<std::uint8_t>((*it)->fid)}, true);
+  }
+  return s;
+}
+
+// Every file, DFs included, parents before their children.
+void walk_all(uicc::File& f, const std::function<void(uicc::File&)>& fn) {
+  fn(f);
+  for (auto& c : f.children) walk_all(*c, fn);
+}
+void walk_all(uicc::CardImage& img, const std::function<void(uicc::File&)>& fn) {
+  if (img.fs.mf) walk_all(*img.fs.mf, fn);
+  for (auto& a : img.fs.adfs) walk_all(*a, fn);
+}
+
 void walk_efs(uicc::File& f, const std::string& prefix, const std::function<void(uicc::File&, const std::string&)>& fn) {
   std::string id = prefix + to_hex(Bytes{static_cast<std::uint8_t>(f.fid >> 8), static_cast<std::uint8_t>(f.fid)}, true);
   if (!f.is_df()) {
@@ -50,27 +79,62 @@ void walk_efs(uicc::CardImage& img, const std::function<void(uicc::File&, const 
 }
 
 json card_changes(const uicc::CardImage& img) {
+  auto& mimg = const_cast<uicc::CardImage&>(img);
+  json created = json::array(), deleted = json::array();
+  walk_all(mimg, [&](uicc::File& f) {
+    if (!f.created_fcp.empty())
+      created.push_back({{"parent", f.parent ? file_key(*f.parent) : ""}, {"fcp", to_hex(f.created_fcp, true)}});
+  });
+  for (const auto& f : img.fs.deleted)
+    if (f->created_fcp.empty()) deleted.push_back(file_key(*f));
   json files = json::object();
-  walk_efs(const_cast<uicc::CardImage&>(img), [&](uicc::File& f, const std::string& id) {
+  walk_efs(mimg, [&](uicc::File& f, const std::string& id) {
     json jf = {{"content", to_hex(*f.content, true)}};
     if (f.cyclic_newest) jf["newest"] = f.cyclic_newest;
+    jf["lcsi"] = f.lcsi;
     files[id] = std::move(jf);
   });
+  json sqn = json::array();
+  for (const auto& a : img.aka) sqn.push_back(a.second.sqn_ms);
   json pins = json::object(), puks = json::object();
   for (const auto& [kr, p] : img.pins)
     pins[std::to_string(kr)] = {{"value", to_hex(p.value)}, {"left", p.attempts_left}, {"enabled", p.enabled}};
   for (const auto& [kr, p] : img.puks) puks[std::to_string(kr)] = {{"value", to_hex(p.value)}, {"left", p.attempts_left}};
-  return {{"files", files}, {"pins", pins}, {"puks", puks}};
+  return {{"created", created}, {"deleted", deleted}, {"files", files}, {"pins", pins}, {"puks", puks}, {"sqn_ms", sqn}};
+}
+
+uicc::File* find_file(uicc::CardImage& img, const std::string& key) {
+  uicc::File* found = nullptr;
+  walk_all(img, [&](uicc::File& f) {
+    if (!found && file_key(f) == key) found = &f;
+  });
+  return found;
 }
 
 void apply_card_changes(uicc::CardImage& img, const json& j) {
+  // The tree first (deletions, then creations parents first), then contents.
+  for (const auto& k : j.value("deleted", json::array()))
+    if (uicc::File* f = find_file(img, k.get<std::string>())) img.fs.remove(f);
+  for (const auto& c : j.value("created", json::array())) {
+    uicc::File* parent = find_file(img, c.value("parent", std::string()));
+    if (!parent) throw std::runtime_error("a created file's parent " + c.value("parent", std::string()) + " is gone");
+    Bytes fcp = from_hex(c.value("fcp", std::string()));
+    std::unique_ptr<uicc::File> f = uicc::file_from_fcp(fcp);
+    f->created_fcp = std::move(fcp);
+    f->parent = parent;
+    if (f->type == uicc::FileType::Adf) img.fs.adfs.push_back(std::move(f));
+    else parent->children.push_back(std::move(f));
+  }
   const json files = j.value("files", json::object());
   walk_efs(img, [&](uicc::File& f, const std::string& id) {
     auto it = files.find(id);
     if (it == files.end()) return;
     *f.content = from_hex(it->value("content", std::string()));
     f.cyclic_newest = it->value("newest", std::size_t{0});
+    f.lcsi = it->value("lcsi", f.lcsi);
   });
+  const json sqn = j.value("sqn_ms", json::array());
+  for (std::size_t i = 0; i < sqn.size() && i < img.aka.size(); ++i) img.aka[i].second.sqn_ms = sqn[i].get<std::uint64_t>();
   const json pins = j.value("pins", json::object()), puks = j.value("puks", json::object());
   for (const auto& [k, v] : pins.items()) {
     auto it = img.pins.find(static_cast<std::uint8_t>(std::stoi(k)));

@@ -1,6 +1,6 @@
-// The UICC side of the eUICC: commands that are not the ISD-R's go to the
-// command hook (e.g. Milenage AUTHENTICATE), then to the card core
-// (rsp::uicc::Card) over the enabled profile's file system.
+// The UICC side of the eUICC: the enabled profile's file system behind the
+// platform layer, and the platform's command hook (the user's hook, e.g.
+// Milenage AUTHENTICATE, before the card core rsp::uicc::Card).
 #include "euicc_impl.hpp"
 #include "rsp/log.hpp"
 
@@ -8,18 +8,6 @@ namespace rsp::sim {
 namespace {
 
 apdu::Response sw_only(std::uint16_t sw) { return apdu::Response{{}, sw}; }
-
-// Instructions that change what the state file keeps (file contents, PIN
-// and PUK values and counters).
-bool changes_card(std::uint8_t ins) {
-  switch (ins) {
-    case 0xD6: case 0xDC: case 0x32: case 0xDB:
-    case 0x20: case 0x24: case 0x26: case 0x28: case 0x2C:
-      return true;
-    default:
-      return false;
-  }
-}
 
 }  // namespace
 
@@ -36,38 +24,36 @@ Profile* Euicc::Impl::enabled_profile() {
 }
 
 void Euicc::Impl::uicc_refresh() {
-  for (auto& ch : channels) ch.fs = uicc::Selection{};
-  uicc_security = uicc::SecurityStatus{};
+  Profile* p = enabled_profile();
+  platform->set_image(p && p->image ? *p->image : *no_profile);
 }
 
-apdu::Response Euicc::Impl::uicc_command(const apdu::Command& c, std::uint8_t channel, ChannelState& ch) {
+std::optional<apdu::Response> Euicc::Impl::uicc_hook(const apdu::Command& c, uicc::Selection& sel) {
+  // STORE DATA on a channel where the ISD-R is not selected (SGP.22 5.7.2:
+  // ES10 goes to the ISD-R): a proprietary command without its application.
+  if (c.ins == 0xE2) return sw_only((c.cla & 0x80) ? apdu::sw::kConditionsNotSatisfied : apdu::sw::kClaNotSupported);
   Profile* p = enabled_profile();
   if (hook) {
     UiccContext ctx;
-    ctx.channel = channel;
+    ctx.channel = c.channel();
     if (p) {
       ctx.iccid = p->iccid;
       ctx.aka_parameters = &p->aka_parameters;
-    }
-    if (p && ch.fs.image == p->image.get()) {
       // The application whose ADF (or a DF in it) is the current DF.
-      if (const uicc::File* adf = ch.fs.df ? ch.fs.df->application() : nullptr) ctx.selected_adf_aid = adf->aid;
-      if (ch.fs.ef) ctx.selected_file_id = ch.fs.ef->fid;
-      else if (ch.fs.df) ctx.selected_file_id = ch.fs.df->fid;
+      if (const uicc::File* adf = sel.df ? sel.df->application() : nullptr) ctx.selected_adf_aid = adf->aid;
+      if (p->image && !ctx.selected_adf_aid.empty())
+        for (auto& a : p->image->aka)
+          if (a.first == ctx.selected_adf_aid) {
+            ctx.sqn_ms = &a.second.sqn_ms;
+            break;
+          }
+      if (sel.ef) ctx.selected_file_id = sel.ef->fid;
+      else if (sel.df) ctx.selected_file_id = sel.df->fid;
     }
-    if (auto r = hook(c, ctx)) return *r;
+    if (auto r = hook(c, ctx)) return r;
   }
   if (!p || !p->image) return sw_only(c.ins == 0xA4 ? apdu::sw::kFileNotFound : apdu::sw::kConditionsNotSatisfied);
-  uicc::Card card(*p->image, uicc_security);
-  apdu::Response r = card.process(c, ch.fs);
-  if (changes_card(c.ins) && r.sw != apdu::sw::kInsNotSupported && r.sw != apdu::sw::kIncorrectP1P2) save();
-  // Longer than Le (or 256): the rest waits for GET RESPONSE (61xx).
-  if (r.sw == apdu::sw::kOk && !r.data.empty()) return deliver(ch, std::move(r.data), c.le);
-  return r;
-}
-
-apdu::Response Euicc::Impl::uicc_select(const apdu::Command& c, ChannelState& ch) {
-  return uicc_command(c, c.channel(), ch);
+  return std::nullopt;
 }
 
 }  // namespace rsp::sim

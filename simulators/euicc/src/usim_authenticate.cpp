@@ -88,8 +88,10 @@ std::optional<apdu::Response> authenticate(HookState& state, const UsimAuthentic
   o.include_kc = options.include_kc;
   o.gsm_context = options.gsm_context;
   std::lock_guard<std::mutex> lock(state.mu);
-  auto it = state.sqn_ms.try_emplace(ctx.iccid, params->sqn_init).first;
-  apdu::Response r = uicc::usim_authenticate_milenage(c, keys, it->second, o);
+  // SQNms: the card image's when it has one (kept in the eUICC state file),
+  // else this hook's own (per ICCID, in memory).
+  std::uint64_t& sqn_ms = ctx.sqn_ms ? *ctx.sqn_ms : state.sqn_ms.try_emplace(ctx.iccid, params->sqn_init).first->second;
+  apdu::Response r = uicc::usim_authenticate_milenage(c, keys, sqn_ms, o);
   if (r.sw == 0x9862) log::info(kLog, "AUTHENTICATE: MAC failure (ICCID " + ctx.iccid + ")");
   else if (umts && r.sw == apdu::sw::kOk && !r.data.empty() && r.data[0] == 0xDC)
     log::info(kLog, "AUTHENTICATE: synchronisation failure (ICCID " + ctx.iccid + ")");

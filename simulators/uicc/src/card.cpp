@@ -679,10 +679,10 @@ apdu::Response Card::get_challenge(const apdu::Command& c) {
 // parameters: the test algorithm (TS 34.108 8.1.2) or TUAK (TS 35.231: MAC
 // 64 bits as AUTN carries it, CK and IK 128 bits as the answer carries
 // them, RES `tuak_res_len`). Milenage is served before this by the eUICC's
-// hook. TUAK checks SQN freshness as TS 33.102 6.3.3 asks with the simple
+// hook. Both check SQN freshness as TS 33.102 6.3.3 asks with the simple
 // scheme the Milenage hook uses (SQN must exceed SQNms, else DC AUTS, AUTS =
-// SQNms xor AK* || MAC-S, MAC-S = f1*(SQNms, AMF 0000), 6.3.5); the test
-// algorithm (TS 34.108 8.1.2) does not: not checked against that text.
+// SQNms xor AK* || MAC-S, MAC-S = f1*(SQNms, AMF 0000), 6.3.5); TS 34.108
+// 8.1.2 gives the test algorithm f1* and f5* for this resynchronisation.
 apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
   if (c.cla & 0x80) return sw_only(sw::kClaNotSupported);
   // In the application's context: the current DF is its ADF or below it.
@@ -741,19 +741,24 @@ apdu::Response Card::authenticate(const apdu::Command& c, Selection& sel) {
   Bytes xmac = tuak ? tuak::f1(aka->opc, aka->key, *rand, sqn, amf, 8, aka->keccak_iterations)
                     : test_algorithm::mac(*xor_v, sqn, amf);
   if (!equal_ct(xmac, autn->subspan(8, 8))) return sw_only(kMacFailure);
-  if (tuak) {
-    std::uint64_t& sqn_ms = aka->sqn_ms;
-    if (milenage::sqn_to_u64(sqn) <= sqn_ms) {
-      Bytes ms = milenage::sqn_from_u64(sqn_ms);
-      Bytes auts = tuak::f5_star(aka->opc, aka->key, *rand, aka->keccak_iterations);
-      for (std::size_t i = 0; i < 6; ++i) auts[i] ^= ms[i];
-      append(auts, tuak::f1_star(aka->opc, aka->key, *rand, ms, Bytes(2, 0), 8, aka->keccak_iterations));
-      Bytes out{0xDC};
-      put_lv(out, auts);
-      return ok(std::move(out));
-    }
-    sqn_ms = milenage::sqn_to_u64(sqn);
+  // SQN freshness (TS 33.102 6.3.3, SQN > SQNms) for both algorithms; a
+  // stale one answers 'DC' AUTS = SQNms xor AK* || MAC-S, MAC-S = f1* over
+  // SQNms with the dummy AMF 0000 (6.3.5). The test algorithm's f1* and
+  // f5* are its f1 and f5 (TS 34.108 8.1.2: MAC-A = MAC-S = XDOUT[0..63]
+  // xor CDOUT; AK = XDOUT[24..71] for both).
+  std::uint64_t& sqn_ms = aka->sqn_ms;
+  if (milenage::sqn_to_u64(sqn) <= sqn_ms) {
+    Bytes ms = milenage::sqn_from_u64(sqn_ms);
+    const Bytes dummy_amf(2, 0);
+    Bytes auts = tuak ? tuak::f5_star(aka->opc, aka->key, *rand, aka->keccak_iterations) : xor_v->ak;
+    for (std::size_t i = 0; i < 6; ++i) auts[i] ^= ms[i];
+    append(auts, tuak ? tuak::f1_star(aka->opc, aka->key, *rand, ms, dummy_amf, 8, aka->keccak_iterations)
+                      : test_algorithm::mac(*xor_v, ms, dummy_amf));
+    Bytes out{0xDC};
+    put_lv(out, auts);
+    return ok(std::move(out));
   }
+  sqn_ms = milenage::sqn_to_u64(sqn);
   Bytes out{0xDB};
   put_lv(out, res);
   put_lv(out, ck);
@@ -809,6 +814,7 @@ apdu::Response Card::create_file(const apdu::Command& c, Selection& sel) {
     auto t = tlv::parse_one(c.data);
     if (t.tag != 0x62 || t.raw.size() != c.data.size()) return sw_only(sw::kWrongData);
     f = file_from_fcp(t.value);
+    f->created_fcp.assign(t.value.begin(), t.value.end());
   } catch (const DecodeError&) {
     return sw_only(sw::kWrongData);
   }

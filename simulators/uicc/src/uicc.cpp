@@ -35,10 +35,18 @@ Bytes uicc_atr() {
   return atr;
 }
 
-Uicc::Uicc(CardImage& image, Options options) : image_(image), options_(std::move(options)), card_(image_, security_) {
+Uicc::Uicc(CardImage& image, Options options) : image_(&image), options_(std::move(options)) {
+  card_.emplace(*image_, security_);
   if (options_.extra_channels < 1 || options_.extra_channels > static_cast<int>(kMaxChannels) - 1)
     options_.extra_channels = 3;
   channels_[0].open = true;
+}
+
+void Uicc::set_image(CardImage& image) {
+  image_ = &image;
+  card_.emplace(*image_, security_);
+  security_ = SecurityStatus{};
+  for (auto& ch : channels_) ch.sel = Selection{};  // process_file_system starts them at the MF
 }
 
 void Uicc::add_applet(std::shared_ptr<Applet> applet) { applets_.push_back(std::move(applet)); }
@@ -117,14 +125,14 @@ apdu::Response Uicc::dispatch(const apdu::Command& c, std::uint8_t n, Channel& c
 }
 
 apdu::Response Uicc::process_file_system(const apdu::Command& c, Selection& sel) {
-  if (sel.image != &image_ || !sel.df) {
+  if (sel.image != image_ || !sel.df) {
     sel = Selection{};
-    sel.image = &image_;
-    sel.df = image_.fs.mf.get();
+    sel.image = image_;
+    sel.df = image_->fs.mf.get();
   }
   for (auto& h : hooks_)
     if (auto r = h(c, sel)) return *r;
-  return card_.process(c, sel);
+  return card_->process(c, sel);
 }
 
 // TS 102 221 11.1.17: P1 00 open (P2 00: the card assigns the channel and

@@ -110,6 +110,9 @@ struct UiccContext {
   // DER of the profile's PE-AKAParameter elements as installed (secret:
   // algorithm parameters, K, OPc). Empty if the profile had none.
   const std::vector<Bytes>* aka_parameters = nullptr;
+  // SQNms of the selected application (the card image's, which the state
+  // file keeps), or nullptr: the hook then keeps its own, in memory.
+  std::uint64_t* sqn_ms = nullptr;
 };
 using UiccCommandHook = std::function<std::optional<apdu::Response>(const apdu::Command&, const UiccContext&)>;
 

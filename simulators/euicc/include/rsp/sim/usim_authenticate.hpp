@@ -15,10 +15,10 @@
 // Commands other than AUTHENTICATE, or with no USIM selected, are left to the
 // card (the hook returns nullopt).
 //
-// SQN state: SQNms (the highest SQN accepted) is kept per profile (ICCID) in
-// this hook only, in memory: it starts at the largest sqnInit value of the
-// PE-AKAParameter (0 if absent) and is lost when the process ends (not in the
-// eUICC state file). Freshness is "SQN > SQNms" (no SEQ/IND array, no
+// SQN state: SQNms (the highest SQN accepted) is the enabled profile's card
+// image's (UiccContext::sqn_ms), which the eUICC state file keeps; it starts
+// at the largest sqnInit value of the PE-AKAParameter (0 if absent). Without
+// one (a context built by other code) the hook keeps it per ICCID, in memory. Freshness is "SQN > SQNms" (no SEQ/IND array, no
 // sqnDelta / sqnAgeLimit, authCounterMax not enforced).
 #pragma once
 #include <cstdint>

@@ -30,6 +30,10 @@ struct File {
   std::size_t cyclic_newest = 0;      // cyclic: index of record 1 (the newest) in content
   bool linked = false;                // content shared with the file at link_path
   std::vector<std::uint16_t> link_path;
+  // Made by CREATE FILE (TS 102 222 6.3): the FCP it was given (value of
+  // tag 62), so that a card's state file can make it again; empty for the
+  // files of the profile package.
+  Bytes created_fcp;
 
   File* parent = nullptr;
   std::vector<std::unique_ptr<File>> children;

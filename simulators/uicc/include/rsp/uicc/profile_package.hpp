@@ -39,8 +39,8 @@ struct AkaParameters {
   // TUAK RES length in bytes. algorithmOptions is not read for it (no
   // independent statement of its coding for TUAK): 64 bits, as the AUTN's MAC.
   std::size_t tuak_res_len = 8;
-  // TUAK: the highest SQN accepted (SQNms, TS 33.102 6.3.3), starting at
-  // the highest sqnInit; in memory only, as the Milenage hook keeps its own.
+  // TUAK and the test algorithm: the highest SQN accepted (SQNms, TS 33.102
+  // 6.3.3), starting at the highest sqnInit (the Milenage hook keeps its own).
   std::uint64_t sqn_ms = 0;
   Bytes der;                          // the whole ProfileElement DER, for the Milenage hook
 };

@@ -12,11 +12,12 @@ struct Vectors {
   SecretBytes res;    // f2: XDOUT bits 0..n-1
   SecretBytes ck;     // f3: XDOUT rotated left by 8 bits
   SecretBytes ik;     // f4: XDOUT rotated left by 16 bits
-  Bytes ak;           // f5: XDOUT bits 24..71
+  Bytes ak;           // f5 and f5* (resynchronisation): XDOUT bits 24..71
 };
 
 Vectors compute(ByteView k, ByteView rand);
-// f1: MAC = XDOUT bits 0..63 xor CDOUT, CDOUT = SQN || AMF.
+// f1 and f1*: MAC-A (MAC-S) = XDOUT bits 0..63 xor CDOUT, CDOUT = SQN || AMF
+// (TS 34.108 8.1.2 defines both by the same steps).
 Bytes mac(const Vectors& v, ByteView sqn, ByteView amf);
 
 }  // namespace rsp::uicc::test_algorithm

@@ -54,6 +54,13 @@ class Uicc : public apdu::Transport {
   Uicc(CardImage& image, Options options);
   explicit Uicc(CardImage& image) : Uicc(image, Options{}) {}
 
+  // Another file system behind the same platform (an eUICC enabling or
+  // disabling a profile, SGP.22 3.2.1/3.2.2): every channel's file-system
+  // selection starts over at the MF and verified PINs are forgotten, as
+  // after the REFRESH that follows a profile change; applets stay selected
+  // (the LPA's ISD-R channel lives on).
+  void set_image(CardImage& image);
+
   void add_applet(std::shared_ptr<Applet> applet);
   void add_command_hook(CommandHook hook);
   void set_envelope_handler(std::uint8_t tag, EnvelopeHandler handler);
@@ -72,9 +79,9 @@ class Uicc : public apdu::Transport {
 
   ProactiveSession& proactive() { return proactive_; }
   const Bytes& terminal_profile() const { return terminal_profile_; }
-  CardImage& image() { return image_; }
+  CardImage& image() { return *image_; }
   SecurityStatus& security() { return security_; }
-  Card& card() { return card_; }
+  Card& card() { return *card_; }
   // The file-system selection of an open channel (nullptr when closed).
   Selection* selection(std::uint8_t channel);
 
@@ -95,10 +102,10 @@ class Uicc : public apdu::Transport {
   void deselect(std::uint8_t n, Channel& ch);
   void close(std::uint8_t n);
 
-  CardImage& image_;
+  CardImage* image_;
   Options options_;
   SecurityStatus security_;
-  Card card_;
+  std::optional<Card> card_;  // over *image_ (re-made by set_image)
   std::array<Channel, kMaxChannels> channels_{};
   std::vector<std::shared_ptr<Applet>> applets_;
   std::vector<CommandHook> hooks_;
