@@ -87,6 +87,7 @@ const std::vector<Route>& routes() {
       {"POST", {"cards", "{}", "accounts"}, "POST /cards/{iccid}/accounts"},
       {"POST", {"cards", "{}", "accounts", "{}", "switch"}, "POST /cards/{iccid}/accounts/{slot}/switch"},
       {"DELETE", {"cards", "{}", "accounts", "{}"}, "DELETE /cards/{iccid}/accounts/{slot}"},
+      {"POST", {"cards", "{}", "applications"}, "POST /cards/{iccid}/applications"},
       {"GET", {"commands", "{}"}, "GET /commands/{id}"},
       {"POST", {"campaigns"}, "POST /campaigns"},
       {"GET", {"campaigns", "{}"}, "GET /campaigns/{id}"},

@@ -153,6 +153,15 @@ try:
     expect(SW, "POST", f"{CARDS}/{iccid}/accounts/999/switch", None, 400)
     expect("/ota/v1/cards/{iccid}/accounts/{account}", "DELETE", f"{CARDS}/{iccid}/accounts/2", None, 202)
 
+    APP = "/ota/v1/cards/{iccid}/applications"
+    for name in ("install", "lock", "status"):
+        expect(APP, "POST", f"{CARDS}/{iccid}/applications", example(APP, "POST", name), 202)
+    bad = dict(example(APP, "POST", "install"), package_aid="F052")
+    check(refuses(APP, "POST", bad), "the document accepts a 2-byte package AID")
+    expect(APP, "POST", f"{CARDS}/{iccid}/applications", bad, 400)
+    expect(APP, "POST", f"{CARDS}/{iccid}/applications", {"action": "format"}, 400)
+    expect(APP, "POST", f"{CARDS}/8949449999999990049/applications", example(APP, "POST", "status"), 404)
+
     CAMP = "/ota/v1/campaigns"
     c = expect(CAMP, "POST", CAMP, example(CAMP, "POST", "twoCards"), 201)
     check(c and c.get("total") == 1, f"campaign {c}")
