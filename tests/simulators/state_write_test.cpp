@@ -174,3 +174,18 @@ TEST(EuiccSimTool, StateWriteFailureWhileRunningExitsNonZero) {
   std::string err = slurp(dir.path / "stderr");
   EXPECT_NE(err.find("cannot write eUICC state"), std::string::npos) << err;
 }
+
+// Issue 13: the simulator checks its own set-up at start. A --key that is not
+// the eUICC certificate's (here the EUM's) would otherwise pass every local
+// step and fail only at the SM-DP+'s check of euiccSignature1.
+TEST(EuiccSetup, KeyThatIsNotTheCertificatesIsRefusedAtStart) {
+  auto cfg = config_for(pki());
+  auto pem = pki().eum.key.private_pem();
+  cfg.euicc_key = Bytes(pem.begin(), pem.end());
+  try {
+    Euicc card(std::move(cfg));
+    FAIL() << "an eUICC whose key is not its certificate's was built";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not the key of the eUICC certificate"), std::string::npos) << e.what();
+  }
+}

@@ -91,6 +91,11 @@ Euicc::Impl::Impl(EuiccConfig c) : cfg(std::move(c)) {
   sk_euicc = crypto::EcKey::from_pem_or_der(cfg.euicc_key);
   if (!sk_euicc.has_private()) throw std::runtime_error("eUICC key has no private part");
   euicc_cert = certs::parse(cfg.euicc_cert_der);
+  // A key that is not the certificate's would pass every local step and fail
+  // only at the SM-DP+'s check of euiccSignature1 (SGP.22 5.6.13): say it at start.
+  if (euicc_cert.curve != sk_euicc.curve() || euicc_cert.public_point != sk_euicc.public_point())
+    throw std::runtime_error("the eUICC key (--key) is not the key of the eUICC certificate (--cert, " +
+                             euicc_cert.subject + ")");
   certs::parse(cfg.eum_cert_der);  // must at least parse
   for (const auto& der : cfg.ci_certs_der) cis.push_back(certs::parse(der));
   if (cis.empty()) throw std::runtime_error("eUICC needs at least one trusted CI certificate");
