@@ -47,6 +47,7 @@
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/smdp/profile_store.hpp"
+#include "balancer.hpp"
 
 extern char** environ;
 
@@ -273,6 +274,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1'000'000));
   app.add_option("--max-retries", max_retries, "retries of one interrupted download before it counts as failed")
       ->check(CLI::Range(0, 1000));
+  // Issue 12: several instances on one store (PostgreSQL) behind a balancer.
+  std::string store_url;
+  int instances = 1;
+  app.add_option("--store", store_url, "store: a postgresql:// URI of an empty database (default: SQLite in a temp folder)");
+  app.add_option("--instances", instances, "smdpd processes on the one store, behind a round-robin TCP balancer")
+      ->check(CLI::Range(1, 16));
   if (auto rc = rsp::cli::parse(app, argc, argv, "es9_download_bench")) return *rc;
   rsp::log::set_level(rsp::log::Level::Warn);
   const bool attack = idle > 0 || slow > 0 || flooding;
@@ -301,8 +308,16 @@ int main(int argc, char** argv) {
   euicc_config.euicc_key = to_bytes(pki.euicc.key.private_pem());
   euicc_config.eum_cert_der = pki.eum.der;
   euicc_config.ci_certs_der = {pki.ci.der};
-  std::ofstream(dir / "smdp.json") << "{\"address\": \"localhost:" << port << "\", \"listen\": \"127.0.0.1\", \"port\": " << port
-      << ", \"threads\": " << server_threads << ", \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","
+  // One address (the balancer's when there are several instances); each
+  // instance its own listen port, all on the one store.
+  std::vector<std::uint16_t> listen_ports = {port};
+  for (int k = 1; k < instances; ++k) {
+    if (k == 1) listen_ports[0] = http::free_loopback_port();
+    listen_ports.push_back(http::free_loopback_port());
+  }
+  for (int k = 0; k < instances; ++k)
+  std::ofstream(dir / (k ? "smdp-" + std::to_string(k) + ".json" : std::string("smdp.json"))) << "{\"address\": \"localhost:" << port << "\", \"listen\": \"127.0.0.1\", \"port\": " << listen_ports[static_cast<std::size_t>(k)]
+      << ", \"threads\": " << server_threads << ", \"db\": \"" << (store_url.empty() ? std::string("smdp.db") : store_url) << "\", \"storage_key_file\": \"storage.key\","
       << " \"max_download_attempts\": " << max_retries + 1 << ","
       << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\","
       << " \"ci_certificate\": \"CERT_CI_ECDSA_NIST.der\"},"
@@ -359,6 +374,29 @@ int main(int argc, char** argv) {
     return true;
   };
   if (!start_server()) return 2;
+  std::vector<pid_t> more_servers;  // instances 2..N (the killer kills the first)
+  for (int k = 1; k < instances; ++k) {
+    std::string cfg = (dir / ("smdp-" + std::to_string(k) + ".json")).string(), pf = (dir / ("port-" + std::to_string(k))).string();
+    std::vector<std::string> a = {smdpd, "--config", cfg, "serve", "--port-file", pf};
+    std::vector<char*> av;
+    for (auto& x : a) av.push_back(x.data());
+    av.push_back(nullptr);
+    pid_t pid = 0;
+    if (posix_spawn(&pid, smdpd.c_str(), nullptr, nullptr, av.data(), environ) != 0) return 2;
+    more_servers.push_back(pid);
+    for (int i = 0; i < 100 && !fs::exists(pf); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!fs::exists(pf)) {
+      std::fprintf(stderr, "smdpd instance %d did not start\n", k + 1);
+      return 2;
+    }
+  }
+  auto more_cpu_ms = [&] {
+    double ms = 0;
+    for (pid_t p : more_servers) ms += process_cpu_ms(p);
+    return ms;
+  };
+  std::unique_ptr<bench::RoundRobinBalancer> balancer;
+  if (instances > 1) balancer = std::make_unique<bench::RoundRobinBalancer>(port, listen_ports);
   std::string address = "localhost:" + std::to_string(port);
   std::string tls_ca = (dir / "tls-ca.pem").string();
 
@@ -398,7 +436,7 @@ int main(int argc, char** argv) {
     rss_attack = proc_status_kb(server, "VmRSS");
     fds_attack = open_fds(server);
   }
-  double server_cpu0 = process_cpu_ms(server);
+  double server_cpu0 = process_cpu_ms(server) + more_cpu_ms();
 
   std::atomic<int> next{0}, failures{0}, retries{0}, finished{0}, kills{0};
   std::vector<double> latencies;
@@ -475,13 +513,18 @@ int main(int argc, char** argv) {
   for (auto& th : threads) th.join();
   if (killer.joinable()) killer.join();
   double wall_s = ms_since(t0) / 1000.0;
-  double server_cpu_ms = dead_servers_cpu_ms + process_cpu_ms(server) - server_cpu0;
+  double server_cpu_ms = dead_servers_cpu_ms + process_cpu_ms(server) + more_cpu_ms() - server_cpu0;
   long rss_end = proc_status_kb(server, "VmRSS"), hwm = proc_status_kb(server, "VmHWM");
   std::size_t fds_end = attack ? open_fds(server) : 0;
   stop_attack = true;
   for (auto& th : attackers) th.join();
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
+  for (pid_t p : more_servers) {
+    kill(p, SIGTERM);
+    waitpid(p, nullptr, 0);
+  }
+  balancer.reset();
   fs::remove_all(dir);
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))]; };
@@ -492,6 +535,8 @@ int main(int argc, char** argv) {
   double ceiling = cores * 1000.0 / floor_ms;
   std::printf("ES9+ download benchmark: curve %s, profile %zu bytes, %d downloads, %d concurrent eUICCs, %u cores\n",
               std::string(crypto::curve_name(curve)).c_str(), upp.size(), n, c, cores);
+  std::printf("  store %s, %d smdpd instance(s)%s\n", store_url.empty() ? "SQLite" : "PostgreSQL", instances,
+              instances > 1 ? " behind a round-robin TCP balancer" : "");
   std::printf("  %-44s %10.1f /s\n", "downloads (end to end, HTTPS + ES10)", measured);
   std::printf("  %-44s %10.1f ms\n", "latency p50", pct(0.50));
   std::printf("  %-44s %10.1f ms\n", "latency p99", pct(0.99));

@@ -11,6 +11,7 @@ PACKAGES=(
   libsecp256k1-dev libcrypto++-dev sqlite3 curl
   clang-14 libclang-rt-14-dev
   softhsm2 libp11-kit-dev
+  libpq-dev postgresql  # the PostgreSQL store (issue 12) and the private clusters its tests start (docs/smdp.md)
   zlib1g-dev
   help2man
   python3-jsonschema python3-yaml  # the OpenAPI tests (docs/openapi, issue 13), run by /usr/bin/python3

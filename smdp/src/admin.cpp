@@ -47,8 +47,10 @@ void SmdpMetrics::collect_from(store::Db& db) {
   for (const auto& [type, state, n] : rows) profiles.with({type, state}).set(n);
   double pending = 0, given_up = 0, attempts = 0, delivered = 0;
   db.query(
-      "SELECT COALESCE(SUM(delivered_at IS NULL AND failed = 0), 0), COALESCE(SUM(failed <> 0), 0), "
-      "COALESCE(SUM(attempts), 0), COALESCE(SUM(delivered_at IS NOT NULL), 0) FROM es2_outbox",
+      // CASE, not SUM(condition): PostgreSQL does not sum booleans.
+      "SELECT COALESCE(SUM(CASE WHEN delivered_at IS NULL AND failed = 0 THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN failed <> 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM(attempts), 0), "
+      "COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM es2_outbox",
       {}, [&](const store::Row& r) {
         pending = static_cast<double>(r.i64(0));
         given_up = static_cast<double>(r.i64(1));

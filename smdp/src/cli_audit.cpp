@@ -75,8 +75,11 @@ void record_exit_status(int status, void*) {
 
 void expect_exit_status(store::Db& db, std::int64_t row) {
   static PendingExit pending;
-  db.query("SELECT file FROM pragma_database_list WHERE name = 'main'", {},
-           [&](const store::Row& r) { pending.db_path = r.text(0); });
+  if (db.is_postgres())
+    pending.db_path = db.path();  // the same database from any working directory
+  else
+    db.query("SELECT file FROM pragma_database_list WHERE name = 'main'", {},
+             [&](const store::Row& r) { pending.db_path = r.text(0); });
   if (pending.db_path.empty()) return;  // an in-memory store: nobody reads it after exit
   pending.row = row;
   if (!g_pending) on_exit(record_exit_status, nullptr);

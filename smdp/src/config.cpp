@@ -11,6 +11,7 @@
 
 #include "rsp/file.hpp"
 #include "rsp/json.hpp"
+#include "rsp/store.hpp"
 #include "rsp/pki.hpp"
 #include "rsp/pkcs11.hpp"
 #include "rsp/smdp/token_keys.hpp"
@@ -146,7 +147,8 @@ Config load_config(const std::string& path) {
                  "order_expiry_seconds", "use_ppk", "listen", "port", "threads", "tls", "storage_key_file", "es2plus",
                  "operators", "credentials", "limits", "crls", "allow_eum_without_name_constraints", "admin", "log"});
     c.address = top.text("address", c.address);
-    c.db_path = rel(top.text("db", c.db_path)).string();
+    c.db_path = top.text("db", c.db_path);
+    if (!store::is_postgres_uri(c.db_path)) c.db_path = rel(c.db_path).string();  // a URI is no file name
     c.session_timeout_seconds =
         static_cast<int>(top.integer("session_timeout_seconds", c.session_timeout_seconds, 1, kDay));
     c.max_cc_attempts = static_cast<int>(top.integer("max_cc_attempts", c.max_cc_attempts, 1, 1000));

@@ -147,7 +147,7 @@ InitResult init_config(const InitOptions& opt) {
   j["address"] = address;
   j["listen"] = opt.listen;
   j["port"] = opt.port;
-  j["db"] = "smdp.db";
+  j["db"] = opt.store.empty() ? std::string("smdp.db") : opt.store;
   j["storage_key_file"] = "storage.key";
   j["tls"] = {{"certificate", absolute_path(tls_cert)}, {"key", absolute_path(tls_key)}, {"ci_certificate", absolute_path(tls_ci)}};
   j["credentials"] = credentials;

@@ -257,18 +257,12 @@ void ProfileStore::stage(const Profile& p, ByteView upp, bool protect, const Pro
   }
   if (r.profile_version.empty()) r.profile_version = from_upp.profile_version;
   if (r.nvm_bytes == 0) r.nvm_bytes = from_upp.nvm_bytes;
-  // Both rows or neither; a savepoint also works inside a caller's
-  // transaction (batch import).
-  db_.exec("SAVEPOINT stage_profile");
-  try {
-    insert_profile(p, upp, protect);
-    set_requirements(p.iccid, r);
-  } catch (...) {
-    db_.exec("ROLLBACK TO stage_profile");
-    db_.exec("RELEASE stage_profile");
-    throw;
-  }
-  db_.exec("RELEASE stage_profile");
+  // Both rows or neither; inside a caller's transaction (batch import) this
+  // is a savepoint. (A bare SAVEPOINT outside a transaction is SQLite only.)
+  store::Transaction tx(db_);
+  insert_profile(p, upp, protect);
+  set_requirements(p.iccid, r);
+  tx.commit();
 }
 
 void ProfileStore::stage(const Profile& p, ByteView upp, bool protect) { stage(p, upp, protect, {}); }

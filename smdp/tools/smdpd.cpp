@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
   init->add_option("--out", init_out, "folder for smdpd.json, storage.key and the store (created if missing)")->required();
   init->add_option("--hostname", init_opt.hostname, "SM-DP+ host name in activation codes (default: the TLS certificate's)");
   init->add_option("--listen", init_opt.listen, "ES9+ and ES2+ listen address");
+  init->add_option("--store", init_opt.store, "store: a postgresql:// URI (default: smdp.db in --out, SQLite)");
   init->add_option("--port", init_opt.port, "ES9+ port");
   init->add_option("--es2plus-port", init_opt.es2plus_port, "ES2+ port (0: no ES2+)");
   init->add_option("--admin-port", init_opt.admin_port, "admin port on 127.0.0.1 (/health, /metrics; 0: off)")

@@ -7,6 +7,11 @@
 // lost, none is bound to two EIDs or installed on two eUICCs, every staged
 // profile is either installed on exactly the eUICC that downloaded it or
 // still untouched, and the store's sessions agree with its profiles.
+//
+// The same test on PostgreSQL (issue 12, must-show 4): two smdpd processes on
+// one database of a private cluster, every ES9+ request sent to the other
+// instance than the one before (so sessions move between instances), the
+// kills alternating between them.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -33,8 +38,7 @@
 #include "rsp/smdp/profile_store.hpp"
 #include "rsp/smdp/profile_template.hpp"
 #include "rsp/store.hpp"
-
-extern char** environ;
+#include "../common/pg_cluster.hpp"
 
 using namespace rsp;
 using Clock = std::chrono::steady_clock;
@@ -206,10 +210,15 @@ Outcome download_until_done(sim::Euicc& euicc, const Order& o, const std::string
   return Outcome::Pending;
 }
 
-class CrashConsistency : public ::testing::Test {
+// SQLite: one smdpd on a file. PostgreSQL: two on one database.
+enum class Engine { SQLite, PostgreSQL };
+
+class CrashConsistency : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
     if (!fs::exists(RSP_SMDPD)) GTEST_SKIP() << "smdpd not built at " << RSP_SMDPD;
+    if (GetParam() == Engine::PostgreSQL && !rsp::test::shared_pg_cluster().available())
+      GTEST_SKIP() << rsp::test::shared_pg_cluster().skip_reason();
     log::set_level(log::Level::Warn);
     setenv("RSP_LOG", "warn", 1);  // smdpd's own log: one line per call otherwise
   }
@@ -217,8 +226,11 @@ class CrashConsistency : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNothingTwice) {
-  TempDir dir("crash");
+TEST_P(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNothingTwice) {
+  const bool pg = GetParam() == Engine::PostgreSQL;
+  const int instances = pg ? 2 : 1;
+  TempDir dir(pg ? "crash-pg" : "crash");
+  const std::string store_path = pg ? rsp::test::shared_pg_cluster().create_database() : (dir.path / "smdp.db").string();
   certs::PkiOptions po;
   po.curve = crypto::Curve::P256;
   po.dp_host = "localhost";
@@ -227,12 +239,15 @@ TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNoth
   write_private_file((dir.path / "storage.key").string(), to_bytes(to_hex(crypto::random_bytes(32))));
   std::string tls_ca = (dir.path / "tls-ca.pem").string();
   std::ofstream(tls_ca) << certs::to_pem(pki.tls_ci ? pki.tls_ci->der : pki.ci.der);
-  std::uint16_t port = http::free_loopback_port();
-  std::string address = "localhost:" + std::to_string(port);
-  {
-    std::ofstream cfg(dir.path / "smdp.json");
-    cfg << "{\"address\": \"" << address << "\", \"listen\": \"127.0.0.1\", \"port\": " << port
-        << ", \"threads\": 2, \"db\": \"smdp.db\", \"storage_key_file\": \"storage.key\","
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < instances; ++i) ports.push_back(http::free_loopback_port());
+  // Every instance has the one address of the service (the activation codes'),
+  // the same store, storage key and certificates; only the port differs.
+  std::string address = "localhost:" + std::to_string(ports[0]);
+  for (int i = 0; i < instances; ++i) {
+    std::ofstream cfg(dir.path / ("smdp-" + std::to_string(i) + ".json"));
+    cfg << "{\"address\": \"" << address << "\", \"listen\": \"127.0.0.1\", \"port\": " << ports[static_cast<std::size_t>(i)]
+        << ", \"threads\": 2, \"db\": \"" << (pg ? store_path : "smdp.db") << "\", \"storage_key_file\": \"storage.key\","
         << " \"max_download_attempts\": 50,"
         << " \"tls\": {\"certificate\": \"CERT_S_SM_DP_TLS_NIST.der\", \"key\": \"SK_S_SM_DP_TLS_NIST.pem\"},"
         << " \"credentials\": [{\"ci_certificate\": \"CERT_CI_ECDSA_NIST.der\","
@@ -269,7 +284,7 @@ TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNoth
   std::vector<Order> untouched;
   std::map<std::string, Order> staged;  // by ICCID
   {
-    store::Db db((dir.path / "smdp.db").string());
+    store::Db db(store_path);
     smdp::ProfileStore profiles(db, from_hex(to_string(read_file((dir.path / "storage.key").string()))));
     Bytes tmpl = smdp::minimal_profile_template();
     int serial = 0;
@@ -304,18 +319,32 @@ TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNoth
     for (int k = 0; k < kUntouched; ++k) untouched.push_back(stage("UNTOUCHED-" + std::to_string(k), false));
   }
 
-  SmdpProcess smdpd(RSP_SMDPD, dir.path / "smdp.json", dir.path / "port");
-  smdpd.start();
+  std::vector<std::unique_ptr<SmdpProcess>> smdpd;
+  for (int i = 0; i < instances; ++i) {
+    std::string n = std::to_string(i);
+    smdpd.push_back(std::make_unique<SmdpProcess>(RSP_SMDPD, dir.path / ("smdp-" + n + ".json"), dir.path / ("port-" + n)));
+    smdpd.back()->start();
+  }
   const auto t0 = Clock::now();
   const auto deadline = t0 + kDeadline;
 
   Counters n;
   std::atomic<int> kills{0};
   std::atomic<bool> workers_done{false};
+  std::atomic<int> round_robin{0};
+  const std::string first_port = ":" + std::to_string(ports[0]) + "/";
   auto es9_for = [&](std::shared_ptr<http::Client> client) {
     lpa::Es9Options es9;
     es9.http.ca_file = tls_ca;
-    es9.post = [client, &n](const std::string& url, const http::Headers& h, const std::string& body) {
+    es9.post = [client, &n, &round_robin, &ports, first_port, instances](const std::string& original_url,
+                                                                          const http::Headers& h, const std::string& body) {
+      // The load balancer in front of two instances: each request to the
+      // next one in turn, so a session goes on where it did not start.
+      std::string url = original_url;
+      std::size_t at = url.find(first_port);
+      if (instances > 1 && at != std::string::npos)
+        url.replace(at + 1, first_port.size() - 2,
+                    std::to_string(ports[static_cast<std::size_t>(round_robin++ % instances)]));
       ++n.es9_requests;
       {
         std::lock_guard l(n.mu);
@@ -356,19 +385,21 @@ TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNoth
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       if (workers_done || Clock::now() >= deadline) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(k.delay_ms));
-      smdpd.kill_hard();
+      auto& victim = *smdpd[static_cast<std::size_t>(kills.load() % instances)];  // in turn
+      victim.kill_hard();
       ++kills;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // clients see connection refused meanwhile
-      smdpd.start();
+      victim.start();
     }
   });
   for (auto& t : workers) t.join();
   workers_done = true;
   killer.join();
   // The last word: killed once more, the checks read what it left on disk.
-  smdpd.kill_hard();
+  for (auto& s : smdpd) s->kill_hard();
   double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("[ crash    ] %d kills, %d ES9+ requests, %d without an answer, %d retries (%d notification "
+  std::printf("[ crash    ] %s, %d instance(s): ", pg ? "PostgreSQL" : "SQLite", instances);
+  std::printf("%d kills, %d ES9+ requests, %d without an answer, %d retries (%d notification "
               "retries) in %.1f s\n",
               kills.load(), n.es9_requests.load(), n.transport_failures.load(), n.retries.load(),
               n.notification_retries.load(), seconds);
@@ -393,10 +424,12 @@ TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNoth
     EXPECT_TRUE(euiccs[e]->notifications().empty()) << "eUICC " << e << " has undelivered notifications";
   }
 
-  store::Db db((dir.path / "smdp.db").string());
-  std::string integrity;
-  db.query("PRAGMA integrity_check", {}, [&](const store::Row& r) { integrity += r.text(0) + ";"; });
-  EXPECT_EQ(integrity, "ok;");
+  store::Db db(store_path);
+  if (!pg) {
+    std::string integrity;
+    db.query("PRAGMA integrity_check", {}, [&](const store::Row& r) { integrity += r.text(0) + ";"; });
+    EXPECT_EQ(integrity, "ok;");
+  }
   smdp::ProfileStore profiles(db, from_hex(to_string(read_file((dir.path / "storage.key").string()))));
 
   int rows = 0;
@@ -452,3 +485,8 @@ TEST_F(CrashConsistency, KilledDuringConcurrentDownloadsLosesNothingAndBindsNoth
   EXPECT_EQ(done_sessions, kEuiccs * kOwnPerEuicc + kContested);
   EXPECT_LT(seconds, 60.0) << "the crash test should stay under a minute";
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, CrashConsistency, ::testing::Values(Engine::SQLite, Engine::PostgreSQL),
+                         [](const ::testing::TestParamInfo<Engine>& i) {
+                           return std::string(i.param == Engine::SQLite ? "SQLite" : "PostgreSQLTwoInstances");
+                         });

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -639,4 +640,119 @@ TEST_F(Es2Plus, CallsAndHandshakesAreCounted) {
   EXPECT_TRUE(failed);
   EXPECT_NE(w->smdp->metrics().registry.render().find("smdp_tls_handshakes_total{listener=\"es2plus\",result=\"ok\"} "),
             std::string::npos);
+}
+
+// Issue 12, must-show 4: two SM-DP+ instances on one store (one PostgreSQL
+// database in e2e_download_tests_pg, one SQLite file otherwise), as behind a
+// load balancer. ES2+ orders go to both at once; every ES9+ request of a
+// download goes to the other instance than the one before, so each session is
+// continued by the instance that did not start it. No profile is allocated or
+// bound twice, and every download installs.
+TEST_F(Es2Plus, TwoInstancesOnOneStoreShareOrdersAndSessions) {
+  smdp::Config c2 = w->config;
+  c2.port = e2e::free_loopback_port();
+  c2.es2plus_port = e2e::free_loopback_port();
+  smdp::Server second(c2);
+  second.start();
+  std::uint16_t es2_ports[2] = {w->smdp->es2plus_port(), second.es2plus_port()};
+  auto call_on = [&](int instance, http::Client& c, const std::string& fn, const json& body) {
+    http::Headers h;
+    h.set("Content-Type", "application/json");
+    h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
+    auto r = c.post("https://localhost:" + std::to_string(es2_ports[instance]) + "/gsma/rsp2/es2plus/" + fn,
+                    body.dump(), h);
+    return r.status == 200 ? json::parse(r.body) : json{{"http", r.status}};
+  };
+
+  // 50 DownloadOrders for 40 profiles, alternately on the two instances.
+  std::vector<std::string> outcomes(50);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i)
+    threads.emplace_back([&, i] {
+      auto c = client_for(ops.a);
+      auto r = call_on(i % 2, c, "downloadOrder", {{"profileType", "roaming"}});
+      outcomes[static_cast<std::size_t>(i)] = status(r) == "ok" ? r["iccid"].get<std::string>() : status(r);
+    });
+  for (auto& t : threads) t.join();
+  std::set<std::string> iccids;
+  int refused = 0;
+  for (auto& o : outcomes) {
+    if (o == "8.2.5/3.7") ++refused;
+    else EXPECT_TRUE(iccids.insert(o).second) << o << " allocated twice";
+  }
+  EXPECT_EQ(iccids.size(), 40u);
+  EXPECT_EQ(refused, 10);
+
+  // Six of them: ConfirmOrder on the instance that did not allocate it (a
+  // matching id each), then downloaded at once by six eUICCs, request by
+  // request alternating between the instances.
+  constexpr int kDownloads = 6;
+  std::vector<std::string> chosen(iccids.begin(), iccids.end());
+  chosen.resize(kDownloads);
+  std::vector<std::string> matching_ids;
+  for (int i = 0; i < kDownloads; ++i) {
+    auto c = client_for(ops.a);
+    auto r = call_on((i + 1) % 2, c, "confirmOrder",
+                     {{"iccid", chosen[static_cast<std::size_t>(i)]}, {"releaseFlag", true}});
+    ASSERT_EQ(status(r), "ok") << r.dump();
+    matching_ids.push_back(r["matchingId"].get<std::string>());
+  }
+  std::string ports[2] = {std::to_string(w->smdp->port()), std::to_string(second.port())};
+  std::atomic<int> requests{0}, hits[2] = {0, 0};
+  std::vector<std::string> eids, results(kDownloads);
+  std::vector<std::unique_ptr<sim::Euicc>> euiccs;
+  for (int i = 0; i < kDownloads; ++i) {
+    std::string first30 = "89049032123451234512345678" + std::to_string(9100 + i);
+    int rem = 0;
+    for (char ch : first30 + "00") rem = (rem * 10 + (ch - '0')) % 97;
+    char check[8];
+    std::snprintf(check, sizeof check, "%02d", 98 - rem);
+    eids.push_back(first30 + check);
+    euiccs.push_back(w->another_euicc(eids.back()));
+  }
+  threads.clear();
+  for (int i = 0; i < kDownloads; ++i)
+    threads.emplace_back([&, i] {
+      auto client = std::make_shared<http::Client>([&] {
+        http::ClientConfig cc;
+        cc.ca_file = w->tls_ca_pem;
+        return cc;
+      }());
+      auto turn = std::make_shared<int>(i % 2);  // shared by copies of the function
+      lpa::DownloadOptions opt;
+      opt.es9.http.ca_file = w->tls_ca_pem;
+      opt.es9.post = [&, client, turn](const std::string& url, const http::Headers& h, const std::string& body) {
+        // The load balancer: this request to the other instance than the last.
+        std::string u = url;
+        std::size_t at = u.find(":" + ports[0] + "/");
+        if (at != std::string::npos) u.replace(at + 1, ports[0].size(), ports[*turn]);
+        ++hits[*turn];
+        *turn = 1 - *turn;
+        ++requests;
+        return client->post(u, body, h);
+      };
+      results[static_cast<std::size_t>(i)] = outcome([&] {
+        return lpa::download(*euiccs[static_cast<std::size_t>(i)],
+                             lpa::ActivationCode::parse(w->activation_code(matching_ids[static_cast<std::size_t>(i)])), opt);
+      });
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_GE(requests.load(), kDownloads * 4);  // initiate, authenticate, getBPP, notification
+  EXPECT_GE(hits[0].load(), kDownloads * 2);
+  EXPECT_GE(hits[1].load(), kDownloads * 2);
+  for (int i = 0; i < kDownloads; ++i) {
+    EXPECT_EQ(results[static_cast<std::size_t>(i)], "installed") << matching_ids[static_cast<std::size_t>(i)];
+    auto p = w->smdp->profiles().by_iccid(chosen[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->eid, eids[static_cast<std::size_t>(i)]) << p->iccid << " bound to another EID";
+    EXPECT_EQ(smdp::to_string(p->state), "installed") << p->iccid;
+    ASSERT_EQ(euiccs[static_cast<std::size_t>(i)]->profiles().size(), 1u);
+    EXPECT_EQ(euiccs[static_cast<std::size_t>(i)]->profiles()[0].iccid, p->iccid);
+  }
+  // The store agrees: each EID holds one profile, each profile one EID.
+  std::map<std::string, int> per_eid;
+  w->smdp->profiles().db().query("SELECT eid FROM profiles WHERE eid <> ''", {},
+                                 [&](const store::Row& r) { ++per_eid[r.text(0)]; });
+  for (const auto& eid : eids) EXPECT_EQ(per_eid[eid], 1) << eid;
+  second.stop();
 }

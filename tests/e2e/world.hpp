@@ -18,6 +18,7 @@
 #include "rsp/sim/euicc.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/smdp/server.hpp"
+#include "../common/pg_cluster.hpp"
 
 namespace rsp::e2e {
 
@@ -59,7 +60,7 @@ struct World {
     certs::write_pki(pki, dir);
 
     address = "localhost:" + std::to_string(free_loopback_port());
-    config = smdp::config_from_pki(pki, address, (dir / "smdp.db").string());
+    config = smdp::config_from_pki(pki, address, rsp::test::test_store((dir / "smdp.db").string()));
     smdp::Config& c = config;
     tls_ca_pem = (dir / "tls-ca.pem").string();
     if (configure) configure(*this, c);

@@ -4,6 +4,7 @@
 
 #include "rsp/smdp/audit_trail.hpp"
 #include "rsp/smdp/cli_audit.hpp"
+#include "../common/pg_cluster.hpp"
 
 namespace {
 
@@ -39,7 +40,7 @@ TEST(AuditTrail, SinceTakesIsoUtcDatesAndUnixSeconds) {
 }
 
 TEST(AuditTrail, IccidFilterFindsBothSpellingsOfA19DigitIccid) {
-  rsp::store::Db db(":memory:");
+  rsp::store::Db db(rsp::test::test_store());
   rsp::smdp::AuditTrail trail(db);
   rsp::smdp::AuditEntry e;
   e.interface = "ES2+";

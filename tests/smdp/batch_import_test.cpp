@@ -7,6 +7,7 @@
 #include "rsp/smdp/batch_import.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/smdp/qr_code.hpp"
+#include "../common/pg_cluster.hpp"
 
 using namespace rsp;
 using namespace rsp::smdp;
@@ -45,7 +46,7 @@ class Batch : public ::testing::Test {
     return n;
   }
   Bytes tmpl;
-  store::Db db{":memory:"};
+  store::Db db{rsp::test::test_store()};
   Bytes key = Bytes(32, 7);
   ProfileStore profiles{db, key};
   ImportOptions opt{"OP-A", "roaming", "Visited", "Roaming", false, {}};

@@ -16,6 +16,7 @@
 #include "rsp/smdp/profile_store.hpp"
 #include "rsp/smdp/status.hpp"
 #include "rsp/tlv.hpp"
+#include "../common/pg_cluster.hpp"
 
 using namespace rsp;
 using namespace rsp::smdp;
@@ -140,7 +141,7 @@ TEST(Eligibility, VersionsAndOperators) {
 // package's version and size unless given, and refuses bad values without
 // leaving the profile half-staged.
 TEST(Eligibility, StoredWithTheProfile) {
-  store::Db db{":memory:"};
+  store::Db db{rsp::test::test_store()};
   ProfileStore store{db, crypto::random_bytes(32)};
   Profile p;
   p.iccid = "8949000000000000011";

@@ -24,6 +24,7 @@
 #include "rsp/smdp/profile_generator.hpp"
 #include "rsp/smdp/profile_package.hpp"
 #include "rsp/tlv.hpp"
+#include "../common/pg_cluster.hpp"
 
 using namespace rsp;
 using namespace rsp::smdp;
@@ -337,7 +338,7 @@ TEST(MinimalTemplate, GeneratorSetsEverythingElse) {
 // As the main job uses a template: a SIM vendor batch imported into the
 // store, packages protected with a PPK.
 TEST(MinimalTemplate, ServesAsBatchImportTemplate) {
-  store::Db db(":memory:");
+  store::Db db(rsp::test::test_store());
   ProfileStore profiles(db, Bytes(32, 7));
   std::string csv = "iccid,imsi,ki,opc,spn\n";
   for (int i = 0; i < 3; ++i)

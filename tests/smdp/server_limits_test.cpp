@@ -11,6 +11,7 @@
 #include "rsp/http_client.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/smdp/profile_template.hpp"
+#include "../common/pg_cluster.hpp"
 
 using namespace rsp;
 using nlohmann::json;
@@ -266,7 +267,7 @@ TEST(SmdpLimits, PurgeDeletesEndedAndAbandonedSessionsOnly) {
   auto dir = std::filesystem::temp_directory_path() / ("rsp-purge-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
-    store::Db db((dir / "s.db").string());
+    store::Db db(rsp::test::test_store((dir / "s.db").string()));
     smdp::ProfileStore ps(db, Bytes(32, 7));
     std::int64_t now = std::time(nullptr);
     auto put = [&](const std::string& id, const std::string& state, std::int64_t age) {

@@ -30,6 +30,9 @@ struct InitOptions {
   std::filesystem::path operator_ca;
   std::vector<InitOperator> operators;
   bool force = false;
+  // The store: "" for smdp.db in out_dir, or a postgresql:// URI (several
+  // instances on one database, docs/smdp.md).
+  std::string store;
 };
 
 struct InitResult {
