@@ -88,8 +88,13 @@ TEST_F(StorePg, InsertOrIgnoreAndOrReplaceKeepSqliteMeaning) {
   EXPECT_EQ(all, "x1three;x2four;");
   // INSERT OR REPLACE ... SELECT (expire_orders' form), placeholders in the select list.
   db.exec("CREATE TABLE e (a TEXT PRIMARY KEY, at INTEGER NOT NULL)");
-  db.run("INSERT OR REPLACE INTO e (a, at) SELECT a, ? FROM k WHERE b BETWEEN 1 AND ?", {std::int64_t{77}, std::int64_t{5}});
+  // (One key once per statement: PostgreSQL refuses to update a row twice in
+  // one ON CONFLICT, where SQLite's REPLACE lets the last win.)
+  db.run("INSERT OR REPLACE INTO e (a, at) SELECT a, ? FROM k WHERE b BETWEEN 1 AND ?", {std::int64_t{77}, std::int64_t{1}});
   EXPECT_EQ(scalar(db, "SELECT at FROM e WHERE a = 'x'"), 77);
+  db.run("INSERT OR REPLACE INTO e (a, at) SELECT a, ? FROM k WHERE b = ?", {std::int64_t{78}, std::int64_t{2}});
+  EXPECT_EQ(scalar(db, "SELECT at FROM e WHERE a = 'x'"), 78);
+  EXPECT_EQ(scalar(db, "SELECT COUNT(*) FROM e"), 1);
 }
 
 TEST_F(StorePg, SchemaIntrospectionAsSqliteSpellsIt) {
