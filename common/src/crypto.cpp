@@ -1,227 +1,57 @@
+// rsp::crypto's dispatch: the free functions go to the process's backend, an
+// EcKey to the implementation it was made in (crypto_impl.hpp). The two
+// implementations are crypto_openssl.cpp (servers, default) and
+// crypto_mbedtls.cpp (card side); docs/architecture.md says why both.
 #include "rsp/crypto.hpp"
+#include "rsp/crypto_backend.hpp"
 
-#include <secp256k1.h>
-#include <mbedtls/aes.h>
-#include <mbedtls/bignum.h>
-#include <mbedtls/cipher.h>
-#include <mbedtls/cmac.h>
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/des.h>
-#include <mbedtls/ecdh.h>
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/gcm.h>
-#include <mbedtls/md.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/sha1.h>
-#include <mbedtls/sha256.h>
-
-#include <cstring>
-#include <mutex>
+#include <atomic>
+#include <cctype>
 #include <string>
+
+#include "crypto_impl.hpp"
 
 namespace rsp::crypto {
 
 namespace {
-
-void check(int rc, const char* what) {
-  if (rc != 0) throw CryptoError(std::string(what) + " failed (mbedTLS -0x" + to_hex(Bytes{static_cast<std::uint8_t>((-rc) >> 8), static_cast<std::uint8_t>(-rc)}) + ")");
-}
-
-// One DRBG per thread: mbedTLS contexts are not thread-safe, and a per-thread
-// instance avoids a lock on the hot path (every session draws randomness).
-struct Drbg {
-  mbedtls_entropy_context entropy;
-  mbedtls_ctr_drbg_context ctr;
-  Drbg() {
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&ctr);
-    static const char pers[] = "rsp-drbg";
-    check(mbedtls_ctr_drbg_seed(&ctr, mbedtls_entropy_func, &entropy, reinterpret_cast<const unsigned char*>(pers),
-                                sizeof pers - 1),
-          "ctr_drbg_seed");
-  }
-  ~Drbg() {
-    mbedtls_ctr_drbg_free(&ctr);
-    mbedtls_entropy_free(&entropy);
-  }
-};
-
-Drbg& drbg() {
-  thread_local Drbg d;
-  return d;
-}
-
-int rng(void*, unsigned char* out, size_t len) { return mbedtls_ctr_drbg_random(&drbg().ctr, out, len); }
-
-mbedtls_ecp_group_id group_of(Curve c) {
-  switch (c) {
-    case Curve::P256: return MBEDTLS_ECP_DP_SECP256R1;
-    case Curve::BrainpoolP256r1: return MBEDTLS_ECP_DP_BP256R1;
-    case Curve::Secp256k1: return MBEDTLS_ECP_DP_SECP256K1;
-  }
-  throw CryptoError("unknown curve");
-}
-
-const mbedtls_cipher_info_t* aes_ecb_info(std::size_t keylen) {
-  auto info = mbedtls_cipher_info_from_values(MBEDTLS_CIPHER_ID_AES, static_cast<int>(keylen * 8), MBEDTLS_MODE_ECB);
-  if (!info) throw CryptoError("unsupported AES key length");
-  return info;
-}
-
-void require_aes_key(ByteView key) {
-  if (key.size() != 16 && key.size() != 24 && key.size() != 32) throw CryptoError("AES key must be 16, 24 or 32 bytes");
-}
-
+std::atomic<Backend> g_backend{Backend::OpenSsl};
+bool use_ossl() { return g_backend.load(std::memory_order_relaxed) == Backend::OpenSsl; }
 }  // namespace
 
-Bytes random_bytes(std::size_t n) {
-  Bytes out(n);
-  // ctr_drbg limits one request to 1024 bytes.
-  for (std::size_t off = 0; off < n; off += 1024)
-    check(rng(nullptr, out.data() + off, std::min<std::size_t>(1024, n - off)), "ctr_drbg_random");
-  return out;
-}
+void use_backend(Backend b) { g_backend.store(b, std::memory_order_relaxed); }
+Backend backend() { return g_backend.load(std::memory_order_relaxed); }
+std::string_view backend_name(Backend b) { return b == Backend::OpenSsl ? "OpenSSL" : "mbedTLS"; }
 
-Bytes sha256(ByteView data) {
-  Bytes out(32);
-  check(mbedtls_sha256_ret(data.data(), data.size(), out.data(), 0), "sha256");
-  return out;
-}
-
-Bytes sha1(ByteView data) {
-  Bytes out(20);
-  check(mbedtls_sha1_ret(data.data(), data.size(), out.data()), "sha1");
-  return out;
-}
-
+Bytes random_bytes(std::size_t n) { return use_ossl() ? ossl::random_bytes(n) : mbed::random_bytes(n); }
+Bytes sha256(ByteView data) { return use_ossl() ? ossl::sha256(data) : mbed::sha256(data); }
+Bytes sha1(ByteView data) { return use_ossl() ? ossl::sha1(data) : mbed::sha1(data); }
 Bytes hmac_sha256(ByteView key, ByteView data) {
-  Bytes out(32);
-  check(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key.data(), key.size(), data.data(), data.size(),
-                        out.data()),
-        "hmac");
-  return out;
+  return use_ossl() ? ossl::hmac_sha256(key, data) : mbed::hmac_sha256(key, data);
 }
-
-static Bytes aes_cbc(int mode, ByteView key, ByteView iv, ByteView data) {
-  require_aes_key(key);
-  if (iv.size() != 16) throw CryptoError("AES-CBC IV must be 16 bytes");
-  if (data.size() % 16 != 0) throw CryptoError("AES-CBC data is not a multiple of the block size");
-  mbedtls_aes_context ctx;
-  mbedtls_aes_init(&ctx);
-  int rc = mode == MBEDTLS_AES_ENCRYPT ? mbedtls_aes_setkey_enc(&ctx, key.data(), static_cast<unsigned>(key.size() * 8))
-                                       : mbedtls_aes_setkey_dec(&ctx, key.data(), static_cast<unsigned>(key.size() * 8));
-  Bytes out(data.size());
-  unsigned char ivbuf[16];
-  std::memcpy(ivbuf, iv.data(), 16);
-  if (rc == 0) rc = mbedtls_aes_crypt_cbc(&ctx, mode, data.size(), ivbuf, data.data(), out.data());
-  mbedtls_aes_free(&ctx);
-  check(rc, "aes_cbc");
-  return out;
+Bytes aes_cbc_encrypt(ByteView key, ByteView iv, ByteView data) {
+  return use_ossl() ? ossl::aes_cbc_encrypt(key, iv, data) : mbed::aes_cbc_encrypt(key, iv, data);
 }
-
-Bytes aes_cbc_encrypt(ByteView key, ByteView iv, ByteView data) { return aes_cbc(MBEDTLS_AES_ENCRYPT, key, iv, data); }
-Bytes aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data) { return aes_cbc(MBEDTLS_AES_DECRYPT, key, iv, data); }
-
+Bytes aes_cbc_decrypt(ByteView key, ByteView iv, ByteView data) {
+  return use_ossl() ? ossl::aes_cbc_decrypt(key, iv, data) : mbed::aes_cbc_decrypt(key, iv, data);
+}
 Bytes aes_ecb_encrypt_block(ByteView key, ByteView block16) {
-  require_aes_key(key);
-  if (block16.size() != 16) throw CryptoError("AES-ECB block must be 16 bytes");
-  mbedtls_aes_context ctx;
-  mbedtls_aes_init(&ctx);
-  Bytes out(16);
-  int rc = mbedtls_aes_setkey_enc(&ctx, key.data(), static_cast<unsigned>(key.size() * 8));
-  if (rc == 0) rc = mbedtls_aes_crypt_ecb(&ctx, MBEDTLS_AES_ENCRYPT, block16.data(), out.data());
-  mbedtls_aes_free(&ctx);
-  check(rc, "aes_ecb");
-  return out;
+  return use_ossl() ? ossl::aes_ecb_encrypt_block(key, block16) : mbed::aes_ecb_encrypt_block(key, block16);
 }
-
-Bytes aes_cmac(ByteView key, ByteView data) {
-  require_aes_key(key);
-  Bytes out(16);
-  static const unsigned char empty = 0;  // mbedTLS rejects a NULL input even when its length is 0
-  check(mbedtls_cipher_cmac(aes_ecb_info(key.size()), key.data(), key.size() * 8, data.empty() ? &empty : data.data(),
-                            data.size(), out.data()),
-        "aes_cmac");
-  return out;
+Bytes aes_cmac(ByteView key, ByteView data) { return use_ossl() ? ossl::aes_cmac(key, data) : mbed::aes_cmac(key, data); }
+Bytes des_cbc_encrypt(ByteView key, ByteView iv, ByteView data) {
+  return use_ossl() ? ossl::des_cbc_encrypt(key, iv, data) : mbed::des_cbc_encrypt(key, iv, data);
 }
-
-static Bytes des_cbc(int mode, ByteView key, ByteView iv, ByteView data) {
-  if (key.size() != 8 && key.size() != 16 && key.size() != 24) throw CryptoError("DES key must be 8, 16 or 24 bytes");
-  if (iv.size() != 8) throw CryptoError("DES-CBC IV must be 8 bytes");
-  if (data.size() % 8 != 0) throw CryptoError("DES-CBC data is not a multiple of the block size");
-  Bytes out(data.size());
-  unsigned char ivbuf[8];
-  std::memcpy(ivbuf, iv.data(), 8);
-  int rc = 0;
-  if (key.size() == 8) {
-    mbedtls_des_context ctx;
-    mbedtls_des_init(&ctx);
-    rc = mode == MBEDTLS_DES_ENCRYPT ? mbedtls_des_setkey_enc(&ctx, key.data()) : mbedtls_des_setkey_dec(&ctx, key.data());
-    if (rc == 0) rc = mbedtls_des_crypt_cbc(&ctx, mode, data.size(), ivbuf, data.data(), out.data());
-    mbedtls_des_free(&ctx);
-  } else {
-    mbedtls_des3_context ctx;
-    mbedtls_des3_init(&ctx);
-    if (key.size() == 16)
-      rc = mode == MBEDTLS_DES_ENCRYPT ? mbedtls_des3_set2key_enc(&ctx, key.data()) : mbedtls_des3_set2key_dec(&ctx, key.data());
-    else
-      rc = mode == MBEDTLS_DES_ENCRYPT ? mbedtls_des3_set3key_enc(&ctx, key.data()) : mbedtls_des3_set3key_dec(&ctx, key.data());
-    if (rc == 0) rc = mbedtls_des3_crypt_cbc(&ctx, mode, data.size(), ivbuf, data.data(), out.data());
-    mbedtls_des3_free(&ctx);
-  }
-  wipe(ivbuf, sizeof ivbuf);
-  check(rc, "des_cbc");
-  return out;
+Bytes des_cbc_decrypt(ByteView key, ByteView iv, ByteView data) {
+  return use_ossl() ? ossl::des_cbc_decrypt(key, iv, data) : mbed::des_cbc_decrypt(key, iv, data);
 }
-
-Bytes des_cbc_encrypt(ByteView key, ByteView iv, ByteView data) { return des_cbc(MBEDTLS_DES_ENCRYPT, key, iv, data); }
-Bytes des_cbc_decrypt(ByteView key, ByteView iv, ByteView data) { return des_cbc(MBEDTLS_DES_DECRYPT, key, iv, data); }
-
 Bytes aes_gcm_encrypt(ByteView key, ByteView iv, ByteView aad, ByteView plain) {
-  require_aes_key(key);
-  mbedtls_gcm_context ctx;
-  mbedtls_gcm_init(&ctx);
-  Bytes out(plain.size() + 16);
-  int rc = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), static_cast<unsigned>(key.size() * 8));
-  if (rc == 0)
-    rc = mbedtls_gcm_crypt_and_tag(&ctx, MBEDTLS_GCM_ENCRYPT, plain.size(), iv.data(), iv.size(), aad.data(),
-                                   aad.size(), plain.data(), out.data(), 16, out.data() + plain.size());
-  mbedtls_gcm_free(&ctx);
-  check(rc, "aes_gcm_encrypt");
-  return out;
+  return use_ossl() ? ossl::aes_gcm_encrypt(key, iv, aad, plain) : mbed::aes_gcm_encrypt(key, iv, aad, plain);
 }
-
 Bytes aes_gcm_decrypt(ByteView key, ByteView iv, ByteView aad, ByteView cipher_and_tag) {
-  require_aes_key(key);
-  if (cipher_and_tag.size() < 16) throw CryptoError("AES-GCM input shorter than its tag");
-  std::size_t n = cipher_and_tag.size() - 16;
-  mbedtls_gcm_context ctx;
-  mbedtls_gcm_init(&ctx);
-  Bytes out(n);
-  int rc = mbedtls_gcm_setkey(&ctx, MBEDTLS_CIPHER_ID_AES, key.data(), static_cast<unsigned>(key.size() * 8));
-  if (rc == 0)
-    rc = mbedtls_gcm_auth_decrypt(&ctx, n, iv.data(), iv.size(), aad.data(), aad.size(), cipher_and_tag.data() + n, 16,
-                                  cipher_and_tag.data(), out.data());
-  mbedtls_gcm_free(&ctx);
-  if (rc == MBEDTLS_ERR_GCM_AUTH_FAILED) throw CryptoError("AES-GCM authentication failed");
-  check(rc, "aes_gcm_decrypt");
-  return out;
+  return use_ossl() ? ossl::aes_gcm_decrypt(key, iv, aad, cipher_and_tag) : mbed::aes_gcm_decrypt(key, iv, aad, cipher_and_tag);
 }
-
 Bytes x963_kdf_sha256(ByteView z, ByteView shared_info, std::size_t out_len) {
-  // ANSI X9.63 2.6.1 (also BSI TR-03111 4.3.3): K = H(Z || counter32 || SharedInfo) ...
-  Bytes out;
-  for (std::uint32_t counter = 1; out.size() < out_len; ++counter) {
-    Bytes block(z.begin(), z.end());
-    for (int s = 24; s >= 0; s -= 8) block.push_back(static_cast<std::uint8_t>(counter >> s));
-    append(block, shared_info);
-    append(out, sha256(block));
-    wipe(block.data(), block.size());
-  }
-  out.resize(out_len);
-  return out;
+  return use_ossl() ? ossl::x963_kdf_sha256(z, shared_info, out_len) : mbed::x963_kdf_sha256(z, shared_info, out_len);
 }
 
 std::string_view curve_name(Curve c) {
@@ -243,226 +73,70 @@ Curve curve_from_name(std::string_view n) {
 }
 
 // ---------------------------------------------------------------- EcKey
+// secp256k1 keys always live in the mbedTLS implementation, beside
+// libsecp256k1 which signs and verifies them (crypto.hpp).
 
-// libsecp256k1's context: created and randomised once, then only read (safe
-// to share between threads).
-const secp256k1_context* k1_context() {
-  static secp256k1_context* ctx = [] {
-    auto* c = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
-    Bytes seed = random_bytes(32);
-    if (!secp256k1_context_randomize(c, seed.data())) throw CryptoError("secp256k1_context_randomize");
-    return c;
-  }();
-  return ctx;
-}
-
-struct EcKey::Impl {
-  mbedtls_pk_context pk;
-  std::once_flag comb_table;
-  // secp256k1 keys: the public key parsed once for libsecp256k1.
-  std::once_flag k1_once;
-  secp256k1_pubkey k1_pub{};
-  bool k1_ok = false;
-  std::once_flag k1_sk_once;
-  SecretBytes k1_sk;  // the private scalar, exported from mbedTLS once
-  Impl() { mbedtls_pk_init(&pk); }
-  ~Impl() { mbedtls_pk_free(&pk); }
-  mbedtls_ecp_keypair* ec() const { return mbedtls_pk_ec(pk); }
-  // mbedTLS caches the generator's comb table in the group on first use, a
-  // write that races when threads share a key (the SM-DP+ signs with one
-  // DPauth key from every worker). Filling it once up front makes every later
-  // use read-only, so the key can be shared without a lock.
-  mbedtls_ecp_keypair* ready() {
-    auto* e = ec();
-    std::call_once(comb_table, [e] {
-      mbedtls_ecp_point p;
-      mbedtls_mpi one;
-      mbedtls_ecp_point_init(&p);
-      mbedtls_mpi_init(&one);
-      mbedtls_mpi_lset(&one, 1);
-      mbedtls_ecp_mul(&e->grp, &p, &one, &e->grp.G, rng, nullptr);
-      mbedtls_mpi_free(&one);
-      mbedtls_ecp_point_free(&p);
-    });
-    return e;
-  }
-};
-
-EcKey::EcKey() : impl_(std::make_unique<Impl>()) {}
+EcKey::EcKey() = default;
 EcKey::~EcKey() = default;
 EcKey::EcKey(EcKey&&) noexcept = default;
 EcKey& EcKey::operator=(EcKey&&) noexcept = default;
 
-static void setup_ec(mbedtls_pk_context* pk) {
-  check(mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), "pk_setup");
+namespace {
+const detail::KeyImpl& need(const detail::KeyImpl* k) {
+  if (!k) throw CryptoError("empty EC key");
+  return *k;
 }
+}  // namespace
+
+#define RSP_KEY need(impl_ ? impl_->key.get() : nullptr)
 
 EcKey EcKey::generate(Curve c) {
   EcKey k;
-  setup_ec(&k.impl_->pk);
-  check(mbedtls_ecp_gen_key(group_of(c), k.impl_->ec(), rng, nullptr), "ecp_gen_key");
+  k.impl_ = std::make_unique<Impl>();
+  k.impl_->key = use_ossl() && c != Curve::Secp256k1 ? detail::ossl_generate(c) : detail::mbed_generate(c);
   return k;
 }
 
 EcKey EcKey::from_pem_or_der(ByteView data) {
   EcKey k;
-  Bytes buf(data.begin(), data.end());
-  bool pem = std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()).find("-----BEGIN") != std::string_view::npos;
-  if (pem) buf.push_back(0);  // mbedTLS wants PEM NUL-terminated, length included
-  int rc = mbedtls_pk_parse_key(&k.impl_->pk, buf.data(), buf.size(), nullptr, 0);
-  if (rc != 0) {
-    mbedtls_pk_free(&k.impl_->pk);
-    mbedtls_pk_init(&k.impl_->pk);
-    rc = mbedtls_pk_parse_public_key(&k.impl_->pk, buf.data(), buf.size());
-  }
-  wipe(buf.data(), buf.size());
-  check(rc, "parse EC key");
-  if (mbedtls_pk_get_type(&k.impl_->pk) != MBEDTLS_PK_ECKEY) throw CryptoError("not an EC key");
-  auto id = k.impl_->ec()->grp.id;
-  if (id != MBEDTLS_ECP_DP_SECP256R1 && id != MBEDTLS_ECP_DP_BP256R1)
-    throw CryptoError("EC key is not on P-256 or brainpoolP256r1");
+  k.impl_ = std::make_unique<Impl>();
+  k.impl_->key = use_ossl() ? detail::ossl_from_pem_or_der(data) : detail::mbed_from_pem_or_der(data);
   return k;
 }
 
 EcKey EcKey::from_public_point(Curve c, ByteView point) {
   EcKey k;
-  setup_ec(&k.impl_->pk);
-  auto* ec = k.impl_->ec();
-  check(mbedtls_ecp_group_load(&ec->grp, group_of(c)), "ecp_group_load");
-  check(mbedtls_ecp_point_read_binary(&ec->grp, &ec->Q, point.data(), point.size()), "ecp_point_read");
-  check(mbedtls_ecp_check_pubkey(&ec->grp, &ec->Q), "ecp_check_pubkey");
+  k.impl_ = std::make_unique<Impl>();
+  k.impl_->key = use_ossl() && c != Curve::Secp256k1 ? detail::ossl_from_public_point(c, point)
+                                                      : detail::mbed_from_public_point(c, point);
   return k;
 }
 
 EcKey EcKey::from_private_scalar(Curve c, ByteView d) {
   EcKey k;
-  setup_ec(&k.impl_->pk);
-  auto* ec = k.impl_->ec();
-  check(mbedtls_ecp_read_key(group_of(c), ec, d.data(), d.size()), "ecp_read_key");
-  check(mbedtls_ecp_mul(&ec->grp, &ec->Q, &ec->d, &ec->grp.G, rng, nullptr), "ecp_mul");
+  k.impl_ = std::make_unique<Impl>();
+  k.impl_->key = use_ossl() && c != Curve::Secp256k1 ? detail::ossl_from_private_scalar(c, d)
+                                                      : detail::mbed_from_private_scalar(c, d);
   return k;
 }
 
-Curve EcKey::curve() const {
-  switch (impl_->ec()->grp.id) {
-    case MBEDTLS_ECP_DP_SECP256R1: return Curve::P256;
-    case MBEDTLS_ECP_DP_BP256R1: return Curve::BrainpoolP256r1;
-    case MBEDTLS_ECP_DP_SECP256K1: return Curve::Secp256k1;
-    default: throw CryptoError("key on an unsupported curve");
-  }
+Curve EcKey::curve() const { return RSP_KEY.curve(); }
+bool EcKey::has_private() const { return RSP_KEY.has_private(); }
+Bytes EcKey::public_point() const { return RSP_KEY.public_point(); }
+SecretBytes EcKey::private_scalar() const { return RSP_KEY.private_scalar(); }
+std::string EcKey::private_pem() const { return RSP_KEY.private_pem(); }
+Bytes EcKey::public_der() const { return RSP_KEY.public_der(); }
+Bytes EcKey::sign(ByteView message) const {
+  const auto& k = RSP_KEY;
+  // The digest from the key's own implementation: a card-side key hashes with
+  // mbedTLS even in a process whose backend is OpenSSL.
+  return k.sign_digest(k.backend() == Backend::OpenSsl ? ossl::sha256(message) : mbed::sha256(message));
 }
+Bytes EcKey::sign_digest(ByteView digest) const { return RSP_KEY.sign_digest(digest); }
+bool EcKey::verify(ByteView message, ByteView raw_rs) const { return RSP_KEY.verify(message, raw_rs); }
+SecretBytes EcKey::ecdh(ByteView peer_point) const { return RSP_KEY.ecdh(peer_point); }
+void* EcKey::native_pk() const { return RSP_KEY.native_pk(); }
 
-bool EcKey::has_private() const { return mbedtls_mpi_cmp_int(&impl_->ec()->d, 0) != 0; }
-
-Bytes EcKey::public_point() const {
-  auto* ec = impl_->ec();
-  Bytes out(1 + 2 * 66);
-  std::size_t olen = 0;
-  check(mbedtls_ecp_point_write_binary(&ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out.data(), out.size()),
-        "ecp_point_write");
-  out.resize(olen);
-  return out;
-}
-
-SecretBytes EcKey::private_scalar() const {
-  if (!has_private()) throw CryptoError("no private key");
-  auto* ec = impl_->ec();
-  SecretBytes out((ec->grp.nbits + 7) / 8);
-  check(mbedtls_mpi_write_binary(&ec->d, out.data(), out.size()), "mpi_write");
-  return out;
-}
-
-std::string EcKey::private_pem() const {
-  std::string out(1024, '\0');
-  check(mbedtls_pk_write_key_pem(&impl_->pk, reinterpret_cast<unsigned char*>(out.data()), out.size()), "write_key_pem");
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-Bytes EcKey::public_der() const {
-  unsigned char buf[256];
-  int n = mbedtls_pk_write_pubkey_der(&impl_->pk, buf, sizeof buf);
-  if (n < 0) check(n, "write_pubkey_der");
-  return Bytes(buf + sizeof buf - n, buf + sizeof buf);
-}
-
-Bytes EcKey::sign(ByteView message) const { return sign_digest(sha256(message)); }
-
-Bytes EcKey::sign_digest(ByteView hash) const {
-  if (!has_private()) throw CryptoError("no private key to sign with");
-  if (curve() == Curve::Secp256k1) {
-    if (hash.size() != 32) throw CryptoError("secp256k1 signs 32-byte digests only");
-    std::call_once(impl_->k1_sk_once, [this] { impl_->k1_sk = private_scalar(); });
-    secp256k1_ecdsa_signature sig;
-    // RFC 6979 nonces; the result is low-s (BIP 62) by construction.
-    if (!secp256k1_ecdsa_sign(k1_context(), &sig, hash.data(), impl_->k1_sk.data(), nullptr, nullptr))
-      throw CryptoError("secp256k1_ecdsa_sign");
-    Bytes out(64);
-    secp256k1_ecdsa_signature_serialize_compact(k1_context(), out.data(), &sig);
-    return out;
-  }
-  auto* ec = impl_->ready();
-  mbedtls_mpi r, s;
-  mbedtls_mpi_init(&r);
-  mbedtls_mpi_init(&s);
-  std::size_t n = (ec->grp.nbits + 7) / 8;
-  Bytes out(2 * n);
-  int rc = mbedtls_ecdsa_sign(&ec->grp, &r, &s, &ec->d, hash.data(), hash.size(), rng, nullptr);
-  if (rc == 0) rc = mbedtls_mpi_write_binary(&r, out.data(), n);
-  if (rc == 0) rc = mbedtls_mpi_write_binary(&s, out.data() + n, n);
-  mbedtls_mpi_free(&r);
-  mbedtls_mpi_free(&s);
-  check(rc, "ecdsa_sign");
-  return out;
-}
-
-bool EcKey::verify(ByteView message, ByteView raw_rs) const {
-  if (curve() == Curve::Secp256k1) {
-    std::call_once(impl_->k1_once, [this] {
-      Bytes q = public_point();
-      impl_->k1_ok = secp256k1_ec_pubkey_parse(k1_context(), &impl_->k1_pub, q.data(), q.size()) == 1;
-    });
-    secp256k1_ecdsa_signature sig;
-    if (!impl_->k1_ok || raw_rs.size() != 64 || !secp256k1_ecdsa_signature_parse_compact(k1_context(), &sig, raw_rs.data()))
-      return false;
-    // Accept high-s too, as plain ECDSA (and mbedTLS for the other curves) does.
-    secp256k1_ecdsa_signature_normalize(k1_context(), &sig, &sig);
-    Bytes hash = sha256(message);
-    return secp256k1_ecdsa_verify(k1_context(), &sig, hash.data(), &impl_->k1_pub) == 1;
-  }
-  auto* ec = impl_->ready();
-  std::size_t n = (ec->grp.nbits + 7) / 8;
-  if (raw_rs.size() != 2 * n) return false;
-  Bytes hash = sha256(message);
-  mbedtls_mpi r, s;
-  mbedtls_mpi_init(&r);
-  mbedtls_mpi_init(&s);
-  int rc = mbedtls_mpi_read_binary(&r, raw_rs.data(), n);
-  if (rc == 0) rc = mbedtls_mpi_read_binary(&s, raw_rs.data() + n, n);
-  if (rc == 0) rc = mbedtls_ecdsa_verify(&ec->grp, hash.data(), hash.size(), &ec->Q, &r, &s);
-  mbedtls_mpi_free(&r);
-  mbedtls_mpi_free(&s);
-  return rc == 0;
-}
-
-SecretBytes EcKey::ecdh(ByteView peer_point) const {
-  if (!has_private()) throw CryptoError("no private key for ECDH");
-  auto* ec = impl_->ready();
-  mbedtls_ecp_point q;
-  mbedtls_ecp_point_init(&q);
-  mbedtls_mpi z;
-  mbedtls_mpi_init(&z);
-  SecretBytes out((ec->grp.nbits + 7) / 8);
-  int rc = mbedtls_ecp_point_read_binary(&ec->grp, &q, peer_point.data(), peer_point.size());
-  if (rc == 0) rc = mbedtls_ecp_check_pubkey(&ec->grp, &q);
-  if (rc == 0) rc = mbedtls_ecdh_compute_shared(&ec->grp, &z, &q, &ec->d, rng, nullptr);
-  if (rc == 0) rc = mbedtls_mpi_write_binary(&z, out.data(), out.size());
-  mbedtls_mpi_free(&z);
-  mbedtls_ecp_point_free(&q);
-  check(rc, "ecdh");
-  return out;
-}
-
-void* EcKey::native_pk() const { return &impl_->pk; }
+#undef RSP_KEY
 
 }  // namespace rsp::crypto

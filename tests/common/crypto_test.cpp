@@ -5,8 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
+#include <unistd.h>
 
 #include "rsp/crypto.hpp"
+#include "rsp/crypto_backend.hpp"
 #include "rsp/tlv.hpp"
 
 using namespace rsp;
@@ -33,16 +36,29 @@ std::string run(const std::string& cmd) {
   pclose(p);
   return out;
 }
+
+// The known-answer tests run on both implementations behind rsp::crypto
+// (tests/common/crypto_differential_test.cpp compares them with each other).
+class CryptoKat : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { use_backend(GetParam()); }
+  void TearDown() override { use_backend(Backend::OpenSsl); }
+};
+std::string backend_param_name(const ::testing::TestParamInfo<Backend>& i) {
+  return i.param == Backend::OpenSsl ? "OpenSsl" : "MbedTls";
+}
 }  // namespace
 
-TEST(Cmac, Rfc4493Examples) {
+INSTANTIATE_TEST_SUITE_P(Backends, CryptoKat, ::testing::Values(Backend::OpenSsl, Backend::MbedTls), backend_param_name);
+
+TEST_P(CryptoKat, CmacRfc4493Examples) {
   EXPECT_EQ(to_hex(aes_cmac(kKey, {})), "bb1d6929e95937287fa37d129b756746");
   EXPECT_EQ(to_hex(aes_cmac(kKey, from_hex(kMsg64.substr(0, 32)))), "070a16b46b4d4144f79bdd9dd04a287c");
   EXPECT_EQ(to_hex(aes_cmac(kKey, from_hex(kMsg64.substr(0, 80)))), "dfa66747de9ae63030ca32611497c827");
   EXPECT_EQ(to_hex(aes_cmac(kKey, from_hex(kMsg64))), "51f0bebf7e3b9d92fc49741779363cfe");
 }
 
-TEST(AesCbc, Sp800_38A_F21) {
+TEST_P(CryptoKat, AesCbcSp800_38A_F21) {
   Bytes iv = from_hex("000102030405060708090a0b0c0d0e0f");
   Bytes ct = aes_cbc_encrypt(kKey, iv, from_hex(kMsg64));
   EXPECT_EQ(to_hex(ct),
@@ -52,13 +68,13 @@ TEST(AesCbc, Sp800_38A_F21) {
   EXPECT_THROW(aes_cbc_encrypt(kKey, iv, from_hex("00")), CryptoError);
 }
 
-TEST(Kdf, X963Sha256CavsVector) {
+TEST_P(CryptoKat, KdfX963Sha256CavsVector) {
   // NIST CAVS ansx963_2001.rsp, [SHA-256] shared secret 192 bits, no SharedInfo, COUNT=0.
   EXPECT_EQ(to_hex(x963_kdf_sha256(from_hex("96c05619d56c328ab95fe84b18264b08725b85e33fd34f08"), {}, 16)),
             "443024c3dae66b95e6f5670601558f71");
 }
 
-TEST(Gcm, RoundTripAndTamper) {
+TEST_P(CryptoKat, GcmRoundTripAndTamper) {
   Bytes key = random_bytes(16), iv = random_bytes(12);
   Bytes ct = aes_gcm_encrypt(key, iv, to_bytes("aad"), to_bytes("secret Ki"));
   EXPECT_EQ(to_string(aes_gcm_decrypt(key, iv, to_bytes("aad"), ct)), "secret Ki");
@@ -91,15 +107,20 @@ TEST(Tlv, TagsAndLengths) {
   EXPECT_THROW(tlv::parse_all(from_hex("800100 81")), DecodeError);
 }
 
-class EcdsaOpenSsl : public ::testing::TestWithParam<const char*> {};
+class EcdsaOpenSsl : public ::testing::TestWithParam<std::tuple<const char*, Backend>> {
+ protected:
+  void SetUp() override { use_backend(std::get<1>(GetParam())); }
+  void TearDown() override { use_backend(Backend::OpenSsl); }
+};
 
 TEST_P(EcdsaOpenSsl, VerifiesOpenSslSignatureAndOpenSslVerifiesOurs) {
-  std::string suffix = GetParam();
+  std::string suffix = std::get<0>(GetParam());
   std::string sk = sgp26("eUICC/SK_EUICC_ECDSA_" + suffix + ".pem");
   std::string pk = sgp26("eUICC/PK_EUICC_ECDSA_" + suffix + ".pem");
   if (!std::filesystem::exists(sk)) GTEST_SKIP() << "SGP.26 test material absent";
   if (run("command -v openssl").empty()) GTEST_SKIP() << "openssl CLI absent";
-  auto dir = std::filesystem::temp_directory_path() / ("rsp-ecdsa-" + suffix);
+  auto dir = std::filesystem::temp_directory_path() /
+             ("rsp-ecdsa-" + suffix + "-" + std::string(backend_name(backend())) + "-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string msg = (dir / "msg").string(), sig = (dir / "sig").string();
   std::ofstream(msg, std::ios::binary) << "euiccSigned1 bytes";
@@ -138,9 +159,11 @@ TEST_P(EcdsaOpenSsl, VerifiesOpenSslSignatureAndOpenSslVerifiesOurs) {
   EXPECT_EQ(to_hex(priv.ecdh(peer.public_point())), z);
   std::filesystem::remove_all(dir);
 }
-INSTANTIATE_TEST_SUITE_P(Sgp26, EcdsaOpenSsl, ::testing::Values("NIST", "BRP"));
+INSTANTIATE_TEST_SUITE_P(Sgp26, EcdsaOpenSsl,
+                         ::testing::Combine(::testing::Values("NIST", "BRP"),
+                                            ::testing::Values(Backend::OpenSsl, Backend::MbedTls)));
 
-TEST(EcKey, GenerateSignVerifyEcdh) {
+TEST_P(CryptoKat, EcKeyGenerateSignVerifyEcdh) {
   for (auto c : {Curve::P256, Curve::BrainpoolP256r1}) {
     auto a = EcKey::generate(c), b = EcKey::generate(c);
     EXPECT_EQ(a.public_point().size(), 65u);
@@ -157,7 +180,7 @@ TEST(EcKey, GenerateSignVerifyEcdh) {
 // secp256k1 through libsecp256k1: the public key of d = 1 is the generator
 // (SEC 2 2.4.1), and the RFC 6979 signature of "Satoshi Nakamoto" with d = 1
 // is the widely published deterministic vector (low-s form).
-TEST(Secp256k1, Sec2GeneratorAndRfc6979Vector) {
+TEST_P(CryptoKat, Secp256k1Sec2GeneratorAndRfc6979Vector) {
   Bytes one(32, 0);
   one[31] = 1;
   auto k = EcKey::from_private_scalar(Curve::Secp256k1, one);
@@ -190,7 +213,7 @@ TEST(Secp256k1, Sec2GeneratorAndRfc6979Vector) {
 // DES and 3DES (ETSI TS 102 225 ciphers) against the openssl command line:
 //   printf 000102030405060708090a0b0c0d0e0f1011121314151617 | xxd -r -p |
 //     openssl enc [-provider legacy -provider default] -des-cbc|-des-ede-cbc|-des-ede3-cbc -nopad -K KEY -iv 0000000000000000
-TEST(CryptoDes, CbcMatchesOpenssl) {
+TEST_P(CryptoKat, DesCbcMatchesOpenssl) {
   using namespace rsp;
   Bytes iv(8, 0), data = from_hex("000102030405060708090a0b0c0d0e0f1011121314151617");
   struct {

@@ -12,6 +12,7 @@
 
 #include "rsp/cli.hpp"
 #include "rsp/crypto.hpp"
+#include "rsp/crypto_backend.hpp"
 #include "rsp/log.hpp"
 #include "rsp/sim/card_manager.hpp"
 #include "rsp/sim/vpcd.hpp"
@@ -22,6 +23,8 @@ void on_signal(int) { g_stop = true; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The card side computes with mbedTLS, as a card OS would (docs/architecture.md, "Crypto backends").
+  rsp::crypto::use_backend(rsp::crypto::Backend::MbedTls);
   CLI::App app{"gp-card-sim: a simulated GlobalPlatform card manager (ISD with SCP02 and SCP03)"};
   std::string tcp, vpcd, state, isd, log_level = "info";
   unsigned max_failures = 3;

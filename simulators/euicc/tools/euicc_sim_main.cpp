@@ -9,6 +9,7 @@
 #include <iostream>
 #include <string>
 
+#include "rsp/crypto_backend.hpp"
 #include "rsp/log.hpp"
 #include "rsp/sim/euicc.hpp"
 #include "rsp/sim/usim_authenticate.hpp"
@@ -40,6 +41,8 @@ int dump_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The card side computes with mbedTLS, as a card OS would (docs/architecture.md, "Crypto backends").
+  rsp::crypto::use_backend(rsp::crypto::Backend::MbedTls);
   if (argc > 1 && std::string(argv[1]) == "dump") return dump_main(argc - 1, argv + 1);
   CLI::App app{"Simulated SGP.22 eUICC (ISD-R with ES10a/b/c, profile file system)"};
   std::string cert, key, eum, state, vpcd, tcp, log_level = "info", default_dp;

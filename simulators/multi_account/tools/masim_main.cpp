@@ -20,6 +20,7 @@
 #include <string>
 
 #include "rsp/cli.hpp"
+#include "rsp/crypto_backend.hpp"
 #include "rsp/log.hpp"
 #include "rsp/masim/masim.hpp"
 #include "rsp/sim/vpcd.hpp"
@@ -76,6 +77,8 @@ void read_keys(const std::string& path, rsp::masim::MasimConfig& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The card side computes with mbedTLS, as a card OS would (docs/architecture.md, "Crypto backends").
+  rsp::crypto::use_backend(rsp::crypto::Backend::MbedTls);
   bool dump = argc > 1 && std::string(argv[1]) == "dump";
   if (dump) {
     --argc;
