@@ -25,6 +25,7 @@
 #include "rsp/agents/visited_operator_agent.hpp"
 #include "rsp/eid.hpp"
 #include "rsp/file.hpp"
+#include "rsp/time_text.hpp"
 #include "rsp/smdp/profile_generator.hpp"
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/ledger/seal.hpp"
@@ -102,37 +103,14 @@ std::string normalise_activation_code(std::string& v) {
   return {};
 }
 
-// A time: Unix seconds as they are, or ISO 8601 in UTC ("2026-12-03",
-// "2026-12-03T08:00", "2026-12-03T08:00:00Z", "...+01:00"), turned into Unix
+// A time (rsp/time_text.hpp: Unix seconds or ISO 8601), turned into Unix
 // seconds before CLI11 converts the option.
 std::string normalise_time(std::string& v) {
-  static const std::regex kUnix(R"(-?[0-9]+)");
-  static const std::regex kIso(
-      R"(([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?(Z|([+-])([0-9]{2}):?([0-9]{2}))?)");
-  if (std::regex_match(v, kUnix)) return {};
-  std::smatch m;
-  const std::string bad = "time '" + v + "': give Unix seconds or ISO 8601 (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM])";
-  if (!std::regex_match(v, m, kIso)) return bad;
-  auto num = [&](int i) { return m[i].matched ? std::stoi(m[i].str()) : 0; };
-  std::tm tm{};
-  tm.tm_year = num(1) - 1900;
-  tm.tm_mon = num(2) - 1;
-  tm.tm_mday = num(3);
-  tm.tm_hour = num(4);
-  tm.tm_min = num(5);
-  tm.tm_sec = num(6);
-  const std::tm asked = tm;
-  std::time_t t = timegm(&tm);
-  // timegm normalises 2026-02-30 to March 2: such a date is refused.
-  if (tm.tm_year != asked.tm_year || tm.tm_mon != asked.tm_mon || tm.tm_mday != asked.tm_mday ||
-      tm.tm_hour != asked.tm_hour || tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
-    return bad;
-  if (m[8].matched) {
-    if (num(9) > 23 || num(10) > 59) return bad;
-    std::time_t offset = static_cast<std::time_t>(num(9)) * 3600 + static_cast<std::time_t>(num(10)) * 60;
-    t += m[8].str() == "+" ? -offset : offset;  // 08:00+01:00 is 07:00Z
+  try {
+    v = std::to_string(static_cast<long long>(rsp::time_text::parse(v)));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
   }
-  v = std::to_string(static_cast<long long>(t));
   return {};
 }
 

@@ -218,24 +218,51 @@ Api::Api(ota::CardStore& cards, CampaignStore& jobs, CampaignRunner& runner, con
       scp81_keys_(scp81_keys),
       scp81_on_(scp81_on) {}
 
+const std::vector<ApiRoute>& Api::routes() {
+  using Params = const std::vector<std::string>&;
+  using R = const http::Request&;
+  static const std::vector<ApiRoute> r = {
+      {"POST", {"cards"}, "POST /cards", [](Api& a, R q, Params) { return a.register_card(q.body); }},
+      {"GET", {"cards", "{}"}, "GET /cards/{iccid}", [](Api& a, R, Params x) { return a.show_card(x[0]); }},
+      {"DELETE", {"cards", "{}"}, "DELETE /cards/{iccid}", [](Api& a, R, Params x) { return a.delete_card(x[0]); }},
+      {"POST", {"cards", "{}", "commands"}, "POST /cards/{iccid}/commands",
+       [](Api& a, R q, Params x) { return a.command(x[0], q.body); }},
+      {"POST", {"cards", "{}", "accounts"}, "POST /cards/{iccid}/accounts",
+       [](Api& a, R q, Params x) { return a.account(x[0], q.method, {}, q.body); }},
+      {"POST", {"cards", "{}", "accounts", "{}", "switch"}, "POST /cards/{iccid}/accounts/{slot}/switch",
+       [](Api& a, R q, Params x) { return a.account(x[0], q.method, {x[1], "switch"}, q.body); }},
+      {"DELETE", {"cards", "{}", "accounts", "{}"}, "DELETE /cards/{iccid}/accounts/{slot}",
+       [](Api& a, R q, Params x) { return a.account(x[0], q.method, {x[1]}, q.body); }},
+      {"POST", {"cards", "{}", "applications"}, "POST /cards/{iccid}/applications",
+       [](Api& a, R q, Params x) { return a.application(x[0], q.body); }},
+      {"GET", {"commands", "{}"}, "GET /commands/{id}", [](Api& a, R, Params x) { return a.command_status(x[0]); }},
+      {"POST", {"campaigns"}, "POST /campaigns", [](Api& a, R q, Params) { return a.create_campaign(q.body); }},
+      {"GET", {"campaigns", "{}"}, "GET /campaigns/{id}",
+       [](Api& a, R q, Params x) { return a.campaign_status(x[0], q.target.find("cards=") != std::string::npos); }},
+      {"POST", {"campaigns", "{}", "cancel"}, "POST /campaigns/{id}/cancel",
+       [](Api& a, R, Params x) { return a.cancel_campaign(x[0]); }},
+  };
+  return r;
+}
+
 http::Response Api::handle(const http::Request& req) {
   std::string_view path = req.path();
   if (!starts_with(path, kApiPrefix)) return error(404, "not found");
   auto p = split_path(path.substr(kApiPrefix.size()));
   const std::string& m = req.method;
   try {
-    if (p.size() == 1 && p[0] == "cards" && m == "POST") return register_card(req.body);
-    if (p.size() == 2 && p[0] == "cards" && m == "GET") return show_card(p[1]);
-    if (p.size() == 2 && p[0] == "cards" && m == "DELETE") return delete_card(p[1]);
-    if (p.size() == 3 && p[0] == "cards" && p[2] == "commands" && m == "POST") return command(p[1], req.body);
-    if (p.size() >= 3 && p[0] == "cards" && p[2] == "accounts")
-      return account(p[1], m, std::vector<std::string>(p.begin() + 3, p.end()), req.body);
-    if (p.size() == 3 && p[0] == "cards" && p[2] == "applications" && m == "POST") return application(p[1], req.body);
-    if (p.size() == 2 && p[0] == "commands" && m == "GET") return command_status(p[1]);
-    if (p.size() == 1 && p[0] == "campaigns" && m == "POST") return create_campaign(req.body);
-    if (p.size() == 2 && p[0] == "campaigns" && m == "GET")
-      return campaign_status(p[1], req.target.find("cards=") != std::string::npos);
-    if (p.size() == 3 && p[0] == "campaigns" && p[2] == "cancel" && m == "POST") return cancel_campaign(p[1]);
+    for (const auto& r : routes()) {
+      if (m != r.method || p.size() != r.segments.size()) continue;
+      std::vector<std::string> params;
+      bool match = true;
+      for (std::size_t i = 0; i < p.size() && match; ++i) {
+        if (r.segments[i] == "{}")
+          params.push_back(p[i]);
+        else
+          match = r.segments[i] == p[i];
+      }
+      if (match) return r.handler(*this, req, params);
+    }
     return error(404, "no such endpoint");
   } catch (const ApiError& e) {
     return error(e.status, e.what());

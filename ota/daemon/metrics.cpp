@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "rsp/ota/status.hpp"
+#include "rsp/otad/api.hpp"
 
 namespace rsp::otad {
 
@@ -68,36 +69,6 @@ void OtadMetrics::collect_from(store::Db& db) {
   for (const auto& row : rows) job_cards.with({std::get<0>(row), std::get<1>(row)}).set(std::get<2>(row));
 }
 
-namespace {
-
-// The operator API's routes (docs/ota.md, "The operator API"); "{x}" is one
-// path segment. Api::handle is the router: a route added there is added here.
-struct Route {
-  const char* method;
-  std::vector<std::string_view> segments;
-  const char* label;
-};
-
-const std::vector<Route>& routes() {
-  static const std::vector<Route> r = {
-      {"POST", {"cards"}, "POST /cards"},
-      {"GET", {"cards", "{}"}, "GET /cards/{iccid}"},
-      {"DELETE", {"cards", "{}"}, "DELETE /cards/{iccid}"},
-      {"POST", {"cards", "{}", "commands"}, "POST /cards/{iccid}/commands"},
-      {"POST", {"cards", "{}", "accounts"}, "POST /cards/{iccid}/accounts"},
-      {"POST", {"cards", "{}", "accounts", "{}", "switch"}, "POST /cards/{iccid}/accounts/{slot}/switch"},
-      {"DELETE", {"cards", "{}", "accounts", "{}"}, "DELETE /cards/{iccid}/accounts/{slot}"},
-      {"POST", {"cards", "{}", "applications"}, "POST /cards/{iccid}/applications"},
-      {"GET", {"commands", "{}"}, "GET /commands/{id}"},
-      {"POST", {"campaigns"}, "POST /campaigns"},
-      {"GET", {"campaigns", "{}"}, "GET /campaigns/{id}"},
-      {"POST", {"campaigns", "{}", "cancel"}, "POST /campaigns/{id}/cancel"},
-  };
-  return r;
-}
-
-}  // namespace
-
 std::string api_endpoint_label(const std::string& method, std::string_view path) {
   constexpr std::string_view prefix = "/ota/v1/";
   if (path.substr(0, prefix.size()) != prefix) return "unknown";
@@ -109,7 +80,7 @@ std::string api_endpoint_label(const std::string& method, std::string_view path)
     if (!seg.empty()) parts.push_back(seg);
     rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
   }
-  for (const auto& r : routes()) {
+  for (const auto& r : Api::routes()) {
     if (method != r.method || parts.size() != r.segments.size()) continue;
     bool match = true;
     for (std::size_t i = 0; i < parts.size() && match; ++i) match = r.segments[i] == "{}" || r.segments[i] == parts[i];

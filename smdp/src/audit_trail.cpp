@@ -81,39 +81,4 @@ std::vector<AuditEntry> AuditTrail::list(const AuditFilter& f) const {
   return out;
 }
 
-std::int64_t parse_audit_time(const std::string& text) {
-  auto bad = [&] { return std::invalid_argument("'" + text + "' is not a time (2026-12-03T10:15:00Z, 2026-12-03 or Unix seconds)"); };
-  if (text.empty()) throw bad();
-  if (text.find_first_not_of("0123456789") == std::string::npos) {
-    if (text.size() > 12) throw bad();
-    return std::stoll(text);
-  }
-  std::tm tm{};
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  char tail = 0;
-  if (text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3) {
-  } else if (text.size() == 20 && std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail) == 7 &&
-             tail == 'Z') {
-  } else {
-    throw bad();
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) throw bad();
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
-std::string audit_time_string(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace rsp::smdp

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "rsp/log.hpp"
+#include "rsp/time_text.hpp"
 
 namespace rsp::smdp {
 
@@ -180,20 +181,20 @@ CliAudit::~CliAudit() {
 
 AuditCommand::AuditCommand(CLI::App& app) {
   cmd_ = app.add_subcommand("audit", "the audit trail: every ES2+ call and state-changing admin command (docs/smdp.md)");
-  cmd_->add_option("--since", since_, "from this time on: 2026-12-03T10:15:00Z, 2026-12-03 (UTC) or Unix seconds");
+  cmd_->add_option("--since", since_, "from this time on: ISO 8601 (2026-12-03T10:15:00Z, 2026-12-03, +01:00 offsets; UTC if none) or Unix seconds");
   cmd_->add_option("--iccid", iccid_, "only rows naming this ICCID");
   cmd_->add_flag("--json", json_, "one JSON array of rows");
 }
 
 int AuditCommand::run(store::Db& db, std::ostream& out) const {
   AuditFilter f;
-  if (!since_.empty()) f.since = parse_audit_time(since_);
+  if (!since_.empty()) f.since = time_text::parse(since_);
   f.iccid = iccid_;
   auto rows = AuditTrail(db).list(f);
   if (json_) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& e : rows) {
-      nlohmann::json j = {{"id", e.id},         {"at", audit_time_string(e.at)}, {"interface", e.interface},
+      nlohmann::json j = {{"id", e.id},         {"at", time_text::iso8601_utc(e.at)}, {"interface", e.interface},
                           {"actor", e.actor},   {"action", e.action},            {"iccid", e.iccid},
                           {"matchingId", e.matching_id}, {"status", e.status},   {"client", e.client},
                           {"detail", e.detail}};
@@ -209,7 +210,7 @@ int AuditCommand::run(store::Db& db, std::ostream& out) const {
     std::string result = e.status;
     if (!e.subject_code.empty()) result += " " + e.subject_code + "/" + e.reason_code;
     if (e.code) result += (e.interface == "cli" ? " exit " : " http ") + std::to_string(*e.code);
-    out << audit_time_string(e.at) << "  " << e.interface << "  " << dash(e.actor) << "  " << e.action << "  "
+    out << time_text::iso8601_utc(e.at) << "  " << e.interface << "  " << dash(e.actor) << "  " << e.action << "  "
         << "iccid " << dash(e.iccid) << "  matchingId " << dash(e.matching_id) << "  " << result << "  "
         << dash(e.client) << "  " << dash(e.detail) << "\n";
   }

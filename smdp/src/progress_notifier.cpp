@@ -1,5 +1,7 @@
 #include "rsp/smdp/progress_notifier.hpp"
 
+#include "rsp/time_text.hpp"
+
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -13,14 +15,7 @@ namespace {
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-std::string utc_timestamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_timestamp() { return time_text::iso8601_utc(static_cast<std::int64_t>(std::time(nullptr))); }
 }  // namespace
 
 ProgressNotifier::ProgressNotifier(store::Db& db, std::map<std::string, std::string> endpoints,

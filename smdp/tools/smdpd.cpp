@@ -20,6 +20,7 @@
 #include "rsp/activation_code.hpp"
 #include "rsp/crypto.hpp"
 #include "rsp/file.hpp"
+#include "rsp/time_text.hpp"
 #include "rsp/smdp/batch_import.hpp"
 #include "rsp/smdp/cli_audit.hpp"
 #include "rsp/smdp/lab_staging.hpp"
@@ -511,14 +512,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       nlohmann::ordered_json out = nlohmann::ordered_json::array();
-      auto iso = [](std::int64_t ms) {
-        std::time_t t = static_cast<std::time_t>(ms / 1000);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        return std::string(buf);
-      };
+      auto iso = [](std::int64_t ms) { return rsp::time_text::iso8601_utc(ms / 1000); };
       if (have)
         db.query("SELECT id, owner, attempts, next_at, failed, body FROM es2_outbox WHERE delivered_at IS NULL ORDER BY id",
                  {}, [&](const rsp::store::Row& r) {

@@ -188,29 +188,17 @@ try:
         pass
 
     # The surface: the dispatch's routes are the document's operations.
+    # Api::routes() is the one route table the router dispatches through:
+    # {"POST", {"cards", "{}", "commands"}, "POST /cards/{iccid}/commands", handler}.
     with open(os.path.join(SRC, "ota", "daemon", "api.cpp")) as f:
         src = f.read()
-    handle = src[src.index("http::Response Api::handle("):src.index("http::Response Api::register_card(")]
-    account = src[src.index("http::Response Api::account("):src.index("http::Response Api::command_status(")]
+    table = src[src.index("const std::vector<ApiRoute>& Api::routes()"):src.index("http::Response Api::handle(")]
     routes = set()
-    for line in handle.splitlines():
-        m = re.search(r'p\.size\(\) [=>]= (\d) && p\[0\] == "(\w+)"(?: && p\[2\] == "(\w+)")?(?: && m == "(\w+)")?', line)
-        if not m:
-            continue
-        n, first, third, method = m.groups()
-        if third == "accounts" and method is None:
-            # Api::account's own routes: POST .../accounts, POST .../accounts/N/switch, DELETE .../accounts/N
-            for am in re.finditer(r'(parts\.empty\(\)|parts\.size\(\) == (\d) && parts\[1\] == "(\w+)"|parts\.size\(\) == (\d)) && method == "(\w+)"', account):
-                if am.group(1) == "parts.empty()":
-                    routes.add(("POST" if am.group(5) == "POST" else am.group(5), "/ota/v1/cards/{iccid}/accounts"))
-                elif am.group(3):
-                    routes.add((am.group(5), "/ota/v1/cards/{iccid}/accounts/{account}/" + am.group(3)))
-                else:
-                    routes.add((am.group(5), "/ota/v1/cards/{iccid}/accounts/{account}"))
-            continue
-        param = {"cards": "{iccid}", "commands": "{id}", "campaigns": "{id}"}[first]
-        path = "/ota/v1/" + first + ("" if n == "1" else "/" + param) + ("/" + third if third else "")
-        routes.add((method, path))
+    for m in re.finditer(r'\{"(\w+)", \{(?:"[^"]*"(?:, )?)*\}, "(\w+) (/[^"]+)"', table):
+        check(m.group(1) == m.group(2), f"route label {m.group(2)} {m.group(3)} under method {m.group(1)}")
+        # The metrics label names the account by its slot; the document calls the parameter {account}.
+        routes.add((m.group(1), "/ota/v1" + m.group(3).replace("{slot}", "{account}")))
+    check(len(routes) >= 12, f"only {len(routes)} routes read from Api::routes()")
     documented = {(m.upper(), p) for p, item in DOC["paths"].items() for m in item if m != "parameters"}
     check(routes == documented, f"dispatch routes {sorted(routes - documented)} undocumented, "
                                 f"documented {sorted(documented - routes)} not routed")

@@ -54,9 +54,4 @@ class AuditTrail {
   store::Db& db_;
 };
 
-// "2026-12-03T10:15:00Z", or Unix seconds, or a date ("2026-12-03", midnight
-// UTC) to Unix seconds; throws std::invalid_argument naming the value.
-std::int64_t parse_audit_time(const std::string& text);
-std::string audit_time_string(std::int64_t unix_seconds);
-
 }  // namespace rsp::smdp

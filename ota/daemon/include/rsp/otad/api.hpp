@@ -24,8 +24,22 @@ constexpr std::string_view kApiPrefix = "/ota/v1/";
 // The body limit of one path (what the HTTP front answers 413 to unread).
 std::size_t api_body_limit(const Limits& limits, std::string_view path);
 
+class Api;
+
+// One route of the operator API (docs/ota.md, "The operator API"): "{}" is one
+// path segment, passed to the handler in order. The one table both the router
+// (Api::handle) and the metrics' endpoint labels (metrics.hpp) read.
+struct ApiRoute {
+  const char* method;
+  std::vector<std::string_view> segments;
+  const char* label;
+  http::Response (*handler)(Api& api, const http::Request& req, const std::vector<std::string>& params);
+};
+
 class Api {
  public:
+  static const std::vector<ApiRoute>& routes();
+
   // `scp81_on`: otad listens for admin sessions, so jobs may go over SCP81.
   Api(ota::CardStore& cards, CampaignStore& jobs, CampaignRunner& runner, const Limits& limits, double default_sms_per_second,
       Scp81Keys& scp81_keys, bool scp81_on);
