@@ -153,8 +153,10 @@ TEST_F(Binding, ConcurrentGetBoundProfilePackageOnOneTransactionPassesOnce) { ra
 
 // Four eUICCs present one activation code at the same moment: their
 // authenticateClient calls are held until all four have arrived and then run
-// together, so each reads the unbound order before any has bound it (the
-// signatures run outside the store's transaction, issue 12). The
+// together, so that often several read the unbound order before one has
+// bound it (the signatures run outside the store's transaction, issue 12;
+// with the re-check under the transaction removed, this failed one run in
+// three). The
 // compare-and-set under the transaction lets exactly one bind it; the others
 // hear 8.1.1/3.8 (the order is another EID's), none gets it by overwriting
 // the first binding, and only the one bound installs.
