@@ -18,8 +18,12 @@
 // counted as failures. With --kill-every K, smdpd is killed with SIGKILL after
 // every K finished downloads and started again on the same store (the kill -9
 // check of issue 9, by hand; tests/e2e/crash_test.cpp is the automated one).
+#include <EuiccSigned1.h>
+#include <ProfileInstallationResultData.h>
+#include <ServerSigned1.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <CLI/CLI.hpp>
@@ -36,7 +40,10 @@
 #include <mutex>
 #include <thread>
 
+#include "rsp/asn1.hpp"
 #include "rsp/file.hpp"
+#include "rsp/tlv.hpp"
+#include <nlohmann/json.hpp>
 #include "rsp/log.hpp"
 #include "rsp/lpa/download.hpp"
 #include "rsp/scp03t.hpp"
@@ -79,7 +86,9 @@ double process_cpu_ms(pid_t pid) {
 // euiccSignature1; sign smdpSigned2), getBoundProfilePackage (verify
 // euiccSignature2, one-time keygen, ECDH, sign InitialiseSecureChannel, KDF,
 // SCP03t over the profile), handleNotification (verify euiccSignPIR).
-double crypto_floor_ms(crypto::Curve curve, std::size_t profile_bytes, int rounds) {
+// `handshakes`: TLS connections per download (1 with a connection kept for
+// the download, 4 with a new one per request).
+double crypto_floor_ms(crypto::Curve curve, std::size_t profile_bytes, int rounds, int handshakes) {
   auto server = crypto::EcKey::generate(curve);
   auto tls_key = crypto::EcKey::generate(crypto::Curve::P256);
   auto peer = crypto::EcKey::generate(curve);
@@ -88,9 +97,11 @@ double crypto_floor_ms(crypto::Curve curve, std::size_t profile_bytes, int round
   Bytes profile(profile_bytes, 0x5A);
   auto t0 = Clock::now();
   for (int r = 0; r < rounds; ++r) {
-    auto eph = crypto::EcKey::generate(crypto::Curve::P256);  // TLS ECDHE
-    (void)eph.ecdh(tls_key.public_point());
-    (void)tls_key.sign(msg);
+    for (int h = 0; h < handshakes; ++h) {
+      auto eph = crypto::EcKey::generate(crypto::Curve::P256);  // TLS ECDHE
+      (void)eph.ecdh(tls_key.public_point());
+      (void)tls_key.sign(msg);
+    }
     for (int i = 0; i < 3; ++i) (void)server.sign(msg);  // serverSigned1, smdpSigned2, ISC
     for (int i = 0; i < 5; ++i) (void)peer_pub.verify(msg, sig);  // EUM, eUICC, sig1, sig2, PIR
     auto ot = crypto::EcKey::generate(curve);
@@ -246,6 +257,149 @@ void flood(const std::string& url, const std::string& ca, const std::string& bod
   }
 }
 
+
+// ---------------------------------------------------------------------------
+// The lean client (--lean): a phone fleet as the SM-DP+ sees it, at a small
+// fraction of the full simulation's CPU. One real download at start (the
+// simulated eUICC + LPA) captures the eUICC's messages: EUICCInfo1, the
+// AuthenticateServerResponse (EUICCInfo2, DeviceInfo, CERT.EUICC, CERT.EUM)
+// and a ProfileInstallationResult. Per session only what must change is
+// built and signed with the eUICC's key: euiccSigned1 (transactionId,
+// serverChallenge, matchingId) -> euiccSignature1, euiccSigned2 (with a
+// one-time key pair fixed for the run) -> euiccSignature2, and the PIR's
+// transactionId -> euiccSignPIR. No BPP is decrypted or installed.
+
+struct LeanTemplates {
+  std::string euicc_info1_b64;
+  Bytes euicc_signed1;            // as the eUICC signed it once
+  std::uint32_t asr_tag = 0, asr_ok_tag = 0;  // BF38 and its authenticateResponseOk
+  Bytes euicc_cert, eum_cert;     // as received, tag and length included
+  Bytes pir_data;                 // ProfileInstallationResultData (BF27)
+  std::uint32_t pir_tag = 0;      // ProfileInstallationResult (BF37)
+  Bytes otpk;                     // otPK.EUICC.ECKA, one for the run
+};
+
+struct LeanResult {
+  bool ok = false;
+  std::string error;
+};
+
+Bytes b64_member(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) throw std::runtime_error(std::string("response without ") + name);
+  return from_base64(it->get<std::string>());
+}
+
+// One ES9+ call; `client` is a fresh one per call unless `keep` holds one
+// (a phone makes a new TLS connection per request; --keep-alive reuses it).
+nlohmann::json lean_call(const std::string& address, const std::string& fn, const nlohmann::json& body,
+                         const http::ClientConfig& cc, std::unique_ptr<http::Client>& keep, bool keep_alive) {
+  http::Headers h;
+  h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
+  h.set("Content-Type", "application/json");
+  std::unique_ptr<http::Client> fresh;
+  http::Client* client;
+  if (keep_alive) {
+    if (!keep) keep = std::make_unique<http::Client>(cc);
+    client = keep.get();
+  } else {
+    fresh = std::make_unique<http::Client>(cc);
+    client = fresh.get();
+  }
+  auto r = client->post("https://" + address + "/gsma/rsp2/es9plus/" + fn, body.dump(), h);
+  if (r.status == 204) return nlohmann::json::object();
+  if (r.status != 200) throw std::runtime_error(fn + ": HTTP " + std::to_string(r.status));
+  auto j = nlohmann::json::parse(r.body);
+  auto st = j["header"]["functionExecutionStatus"];
+  if (st.value("status", "") != "Executed-Success")
+    throw std::runtime_error(fn + ": " + st.dump());
+  return j;
+}
+
+LeanResult lean_download(const LeanTemplates& t, const crypto::EcKey& euicc_key, const std::string& address,
+                         const std::string& matching_id, const http::ClientConfig& cc, bool keep_alive) {
+  namespace a1 = rsp::asn1;
+  LeanResult out;
+  std::unique_ptr<http::Client> keep;
+  try {
+    auto ia = lean_call(address, "initiateAuthentication",
+                        {{"euiccChallenge", to_base64(crypto::random_bytes(16))},
+                         {"euiccInfo1", t.euicc_info1_b64},
+                         {"smdpAddress", address}},
+                        cc, keep, keep_alive);
+    std::string txn_hex = ia.at("transactionId").get<std::string>();
+    Bytes txn = from_hex(txn_hex);
+    auto ss1 = a1::decode<ServerSigned1_t>(asn_DEF_ServerSigned1, b64_member(ia, "serverSigned1"));
+
+    auto signed1 = a1::decode<EuiccSigned1_t>(asn_DEF_EuiccSigned1, t.euicc_signed1);
+    a1::set(signed1->transactionId, txn);
+    a1::set(signed1->serverChallenge, a1::view(ss1->serverChallenge));
+    auto& common = signed1->ctxParams1.choice.ctxParamsForCommonAuthentication;
+    if (!common.matchingId) common.matchingId = a1::new_octet_string(std::string_view(matching_id));
+    else a1::set(*common.matchingId, std::string_view(matching_id));
+    Bytes signed1_der = signed1.encode_der();
+    Bytes asr = tlv::make(t.asr_tag, tlv::make(t.asr_ok_tag, concat(signed1_der, tlv::make(0x5F37, euicc_key.sign(signed1_der)),
+                                                                  t.euicc_cert, t.eum_cert)));
+    auto ac = lean_call(address, "authenticateClient",
+                        {{"transactionId", txn_hex}, {"authenticateServerResponse", to_base64(asr)}}, cc, keep,
+                        keep_alive);
+    Bytes smdp_signature2 = b64_member(ac, "smdpSignature2");  // with its 5F37 tag
+
+    // SGP.22 5.7.13: euiccSignature2 covers euiccSigned2 || smdpSignature2.
+    Bytes signed2 = tlv::make(0x30, concat(tlv::make(0x80, txn), tlv::make(0x5F49, t.otpk)));
+    // PrepareDownloadResponse [33] CHOICE, downloadResponseOk automatically tagged [0].
+    Bytes pdr = tlv::make(0xBF21, tlv::make(0xA0, concat(signed2, tlv::make(0x5F37, euicc_key.sign(concat(signed2, smdp_signature2))))));
+    auto bpp = lean_call(address, "getBoundProfilePackage",
+                         {{"transactionId", txn_hex}, {"prepareDownloadResponse", to_base64(pdr)}}, cc, keep,
+                         keep_alive);
+    if (b64_member(bpp, "boundProfilePackage").size() < 1000) throw std::runtime_error("BPP too short");
+
+    auto pir = a1::decode<ProfileInstallationResultData_t>(asn_DEF_ProfileInstallationResultData, t.pir_data);
+    a1::set(pir->transactionId, txn);
+    Bytes pir_der = pir.encode_der();
+    Bytes pn = tlv::make(t.pir_tag, concat(pir_der, tlv::make(0x5F37, euicc_key.sign(pir_der))));
+    lean_call(address, "handleNotification", {{"pendingNotification", to_base64(pn)}}, cc, keep, keep_alive);
+    out.ok = true;
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+// What one durable commit of the store costs on this disk: a small
+// transaction (one row) with synchronous=FULL, as smdpd's store runs, and
+// with NORMAL beside it. A download makes four such commits (the session at
+// initiateAuthentication, the binding at authenticateClient, the BPP at
+// getBoundProfilePackage, the result at handleNotification).
+std::pair<double, double> commit_ms(const fs::path& dir, int rounds) {
+  auto run = [&](bool full) {
+    fs::path f = dir / (full ? "commit-full.db" : "commit-normal.db");
+    double ms;
+    {
+      store::Db db(f.string(), full);
+      db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)");
+      Bytes v(200, 1);
+      auto t0 = Clock::now();
+      for (int i = 0; i < rounds; ++i) {
+        store::Transaction tx(db);
+        db.run("INSERT INTO t (k, v) VALUES (?, ?)", {std::int64_t{i}, v});
+        tx.commit();
+      }
+      ms = ms_since(t0) / rounds;
+    }
+    for (const char* sfx : {"", "-wal", "-shm"}) fs::remove(f.string() + sfx);
+    return ms;
+  };
+  return {run(true), run(false)};
+}
+
+double own_cpu_ms() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ms = [](const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; };
+  return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,9 +434,17 @@ int main(int argc, char** argv) {
   app.add_option("--store", store_url, "store: a postgresql:// URI of an empty database (default: SQLite in a temp folder)");
   app.add_option("--instances", instances, "smdpd processes on the one store, behind a round-robin TCP balancer")
       ->check(CLI::Range(1, 16));
+  bool lean = false, keep_alive = false;
+  app.add_flag("--lean", lean,
+               "lean client: eUICC messages from templates, only what changes per session signed, no BPP install");
+  app.add_flag("--keep-alive", keep_alive, "lean client: one TLS connection per download (default: one per request)");
   if (auto rc = rsp::cli::parse(app, argc, argv, "es9_download_bench")) return *rc;
   rsp::log::set_level(rsp::log::Level::Warn);
   const bool attack = idle > 0 || slow > 0 || flooding;
+  if (lean && (attack || kill_every > 0)) {
+    std::fprintf(stderr, "--lean measures downloads alone: not with --idle/--slow/--flood/--kill-every\n");
+    return 2;
+  }
 
   std::ifstream f(profile, std::ios::binary);
   if (!f) {
@@ -343,6 +505,13 @@ int main(int argc, char** argv) {
       smdp::Profile p;
       p.iccid = iccid_of(i);
       p.matching_id = "BENCH-" + std::to_string(i);
+      p.state = smdp::ProfileState::Released;
+      profiles.stage(p, smdp::with_header_iccid(upp, p.iccid));
+    }
+    if (lean) {  // the one real download that captures the eUICC's messages
+      smdp::Profile p;
+      p.iccid = iccid_of(n);
+      p.matching_id = "BENCH-TEMPLATE";
       p.state = smdp::ProfileState::Released;
       profiles.stage(p, smdp::with_header_iccid(upp, p.iccid));
     }
@@ -436,7 +605,48 @@ int main(int argc, char** argv) {
     rss_attack = proc_status_kb(server, "VmRSS");
     fds_attack = open_fds(server);
   }
+  LeanTemplates lean_t;
+  crypto::EcKey ot_euicc;
+  http::ClientConfig lean_cc;
+  lean_cc.ca_file = tls_ca;
+  if (lean) {
+    sim::Euicc euicc(euicc_config);
+    lpa::DownloadOptions opt;
+    opt.es9.http.ca_file = tls_ca;
+    auto client = std::make_shared<http::Client>(opt.es9.http);
+    opt.es9.post = [&lean_t, client](const std::string& url, const http::Headers& h, const std::string& b) {
+      auto body = nlohmann::json::parse(b);
+      if (url.find("/initiateAuthentication") != std::string::npos) {
+        lean_t.euicc_info1_b64 = body["euiccInfo1"].get<std::string>();
+      } else if (url.find("/authenticateClient") != std::string::npos) {
+        Bytes asr = from_base64(body["authenticateServerResponse"].get<std::string>());
+        auto outer = tlv::parse_one(asr);
+        auto ok = tlv::parse_one(outer.value);
+        auto parts = tlv::parse_all(ok.value);  // euiccSigned1, euiccSignature1, CERT.EUICC, CERT.EUM
+        lean_t.asr_tag = outer.tag;
+        lean_t.asr_ok_tag = ok.tag;
+        lean_t.euicc_signed1.assign(parts.at(0).raw.begin(), parts.at(0).raw.end());
+        lean_t.euicc_cert.assign(parts.at(2).raw.begin(), parts.at(2).raw.end());
+        lean_t.eum_cert.assign(parts.at(3).raw.begin(), parts.at(3).raw.end());
+      } else if (url.find("/handleNotification") != std::string::npos && lean_t.pir_data.empty()) {
+        Bytes pn = from_base64(body["pendingNotification"].get<std::string>());
+        auto outer = tlv::parse_one(pn);
+        auto parts = tlv::parse_all(outer.value);  // ProfileInstallationResultData, euiccSignPIR
+        lean_t.pir_tag = outer.tag;
+        lean_t.pir_data.assign(parts.at(0).raw.begin(), parts.at(0).raw.end());
+      }
+      return client->post(url, b, h);
+    };
+    auto r = lpa::download(euicc, lpa::ActivationCode::parse("LPA:1$" + address + "$BENCH-TEMPLATE"), opt);
+    if (!r.installation.success || lean_t.pir_data.empty() || lean_t.euicc_signed1.empty()) {
+      std::fprintf(stderr, "the template download did not complete\n");
+      return 2;
+    }
+    ot_euicc = crypto::EcKey::generate(curve);
+    lean_t.otpk = ot_euicc.public_point();
+  }
   double server_cpu0 = process_cpu_ms(server) + more_cpu_ms();
+  double client_cpu0 = own_cpu_ms();
 
   std::atomic<int> next{0}, failures{0}, retries{0}, finished{0}, kills{0};
   std::vector<double> latencies;
@@ -447,6 +657,21 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int t = 0; t < c; ++t)
     threads.emplace_back([&] {
+      if (lean) {
+        for (int i; (i = next++) < n;) {
+          auto d0 = Clock::now();
+          auto r = lean_download(lean_t, pki.euicc.key, address, "BENCH-" + std::to_string(i), lean_cc, keep_alive);
+          double ms = ms_since(d0);
+          if (!r.ok) {
+            ++failures;
+            std::fprintf(stderr, "download %d: %s\n", i, r.error.c_str());
+          }
+          ++finished;
+          std::lock_guard l(mu);
+          latencies.push_back(ms);
+        }
+        return;
+      }
       for (int i; (i = next++) < n;) {
         sim::Euicc euicc(euicc_config);
         lpa::DownloadOptions opt;
@@ -514,6 +739,7 @@ int main(int argc, char** argv) {
   if (killer.joinable()) killer.join();
   double wall_s = ms_since(t0) / 1000.0;
   double server_cpu_ms = dead_servers_cpu_ms + process_cpu_ms(server) + more_cpu_ms() - server_cpu0;
+  double client_cpu_ms = own_cpu_ms() - client_cpu0;
   long rss_end = proc_status_kb(server, "VmRSS"), hwm = proc_status_kb(server, "VmHWM");
   std::size_t fds_end = attack ? open_fds(server) : 0;
   stop_attack = true;
@@ -525,11 +751,13 @@ int main(int argc, char** argv) {
     waitpid(p, nullptr, 0);
   }
   balancer.reset();
+  auto [commit_full_ms, commit_normal_ms] = commit_ms(dir, 200);
   fs::remove_all(dir);
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))]; };
 
-  double floor_ms = crypto_floor_ms(curve, upp.size(), 50);
+  int handshakes = lean && !keep_alive ? 4 : 1;
+  double floor_ms = crypto_floor_ms(curve, upp.size(), 50, handshakes);
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   double measured = n / wall_s;
   double ceiling = cores * 1000.0 / floor_ms;
@@ -537,20 +765,32 @@ int main(int argc, char** argv) {
               std::string(crypto::curve_name(curve)).c_str(), upp.size(), n, c, cores);
   std::printf("  store %s, %d smdpd instance(s)%s\n", store_url.empty() ? "SQLite" : "PostgreSQL", instances,
               instances > 1 ? " behind a round-robin TCP balancer" : "");
-  std::printf("  %-44s %10.1f /s\n", "downloads (end to end, HTTPS + ES10)", measured);
+  std::printf("  client: %s, %s\n",
+              lean ? "lean (eUICC messages from templates, signed per session; no BPP install)"
+                   : "full (simulated eUICC + LPA per download, BPP installed)",
+              lean ? (keep_alive ? "one TLS connection per download" : "a new TLS connection per request")
+                   : "one TLS connection per download");
+  std::printf("  %-44s %10.1f /s\n", lean ? "downloads (end to end, HTTPS)" : "downloads (end to end, HTTPS + ES10)",
+              measured);
   std::printf("  %-44s %10.1f ms\n", "latency p50", pct(0.50));
+  std::printf("  %-44s %10.1f ms\n", "latency p90", pct(0.90));
   std::printf("  %-44s %10.1f ms\n", "latency p99", pct(0.99));
+  std::printf("  %-44s %10.1f ms\n", "latency max", latencies.back());
   std::printf("  %-44s %10d\n", "failures", failures.load());
   std::printf("  %-44s %10d\n", "retries of interrupted downloads", retries.load());
   if (kill_every > 0) std::printf("  %-44s %10d\n", "smdpd killed (SIGKILL) and restarted", kills.load());
   double server_ms = server_cpu_ms / n;
   std::printf("  %-44s %10.2f ms\n", "SM-DP+ CPU per download (smdpd process)", server_ms);
-  std::printf("  %-44s %10.2f ms\n", "crypto floor per download (1 core, mbedTLS)", floor_ms);
+  std::printf("  %-44s %10.2f ms\n", "client CPU per download (getrusage, bench)", client_cpu_ms / n);
+  std::printf("  %-44s %9.0f%%\n", "client's share of the machine's CPU", 100.0 * client_cpu_ms / (wall_s * 1000.0 * cores));
+  std::printf("  %-44s %9.0f%%\n", "SM-DP+'s share of the machine's CPU", 100.0 * server_cpu_ms / (wall_s * 1000.0 * cores));
+  std::printf("  %-44s %10.2f ms (%d TLS handshake%s)\n", "crypto floor per download (1 core, rsp::crypto)", floor_ms,
+              handshakes, handshakes > 1 ? "s" : "");
   std::printf("  %-44s %10.2f\n", "crypto share of SM-DP+ CPU (floor / CPU)", floor_ms / server_ms);
+  std::printf("  %-44s %10.2f ms (NORMAL: %.2f ms)\n", "store commit, synchronous=FULL, each", commit_full_ms,
+              commit_normal_ms);
   std::printf("  %-44s %10.1f /s\n", "crypto ceiling on all cores", ceiling);
   std::printf("  %-44s %10.2f\n", "ratio measured / ceiling", measured / ceiling);
-  std::printf("  (the simulated phones share the cores with the SM-DP+: they did %.0f%% of the CPU work)\n",
-              100.0 * (1.0 - server_cpu_ms / (wall_s * 1000.0 * cores)));
   if (attack) {
     std::printf("load test (issue 9): %d idle connections, %d slow-body clients, flood %s\n", idle, slow,
                 flooding ? "on (127.0.0.2)" : "off");

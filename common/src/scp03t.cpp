@@ -60,6 +60,8 @@ Bytes Channel::wrap(std::uint8_t tag, ByteView plain, bool encrypt) {
 Bytes Channel::wrap_segments(std::uint8_t tag, ByteView plain, bool encrypt) {
   const std::size_t max = encrypt ? kMaxSegmentPlaintext : kMaxMacOnlySegmentPlaintext;
   Bytes out;
+  // Each segment adds at most a 4-byte header, 16 bytes of padding and the MAC.
+  out.reserve(plain.size() + (plain.size() / max + 1) * 28);
   for (std::size_t off = 0; off < plain.size(); off += max) {
     Bytes segment = wrap(tag, plain.subspan(off, std::min(max, plain.size() - off)), encrypt);
     if (segment.size() > kMaxSegmentSize) throw std::logic_error("SCP03t segment over 1,020 bytes");

@@ -367,76 +367,107 @@ json Es9Plus::authenticate_client(const json& req) {
   std::string matching_id = mid ? a1::to_string(*mid) : std::string();
   std::string eid = euicc_cert.subject_serial_number;
 
-  // Allocate the profile in one store transaction so that two sessions with
-  // the same matching id never both get it.
+  // The order this session asks for, read without holding the store: the
+  // checks and smdpSignature2 below run on this copy, outside any
+  // transaction (a signature under the store's lock would serialise every
+  // server thread behind it; issue 12). The allocation itself is a short
+  // transaction that reads the order again and checks it once more, so two
+  // sessions never both hold it.
   store_.expire_orders(now_());  // committed on its own: the checks below may roll back
-  store::Transaction tx(store_.db());
-  std::optional<Profile> p;
-  if (!matching_id.empty()) {
-    p = store_.by_matching_id(matching_id);
-    if (!p && store_.is_expired_order(matching_id))
+  auto check_order = [&](const Profile& found) {
+    if (!found.eid.empty() && !iequal(found.eid, eid))
+      throw FunctionError(status::kEidRefused, "the profile download order is associated with another EID");
+    if (found.state != ProfileState::Released && found.state != ProfileState::Downloaded)
+      throw FunctionError(status::kProfileNotReleased, "the profile is not released for download");
+    if (found.order_expires_at > 0 && now_() > found.order_expires_at)
       throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
-    if (!p) throw FunctionError(status::kMatchingIdRefused, "unknown matchingId");
-  } else {
-    store_.db().query("SELECT iccid FROM profiles WHERE eid = ? AND state IN ('released','downloaded') LIMIT 1", {eid},
-                      [&](const store::Row& r) { p = store_.by_iccid(r.text(0)); });
-    // Default SM-DP+ use case (SGP.22 3.1.3, no matchingId): an EID with no
-    // pending order is refused.
-    if (!p) throw FunctionError(status::kEidRefused, "no profile download order for this EID");
-  }
-  if (!p->eid.empty() && !iequal(p->eid, eid))
-    throw FunctionError(status::kEidRefused, "the profile download order is associated with another EID");
-  if (p->state != ProfileState::Released && p->state != ProfileState::Downloaded)
-    throw FunctionError(status::kProfileNotReleased, "the profile is not released for download");
-  if (p->order_expires_at > 0 && now_() > p->order_expires_at)
-    throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
-  if (p->download_attempts >= config_.max_download_attempts)
-    throw FunctionError(status::kDownloadRetriesExceeded, "download attempts exhausted");
-  // The confirmation code's retries are the order's too (SGP.22 3.1.3): once
-  // exhausted, no new session may start.
-  if (p->cc_hash && p->cc_attempts >= config_.max_cc_attempts)
-    throw FunctionError(status::kDownloadRetriesExceeded, "confirmation code attempts exhausted");
+    if (found.download_attempts >= config_.max_download_attempts)
+      throw FunctionError(status::kDownloadRetriesExceeded, "download attempts exhausted");
+    // The confirmation code's retries are the order's too (SGP.22 3.1.3): once
+    // exhausted, no new session may start.
+    if (found.cc_hash && found.cc_attempts >= config_.max_cc_attempts)
+      throw FunctionError(status::kDownloadRetriesExceeded, "confirmation code attempts exhausted");
+  };
+  auto find_order = [&] {
+    std::optional<Profile> found;
+    if (!matching_id.empty()) {
+      found = store_.by_matching_id(matching_id);
+      if (!found && store_.is_expired_order(matching_id))
+        throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
+      if (!found) throw FunctionError(status::kMatchingIdRefused, "unknown matchingId");
+    } else {
+      found = store_.default_smdp_order(eid);
+      // Default SM-DP+ use case (SGP.22 3.1.3, no matchingId): an EID with no
+      // pending order is refused.
+      if (!found) throw FunctionError(status::kEidRefused, "no profile download order for this EID");
+    }
+    check_order(*found);
+    return *found;
+  };
+  Profile p = find_order();
   // Eligibility check (SGP.22 3.1.3, 5.6.3) before anything is bound: the
   // profile's requirements against EUICCInfo2 and DeviceInfo as the eUICC
   // signed them. A failure binds nothing and is reported to the operator as
   // notificationPointId 1 with its code.
-  ProfileRequirements requirements = store_.requirements(p->iccid);
+  ProfileRequirements requirements = store_.requirements(p.iccid);
   try {
     check_eligibility(requirements, signed1.euiccInfo2,
                       signed1.ctxParams1.choice.ctxParamsForCommonAuthentication.deviceInfo);
   } catch (const FunctionError& e) {
-    tx.commit();  // nothing written since the transaction began: only lets the notification below be stored
-    progress(*p, eid, kPointEligibility, false, &e);
-    log::info("es9+", "authenticateClient " + s.transaction_id + " EID " + eid + " ICCID " + p->iccid + ": " + e.what());
+    progress(p, eid, kPointEligibility, false, &e);
+    log::info("es9+", "authenticateClient " + s.transaction_id + " EID " + eid + " ICCID " + p.iccid + ": " + e.what());
     throw;
   }
-  p->download_attempts += 1;
-  p->transaction_id = s.transaction_id;
-  // SGP.22 3.1.3 / 5.6.3: the download order is now associated with this
-  // EID; from here on only this eUICC may download or retry it, whatever
-  // happens to the session or the install notification (ES2+ CancelOrder
-  // frees it).
-  p->eid = eid;
-  store_.update(*p);
-
-  auto sm2 = RSP_ASN1_MAKE(SmdpSigned2);
-  a1::set(sm2->transactionId, txn);
-  sm2->ccRequiredFlag = p->cc_hash ? 1 : 0;
-  Bytes sm2_der = sm2.encode_der();
   // SGP.22 5.6.3: smdpSignature2 covers smdpSigned2 || euiccSignature1 (with its 5F37 tag).
-  Bytes smdp_signature2 = cr.dppb_key->sign(concat(sm2_der, signature_tlv(euicc_signature1)));
+  auto sign2 = [&](bool cc_required, Bytes& sm2_der) {
+    auto sm2 = RSP_ASN1_MAKE(SmdpSigned2);
+    a1::set(sm2->transactionId, txn);
+    sm2->ccRequiredFlag = cc_required ? 1 : 0;
+    sm2_der = sm2.encode_der();
+    return cr.dppb_key->sign(concat(sm2_der, signature_tlv(euicc_signature1)));
+  };
+  Bytes sm2_der;
+  bool cc_required = p.cc_hash.has_value();
+  Bytes smdp_signature2 = sign2(cc_required, sm2_der);
 
-  Bytes metadata_der = store_metadata(*p, requirements, config_.address);
-
-  s.state = "authenticated";
-  s.eid = eid;
-  s.euicc_certificate = euicc_cert_der;
-  s.iccid = p->iccid;
-  s.smdp_signature2 = smdp_signature2;
-  if (!store_.transition_session(s, "initiated"))
-    throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
-  tx.commit();
-  progress(*p, eid, kPointEligibility, true);  // eligibility and retry limit checks passed
+  {
+    store::Transaction tx(store_.db());
+    // Compare-and-set: the order as it is now must still pass every check
+    // (a concurrent session, an ES2+ CancelOrder or an expiry may have
+    // moved it since the read above); then it is bound to this session.
+    std::optional<Profile> now_stored = store_.by_iccid(p.iccid);
+    if (!now_stored || now_stored->matching_id != p.matching_id) {
+      if (!matching_id.empty() && store_.is_expired_order(matching_id))
+        throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
+      throw FunctionError(matching_id.empty() ? status::kEidRefused : status::kMatchingIdRefused,
+                          "the download order was withdrawn during authentication");
+    }
+    check_order(*now_stored);
+    p = std::move(*now_stored);
+    if (p.cc_hash.has_value() != cc_required) {
+      // ConfirmOrder changed the order meanwhile (rare): sign for what it is now.
+      cc_required = p.cc_hash.has_value();
+      smdp_signature2 = sign2(cc_required, sm2_der);
+    }
+    p.download_attempts += 1;
+    p.transaction_id = s.transaction_id;
+    // SGP.22 3.1.3 / 5.6.3: the download order is now associated with this
+    // EID; from here on only this eUICC may download or retry it, whatever
+    // happens to the session or the install notification (ES2+ CancelOrder
+    // frees it).
+    p.eid = eid;
+    store_.update(p);
+    s.state = "authenticated";
+    s.eid = eid;
+    s.euicc_certificate = euicc_cert_der;
+    s.iccid = p.iccid;
+    s.smdp_signature2 = smdp_signature2;
+    if (!store_.transition_session(s, "initiated"))
+      throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
+    tx.commit();
+  }
+  Bytes metadata_der = store_metadata(p, requirements, config_.address);
+  progress(p, eid, kPointEligibility, true);  // eligibility and retry limit checks passed
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -444,7 +475,7 @@ json Es9Plus::authenticate_client(const json& req) {
   body["smdpSigned2"] = to_base64(sm2_der);
   body["smdpSignature2"] = to_base64(signature_tlv(smdp_signature2));
   body["smdpCertificate"] = to_base64(cr.dppb_der);
-  log::info("es9+", "authenticateClient " + s.transaction_id + " EID " + eid + " ICCID " + p->iccid);
+  log::info("es9+", "authenticateClient " + s.transaction_id + " EID " + eid + " ICCID " + p.iccid);
   return success(body);
 }
 
@@ -472,45 +503,66 @@ json Es9Plus::get_bound_profile_package(const json& req) {
   if (a1::to_bytes(signed2.transactionId) != txn)
     throw FunctionError(status::kUnknownTransaction, "transactionId in euiccSigned2 differs");
 
-  store::Transaction tx(store_.db());
-  // Checked again under the transaction: a concurrent call on this
-  // transactionId may have moved the session on since live_session.
-  if (auto now_stored = store_.session(s.transaction_id); !now_stored || now_stored->state != "authenticated")
-    throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
-  auto p = store_.by_iccid(s.iccid);
-  if (!p || p->transaction_id != s.transaction_id)
-    throw FunctionError(status::kBppUnavailable, "the session no longer holds its profile");
-  if (p->order_expires_at > 0 && now_() > p->order_expires_at)
-    throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
-  if (p->cc_hash) {
+  // The profile as it stands, read without holding the store: the BPP is
+  // built (one-time key, ECDH, smdpSign, the package decrypted at rest and
+  // wrapped in SCP03t) outside any transaction, so server threads do not
+  // queue behind one another's cryptography (issue 12). A short transaction
+  // then checks that neither the session nor the profile moved on meanwhile
+  // and records the download.
+  auto bound_profile = [&] {
+    auto found = store_.by_iccid(s.iccid);
+    if (!found || found->transaction_id != s.transaction_id)
+      throw FunctionError(status::kBppUnavailable, "the session no longer holds its profile");
+    if (found->order_expires_at > 0 && now_() > found->order_expires_at)
+      throw FunctionError(status::kDownloadOrderExpired, "the download order has expired");
+    return *found;
+  };
+  Profile p = bound_profile();
+  if (p.cc_hash) {
     // A missing or wrong confirmation code leaves the session usable for
     // another PrepareDownload/GetBoundProfilePackage while retries remain
     // (SGP.22 3.1.3); the last allowed failure ends it (8.2.7/6.4).
     if (!signed2.hashCc) throw FunctionError(status::kCcMissing, "confirmation code required");
     // SGP.22 3.1.3.1: hashCc = SHA-256(SHA-256(CC) || transactionId).
-    Bytes expected = crypto::sha256(concat(*p->cc_hash, txn));
+    Bytes expected = crypto::sha256(concat(*p.cc_hash, txn));
     if (!equal_ct(a1::to_bytes(*signed2.hashCc), expected)) {
-      p->cc_attempts += 1;
-      store_.update(*p);
-      bool exhausted = p->cc_attempts >= config_.max_cc_attempts;
+      store::Transaction tx(store_.db());
+      if (auto now_stored = store_.session(s.transaction_id); !now_stored || now_stored->state != "authenticated")
+        throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
+      p = bound_profile();  // the attempts as counted now, not as read before
+      p.cc_attempts += 1;
+      store_.update(p);
+      bool exhausted = p.cc_attempts >= config_.max_cc_attempts;
       if (exhausted) store_.end_session(s.transaction_id, "failed");
       tx.commit();
       FunctionError e = exhausted ? FunctionError(status::kCcRetriesExceeded, "confirmation code attempts exhausted")
                                   : FunctionError(status::kCcRefused, "confirmation code refused");
-      progress(*p, s.eid, kPointConfirmationFailure, false, &e);
+      progress(p, s.eid, kPointConfirmationFailure, false, &e);
       throw e;
     }
   }
   Bytes euicc_otpk = a1::to_bytes(signed2.euiccOtpk);
-  Bytes bpp = build_bpp(s, *p, euicc_otpk, euicc_signature2);
-  p->state = ProfileState::Downloaded;
-  store_.update(*p);
-  s.state = "bpp-sent";
-  s.euicc_otpk = euicc_otpk;
-  if (!store_.transition_session(s, "authenticated"))
-    throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
-  tx.commit();
-  progress(*p, s.eid, kPointBppDownload, true);
+  Bytes bpp = build_bpp(s, p, euicc_otpk, euicc_signature2);
+  {
+    store::Transaction tx(store_.db());
+    // Compare-and-set on both: a concurrent call on this transactionId, a
+    // new session of the same order or an ES2+ CancelOrder may have moved
+    // them since they were read.
+    if (auto now_stored = store_.session(s.transaction_id); !now_stored || now_stored->state != "authenticated")
+      throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
+    Profile now_profile = bound_profile();
+    if (now_profile.cc_hash != p.cc_hash)
+      throw FunctionError(status::kBppUnavailable, "the download order changed during the download");
+    p = std::move(now_profile);
+    p.state = ProfileState::Downloaded;
+    store_.update(p);
+    s.state = "bpp-sent";
+    s.euicc_otpk = euicc_otpk;
+    if (!store_.transition_session(s, "authenticated"))
+      throw FunctionError(status::kUnknownTransaction, "RSP session " + s.transaction_id + " already moved on");
+    tx.commit();
+  }
+  progress(p, s.eid, kPointBppDownload, true);
 
   json body;
   body["transactionId"] = s.transaction_id;
@@ -575,10 +627,24 @@ Bytes Es9Plus::build_bpp(const Session& s, const Profile& p, ByteView euicc_otpk
     Bytes second87 = tlv::make(0xA2, ch.wrap(scp03t::kTagConfigureOrReplace, rsk_der));
     return tlv::make(0xBF36, concat(isc_der, seq87, seq88, second87, tlv::make(0xA3, ppp->segments)));
   }
+  // The package is decrypted at rest once and wrapped once, straight into
+  // the BPP's buffer (a profile is tens of kB: no copies of it beyond the
+  // plaintext and its 86 segments).
   Bytes upp = store_.upp(p.iccid);
-  Bytes seq86 = tlv::make(0xA3, ch.wrap_segments(scp03t::kTagEncryptedMac, upp));
+  Bytes seq86 = ch.wrap_segments(scp03t::kTagEncryptedMac, upp);
   wipe(upp.data(), upp.size());
-  return tlv::make(0xBF36, concat(isc_der, seq87, seq88, seq86));
+  std::size_t a3_len = tlv::header_len(0xA3, seq86.size()) + seq86.size();
+  std::size_t content = isc_der.size() + seq87.size() + seq88.size() + a3_len;
+  Bytes bpp = tlv::encode_tag(0xBF36);
+  append(bpp, tlv::encode_length(content));
+  bpp.reserve(bpp.size() + content);
+  append(bpp, isc_der);
+  append(bpp, seq87);
+  append(bpp, seq88);
+  append(bpp, tlv::encode_tag(0xA3));
+  append(bpp, tlv::encode_length(seq86.size()));
+  append(bpp, seq86);
+  return bpp;
 }
 
 void Es9Plus::check_smdp_oid(const Session& s, const std::string& smdp_oid) const {

@@ -73,6 +73,48 @@ constexpr const char* kProfileColumns =
     "transaction_id, owner, profile_type, order_expires_at";
 // kProfileColumns and the columns add_metadata_columns adds, for reading.
 const std::string kProfileSelect = std::string(kProfileColumns) + ", icon_type, icon, notification_config";
+// The download path's statements, built once: rsp::store::Db prepares each
+// SQL text once and keeps it (request_path_queries lists them for the
+// query-plan test).
+const std::string kByIccid = "SELECT " + kProfileSelect + " FROM profiles WHERE iccid = ?";
+const std::string kByMatchingId = "SELECT " + kProfileSelect + " FROM profiles WHERE matching_id = ?";
+const std::string kAllocate = "SELECT " + kProfileSelect +
+                              " FROM profiles WHERE owner = ? AND profile_type = ? AND state = 'available' "
+                              "ORDER BY iccid LIMIT 1";
+const std::string kDefaultSmdpOrder =
+    "SELECT " + kProfileSelect + " FROM profiles WHERE eid = ? AND state IN ('released','downloaded') LIMIT 1";
+constexpr const char* kHasProfileType = "SELECT 1 FROM profiles WHERE owner = ? AND profile_type = ? LIMIT 1";
+constexpr const char* kExpireRemember =
+    "INSERT OR REPLACE INTO expired_orders (matching_id, iccid, expired_at) SELECT matching_id, iccid, ? "
+    "FROM profiles WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ? "
+    "AND matching_id IS NOT NULL";
+constexpr const char* kExpireUpdate =
+    "UPDATE profiles SET state='available', eid='', matching_id=NULL, cc_hash=NULL, cc_attempts=0, "
+    "download_attempts=0, transaction_id='', order_expires_at=0, updated_at=strftime('%s','now') "
+    "WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ?";
+constexpr const char* kIsExpiredOrder = "SELECT 1 FROM expired_orders WHERE matching_id = ?";
+constexpr const char* kUpp = "SELECT upp_iv, upp_enc FROM profiles WHERE iccid = ?";
+constexpr const char* kProtectedPackage = "SELECT ppk_iv, ppk_enc, ppp FROM profiles WHERE iccid = ? AND ppp IS NOT NULL";
+constexpr const char* kRequirements =
+    "SELECT ppr_ids, profile_owner, profile_version, min_pp_version, nvm_bytes, device_capabilities "
+    "FROM profile_requirements WHERE iccid = ?";
+constexpr const char* kUpdateProfile =
+    "UPDATE profiles SET matching_id=?, eid=?, state=?, cc_hash=?, cc_attempts=?, download_attempts=?, spn=?, "
+    "profile_name=?, profile_class=?, transaction_id=?, owner=?, profile_type=?, order_expires_at=?, "
+    "updated_at=strftime('%s','now') WHERE iccid=?";
+constexpr const char* kSession =
+    "SELECT transaction_id, state, created_at, euicc_challenge, server_challenge, server_address, credential_index, "
+    "eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk, signing_ci_index FROM sessions "
+    "WHERE transaction_id = ?";
+constexpr const char* kTransitionSession =
+    "UPDATE sessions SET state=?, created_at=?, euicc_challenge=?, server_challenge=?, server_address=?, "
+    "credential_index=?, eid=?, euicc_certificate=?, iccid=?, smdp_signature2=?, euicc_otpk=?, "
+    "signing_ci_index=? WHERE transaction_id=? AND state=?";
+constexpr const char* kEndSession = "UPDATE sessions SET state = ? WHERE transaction_id = ?";
+constexpr const char* kPurgeSessions = "DELETE FROM sessions WHERE created_at < ? AND state <> 'bpp-sent'";
+constexpr const char* kRecordNotification =
+    "INSERT OR IGNORE INTO notifications (eid, seq_number, operation, iccid, received_at) VALUES (?,?,?,?,?)";
+
 // A matching id is unique once set; profiles not yet ordered have none (NULL).
 store::Value matching_id_value(const std::string& m) { return m.empty() ? store::Value(nullptr) : store::Value(m); }
 }  // namespace
@@ -139,6 +181,29 @@ ProfileStore::ProfileStore(store::Db& db, ByteView storage_key) : db_(db), key_(
   if (!has_signing_ci) db_.exec("ALTER TABLE sessions ADD COLUMN signing_ci_index INTEGER NOT NULL DEFAULT -1");
   add_metadata_columns();
   create_requirements_table();
+  // Every lookup of the request path by an index (issue 12): without them
+  // each authenticateClient, ES2+ order and purge scans the inventory.
+  // IF NOT EXISTS: stores from before get them when opened.
+  // matching_id (UNIQUE), iccid, transaction_id and (eid, seq_number) are
+  // primary or unique keys and indexed already.
+  db_.exec(R"(
+    CREATE INDEX IF NOT EXISTS profiles_eid_state ON profiles (eid, state);
+    CREATE INDEX IF NOT EXISTS profiles_owner_type_state ON profiles (owner, profile_type, state, iccid);
+    CREATE INDEX IF NOT EXISTS profiles_order_expiry ON profiles (order_expires_at);
+    CREATE INDEX IF NOT EXISTS sessions_created_at ON sessions (created_at);
+  )");
+}
+
+std::vector<std::string> ProfileStore::request_path_queries() {
+  return {kByIccid,         kByMatchingId,   kAllocate,     kDefaultSmdpOrder, kHasProfileType,    kExpireRemember,
+          kExpireUpdate,    kIsExpiredOrder, kUpp,          kProtectedPackage, kRequirements,      kUpdateProfile,
+          kSession,         kTransitionSession, kEndSession, kPurgeSessions,   kRecordNotification};
+}
+
+std::optional<Profile> ProfileStore::default_smdp_order(const std::string& eid) {
+  std::optional<Profile> out;
+  db_.query(kDefaultSmdpOrder, {eid}, [&](const store::Row& r) { out = profile_from(r); });
+  return out;
 }
 
 void ProfileStore::add_metadata_columns() {
@@ -233,9 +298,7 @@ void ProfileStore::set_requirements(const std::string& iccid, const ProfileRequi
 ProfileRequirements ProfileStore::requirements(const std::string& iccid) {
   ProfileRequirements r;
   db_.query(
-      "SELECT ppr_ids, profile_owner, profile_version, min_pp_version, nvm_bytes, device_capabilities "
-      "FROM profile_requirements WHERE iccid = ?",
-      {iccid}, [&](const store::Row& row) {
+      kRequirements, {iccid}, [&](const store::Row& row) {
         for (unsigned bit = 0; bit <= 2; ++bit)
           if (row.i64(0) >> bit & 1) r.ppr.push_back(bit);
         if (!row.is_null(1)) r.profile_owner_mcc_mnc = row.blob(1);
@@ -309,7 +372,7 @@ void ProfileStore::insert_profile(const Profile& p, ByteView upp, bool protect) 
 
 std::optional<ProtectedPackage> ProfileStore::protected_package(const std::string& iccid) {
   std::optional<ProtectedPackage> out;
-  db_.query("SELECT ppk_iv, ppk_enc, ppp FROM profiles WHERE iccid = ? AND ppp IS NOT NULL", {iccid},
+  db_.query(kProtectedPackage, {iccid},
             [&](const store::Row& r) {
               SecretBytes keys = crypto::aes_gcm_decrypt(key_, r.blob(0), to_bytes("ppk:" + iccid), r.blob(1));
               ProtectedPackage pp;
@@ -324,7 +387,7 @@ std::optional<ProtectedPackage> ProfileStore::protected_package(const std::strin
 
 std::optional<Profile> ProfileStore::by_matching_id(const std::string& matching_id) {
   std::optional<Profile> out;
-  db_.query("SELECT " + kProfileSelect + " FROM profiles WHERE matching_id = ?", {matching_id},
+  db_.query(kByMatchingId, {matching_id},
             [&](const store::Row& r) { out = profile_from(r); });
   return out;
 }
@@ -333,9 +396,7 @@ std::optional<Profile> ProfileStore::allocate(const std::string& owner, const st
                                               const std::string& eid, std::int64_t order_expires_at) {
   store::Transaction tx(db_);
   std::optional<Profile> p;
-  db_.query("SELECT " + kProfileSelect +
-                " FROM profiles WHERE owner = ? AND profile_type = ? AND state = 'available' ORDER BY iccid LIMIT 1",
-            {owner, profile_type}, [&](const store::Row& r) { p = profile_from(r); });
+  db_.query(kAllocate, {owner, profile_type}, [&](const store::Row& r) { p = profile_from(r); });
   if (!p) return std::nullopt;
   p->eid = eid;
   p->state = eid.empty() ? ProfileState::Allocated : ProfileState::Linked;
@@ -347,7 +408,7 @@ std::optional<Profile> ProfileStore::allocate(const std::string& owner, const st
 
 bool ProfileStore::has_profile_type(const std::string& owner, const std::string& profile_type) {
   bool found = false;
-  db_.query("SELECT 1 FROM profiles WHERE owner = ? AND profile_type = ? LIMIT 1", {owner, profile_type},
+  db_.query(kHasProfileType, {owner, profile_type},
             [&](const store::Row&) { found = true; });
   return found;
 }
@@ -378,29 +439,20 @@ int ProfileStore::expire_orders(std::int64_t now) {
   // The matching ids of lapsed orders are remembered, so that an LPA still
   // holding one hears "download order expired" (SGP.22 5.6.3, 8.8.5/4.10),
   // not "unknown matching id".
-  db_.run(
-      "INSERT OR REPLACE INTO expired_orders (matching_id, iccid, expired_at) SELECT matching_id, iccid, ? "
-      "FROM profiles WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ? "
-      "AND matching_id IS NOT NULL",
-      {now, now});
-  int n = db_.run(
-      "UPDATE profiles SET state='available', eid='', matching_id=NULL, cc_hash=NULL, cc_attempts=0, "
-      "download_attempts=0, transaction_id='', order_expires_at=0, updated_at=strftime('%s','now') "
-      "WHERE state IN ('allocated','linked','confirmed','released') AND order_expires_at BETWEEN 1 AND ?",
-      {now});
+  db_.run(kExpireRemember, {now, now});
+  int n = db_.run(kExpireUpdate, {now});
   tx.commit();
   return n;
 }
 
 bool ProfileStore::record_notification(const std::string& eid, std::int64_t seq_number, const std::string& operation,
                                        const std::string& iccid, std::int64_t received_at) {
-  return db_.run("INSERT OR IGNORE INTO notifications (eid, seq_number, operation, iccid, received_at) VALUES (?,?,?,?,?)",
-                 {eid, seq_number, operation, iccid, received_at}) == 1;
+  return db_.run(kRecordNotification, {eid, seq_number, operation, iccid, received_at}) == 1;
 }
 
 bool ProfileStore::is_expired_order(const std::string& matching_id) {
   bool found = false;
-  db_.query("SELECT 1 FROM expired_orders WHERE matching_id = ?", {matching_id},
+  db_.query(kIsExpiredOrder, {matching_id},
             [&](const store::Row&) { found = true; });
   return found;
 }
@@ -411,14 +463,14 @@ void ProfileStore::forget_expired_order(const std::string& matching_id) {
 
 std::optional<Profile> ProfileStore::by_iccid(const std::string& iccid) {
   std::optional<Profile> out;
-  db_.query("SELECT " + kProfileSelect + " FROM profiles WHERE iccid = ?", {iccid},
+  db_.query(kByIccid, {iccid},
             [&](const store::Row& r) { out = profile_from(r); });
   return out;
 }
 
 Bytes ProfileStore::upp(const std::string& iccid) {
   Bytes iv, enc;
-  db_.query("SELECT upp_iv, upp_enc FROM profiles WHERE iccid = ?", {iccid}, [&](const store::Row& r) {
+  db_.query(kUpp, {iccid}, [&](const store::Row& r) {
     iv = r.blob(0);
     enc = r.blob(1);
   });
@@ -428,9 +480,7 @@ Bytes ProfileStore::upp(const std::string& iccid) {
 
 void ProfileStore::update(const Profile& p) {
   db_.run(
-      "UPDATE profiles SET matching_id=?, eid=?, state=?, cc_hash=?, cc_attempts=?, download_attempts=?, spn=?, "
-      "profile_name=?, profile_class=?, transaction_id=?, owner=?, profile_type=?, order_expires_at=?, updated_at=strftime('%s','now') "
-      "WHERE iccid=?",
+      kUpdateProfile,
       {matching_id_value(p.matching_id), p.eid, std::string(to_string(p.state)), p.cc_hash ? store::Value(*p.cc_hash) : store::Value(nullptr),
        std::int64_t{p.cc_attempts}, std::int64_t{p.download_attempts}, p.service_provider_name, p.profile_name,
        std::int64_t{p.profile_class}, p.transaction_id, p.owner, p.profile_type, p.order_expires_at, p.iccid});
@@ -438,9 +488,7 @@ void ProfileStore::update(const Profile& p) {
 
 bool ProfileStore::transition_session(const Session& s, std::string_view from_state) {
   return db_.run(
-             "UPDATE sessions SET state=?, created_at=?, euicc_challenge=?, server_challenge=?, server_address=?, "
-             "credential_index=?, eid=?, euicc_certificate=?, iccid=?, smdp_signature2=?, euicc_otpk=?, "
-             "signing_ci_index=? WHERE transaction_id=? AND state=?",
+             kTransitionSession,
              {s.state, std::int64_t{s.created_at}, s.euicc_challenge, s.server_challenge, s.server_address,
               std::int64_t{s.credential_index}, s.eid, s.euicc_certificate, s.iccid, s.smdp_signature2, s.euicc_otpk,
               std::int64_t{s.signing_ci_index}, s.transaction_id, std::string(from_state)}) == 1;
@@ -459,10 +507,7 @@ void ProfileStore::put_session(const Session& s) {
 std::optional<Session> ProfileStore::session(const std::string& transaction_id) {
   std::optional<Session> out;
   db_.query(
-      "SELECT transaction_id, state, created_at, euicc_challenge, server_challenge, server_address, credential_index, "
-      "eid, euicc_certificate, iccid, smdp_signature2, euicc_otpk, signing_ci_index FROM sessions "
-      "WHERE transaction_id = ?",
-      {transaction_id}, [&](const store::Row& r) {
+      kSession, {transaction_id}, [&](const store::Row& r) {
         Session s;
         s.transaction_id = r.text(0);
         s.state = r.text(1);
@@ -483,11 +528,11 @@ std::optional<Session> ProfileStore::session(const std::string& transaction_id) 
 }
 
 void ProfileStore::end_session(const std::string& transaction_id, const std::string& state) {
-  db_.run("UPDATE sessions SET state = ? WHERE transaction_id = ?", {state, transaction_id});
+  db_.run(kEndSession, {state, transaction_id});
 }
 
 int ProfileStore::purge_sessions(std::int64_t created_before) {
-  return db_.run("DELETE FROM sessions WHERE created_at < ? AND state <> 'bpp-sent'", {created_before});
+  return db_.run(kPurgeSessions, {created_before});
 }
 
 }  // namespace rsp::smdp

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "rsp/eid.hpp"
 #include "rsp/http_client.hpp"
 #include "rsp/lpa/download.hpp"
 #include "world.hpp"
@@ -148,3 +150,74 @@ TEST_F(Binding, ConcurrentAuthenticateClientOnOneTransactionPassesOnce) {
 }
 
 TEST_F(Binding, ConcurrentGetBoundProfilePackageOnOneTransactionPassesOnce) { race_on(*w, "getBoundProfilePackage"); }
+
+// Four eUICCs present one activation code at the same moment: their
+// authenticateClient calls are held until all four have arrived and then run
+// together, so that often several read the unbound order before one has
+// bound it (the signatures run outside the store's transaction, issue 12;
+// with the re-check under the transaction removed, this failed one run in
+// three). The
+// compare-and-set under the transaction lets exactly one bind it; the others
+// hear 8.1.1/3.8 (the order is another EID's), none gets it by overwriting
+// the first binding, and only the one bound installs.
+TEST_F(Binding, FourEuiccsRacingForOneOrderBindItOnce) {
+  constexpr int kPhones = 4;
+  std::vector<std::unique_ptr<sim::Euicc>> phones;
+  std::vector<std::string> eids;
+  for (int i = 0; i < kPhones; ++i) {
+    std::string first30 = "89049032123451234512345678903" + std::to_string(i);  // in the EUM's prefix
+    eids.push_back(first30 + eid_check_digits(first30));
+    phones.push_back(w->another_euicc(eids.back()));
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  std::vector<std::string> outcomes(kPhones);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPhones; ++i)
+    threads.emplace_back([&, i] {
+      auto opt = options(*w);
+      auto client = std::make_shared<http::Client>(opt.es9.http);
+      opt.es9.post = [&, client](const std::string& url, const http::Headers& h, const std::string& body) {
+        if (url.substr(url.rfind('/') + 1) == "authenticateClient") {
+          std::unique_lock l(mu);
+          ++arrived;
+          cv.notify_all();
+          cv.wait_for(l, std::chrono::seconds(20), [&] { return arrived == kPhones; });
+          l.unlock();
+          // Straight into the function, so the four run truly at once (the
+          // server's HTTP threads would queue them).
+          try {
+            return http::Response::json(w->smdp->es9plus().authenticate_client(json::parse(body)).dump());
+          } catch (const smdp::FunctionError& e) {
+            json failed = {{"header",
+                            {{"functionExecutionStatus",
+                              {{"status", "Failed"},
+                               {"statusCodeData", {{"subjectCode", e.subject_code}, {"reasonCode", e.reason_code}}}}}}}};
+            return http::Response::json(failed.dump());
+          }
+        }
+        return client->post(url, body, h);
+      };
+      outcomes[static_cast<std::size_t>(i)] = outcome([&] { return lpa::download(*phones[static_cast<std::size_t>(i)], ac, opt); });
+    });
+  for (auto& t : threads) t.join();
+  int installed = 0;
+  std::string winner;
+  for (int i = 0; i < kPhones; ++i) {
+    const auto& o = outcomes[static_cast<std::size_t>(i)];
+    if (o == "installed") {
+      ++installed;
+      winner = eids[static_cast<std::size_t>(i)];
+      EXPECT_EQ(phones[static_cast<std::size_t>(i)]->profiles().size(), 1u);
+    } else {
+      EXPECT_EQ(o, "8.1.1/3.8") << "phone " << i;
+      EXPECT_TRUE(phones[static_cast<std::size_t>(i)]->profiles().empty());
+    }
+  }
+  EXPECT_EQ(installed, 1);
+  auto p = w->smdp->profiles().by_iccid(iccid);
+  EXPECT_EQ(p->eid, winner);
+  EXPECT_EQ(p->state, smdp::ProfileState::Installed);
+  EXPECT_EQ(p->download_attempts, 1);
+}

@@ -119,6 +119,9 @@ class ProfileStore {
   std::optional<Bytes> template_package(const std::string& name);
   std::vector<std::pair<std::string, std::string>> templates();  // name, owner
   std::optional<Profile> by_matching_id(const std::string& matching_id);
+  // Default SM-DP+ use case (SGP.22 3.1.3, no matchingId): a released (or
+  // downloaded, for a retry) profile ordered for this EID.
+  std::optional<Profile> default_smdp_order(const std::string& eid);
   // SGP.22 5.3.1 DownloadOrder: takes one Available profile of `profile_type`
   // owned by `owner` (or the given ICCID) and moves it to Allocated, or to
   // Linked when an EID is given, in one IMMEDIATE transaction, so concurrent
@@ -157,6 +160,11 @@ class ProfileStore {
   int purge_sessions(std::int64_t created_before);
 
   store::Db& db() { return db_; }
+
+  // The statements of the request path (ES9+, ES2+, the session purge) as
+  // this store runs them: a test checks with EXPLAIN QUERY PLAN that each is
+  // served by an index (issue 12), so dropping one fails it.
+  static std::vector<std::string> request_path_queries();
 
  private:
   // Columns added after the first schema (additive: older stores get them).

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "rsp/http_client.hpp"
 #include "rsp/smdp/es2plus.hpp"
@@ -29,6 +30,9 @@ class ProgressNotifier {
   // Test hooks: first retry delay (doubles each attempt) and attempt limit.
   void set_backoff(std::chrono::milliseconds first, int max_attempts);
   std::size_t pending() const;
+  // The outbox's polled statements (every 200 ms and per download): a test
+  // checks with EXPLAIN QUERY PLAN that they are served by an index.
+  static std::vector<std::string> request_path_queries();
 
  private:
   void run();
