@@ -73,6 +73,7 @@ std::vector<Receipt> EmbeddedMarket::report_usage_batch(const std::vector<UsageR
   // again: at most one retry per report, and a retry stops at the first
   // entry refused (drafts are sealed and checked one by one), so a batch
   // replayed whole costs what its reports replayed one by one would.
+  std::vector<std::pair<std::size_t, std::size_t>> same_as;  // (report, the earlier report of this batch it repeats)
   std::vector<std::size_t> pending(reports.size());
   for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   while (!pending.empty()) {
@@ -82,14 +83,22 @@ std::vector<Receipt> EmbeddedMarket::report_usage_batch(const std::vector<UsageR
     try {
       auto written = ledger_->append_signed_batch(me_, *key(), drafts);
       for (std::size_t k = 0; k < written.size(); ++k) out[pending[k]] = Receipt{written[k].seq, to_hex(written[k].hash)};
-      return out;
+      break;
     } catch (const AppendError& e) {
       const std::size_t k = e.batch_index.value_or(0);
       if (k >= pending.size()) throw;
       const std::size_t index = pending[k];
       const auto& u = reports[index];
       if (e.reason == AppendError::Reason::MarketRule && e.code == "already-applied") {
-        out[index] = applied_usage(u);
+        // Applied before this batch, or (not on file: the batch was rolled
+        // back) by an earlier report of this batch: then it gets that one's receipt.
+        auto earlier = std::find_if(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(k), [&](std::size_t j) {
+          return reports[j].request_id == u.request_id && usage_record_id(reports[j]) == usage_record_id(u);
+        });
+        if (earlier != pending.begin() + static_cast<std::ptrdiff_t>(k))
+          same_as.emplace_back(index, *earlier);
+        else
+          out[index] = applied_usage(u);
         pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
         continue;
       }
@@ -103,6 +112,10 @@ std::vector<Receipt> EmbeddedMarket::report_usage_batch(const std::vector<UsageR
       if (e.reason == AppendError::Reason::UnknownAuthor) throw UsageBatchError("not-registered", which + e.what(), index);
       throw;
     }
+  }
+  for (const auto& [i, j] : same_as) {
+    out[i] = out[j];
+    out[i].already_applied = true;
   }
   return out;
 }
