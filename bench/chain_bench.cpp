@@ -14,8 +14,13 @@
 //   2. SDRt ERC-20 transfers
 //   3. Marketplace.reportUsage on one Request, report_no 1..N in nonce order,
 //      checked at the end against the Request's charged amount and report count
-//   4. ChainMarket::report_usage one at a time, each waiting for its receipt
+//   4. Marketplace.reportUsageBatch, B reports per transaction (B = 1, 10, 50),
+//      N reports per case (N/B transactions), pipelined the same way: reports/s
+//      and gas per report next to case 3's one report per transaction
+//   5. ChainMarket::report_usage one at a time, each waiting for its receipt
 //      (what an agent that waits gets with 1 s blocks; M reports, default 30)
+//   6. ChainMarket::report_usage_batch of 50, each waiting for its receipt
+//      (3 batches: what a visited agent with reports ready gets)
 // and, without a node, the local EIP-1559 signing rate (the client's floor).
 // tx/s runs from the first send to the last receipt seen; latency is send to
 // receipt seen.
@@ -71,6 +76,19 @@ Bytes report_call(std::int64_t report_no) {
                                                     record_id_word("report-" + std::to_string(report_no)),
                                                     eth::U256(report_no), eth::AbiValue::list(std::move(used)),
                                                     eth::U256(g_period_end), eth::U256(g_period_end)});
+}
+
+// B reports, report_no first..first+B-1, as one reportUsageBatch call.
+Bytes batch_call(std::int64_t first, int b) {
+  eth::AbiValue::List items;
+  for (std::int64_t no = first; no < first + b; ++no) {
+    Allowance u = used_in(no);
+    eth::AbiValue::List used{eth::U256(u.data_mb), eth::U256(u.voice_minutes), eth::U256(u.sms)};
+    items.push_back(eth::AbiValue::list({record_id_word(kRequestId), record_id_word("report-" + std::to_string(no)),
+                                         eth::U256(no), eth::AbiValue::list(std::move(used)), eth::U256(g_period_end),
+                                         eth::U256(g_period_end)}));
+  }
+  return eth::encode_call(chain_abi::kReportUsageBatch, {eth::AbiValue::list(std::move(items))});
 }
 
 struct Result {
@@ -192,22 +210,34 @@ Result pipelined(const std::string& url, eth::Sender& s, const eth::Address& to,
 double g_base = 0;
 
 void header() {
-  std::printf("%-46s %9s %7s %9s %9s %8s %7s   %s\n", "case", "tx/s", "x base", "p50 ms", "p99 ms", "gas/tx",
-              "blocks", "note");
+  std::printf("%-46s %9s %7s %9s %9s %8s %7s %10s %8s   %s\n", "case", "tx/s", "x base", "p50 ms", "p99 ms", "gas/tx",
+              "blocks", "reports/s", "gas/rep", "note");
 }
 
-void row(const char* label, double tps, const Result* r, const std::string& note) {
+// `per_tx`: usage reports per transaction (0: not a usage case); reports/s
+// and gas per report follow from it.
+void row(const char* label, double tps, const Result* r, const std::string& note, int per_tx = 0) {
   char base[16] = "-";
   if (g_base > 0) std::snprintf(base, sizeof base, tps / g_base < 0.01 ? "%.4f" : "%.2f", tps / g_base);
   char rate[24];
   std::snprintf(rate, sizeof rate, tps < 10 ? "%.2f" : "%.0f", tps);
+  char reports[24] = "-", per_report[24] = "-";
+  if (per_tx > 0) {
+    const double rps = tps * per_tx;
+    std::snprintf(reports, sizeof reports, rps < 10 ? "%.2f" : "%.0f", rps);
+    if (r) std::snprintf(per_report, sizeof per_report, "%.0f", r->gas_per_tx / per_tx);
+  }
   if (r)
-    std::printf("%-46s %9s %7s %9.0f %9.0f %8.0f %7zu   %s\n", label, rate, base, r->p50_ms, r->p99_ms, r->gas_per_tx,
-                r->blocks, note.c_str());
+    std::printf("%-46s %9s %7s %9.0f %9.0f %8.0f %7zu %10s %8s   %s\n", label, rate, base, r->p50_ms, r->p99_ms,
+                r->gas_per_tx, r->blocks, reports, per_report, note.c_str());
   else
-    std::printf("%-46s %9s %7s %9s %9s %8s %7s   %s\n", label, rate, base, "-", "-", "-", "-", note.c_str());
+    std::printf("%-46s %9s %7s %9s %9s %8s %7s %10s %8s   %s\n", label, rate, base, "-", "-", "-", "-", reports,
+                per_report, note.c_str());
   std::fflush(stdout);
 }
+
+const int kBatchSizes[] = {1, 10, 50};
+const int kWaitedBatch = 50, kWaitedBatches = 3;
 
 std::string pipelined_note(const Result& r, std::uint64_t gas_limit) {
   char buf[200];
@@ -289,7 +319,10 @@ int run(int n, int m, std::uint64_t gas_limit) {
       register_participant(admin_sender, d, bob, "BOB", ChainRole::HomeOperator);
       admin_sender.send_and_wait(d.sdrt, eth::encode_call(chain_abi::kMint, {payer_key.address(), eth::U256(n + 1)}));
     }
-    const std::int64_t total_reports = static_cast<std::int64_t>(n) + m;
+    std::int64_t batched_reports = 0;
+    for (int b : kBatchSizes) batched_reports += static_cast<std::int64_t>(std::max(1, n / b)) * b;
+    const std::int64_t total_reports =
+        static_cast<std::int64_t>(n) + m + batched_reports + static_cast<std::int64_t>(kWaitedBatch) * kWaitedBatches;
     Amount escrow = 0;
     for (std::int64_t i = 1; i <= total_reports; ++i) escrow += charge_for(used_in(i), kTariff);
     {
@@ -326,8 +359,8 @@ int run(int n, int m, std::uint64_t gas_limit) {
         "  accept, activate) took %.1f s\n",
         client.c_str(), static_cast<int>(pid), block_gas, n, m, setup_s);
     header();
-    std::printf("%-46s %9s %7s %9s %9s %8s %7s   %s\n", "target: Besu QBFT, 4 validators (field notes)", "500-1200",
-                "-", "-", "-", "-", "-", "(published figures, not measured here)");
+    std::printf("%-46s %9s %7s %9s %9s %8s %7s %10s %8s   %s\n", "target: Besu QBFT, 4 validators (field notes)",
+                "500-1200", "-", "-", "-", "-", "-", "-", "-", "(published figures, not measured here)");
     row("client floor: EIP-1559 signed_raw (no node)", sign_per_s, nullptr, "(one core, reportUsage calldata)");
 
     eth::SenderConfig sc = sender_config(d);
@@ -361,10 +394,26 @@ int run(int n, int m, std::uint64_t gas_limit) {
                            [](int i) { return report_call(i + 1); });
       for (std::int64_t i = 1; i <= n; ++i) charged_sent += charge_for(used_in(i), kTariff);
       reports_sent = n;
-      row("Marketplace.reportUsage, pipelined", r.tx_per_s, &r, pipelined_note(r, gas));
+      row("Marketplace.reportUsage, pipelined", r.tx_per_s, &r, pipelined_note(r, gas), 1);
       if (r.failed || r.missing) rc = 1;
     }
-    // 4. usage reports through ChainMarket, each waiting for its receipt
+    // 4. usage reports in batches of b, pipelined: n reports per case
+    for (int b : kBatchSizes) {
+      eth::Sender s(rpc, visited_key, sc);
+      const int txs = std::max(1, n / b);
+      const std::int64_t first = reports_sent + 1;
+      std::uint64_t gas =
+          with_margin(rpc.estimate_gas(eth::CallRequest{visited_key.address(), d.marketplace, batch_call(first, b), 0, {}}));
+      Result r = pipelined(node->url(), s, d.marketplace, eth::U256(0), gas, txs,
+                           [&](int i) { return batch_call(first + static_cast<std::int64_t>(i) * b, b); });
+      for (std::int64_t no = first; no < first + static_cast<std::int64_t>(txs) * b; ++no)
+        charged_sent += charge_for(used_in(no), kTariff);
+      reports_sent += static_cast<std::int64_t>(txs) * b;
+      const std::string label = "Marketplace.reportUsageBatch x" + std::to_string(b) + ", pipelined";
+      row(label.c_str(), r.tx_per_s, &r, pipelined_note(r, gas), b);
+      if (r.failed || r.missing) rc = 1;
+    }
+    // 5. usage reports through ChainMarket, each waiting for its receipt
     if (m > 0) {
       ChainMarket visited(d.config(), visited_key);  // a fresh handle: its nonce from the node
       std::vector<double> lat;
@@ -372,7 +421,7 @@ int run(int n, int m, std::uint64_t gas_limit) {
       std::uint64_t gas_total = 0;
       auto a = Clock::now();
       for (int i = 1; i <= m; ++i) {
-        std::int64_t no = n + i;
+        std::int64_t no = reports_sent + 1;
         auto t = Clock::now();
         Receipt rc4 = visited.report_usage(UsageReport{kRequestId, no, used_in(no), g_period_end, g_period_end});
         lat.push_back(secs(t, Clock::now()) * 1e3);
@@ -389,7 +438,39 @@ int run(int n, int m, std::uint64_t gas_limit) {
       r.gas_per_tx = static_cast<double>(gas_total) / m;
       r.blocks = blocks.size();
       row("ChainMarket::report_usage, waiting each", r.tx_per_s, &r,
-          "(" + std::to_string(m) + " reports; estimateGas + send + receipt polled every 100 ms)");
+          "(" + std::to_string(m) + " reports; estimateGas + send + receipt polled every 100 ms)", 1);
+    }
+    // 6. batches through ChainMarket, each waiting for its receipt
+    {
+      ChainMarket visited(d.config(), visited_key);
+      std::vector<double> lat;
+      std::set<std::int64_t> blocks;
+      std::uint64_t gas_total = 0;
+      auto a = Clock::now();
+      for (int k = 0; k < kWaitedBatches; ++k) {
+        std::vector<UsageReport> batch;
+        for (int j = 0; j < kWaitedBatch; ++j) {
+          std::int64_t no = reports_sent + 1 + j;
+          batch.push_back(UsageReport{kRequestId, no, used_in(no), g_period_end, g_period_end});
+          charged_sent += charge_for(used_in(no), kTariff);
+        }
+        auto t = Clock::now();
+        auto receipts = visited.report_usage_batch(batch);
+        lat.push_back(secs(t, Clock::now()) * 1e3);
+        gas_total += visited.last_gas_used();
+        blocks.insert(receipts.front().position / kChainPositionsPerBlock);
+        reports_sent += kWaitedBatch;
+      }
+      Result r;
+      r.n = kWaitedBatches;
+      r.tx_per_s = kWaitedBatches / secs(a, Clock::now());
+      r.p50_ms = percentile(lat, 0.50);
+      r.p99_ms = percentile(lat, 0.99);
+      r.gas_per_tx = static_cast<double>(gas_total) / kWaitedBatches;
+      r.blocks = blocks.size();
+      const std::string label = "ChainMarket::report_usage_batch x" + std::to_string(kWaitedBatch) + ", waiting";
+      row(label.c_str(), r.tx_per_s, &r, "(" + std::to_string(kWaitedBatches) + " batches, each waited for)",
+          kWaitedBatch);
     }
 
     // The Request must show exactly what was sent: a dropped or reverted

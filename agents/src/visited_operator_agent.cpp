@@ -1,5 +1,7 @@
 #include "rsp/agents/visited_operator_agent.hpp"
 
+#include <algorithm>
+
 #include "rsp/agents/account_delivery.hpp"
 
 #include <nlohmann/json.hpp>
@@ -263,6 +265,78 @@ bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {
   }
   state_.put(*o);
   return true;
+}
+
+std::vector<bool> VisitedOperatorAgent::on_usage_batch(const std::vector<sim::UsageRecord>& records) {
+  std::vector<bool> ok(records.size(), false);
+  // The records of active orders, each with its order's next report number
+  // (consecutive within the batch for records of the same order).
+  std::map<std::string, Order> orders;  // by request id
+  std::vector<std::size_t> which;       // index into `records` of each report
+  std::vector<ledger::UsageReport> reports;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& u = records[i];
+    auto iccid = hss_.iccid_of(u.imsi);
+    auto o = iccid ? state_.order_by_iccid(*iccid) : std::nullopt;
+    if (!o || o->status != "active") continue;
+    orders.try_emplace(o->request_id, *o);
+    which.push_back(i);
+    reports.push_back({o->request_id, 0, {u.data_mb, u.voice_minutes, u.sms}, u.period_start, u.period_end, u.record_id});
+  }
+  if (reports.empty()) return ok;
+  if (reports.size() == 1) {
+    ok[which[0]] = on_usage(records[which[0]]);
+    return ok;
+  }
+  auto number = [&] {
+    std::map<std::string, std::int64_t> next;
+    for (const auto& [rid, o] : orders) next[rid] = o.usage_reports;
+    for (auto& r : reports) r.report_no = ++next[r.request_id];
+  };
+  number();
+  std::vector<ledger::Receipt> done;
+  try {
+    for (int attempt = 1;; ++attempt) {
+      try {
+        done = market_.report_usage_batch(reports);
+        break;
+      } catch (const ledger::MarketError& e) {
+        if (e.code != "report-out-of-order" || attempt >= 3) throw;
+        // Our counts fell behind the ledger's (a crash after a write landed):
+        // take the ledger's; the record ids keep anything from being charged twice.
+        for (auto& [rid, o] : orders)
+          if (auto r = market_.find_request(rid)) o.usage_reports = r->usage_reports;
+        number();
+      } catch (const std::exception& e) {
+        // Not a refusal: the batch may have landed. Sending it again is safe; bounded.
+        if (attempt >= 3) throw;
+        say("usage batch of " + std::to_string(reports.size()) + " records: " + e.what() + "; sending it again");
+      }
+    }
+  } catch (const ledger::MarketError& e) {
+    // All or nothing: one record refused, none written. Record by record, so
+    // the others land and the refused one is named on its own.
+    say("usage batch of " + std::to_string(reports.size()) + " records refused (" + e.what() + "): one by one");
+    for (auto i : which) ok[i] = on_usage(records[i]);
+    return ok;
+  }
+  bool replayed = false;
+  for (std::size_t k = 0; k < done.size(); ++k) {
+    ok[which[k]] = true;
+    replayed = replayed || done[k].already_applied;
+  }
+  for (auto& [rid, o] : orders) {
+    std::int64_t last = o.usage_reports;
+    for (const auto& r : reports)
+      if (r.request_id == rid) last = std::max(last, r.report_no);
+    o.usage_reports = last;
+    // Some records were on the ledger already: its count is the truth.
+    if (replayed)
+      if (auto r = market_.find_request(rid)) o.usage_reports = r->usage_reports;
+    state_.put(o);
+  }
+  say("usage batch of " + std::to_string(reports.size()) + " records on the ledger in one write");
+  return ok;
 }
 
 }  // namespace rsp::agents

@@ -372,31 +372,89 @@ contract Marketplace {
         emit Activated(requestId, me, r.home, plmn, block.timestamp);
     }
 
+    // One usage report as reportUsageBatch takes it: reportUsage's arguments.
+    struct UsageReportIn {
+        bytes32 requestId;
+        bytes32 recordId;
+        uint256 reportNo;
+        uint256[3] used;
+        uint256 periodStart;
+        uint256 periodEnd;
+    }
+
     // used = [data_mb, voice_minutes, sms]; the charge (used . tariff) moves
-    // from escrow to the provider at once (settlement per report). A record
+    // from escrow to the provider (held during the dispute window). A record
     // id the Request already has is not applied again: "already-applied"
     // with the same content (the client answers with the first receipt),
     // "record-conflict" with other content.
     function reportUsage(bytes32 requestId, bytes32 recordId, uint256 reportNo, uint256[3] calldata used,
                          uint256 periodStart, uint256 periodEnd) external {
-        (Request storage r, uint32 me) = _providersRequest(requestId);
-        bytes24 content = _usageContent(requestId, recordId, used, periodStart, periodEnd);
-        require(r.state != State.Disputed, "RSP:disputed");
-        require(r.state == State.Active, "RSP:wrong-state");
-        require(reportNo == uint256(r.usageReports) + 1, "RSP:report-out-of-order");
-        require(block.timestamp < r.expiresAt, "RSP:request-expired");
-        require(used[0] <= MAX_INT64 && used[1] <= MAX_INT64 && used[2] <= MAX_INT64, "RSP:bad-terms");
-        require(periodStart <= MAX_INT64 && periodStart <= periodEnd &&
-                periodStart + PERIOD_SLACK_SECONDS >= r.activatedAt && periodEnd >= r.activatedAt &&
-                periodEnd <= block.timestamp + PERIOD_SLACK_SECONDS, "RSP:bad-period");
+        (uint32 me, ) = _activeRole();
+        (string memory refused, uint256 pay) = _reportUsage(me, requestId, recordId, reportNo, used, periodStart,
+                                                            periodEnd);
+        if (bytes(refused).length != 0) revert(string.concat("RSP:", refused));
+        if (pay > 0) require(token.transfer(msg.sender, pay), "RSP:insufficient-funds");  // the provider's current key
+    }
+
+    // Several usage reports, for one Request or several, in one transaction
+    // (docs/ledger.md, "Usage reports in batches"): each is judged by exactly
+    // reportUsage's rules, in order (a report may follow one earlier in the
+    // batch), and makes the same UsageReported event. All or nothing: the
+    // first report refused reverts the whole batch with "RSP:<code>@<index>"
+    // (index from 0 in `reports`). A report whose record is already applied
+    // with the same content is skipped (no event), as reportUsage answers it.
+    // What the reports pay the provider goes in one SDRt transfer (their sum).
+    function reportUsageBatch(UsageReportIn[] calldata reports) external {
+        (uint32 me, ) = _activeRole();
+        require(reports.length > 0, "RSP:bad-terms");
+        uint256 total = 0;
+        for (uint256 i = 0; i < reports.length; ++i) {
+            UsageReportIn calldata u = reports[i];
+            (string memory refused, uint256 pay) = _reportUsage(me, u.requestId, u.recordId, u.reportNo, u.used,
+                                                                u.periodStart, u.periodEnd);
+            if (bytes(refused).length != 0) {
+                if (keccak256(bytes(refused)) == keccak256("already-applied")) continue;
+                revert(string.concat("RSP:", refused, "@", _decimal(i)));
+            }
+            total += pay;
+        }
+        if (total > 0) require(token.transfer(msg.sender, total), "RSP:insufficient-funds");
+    }
+
+    // The rules and effects of one usage report by participant `me` (its
+    // role and the pause checked by the caller). Returns the code of the
+    // first rule broken (nothing written; the caller reverts or, for
+    // "already-applied", skips), or "" and what the report pays the provider
+    // now, which the caller transfers.
+    function _reportUsage(uint32 me, bytes32 requestId, bytes32 recordId, uint256 reportNo,
+                          uint256[3] calldata used, uint256 periodStart, uint256 periodEnd)
+        private returns (string memory, uint256 pay) {
+        Request storage r = requests[requestId];
+        if (r.state == State.None) return ("unknown-request", 0);
+        if (r.provider != me) return ("not-provider", 0);
+        if (!_validId(recordId)) return ("bad-id", 0);
+        // What the record says: the first 24 bytes of its keccak256, stored with it.
+        bytes24 content = bytes24(keccak256(abi.encode(used, periodStart, periodEnd)));
+        {
+            UsageRecord storage seen = usageRecords[requestId][recordId];
+            if (seen.blockNumber != 0) return (seen.content == content ? "already-applied" : "record-conflict", 0);
+        }
+        if (r.state == State.Disputed) return ("disputed", 0);
+        if (r.state != State.Active) return ("wrong-state", 0);
+        if (reportNo != uint256(r.usageReports) + 1) return ("report-out-of-order", 0);
+        if (block.timestamp >= r.expiresAt) return ("request-expired", 0);
+        if (used[0] > MAX_INT64 || used[1] > MAX_INT64 || used[2] > MAX_INT64) return ("bad-terms", 0);
+        if (!(periodStart <= MAX_INT64 && periodStart <= periodEnd &&
+              periodStart + PERIOD_SLACK_SECONDS >= r.activatedAt && periodEnd >= r.activatedAt &&
+              periodEnd <= block.timestamp + PERIOD_SLACK_SECONDS)) return ("bad-period", 0);
         // Periods are [start, end): the next starts at or after the last end.
-        require(periodStart >= r.periodEnd, "RSP:period-overlap");
+        if (periodStart < r.periodEnd) return ("period-overlap", 0);
         Offer storage o = offers[r.offerId];
         // Each product < 2^126: no overflow before the escrow comparison.
         uint256 charge = used[0] * o.perMb + used[1] * o.perMinute + used[2] * o.perSms;
-        require(uint256(r.charged) + charge <= r.escrow, "RSP:beyond-escrow");
-        require(r.usedData + used[0] <= o.allowData && r.usedMinutes + used[1] <= o.allowMinutes &&
-                r.usedSms + used[2] <= o.allowSms, "RSP:beyond-allowance");
+        if (uint256(r.charged) + charge > r.escrow) return ("beyond-escrow", 0);
+        if (r.usedData + used[0] > o.allowData || r.usedMinutes + used[1] > o.allowMinutes ||
+            r.usedSms + used[2] > o.allowSms) return ("beyond-allowance", 0);
         r.usedData += uint64(used[0]);
         r.usedMinutes += uint64(used[1]);
         r.usedSms += uint64(used[2]);
@@ -406,7 +464,6 @@ contract Marketplace {
         usageRecords[requestId][recordId] = UsageRecord(content, uint64(block.number));
         // Paid only once the dispute window has passed: a junk Accept cannot
         // be activated and charged whole before the home can dispute it.
-        uint256 pay = 0;
         if (block.timestamp < uint256(r.acceptedAt) + DISPUTE_SECONDS) {
             r.held += uint64(charge);
         } else {
@@ -414,22 +471,10 @@ contract Marketplace {
             r.held = 0;
         }
         escrowedOf[r.home] -= pay;
-        if (pay > 0) require(token.transfer(msg.sender, pay), "RSP:insufficient-funds");  // the provider's current key
         // The event's charge is what this report paid the provider (0 while held).
         emit UsageReported(requestId, me, r.home, recordId, reportNo, used, periodStart, periodEnd, pay,
                            block.timestamp);
-    }
-
-    // The record id's rules (valid, not applied before); returns the content digest to store.
-    function _usageContent(bytes32 requestId, bytes32 recordId, uint256[3] calldata used, uint256 periodStart,
-                           uint256 periodEnd) private view returns (bytes24 content) {
-        require(_validId(recordId), "RSP:bad-id");
-        content = bytes24(keccak256(abi.encode(used, periodStart, periodEnd)));
-        UsageRecord storage seen = usageRecords[requestId][recordId];
-        if (seen.blockNumber != 0) {
-            require(seen.content != content, "RSP:already-applied");
-            revert("RSP:record-conflict");
-        }
+        return ("", pay);
     }
 
     function refund(bytes32 requestId) external {
@@ -561,7 +606,7 @@ contract Marketplace {
         require(role == ROLE_HOME_OPERATOR, "RSP:wrong-role");
     }
 
-    // accept, activate, reportUsage: all refused while paused.
+    // accept, activate: both refused while paused.
     function _providersRequest(bytes32 requestId) private view returns (Request storage r, uint32 me) {
         (me, ) = _activeRole();
         r = requests[requestId];
@@ -603,6 +648,16 @@ contract Marketplace {
             }
         }
         return true;
+    }
+
+    // `v` in decimal, for the index in a batch's revert reason.
+    function _decimal(uint256 v) private pure returns (string memory) {
+        if (v == 0) return "0";
+        uint256 len = 0;
+        for (uint256 t = v; t != 0; t /= 10) ++len;
+        bytes memory s = new bytes(len);
+        for (; v != 0; v /= 10) s[--len] = bytes1(uint8(48 + v % 10));
+        return string(s);
     }
 
     // An uncompressed point 04||X||Y: the same shape check as the embedded

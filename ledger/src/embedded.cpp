@@ -331,7 +331,8 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
   sync_locked();
   committed_ = Witness{v_.genesis_hash, v_.head.seq, v_.head.hash, seen_at_ms_};
   stale_ = true;
-  for (const auto& d : drafts) {
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    const auto& d = drafts[i];
     Entry e;
     e.seq = v_.head.seq + 1;
     e.prev_hash = v_.head.hash;
@@ -341,7 +342,12 @@ std::vector<AppendResult> EmbeddedLedger::append_signed_batch(const std::string&
     e.timestamp_ms = clock_ms_();
     e.payload = d.payload;
     seal(e, key);
-    validate_and_insert(e);
+    try {
+      validate_and_insert(e);
+    } catch (AppendError& refused) {
+      refused.batch_index = i;  // which draft: the caller names it (report_usage_batch)
+      throw;
+    }
     out.push_back({e.seq, e.hash});
   }
   tx.commit();

@@ -54,12 +54,70 @@ Receipt EmbeddedMarket::report_usage(const UsageReport& u) {
     if (e.code != "already-applied") throw;
   }
   // The rules found this very record applied: answer with its receipt.
+  return applied_usage(u);
+}
+
+Receipt EmbeddedMarket::applied_usage(const UsageReport& u) {
   std::optional<Receipt> first;
   ledger_->read_market([&](const MarketState& s) {
     if (auto* rec = s.usage_record(u.request_id, usage_record_id(u))) first = Receipt{rec->position, rec->reference, true};
   });
   if (!first) throw std::logic_error("usage record reported applied but not found");
   return *first;
+}
+
+std::vector<Receipt> EmbeddedMarket::report_usage_batch(const std::vector<UsageReport>& reports) {
+  std::vector<Receipt> out(reports.size());
+  // The reports still to write, by index into `reports`. A report refused as
+  // already-applied is answered with its first receipt and the rest tried
+  // again: at most one retry per report, and a retry stops at the first
+  // entry refused (drafts are sealed and checked one by one), so a batch
+  // replayed whole costs what its reports replayed one by one would.
+  std::vector<std::pair<std::size_t, std::size_t>> same_as;  // (report, the earlier report of this batch it repeats)
+  std::vector<std::size_t> pending(reports.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  while (!pending.empty()) {
+    std::vector<Ledger::Draft> drafts;
+    drafts.reserve(pending.size());
+    for (auto i : pending) drafts.push_back({"usage", usage_payload(reports[i]), {}});
+    try {
+      auto written = ledger_->append_signed_batch(me_, *key(), drafts);
+      for (std::size_t k = 0; k < written.size(); ++k) out[pending[k]] = Receipt{written[k].seq, to_hex(written[k].hash)};
+      break;
+    } catch (const AppendError& e) {
+      const std::size_t k = e.batch_index.value_or(0);
+      if (k >= pending.size()) throw;
+      const std::size_t index = pending[k];
+      const auto& u = reports[index];
+      if (e.reason == AppendError::Reason::MarketRule && e.code == "already-applied") {
+        // Applied before this batch, or (not on file: the batch was rolled
+        // back) by an earlier report of this batch: then it gets that one's receipt.
+        auto earlier = std::find_if(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(k), [&](std::size_t j) {
+          return reports[j].request_id == u.request_id && usage_record_id(reports[j]) == usage_record_id(u);
+        });
+        if (earlier != pending.begin() + static_cast<std::ptrdiff_t>(k))
+          same_as.emplace_back(index, *earlier);
+        else
+          out[index] = applied_usage(u);
+        pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
+        continue;
+      }
+      const std::string which = "report " + std::to_string(index) + " (record '" + usage_record_id(u) + "' on '" +
+                                u.request_id + "'): ";
+      if (e.reason == AppendError::Reason::MarketRule) {
+        std::string why = e.what();
+        if (why.rfind(e.code + ": ", 0) == 0) why.erase(0, e.code.size() + 2);
+        throw UsageBatchError(e.code, which + why, index);
+      }
+      if (e.reason == AppendError::Reason::UnknownAuthor) throw UsageBatchError("not-registered", which + e.what(), index);
+      throw;
+    }
+  }
+  for (const auto& [i, j] : same_as) {
+    out[i] = out[j];
+    out[i].already_applied = true;
+  }
+  return out;
 }
 Receipt EmbeddedMarket::refund(const std::string& request_id) {
   return write("refund", refund_payload(request_id));

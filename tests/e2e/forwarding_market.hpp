@@ -17,6 +17,7 @@ class ForwardingMarket : public Market {
   Receipt accept(const AcceptTerms& t) override { return m_.accept(t); }
   Receipt activate(const std::string& r, const std::string& p) override { return m_.activate(r, p); }
   Receipt report_usage(const UsageReport& u) override { return m_.report_usage(u); }
+  std::vector<Receipt> report_usage_batch(const std::vector<UsageReport>& r) override { return m_.report_usage_batch(r); }
   Receipt refund(const std::string& r) override { return m_.refund(r); }
   Receipt dispute(const std::string& r, const std::string& why) override { return m_.dispute(r, why); }
   Receipt resolve(const std::string& r, Resolution how) override { return m_.resolve(r, how); }

@@ -258,4 +258,61 @@ TEST(Marketplace, VisitedAgentChargesAUsageRecordOnce) {
   EXPECT_EQ(m.home->find_request("REQ-1")->charged, 300'000);
 }
 
+// Records ready together go as one batched write (issue 12): charged once
+// each, a batch delivered again charges nothing, and a batch with one record
+// the ledger refuses still lands the others (record by record).
+TEST(Marketplace, VisitedAgentBatchesUsageRecords) {
+  e2e::MarketplaceWorld mw("market-usage-batch");
+  EmbeddedMarkets m(mw.dir);
+  m.issuer->mint("HOME-B", 10'000'000);
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  OfferTerms o = small_offer(seal_key);
+  m.visited->publish_offer(o);
+  RequestTerms rq;
+  rq.request_id = "REQ-1";
+  rq.offer_id = o.offer_id;
+  rq.subscriber = "sub-1";
+  rq.escrow = o.price;
+  rq.reply_key = reply_key.public_point();
+  rq.sealed_target = seal(o.seal_key, target_context(m.home->ledger_id(), *m.visited->offer(o.offer_id), "HOME-B", rq),
+                          to_bytes(R"({"eid":")" + mw.eid() + R"("})"));
+  m.home->request(rq);
+  m.visited->accept({"REQ-1", seal(rq.reply_key, SealContext{}, to_bytes("{}")), Bytes(32, 7)});
+  m.visited->activate("REQ-1", "20801");
+  const std::int64_t act = m.home->find_request("REQ-1")->activated_at;
+
+  const std::string imsi = "001010000000001", iccid = "8944000000000000001";
+  mw.stack->hss().provision(imsi, iccid, crypto::random_bytes(16), crypto::random_bytes(16));
+  agents::AgentState vs(mw.stack->visited_agent_db());
+  vs.put(agents::Order{"REQ-1", "", iccid, "active", 0});
+  auto parties = mw.stack->parties(*m.issuer, *m.visited, *m.home);
+  agents::VisitedOperatorAgent visited(*m.visited, seal_key, mw.stack->es2(), parties.packages, mw.stack->hss(), vs,
+                                       "roaming-eu");
+  const auto head0 = m.visited->ledger().head().seq;
+  std::vector<sim::UsageRecord> ready{{imsi, "20801-00000001", act, act + 10, 100, 0, 0},
+                                      {imsi, "20801-00000002", act + 10, act + 20, 200, 0, 0},
+                                      {imsi, "20801-00000003", act + 20, act + 30, 50, 0, 0},
+                                      {"001019999999999", "20801-0000000X", act, act + 10, 1, 0, 0}};  // no order
+  EXPECT_EQ(visited.on_usage_batch(ready), (std::vector<bool>{true, true, true, false}));
+  EXPECT_EQ(m.home->find_request("REQ-1")->charged, 350'000);
+  EXPECT_EQ(m.home->find_request("REQ-1")->usage_reports, 3);
+  EXPECT_EQ(vs.order("REQ-1")->usage_reports, 3);
+  EXPECT_EQ(m.visited->ledger().head().seq, head0 + 3);  // one entry per report
+  // Delivered again after a crash (the agent's count lost): nothing charged twice.
+  vs.put(agents::Order{"REQ-1", "", iccid, "active", 0});
+  EXPECT_EQ(visited.on_usage_batch(ready), (std::vector<bool>{true, true, true, false}));
+  EXPECT_EQ(m.home->find_request("REQ-1")->charged, 350'000);
+  EXPECT_EQ(vs.order("REQ-1")->usage_reports, 3);
+  // One record overlapping traffic already charged: the batch is refused,
+  // the agent sends the records one by one, the good ones land.
+  std::vector<sim::UsageRecord> mixed{{imsi, "20801-00000004", act + 30, act + 40, 10, 0, 0},
+                                      {imsi, "20801-00000005", act + 35, act + 45, 10, 0, 0},
+                                      {imsi, "20801-00000006", act + 40, act + 50, 20, 0, 0}};
+  EXPECT_EQ(visited.on_usage_batch(mixed), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(m.home->find_request("REQ-1")->charged, 380'000);
+  EXPECT_EQ(m.home->find_request("REQ-1")->usage_reports, 5);
+  EXPECT_EQ(vs.order("REQ-1")->usage_reports, 5);
+}
+
 }  // namespace

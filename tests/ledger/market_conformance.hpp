@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rsp/ledger/market.hpp"
 #include "rsp/ledger/seal.hpp"
@@ -434,6 +436,196 @@ inline void usage_records(MarketWorld& w) {
   int usage_events = 0;
   for (const auto& e : home.events_after(0)) usage_events += e.type == "usage";
   EXPECT_EQ(usage_events, 4);
+}
+
+// The code and the report index a usage batch is refused with ("" when it
+// is not refused; a MarketError that is not a UsageBatchError gives index -1).
+inline std::pair<std::string, long> batch_refusal(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UsageBatchError& e) {
+    return {e.code, static_cast<long>(e.index)};
+  } catch (const MarketError& e) {
+    return {e.code, -1};
+  }
+  return {"", -1};
+}
+
+// Usage reports in batches (issue 12): a batch applies exactly what the same
+// reports applied one by one apply (Requests, balances, events), across
+// several Requests and with a report following one earlier in the batch;
+// a refused report refuses the whole batch and is named by its index;
+// replayed records in a batch are answered as report_usage answers them.
+inline void usage_batches(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& home = w.as(kHome);
+  issuer.mint(kHome, 30'000'000);
+  auto terms = sample_offer(w, "OFFER-B", seal_key);
+  terms.stock = 4;
+  visited.publish_offer(terms);
+  Offer o = *home.offer("OFFER-B");
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
+  // S1, S2 get their reports one by one (the reference), B1, B2 the same reports in batches.
+  for (const auto* id : {"REQ-S1", "REQ-S2", "REQ-B1", "REQ-B2"}) {
+    home.request(sample_request(id, o, reply_key));
+    visited.accept({id, sealed, Bytes(32, 1)});
+    visited.activate(id, "20801");
+  }
+  auto act = [&](const std::string& id) { return home.find_request(id)->activated_at; };
+  // Report k (1-based) of a Request: its own period [act + 10(k-1), act + 10k).
+  auto rep = [&](const std::string& rid, std::int64_t no, Allowance used) {
+    const std::int64_t a = act(rid);
+    return UsageReport{rid, no, used, a + 10 * (no - 1), a + 10 * no, "CDR-" + std::to_string(no)};
+  };
+  // Phase 1, within the dispute window (charges held), then phase 2 after it (paid, held ones too).
+  auto phase1 = [&](const std::string& x1, const std::string& x2) {
+    return std::vector<UsageReport>{rep(x1, 1, {100, 0, 0}), rep(x2, 1, {0, 5, 0}), rep(x1, 2, {10, 1, 1})};
+  };
+  auto phase2 = [&](const std::string& x1, const std::string& x2) {
+    return std::vector<UsageReport>{rep(x2, 2, {1, 0, 2}), rep(x1, 3, {5, 0, 0})};
+  };
+
+  auto count_usage = [&] {
+    int n = 0;
+    for (const auto& e : home.events_after(0)) n += e.type == "usage";
+    return n;
+  };
+  // One by one.
+  Amount v0 = visited.balance(kVisited).available;
+  for (const auto& u : phase1("REQ-S1", "REQ-S2")) visited.report_usage(u);
+  Amount v1 = visited.balance(kVisited).available;
+  // Batched: one Receipt per report, in order, each a new record.
+  auto b1 = visited.report_usage_batch(phase1("REQ-B1", "REQ-B2"));
+  ASSERT_EQ(b1.size(), 3u);
+  for (std::size_t i = 0; i < b1.size(); ++i) {
+    EXPECT_FALSE(b1[i].already_applied);
+    if (i > 0) {
+      EXPECT_GT(b1[i].position, b1[i - 1].position);
+    }
+    // On the chain the batch is one transaction.
+    if (i > 0 && visited.backend() == "chain") {
+      EXPECT_EQ(b1[i].reference, b1[0].reference);
+    }
+  }
+  EXPECT_EQ(visited.balance(kVisited).available, v1);  // held, like S1 and S2's
+  EXPECT_EQ(v1, v0);
+  w.advance(kDisputeSeconds);
+  for (const auto& u : phase2("REQ-S1", "REQ-S2")) visited.report_usage(u);
+  Amount v2 = visited.balance(kVisited).available;
+  auto b2 = visited.report_usage_batch(phase2("REQ-B1", "REQ-B2"));
+  ASSERT_EQ(b2.size(), 2u);
+  Amount v3 = visited.balance(kVisited).available;
+  EXPECT_GT(v2, v1);
+  EXPECT_EQ(v3 - v2, v2 - v1);  // the batch paid what the single reports paid
+  EXPECT_EQ(v3 + home.balance(kHome).available + home.balance(kHome).escrowed, 30'000'000);
+
+  // The same Requests.
+  for (const auto& [s, b] : {std::pair<std::string, std::string>{"REQ-S1", "REQ-B1"}, {"REQ-S2", "REQ-B2"}}) {
+    Request rs = *home.find_request(s), rb = *home.find_request(b);
+    EXPECT_EQ(rb.usage_reports, rs.usage_reports) << b;
+    EXPECT_EQ(rb.charged, rs.charged) << b;
+    EXPECT_EQ(rb.held, rs.held) << b;
+    EXPECT_EQ(rb.used.data_mb, rs.used.data_mb) << b;
+    EXPECT_EQ(rb.used.voice_minutes, rs.used.voice_minutes) << b;
+    EXPECT_EQ(rb.used.sms, rs.used.sms) << b;
+    EXPECT_EQ(rb.period_end - rb.activated_at, rs.period_end - rs.activated_at) << b;
+  }
+  EXPECT_EQ(home.find_request("REQ-B1")->usage_reports, 3);
+  EXPECT_GT(home.find_request("REQ-B1")->charged, 0);
+  EXPECT_EQ(home.find_request("REQ-B1")->held, 0);
+  // The same events: one usage event per report, with the same amounts, in the same order.
+  std::vector<std::pair<std::string, Amount>> single, batched;
+  for (const auto& e : home.events_after(0)) {
+    if (e.type != "usage") continue;
+    EXPECT_EQ(e.author, kVisited);
+    EXPECT_EQ(e.counterparty, kHome);
+    std::string key = e.id.substr(e.id.size() - 1);
+    if (e.id.rfind("REQ-S", 0) == 0) single.emplace_back(key, e.amount);
+    if (e.id.rfind("REQ-B", 0) == 0) batched.emplace_back(key, e.amount);
+  }
+  EXPECT_EQ(batched, single);
+  EXPECT_EQ(batched.size(), 5u);
+  // Each batched record is on the ledger under its receipt.
+  auto events = home.events_after(0);
+  for (const auto& r : b2) {
+    auto it = std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.position == r.position; });
+    ASSERT_NE(it, events.end());
+    EXPECT_EQ(it->type, "usage");
+    EXPECT_EQ(it->reference, r.reference);
+  }
+
+  // All or nothing: one bad report refuses the batch, names its index, and
+  // nothing of it is written (the good reports before it included).
+  const int usage_before = count_usage();
+  const Request before1 = *home.find_request("REQ-B1"), before2 = *home.find_request("REQ-B2");
+  const Amount vb = visited.balance(kVisited).available;
+  const auto bad_period = batch_refusal([&] {
+    auto bad = rep("REQ-B1", 5, {1, 0, 0});
+    bad.period_start = bad.period_end + 1;
+    visited.report_usage_batch({rep("REQ-B1", 4, {1, 0, 0}), rep("REQ-B2", 3, {0, 1, 0}), bad});
+  });
+  EXPECT_EQ(bad_period, (std::pair<std::string, long>{"bad-period", 2}));
+  EXPECT_EQ(batch_refusal([&] {
+              visited.report_usage_batch({rep("REQ-B1", 4, {1, 0, 0}), rep("REQ-B2", 3, {0, 96, 0})});
+            }),
+            (std::pair<std::string, long>{"beyond-allowance", 1}));
+  // A record id already applied with other content: record-conflict, as for one report.
+  EXPECT_EQ(batch_refusal([&] {
+              visited.report_usage_batch({rep("REQ-B1", 4, {1, 0, 0}), rep("REQ-B2", 3, {0, 1, 0}),
+                                          UsageReport{"REQ-B2", 4, {1, 0, 0}, act("REQ-B2"), act("REQ-B2") + 10, "CDR-1"}});
+            }),
+            (std::pair<std::string, long>{"record-conflict", 2}));
+  // Out of order within the batch (report 4 twice).
+  EXPECT_EQ(batch_refusal([&] {
+              visited.report_usage_batch({rep("REQ-B1", 4, {1, 0, 0}), UsageReport{"REQ-B1", 4, {1, 0, 0},
+                                          act("REQ-B1") + 40, act("REQ-B1") + 50, "CDR-X"}});
+            }),
+            (std::pair<std::string, long>{"report-out-of-order", 1}));
+  // Refusals of the author name the first report.
+  EXPECT_EQ(batch_refusal([&] { home.report_usage_batch({rep("REQ-B1", 4, {1, 0, 0})}); }),
+            (std::pair<std::string, long>{"not-provider", 0}));
+  issuer.set_paused(true);
+  EXPECT_EQ(batch_refusal([&] { visited.report_usage_batch({rep("REQ-B1", 4, {1, 0, 0})}); }),
+            (std::pair<std::string, long>{"paused", 0}));
+  issuer.set_paused(false);
+  EXPECT_EQ(count_usage(), usage_before);
+  EXPECT_EQ(visited.balance(kVisited).available, vb);
+  EXPECT_EQ(home.find_request("REQ-B1")->usage_reports, before1.usage_reports);
+  EXPECT_EQ(home.find_request("REQ-B1")->charged, before1.charged);
+  EXPECT_EQ(home.find_request("REQ-B2")->usage_reports, before2.usage_reports);
+  EXPECT_EQ(home.find_request("REQ-B2")->period_end, before2.period_end);
+
+  // Replays: a batch sent again whole is answered with the first receipts
+  // and charges nothing.
+  auto again = visited.report_usage_batch(phase2("REQ-B1", "REQ-B2"));
+  ASSERT_EQ(again.size(), b2.size());
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    EXPECT_TRUE(again[i].already_applied);
+    EXPECT_EQ(again[i].position, b2[i].position);
+    EXPECT_EQ(again[i].reference, b2[i].reference);
+  }
+  // Partly applied (a renumbered replay first), then new reports, one of
+  // them twice: the replays are answered, the new ones applied once.
+  auto replayed = rep("REQ-B1", 3, {5, 0, 0});
+  replayed.report_no = 4;  // renumbered after a crash: still the same record
+  auto mixed = visited.report_usage_batch({replayed, rep("REQ-B1", 4, {2, 0, 0}), rep("REQ-B2", 3, {0, 0, 1}),
+                                           rep("REQ-B1", 4, {2, 0, 0})});
+  ASSERT_EQ(mixed.size(), 4u);
+  EXPECT_TRUE(mixed[0].already_applied);
+  EXPECT_EQ(mixed[0].position, b2[1].position);
+  EXPECT_FALSE(mixed[1].already_applied);
+  EXPECT_FALSE(mixed[2].already_applied);
+  EXPECT_TRUE(mixed[3].already_applied);
+  EXPECT_EQ(mixed[3].position, mixed[1].position);
+  EXPECT_EQ(home.find_request("REQ-B1")->usage_reports, 4);
+  EXPECT_EQ(home.find_request("REQ-B2")->usage_reports, 3);
+  EXPECT_EQ(count_usage(), usage_before + 2);
+  // 2 MB (0.002) + 1 SMS (0.005), paid at once.
+  EXPECT_EQ(visited.balance(kVisited).available, vb + 2'000 + 5'000);
+  EXPECT_TRUE(visited.report_usage_batch({}).empty());
 }
 
 // Disputes (issue 16): the home operator disputes an Accept within

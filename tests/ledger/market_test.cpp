@@ -209,6 +209,15 @@ TEST(EmbeddedMarket, UsageRecords) {
   EXPECT_EQ(w.as(kHome).find_request("REQ-U1")->period_end, w.as(kHome).find_request("REQ-U1")->activated_at + 20);
 }
 
+TEST(EmbeddedMarket, UsageBatches) {
+  EmbeddedWorld w("usage-batches");
+  usage_batches(w);
+  // The same state after a full re-verification from the file.
+  w.open();
+  EXPECT_EQ(w.as(kHome).find_request("REQ-B1")->usage_reports, 4);
+  EXPECT_EQ(w.as(kHome).find_request("REQ-B1")->charged, w.as(kHome).find_request("REQ-S1")->charged + 2'000);
+}
+
 // An entry claiming to be the visited operator's, signed with another key,
 // is refused before any rule runs, and nothing is written.
 TEST(EmbeddedMarket, ForgedSignerRefused) {

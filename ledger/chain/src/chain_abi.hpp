@@ -31,6 +31,9 @@ inline constexpr const char* kRequest = "request(bytes32,bytes32,string,bytes,ui
 inline constexpr const char* kAccept = "accept(bytes32,bytes,bytes)";
 inline constexpr const char* kActivate = "activate(bytes32,string)";
 inline constexpr const char* kReportUsage = "reportUsage(bytes32,bytes32,uint256,uint256[3],uint256,uint256)";
+// Marketplace.UsageReportIn[]: (requestId, recordId, reportNo, used, periodStart, periodEnd) per report.
+inline constexpr const char* kReportUsageBatch =
+    "reportUsageBatch((bytes32,bytes32,uint256,uint256[3],uint256,uint256)[])";
 inline constexpr const char* kUsageRecord = "usageRecord(bytes32,bytes32)";  // ((bytes24 content, uint64 blockNumber))
 inline constexpr const char* kRefund = "refund(bytes32)";
 inline constexpr const char* kDispute = "dispute(bytes32,string)";

@@ -346,14 +346,73 @@ Receipt ChainMarket::report_usage(const UsageReport& u) {
   } catch (const MarketError& e) {
     if (e.code != "already-applied") throw;
   }
-  // The contract found this very record applied: answer with its receipt,
-  // from its UsageReported event.
-  // A static struct comes back as its fields in a row.
+  // The contract found this very record applied: answer with its receipt.
+  return applied_usage(u);
+}
+
+Receipt ChainMarket::applied_usage(const UsageReport& u) {
+  // From its UsageReported event. A static struct comes back as its fields in a row.
+  const Bytes rid = record_id_word(u.request_id), record = record_id_word(usage_record_id(u));
   auto seen = eth::decode("(bytes24,uint64)", view(config_.marketplace, eth::encode_call(kUsageRecord, {rid, record})));
   const auto block = seen[1].as_uint().as_u64();
   for (const auto& log : logs_at(block, topic(kUsageEvent), rid))
     if (eth::decode(kUsageData, log.data)[1].as_bytes() == record) return Receipt{position_of(log), eth::hex0x(log.tx_hash), true};
   throw std::runtime_error("usage record '" + usage_record_id(u) + "' is applied but its UsageReported event is missing");
+}
+
+std::vector<Receipt> ChainMarket::report_usage_batch(const std::vector<UsageReport>& reports) {
+  std::vector<Receipt> out(reports.size());
+  if (reports.empty()) return out;  // the contract refuses an empty batch: nothing to write
+  AbiValue::List items;
+  items.reserve(reports.size());
+  std::vector<std::pair<Bytes, Bytes>> keys;  // (request id word, record id word) per report
+  keys.reserve(reports.size());
+  for (const auto& u : reports) {
+    keys.emplace_back(record_id_word(u.request_id), record_id_word(usage_record_id(u)));
+    AbiValue::List used{int_word(u.used.data_mb), int_word(u.used.voice_minutes), int_word(u.used.sms)};
+    items.push_back(AbiValue::list({keys.back().first, keys.back().second, int_word(u.report_no),
+                                    AbiValue::list(std::move(used)), int_word(u.period_start), int_word(u.period_end)}));
+  }
+  eth::Receipt r;
+  try {
+    r = send(config_.marketplace, eth::encode_call(kReportUsageBatch, {AbiValue::list(std::move(items))}));
+  } catch (const MarketError& e) {
+    // "RSP:<code>@<index>" for a report the rules refused; a plain code
+    // (not-registered, paused) refuses the author before any report: the first.
+    std::string code = e.code;
+    std::size_t index = 0;
+    if (auto at = code.rfind('@'); at != std::string::npos) {
+      try {
+        index = static_cast<std::size_t>(std::stoull(code.substr(at + 1)));
+      } catch (const std::exception&) {
+        throw std::runtime_error("usage batch: unreadable revert reason 'RSP:" + e.code + "'");
+      }
+      code.resize(at);
+    }
+    if (index >= reports.size()) throw std::runtime_error("usage batch: revert names report " + std::to_string(index) +
+                                                          " of " + std::to_string(reports.size()));
+    const auto& u = reports[index];
+    throw UsageBatchError(code, "report " + std::to_string(index) + " (record '" + usage_record_id(u) + "' on '" +
+                                    u.request_id + "') refused by the contract", index);
+  }
+  last_gas_used_ = r.gas_used;
+  // The UsageReported events, in report order; a report without one was
+  // skipped as already applied.
+  std::vector<bool> done(reports.size(), false);
+  const Bytes& usage_topic = topic(kUsageEvent);
+  for (const auto& log : r.logs) {
+    if (log.address != config_.marketplace || log.topics.size() < 2 || log.topics[0] != usage_topic) continue;
+    const Bytes record = eth::decode(kUsageData, log.data)[1].as_bytes();
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      if (done[i] || keys[i].first != log.topics[1] || keys[i].second != record) continue;
+      out[i] = Receipt{position_of(log), eth::hex0x(r.tx_hash)};
+      done[i] = true;
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < reports.size(); ++i)
+    if (!done[i]) out[i] = applied_usage(reports[i]);
+  return out;
 }
 
 Receipt ChainMarket::refund(const std::string& request_id) {

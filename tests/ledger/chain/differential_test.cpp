@@ -189,6 +189,8 @@ std::string outcome_of(const std::function<void()>& f) {
   try {
     f();
     return "ok";
+  } catch (const UsageBatchError& e) {
+    return "refused " + e.code + " at report " + std::to_string(e.index);
   } catch (const MarketError& e) {
     return "refused " + e.code;
   } catch (const std::exception& e) {
@@ -270,6 +272,74 @@ void Gen::learn(const Step& s) {
 
 std::string fmt(const Allowance& a) {
   return "{" + std::to_string(a.data_mb) + "," + std::to_string(a.voice_minutes) + "," + std::to_string(a.sms) + "}";
+}
+
+// One usage report on `rid` as the generator makes it, honest or not; `r`
+// is the Request as the report will find it (in a batch: as the reports
+// before it would leave it, if they pass). `note` says what is odd about it.
+UsageReport make_usage(Gen& g, const std::string& rid, const std::optional<Request>& r, std::string& note) {
+  UsageReport u;
+  u.request_id = rid;
+  const std::int64_t done = r ? r->usage_reports : 0;
+  u.report_no = g.chance(75) ? done + 1 : g.pick(std::vector<std::int64_t>{done, done + 2, 0});
+  u.used = {g.uniform(0, 400), g.uniform(0, 30), g.uniform(0, 10)};
+  if (g.chance(15)) {
+    switch (g.uniform(0, 3)) {
+      case 0: u.used = {1001, 0, 0}; note = "beyond allowance"; break;
+      case 1: u.used = {INT64_MAX / 2, 0, 0}; note = "huge"; break;
+      case 2: u.used = {-1, 0, 0}; note = "negative"; break;
+      default: u.used = {1000, 100, 50}; note = "whole allowance"; break;
+    }
+  }
+  // Periods kMargin away from the bounds that differ by a second or two
+  // between the backends (activated_at, now + 300); the bounds set by
+  // earlier reports are the same values on both.
+  const std::int64_t act = r && r->activated_at > 0 ? r->activated_at : g.now - 1000;
+  switch (g.chance(60) ? g.uniform(0, 1) : g.uniform(2, 5)) {
+    case 0: u.period_start = act + kMargin; u.period_end = g.now - kMargin; break;
+    case 1: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds - 2 * kMargin; break;
+    case 2: u.period_start = act - 600; u.period_end = act - 2 * kMargin; note += " period before activation"; break;
+    case 3: u.period_start = g.now; u.period_end = g.now - 2 * kMargin; note += " period reversed"; break;
+    case 4: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds + 2 * kMargin; note += " period in the future"; break;
+    default: u.period_start = -5; u.period_end = g.now - kMargin; note += " negative start"; break;
+  }
+  if (u.period_end < act + kMargin && u.period_end >= act - kMargin) u.period_end = act + kMargin;  // never on the bound
+  // Periods after the last one charged, mostly; sometimes overlapping it
+  // (kMargin away from its end, which is the same value on both).
+  if (r && r->period_end > 0) {
+    if (g.chance(85) && u.period_start < r->period_end) {
+      u.period_start = r->period_end;
+      if (u.period_end < u.period_start) u.period_end = u.period_start;
+    } else if (g.chance(50)) {
+      u.period_start = r->period_end - kMargin;
+      note += " overlaps the last period";
+    }
+  }
+  // The network's record id: fresh, or (re-delivery) one tried before on
+  // this Request, with the same content or other content.
+  u.record_id = g.fresh("REC-");
+  auto& tried = g.reports[u.request_id];
+  if (!tried.empty() && g.chance(20)) {
+    const UsageReport old = g.pick(tried);
+    if (g.chance(60)) {
+      u = old;
+      u.report_no = g.chance(50) ? old.report_no : done + 1;  // the visited agent may renumber it
+      note += " re-delivered " + old.record_id;
+    } else {
+      u.record_id = old.record_id;
+      note += " other content under " + old.record_id;
+    }
+  } else if (g.chance(3)) {
+    u.record_id = g.pick(std::vector<std::string>{"", std::string(33, 'r'), "rec id"});
+    note += " record id '" + u.record_id + "'";
+  }
+  tried.push_back(u);
+  return u;
+}
+
+std::string describe(const UsageReport& u, const std::string& note) {
+  return u.request_id + " #" + std::to_string(u.report_no) + " " + u.record_id + " used " + fmt(u.used) + " period [" +
+         std::to_string(u.period_start) + "," + std::to_string(u.period_end) + "]" + (note.empty() ? "" : " [" + note + "]");
 }
 
 // ---- the operations: one entry each ----
@@ -388,69 +458,40 @@ std::vector<OpKind> make_ops() {
   }});
 
   ops.push_back({"usage", 16, [](Gen& g) {
-    UsageReport u;
-    u.request_id = g.request_in(RequestState::Active);
-    auto r = g.request(u.request_id);
+    const std::string rid = g.request_in(RequestState::Active);
+    auto r = g.request(rid);
     std::string by = r && g.chance(80) ? r->provider : g.party();
-    const std::int64_t done = r ? r->usage_reports : 0;
-    u.report_no = g.chance(75) ? done + 1 : g.pick(std::vector<std::int64_t>{done, done + 2, 0});
-    u.used = {g.uniform(0, 400), g.uniform(0, 30), g.uniform(0, 10)};
     std::string note;
-    if (g.chance(15)) {
-      switch (g.uniform(0, 3)) {
-        case 0: u.used = {1001, 0, 0}; note = "beyond allowance"; break;
-        case 1: u.used = {INT64_MAX / 2, 0, 0}; note = "huge"; break;
-        case 2: u.used = {-1, 0, 0}; note = "negative"; break;
-        default: u.used = {1000, 100, 50}; note = "whole allowance"; break;
+    UsageReport u = make_usage(g, rid, r, note);
+    return Step{"usage " + describe(u, note) + " by " + by, [=](Backend& b) { b.as(by).report_usage(u); }, {rid}, {}};
+  }});
+
+  // Several reports in one write (issue 12), on one or several Requests:
+  // the same outcome on both (applied, or refused with the same code and
+  // the same report index).
+  ops.push_back({"usage-batch", 6, [](Gen& g) {
+    std::vector<UsageReport> batch;
+    std::vector<std::string> rids;
+    std::map<std::string, Request> after;  // each Request as the reports before would leave it
+    std::string by, text;
+    const int k = static_cast<int>(g.uniform(2, 4));
+    for (int j = 0; j < k; ++j) {
+      const std::string rid = g.request_in(RequestState::Active);
+      std::optional<Request> r = after.count(rid) ? std::optional<Request>(after.at(rid)) : g.request(rid);
+      if (j == 0) by = r && g.chance(85) ? r->provider : g.party();
+      std::string note;
+      UsageReport u = make_usage(g, rid, r, note);
+      if (r) {
+        Request next = *r;
+        next.usage_reports += 1;
+        next.period_end = std::max(next.period_end, u.period_end);
+        after.insert_or_assign(rid, next);
       }
+      text += " | " + describe(u, note);
+      batch.push_back(u);
+      if (std::find(rids.begin(), rids.end(), rid) == rids.end()) rids.push_back(rid);
     }
-    // Periods kMargin away from the bounds that differ by a second or two
-    // between the backends (activated_at, now + 300); the bounds set by
-    // earlier reports are the same values on both.
-    const std::int64_t act = r && r->activated_at > 0 ? r->activated_at : g.now - 1000;
-    switch (g.chance(60) ? g.uniform(0, 1) : g.uniform(2, 5)) {
-      case 0: u.period_start = act + kMargin; u.period_end = g.now - kMargin; break;
-      case 1: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds - 2 * kMargin; break;
-      case 2: u.period_start = act - 600; u.period_end = act - 2 * kMargin; note += " period before activation"; break;
-      case 3: u.period_start = g.now; u.period_end = g.now - 2 * kMargin; note += " period reversed"; break;
-      case 4: u.period_start = act + kMargin; u.period_end = g.now + kPeriodSlackSeconds + 2 * kMargin; note += " period in the future"; break;
-      default: u.period_start = -5; u.period_end = g.now - kMargin; note += " negative start"; break;
-    }
-    if (u.period_end < act + kMargin && u.period_end >= act - kMargin) u.period_end = act + kMargin;  // never on the bound
-    // Periods after the last one charged, mostly; sometimes overlapping it
-    // (kMargin away from its end, which is the same value on both).
-    if (r && r->period_end > 0) {
-      if (g.chance(85) && u.period_start < r->period_end) {
-        u.period_start = r->period_end;
-        if (u.period_end < u.period_start) u.period_end = u.period_start;
-      } else if (g.chance(50)) {
-        u.period_start = r->period_end - kMargin;
-        note += " overlaps the last period";
-      }
-    }
-    // The network's record id: fresh, or (re-delivery) one tried before on
-    // this Request, with the same content or other content.
-    u.record_id = g.fresh("REC-");
-    auto& tried = g.reports[u.request_id];
-    if (!tried.empty() && g.chance(20)) {
-      const UsageReport old = g.pick(tried);
-      if (g.chance(60)) {
-        u = old;
-        u.report_no = g.chance(50) ? old.report_no : done + 1;  // the visited agent may renumber it
-        note += " re-delivered " + old.record_id;
-      } else {
-        u.record_id = old.record_id;
-        note += " other content under " + old.record_id;
-      }
-    } else if (g.chance(3)) {
-      u.record_id = g.pick(std::vector<std::string>{"", std::string(33, 'r'), "rec id"});
-      note += " record id '" + u.record_id + "'";
-    }
-    tried.push_back(u);
-    return Step{"usage " + u.request_id + " #" + std::to_string(u.report_no) + " " + u.record_id + " by " + by + " used " + fmt(u.used) +
-                    " period [" + std::to_string(u.period_start) + "," + std::to_string(u.period_end) + "]" +
-                    (note.empty() ? "" : " [" + note + "]"),
-                [=](Backend& b) { b.as(by).report_usage(u); }, {u.request_id}, {}};
+    return Step{"usage batch by " + by + text, [=](Backend& b) { b.as(by).report_usage_batch(batch); }, rids, {}};
   }});
 
   ops.push_back({"refund", 8, [](Gen& g) {

@@ -119,4 +119,10 @@ TEST(ChainConformance, UsageRecords) {
   usage_records(w);
 }
 
+TEST(ChainConformance, UsageBatches) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  usage_batches(w);
+}
+
 }  // namespace

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "rsp/agents/account_inventory.hpp"
 #include "rsp/agents/agent_state.hpp"
@@ -61,6 +62,12 @@ class VisitedOperatorAgent {
   // One usage record from the network: a signed usage report (settles SDRt).
   // Returns false when the ledger refuses it (e.g. beyond the escrow).
   bool on_usage(const sim::UsageRecord& u);
+  // Several usage records that are ready together (for one subscriber or
+  // several): one batched write (Market::report_usage_batch: one
+  // transaction on the chain). A batch the ledger refuses (one record beyond
+  // the escrow, say) is sent again record by record through on_usage, so
+  // the others still land. Returns, per record, what on_usage would have.
+  std::vector<bool> on_usage_batch(const std::vector<sim::UsageRecord>& records);
 
   std::function<void(const std::string&)> say = [](const std::string&) {};
 

@@ -24,6 +24,8 @@ class EmbeddedMarket final : public Market {
   Receipt accept(const AcceptTerms& t) override;
   Receipt activate(const std::string& request_id, const std::string& plmn) override;
   Receipt report_usage(const UsageReport& u) override;
+  // One append_signed_batch: a usage entry per report, in one store transaction.
+  std::vector<Receipt> report_usage_batch(const std::vector<UsageReport>& reports) override;
   Receipt refund(const std::string& request_id) override;
   Receipt dispute(const std::string& request_id, const std::string& reason) override;
   Receipt resolve(const std::string& request_id, Resolution r) override;
@@ -46,6 +48,8 @@ class EmbeddedMarket final : public Market {
   // whether a record repeats one (duplicate-request, report-out-of-order...);
   // the ledger's nonce check refuses a signed entry sent twice.
   Receipt write(const std::string& type, const Bytes& payload);
+  // The Receipt of the usage record `u` names, applied before (already-applied).
+  Receipt applied_usage(const UsageReport& u);
 
   std::shared_ptr<EmbeddedLedger> ledger_;
   std::string me_;

@@ -101,6 +101,8 @@ struct AppendError : std::runtime_error {
   Reason reason;
   std::int64_t seq;  // the seq the entry claimed
   std::string code;  // MarketRule: the market rule's code (docs/ledger.md "Marketplace rules")
+  // append_signed_batch: the refused draft's index in the batch (nothing of the batch was written).
+  std::optional<std::size_t> batch_index;
 };
 std::string_view reason_name(AppendError::Reason r);
 

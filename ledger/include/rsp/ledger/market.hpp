@@ -180,6 +180,15 @@ struct MarketError : std::runtime_error {
   std::string code;
 };
 
+// A usage batch (Market::report_usage_batch) refused: `index` is the report
+// (in the caller's vector) the rules refused, `code` the rule; nothing of the
+// batch was written. A refusal of the author itself (not-registered, paused)
+// names the first report.
+struct UsageBatchError : MarketError {
+  UsageBatchError(std::string c, const std::string& what, std::size_t i) : MarketError(std::move(c), what), index(i) {}
+  std::size_t index;
+};
+
 class Market {
  public:
   virtual ~Market() = default;
@@ -202,6 +211,17 @@ class Market {
   // `already-applied` never reaches the caller). The same id with other
   // content is refused (`record-conflict`).
   virtual Receipt report_usage(const UsageReport& u) = 0;
+  // Several usage reports (for one Request or several) as one write: one
+  // store transaction on the embedded ledger, one transaction on the chain
+  // (docs/ledger.md "Usage reports in batches"). Each report is judged by
+  // exactly report_usage's rules, in order, so a report may follow one
+  // earlier in the batch (report_no n+1 after n). All or nothing: the first
+  // report refused throws UsageBatchError{code, index} and nothing of the
+  // batch is written. A report whose record is already applied with the same
+  // content is skipped and answered as report_usage answers it (its first
+  // Receipt, already_applied set). Returns one Receipt per report, in order;
+  // an empty batch writes nothing.
+  virtual std::vector<Receipt> report_usage_batch(const std::vector<UsageReport>& reports) = 0;
   // Closes a Request and returns its unused escrow to the home operator:
   // the home operator after expires_at (or after answer_by while it is still
   // unanswered), the provider at any time. A Request closed before it was

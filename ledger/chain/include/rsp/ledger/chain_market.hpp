@@ -71,6 +71,8 @@ class ChainMarket final : public Market {
   Receipt accept(const AcceptTerms& t) override;
   Receipt activate(const std::string& request_id, const std::string& plmn) override;
   Receipt report_usage(const UsageReport& u) override;
+  // One Marketplace.reportUsageBatch transaction (last_gas_used: its gas).
+  std::vector<Receipt> report_usage_batch(const std::vector<UsageReport>& reports) override;
   Receipt refund(const std::string& request_id) override;
   Receipt dispute(const std::string& request_id, const std::string& reason) override;
   Receipt resolve(const std::string& request_id, Resolution r) override;
@@ -106,6 +108,8 @@ class ChainMarket final : public Market {
   eth::Receipt send(const eth::Address& to, const Bytes& data);
   Receipt receipt_for(const eth::Receipt& r, const eth::Address& contract, const Bytes& topic) const;
   Bytes view(const eth::Address& to, const Bytes& data);
+  // The Receipt of a usage record applied before (its UsageReported event).
+  Receipt applied_usage(const UsageReport& u);
   std::vector<eth::Log> logs_at(std::uint64_t block, const Bytes& topic, const Bytes& id_topic);
   std::string name_of(const eth::Address& a);  // participant id, or the address if unregistered
   std::string name_at(const eth::AbiValue& number);  // participant id of a number (a uint32 ABI value)
