@@ -216,13 +216,13 @@ TEST(CompiledGenerator, NonDerPinElementFallsBackToReencoding) {
   }
   ASSERT_TRUE(rewritten);
   Draw draw(3);
-  SubscriberValues changed = draw.subscriber(), kept = draw.subscriber();
-  changed.pin1 = "1234";  // first: the PE re-encoded, which alone a patched image would match
-  kept.pin1 = "0000";     // the template's PIN1: the PE copied in its BER form
+  SubscriberValues changed = draw.subscriber();
   changed.home_plmns.clear();
-  kept.home_plmns.clear();
-  changed.pin2 = kept.pin2 = std::nullopt;
-  changed.adm1 = kept.adm1 = "";
+  changed.pin2 = std::nullopt;
+  changed.adm1 = "";
+  changed.pin1 = "1234";  // first: the PE re-encoded, which alone a patched image would match
+  SubscriberValues kept = changed;  // the same shape, so the first compilation serves it
+  kept.pin1 = "0000";               // the template's PIN1: the PE copied in its BER form
   ProfileGenerator gen(tmpl);
   EXPECT_EQ(gen.generate(changed), generate_profile(tmpl, changed));
   EXPECT_EQ(gen.generate(kept), generate_profile(tmpl, kept));
