@@ -162,9 +162,10 @@ std::size_t import_batch(ProfileStore& store, ByteView template_upp, const std::
   std::vector<Bytes> packages;
   packages.reserve(rows.size());
   std::size_t done = 0, total = rows.size() * 2;
+  const ProfileGenerator generator(Bytes(template_upp.begin(), template_upp.end()));  // compiled once for the batch
   for (const auto& r : rows) {
     try {
-      packages.push_back(generate_profile(template_upp, r.values));
+      packages.push_back(generator.generate(r.values));
     } catch (const std::exception& e) {
       throw BatchError(r.line, e.what());
     }

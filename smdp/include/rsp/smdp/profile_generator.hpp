@@ -3,9 +3,12 @@
 // from a template plus per-subscriber values (ICCID, IMSI, Milenage keys,
 // PINs, SPN, home PLMNs).
 //
-// Only the ProfileElements that carry a personalized value are re-encoded;
-// every other element is copied byte for byte from the template.
+// generate_profile(): only the ProfileElements that carry a personalized
+// value are re-encoded; every other element is copied byte for byte from the
+// template. ProfileGenerator: the same packages, byte for byte, from a
+// template compiled once into DER with a slot per personalized value.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,5 +65,34 @@ bool luhn_valid(std::string_view iccid);                            // last digi
 // template that lacks a needed element (no header, no MF / USIM / AKA PE,
 // ...), rsp::DecodeError if the template does not decode.
 Bytes generate_profile(ByteView template_upp, const SubscriberValues& v);
+
+// Many packages from one template (a batch, an operator's order), each byte
+// for byte what generate_profile() makes of the same values, at the cost of
+// a copy and a few value codings. The template is compiled on first use for
+// each shape of values (which optional values are given: PIN2, PUK2, ADM1,
+// SPN, MNC length, non-default Milenage constants, the number of home PLMNs):
+// the personalized PEs are DER-encoded once with the values' places
+// recorded, and since the shape fixes every value's length, a package is
+// that DER with the values written in. Each compilation is checked against
+// generate_profile() with the values at hand; a template that cannot be
+// patched (e.g. a PIN PE not in DER, which generate_profile() copies as it
+// is) is re-encoded per package as generate_profile() does. The compiled
+// form holds no subscriber's values (Ki, OPc, PINs are zero in it).
+// Thread-safe; errors as generate_profile().
+class ProfileGenerator {
+ public:
+  explicit ProfileGenerator(Bytes template_upp);
+  ~ProfileGenerator();
+  ProfileGenerator(ProfileGenerator&&) noexcept;
+  ProfileGenerator& operator=(ProfileGenerator&&) noexcept;
+
+  Bytes generate(const SubscriberValues& v) const;
+  // Whether packages of v's shape are patched (else re-encoded); for tests.
+  bool patches(const SubscriberValues& v) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace rsp::smdp
