@@ -1,5 +1,7 @@
-// The one crypto wrapper: everything goes through mbedTLS 2.28 here, so the
-// rest of the code never touches mbedtls_* directly (TLS aside).
+// The one crypto wrapper: the rest of the code never touches OpenSSL's or
+// mbedTLS's crypto directly (TLS aside). It runs on OpenSSL 3 in the servers
+// and tools and on mbedTLS 2.28 in the card-side simulators: see
+// rsp/crypto_backend.hpp.
 #pragma once
 #include <memory>
 #include <string>
