@@ -38,8 +38,15 @@ ProgressNotifier::~ProgressNotifier() { stop(); }
 namespace {
 constexpr const char* kPendingCount = "SELECT COUNT(*) FROM es2_outbox WHERE delivered_at IS NULL AND failed = 0";
 constexpr const char* kDue =
-    "SELECT id, owner, body, attempts FROM es2_outbox WHERE delivered_at IS NULL AND failed = 0 AND next_at <= ? "
+    "SELECT id, owner, body, attempts, next_at FROM es2_outbox WHERE delivered_at IS NULL AND failed = 0 AND next_at <= ? "
     "ORDER BY id LIMIT 1";
+// Several instances share one outbox (docs/smdp.md, "Several instances"). A
+// worker claims the entry it read by moving next_at past the longest the
+// delivery can take, compare-and-set on the next_at it read: the other
+// instances' workers skip it meanwhile. If this instance dies mid-delivery,
+// the claim lapses and another delivers it: at least once, never lost.
+constexpr const char* kClaim =
+    "UPDATE es2_outbox SET next_at = ? WHERE id = ? AND next_at = ? AND delivered_at IS NULL AND failed = 0";
 }  // namespace
 
 std::vector<std::string> ProgressNotifier::request_path_queries() { return {kPendingCount, kDue}; }
@@ -108,15 +115,18 @@ void ProgressNotifier::run() {
 
 // Delivers one due entry; true if it did something (so the loop goes on at once).
 bool ProgressNotifier::deliver_due() {
-  std::int64_t id = 0, attempts = 0;
+  std::int64_t id = 0, attempts = 0, next_at = 0;
   std::string owner, body;
   db_.query(kDue, {now_ms()}, [&](const store::Row& r) {
         id = r.i64(0);
         owner = r.text(1);
         body = r.text(2);
         attempts = r.i64(3);
+        next_at = r.i64(4);
       });
   if (id == 0) return false;
+  const auto lease = client_config_.connect_timeout + client_config_.timeout + std::chrono::seconds(5);
+  if (db_.run(kClaim, {now_ms() + lease.count(), id, next_at}) != 1) return true;  // another instance has it
   http::Client client(client_config_);
   http::Headers h;
   h.set("Content-Type", "application/json");
