@@ -137,12 +137,15 @@ int main(int argc, char** argv) {
       h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
       std::string base = "https://localhost:" + std::to_string(w.smdp->es2plus_port()) + "/gsma/rsp2/es2plus/";
       while (next++ < n_orders) {
-        auto r = nlohmann::json::parse(client.post(base + "downloadOrder", R"({"profileType":"http"})", h).body);
+        // SGP.22 6.5.1.3: every request carries the RequestHeader.
+        nlohmann::json header = {{"functionRequesterIdentifier", "OP-A"}, {"functionCallIdentifier", std::to_string(next)}};
+        nlohmann::json order = {{"header", header}, {"profileType", "http"}};
+        auto r = nlohmann::json::parse(client.post(base + "downloadOrder", order.dump(), h).body);
         if (!r.contains("iccid")) {
           ++failures;
           continue;
         }
-        nlohmann::json confirm = {{"iccid", r["iccid"]}, {"releaseFlag", true}};
+        nlohmann::json confirm = {{"header", header}, {"iccid", r["iccid"]}, {"releaseFlag", true}};
         auto r2 = nlohmann::json::parse(client.post(base + "confirmOrder", confirm.dump(), h).body);
         if (!r2.contains("matchingId")) ++failures;
       }

@@ -202,12 +202,18 @@ http::Response handle_es2plus(Es2Plus& es2, const std::vector<OperatorConfig>& o
     // change and its audit row commit together or not at all.
     std::optional<store::Transaction> tx;
     if (audit) tx.emplace(audit->db());
-    // SGP.22 6.5.1.3: the requester named in the header must be the caller.
-    if (auto h = body.find("header"); h != body.end() && h->is_object()) {
-      auto fri = h->find("functionRequesterIdentifier");
-      if (fri != h->end() && (!fri->is_string() || fri->get<std::string>() != op->id))
-        throw FunctionError("1.1", "1.2", "functionRequesterIdentifier is not the authenticated operator");
+    // SGP.22 6.5.1.3: every ES2+ request carries a RequestHeader whose
+    // functionRequesterIdentifier and functionCallIdentifier are mandatory,
+    // and the requester it names must be the caller.
+    auto h = body.find("header");
+    if (h == body.end() || !h->is_object()) throw FunctionError(status::kMandatoryElementMissing, "missing header");
+    for (const char* field : {"functionRequesterIdentifier", "functionCallIdentifier"}) {
+      auto f = h->find(field);
+      if (f == h->end() || !f->is_string() || f->get<std::string>().empty())
+        throw FunctionError(status::kMandatoryElementMissing, std::string("missing header.") + field);
     }
+    if ((*h)["functionRequesterIdentifier"].get<std::string>() != op->id)
+      throw FunctionError("1.1", "1.2", "functionRequesterIdentifier is not the authenticated operator");
     auto done = [&](nlohmann::json j) {
       if (result) *result = "executed-success";
       if (audit) {

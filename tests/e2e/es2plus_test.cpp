@@ -140,12 +140,29 @@ class Es2Plus : public ::testing::Test {
     ASSERT_EQ(smdp::import_batch(w->smdp->profiles(), tmpl, smdp::parse_batch_csv(batch(40, 42)), b), 2u);
   }
 
-  http::Client client_for(const Operator& op) {
+  // An operator's client: its TLS client certificate and the id its
+  // requests' RequestHeader names.
+  struct OperatorClient : http::Client {
+    OperatorClient(http::Client c, std::string i) : http::Client(std::move(c)), id(std::move(i)) {}
+    std::string id;
+  };
+  OperatorClient client_for(const Operator& op) {
     http::ClientConfig c;
     c.ca_file = w->tls_ca_pem;
     c.client_cert_file = op.cert_pem;
     c.client_key_file = op.key_pem;
-    return http::Client(c);
+    return OperatorClient(http::Client(c), op.id);
+  }
+  // The body as an operator sends it: a RequestHeader (SGP.22 6.5.1.3) naming
+  // `requester`, unless the test wrote a header of its own.
+  static json with_header(json body, const std::string& requester) {
+    static std::atomic<int> call_id{0};
+    if (body.is_object() && !body.contains("header"))
+      body["header"] = {{"functionRequesterIdentifier", requester}, {"functionCallIdentifier", "t-" + std::to_string(++call_id)}};
+    return body;
+  }
+  json call(OperatorClient& c, const std::string& fn, const json& body, int* http_status = nullptr) {
+    return call(static_cast<http::Client&>(c), fn, with_header(body, c.id), http_status);
   }
   json call(http::Client& c, const std::string& fn, json body, int* http_status = nullptr) {
     http::Headers h;
@@ -296,7 +313,7 @@ TEST_F(Es2Plus, OperatorsAreIsolated) {
   EXPECT_EQ(status(call(b, "downloadOrder", {{"profileType", "roaming"}})), "ok");
   EXPECT_EQ(status(call(b, "downloadOrder", {{"profileType", "roaming"}})), "8.2.5/3.7");
   // Claiming to be A in the header does not help B.
-  EXPECT_EQ(status(call(b, "releaseProfile", {{"header", {{"functionRequesterIdentifier", "OP-A"}}}, {"iccid", iccid}})),
+  EXPECT_EQ(status(call(b, "releaseProfile", {{"header", {{"functionRequesterIdentifier", "OP-A"}, {"functionCallIdentifier", "x"}}}, {"iccid", iccid}})),
             "1.1/1.2");
   // A certificate from a CA the SM-DP+ does not trust is refused in the TLS handshake.
   auto stranger = client_for(ops.stranger);
@@ -324,6 +341,21 @@ TEST_F(Es2Plus, BadInputGetsClearErrors) {
     EXPECT_EQ(r.status, 400) << proto;
     EXPECT_EQ(r.body, "unsupported X-Admin-Protocol\n") << proto;
   }
+  // SGP.22 6.5.1.3: the RequestHeader and both its fields are mandatory;
+  // nothing is allocated for a request without them.
+  http::Client& plain = c;
+  EXPECT_EQ(status(call(plain, "downloadOrder", {{"profileType", "roaming"}})), "1.2/2.2");
+  EXPECT_EQ(status(call(plain, "downloadOrder", {{"header", {{"functionCallIdentifier", "1"}}}, {"profileType", "roaming"}})),
+            "1.2/2.2");
+  EXPECT_EQ(status(call(plain, "downloadOrder", {{"header", {{"functionRequesterIdentifier", "OP-A"}}}, {"profileType", "roaming"}})),
+            "1.2/2.2");
+  EXPECT_EQ(status(call(plain, "downloadOrder",
+                        {{"header", {{"functionRequesterIdentifier", "OP-A"}, {"functionCallIdentifier", 7}}}, {"profileType", "roaming"}})),
+            "1.2/2.2");
+  std::int64_t allocated = -1;
+  w->smdp->profiles().db().query("SELECT COUNT(*) FROM profiles WHERE state <> 'available'", {},
+                                 [&](const store::Row& row) { allocated = row.i64(0); });
+  EXPECT_EQ(allocated, 0);
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", "8949449999999999999"}, {"releaseFlag", true}})), "8.2.1/3.9");
   EXPECT_EQ(status(call(c, "confirmOrder", {{"iccid", "8949449999999000000"}})), "1.2/2.2");  // no releaseFlag
   EXPECT_EQ(status(call(c, "downloadOrder", {{"profileType", "roaming"}, {"eid", "1234"}})), "8.1.1/2.1");
@@ -655,12 +687,12 @@ TEST_F(Es2Plus, TwoInstancesOnOneStoreShareOrdersAndSessions) {
   smdp::Server second(c2);
   second.start();
   std::uint16_t es2_ports[2] = {w->smdp->es2plus_port(), second.es2plus_port()};
-  auto call_on = [&](int instance, http::Client& c, const std::string& fn, const json& body) {
+  auto call_on = [&](int instance, OperatorClient& c, const std::string& fn, const json& body) {
     http::Headers h;
     h.set("Content-Type", "application/json");
     h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
     auto r = c.post("https://localhost:" + std::to_string(es2_ports[instance]) + "/gsma/rsp2/es2plus/" + fn,
-                    body.dump(), h);
+                    with_header(body, c.id).dump(), h);
     return r.status == 200 ? json::parse(r.body) : json{{"http", r.status}};
   };
 

@@ -234,6 +234,8 @@ try:
     expect("downloadOrder", None, 413, raw=json.dumps({"header": H, "profileType": "x" * 5000}))
     expect("downloadOrder", {"header": H, "iccid": SPARE[0]}, 403, op="OP-C")
     expect("downloadOrder", {"header": H}, "1.2/2.2")
+    expect("downloadOrder", {"iccid": SPARE[0]}, "1.2/2.2")  # SGP.22 6.5.1.3: the RequestHeader is mandatory
+    expect("downloadOrder", {"header": {"functionRequesterIdentifier": "OP-A"}, "iccid": SPARE[0]}, "1.2/2.2")
     expect("downloadOrder", {"header": H, "iccid": SPARE[0], "eid": "1234"}, "8.1.1/2.1")
     expect("downloadOrder", {"header": H, "iccid": luhn("894450000000000099")}, "8.2.1/3.9")
     expect("downloadOrder", {"header": dict(H, functionRequesterIdentifier="OP-B"), "iccid": SPARE[0]}, "1.1/1.2")

@@ -87,7 +87,8 @@ curl -sS "${RESOLVE[@]}" -H 'X-Admin-Protocol: gsma/rsp/v2.2.2' -H 'Content-Type
 jq -e '.header.functionExecutionStatus.status == "Failed"' es9.out >/dev/null || fail "ES9+ answer: $(cat es9.out)"
 # ES2+: OP-A's certificate is accepted, DownloadOrder runs.
 curl -sS "${RESOLVE[@]}" --cert op.pem --key op.key -H 'X-Admin-Protocol: gsma/rsp/v2.2.2' -H 'Content-Type: application/json' \
-  --data '{"profileType": "default"}' "https://smdp.test:$ES2_PORT/gsma/rsp2/es2plus/downloadOrder" > es2.out 2>es2.err \
+  --data '{"header": {"functionRequesterIdentifier": "OP-A", "functionCallIdentifier": "init-1"}, "profileType": "default"}' \
+  "https://smdp.test:$ES2_PORT/gsma/rsp2/es2plus/downloadOrder" > es2.out 2>es2.err \
   || fail "ES2+ over the init configuration: $(cat es2.err)"
 [[ $(jq -r .iccid es2.out 2>/dev/null) == 8944100000000000018 ]] || fail "ES2+ DownloadOrder: $(cat es2.out)"
 
