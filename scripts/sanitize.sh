@@ -14,7 +14,10 @@ BUILD="${RSP_ASAN_BUILD:-build-asan}"
 # (ES9+/ES10 clients, in-process downloads), OTA secured packets, SMS and SMPP,
 # ledger. The end-to-end suites repeat the same code paths over real sockets
 # at several times the cost.
-TESTS=(common_tests asn1_tests certs_tests smdp_tests euicc_tests lpa_tests ota_tests ota_store_tests ota_sms_tests ledger_tests)
+ALL=(common_tests asn1_tests certs_tests smdp_tests euicc_tests lpa_tests ota_tests ota_store_tests ota_sms_tests ledger_tests)
+# `scripts/sanitize.sh [test binary ...]`: only those (default: all of ALL).
+TESTS=("$@")
+((${#TESTS[@]})) || TESTS=("${ALL[@]}")
 
 start=$(date +%s)
 launcher=()
@@ -32,13 +35,27 @@ built=$(date +%s)
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$ROOT/scripts/ubsan.supp"
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp"
-failed=()
-for t in "${TESTS[@]}"; do
+# RSP_SANITIZE_JOBS binaries at once (default: one per core); each one's
+# output goes to $BUILD/sanitize-<test>.log and is printed when it ends.
+run_one() {
+  local t="$1" bin
   bin=$(find "$BUILD/tests" -name "$t" -type f -perm -u+x | head -n1)
-  echo "== sanitize: $t"
-  if [[ -z $bin ]] || ! (cd "$(dirname "$bin")" && "./$(basename "$bin")" --gtest_brief=1); then
-    failed+=("$t")
-  fi
+  [[ -n $bin ]] || { echo "sanitize: no binary $t in $BUILD/tests" >"$BUILD/sanitize-$t.log"; return 1; }
+  (cd "$(dirname "$bin")" && "./$(basename "$bin")" --gtest_brief=1) >"$BUILD/sanitize-$t.log" 2>&1
+}
+failed=()
+declare -A pids=()
+jobs_max="${RSP_SANITIZE_JOBS:-$(nproc)}"
+for t in "${TESTS[@]}"; do
+  while (($(jobs -rp | wc -l) >= jobs_max)); do sleep 0.2; done
+  run_one "$t" & pids[$t]=$!
+done
+for t in "${TESTS[@]}"; do
+  rc=0
+  wait "${pids[$t]}" || rc=$?
+  echo "== sanitize: $t (exit $rc)"
+  cat "$BUILD/sanitize-$t.log"
+  ((rc == 0)) || failed+=("$t")
 done
 end=$(date +%s)
 echo "sanitize: build $((built - start)) s, tests $((end - built)) s"

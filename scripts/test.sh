@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh
 (cd build && ctest --output-on-failure --timeout 900 -j"$(nproc)")
 bash scripts/sanitize.sh
-bash scripts/fuzz.sh "${RSP_FUZZ_CI_SECONDS:-20}"
+# One fuzz target per core at a time (each still runs its full time).
+RSP_FUZZ_JOBS="${RSP_FUZZ_JOBS:-$(nproc)}" bash scripts/fuzz.sh "${RSP_FUZZ_CI_SECONDS:-20}"
