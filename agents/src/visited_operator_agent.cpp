@@ -199,7 +199,14 @@ bool VisitedOperatorAgent::installed(const std::string& iccid) {
 }
 
 void VisitedOperatorAgent::activate(Order& o, const std::string& plmn) {
-  market_.activate(o.request_id, plmn);
+  try {
+    market_.activate(o.request_id, plmn);
+  } catch (const ledger::MarketError&) {
+    // A restart after the Activation landed but before the order said so:
+    // the ledger's state is the truth, not a second Activation.
+    auto r = market_.find_request(o.request_id);
+    if (!r || r->state != ledger::RequestState::Active) throw;
+  }
   o.status = "active";
   state_.put(o);
   say("Activation of " + o.request_id + " on the ledger (installed, attached on " + plmn + "): metering starts");
