@@ -269,6 +269,7 @@ bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {
     o->usage_reports = r ? r->usage_reports : o->usage_reports;
   } else {
     o->usage_reports = rep.report_no;
+    say("usage report " + std::to_string(rep.report_no) + " on " + o->request_id + " (record " + u.record_id + ")");
   }
   state_.put(*o);
   return true;

@@ -81,6 +81,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_opt,
                  "configuration file (default: $RSP_HOME_AGENT_CONFIG, else /etc/rsp/home-agent.json)");
   app.add_flag("--once", once, "one round (purchase orders, then the ledger), then exit");
+  // First: a SIGTERM while starting also ends in a clean exit 0.
+  daemon::install_signal_handlers();
   if (auto rc = rsp::cli::parse(app, argc, argv, "home-agent")) return *rc;
 
   HomeAgentConfig c;
@@ -94,7 +96,6 @@ int main(int argc, char** argv) {
     return rsp::cli::exit_failed;
   }
   daemon::apply_log_config(c);
-  daemon::install_signal_handlers();
   try {
     auto reply_key = daemon::load_private_key(c.reply_key_file);
     auto market = daemon::open_market(c.ledger);

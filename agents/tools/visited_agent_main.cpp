@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_opt,
                  "configuration file (default: $RSP_VISITED_AGENT_CONFIG, else /etc/rsp/visited-agent.json)");
   app.add_flag("--once", once, "one round (ledger, then the network spool), then exit");
+  // First: a SIGTERM while starting also ends in a clean exit 0.
+  daemon::install_signal_handlers();
   if (auto rc = rsp::cli::parse(app, argc, argv, "visited-agent")) return *rc;
 
   VisitedAgentConfig c;
@@ -72,7 +74,6 @@ int main(int argc, char** argv) {
     return rsp::cli::exit_failed;
   }
   daemon::apply_log_config(c);
-  daemon::install_signal_handlers();
   try {
     auto seal_key = daemon::load_private_key(c.seal_key_file);
     auto market = daemon::open_market(c.ledger);
