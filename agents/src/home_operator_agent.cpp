@@ -14,23 +14,25 @@ void HomeOperatorAgent::use_ota(OtadClient& otad, std::chrono::milliseconds comm
   command_timeout_ = command_timeout;
 }
 
-std::string HomeOperatorAgent::buy(const ledger::Offer& offer, const std::string& subscriber, const std::string& eid) {
-  return send_request(offer, subscriber, nlohmann::json{{"eid", eid}}.dump(), "");
+std::string HomeOperatorAgent::buy(const ledger::Offer& offer, const std::string& subscriber, const std::string& eid,
+                                   const std::string& request_id) {
+  return send_request(offer, subscriber, nlohmann::json{{"eid", eid}}.dump(), "", request_id);
 }
 
 std::string HomeOperatorAgent::buy_for_card(const ledger::Offer& offer, const std::string& subscriber,
-                                            const std::string& iccid) {
+                                            const std::string& iccid, const std::string& request_id) {
   // Checked before any escrow: an account for a card our OTA server cannot
   // reach would be paid for and never installed.
   if (otad_ && !otad_->card_known(iccid))
     throw std::runtime_error("the OTA server does not know ICCID " + iccid + ": no Request sent");
-  return send_request(offer, subscriber, nlohmann::json{{"iccid", iccid}}.dump(), iccid);
+  return send_request(offer, subscriber, nlohmann::json{{"iccid", iccid}}.dump(), iccid, request_id);
 }
 
 std::string HomeOperatorAgent::send_request(const ledger::Offer& offer, const std::string& subscriber,
-                                            const std::string& target_json, const std::string& iccid) {
+                                            const std::string& target_json, const std::string& iccid,
+                                            const std::string& request_id) {
   ledger::RequestTerms t;
-  t.request_id = "REQ-" + to_hex(crypto::random_bytes(6));
+  t.request_id = request_id.empty() ? "REQ-" + to_hex(crypto::random_bytes(6)) : request_id;
   t.offer_id = offer.offer_id;
   t.subscriber = subscriber;
   t.escrow = offer.price;

@@ -199,7 +199,14 @@ bool VisitedOperatorAgent::installed(const std::string& iccid) {
 }
 
 void VisitedOperatorAgent::activate(Order& o, const std::string& plmn) {
-  market_.activate(o.request_id, plmn);
+  try {
+    market_.activate(o.request_id, plmn);
+  } catch (const ledger::MarketError&) {
+    // A restart after the Activation landed but before the order said so:
+    // the ledger's state is the truth, not a second Activation.
+    auto r = market_.find_request(o.request_id);
+    if (!r || r->state != ledger::RequestState::Active) throw;
+  }
   o.status = "active";
   state_.put(o);
   say("Activation of " + o.request_id + " on the ledger (installed, attached on " + plmn + "): metering starts");
@@ -262,6 +269,7 @@ bool VisitedOperatorAgent::on_usage(const sim::UsageRecord& u) {
     o->usage_reports = r ? r->usage_reports : o->usage_reports;
   } else {
     o->usage_reports = rep.report_no;
+    say("usage report " + std::to_string(rep.report_no) + " on " + o->request_id + " (record " + u.record_id + ")");
   }
   state_.put(*o);
   return true;

@@ -41,12 +41,16 @@ class HomeOperatorAgent {
 
   // Sends the Request: escrow = the Offer's price; `target` is {"eid": ...}
   // or {"iccid": ...}, sealed to the Offer's seal key. Returns the request id.
-  std::string buy(const ledger::Offer& offer, const std::string& subscriber_pseudonym, const std::string& eid);
+  // `request_id`: the id to use (a daemon derives it from the purchase order,
+  // so an order placed again after a crash is the same Request); empty: a
+  // random one.
+  std::string buy(const ledger::Offer& offer, const std::string& subscriber_pseudonym, const std::string& eid,
+                  const std::string& request_id = "");
   // The same for a subscriber with a multi-account SIM: the sealed target is
   // {"iccid": ...}. With an OTA server (use_ota) the card must be registered
   // there first: a card otad does not know gets no Request (nothing escrowed).
   std::string buy_for_card(const ledger::Offer& offer, const std::string& subscriber_pseudonym,
-                           const std::string& iccid);
+                           const std::string& iccid, const std::string& request_id = "");
   // The home operator's OTA server; `command_timeout` bounds the wait for
   // each command's final state (a later poll() resumes a command still out).
   void use_ota(OtadClient& otad, std::chrono::milliseconds command_timeout = std::chrono::seconds(20));
@@ -63,7 +67,7 @@ class HomeOperatorAgent {
 
  private:
   std::string send_request(const ledger::Offer& offer, const std::string& subscriber, const std::string& target_json,
-                           const std::string& iccid);
+                           const std::string& iccid, const std::string& request_id);
   // Opens the Accept of `request_id` (the sealed plaintext; checks the hash).
   Bytes open_accept(const std::string& request_id, Bytes* package_hash = nullptr);
   // Drives an account order through otad; true once switched.
