@@ -93,6 +93,34 @@ try {
   assert.match(await page.textContent('main'), /France 5 GB, 30 days/);
   assert.match(await page.textContent('main'), /15\.00 EUR/);
   await shot('10-storefront');
+
+  // 4. A subscriber buys it: declined card first (nothing escrowed), then an approved one.
+  await Promise.all([page.waitForNavigation(), page.click('a.buy')]);
+  await page.fill('input[name=eid]', '89049032123451234512345678901235');
+  await page.fill('input[name=card_number]', '4000 0000 0000 0002');
+  await page.fill('input[name=expiry]', '12/30');
+  await page.fill('input[name=cvc]', '123');
+  await Promise.all([page.waitForNavigation(), page.click('form.card button[type=submit]')]);
+  assert.match(await page.textContent('.errors'), /Payment declined: The card was declined\./);
+  await shot('11-storefront-declined');
+  await page.fill('input[name=card_number]', '4242 4242 4242 4242');
+  await page.fill('input[name=cvc]', '123');
+  await Promise.all([page.waitForNavigation(), page.click('form.card button[type=submit]')]);
+  assert.match(page.url(), /\/storefront\/HOME-B\/orders\/[0-9a-f]{32}$/);
+  assert.match(await page.textContent('.order-state'), /paid/);
+  assert.match(await page.textContent('tbody'), /WEB-[0-9a-f]{16}\s*FR-DATA-5GB\s*open/);
+  await shot('12-storefront-order');
+
+  // 5. The visited operator sees the Request; the home operator's escrow holds its price.
+  await signIn('victor', 'victor-Secret-42');
+  assert.match(await page.textContent('main'), /HOME-B\s*open\s*10\.000000/);
+  await shot('13-visited-incoming-request');
+  await signOut();
+  await signIn('alice', 'alice-Secret-4711');
+  await page.goto(`${base}/account`);
+  assert.match(await page.textContent('.balance'), /490\.000000 SDRt available, 10\.000000 SDRt in escrow/);
+  await shot('14-home-account-after-sale');
+  await signOut();
   console.log('browser story: ok');
 } finally {
   await context.close();

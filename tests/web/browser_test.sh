@@ -4,7 +4,9 @@
 # chromium, driven by playwright-core (browser_test.mjs), clicks the story:
 # the visited operator's staff publishes an Offer; the home operator's staff
 # sees it, bundles it into a package priced in EUR and publishes it to the
-# storefront. Screenshots of each page go to $RSP_WEB_SCREENSHOTS (default:
+# storefront; a subscriber buys it there: a declined card first (no Request),
+# then an approved one (a Request on the ledger, seen by the visited
+# operator). Screenshots of each page go to $RSP_WEB_SCREENSHOTS (default:
 # the build folder; `RSP_WEB_SCREENSHOTS=$PWD/docs/web` refreshes docs/web/).
 # Usage: browser_test.sh BUILD_DIR
 # Exit 77 (CTest: skipped) only when chromium is absent and CI is not set.
@@ -30,7 +32,7 @@ LT=$BUILD/ledger/ledger-tool
 WEBD=$BUILD/web/webd
 
 # The ledger: the SDRt issuer, a visited and a home operator; the home operator gets 500 SDRt.
-for k in admin visited home seal; do "$LT" keygen --out "$W/$k.pem" >/dev/null; done
+for k in admin visited home seal reply; do "$LT" keygen --out "$W/$k.pem" >/dev/null; done
 "$LT" init --db "$W/ledger.db" --admin-id SDR-ISSUER --admin-key "$W/admin.pem" >/dev/null
 "$LT" register --db "$W/ledger.db" --id VISITED-A --role visited-operator --pubkey "$W/visited.pem" --admin-id SDR-ISSUER --admin-key "$W/admin.pem" >/dev/null
 "$LT" register --db "$W/ledger.db" --id HOME-B --role home-operator --pubkey "$W/home.pem" --admin-id SDR-ISSUER --admin-key "$W/admin.pem" >/dev/null
@@ -48,7 +50,7 @@ cat >"$W/webd.json" <<JSON
   "ledger": {"embedded": "ledger.db"},
   "tenants": [
     {"id": "VISITED-A", "name": "Visited A (France)", "kind": "visited-operator", "ledger_key": "visited.pem", "seal_key": "seal.pem"},
-    {"id": "HOME-B", "name": "Home B", "kind": "home-operator", "ledger_key": "home.pem"}
+    {"id": "HOME-B", "name": "Home B", "kind": "home-operator", "ledger_key": "home.pem", "reply_key": "reply.pem"}
   ]
 }
 JSON
@@ -67,5 +69,7 @@ if ! node "$HERE/browser_test.mjs" "https://127.0.0.1:$PORT" "$SHOTS" "$CHROMIUM
   echo "--- webd log" >&2; tail -50 "$W/webd.log" >&2; exit 1
 fi
 # Nothing secret in webd's log.
-if grep -q -e 'victor-Secret-42' -e 'alice-Secret-4711' "$W/webd.log"; then echo "FAIL: a password is in webd's log" >&2; exit 1; fi
+if grep -q -e 'victor-Secret-42' -e 'alice-Secret-4711' -e '4242424242424242' -e '89049032123451234512345678901235' "$W/webd.log"; then
+  echo "FAIL: a password, card number or EID is in webd's log" >&2; exit 1
+fi
 echo "browser test passed; screenshots in $SHOTS"

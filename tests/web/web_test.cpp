@@ -23,6 +23,7 @@
 #include "rsp/ledger/embedded_market.hpp"
 #include "rsp/web/app.hpp"
 #include "rsp/web/html.hpp"
+#include "rsp/web/payment.hpp"
 
 namespace fs = std::filesystem;
 using namespace rsp;
@@ -104,6 +105,7 @@ class WebTest : public ::testing::Test {
   std::unique_ptr<http::Server> server;
   std::string base;
   Bytes ca;
+  std::shared_ptr<TestCardProcessor> processor;
 
   void SetUp() override {
     dir = fs::temp_directory_path() / ("web_test_" + to_hex(crypto::random_bytes(6)));
@@ -125,6 +127,7 @@ class WebTest : public ::testing::Test {
     };
     auto vk = key_file("visited.pem"), hb = key_file("home-b.pem"), hc = key_file("home-c.pem");
     key_file("seal.pem");
+    key_file("reply.pem");
     ledger->register_participant("SDR-ISSUER", admin, "VISITED-A", "visited-operator", vk);
     ledger->register_participant("SDR-ISSUER", admin, "HOME-B", "home-operator", hb);
     ledger->register_participant("SDR-ISSUER", admin, "HOME-C", "home-operator", hc);
@@ -137,9 +140,11 @@ class WebTest : public ::testing::Test {
     cfg.ledger = (dir / "ledger.db").string();
     cfg.tenants = {{"VISITED-A", "Visited A", TenantKind::VisitedOperator, (dir / "visited.pem").string(),
                     (dir / "seal.pem").string()},
-                   {"HOME-B", "Home B", TenantKind::HomeOperator, (dir / "home-b.pem").string(), ""},
+                   {"HOME-B", "Home B", TenantKind::HomeOperator, (dir / "home-b.pem").string(), "", (dir / "reply.pem").string()},
                    {"HOME-C", "Home C", TenantKind::HomeOperator, (dir / "home-c.pem").string(), ""}};
     App::Options opt;
+    processor = std::make_shared<TestCardProcessor>("webhook-secret-of-the-test");
+    opt.payments = processor;
     opt.clock = [this] { return static_cast<std::int64_t>(std::time(nullptr)) + clock_offset.load(); };
     opt.log = [this](std::string_view l) {
       std::lock_guard<std::mutex> g(log_mu);
@@ -275,6 +280,8 @@ TEST_F(WebTest, TenantIsolationByUrlAndApi) {
   ASSERT_EQ(vera.login("vera", kVeraPw), 303);
   EXPECT_EQ(vera.get("/api/packages/" + id).status, 200);
   EXPECT_EQ(vera.form("/settings", "currency=USD&rate=1&margin=0").status, 403);
+  EXPECT_EQ(vera.form("/packages", "offer=OFFER-1&name=Vera&valid_until=" + date_in_days(10)).status, 403);
+  EXPECT_EQ(nlohmann::json::parse(vera.get("/api/packages").body).size(), 1u);
   // Without a session: the API says 401, pages send to sign-in.
   EXPECT_EQ(browser().get("/api/packages/" + id).status, 401);
   EXPECT_EQ(browser().get("/packages").status, 303);
@@ -459,6 +466,85 @@ TEST_F(WebTest, OffersFiltersPricingAndEscaping) {
   EXPECT_EQ(csv.headers.get("content-type").value_or(""), "text/csv; charset=utf-8");
   EXPECT_NE(csv.body.find(",mint,"), std::string::npos) << csv.body;
   EXPECT_NE(csv.body.find("closing,,,,1000.000000,0.000000"), std::string::npos) << csv.body;
+}
+
+TEST_F(WebTest, StorefrontDeclinedPaymentCreatesNoRequest) {
+  auto victor = browser(), alice = browser(), shopper = browser();
+  ASSERT_EQ(victor.login("victor", kVictorPw), 303);
+  ASSERT_EQ(alice.login("alice", kAlicePw), 303);
+  std::string id = make_package(victor, alice);
+  ASSERT_EQ(alice.form("/packages/" + id + "/publish", "").status, 303);
+  const std::string path = "/storefront/HOME-B/packages/" + id;
+  const std::string eid = "89049032123451234512345678901235";
+  auto page = shopper.get(path);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Pay 13.20 EUR"), std::string::npos);  // 10 SDRt x 1.2 x 1.10
+  auto buy = [&](const std::string& e, const std::string& card, const std::string& exp, bool origin = true) {
+    return shopper.post(path, "eid=" + e + "&card_number=" + url_encode(card) + "&expiry=" + url_encode(exp) + "&cvc=123", origin);
+  };
+  auto escrowed = [&] {
+    auto b = alice.get("/account").body;
+    auto at = b.find(" SDRt</strong> in escrow");
+    return b.substr(b.rfind('>', at) + 1, at - b.rfind('>', at) - 1);
+  };
+  // Bad input: refused with its message, no payment attempted.
+  auto bad = buy("8904", "4242 4242 4242 4242", "12/30");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("The EID must be 32 digits."), std::string::npos);
+  EXPECT_NE(buy(eid, "4242", "12/30").body.find("The card number must be 12 to 19 digits."), std::string::npos);
+  EXPECT_NE(buy(eid, "4242424242424242", "13/30").body.find("The expiry must be MM/YY"), std::string::npos);
+  // Declined by the processor: no Request, nothing escrowed, nothing held.
+  auto declined = buy(eid, "4000 0000 0000 0002", "12/30");
+  EXPECT_EQ(declined.status, 402);
+  EXPECT_NE(declined.body.find("Payment declined: The card was declined."), std::string::npos);
+  EXPECT_EQ(buy(eid, "4000000000009995", "12/30").status, 402);
+  EXPECT_NE(buy(eid, "4242424242424242", "01/20").body.find("The card has expired."), std::string::npos);
+  EXPECT_NE(buy(eid, "4242424242424241", "12/30").body.find("The card number is incorrect."), std::string::npos);
+  EXPECT_EQ(buy(eid, "4242424242424242", "12/30", false).status, 403);  // no Origin: refused before anything
+  EXPECT_EQ(escrowed(), "0.000000");
+  EXPECT_EQ(victor.get("/my-offers").body.find("WEB-"), std::string::npos);
+  EXPECT_EQ(processor->held_total() + processor->captured_total(), 0);
+  // Approved: one Request on the ledger for the subscriber, escrow = the Offer's price, card captured.
+  auto ok = buy(eid, "4242 4242 4242 4242", "12/30");
+  ASSERT_EQ(ok.status, 303) << ok.body;
+  auto loc = ok.headers.get("location").value_or("");
+  ASSERT_TRUE(std::regex_match(loc, std::regex("/storefront/HOME-B/orders/[0-9a-f]{32}"))) << loc;
+  auto order = shopper.get(loc);
+  EXPECT_NE(order.body.find("Order state: <strong>paid</strong>"), std::string::npos) << order.body;
+  EXPECT_NE(order.body.find("<td>open</td>"), std::string::npos);
+  EXPECT_EQ(escrowed(), "10.000000");
+  auto mine = victor.get("/my-offers").body;
+  EXPECT_NE(mine.find("WEB-"), std::string::npos);
+  EXPECT_NE(mine.find("<td>HOME-B</td><td>open</td>"), std::string::npos);
+  EXPECT_EQ(processor->captured_total(), 1320);
+  EXPECT_EQ(processor->held_total(), 0);
+  // Another tenant's storefront does not know the order.
+  EXPECT_EQ(shopper.get(std::regex_replace(loc, std::regex("HOME-B"), "HOME-C")).status, 404);
+  // The processor's webhook: signed, it confirms the order; unsigned, refused.
+  std::string captured_id;
+  for (const auto& pid : processor->payment_ids())
+    if (processor->webhook_event(pid).first.find("payment.captured") != std::string::npos) captured_id = pid;
+  ASSERT_FALSE(captured_id.empty());
+  auto [event, signature] = processor->webhook_event(captured_id);
+  http::Headers h;
+  h.set("Content-Type", "application/json");
+  h.set("X-Signature", std::string(64, '0'));
+  EXPECT_EQ(shopper.client.post(base + "/payments/webhook", event, h).status, 401);
+  h.set("X-Signature", signature);
+  EXPECT_EQ(shopper.client.post(base + "/payments/webhook", event, h).status, 200);
+  EXPECT_NE(shopper.get(loc).body.find("Order state: <strong>confirmed</strong>"), std::string::npos);
+  // Neither the card number nor the EID is stored or logged in clear.
+  server->stop();
+  app.reset();
+  std::string db = slurp(dir / "web.db");
+  if (fs::exists(dir / "web.db-wal")) db += slurp(dir / "web.db-wal");
+  std::string ledger_file = slurp(dir / "ledger.db");
+  if (fs::exists(dir / "ledger.db-wal")) ledger_file += slurp(dir / "ledger.db-wal");
+  for (const std::string& secret : {std::string("4242424242424242"), std::string("4000000000000002"), eid}) {
+    EXPECT_EQ(db.find(secret), std::string::npos) << secret;
+    EXPECT_EQ(log_text.find(secret), std::string::npos) << secret;
+    EXPECT_EQ(ledger_file.find(secret), std::string::npos) << secret;
+  }
 }
 
 }  // namespace

@@ -127,4 +127,11 @@ std::int64_t TestCardProcessor::held_total() const {
   return n;
 }
 
+std::vector<std::string> TestCardProcessor::payment_ids() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<std::string> out;
+  for (const auto& kv : payments_) out.push_back(kv.first);
+  return out;
+}
+
 }  // namespace rsp::web

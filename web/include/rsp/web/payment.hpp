@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace rsp::web {
 
@@ -64,6 +65,7 @@ class TestCardProcessor final : public PaymentProvider {
   // How much is held and captured on the processor's side (tests).
   std::int64_t captured_total() const;
   std::int64_t held_total() const;
+  std::vector<std::string> payment_ids() const;
 
  private:
   struct Payment {
