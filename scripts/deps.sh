@@ -16,6 +16,8 @@ PACKAGES=(
   zlib1g-dev
   help2man
   python3-jsonschema python3-yaml  # the OpenAPI tests (docs/openapi, issue 13), run by /usr/bin/python3
+  libsodium-dev  # webd's staff password hashes: Argon2id (crypto_pwhash_str), docs/web.md
+  chromium  # the web application's browser test (headless, driven by playwright-core), docs/web.md
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -51,4 +53,16 @@ if [[ ! -d "$CONTRACTS_DIR/node_modules" || "$CONTRACTS_DIR/package-lock.json" -
     exit 1
   fi
   touch "$CONTRACTS_DIR/node_modules"  # newer than the lock file: the next run skips npm
+fi
+# npm package of the web application's browser test (docs/web.md):
+# playwright-core (no dependencies, downloads no browser) drives Debian's
+# chromium. Same rule as above: `npm ci` from the lock file when needed.
+WEBTEST_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+if [[ ! -d "$WEBTEST_DIR/node_modules" || "$WEBTEST_DIR/package-lock.json" -nt "$WEBTEST_DIR/node_modules" ]]; then
+  echo "npm ci in tests/web"
+  if ! (cd "$WEBTEST_DIR" && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts); then
+    echo "deps.sh: 'npm ci' failed in tests/web: playwright-core is needed by the browser test" >&2
+    exit 1
+  fi
+  touch "$WEBTEST_DIR/node_modules"
 fi
