@@ -1,5 +1,7 @@
 // ES9+ download benchmark: N complete SGP.22 downloads against the SM-DP+
-// over real HTTPS (TLS 1.2, a new connection per download, as a phone would)
+// over real HTTPS (TLS 1.2, a new connection per download, as a phone would;
+// with --lean a new connection per request, resuming the TLS session as
+// phones' TLS stacks do unless --no-resume, and counting the resumptions)
 // with C concurrent simulated eUICCs, and, measured in the same run, the
 // mbedTLS time of the cryptography the server needs for one download (the
 // "crypto floor"). Prints downloads/s, p50/p99 latency and the ratio of
