@@ -1,5 +1,7 @@
 // ES9+ download benchmark: N complete SGP.22 downloads against the SM-DP+
-// over real HTTPS (TLS 1.2, a new connection per download, as a phone would)
+// over real HTTPS (TLS 1.2, a new connection per download, as a phone would;
+// with --lean a new connection per request, resuming the TLS session as
+// phones' TLS stacks do unless --no-resume, and counting the resumptions)
 // with C concurrent simulated eUICCs, and, measured in the same run, the
 // mbedTLS time of the cryptography the server needs for one download (the
 // "crypto floor"). Prints downloads/s, p50/p99 latency and the ratio of
@@ -22,6 +24,7 @@
 #include <ProfileInstallationResultData.h>
 #include <ServerSigned1.h>
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <poll.h>
@@ -36,6 +39,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -290,26 +294,136 @@ Bytes b64_member(const nlohmann::json& j, const char* name) {
   return from_base64(it->get<std::string>());
 }
 
-// One ES9+ call; `client` is a fresh one per call unless `keep` holds one
-// (a phone makes a new TLS connection per request; --keep-alive reuses it).
-nlohmann::json lean_call(const std::string& address, const std::string& fn, const nlohmann::json& body,
-                         const http::ClientConfig& cc, std::unique_ptr<http::Client>& keep, bool keep_alive) {
-  http::Headers h;
-  h.set("X-Admin-Protocol", "gsma/rsp/v2.2.2");
-  h.set("Content-Type", "application/json");
-  std::unique_ptr<http::Client> fresh;
-  http::Client* client;
-  if (keep_alive) {
-    if (!keep) keep = std::make_unique<http::Client>(cc);
-    client = keep.get();
-  } else {
-    fresh = std::make_unique<http::Client>(cc);
-    client = fresh.get();
+// TLS session resumption across the lean client's threads, as a phone's TLS
+// stack resumes (Android's Conscrypt keeps a client session cache): one curl
+// share handle holding the SSL session cache, with a mutex per locked data kind
+// since the worker threads use it at once (curl_share_setopt(3)).
+class SessionShare {
+ public:
+  SessionShare() : share_(curl_share_init()) {
+    if (share_ == nullptr) throw std::runtime_error("curl_share_init failed");
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &SessionShare::lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &SessionShare::unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    if (curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+      throw std::runtime_error("curl share: CURL_LOCK_DATA_SSL_SESSION refused");
   }
-  auto r = client->post("https://" + address + "/gsma/rsp2/es9plus/" + fn, body.dump(), h);
-  if (r.status == 204) return nlohmann::json::object();
-  if (r.status != 200) throw std::runtime_error(fn + ": HTTP " + std::to_string(r.status));
-  auto j = nlohmann::json::parse(r.body);
+  ~SessionShare() { curl_share_cleanup(share_); }
+  SessionShare(const SessionShare&) = delete;
+  SessionShare& operator=(const SessionShare&) = delete;
+  CURLSH* get() const { return share_; }
+
+ private:
+  static void lock(CURL*, curl_lock_data d, curl_lock_access, void* user) {
+    static_cast<SessionShare*>(user)->mu_[static_cast<std::size_t>(d) % kKinds].lock();
+  }
+  static void unlock(CURL*, curl_lock_data d, void* user) {
+    static_cast<SessionShare*>(user)->mu_[static_cast<std::size_t>(d) % kKinds].unlock();
+  }
+  static constexpr std::size_t kKinds = CURL_LOCK_DATA_LAST;
+  CURLSH* share_;
+  std::mutex mu_[kKinds];
+};
+
+// What the lean client's connections did, over all threads.
+struct LeanTlsStats {
+  std::atomic<long> connections{0}, resumed{0};
+};
+
+// One worker thread's HTTPS client: one curl easy handle for all its requests,
+// so the trust anchors are parsed once per thread (curl caches the X509_STORE
+// per handle), not once per request. A new TCP + TLS connection is still made
+// per request (CURLOPT_FRESH_CONNECT + CURLOPT_FORBID_REUSE), or per download
+// with --keep-alive. With a SessionShare the new connections resume the TLS
+// session (RFC 5077 ticket); without one (--no-resume) each is a full handshake.
+class LeanClient {
+ public:
+  LeanClient(std::string ca_file, const SessionShare* share, LeanTlsStats& stats)
+      : ca_(std::move(ca_file)), share_(share), stats_(stats), h_(curl_easy_init()) {
+    if (h_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+    hdr_ = curl_slist_append(nullptr, "X-Admin-Protocol: gsma/rsp/v2.2.2");
+    hdr_ = curl_slist_append(hdr_, "Content-Type: application/json");
+    hdr_ = curl_slist_append(hdr_, "Expect:");
+  }
+  ~LeanClient() {
+    curl_easy_cleanup(h_);
+    curl_slist_free_all(hdr_);
+  }
+  LeanClient(const LeanClient&) = delete;
+  LeanClient& operator=(const LeanClient&) = delete;
+
+  // One POST; `fresh`: open a new connection for it, `last`: close it after.
+  std::pair<long, std::string> post(const std::string& url, const std::string& body, bool fresh, bool last) {
+    Transfer tr{this, {}, false};
+    curl_easy_reset(h_);  // keeps the handle's connection and CA caches
+    curl_easy_setopt(h_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h_, CURLOPT_CAINFO, ca_.c_str());
+    curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS, 30'000L);
+    curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hdr_);
+    curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, &LeanClient::on_body);
+    curl_easy_setopt(h_, CURLOPT_WRITEDATA, &tr);
+    curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, &LeanClient::on_header);
+    curl_easy_setopt(h_, CURLOPT_HEADERDATA, &tr);
+    curl_easy_setopt(h_, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+    curl_easy_setopt(h_, CURLOPT_FORBID_REUSE, last ? 1L : 0L);
+    if (share_ != nullptr) curl_easy_setopt(h_, CURLOPT_SHARE, share_->get());
+    else curl_easy_setopt(h_, CURLOPT_SSL_SESSIONID_CACHE, 0L);  // a full handshake every time
+    CURLcode rc = curl_easy_perform(h_);
+    if (rc != CURLE_OK) throw std::runtime_error(std::string("curl: ") + curl_easy_strerror(rc));
+    long status = 0;
+    curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
+    return {status, std::move(tr.body)};
+  }
+
+ private:
+  struct Transfer {
+    LeanClient* self;
+    std::string body;
+    bool counted;
+  };
+  // The first header line of a response on a new connection: the handshake
+  // is over, so ask OpenSSL whether it resumed (CURLINFO_TLS_SSL_PTR is valid
+  // during the transfer only).
+  static std::size_t on_header(char*, std::size_t size, std::size_t n, void* user) {
+    auto* tr = static_cast<Transfer*>(user);
+    if (!tr->counted) {
+      tr->counted = true;
+      long new_conns = 0;
+      curl_easy_getinfo(tr->self->h_, CURLINFO_NUM_CONNECTS, &new_conns);
+      curl_tlssessioninfo* info = nullptr;
+      if (new_conns > 0 && curl_easy_getinfo(tr->self->h_, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK &&
+          info != nullptr && info->backend == CURLSSLBACKEND_OPENSSL && info->internals != nullptr) {
+        ++tr->self->stats_.connections;
+        if (SSL_session_reused(static_cast<SSL*>(info->internals)) == 1) ++tr->self->stats_.resumed;
+      }
+    }
+    return size * n;
+  }
+  static std::size_t on_body(char* p, std::size_t size, std::size_t n, void* user) {
+    static_cast<Transfer*>(user)->body.append(p, size * n);
+    return size * n;
+  }
+
+  std::string ca_;
+  const SessionShare* share_;
+  LeanTlsStats& stats_;
+  CURL* h_;
+  curl_slist* hdr_ = nullptr;
+};
+
+// One ES9+ call on the thread's client: a new connection per request, or with
+// --keep-alive one per download (opened by the first call, closed by the last).
+nlohmann::json lean_call(LeanClient& client, const std::string& address, const std::string& fn,
+                         const nlohmann::json& body, bool keep_alive) {
+  bool first = fn == "initiateAuthentication", last = fn == "handleNotification";
+  auto [status, text] = client.post("https://" + address + "/gsma/rsp2/es9plus/" + fn, body.dump(),
+                                    !keep_alive || first, !keep_alive || last);
+  if (status == 204) return nlohmann::json::object();
+  if (status != 200) throw std::runtime_error(fn + ": HTTP " + std::to_string(status));
+  auto j = nlohmann::json::parse(text);
   auto st = j["header"]["functionExecutionStatus"];
   if (st.value("status", "") != "Executed-Success")
     throw std::runtime_error(fn + ": " + st.dump());
@@ -317,16 +431,15 @@ nlohmann::json lean_call(const std::string& address, const std::string& fn, cons
 }
 
 LeanResult lean_download(const LeanTemplates& t, const crypto::EcKey& euicc_key, const std::string& address,
-                         const std::string& matching_id, const http::ClientConfig& cc, bool keep_alive) {
+                         const std::string& matching_id, LeanClient& client, bool keep_alive) {
   namespace a1 = rsp::asn1;
   LeanResult out;
-  std::unique_ptr<http::Client> keep;
   try {
-    auto ia = lean_call(address, "initiateAuthentication",
+    auto ia = lean_call(client, address, "initiateAuthentication",
                         {{"euiccChallenge", to_base64(crypto::random_bytes(16))},
                          {"euiccInfo1", t.euicc_info1_b64},
                          {"smdpAddress", address}},
-                        cc, keep, keep_alive);
+                        keep_alive);
     std::string txn_hex = ia.at("transactionId").get<std::string>();
     Bytes txn = from_hex(txn_hex);
     auto ss1 = a1::decode<ServerSigned1_t>(asn_DEF_ServerSigned1, b64_member(ia, "serverSigned1"));
@@ -340,25 +453,23 @@ LeanResult lean_download(const LeanTemplates& t, const crypto::EcKey& euicc_key,
     Bytes signed1_der = signed1.encode_der();
     Bytes asr = tlv::make(t.asr_tag, tlv::make(t.asr_ok_tag, concat(signed1_der, tlv::make(0x5F37, euicc_key.sign(signed1_der)),
                                                                   t.euicc_cert, t.eum_cert)));
-    auto ac = lean_call(address, "authenticateClient",
-                        {{"transactionId", txn_hex}, {"authenticateServerResponse", to_base64(asr)}}, cc, keep,
-                        keep_alive);
+    auto ac = lean_call(client, address, "authenticateClient",
+                        {{"transactionId", txn_hex}, {"authenticateServerResponse", to_base64(asr)}}, keep_alive);
     Bytes smdp_signature2 = b64_member(ac, "smdpSignature2");  // with its 5F37 tag
 
     // SGP.22 5.7.13: euiccSignature2 covers euiccSigned2 || smdpSignature2.
     Bytes signed2 = tlv::make(0x30, concat(tlv::make(0x80, txn), tlv::make(0x5F49, t.otpk)));
     // PrepareDownloadResponse [33] CHOICE, downloadResponseOk automatically tagged [0].
     Bytes pdr = tlv::make(0xBF21, tlv::make(0xA0, concat(signed2, tlv::make(0x5F37, euicc_key.sign(concat(signed2, smdp_signature2))))));
-    auto bpp = lean_call(address, "getBoundProfilePackage",
-                         {{"transactionId", txn_hex}, {"prepareDownloadResponse", to_base64(pdr)}}, cc, keep,
-                         keep_alive);
+    auto bpp = lean_call(client, address, "getBoundProfilePackage",
+                         {{"transactionId", txn_hex}, {"prepareDownloadResponse", to_base64(pdr)}}, keep_alive);
     if (b64_member(bpp, "boundProfilePackage").size() < 1000) throw std::runtime_error("BPP too short");
 
     auto pir = a1::decode<ProfileInstallationResultData_t>(asn_DEF_ProfileInstallationResultData, t.pir_data);
     a1::set(pir->transactionId, txn);
     Bytes pir_der = pir.encode_der();
     Bytes pn = tlv::make(t.pir_tag, concat(pir_der, tlv::make(0x5F37, euicc_key.sign(pir_der))));
-    lean_call(address, "handleNotification", {{"pendingNotification", to_base64(pn)}}, cc, keep, keep_alive);
+    lean_call(client, address, "handleNotification", {{"pendingNotification", to_base64(pn)}}, keep_alive);
     out.ok = true;
   } catch (const std::exception& e) {
     out.error = e.what();
@@ -438,6 +549,9 @@ int main(int argc, char** argv) {
   app.add_flag("--lean", lean,
                "lean client: eUICC messages from templates, only what changes per session signed, no BPP install");
   app.add_flag("--keep-alive", keep_alive, "lean client: one TLS connection per download (default: one per request)");
+  bool no_resume = false;
+  app.add_flag("--no-resume", no_resume,
+               "lean client: a full TLS handshake on every connection (default: resume the TLS session, as phones do)");
   if (auto rc = rsp::cli::parse(app, argc, argv, "es9_download_bench")) return *rc;
   rsp::log::set_level(rsp::log::Level::Warn);
   const bool attack = idle > 0 || slow > 0 || flooding;
@@ -607,9 +721,11 @@ int main(int argc, char** argv) {
   }
   LeanTemplates lean_t;
   crypto::EcKey ot_euicc;
-  http::ClientConfig lean_cc;
-  lean_cc.ca_file = tls_ca;
+  LeanTlsStats lean_tls;
+  std::unique_ptr<SessionShare> lean_share;
   if (lean) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!no_resume) lean_share = std::make_unique<SessionShare>();
     sim::Euicc euicc(euicc_config);
     lpa::DownloadOptions opt;
     opt.es9.http.ca_file = tls_ca;
@@ -658,9 +774,10 @@ int main(int argc, char** argv) {
   for (int t = 0; t < c; ++t)
     threads.emplace_back([&] {
       if (lean) {
+        LeanClient client(tls_ca, lean_share.get(), lean_tls);
         for (int i; (i = next++) < n;) {
           auto d0 = Clock::now();
-          auto r = lean_download(lean_t, pki.euicc.key, address, "BENCH-" + std::to_string(i), lean_cc, keep_alive);
+          auto r = lean_download(lean_t, pki.euicc.key, address, "BENCH-" + std::to_string(i), client, keep_alive);
           double ms = ms_since(d0);
           if (!r.ok) {
             ++failures;
@@ -756,7 +873,11 @@ int main(int argc, char** argv) {
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))]; };
 
-  int handshakes = lean && !keep_alive ? 4 : 1;
+  // Full handshakes per download as counted on the lean client's connections
+  // (a resumed one has no public-key operation).
+  int handshakes = lean ? static_cast<int>(std::lround(
+                              static_cast<double>(lean_tls.connections.load() - lean_tls.resumed.load()) / n))
+                        : 1;
   double floor_ms = crypto_floor_ms(curve, upp.size(), 50, handshakes);
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   double measured = n / wall_s;
@@ -770,6 +891,12 @@ int main(int argc, char** argv) {
                    : "full (simulated eUICC + LPA per download, BPP installed)",
               lean ? (keep_alive ? "one TLS connection per download" : "a new TLS connection per request")
                    : "one TLS connection per download");
+  if (lean)
+    std::printf("  TLS: %s; %ld new connections, %ld resumed (%.0f%%)\n",
+                no_resume ? "full handshake on every connection (--no-resume)"
+                          : "session resumption (RFC 5077 ticket, shared across the client's threads)",
+                lean_tls.connections.load(), lean_tls.resumed.load(),
+                lean_tls.connections > 0 ? 100.0 * lean_tls.resumed.load() / lean_tls.connections.load() : 0.0);
   std::printf("  %-44s %10.1f /s\n", lean ? "downloads (end to end, HTTPS)" : "downloads (end to end, HTTPS + ES10)",
               measured);
   std::printf("  %-44s %10.1f ms\n", "latency p50", pct(0.50));
@@ -784,8 +911,8 @@ int main(int argc, char** argv) {
   std::printf("  %-44s %10.2f ms\n", "client CPU per download (getrusage, bench)", client_cpu_ms / n);
   std::printf("  %-44s %9.0f%%\n", "client's share of the machine's CPU", 100.0 * client_cpu_ms / (wall_s * 1000.0 * cores));
   std::printf("  %-44s %9.0f%%\n", "SM-DP+'s share of the machine's CPU", 100.0 * server_cpu_ms / (wall_s * 1000.0 * cores));
-  std::printf("  %-44s %10.2f ms (%d TLS handshake%s)\n", "crypto floor per download (1 core, rsp::crypto)", floor_ms,
-              handshakes, handshakes > 1 ? "s" : "");
+  std::printf("  %-44s %10.2f ms (%d full TLS handshake%s)\n", "crypto floor per download (1 core, rsp::crypto)",
+              floor_ms, handshakes, handshakes == 1 ? "" : "s");
   std::printf("  %-44s %10.2f\n", "crypto share of SM-DP+ CPU (floor / CPU)", floor_ms / server_ms);
   std::printf("  %-44s %10.2f ms (NORMAL: %.2f ms)\n", "store commit, synchronous=FULL, each", commit_full_ms,
               commit_normal_ms);

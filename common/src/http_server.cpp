@@ -387,6 +387,17 @@ class Session : public std::enable_shared_from_this<Session<S>> {
 
   void close_now() {
     error_code ignored;
+    if constexpr (kTls) {
+      // Keep the TLS session resumable when the connection ends without our
+      // close_notify (the client closed first, or went away): RFC 5246 7.2.1
+      // no longer ties resumption to a proper close, and OpenSSL would
+      // otherwise drop the session from the server's cache when the SSL is
+      // freed (ssl_clear_bad_session), so a client resuming by session ID
+      // (libcurl disables tickets) would pay a full handshake on every new
+      // connection. A fatal alert has removed the session already.
+      SSL* ssl = stream_.native_handle();
+      if (SSL_is_init_finished(ssl) == 1) SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+    }
     lowest(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
     lowest(stream_).close();
   }

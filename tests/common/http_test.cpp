@@ -785,7 +785,8 @@ struct OsslResult {
   std::shared_ptr<SSL_SESSION> session;
 };
 
-OsslResult openssl_get(std::uint16_t port, SSL_SESSION* session, bool tickets, const char* groups = nullptr) {
+OsslResult openssl_get(std::uint16_t port, SSL_SESSION* session, bool tickets, const char* groups = nullptr,
+                       bool client_closes = false) {
   OsslResult out;
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -803,10 +804,15 @@ OsslResult openssl_get(std::uint16_t port, SSL_SESSION* session, bool tickets, c
       out.reused = SSL_session_reused(ssl) == 1;
       int nid = SSL_get_negotiated_group(ssl);
       if (const char* n = SSL_group_to_name(ssl, nid)) out.group = n;
-      std::string req = "GET /s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+      // client_closes: a keep-alive request, and the client closes once the
+      // response is in (as libcurl does with CURLOPT_FORBID_REUSE).
+      std::string req = std::string("GET /s HTTP/1.1\r\nHost: a\r\n") + (client_closes ? "" : "Connection: close\r\n") + "\r\n";
       SSL_write(ssl, req.data(), static_cast<int>(req.size()));
       char buf[4096];
-      for (int n; (n = SSL_read(ssl, buf, sizeof buf)) > 0;) out.response.append(buf, static_cast<std::size_t>(n));
+      for (int n; (n = SSL_read(ssl, buf, sizeof buf)) > 0;) {
+        out.response.append(buf, static_cast<std::size_t>(n));
+        if (client_closes && out.response.find("\r\n\r\n") != std::string::npos) break;  // the echo's body is empty
+      }
       out.session.reset(SSL_get1_session(ssl), SSL_SESSION_free);
       SSL_shutdown(ssl);
     }
@@ -836,6 +842,28 @@ TEST(HttpServer, SessionsResume) {
     EXPECT_TRUE(second.handshake);
     EXPECT_TRUE(second.reused) << (tickets ? "ticket" : "session id");
     EXPECT_EQ(second.response.rfind("HTTP/1.1 200", 0), 0u) << second.response;
+  }
+  server.stop();
+}
+
+// The same when the client closes first (keep-alive request, then close):
+// the server's side of the connection ends without its close_notify, which
+// must not drop the session from the server's cache (RFC 5246 7.2.1), or a
+// session-ID client (libcurl sends no ticket) never resumes.
+TEST(HttpServer, SessionsResumeAfterTheClientCloses) {
+  Server server(tls_config(), echo);
+  server.start();
+  for (bool tickets : {false, true}) {
+    auto first = openssl_get(server.port(), nullptr, tickets, nullptr, true);
+    ASSERT_TRUE(first.handshake);
+    EXPECT_EQ(first.response.rfind("HTTP/1.1 200", 0), 0u) << first.response;
+    ASSERT_NE(first.session, nullptr);
+    // Let the server see the close and free its SSL first (a shorter wait
+    // could only hide the bug, never fail a correct server).
+    std::this_thread::sleep_for(300ms);
+    auto second = openssl_get(server.port(), first.session.get(), tickets, nullptr, true);
+    EXPECT_TRUE(second.handshake);
+    EXPECT_TRUE(second.reused) << (tickets ? "ticket" : "session id");
   }
   server.stop();
 }
