@@ -19,6 +19,11 @@ std::string HomeOperatorAgent::buy(const ledger::Offer& offer, const std::string
   return send_request(offer, subscriber, nlohmann::json{{"eid", eid}}.dump(), "", request_id);
 }
 
+std::string HomeOperatorAgent::buy_service(const ledger::Offer& offer, const std::string& subscriber) {
+  if (offer.kind != ledger::OfferKind::Service) throw std::runtime_error("Offer " + offer.offer_id + " is not a service Offer");
+  return send_request(offer, subscriber, nlohmann::json{{"service", offer.service}}.dump(), "");
+}
+
 std::string HomeOperatorAgent::buy_for_card(const ledger::Offer& offer, const std::string& subscriber,
                                             const std::string& iccid, const std::string& request_id) {
   // Checked before any escrow: an account for a card our OTA server cannot
@@ -147,6 +152,25 @@ int HomeOperatorAgent::poll() {
             plain = open_accept(e.id, &hash);
           } catch (const std::exception& ex) {
             say("Accept " + e.id + " does not open: " + ex.what());
+            state_.set_cursor(e.position);
+            continue;
+          }
+          if (ServiceCodeDelivery::is_service_code(plain)) {
+            // The hash is over the sealed bytes: a code changed after the
+            // provider published the Accept is not shown.
+            try {
+              if (crypto::sha256(plain) != hash) throw std::runtime_error("hash does not match the sealed SP code");
+              DeliveredServiceCode d{e.id, o->subscriber, ServiceCodeDelivery::from_json(plain)};
+              say("Accept " + e.id + " opened with the home key: an SP code for Offer " + d.code.offer_id +
+                  ", hash verified");
+              if (service_code_delivered) service_code_delivered(d);
+              o->status = "delivered";
+              state_.put(*o);
+              ++delivered;
+            } catch (const std::exception& ex) {
+              say("Accept " + e.id + ": " + ex.what() + "; not delivered");
+            }
+            wipe(plain.data(), plain.size());
             state_.set_cursor(e.position);
             continue;
           }

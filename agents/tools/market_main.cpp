@@ -3,7 +3,7 @@
 //   market --ledger FILE --as ID --key KEY.pem <command> ...      (embedded ledger)
 //   market --chain deployment.json --key KEY <command> ...         (chain backend)
 //
-// Commands: offers, publish, request, accept, open, activate, usage, refund, dispute, resolve,
+// Commands: offers, publish, withdraw, edit, request, accept, open, activate, usage, refund, dispute, resolve,
 // mint, balance, statement, events, verify. Keys are read from files and
 // never printed; amounts are SDRt with up to 6 decimals.
 #include <sys/stat.h>
@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rsp/activation_code.hpp"
+#include "rsp/agents/service_provider_agent.hpp"
 #include "rsp/agents/visited_operator_agent.hpp"
 #include "rsp/eid.hpp"
 #include "rsp/file.hpp"
@@ -52,6 +53,7 @@ std::vector<std::string> split(const std::string& s) {
 
 json offer_json(const Offer& o) {
   return {{"offer_id", o.offer_id},
+          {"kind", std::string(to_string(o.kind))},
           {"provider", o.provider},
           {"service", o.service},
           {"coverage", o.coverage},
@@ -62,7 +64,8 @@ json offer_json(const Offer& o) {
           {"term_days", o.term_seconds / 86400.0},
           {"valid_until", o.valid_until},
           {"stock", o.stock},
-          {"sold", o.sold}};
+          {"sold", o.sold},
+          {"withdrawn", o.withdrawn}};
 }
 
 // Option values checked and normalised while parsing, so a bad one is a
@@ -141,7 +144,10 @@ int main(int argc, char** argv) {
   double term_days = 30, valid_days = 90;
   publish->add_option("--id", ot.offer_id, "offer id (1..32 characters)")->required();
   publish->add_option("--service", ot.service, "what is sold, e.g. data+voice+sms")->required();
-  publish->add_option("--coverage", coverage, "PLMN ids, comma separated (e.g. 20801,20810)")->required();
+  std::string kind = "mobile";
+  publish->add_option("--kind", kind, "mobile (an eSIM profile) or service (a service provider's: the Accept carries an SP code)")
+      ->check(CLI::IsMember({"mobile", "service"}));
+  publish->add_option("--coverage", coverage, "PLMN ids, comma separated (e.g. 20801,20810); optional for a service Offer");
   publish->add_option("--data-mb", ot.allowance.data_mb);
   publish->add_option("--voice-min", ot.allowance.voice_minutes);
   publish->add_option("--sms", ot.allowance.sms);
@@ -153,6 +159,19 @@ int main(int argc, char** argv) {
   publish->add_option("--valid-days", valid_days, "how long the Offer can be bought");
   publish->add_option("--stock", ot.stock, "how many Requests it takes")->required();
   publish->add_option("--seal-key", seal_key_path, "P-256 key Requests seal their target to (PEM; public part published)")->required();
+
+  auto* withdraw = app.add_subcommand("withdraw", "withdraw your Offer: no more Requests (those made go on)");
+  std::string change_offer;
+  withdraw->add_option("--offer", change_offer)->required();
+
+  auto* edit = app.add_subcommand("edit", "change price, stock or validity of your Offer for future Requests");
+  std::string new_price;
+  std::int64_t new_stock = 0;
+  double new_valid_days = 0;
+  edit->add_option("--offer", change_offer)->required();
+  edit->add_option("--price", new_price, "escrow per future Request, SDRt (default: unchanged)");
+  edit->add_option("--stock", new_stock, "how many Requests it takes in all, >= sold (default: unchanged)");
+  edit->add_option("--valid-days", new_valid_days, "buyable for this many days from now (default: unchanged)");
 
   auto* request = app.add_subcommand("request", "buy an Offer for a subscriber (home operator): escrows its price");
   std::string offer_id, request_id, subscriber, eid, iccid, reply_key_path;
@@ -166,9 +185,12 @@ int main(int argc, char** argv) {
   auto* accept = app.add_subcommand("accept", "answer a Request with a profile sealed to the home operator");
   std::string ac, package_path;
   accept->add_option("--request", request_id)->required();
-  accept->add_option("--activation-code", ac, "SGP.22 activation code, with or without LPA:")->required()->transform(kActivationCode);
-  accept->add_option("--iccid", iccid, "ICCID of the profile")->required()->transform(kIccid);
-  accept->add_option("--package", package_path, "protected profile package file")->required();
+  std::string sp_code, entitles;
+  auto* ac_opt = accept->add_option("--activation-code", ac, "SGP.22 activation code, with or without LPA:")->transform(kActivationCode);
+  accept->add_option("--iccid", iccid, "ICCID of the profile")->transform(kIccid);
+  accept->add_option("--package", package_path, "protected profile package file");
+  accept->add_option("--sp-code", sp_code, "a service Offer's SP code (instead of a profile)")->excludes(ac_opt);
+  accept->add_option("--entitles", entitles, "what the SP code entitles to (with --sp-code)");
 
   auto* open = app.add_subcommand("open", "open an Accept with the reply key (home operator)");
   std::string package_out;
@@ -183,7 +205,7 @@ int main(int argc, char** argv) {
   auto* activate = app.add_subcommand("activate", "record the first attach (provider)");
   std::string plmn;
   activate->add_option("--request", request_id)->required();
-  activate->add_option("--plmn", plmn)->required();
+  activate->add_option("--plmn", plmn, "PLMN of the first attach; for a service Offer the redemption's UN/LOCODE or nothing");
 
   auto* usage = app.add_subcommand("usage", "report usage (provider): settles SDRt from the escrow");
   UsageReport ur;
@@ -245,7 +267,7 @@ int main(int argc, char** argv) {
 
   try {
     if (ledger_path.empty() == chain_path.empty()) throw std::runtime_error("give --ledger FILE or --chain DEPLOYMENT");
-    bool writes = publish->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
+    bool writes = publish->parsed() || withdraw->parsed() || edit->parsed() || request->parsed() || accept->parsed() || activate->parsed() || usage->parsed() ||
                   refund->parsed() || mint->parsed() || dispute->parsed() || resolve->parsed() || revoke->parsed() ||
                   rotate->parsed() || pause->parsed() || resume->parsed();
     std::unique_ptr<Market> market;
@@ -304,6 +326,8 @@ int main(int argc, char** argv) {
     if (offers->parsed()) {
       for (const auto& o : m.offers()) std::cout << offer_json(o).dump() << "\n";
     } else if (publish->parsed()) {
+      ot.kind = *offer_kind_from(kind);
+      if (ot.kind == OfferKind::Mobile && coverage.empty()) throw std::runtime_error("--coverage is required for a mobile Offer");
       ot.coverage = split(coverage);
       ot.tariff = {parse_sdrt(per_mb), parse_sdrt(per_min), parse_sdrt(per_sms)};
       ot.price = parse_sdrt(price);
@@ -311,6 +335,16 @@ int main(int argc, char** argv) {
       ot.valid_until = std::time(nullptr) + static_cast<std::int64_t>(valid_days * 86400);
       ot.seal_key = load_key(seal_key_path).public_point();
       done(m.publish_offer(ot));
+    } else if (withdraw->parsed()) {
+      done(m.withdraw_offer(change_offer));
+    } else if (edit->parsed()) {
+      auto o = m.offer(change_offer);
+      if (!o) throw MarketError("unknown-offer", "no offer '" + change_offer + "'");
+      OfferEdit e{change_offer, o->price, o->stock, o->valid_until};
+      if (!new_price.empty()) e.price = parse_sdrt(new_price);
+      if (new_stock != 0) e.stock = new_stock;
+      if (new_valid_days != 0) e.valid_until = std::time(nullptr) + static_cast<std::int64_t>(new_valid_days * 86400);
+      done(m.edit_offer(e));
     } else if (request->parsed()) {
       auto o = m.offer(offer_id);
       if (!o) throw MarketError("unknown-offer", "no offer '" + offer_id + "'");
@@ -319,7 +353,9 @@ int main(int argc, char** argv) {
       t.offer_id = offer_id;
       t.subscriber = subscriber;
       json tj = eid.empty() ? json{{"iccid", iccid}} : json{{"eid", eid}};
-      if (eid.empty() && iccid.empty()) throw std::runtime_error("--eid or --iccid is required");
+      // A service Offer's target names the service bought (the SP gives the code).
+      if (o->kind == OfferKind::Service) tj = json{{"service", o->service}};
+      else if (eid.empty() && iccid.empty()) throw std::runtime_error("--eid or --iccid is required");
       t.escrow = o->price;
       t.reply_key = load_key(reply_key_path).public_point();
       t.sealed_target = seal(o->seal_key, target_context(m.ledger_id(), *o, me, t), to_bytes(tj.dump()));
@@ -330,6 +366,15 @@ int main(int argc, char** argv) {
       if (!r) throw MarketError("unknown-request", "no request '" + request_id + "'");
       auto o = m.offer(r->offer_id);
       if (!o) throw MarketError("unknown-offer", "no offer '" + r->offer_id + "'");
+      if (!sp_code.empty()) {
+        // The sealed bytes are the SP code document; its SHA-256 is the package hash.
+        Bytes plain = agents::ServiceCodeDelivery{sp_code, entitles.empty() ? o->service : entitles, o->offer_id}.to_json();
+        Bytes hash = crypto::sha256(plain);
+        done(m.accept({request_id, seal(r->reply_key, accept_context(m.ledger_id(), *r, o->seal_key, hash), plain), hash}));
+        return 0;
+      }
+      if (ac.empty() || iccid.empty() || package_path.empty())
+        throw std::runtime_error("--activation-code, --iccid and --package (a profile), or --sp-code (a service Offer)");
       agents::ProfileDelivery d{ac, iccid, read_file(package_path)};
       Bytes hash = crypto::sha256(d.protected_package);
       done(m.accept({request_id, seal(r->reply_key, accept_context(m.ledger_id(), *r, o->seal_key, hash), d.to_json()), hash}));
@@ -340,7 +385,15 @@ int main(int argc, char** argv) {
       auto o = r ? m.offer(r->offer_id) : std::nullopt;
       if (!r || !o) throw MarketError("unknown-request", "no Request or Offer for '" + request_id + "'");
       auto ctx = accept_context(m.ledger_id(), *r, o->seal_key, a->package_hash);
-      auto d = agents::ProfileDelivery::from_json(open_sealed(load_key(reply_key_path), ctx, a->sealed_profile));
+      const Bytes plain = open_sealed(load_key(reply_key_path), ctx, a->sealed_profile);
+      if (agents::ServiceCodeDelivery::is_service_code(plain)) {
+        auto sc = agents::ServiceCodeDelivery::from_json(plain);
+        bool ok = crypto::sha256(plain) == a->package_hash;
+        std::cout << "sp code: " << sc.sp_code << "\nentitles: " << sc.entitles << "\nhash "
+                  << (ok ? "matches the Accept" : "DOES NOT MATCH") << "\n";
+        return ok ? 0 : 3;
+      }
+      auto d = agents::ProfileDelivery::from_json(plain);
       bool ok = crypto::sha256(d.protected_package) == a->package_hash;
       // Printed in the canonical form: an Accept written before `accept`
       // normalised its code may hold "LPA:1$..." already (issue 13).

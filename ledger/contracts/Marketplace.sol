@@ -66,6 +66,10 @@ contract Marketplace {
     uint256 private constant T_TERM_SECONDS = 7;
     uint256 private constant T_VALID_UNTIL = 8;
     uint256 private constant T_STOCK = 9;
+    // The Offer's kind (C++ OfferKind): 0 mobile, 1 service (an SP code for
+    // a profile; its activation is the redemption, at a UN/LOCODE or none).
+    uint256 private constant T_KIND = 10;
+    uint8 private constant KIND_SERVICE = 1;
 
     struct Offer {
         uint32 provider;      // participant number; zero: no such offer
@@ -81,6 +85,8 @@ contract Marketplace {
         uint64 allowData;     // allowance: usage reports may not exceed it in total
         uint64 allowMinutes;
         uint64 allowSms;
+        uint8 kind;           // T_KIND (same slot as allowSms)
+        bool withdrawn;       // withdrawOffer: no more Requests
     }
 
     struct Request {
@@ -144,7 +150,11 @@ contract Marketplace {
     event KeyRotated(uint32 indexed number, address indexed oldKey, address indexed newKey, uint256 time);
     event PauseSet(bool paused, uint256 time);
     event OfferPublished(bytes32 indexed offerId, uint32 indexed provider, string service, string coverage,
-                         uint256[10] terms, bytes sealKey, uint256 time);
+                         uint256[11] terms, bytes sealKey, uint256 time);
+    event OfferWithdrawn(bytes32 indexed offerId, uint32 indexed provider, uint256 time);
+    // The terms future Requests get; the Offer's storage holds them (readers read them there).
+    event OfferEdited(bytes32 indexed offerId, uint32 indexed provider, uint256 price, uint256 stock,
+                      uint256 validUntil, uint256 time);
     event RequestMade(bytes32 indexed requestId, bytes32 indexed offerId, uint32 indexed home, uint32 provider,
                       string subscriber, bytes sealedTarget, uint256 escrow, bytes replyKey, uint256 expiresAt,
                       uint256 time);
@@ -233,9 +243,9 @@ contract Marketplace {
         emit KeyRotated(n, msg.sender, newKey, block.timestamp);
     }
 
-    // While paused: mint (SDRt asks), offer, request, accept, activation and
-    // usage are refused; refund, dispute, resolve, revoke and rotateKey are
-    // not, so no value is locked by a pause.
+    // While paused: mint (SDRt asks), offer, editOffer, request, accept,
+    // activation and usage are refused; refund, dispute, resolve, revoke,
+    // rotateKey and withdrawOffer are not, so no value is locked by a pause.
     function setPaused(bool p) external {
         _me();
         require(msg.sender == admin, "RSP:forbidden");
@@ -277,13 +287,13 @@ contract Marketplace {
     // ---- writes ----
 
     function publishOffer(bytes32 offerId, string calldata service, string calldata coverage,
-                          uint256[10] calldata terms, bytes calldata sealKey) external {
+                          uint256[11] calldata terms, bytes calldata sealKey) external {
         (uint32 me, uint8 role) = _activeRole();
         require(role == ROLE_VISITED_OPERATOR || role == ROLE_SERVICE_PROVIDER, "RSP:wrong-role");
         require(_validId(offerId), "RSP:bad-id");
         require(offers[offerId].provider == 0, "RSP:duplicate-offer");
         for (uint256 i = 0; i < 10; ++i) require(terms[i] <= MAX_INT64, "RSP:bad-terms");
-        require(terms[T_STOCK] > 0 && terms[T_PRICE] > 0 && terms[T_TERM_SECONDS] > 0 &&
+        require(terms[T_KIND] <= KIND_SERVICE && terms[T_STOCK] > 0 && terms[T_PRICE] > 0 && terms[T_TERM_SECONDS] > 0 &&
                 terms[T_VALID_UNTIL] > block.timestamp, "RSP:bad-terms");
         // At most 10 years (C++ kMaxTermSeconds): expiry stays inside int64 on both backends.
         require(terms[T_TERM_SECONDS] <= 10 * 365 days, "RSP:bad-terms");
@@ -305,10 +315,34 @@ contract Marketplace {
             blockNumber: uint64(block.number),
             allowData: uint64(terms[T_DATA_MB]),
             allowMinutes: uint64(terms[T_VOICE_MINUTES]),
-            allowSms: uint64(terms[T_SMS])
+            allowSms: uint64(terms[T_SMS]),
+            kind: uint8(terms[T_KIND]),
+            withdrawn: false
         });
         offerIds.push(offerId);
         emit OfferPublished(offerId, me, service, coverage, terms, sealKey, block.timestamp);
+    }
+
+    // The provider withdraws its Offer: no Requests after it; the ones made
+    // before go on. Not refused while paused (it creates nothing).
+    function withdrawOffer(bytes32 offerId) external {
+        Offer storage o = _providersOffer(offerId, _me());
+        o.withdrawn = true;
+        emit OfferWithdrawn(offerId, o.provider, block.timestamp);
+    }
+
+    // New price, stock and validUntil for future Requests: a Request keeps
+    // the escrow, expiry and answer deadline it was made with; tariff,
+    // allowance and term (which usage reads from the Offer) do not change.
+    function editOffer(bytes32 offerId, uint256 price, uint256 stock, uint256 validUntil) external {
+        (uint32 me, ) = _activeRole();
+        Offer storage o = _providersOffer(offerId, me);
+        require(price > 0 && price <= MAX_INT64 && stock > 0 && stock <= MAX_INT64 && stock >= o.sold &&
+                validUntil > block.timestamp && validUntil <= MAX_INT64, "RSP:bad-terms");
+        o.price = uint64(price);
+        o.stock = uint64(stock);
+        o.validUntil = uint64(validUntil);
+        emit OfferEdited(offerId, me, price, stock, validUntil, block.timestamp);
     }
 
     // The home operator approves exactly `escrow` to this contract first;
@@ -320,6 +354,7 @@ contract Marketplace {
         require(requests[requestId].state == State.None, "RSP:duplicate-request");
         Offer storage o = offers[offerId];
         require(o.provider != 0, "RSP:unknown-offer");
+        require(!o.withdrawn, "RSP:offer-withdrawn");
         require(block.timestamp < o.validUntil, "RSP:offer-expired");
         require(o.sold < o.stock, "RSP:out-of-stock");
         require(escrow == o.price, "RSP:escrow-mismatch");
@@ -365,7 +400,10 @@ contract Marketplace {
         require(r.state != State.Disputed, "RSP:disputed");
         require(r.state == State.Accepted, "RSP:wrong-state");
         require(block.timestamp < r.expiresAt, "RSP:request-expired");
-        require(_isPlmn(bytes(plmn), 0, bytes(plmn).length), "RSP:bad-terms");
+        bytes calldata p = bytes(plmn);
+        // A service Offer's activation is its redemption: at a UN/LOCODE, or no place.
+        require(offers[r.offerId].kind == KIND_SERVICE ? p.length == 0 || _isLocode(p) : _isPlmn(p, 0, p.length),
+                "RSP:bad-terms");
         r.state = State.Active;
         r.activatedAt = uint64(block.timestamp);
         r.activationPlmn = bytes6(bytes(plmn));
@@ -612,6 +650,24 @@ contract Marketplace {
         r = requests[requestId];
         require(r.state != State.None, "RSP:unknown-request");
         require(r.provider == me, "RSP:not-provider");
+    }
+
+    // The provider's own Offer, not withdrawn.
+    function _providersOffer(bytes32 offerId, uint32 me) private view returns (Offer storage o) {
+        o = offers[offerId];
+        require(o.provider != 0, "RSP:unknown-offer");
+        require(o.provider == me, "RSP:not-provider");
+        require(!o.withdrawn, "RSP:offer-withdrawn");
+    }
+
+    // UN/LOCODE (UNECE Rec. 16): 2 letters, then 3 of A-Z or 2-9 (C++ valid_locode).
+    function _isLocode(bytes calldata s) private pure returns (bool) {
+        if (s.length != 5) return false;
+        for (uint256 i = 0; i < 5; ++i) {
+            bytes1 c = s[i];
+            if (!((c >= "A" && c <= "Z") || (i >= 2 && c >= "2" && c <= "9"))) return false;
+        }
+        return true;
     }
 
     // 1..32 printable ASCII bytes (0x21..0x7e, as valid_record_id), left-aligned, zero-padded (no byte after the first zero).

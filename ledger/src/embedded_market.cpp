@@ -38,6 +38,12 @@ Receipt EmbeddedMarket::mint(const std::string& to, Amount amount) {
 Receipt EmbeddedMarket::publish_offer(const OfferTerms& t) {
   return write("offer", offer_payload(t));
 }
+Receipt EmbeddedMarket::withdraw_offer(const std::string& offer_id) {
+  return write("withdraw", withdraw_payload(offer_id));
+}
+Receipt EmbeddedMarket::edit_offer(const OfferEdit& e) {
+  return write("edit", edit_payload(e));
+}
 Receipt EmbeddedMarket::request(const RequestTerms& t) {
   return write("request", request_payload(t));
 }

@@ -10,7 +10,7 @@ namespace rsp::ledger {
 const std::vector<std::string>& known_types() {
   static const std::vector<std::string> t{"genesis", "register", "note",   "mint",   "offer",  "request",
                                               "accept",  "activation", "usage", "refund", "dispute", "resolve",
-                                              "revoke",  "pause", "rotate"};
+                                              "revoke",  "pause", "rotate", "withdraw", "edit"};
   return t;
 }
 bool is_known_type(std::string_view type) {

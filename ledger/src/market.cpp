@@ -51,6 +51,28 @@ bool valid_record_id(std::string_view id) {
   return true;
 }
 
+std::string_view to_string(OfferKind k) {
+  switch (k) {
+    case OfferKind::Mobile: return "mobile";
+    case OfferKind::Service: return "service";
+  }
+  return "unknown";  // refused as bad-terms by both backends
+}
+std::optional<OfferKind> offer_kind_from(std::string_view s) {
+  if (s == "mobile") return OfferKind::Mobile;
+  if (s == "service") return OfferKind::Service;
+  return std::nullopt;
+}
+bool valid_locode(std::string_view s) {
+  if (s.size() != 5) return false;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const char c = s[i];
+    const bool letter = c >= 'A' && c <= 'Z';
+    if (!(letter || (i >= 2 && c >= '2' && c <= '9'))) return false;
+  }
+  return true;
+}
+
 std::string_view to_string(RequestState s) {
   switch (s) {
     case RequestState::Open: return "open";

@@ -82,7 +82,14 @@ Bytes offer_payload(const OfferTerms& t) {
          {"valid_until", t.valid_until},
          {"stock", t.stock},
          {"seal_key", to_hex(t.seal_key)}};
+  // A mobile Offer's payload is as before kinds existed (no "kind": mobile).
+  if (t.kind != OfferKind::Mobile) j["kind"] = std::string(to_string(t.kind));
   return to_bytes(j.dump());
+}
+Bytes withdraw_payload(const std::string& offer_id) { return to_bytes(json{{"offer_id", offer_id}}.dump()); }
+Bytes edit_payload(const OfferEdit& e) {
+  return to_bytes(
+      json{{"offer_id", e.offer_id}, {"price", e.price}, {"stock", e.stock}, {"valid_until", e.valid_until}}.dump());
 }
 Bytes request_payload(const RequestTerms& t) {
   json j{{"request_id", t.request_id}, {"offer_id", t.offer_id},           {"subscriber", t.subscriber},
@@ -116,7 +123,7 @@ Bytes pause_payload(bool paused) { return to_bytes(json{{"paused", paused}}.dump
 Bytes mint_payload(const std::string& to, Amount amount) { return to_bytes(json{{"to", to}, {"amount", amount}}.dump()); }
 
 bool is_market_type(std::string_view t) {
-  return t == "mint" || t == "offer" || t == "request" || t == "accept" || t == "activation" || t == "usage" ||
+  return t == "mint" || t == "offer" || t == "withdraw" || t == "edit" || t == "request" || t == "accept" || t == "activation" || t == "usage" ||
          t == "refund" || t == "dispute" || t == "resolve" || t == "revoke" || t == "pause";
 }
 
@@ -187,7 +194,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     return;
   }
   // While paused: no new value or service (docs/ledger.md "Pause").
-  const bool pausable = e.type == "offer" || e.type == "request" || e.type == "accept" || e.type == "activation" ||
+  const bool pausable = e.type == "offer" || e.type == "edit" || e.type == "request" || e.type == "accept" || e.type == "activation" ||
                         e.type == "usage";
   if (paused_ && pausable) fail("paused", "the market is paused by the admin");
 
@@ -213,6 +220,11 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     o.offer_id = str_field(j, "offer_id");
     require_id(o.offer_id, "offer_id");
     if (offers_.count(o.offer_id)) fail("duplicate-offer", "offer '" + o.offer_id + "' already published");
+    if (j.contains("kind")) {
+      auto k = offer_kind_from(str_field(j, "kind"));
+      if (!k) fail("bad-terms", "kind must be \"mobile\" or \"service\"");
+      o.kind = *k;
+    }
     o.service = str_field(j, "service");
     auto cov = j.find("coverage");
     if (cov == j.end() || !cov->is_array()) fail("bad-terms", "'coverage' missing");
@@ -241,6 +253,30 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     o.position = e.seq;
     ev.id = o.offer_id;
     offers_.emplace(o.offer_id, std::move(o));
+  } else if (e.type == "withdraw" || e.type == "edit") {
+    // The provider's own Offer, not withdrawn (the same order as the contract).
+    const std::string id = str_field(j, "offer_id");
+    auto oit = offers_.find(id);
+    if (oit == offers_.end()) fail("unknown-offer", "no offer '" + id + "'");
+    Offer& o = oit->second;
+    if (o.provider != e.author) fail("not-provider", "only '" + o.provider + "' may change offer '" + id + "'");
+    if (o.withdrawn) fail("offer-withdrawn", "offer '" + id + "' is withdrawn");
+    ev.id = id;
+    if (e.type == "withdraw") {
+      ev.type = "offer-withdrawn";
+      o.withdrawn = true;
+    } else {
+      ev.type = "offer-edited";
+      const Amount price = int_field(j, "price");
+      const std::int64_t stock = int_field(j, "stock"), valid_until = int_field(j, "valid_until");
+      if (price <= 0 || stock <= 0) fail("bad-terms", "price and stock must be positive");
+      if (stock < o.sold) fail("bad-terms", "stock below the " + std::to_string(o.sold) + " already sold");
+      if (valid_until <= now) fail("bad-terms", "valid_until is not in the future");
+      // Only future Requests see these: a Request keeps its escrow, expiry and answer deadline.
+      o.price = price;
+      o.stock = stock;
+      o.valid_until = valid_until;
+    }
   } else if (e.type == "request") {
     if (*role != "home-operator") fail("wrong-role", "only home operators send requests");
     Request r;
@@ -251,6 +287,7 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
     auto oit = offers_.find(r.offer_id);
     if (oit == offers_.end()) fail("unknown-offer", "no offer '" + r.offer_id + "'");
     Offer& o = oit->second;
+    if (o.withdrawn) fail("offer-withdrawn", "offer '" + o.offer_id + "' is withdrawn by its provider");
     if (now >= o.valid_until) fail("offer-expired", "offer '" + o.offer_id + "' is no longer valid");
     if (o.sold >= o.stock) fail("out-of-stock", "offer '" + o.offer_id + "' is sold out");
     r.escrow = int_field(j, "escrow");
@@ -307,7 +344,12 @@ void MarketState::apply(const Entry& e, const RoleOf& role_of) {
       if (r.state != RequestState::Accepted) fail("wrong-state", "request '" + rid + "' is " + std::string(to_string(r.state)));
       if (now >= r.expires_at) fail("request-expired", "request '" + rid + "' expired");
       std::string plmn = str_field(j, "plmn");
-      if (!valid_plmn(plmn)) fail("bad-terms", "plmn must be 5-6 digits");
+      // A service Offer's activation is its redemption: where (a UN/LOCODE) or nothing.
+      if (offers_.at(r.offer_id).kind == OfferKind::Service) {
+        if (!plmn.empty() && !valid_locode(plmn)) fail("bad-terms", "a redemption names a UN/LOCODE (5 characters) or nothing");
+      } else if (!valid_plmn(plmn)) {
+        fail("bad-terms", "plmn must be 5-6 digits");
+      }
       r.state = RequestState::Active;
       r.activated_at = now;
       r.activation_plmn = plmn;

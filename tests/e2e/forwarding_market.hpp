@@ -13,6 +13,8 @@ class ForwardingMarket : public Market {
   Bytes ledger_id() override { return m_.ledger_id(); }
   Receipt mint(const std::string& to, Amount a) override { return m_.mint(to, a); }
   Receipt publish_offer(const OfferTerms& t) override { return m_.publish_offer(t); }
+  Receipt withdraw_offer(const std::string& id) override { return m_.withdraw_offer(id); }
+  Receipt edit_offer(const OfferEdit& e) override { return m_.edit_offer(e); }
   Receipt request(const RequestTerms& t) override { return m_.request(t); }
   Receipt accept(const AcceptTerms& t) override { return m_.accept(t); }
   Receipt activate(const std::string& r, const std::string& p) override { return m_.activate(r, p); }

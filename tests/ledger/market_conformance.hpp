@@ -1002,3 +1002,184 @@ inline void key_rotation(MarketWorld& w) {
 }
 
 }  // namespace rsp::ledger::conformance
+
+namespace rsp::ledger::conformance {
+
+// Whether events_after has an event of `type` by `author` for `id`.
+inline bool has_event(Market& m, const std::string& type, const std::string& author, const std::string& id) {
+  for (const auto& e : m.events_after(0, 100000))
+    if (e.type == type && e.author == author && e.id == id && e.amount == 0) return true;
+  return false;
+}
+
+// A service provider's Offer (kind service, issue 14): no coverage, its
+// Accept carries a sealed SP code, its activation is the redemption (a
+// UN/LOCODE or nothing, never a PLMN), usage counts units of service in
+// data_mb at per_mb and settles SDRt exactly as a mobile Offer's, to the unit.
+inline void service_offers(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& sp = w.as(kVisited);
+  Market& home = w.as(kHome);
+  issuer.mint(kHome, 18'000'000);
+
+  OfferTerms t = sample_offer(w, "SP-1", seal_key);
+  t.kind = OfferKind::Service;
+  t.service = "museum-pass";
+  t.coverage = {};                 // optional
+  t.allowance = {3, 0, 0};         // 3 units (entries)
+  t.tariff = {1'500'000, 0, 0};    // 1.5 SDRt a unit
+  t.price = 6'000'000;
+  t.term_seconds = 7 * 24 * 3600;
+  auto bad = t;
+  bad.kind = static_cast<OfferKind>(2);
+  EXPECT_EQ(code_of([&] { sp.publish_offer(bad); }), "bad-terms");
+  sp.publish_offer(t);
+  sp.publish_offer(sample_offer(w, "MOBILE-1", seal_key));
+  Offer o = *home.offer("SP-1");
+  EXPECT_EQ(o.kind, OfferKind::Service);
+  EXPECT_TRUE(o.coverage.empty());
+  EXPECT_EQ(home.offer("MOBILE-1")->kind, OfferKind::Mobile);
+  auto listed = home.offers();
+  ASSERT_EQ(listed.size(), 2u);
+
+  const Bytes ledger = home.ledger_id();
+  home.request(sample_request("REQ-SP1", o, reply_key, ledger));
+  home.request(sample_request("REQ-SP2", o, reply_key, ledger));
+  home.request(sample_request("REQ-MB1", *home.offer("MOBILE-1"), reply_key, ledger));
+
+  // The SP code, sealed to the home operator's reply key like a profile.
+  const Bytes code = to_bytes(R"({"sp_code":"K7Q2-XW9P","entitles":"1 museum pass, 3 entries"})");
+  const Bytes hash = crypto::sha256(code);
+  for (const char* id : {"REQ-SP1", "REQ-SP2", "REQ-MB1"}) {
+    auto r = *sp.find_request(id);
+    sp.accept({id, seal(r.reply_key, accept_context(ledger, r, seal_key.public_point(), hash), code), hash});
+  }
+  auto a = *home.find_accept("REQ-SP1");
+  auto r1 = *home.find_request("REQ-SP1");
+  EXPECT_EQ(open_sealed(reply_key, accept_context(ledger, r1, o.seal_key, a.package_hash), a.sealed_profile), code);
+
+  // Redemption: a UN/LOCODE or nothing; a PLMN is a mobile Offer's.
+  EXPECT_EQ(code_of([&] { sp.activate("REQ-SP1", "20801"); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { sp.activate("REQ-SP1", "frpar"); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { sp.activate("REQ-SP1", "FR1AR"); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { sp.activate("REQ-MB1", "FRPAR"); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { sp.activate("REQ-MB1", ""); }), "bad-terms");
+  sp.activate("REQ-SP1", "FRPAR");
+  sp.activate("REQ-SP2", "");
+  sp.activate("REQ-MB1", "20801");
+  EXPECT_EQ(home.find_request("REQ-SP1")->activation_plmn, "FRPAR");
+  EXPECT_EQ(home.find_request("REQ-SP2")->state, RequestState::Active);
+  EXPECT_EQ(home.find_request("REQ-SP2")->activation_plmn, "");
+
+  w.advance(kDisputeSeconds);  // usage is paid at once after the window
+  const std::int64_t act = home.find_request("REQ-SP1")->activated_at;
+  sp.report_usage({"REQ-SP1", 1, {2, 0, 0}, act, act + 60, "visit-1"});
+  EXPECT_EQ(sp.balance(kVisited).available, 3'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 15'000'000);
+  EXPECT_EQ(code_of([&] { sp.report_usage({"REQ-SP1", 2, {2, 0, 0}, act + 60, act + 120, "visit-2"}); }),
+            "beyond-allowance");
+  w.advance(7 * 24 * 3600);
+  home.refund("REQ-SP1");   // after the term: 6 - 3 back
+  sp.refund("REQ-SP2");     // the provider closes: 6 back
+  EXPECT_EQ(home.balance(kHome).available, 9'000'000);
+  EXPECT_EQ(home.balance(kHome).escrowed, 6'000'000);  // REQ-MB1
+  EXPECT_EQ(sp.balance(kVisited).available, 3'000'000);
+  EXPECT_EQ(home.offer("SP-1")->sold, 2);  // both were redeemed: no unit back
+}
+
+// Withdraw and edit of an Offer by its provider (issue 14): refusals by
+// code, Requests made before keep their terms, events in events_after.
+inline void offer_withdraw_edit(MarketWorld& w) {
+  auto seal_key = crypto::EcKey::generate(crypto::Curve::P256);
+  auto reply_key = crypto::EcKey::generate(crypto::Curve::P256);
+  Market& issuer = w.as(kIssuer);
+  Market& visited = w.as(kVisited);
+  Market& visited2 = w.as(kVisited2);
+  Market& home = w.as(kHome);
+  issuer.mint(kHome, 20'000'000);
+  visited.publish_offer(sample_offer(w, "OFFER-W", seal_key));
+  visited.publish_offer(sample_offer(w, "OFFER-E", seal_key));
+  home.request(sample_request("REQ-W1", *home.offer("OFFER-W"), reply_key));
+
+  // Withdraw: only the provider, only a known Offer, once.
+  EXPECT_EQ(code_of([&] { home.withdraw_offer("OFFER-W"); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited2.withdraw_offer("OFFER-W"); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited.withdraw_offer("NO-SUCH"); }), "unknown-offer");
+  EXPECT_EQ(code_of([&] { w.unregistered().withdraw_offer("OFFER-W"); }), "not-registered");
+  EXPECT_FALSE(home.offer("OFFER-W")->withdrawn);
+  visited.withdraw_offer("OFFER-W");
+  EXPECT_TRUE(home.offer("OFFER-W")->withdrawn);
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-W2", *home.offer("OFFER-W"), reply_key)); }),
+            "offer-withdrawn");
+  EXPECT_EQ(home.balance(kHome).available, 14'000'000);  // nothing escrowed by the refused Request
+  EXPECT_EQ(code_of([&] { visited.withdraw_offer("OFFER-W"); }), "offer-withdrawn");
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"OFFER-W", 1, 5, w.now() + 3600}); }), "offer-withdrawn");
+  // The Request made before goes on: accept and activation.
+  Bytes sealed = seal(reply_key.public_point(), SealContext{}, to_bytes("{}"));
+  visited.accept({"REQ-W1", sealed, Bytes(32, 1)});
+  visited.activate("REQ-W1", "20801");
+  EXPECT_EQ(home.find_request("REQ-W1")->state, RequestState::Active);
+  EXPECT_TRUE(has_event(home, "offer-withdrawn", kVisited, "OFFER-W"));
+
+  // Edit: price, stock, valid_until for future Requests only.
+  home.request(sample_request("REQ-E1", *home.offer("OFFER-E"), reply_key));
+  home.request(sample_request("REQ-E2", *home.offer("OFFER-E"), reply_key));  // sold 2 of 2
+  const auto e1 = *home.find_request("REQ-E1");
+  const std::int64_t later = w.now() + 3600;
+  EXPECT_EQ(code_of([&] { home.edit_offer({"OFFER-E", 8'000'000, 3, later}); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited2.edit_offer({"OFFER-E", 8'000'000, 3, later}); }), "not-provider");
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"NO-SUCH", 8'000'000, 3, later}); }), "unknown-offer");
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"OFFER-E", 0, 3, later}); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"OFFER-E", -1, 3, later}); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"OFFER-E", 8'000'000, 1, later}); }), "bad-terms");  // below sold
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"OFFER-E", 8'000'000, 3, w.now() - 10}); }), "bad-terms");
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-E3", *home.offer("OFFER-E"), reply_key)); }), "out-of-stock");
+  issuer.set_paused(true);
+  EXPECT_EQ(code_of([&] { visited.edit_offer({"OFFER-E", 8'000'000, 3, later}); }), "paused");
+  issuer.set_paused(false);
+  visited.edit_offer({"OFFER-E", 8'000'000, 3, later});
+  auto oe = *home.offer("OFFER-E");
+  EXPECT_EQ(oe.price, 8'000'000);
+  EXPECT_EQ(oe.stock, 3);
+  EXPECT_EQ(oe.valid_until, later);
+  EXPECT_EQ(oe.sold, 2);
+  EXPECT_EQ(oe.tariff.per_mb, 1'000);  // not editable
+  EXPECT_TRUE(has_event(home, "offer-edited", kVisited, "OFFER-E"));
+  // The Requests made before keep what they escrowed and their deadlines.
+  const auto e1_after = *home.find_request("REQ-E1");
+  EXPECT_EQ(e1_after.escrow, 6'000'000);
+  EXPECT_EQ(e1_after.expires_at, e1.expires_at);
+  EXPECT_EQ(e1_after.answer_by, e1.answer_by);
+  EXPECT_EQ(home.balance(kHome).escrowed, 18'000'000);
+  // Future Requests escrow the new price.
+  auto r3 = sample_request("REQ-E3", oe, reply_key);
+  r3.escrow = 6'000'000;
+  EXPECT_EQ(code_of([&] { home.request(r3); }), "escrow-mismatch");
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-E3", oe, reply_key)); }), "insufficient-funds");
+  issuer.mint(kHome, 6'000'000);
+  home.request(sample_request("REQ-E3", oe, reply_key));
+  EXPECT_EQ(home.balance(kHome).available, 0);
+  EXPECT_EQ(home.balance(kHome).escrowed, 26'000'000);
+  EXPECT_EQ(home.find_request("REQ-E3")->escrow, 8'000'000);
+  // A pause does not stop a withdrawal (it creates nothing).
+  issuer.set_paused(true);
+  visited.withdraw_offer("OFFER-E");
+  issuer.set_paused(false);
+  // Closed before service: the unit goes back to a withdrawn Offer too, and it still takes no Request.
+  visited.refund("REQ-E2");
+  EXPECT_EQ(home.offer("OFFER-E")->sold, 2);
+  EXPECT_EQ(code_of([&] { home.request(sample_request("REQ-E4", *home.offer("OFFER-E"), reply_key)); }),
+            "offer-withdrawn");
+  // The refused writes wrote no event: exactly one of each.
+  int withdrawn = 0, edited = 0;
+  for (const auto& e : home.events_after(0, 100000)) {
+    withdrawn += e.type == "offer-withdrawn";
+    edited += e.type == "offer-edited";
+  }
+  EXPECT_EQ(withdrawn, 2);
+  EXPECT_EQ(edited, 1);
+}
+
+}  // namespace rsp::ledger::conformance

@@ -93,6 +93,26 @@ TEST(EmbeddedMarket, Story) {
   EXPECT_EQ(w.as(kHome).events_after(0).size(), 8u);
 }
 
+TEST(EmbeddedMarket, ServiceOffers) {
+  EmbeddedWorld w("service");
+  service_offers(w);
+  // Rebuilt from the file on open: the kind and the redemption place.
+  w.open();
+  EXPECT_EQ(w.as(kHome).offer("SP-1")->kind, OfferKind::Service);
+  EXPECT_EQ(w.as(kHome).offer("MOBILE-1")->kind, OfferKind::Mobile);
+  EXPECT_EQ(w.as(kHome).find_request("REQ-SP1")->activation_plmn, "FRPAR");
+  EXPECT_EQ(w.as(kHome).balance(kHome).available, 9'000'000);
+}
+
+TEST(EmbeddedMarket, OfferWithdrawEdit) {
+  EmbeddedWorld w("withdraw-edit");
+  offer_withdraw_edit(w);
+  w.open();
+  EXPECT_TRUE(w.as(kHome).offer("OFFER-W")->withdrawn);
+  EXPECT_EQ(w.as(kHome).offer("OFFER-E")->price, 8'000'000);
+  EXPECT_EQ(w.as(kHome).balance(kHome).escrowed, 20'000'000);
+}
+
 TEST(EmbeddedMarket, Refusals) {
   EmbeddedWorld w("refusals");
   refusals(w);

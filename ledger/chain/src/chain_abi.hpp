@@ -26,7 +26,9 @@ inline constexpr const char* kParticipantAt = "participantAt(uint32)";
 inline constexpr const char* kAddressOf = "addressOf(string)";  // the participant's current key
 inline constexpr const char* kRotateKey = "rotateKey(string,address)";
 inline constexpr const char* kKeyRotatedEvent = "KeyRotated(uint32,address,address,uint256)";
-inline constexpr const char* kPublishOffer = "publishOffer(bytes32,string,string,uint256[10],bytes)";
+inline constexpr const char* kPublishOffer = "publishOffer(bytes32,string,string,uint256[11],bytes)";
+inline constexpr const char* kWithdrawOffer = "withdrawOffer(bytes32)";
+inline constexpr const char* kEditOffer = "editOffer(bytes32,uint256,uint256,uint256)";
 inline constexpr const char* kRequest = "request(bytes32,bytes32,string,bytes,uint256,bytes)";
 inline constexpr const char* kAccept = "accept(bytes32,bytes,bytes)";
 inline constexpr const char* kActivate = "activate(bytes32,string)";
@@ -54,10 +56,10 @@ inline constexpr const char* kDeployedAt = "deployedAt()";
 // Marketplace.Offer and Marketplace.Request as the views return them;
 // parties are participant numbers (uint32), see participantAt.
 inline constexpr const char* kOfferTuple =
-    "(uint32,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64)";
+    "(uint32,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint64,uint8,bool)";
 enum OfferField {
   O_PROVIDER, O_VALID_UNTIL, O_PRICE, O_TERM, O_STOCK, O_SOLD, O_PER_MB, O_PER_MINUTE, O_PER_SMS, O_BLOCK,
-  O_ALLOW_DATA, O_ALLOW_MINUTES, O_ALLOW_SMS
+  O_ALLOW_DATA, O_ALLOW_MINUTES, O_ALLOW_SMS, O_KIND, O_WITHDRAWN
 };
 inline constexpr const char* kRequestTuple =
     "(uint32,uint8,uint64,uint32,uint64,bytes32,uint64,uint64,uint64,uint64,uint64,uint64,bytes6,uint64,uint64,uint64,"
@@ -72,8 +74,12 @@ enum ContractState : std::uint8_t { S_NONE = 0, S_OPEN, S_ACCEPTED, S_ACTIVE, S_
 // Events: the signature (topic 0) and the tuple of their non-indexed fields.
 // Parties are participant numbers (an indexed one is its topic word).
 inline constexpr const char* kRegisteredEvent = "Registered(uint32,address,string,uint8)";
-inline constexpr const char* kOfferEvent = "OfferPublished(bytes32,uint32,string,string,uint256[10],bytes,uint256)";
-inline constexpr const char* kOfferData = "(string,string,uint256[10],bytes,uint256)";
+inline constexpr const char* kOfferEvent = "OfferPublished(bytes32,uint32,string,string,uint256[11],bytes,uint256)";
+inline constexpr const char* kOfferData = "(string,string,uint256[11],bytes,uint256)";
+inline constexpr const char* kOfferWithdrawnEvent = "OfferWithdrawn(bytes32,uint32,uint256)";
+inline constexpr const char* kOfferWithdrawnData = "(uint256)";
+inline constexpr const char* kOfferEditedEvent = "OfferEdited(bytes32,uint32,uint256,uint256,uint256,uint256)";
+inline constexpr const char* kOfferEditedData = "(uint256,uint256,uint256,uint256)";
 inline constexpr const char* kRequestEvent =
     "RequestMade(bytes32,bytes32,uint32,uint32,string,bytes,uint256,bytes,uint256,uint256)";
 inline constexpr const char* kRequestData = "(uint32,string,bytes,uint256,bytes,uint256,uint256)";

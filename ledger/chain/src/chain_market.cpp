@@ -277,12 +277,25 @@ Receipt ChainMarket::publish_offer(const OfferTerms& t) {
   AbiValue::List terms{int_word(t.allowance.data_mb), int_word(t.allowance.voice_minutes), int_word(t.allowance.sms),
                        int_word(t.tariff.per_mb),     int_word(t.tariff.per_minute),        int_word(t.tariff.per_sms),
                        int_word(t.price),             int_word(t.term_seconds),             int_word(t.valid_until),
-                       int_word(t.stock)};
+                       int_word(t.stock),             int_word(static_cast<std::int64_t>(t.kind))};
   Bytes data = eth::encode_call(kPublishOffer, {record_id_word(t.offer_id), t.service, join_coverage(t.coverage),
                                                 AbiValue::list(std::move(terms)), t.seal_key});
   auto r = send(config_.marketplace, data);
   last_gas_used_ = r.gas_used;
   return receipt_for(r, config_.marketplace, topic(kOfferEvent));
+}
+
+Receipt ChainMarket::withdraw_offer(const std::string& offer_id) {
+  auto r = send(config_.marketplace, eth::encode_call(kWithdrawOffer, {record_id_word(offer_id)}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kOfferWithdrawnEvent));
+}
+
+Receipt ChainMarket::edit_offer(const OfferEdit& e) {
+  auto r = send(config_.marketplace, eth::encode_call(kEditOffer, {record_id_word(e.offer_id), int_word(e.price),
+                                                                   int_word(e.stock), int_word(e.valid_until)}));
+  last_gas_used_ = r.gas_used;
+  return receipt_for(r, config_.marketplace, topic(kOfferEditedEvent));
 }
 
 Receipt ChainMarket::request(const RequestTerms& t) {
@@ -489,13 +502,16 @@ std::optional<Offer> ChainMarket::offer(const std::string& offer_id) {
   o.coverage = split_coverage(ev[1].as_string());
   o.allowance = {u64(terms[0]), u64(terms[1]), u64(terms[2])};
   o.tariff = {u64(terms[3]), u64(terms[4]), u64(terms[5])};
-  o.price = u64(terms[6]);
   o.term_seconds = u64(terms[7]);
-  o.valid_until = u64(terms[8]);
-  o.stock = u64(terms[9]);
+  o.kind = st[O_KIND].as_uint().as_u64() == 1 ? OfferKind::Service : OfferKind::Mobile;
+  // Price, stock and valid_until from storage: editOffer changes them there.
+  o.price = u64(st[O_PRICE]);
+  o.valid_until = u64(st[O_VALID_UNTIL]);
+  o.stock = u64(st[O_STOCK]);
   o.seal_key = ev[3].as_bytes();
   o.provider = name_at(st[O_PROVIDER]);
   o.sold = u64(st[O_SOLD]);
+  o.withdrawn = st[O_WITHDRAWN].as_bool();
   o.position = position_of(log);
   return o;
 }
@@ -600,6 +616,14 @@ std::optional<Event> ChainMarket::to_event(const eth::Log& log) {
     e.type = "offer";
     e.author = name_at_topic(log.topics.at(2));
     e.time = u64(d[4]);
+  } else if (t0 == topic(kOfferWithdrawnEvent)) {
+    e.type = "offer-withdrawn";
+    e.author = name_at_topic(log.topics.at(2));
+    e.time = u64(eth::decode(kOfferWithdrawnData, log.data)[0]);
+  } else if (t0 == topic(kOfferEditedEvent)) {
+    e.type = "offer-edited";
+    e.author = name_at_topic(log.topics.at(2));
+    e.time = u64(eth::decode(kOfferEditedData, log.data)[3]);
   } else if (t0 == topic(kRequestEvent)) {
     auto d = eth::decode(kRequestData, log.data);
     e.type = "request";
@@ -668,7 +692,8 @@ std::vector<Event> ChainMarket::events_after(std::int64_t position, std::size_t 
   const std::uint64_t head = rpc_->block_number();
   eth::LogFilter f;
   f.addresses = {config_.sdrt, config_.marketplace};
-  f.topics = {{topic(kTransferEvent), topic(kOfferEvent), topic(kRequestEvent), topic(kAcceptEvent),
+  f.topics = {{topic(kTransferEvent), topic(kOfferEvent), topic(kOfferWithdrawnEvent), topic(kOfferEditedEvent),
+               topic(kRequestEvent), topic(kAcceptEvent),
                topic(kActivateEvent), topic(kUsageEvent), topic(kRefundEvent), topic(kDisputeEvent),
                topic(kResolveEvent), topic(kReleaseEvent)}};
   const std::uint64_t range = std::max<std::uint64_t>(1, config_.max_log_range);

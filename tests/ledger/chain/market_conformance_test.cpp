@@ -77,6 +77,18 @@ TEST(ChainConformance, Story) {
   story(w);
 }
 
+TEST(ChainConformance, ServiceOffers) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  service_offers(w);
+}
+
+TEST(ChainConformance, OfferWithdrawEdit) {
+  if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
+  ChainWorld w;
+  offer_withdraw_edit(w);
+}
+
 TEST(ChainConformance, Refusals) {
   if (auto why = AnvilNode::unavailable_reason()) GTEST_SKIP() << "chain tests need anvil: " << *why;
   ChainWorld w;

@@ -16,6 +16,7 @@
 #include "rsp/agents/account_delivery.hpp"
 #include "rsp/agents/agent_state.hpp"
 #include "rsp/agents/otad_client.hpp"
+#include "rsp/agents/service_provider_agent.hpp"
 #include "rsp/agents/visited_operator_agent.hpp"
 #include "rsp/crypto.hpp"
 #include "rsp/ledger/market.hpp"
@@ -26,6 +27,13 @@ struct DeliveredProfile {
   std::string request_id, subscriber;
   ProfileDelivery profile;
   Bytes package_hash;  // as published in the Accept (checked against the package)
+};
+
+// The SP code of a service Offer (issue 14), opened from its Accept with
+// the hash checked: what the subscriber is shown after the purchase.
+struct DeliveredServiceCode {
+  std::string request_id, subscriber;
+  ServiceCodeDelivery code;
 };
 
 // An account stored in the subscriber's card and switched to (PoR OK).
@@ -51,6 +59,9 @@ class HomeOperatorAgent {
   // there first: a card otad does not know gets no Request (nothing escrowed).
   std::string buy_for_card(const ledger::Offer& offer, const std::string& subscriber_pseudonym,
                            const std::string& iccid, const std::string& request_id = "");
+  // A service provider's Offer (kind service): the sealed target names the
+  // service bought, the Accept brings an SP code (service_code_delivered).
+  std::string buy_service(const ledger::Offer& offer, const std::string& subscriber_pseudonym);
   // The home operator's OTA server; `command_timeout` bounds the wait for
   // each command's final state (a later poll() resumes a command still out).
   void use_ota(OtadClient& otad, std::chrono::milliseconds command_timeout = std::chrono::seconds(20));
@@ -63,6 +74,7 @@ class HomeOperatorAgent {
 
   std::function<void(const DeliveredProfile&)> deliver;
   std::function<void(const InstalledAccount&)> account_switched;
+  std::function<void(const DeliveredServiceCode&)> service_code_delivered;
   std::function<void(const std::string&)> say = [](const std::string&) {};
 
  private:

@@ -20,6 +20,8 @@ class EmbeddedMarket final : public Market {
 
   Receipt mint(const std::string& to, Amount amount) override;
   Receipt publish_offer(const OfferTerms& t) override;
+  Receipt withdraw_offer(const std::string& offer_id) override;
+  Receipt edit_offer(const OfferEdit& e) override;
   Receipt request(const RequestTerms& t) override;
   Receipt accept(const AcceptTerms& t) override;
   Receipt activate(const std::string& request_id, const std::string& plmn) override;

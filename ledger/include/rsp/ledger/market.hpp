@@ -54,8 +54,24 @@ inline constexpr std::int64_t kDisputeSeconds = 24 * 3600;
 bool valid_record_id(std::string_view id);
 
 // ---- records ----
+// What an Offer sells (docs/ledger.md "Offer kinds"). Mobile: connectivity;
+// its Accept carries the sealed profile, its activation names the PLMN of
+// the first attach. Service: a service provider's (content, insurance,
+// transport, hotel...); its Accept carries the sealed SP code (a JSON
+// document, its SHA-256 as package_hash), its activation is the redemption
+// (first use) and names a UN/LOCODE or nothing, its usage counts units of
+// service in Allowance::data_mb at Tariff::per_mb. Coverage is optional for
+// both. A record without a kind (before kinds existed) is Mobile.
+enum class OfferKind : std::uint8_t { Mobile = 0, Service = 1 };
+std::string_view to_string(OfferKind k);                       // "mobile", "service"
+std::optional<OfferKind> offer_kind_from(std::string_view s);  // nullopt: unknown
+// A UN/LOCODE (UNECE Recommendation 16): 2 letters (ISO 3166-1 country),
+// then 3 of A-Z or 2-9, e.g. "FRPAR": where a service Offer was redeemed.
+bool valid_locode(std::string_view s);
+
 struct OfferTerms {
   std::string offer_id;
+  OfferKind kind = OfferKind::Mobile;
   std::string service;                // what is sold: "data", "data+voice", "activation-code", ... (1..32)
   std::vector<std::string> coverage;  // PLMN ids "MCCMNC" (5 or 6 digits) where the service works
   Allowance allowance;
@@ -69,7 +85,20 @@ struct OfferTerms {
 struct Offer : OfferTerms {
   std::string provider;               // visited operator or service provider that published it
   std::int64_t sold = 0;
+  bool withdrawn = false;             // the provider withdrew it: no more Requests (offer-withdrawn)
   std::int64_t position = 0;
+};
+
+// What the provider may change in a published Offer (Market::edit_offer):
+// only terms no existing Request depends on. A Request keeps the price it
+// escrowed, the expiry and answer deadline computed when it was made; the
+// tariff, allowance and term are read from the Offer by every usage report,
+// so they are not editable (a new tariff is a new Offer).
+struct OfferEdit {
+  std::string offer_id;
+  Amount price = 0;                   // > 0: the escrow of future Requests
+  std::int64_t stock = 0;             // > 0 and >= sold
+  std::int64_t valid_until = 0;       // > now
 };
 
 struct RequestTerms {
@@ -143,7 +172,8 @@ std::string usage_record_id(const UsageReport& u);
 //   refund    escrow -> home's balance (counterparty = home)
 //   resolve   escrow -> home's or provider's balance (author = arbiter,
 //             counterparty = who receives, escrow_of = home)
-// offer / accept / activation / dispute move nothing (amount 0).
+// offer / offer-withdrawn / offer-edited (id = offer_id, author = provider) /
+// accept / activation / dispute move nothing (amount 0).
 struct Event {
   std::int64_t position = 0;          // increasing; a cursor for events_after()
   std::int64_t time = 0;              // Unix seconds (entry timestamp or block time)
@@ -202,6 +232,14 @@ class Market {
   // ---- writes (each checked by the ledger's rules; MarketError when refused) ----
   virtual Receipt mint(const std::string& to, Amount amount) = 0;  // SDRt issuer (the admin) only
   virtual Receipt publish_offer(const OfferTerms& t) = 0;
+  // The provider withdraws its Offer: Requests after it are refused
+  // (`offer-withdrawn`); Requests made before go on unchanged. Allowed while
+  // paused (it creates nothing). Event `offer-withdrawn`.
+  virtual Receipt withdraw_offer(const std::string& offer_id) = 0;
+  // The provider changes price, stock and valid_until of its Offer (not
+  // withdrawn) for future Requests; existing ones keep their terms. Event
+  // `offer-edited`.
+  virtual Receipt edit_offer(const OfferEdit& e) = 0;
   virtual Receipt request(const RequestTerms& t) = 0;
   virtual Receipt accept(const AcceptTerms& t) = 0;
   virtual Receipt activate(const std::string& request_id, const std::string& plmn) = 0;
@@ -236,7 +274,7 @@ class Market {
   // Revokes a participant's key for good: it can no longer write
   // (`not-registered`). The participant itself or the admin; not the admin.
   virtual Receipt revoke(const std::string& participant) = 0;
-  // The admin pauses (or resumes) the market: while paused, mint, offer,
+  // The admin pauses (or resumes) the market: while paused, mint, offer, edit_offer,
   // request, accept, activation and usage are refused (`paused`); refund,
   // dispute, resolve and revoke stay allowed, so no value is locked by it.
   virtual Receipt set_paused(bool paused) = 0;

@@ -18,6 +18,8 @@ namespace rsp::ledger {
 
 // JSON payloads of the market entry types (docs/ledger.md, "Market payloads").
 Bytes offer_payload(const OfferTerms& t);
+Bytes withdraw_payload(const std::string& offer_id);  // entry type "withdraw"
+Bytes edit_payload(const OfferEdit& e);               // entry type "edit"
 Bytes request_payload(const RequestTerms& t);
 Bytes accept_payload(const AcceptTerms& t);
 Bytes activation_payload(const std::string& request_id, const std::string& plmn);
@@ -29,7 +31,7 @@ Bytes resolve_payload(const std::string& request_id, Resolution r);
 Bytes revoke_payload(const std::string& participant);
 Bytes pause_payload(bool paused);
 
-// mint, offer, request, accept, activation, usage, refund, dispute, resolve, revoke, pause
+// mint, offer, withdraw, edit, request, accept, activation, usage, refund, dispute, resolve, revoke, pause
 bool is_market_type(std::string_view type);
 
 // A usage record a Request was charged for (its id is unique per Request).

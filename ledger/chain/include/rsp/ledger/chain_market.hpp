@@ -67,6 +67,8 @@ class ChainMarket final : public Market {
 
   Receipt mint(const std::string& to, Amount amount) override;
   Receipt publish_offer(const OfferTerms& t) override;
+  Receipt withdraw_offer(const std::string& offer_id) override;
+  Receipt edit_offer(const OfferEdit& e) override;
   Receipt request(const RequestTerms& t) override;  // approve(escrow), then request
   Receipt accept(const AcceptTerms& t) override;
   Receipt activate(const std::string& request_id, const std::string& plmn) override;
