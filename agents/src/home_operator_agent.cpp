@@ -21,7 +21,7 @@ std::string HomeOperatorAgent::buy(const ledger::Offer& offer, const std::string
 
 std::string HomeOperatorAgent::buy_service(const ledger::Offer& offer, const std::string& subscriber) {
   if (offer.kind != ledger::OfferKind::Service) throw std::runtime_error("Offer " + offer.offer_id + " is not a service Offer");
-  return send_request(offer, subscriber, nlohmann::json{{"service", offer.service}}.dump(), "");
+  return send_request(offer, subscriber, nlohmann::json{{"service", offer.service}}.dump(), "", "");
 }
 
 std::string HomeOperatorAgent::buy_for_card(const ledger::Offer& offer, const std::string& subscriber,
