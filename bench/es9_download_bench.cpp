@@ -335,7 +335,8 @@ struct LeanTlsStats {
 // per handle), not once per request. A new TCP + TLS connection is still made
 // per request (CURLOPT_FRESH_CONNECT + CURLOPT_FORBID_REUSE), or per download
 // with --keep-alive. With a SessionShare the new connections resume the TLS
-// session (RFC 5077 ticket); without one (--no-resume) each is a full handshake.
+// session (an abbreviated handshake, RFC 5246 7.3, by session ID or ticket as
+// the server offers); without one (--no-resume) each is a full handshake.
 class LeanClient {
  public:
   LeanClient(std::string ca_file, const SessionShare* share, LeanTlsStats& stats)
@@ -894,7 +895,7 @@ int main(int argc, char** argv) {
   if (lean)
     std::printf("  TLS: %s; %ld new connections, %ld resumed (%.0f%%)\n",
                 no_resume ? "full handshake on every connection (--no-resume)"
-                          : "session resumption (RFC 5077 ticket, shared across the client's threads)",
+                          : "session resumption (abbreviated handshakes, one session cache shared across the client's threads)",
                 lean_tls.connections.load(), lean_tls.resumed.load(),
                 lean_tls.connections > 0 ? 100.0 * lean_tls.resumed.load() / lean_tls.connections.load() : 0.0);
   std::printf("  %-44s %10.1f /s\n", lean ? "downloads (end to end, HTTPS)" : "downloads (end to end, HTTPS + ES10)",
