@@ -3,7 +3,7 @@
 # from each program's --help by help2man, per COMPONENT:
 #   servers    -- smdpd, otad, their systemd units and example configurations
 #   tools      -- the command-line programs (lpa, ota, market, gpt, ...)
-#   simulators -- the simulated cards (euicc-sim, masim, gp-card-sim)
+#   simulators -- the simulated cards (euicc-sim, masim, gp-card-sim) and the visited network (visited-network)
 include(GNUInstallDirs)
 
 # help2man is a Debian package (scripts/deps.sh); without it the build still
