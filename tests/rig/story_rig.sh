@@ -223,6 +223,7 @@ rig_start() {
 
 rig_stop() {
   local p i
+  [[ -n ${RIG_PIDS+x} ]] || return 0  # nothing started (safe in an EXIT trap under set -u)
   for p in "${RIG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${RIG_PIDS[@]}"; do
     for ((i = 0; i < 100; i++)); do _rig_alive "$p" || break; sleep 0.1; done
