@@ -77,6 +77,13 @@ echo "ICCID $ICCID"
 IMSI=$(awk -F, -v i="$ICCID" '$1 == i { print $2 }' "$RIG/batch.csv")
 [[ -n $IMSI ]] || die "ICCID $ICCID is not one of the rig's profiles"
 
+step "rig_stop, rig_start mid-story: the card keeps its enabled profile, the agents their state"
+rig_stop
+rig_start || die "rig_start again"
+"$BUILD/lpa/lpa" --tcp "$RIG_EUICC_TCP" --json profile list > "$W/profiles.json" || die "lpa profile list after the restart"
+[[ $(jq -r --arg i "$ICCID" '.data[] | select(.iccid == $i) | .profileState' "$W/profiles.json") == enabled ]] ||
+  fail "after the restart $ICCID is not enabled: $(cat "$W/profiles.json")"
+
 step "refused attaches write nothing: a tampered Ki, an IMSI the HSS does not know"
 events_now() { find "$RIG_NETWORK_SPOOL" -name '*.json' | wc -l; }
 # The subscriber's row with one bit of Ki flipped, in a second HSS.

@@ -24,10 +24,13 @@
 #       RIG RIG_LEDGER_DB RIG_VISITED_KEY RIG_HOME_KEY RIG_SEAL_KEY RIG_REPLY_KEY
 #       RIG_ORDERS_SPOOL RIG_DELIVERY_DIR RIG_NETWORK_SPOOL RIG_EID RIG_PLMN
 #       RIG_TLS_CA RIG_PROFILE_TYPE (and RIG_ADMIN_KEY, the issuer's key)
-#   rig_start                     start the four processes, wait (bounded) until each is up
+#   rig_start                     start the four processes, wait (bounded) until each is up;
+#       exports RIG_EUICC_TCP (the card's bridge, for lpa --tcp). rig_stop then
+#       rig_start again restarts them all on the same state (card, agents, ledger)
 #   rig_stop                      stop them by pid (put it in the caller's EXIT trap)
 #   rig_download ACTIVATION_CODE  lpa download into the eUICC, then enable; prints the ICCID
-#   rig_attach                    visited-network attach; waits until the visited agent handled it
+#   rig_attach                    visited-network attach; waits until the visited agent handled it;
+#       prints IMSI and ICCID, exports RIG_IMSI
 #   rig_usage DATA_MB VOICE SMS [RECORD_ID]  one usage record; waits until it is reported
 #   rig_logs                      the tail of every log (for failures)
 # Every function returns non-zero with a message on stderr when it fails;
