@@ -10,7 +10,8 @@
 # the figures sent, HOME-B's 500 SDRt less the Offer's price with the price
 # in escrow (usage charges are held for the dispute window, a day:
 # docs/marketplace.md). An attach whose HSS holds a tampered Ki, or
-# does not know the IMSI, is refused and writes no event.
+# does not know the IMSI, or whose RES is corrupted on the way
+# (res_relay.py), is refused and writes no event.
 # Usage: rig_test.sh BUILD_DIR          Exit 0 pass, 1 fail.
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
@@ -20,7 +21,9 @@ source "$HERE/story_rig.sh"
 
 W=$(mktemp -d)
 failures=0
+RELAY_PID=
 cleanup() {
+  if [[ -n $RELAY_PID ]]; then kill "$RELAY_PID" 2>/dev/null || true; wait "$RELAY_PID" 2>/dev/null || true; fi
   rig_stop
   if ((failures == 0)); then rm -rf "$W"; else echo "kept $W"; fi
 }
@@ -84,7 +87,7 @@ rig_start || die "rig_start again"
 [[ $(jq -r --arg i "$ICCID" '.data[] | select(.iccid == $i) | .profileState' "$W/profiles.json") == enabled ]] ||
   fail "after the restart $ICCID is not enabled: $(cat "$W/profiles.json")"
 
-step "refused attaches write nothing: a tampered Ki, an IMSI the HSS does not know"
+step "refused attaches write nothing: a tampered Ki, an IMSI the HSS does not know, a corrupted RES"
 events_now() { find "$RIG_NETWORK_SPOOL" -name '*.json' | wc -l; }
 # The subscriber's row with one bit of Ki flipped, in a second HSS.
 awk -F, -v i="$ICCID" 'BEGIN { OFS = "," } NR == 1 || $1 == i {
@@ -105,6 +108,22 @@ for hss in tampered other; do
 done
 grep -q "attach refused: authentication failed" "$W/attach-tampered.out" || fail "tampered Ki: not an authentication failure"
 grep -q "attach refused: unknown IMSI" "$W/attach-other.out" || fail "unknown IMSI: not refused as such"
+# The right HSS, but RES corrupted between the card and the network (the
+# card accepted AUTN): only the network's RES == XRES check can refuse it.
+python3 "$HERE/res_relay.py" "$RIG_EUICC_TCP" > "$W/relay.out" 2>&1 &
+RELAY_PID=$!
+wait_for 10 grep -q '^listening 127' "$W/relay.out" || die "the RES relay did not start: $(cat "$W/relay.out")"
+before=$(events_now)
+if "$VN" attach --tcp "$(sed -n 's/^listening //p' "$W/relay.out")" --hss "$RIG/hss.db" --hss-key "$RIG/hss.key" \
+  --plmn "$RIG_PLMN" --spool "$RIG_NETWORK_SPOOL" > "$W/attach-relay.out" 2>&1; then
+  fail "an attach with a corrupted RES was accepted: $(cat "$W/attach-relay.out")"
+fi
+cat "$W/attach-relay.out"
+grep -q "attach refused: authentication failed (RES != XRES)" "$W/attach-relay.out" || fail "corrupted RES: not refused as RES != XRES"
+[[ $(events_now) == "$before" ]] || fail "a refused attach (corrupted RES) wrote an event"
+kill "$RELAY_PID" 2>/dev/null || true
+wait "$RELAY_PID" 2>/dev/null || true
+RELAY_PID=
 [[ -e $RIG_NETWORK_SPOOL/.visited-network-meter ]] && fail "a refused attach started metering"
 
 step "the first attach: Milenage AUTHENTICATE against the rig's HSS; the visited agent writes the Activation"

@@ -66,7 +66,7 @@ _rig_luhn() {
 # ledger, keys, the agents' configurations, all in $RIG.
 _rig_init_files() {
   local b=$RIG_BUILD
-  cd "$RIG"
+  cd "$RIG" || return 1
   umask 077
 
   # The test PKI (P-256): CI, EUM, the eUICC of RIG_EID, the SM-DP+'s
