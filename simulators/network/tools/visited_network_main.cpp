@@ -1,5 +1,5 @@
 // visited-network: a test lab's stand-in for the visited network's core
-// (docs/simulators.md "visited-network"). The code is the simulator the
+// (simulators/README.md "visited-network"). The code is the simulator the
 // tests use in process (rsp::sim::Hss, rsp::sim::VisitedNetwork); this tool
 // puts it on the command line so a lab (tests/rig/story_rig.sh) can attach a
 // running euicc-sim and meter its traffic into the visited agent's network
@@ -228,7 +228,7 @@ int usage(const fs::path& spool, const std::string& imsi, std::int64_t data_mb, 
 
 int main(int argc, char** argv) {
   CLI::App app{"visited-network: the visited network's core for a test lab (HSS, attach with Milenage, usage records "
-               "into the visited agent's network spool; docs/simulators.md)"};
+               "into the visited agent's network spool; simulators/README.md)"};
   app.require_subcommand(1);
   std::string hss_db, key_file, batch, tcp, plmn, spool, imsi, record_id, log_level = "warn";
   std::int64_t data_mb = 0, voice = 0, sms = 0;
