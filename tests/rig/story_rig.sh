@@ -20,7 +20,7 @@
 # HOME-B home-operator with 500 SDRt). docs/agents.md describes the spools.
 #
 # Interface (kept stable; tests/web/browser_test.sh sources it):
-#   rig_init BUILD_DIR WORK_DIR   set everything up in WORK_DIR (created); exports
+#   rig_init BUILD_DIR WORK_DIR   set everything up in WORK_DIR (new or empty; created); exports
 #       RIG RIG_LEDGER_DB RIG_VISITED_KEY RIG_HOME_KEY RIG_SEAL_KEY RIG_REPLY_KEY
 #       RIG_ORDERS_SPOOL RIG_DELIVERY_DIR RIG_NETWORK_SPOOL RIG_EID RIG_PLMN
 #       RIG_TLS_CA RIG_PROFILE_TYPE (and RIG_ADMIN_KEY, the issuer's key)
@@ -204,7 +204,7 @@ _rig_started() { [[ $(grep -c '\] started as ' "$RIG/$1.log" 2>/dev/null) -gt ${
 rig_start() {
   [[ -n ${RIG:-} ]] || { _rig_die "rig_init first"; return 1; }
   local b=$RIG_BUILD
-  RIG_PIDS=()
+  rig_stop  # a second rig_start without rig_stop restarts, never leaves processes behind
   rm -f "$RIG/smdp.port"
   _rig_spawn smdpd "$b/smdp/smdpd" --config "$RIG/smdp/smdpd.json" serve --port-file "$RIG/smdp.port"
   _rig_up smdpd "$RIG_WAIT" test -s "$RIG/smdp.port" || return 1
